@@ -1,0 +1,34 @@
+"""autograd-lite: a small, exact reverse-mode automatic-differentiation engine.
+
+Build an expression from `Value` objects, call `backward()`, read `.grad`; draw the graph;
+compare with a derivation done by hand.
+"""
+
+from .autodiff import grad, graph_nodes, hessian, local_derivatives, zero_grad
+from .checks import gradcheck, gradgradcheck
+from .context import is_grad_enabled, no_grad, scope
+from .render import draw_graph, render_graph
+from .value import DomainError, Number, Op, Operand, Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DomainError",
+    "Number",
+    "Op",
+    "Operand",
+    "Value",
+    "__version__",
+    "draw_graph",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "graph_nodes",
+    "hessian",
+    "is_grad_enabled",
+    "local_derivatives",
+    "no_grad",
+    "render_graph",
+    "scope",
+    "zero_grad",
+]

@@ -1,0 +1,156 @@
+"""How the graph is walked: reverse-mode gradients (`backward`, `grad`), `zero_grad`, `hessian`.
+
+Nothing here knows any op's derivative: each node's `Op.vjp` gives it. Every walk is
+iterative (an explicit stack), so graph depth is limited only by memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .value import Value
+
+
+def graph_nodes(root: Value) -> list[Value]:
+    """Every node below `root` (itself included) once, operands before their results.
+
+    Deterministic: the order depends only on the graph's structure.
+    """
+    order: list[Value] = []
+    seen = {root}
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        prev = node._prev
+        if i < len(prev):
+            stack.append((node, i + 1))
+            child = prev[i]
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, 0))
+        else:
+            order.append(node)
+    return order
+
+
+def _count_uses(root: Value) -> dict[Value, int]:
+    """For each node below root, how many operand slots of nodes below root refer to it."""
+    uses = {root: 0}
+    stack = [root]
+    while stack:
+        for p in stack.pop()._prev:
+            n = uses.get(p)
+            if n is None:
+                uses[p] = 1
+                stack.append(p)
+            else:
+                uses[p] = n + 1
+    return uses
+
+
+def _propagate(
+    root: Value, seed: Any, create_graph: bool, keep: set[Value] | None
+) -> dict[Value, Any]:
+    """d(root)/d(node) * seed for every node below root, in one reverse topological sweep.
+
+    A node is processed once every result that uses it has passed its share down (Kahn's
+    order), so each gradient is complete when it is read. With `keep=None` the gradients are
+    added to `.grad` as they complete; otherwise only those of `keep` are returned.
+    `create_graph` runs the rules on Values, so the gradients are differentiable themselves.
+    """
+    uses = _count_uses(root)
+    pending: dict[Value, Any] = {root: seed}
+    found: dict[Value, Any] = {}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node)
+        if keep is None:
+            node.grad += g
+        elif node in keep:
+            found[node] = g
+        prev = node._prev
+        if not prev:
+            continue
+        if create_graph:
+            grads = node._op.vjp(g, node, *prev)  # type: ignore[union-attr]
+        else:
+            grads = node._op.vjp(g, node.data, *[p.data for p in prev])  # type: ignore[union-attr]
+        for p, pg in zip(prev, grads):
+            old = pending.get(p)
+            pending[p] = pg if old is None else old + pg
+            left = uses[p] - 1
+            uses[p] = left
+            if not left:
+                ready.append(p)
+    return found
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d(node)/d(operand) for each operand, at the recorded values: the chain rule's factors.
+
+    >>> from autograd_lite import Value
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_derivatives(a * b)
+    (5.0, 2.0)
+    """
+    if not node._prev:
+        return ()
+    op = node._op
+    assert op is not None
+    return tuple(float(d) for d in op.vjp(1.0, node.data, *[p.data for p in node._prev]))
+
+
+def backward(root: Value, gradient: float = 1.0) -> None:
+    """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward)."""
+    _propagate(root, float(gradient), False, None)
+
+
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """d(output)/d(input) for each of `inputs`, in order, without touching any `.grad`.
+
+    With `create_graph=False` each result is a float. With `create_graph=True` each is a
+    `Value` whose graph depends on the inputs, so `grad` can be applied to it again, to any
+    order. An input that `output` does not depend on gets 0.0 (a constant Value with
+    `create_graph=True`).
+
+    >>> from autograd_lite import Value, grad
+    >>> x = Value(3.0)
+    >>> (dy,) = grad(x ** 3, [x], create_graph=True)
+    >>> dy.data, grad(dy, [x])[0]
+    (27.0, 18.0)
+    """
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__}: {x!r}")
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}: {output!r}")
+    seed: Any = Value(1.0) if create_graph else 1.0
+    found = _propagate(output, seed, create_graph, set(inputs))
+    zero: Any = Value(0.0) if create_graph else 0.0
+    return [found.get(x, zero) for x in inputs]
+
+
+def hessian(output: Value, inputs: Sequence[Value]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The n x n numpy array of d²(output)/d(inputs[i]) d(inputs[j]), symmetric.
+
+    >>> from autograd_lite import Value, hessian
+    >>> x, y = Value(1.0), Value(2.0)
+    >>> hessian(x * x * y, [x, y]).tolist()
+    [[4.0, 2.0], [2.0, 0.0]]
+    """
+    inputs = list(inputs)
+    first = grad(output, inputs, create_graph=True)
+    return np.array([grad(g, inputs) for g in first], dtype=np.float64)
+
+
+def zero_grad(root: Value | Iterable[Value]) -> None:
+    """Set `.grad` to 0.0 on every node below `root` (a Value, or several)."""
+    roots = [root] if isinstance(root, Value) else list(root)
+    for r in roots:
+        for node in graph_nodes(r):
+            node.grad = 0.0

@@ -1,0 +1,81 @@
+"""Recording modes: whether ops record history (`no_grad`) and the named `scope` new nodes join.
+
+Both live in one ContextVar, so they are per thread and per asyncio task, and an op reads
+them with a single lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What an op does when it runs: record a node or not, and which scope the node joins."""
+
+    grad_enabled: bool = True
+    scope: tuple[str, ...] = ()
+
+
+_MODE: ContextVar[Mode] = ContextVar("autograd_lite_mode", default=Mode())
+
+
+def current_mode() -> Mode:
+    """The mode in force in this thread or task."""
+    return _MODE.get()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _MODE.get().grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager and decorator: ops inside it record nothing; their results are leaves.
+
+    Use it for evaluation loops and parameter updates: memory stays constant because no graph
+    is kept. It nests, and it is per thread and per asyncio task (a ContextVar, never a global
+    flag).
+
+    >>> from autograd_lite import Value, no_grad
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op is None
+    True
+    """
+
+    def __init__(self) -> None:
+        self._tokens: list[object] = []
+
+    def __enter__(self) -> no_grad:
+        mode = _MODE.get()
+        self._tokens.append(_MODE.set(Mode(False, mode.scope)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _MODE.reset(self._tokens.pop())  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Put the values created inside the block in a named group, drawn as a labelled box.
+
+    Scopes nest: the inner name is drawn inside the outer box.
+
+    >>> from autograd_lite import Value, scope
+    >>> with scope("hidden neuron"):
+    ...     z = Value(0.4) * 1.0
+    >>> z.scope
+    ('hidden neuron',)
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
+    mode = _MODE.get()
+    token = _MODE.set(Mode(mode.grad_enabled, (*mode.scope, name)))
+    try:
+        yield
+    finally:
+        _MODE.reset(token)

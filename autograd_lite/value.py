@@ -1,0 +1,285 @@
+"""`Value`, a scalar node of the computation graph, and `Op`, how a node is made.
+
+A node holds its float `data`, its accumulated `grad`, the `Op` that made it and the operand
+nodes it was made from. What each op computes and what its derivative is lives in `ops.py`;
+how the graph is walked for gradients lives in `autodiff.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Union, cast
+
+import numpy as np
+
+from .context import _MODE
+
+Number = int | float | np.integer[Any] | np.floating[Any]
+"""A plain real number: Python int or float, or a numpy real scalar."""
+
+Operand = Union["Value", Number]
+"""What an op accepts: a `Value`, or a number that becomes a constant leaf."""
+
+_REAL_TYPES = (int, float, np.integer, np.floating)
+
+
+class DomainError(ValueError):
+    """An op was applied outside its domain (log of x <= 0, division by zero, ...).
+
+    Raised before any node is created; the message names the op and the offending values.
+    """
+
+
+class _NotANumber(TypeError):
+    """An operand that is neither a Value nor a real number (lets dunders return NotImplemented)."""
+
+
+def to_float(x: object, where: str) -> float:
+    """`x` as a Python float, or TypeError naming `where`, the type, and what is accepted."""
+    if type(x) is float:
+        return x
+    if isinstance(x, _REAL_TYPES):
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{where}: {x!r} is too large for a float") from None
+    raise _NotANumber(
+        f"{where}: expected a Value or a real number (int, float, numpy real scalar), "
+        f"got {type(x).__name__}: {x!r}"
+    )
+
+
+class Op:
+    """A differentiable operation: a forward function on floats and its derivative rule.
+
+    - `forward(*xs) -> float` computes the result from the operands' floats; it is total and
+      IEEE-style (overflow gives inf, like numpy), because domain errors are `check`'s job.
+    - `vjp(g, out, *xs) -> tuple` gives, for each operand, g * d(out)/d(operand). It is written
+      with ordinary arithmetic and ops, so the same rule runs on floats (a first-order
+      backward pass) and on `Value`s (`create_graph=True`, which gives higher derivatives).
+    - `check(*xs)`, optional, raises `DomainError` for operands outside the domain.
+
+    Calling an op on `Value`s (numbers mixed in become constant leaves) checks the domain and
+    records a node. Calling it on plain numbers only returns `forward`'s float: derivative
+    rules rely on this so that one rule serves both cases.
+
+    >>> import math
+    >>> from autograd_lite import Op, Value
+    >>> sin = Op("sin", math.sin, lambda g, out, x: (g * cos(x),))
+    >>> cos = Op("cos", math.cos, lambda g, out, x: (-g * sin(x),))
+    >>> y = sin(Value(0.0))
+    >>> y.backward()
+    """
+
+    __slots__ = ("check", "forward", "name", "vjp")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        vjp: Callable[..., tuple[Any, ...]],
+        check: Callable[..., None] | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.check = check
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+    def __call__(self, *operands: Operand) -> Any:
+        """Apply the op: a new `Value` if any operand is a Value, else a float."""
+        datas = [x.data if isinstance(x, Value) else to_float(x, self.name) for x in operands]
+        if not any(isinstance(x, Value) for x in operands):
+            return self.forward(*datas)
+        if self.check is not None:
+            self.check(*datas)
+        out = float(self.forward(*datas))
+        mode = _MODE.get()
+        if not mode.grad_enabled:
+            return _make(out, None, (), mode.scope)
+        parents = tuple(
+            x if isinstance(x, Value) else _make(d, CONSTANT, (), mode.scope)
+            for x, d in zip(operands, datas)
+        )
+        return _make(out, self, parents, mode.scope)
+
+
+CONSTANT = Op("const", lambda: math.nan, lambda g, out: ())
+"""Marks leaves made from numbers mixed into an expression (they read `.op is None`)."""
+
+
+class Value:
+    """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
+
+    `Value(data, label=None)`: `data` is a Python int or float or a numpy real scalar, stored
+    as a float. Arithmetic with `+ - * / **` and unary `-`, and the methods `exp`, `log`,
+    `tanh`, `sigmoid`, `relu`, record a node each; numbers mixed in become constant leaves.
+    `backward()` then fills `.grad` of every node below with d(this)/d(node).
+
+    Values hash and compare by identity, so they can be dict keys and set members; `==` is
+    not elementwise comparison of data.
+
+    >>> from autograd_lite import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> (c.data, a.grad, b.grad)
+    (8.0, 4.0, 2.0)
+    """
+
+    __slots__ = ("_op", "_prev", "_scope", "data", "grad", "label")
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+    data: float
+    grad: float
+    label: str | None
+
+    def __init__(self, data: Number, label: str | None = None) -> None:
+        self.data = to_float(data, "Value")
+        self.grad = 0.0
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}")
+        self.label = label
+        self._op: Op | None = None
+        self._prev: tuple[Value, ...] = ()
+        self._scope: tuple[str, ...] = _MODE.get().scope
+
+    # -- what made this node (read-only) ---------------------------------------------------
+    @property
+    def op(self) -> Op | None:
+        """The `Op` that made this node (`.op.name` is e.g. "*" or "sigmoid"); None for leaves."""
+        return None if self._op is CONSTANT else self._op
+
+    @property
+    def operands(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from, in operand order; () for leaves."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes not computed from others."""
+        return not self._prev
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf made from a number mixed into an expression, such as the 2 in x*2."""
+        return self._op is CONSTANT
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """The names of the `scope()` blocks this node was created in, outermost first."""
+        return self._scope
+
+    def __repr__(self) -> str:
+        label = "" if self.label is None else f", label={self.label!r}"
+        return f"Value({self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic: each operator is one recorded op (see ops.py) -------------------------
+    def __add__(self, other: Operand) -> Value:
+        return _binary(_ops.add, self, other)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _binary(_ops.add, other, self)
+
+    def __sub__(self, other: Operand) -> Value:
+        return _binary(_ops.sub, self, other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _binary(_ops.sub, other, self)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _binary(_ops.mul, self, other)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _binary(_ops.mul, other, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _binary(_ops.div, self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _binary(_ops.div, other, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        return _binary(_ops.power, self, other)
+
+    def __rpow__(self, other: Operand) -> Value:
+        return _binary(_ops.power, other, self)
+
+    def __neg__(self) -> Value:
+        result: Value = _ops.neg(self)
+        return result
+
+    def exp(self) -> Value:
+        """e ** self. Overflow gives inf (as IEEE and numpy do), not an exception."""
+        result: Value = _ops.exp(self)
+        return result
+
+    def log(self) -> Value:
+        """Natural logarithm; DomainError for data <= 0."""
+        result: Value = _ops.log(self)
+        return result
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; derivative 1 - tanh**2."""
+        result: Value = _ops.tanh(self)
+        return result
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), without overflow for any finite x; derivative s * (1 - s)."""
+        result: Value = _ops.sigmoid(self)
+        return result
+
+    def relu(self) -> Value:
+        """max(x, 0); its derivative at exactly 0 is taken as 0 (PyTorch's convention)."""
+        result: Value = _ops.relu(self)
+        return result
+
+    # -- gradients (see autodiff.py) --------------------------------------------------------
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d(self)/d(node) * gradient to `.grad` of every node below this one.
+
+        Intermediate nodes get their gradient too. Calling it again adds the same amount again
+        (gradients accumulate, as in PyTorch); use `zero_grad()` to reset them.
+        """
+        _autodiff.backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        """Set `.grad` to 0.0 on this node and every node below it."""
+        _autodiff.zero_grad(self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label and no history."""
+        return Value(self.data, self.label)
+
+
+def _binary(op: Callable[[Operand, Operand], Any], a: Operand, b: Operand) -> Value:
+    try:
+        return cast(Value, op(a, b))
+    except _NotANumber:
+        # Python then tries the other operand, and raises its usual "unsupported operand" error.
+        return NotImplemented  # type: ignore[no-any-return]
+
+
+_new = object.__new__
+
+
+def _make(data: float, op: Op | None, prev: tuple[Value, ...], scope: tuple[str, ...]) -> Value:
+    """A node without the public constructor's checks (ops have validated everything)."""
+    node: Value = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = None
+    node._op = op
+    node._prev = prev
+    node._scope = scope
+    return node
+
+
+from . import autodiff as _autodiff  # noqa: E402  (these modules use Value)
+from . import ops as _ops  # noqa: E402
