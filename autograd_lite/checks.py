@@ -1,28 +1,293 @@
-"""Gradient checks against central finite differences (being written: issue 5)."""
+"""Gradient checks: the engine's derivatives against central finite differences.
+
+`gradcheck` compares first derivatives with differences of `fn` itself; `gradgradcheck`
+compares the Hessian (rules run on Values, `create_graph=True`) with differences of the
+engine's first derivatives (rules run on floats). Both pass an entry when
+
+    |analytical - numerical| <= atol + rtol * |numerical|
+
+as PyTorch does, and otherwise raise `GradcheckError` with a table of every entry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+
+import numpy as np
+
+from .autodiff import grad
+from .context import _MODE, Mode, no_grad
+from .value import Number, Value, to_float
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class GradcheckError(AssertionError):
+    """A derivative from the engine disagrees with its finite-difference estimate.
+
+    The message is a table of every checked entry with the failing rows marked; the same
+    numbers are in `rows` (one dict per entry, keys as the table's columns plus "ok").
+    """
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[None]:
+    # The analytical side needs a graph even if the caller is inside no_grad().
+    mode = _MODE.get()
+    token = _MODE.set(Mode(True, mode.scope))
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def _check_tolerance(name: str, x: object, positive: bool) -> float:
+    if isinstance(x, bool):
+        raise TypeError(f"{name} must be a real number, got bool")
+    try:
+        v = to_float(x, name)
+    except TypeError:
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}: {x!r}") from None
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {x!r}")
+    return v
+
+
+def _prepare(
+    where: str,
+    fn: object,
+    inputs: Iterable[Value | Number],
+    eps: object,
+    atol: object,
+    rtol: object,
+) -> tuple[list[float], list[str | None], float, float, float]:
+    """Validate the arguments: the inputs' floats and labels, and eps, atol, rtol as floats."""
+    if not callable(fn):
+        raise TypeError(f"{where}: fn must be callable, got {type(fn).__name__}")
+    if isinstance(inputs, (str, bytes, Value)) or not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"{where}: inputs must be a sequence of numbers or Values, got {type(inputs).__name__}"
+        )
+    datas: list[float] = []
+    labels: list[str | None] = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, bool):
+            raise TypeError(f"{where}: inputs[{i}] is a bool, expected a real number or a Value")
+        if isinstance(x, Value):
+            datas.append(x.data)
+            labels.append(x.label)
+        else:
+            try:
+                datas.append(to_float(x, f"{where}: inputs[{i}]"))
+            except TypeError as e:
+                raise TypeError(str(e)) from None
+            labels.append(None)
+        if not math.isfinite(datas[-1]):
+            raise ValueError(f"{where}: inputs[{i}] must be finite, got {datas[-1]!r}")
+    if not datas:
+        raise ValueError(f"{where}: inputs must not be empty")
+    return (
+        datas,
+        labels,
+        _check_tolerance(f"{where}: eps", eps, positive=True),
+        _check_tolerance(f"{where}: atol", atol, positive=False),
+        _check_tolerance(f"{where}: rtol", rtol, positive=False),
+    )
+
+
+def _call(where: str, fn: Callable[..., Any], leaves: list[Value]) -> Value:
+    out = fn(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(
+            f"{where}: fn must return a scalar Value built from its arguments, "
+            f"got {type(out).__name__}: {out!r}"
+        )
+    return out
+
+
+def _leaves(datas: Sequence[float], labels: Sequence[str | None]) -> list[Value]:
+    return [Value(d, label) for d, label in zip(datas, labels)]
+
+
+def _central_difference(
+    f: Callable[[list[float]], FloatArray], datas: list[float], i: int, eps: float
+) -> FloatArray:
+    """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) in float64, dividing by the step taken."""
+    plus, minus = list(datas), list(datas)
+    plus[i] = float(np.float64(datas[i]) + eps)
+    minus[i] = float(np.float64(datas[i]) - eps)
+    # x + eps is rounded; dividing by the difference actually taken removes that error.
+    step = np.float64(plus[i]) - np.float64(minus[i])
+    return (f(plus) - f(minus)) / step
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _report(
+    where: str,
+    header: list[str],
+    cells: list[list[str]],
+    rows: list[dict[str, Any]],
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
+    """Raise GradcheckError with the table if any row failed."""
+    failed = sum(not r["ok"] for r in rows)
+    if not failed:
+        return
+    table = [header, *cells]
+    widths = [max(len(line[c]) for line in table) for c in range(len(header))]
+    lines = [
+        f"{where} failed: {failed} of {len(rows)} entries differ by more than "
+        f"atol + rtol*|numerical| (eps={eps:g}, atol={atol:g}, rtol={rtol:g})"
+    ]
+    for k, line in enumerate(table):
+        text = "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
+        mark = "" if k == 0 or rows[k - 1]["ok"] else "  <-- FAIL"
+        lines.append(f"  {text}{mark}")
+    raise GradcheckError("\n".join(lines), rows)
+
+
+def _close(analytical: float, numerical: float, atol: float, rtol: float) -> bool:
+    # Written so that nan or inf on either side fails.
+    return bool(abs(analytical - numerical) <= atol + rtol * abs(numerical))
 
 
 def gradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[float],
+    inputs: Iterable[Value | Number],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
-    """Compare the engine's gradients of fn(*inputs) with central finite differences."""
-    raise NotImplementedError
+    """Check the engine's gradient of `fn` at `inputs` against central finite differences.
+
+    `fn(*values)` must return a scalar `Value`; it is called on fresh leaf Values made from
+    `inputs` (numbers, or Values whose data and label are used). The analytical gradient is
+    `grad(fn(*values), values)`; the numerical one is (fn(x + eps) - fn(x - eps)) / (2 eps)
+    per input, in float64, with fn evaluated under `no_grad()`. Every input must satisfy
+    |analytical - numerical| <= atol + rtol * |numerical| (PyTorch's criterion and defaults).
+
+    Returns True, or raises `GradcheckError` whose message is a table of input, label,
+    value, analytical, numerical and difference, with failing rows marked.
+    TypeError if fn does not return a Value; ValueError for eps <= 0, atol or rtol < 0,
+    empty or non-finite inputs.
+
+    >>> from autograd_lite import gradcheck
+    >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
+    True
+    """
+    where = "gradcheck"
+    datas, labels, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
+
+    with _recording():
+        leaves = _leaves(datas, labels)
+        analytical = np.array(grad(_call(where, fn, leaves), leaves), dtype=np.float64)
+
+    def value_at(xs: list[float]) -> FloatArray:
+        with no_grad():
+            return np.array([_call(where, fn, _leaves(xs, labels)).data], dtype=np.float64)
+
+    numerical = np.array(
+        [_central_difference(value_at, datas, i, eps)[0] for i in range(len(datas))],
+        dtype=np.float64,
+    )
+
+    header = ["input", "label", "value", "analytical", "numerical", "difference"]
+    rows: list[dict[str, Any]] = []
+    cells: list[list[str]] = []
+    for i, (x, label, a, n) in enumerate(zip(datas, labels, analytical, numerical)):
+        a, n = float(a), float(n)
+        row = {
+            "input": i, "label": label, "value": x, "analytical": a, "numerical": n,
+            "difference": a - n, "ok": _close(a, n, atol, rtol),
+        }  # fmt: skip
+        rows.append(row)
+        cells.append([str(i), label or "-", _fmt(x), _fmt(a), _fmt(n), _fmt(a - n)])
+    _report(where, header, cells, rows, eps, atol, rtol)
+    return True
+
+
+def _first_derivatives(where: str, fn: Callable[..., Any], leaves: list[Value]) -> FloatArray:
+    return np.array(grad(_call(where, fn, leaves), leaves), dtype=np.float64)
 
 
 def gradgradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[float],
+    inputs: Iterable[Value | Number],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
-    """Like gradcheck, for second derivatives."""
-    raise NotImplementedError
+    """Check the engine's second derivatives of `fn` at `inputs` against finite differences.
+
+    The analytical Hessian is `grad` of each `grad(..., create_graph=True)` result, so the
+    derivative rules run on Values. The numerical Hessian is the central difference of the
+    engine's first derivatives (rules run on floats): column j is
+    (grad at x + eps e_j - grad at x - eps e_j) / (2 eps). So this checks that each rule
+    differentiates correctly as a Value expression; check the first derivatives themselves
+    with `gradcheck`. Same criterion, arguments, errors and table (one row per entry i, j) as
+    `gradcheck`.
+
+    >>> from autograd_lite import gradgradcheck
+    >>> gradgradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
+    True
+    """
+    where = "gradgradcheck"
+    datas, labels, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
+    n = len(datas)
+
+    with _recording():
+        leaves = _leaves(datas, labels)
+        first = grad(_call(where, fn, leaves), leaves, create_graph=True)
+        analytical = np.zeros((n, n), dtype=np.float64)
+        for i, g in enumerate(first):
+            # A rule that returned a plain float here dropped the graph: its derivative is 0.
+            if isinstance(g, Value):
+                analytical[i] = grad(g, leaves)
+
+        def gradient_at(xs: list[float]) -> FloatArray:
+            return _first_derivatives(where, fn, _leaves(xs, labels))
+
+        numerical = np.empty((n, n), dtype=np.float64)
+        for j in range(n):
+            numerical[:, j] = _central_difference(gradient_at, datas, j, eps)
+
+    def name(i: int) -> str:
+        return labels[i] or f"x{i}"
+
+    header = ["entry", "labels", "values", "analytical", "numerical", "difference"]
+    rows: list[dict[str, Any]] = []
+    cells: list[list[str]] = []
+    for i in range(n):
+        for j in range(n):
+            a, m = float(analytical[i, j]), float(numerical[i, j])
+            row = {
+                "entry": (i, j), "labels": (labels[i], labels[j]),
+                "values": (datas[i], datas[j]), "analytical": a, "numerical": m,
+                "difference": a - m, "ok": _close(a, m, atol, rtol),
+            }  # fmt: skip
+            rows.append(row)
+            cells.append(
+                [
+                    f"({i}, {j})",
+                    f"{name(i)}, {name(j)}",
+                    f"({_fmt(datas[i])}, {_fmt(datas[j])})",
+                    _fmt(a),
+                    _fmt(m),
+                    _fmt(a - m),
+                ]
+            )
+    _report(where, header, cells, rows, eps, atol, rtol)
+    return True
