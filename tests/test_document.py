@@ -1,0 +1,142 @@
+"""The worked example: the engine against the hand derivation and the document's numbers."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_lite.document import (
+    DOCUMENT_INPUTS,
+    DOCUMENT_PRINTED,
+    autodiff_quantities,
+    build_network,
+    hand_derivation,
+)
+
+# The "exact" column of shared/seed/backprop_worked_example.en.md (double precision, 10 decimals).
+EXACT_TABLE = {
+    "z1": 0.5000000000, "h": 0.6224593312, "z2": 0.3867377994, "y_hat": 0.5954971449,
+    "L": 0.0818112799, "dL_dy_hat": -0.4045028551, "dy_hat_dz2": 0.2408802953,
+    "delta2": -0.0974367672, "dL_db2": -0.0974367672, "dL_dw2": -0.0606504249,
+    "dL_dh": -0.0292310302, "dh_dz1": 0.2350037122, "delta1": -0.0068694006,
+    "dL_dw1": -0.0068694006, "dL_db1": -0.0068694006, "w2_new": 0.3060650425,
+    "b2_new": 0.2097436767, "w1_new": 0.4006869401, "b1_new": 0.1006869401,
+}  # fmt: skip
+
+# The document rounds some intermediates before using them, so these printed values are further
+# from the exact ones than half a unit of their last printed digit: z2 uses h rounded to 0.622,
+# delta2 = -0.405 * 0.241 rounded, and everything computed from delta2 carries that error.
+EARLY_ROUNDED = {
+    "z2", "delta2", "dL_db2", "dL_dh", "delta1", "dL_dw1", "dL_db1", "b2_new", "w1_new", "b1_new",
+}  # fmt: skip
+EARLY_ROUNDED_RELATIVE_BOUND = 3e-3  # the worst, dL/dh, is 0.24% off; delta2 0.17%
+
+SEED_EN = Path(__file__).resolve().parents[2] / "shared" / "seed" / "backprop_worked_example.en.md"
+
+
+def autodiff_of(**inputs: float) -> dict[str, float]:
+    net = build_network(**inputs)
+    net.L.backward()
+    return autodiff_quantities(net)
+
+
+def decimals(printed: float) -> int:
+    text = repr(printed)
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_autodiff_equals_hand_derivation_on_document_inputs() -> None:
+    # Reference: the document's hand formulas evaluated in plain floats (hand_derivation).
+    hand = hand_derivation().as_dict()
+    auto = autodiff_of()
+    assert hand.keys() == auto.keys() == DOCUMENT_PRINTED.keys()
+    for name, value in hand.items():
+        assert auto[name] == pytest.approx(value, abs=1e-12, rel=0), name
+
+
+def test_autodiff_equals_hand_derivation_on_random_inputs() -> None:
+    # Reference: the hand formulas, on 200 random networks (inputs, targets and parameters).
+    rng = np.random.default_rng(2024)
+    for _ in range(200):
+        inputs = {k: float(v) for k, v in zip(DOCUMENT_INPUTS, rng.uniform(-3, 3, size=6))}
+        hand = hand_derivation(**inputs).as_dict()
+        auto = autodiff_of(**inputs)
+        for name, value in hand.items():
+            assert auto[name] == pytest.approx(value, abs=1e-12, rel=1e-12), (name, inputs)
+
+
+def test_both_match_the_exact_table_of_the_english_rendition() -> None:
+    # Reference: the exact column of the English rendition, printed to 10 decimals.
+    hand = hand_derivation().as_dict()
+    auto = autodiff_of()
+    for name, exact in EXACT_TABLE.items():
+        assert hand[name] == pytest.approx(exact, abs=1e-9), name
+        assert auto[name] == pytest.approx(exact, abs=1e-9), name
+
+
+@pytest.mark.skipif(not SEED_EN.exists(), reason="shared/seed is not beside this checkout")
+def test_exact_table_is_the_one_in_the_seed_document() -> None:
+    # The table above is copied from the document; this guards the copy against typos.
+    text = SEED_EN.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (.+?) \| (-?[\d.]+) \| (-?[\d.]+) \|$", text, re.M)
+    exact_by_row = {name.strip(): float(exact) for name, _, exact in rows}
+    assert exact_by_row["h"] == EXACT_TABLE["h"]
+    assert exact_by_row["delta2 = dL/dz2 = dL/db2"] == EXACT_TABLE["delta2"]
+    assert exact_by_row["delta1 = dL/dz1 = dL/dw1 = dL/db1"] == EXACT_TABLE["delta1"]
+    assert exact_by_row["b1_new"] == EXACT_TABLE["b1_new"]
+    assert len(exact_by_row) == 16
+    printed_by_row = {name.strip(): float(printed) for name, printed, _ in rows}
+    assert printed_by_row["dL/dw2"] == DOCUMENT_PRINTED["dL_dw2"]
+    assert printed_by_row["w1_new"] == DOCUMENT_PRINTED["w1_new"]
+
+
+def test_printed_values_match_to_the_documents_own_rounding() -> None:
+    # Reference: the numbers the document prints. A value printed with d decimals must be within
+    # half a unit of its last digit, except the early-rounded ones, within a looser bound.
+    auto = autodiff_of()
+    late = set()
+    for name, printed in DOCUMENT_PRINTED.items():
+        half_unit = 0.5 * 10.0 ** -decimals(printed) + 1e-15
+        if abs(auto[name] - printed) > half_unit:
+            late.add(name)
+            assert abs(auto[name] - printed) <= EARLY_ROUNDED_RELATIVE_BOUND * abs(printed), name
+    assert late == EARLY_ROUNDED
+
+
+def test_early_rounded_values_follow_from_the_documents_rounded_intermediates() -> None:
+    # Reference: the document's own arithmetic on its printed (rounded) intermediates.
+    p = DOCUMENT_PRINTED
+    assert p["z2"] == pytest.approx(p["h"] * 0.3 + 0.2, abs=1e-12)
+    assert p["delta2"] == pytest.approx(p["dL_dy_hat"] * p["dy_hat_dz2"], abs=5e-5)
+    assert p["dL_dh"] == pytest.approx(p["delta2"] * 0.3, abs=5e-5)
+    assert p["delta1"] == pytest.approx(p["dL_dh"] * p["dh_dz1"], abs=1e-5)
+    assert p["b2_new"] == pytest.approx(0.2 - 0.1 * p["dL_db2"], abs=1e-12)
+    assert p["w1_new"] == pytest.approx(0.4 - 0.1 * p["dL_dw1"], abs=1e-12)
+
+
+def test_one_sgd_step_gives_the_documents_new_weights() -> None:
+    # Reference: the exact table's new weights, and the update rule applied in the test.
+    net = build_network()
+    net.L.backward()
+    for p in (net.w1, net.b1, net.w2, net.b2):
+        p.data -= 0.1 * p.grad
+    assert net.w2.data == pytest.approx(EXACT_TABLE["w2_new"], abs=1e-9)
+    assert net.b2.data == pytest.approx(EXACT_TABLE["b2_new"], abs=1e-9)
+    assert net.w1.data == pytest.approx(EXACT_TABLE["w1_new"], abs=1e-9)
+    assert net.b1.data == pytest.approx(EXACT_TABLE["b1_new"], abs=1e-9)
+    assert math.isclose(net.w1.data, DOCUMENT_PRINTED["w1_new"], abs_tol=2e-6)
+
+
+def test_network_nodes_are_labelled_and_scoped() -> None:
+    net = build_network()
+    assert [net.z1.label, net.h.label, net.z2.label, net.y_hat.label, net.L.label] == [
+        "z1", "h", "z2", "ŷ", "L",
+    ]  # fmt: skip
+    assert net.h.scope == ("hidden neuron",)
+    assert net.y_hat.scope == ("output neuron",)
+    assert net.L.scope == ("loss",)
+    assert net.x.scope == ()
