@@ -24,7 +24,7 @@ def graph_nodes(root: Value) -> list[Value]:
     stack: list[tuple[Value, int]] = [(root, 0)]
     while stack:
         node, i = stack.pop()
-        prev = node._prev
+        prev = node.operands
         if i < len(prev):
             stack.append((node, i + 1))
             child = prev[i]
@@ -41,13 +41,24 @@ def _count_uses(root: Value) -> dict[Value, int]:
     uses = {root: 0}
     stack = [root]
     while stack:
-        for p in stack.pop()._prev:
-            n = uses.get(p)
+        node = stack.pop()
+        a = node._a
+        if a is None:
+            continue
+        n = uses.get(a)
+        if n is None:
+            uses[a] = 1
+            stack.append(a)
+        else:
+            uses[a] = n + 1
+        b = node._b
+        if b is not None:
+            n = uses.get(b)
             if n is None:
-                uses[p] = 1
-                stack.append(p)
+                uses[b] = 1
+                stack.append(b)
             else:
-                uses[p] = n + 1
+                uses[b] = n + 1
     return uses
 
 
@@ -72,19 +83,24 @@ def _propagate(
             node.grad += g
         elif node in keep:
             found[node] = g
-        prev = node._prev
-        if not prev:
+        a = node._a
+        if a is None:
             continue
-        if create_graph:
-            grads = node._op.vjp(g, node, *prev)  # type: ignore[union-attr]
+        vjp = node._op.vjp  # type: ignore[union-attr]
+        b = node._b
+        if b is None:
+            parents: tuple[Value, ...] = (a,)
+            grads = vjp(g, node, a) if create_graph else vjp(g, node.data, a.data)
         else:
-            grads = node._op.vjp(g, node.data, *[p.data for p in prev])  # type: ignore[union-attr]
-        for p, pg in zip(prev, grads):
+            parents = (a, b)
+            grads = vjp(g, node, a, b) if create_graph else vjp(g, node.data, a.data, b.data)
+        for p, pg in zip(parents, grads):
             old = pending.get(p)
             pending[p] = pg if old is None else old + pg
             left = uses[p] - 1
-            uses[p] = left
-            if not left:
+            if left:
+                uses[p] = left
+            else:
                 ready.append(p)
     return found
 
@@ -97,11 +113,12 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     >>> local_derivatives(a * b)
     (5.0, 2.0)
     """
-    if not node._prev:
+    operands = node.operands
+    if not operands:
         return ()
     op = node._op
     assert op is not None
-    return tuple(float(d) for d in op.vjp(1.0, node.data, *[p.data for p in node._prev]))
+    return tuple(float(d) for d in op.vjp(1.0, node.data, *[p.data for p in operands]))
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:

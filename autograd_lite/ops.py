@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from typing import Any
 
 from .value import DomainError, Op, Operand, Value, to_float
@@ -83,11 +84,11 @@ def _check_pow_value(a: float, b: float) -> None:
 
 
 # -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
-add = Op("+", lambda a, b: a + b, lambda g, out, a, b: (g, g))
-sub = Op("-", lambda a, b: a - b, lambda g, out, a, b: (g, -g))
-mul = Op("*", lambda a, b: a * b, lambda g, out, a, b: (g * b, g * a))
+add = Op("+", operator.add, lambda g, out, a, b: (g, g))
+sub = Op("-", operator.sub, lambda g, out, a, b: (g, -g))
+mul = Op("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 div = Op("/", _div, lambda g, out, a, b: (g / b, -g * a / (b * b)), _check_div)
-neg = Op("neg", lambda a: -a, lambda g, out, a: (-g,))
+neg = Op("neg", operator.neg, lambda g, out, a: (-g,))
 exp = Op("exp", _exp, lambda g, out, x: (g * out,))
 log = Op("log", _log, lambda g, out, x: (g / x,), _check_log)
 tanh = Op("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Union, cast
+from typing import Any, Union
 
 import numpy as np
 
@@ -31,10 +31,6 @@ class DomainError(ValueError):
     """
 
 
-class _NotANumber(TypeError):
-    """An operand that is neither a Value nor a real number (lets dunders return NotImplemented)."""
-
-
 def to_float(x: object, where: str) -> float:
     """`x` as a Python float, or TypeError naming `where`, the type, and what is accepted."""
     if type(x) is float:
@@ -44,7 +40,7 @@ def to_float(x: object, where: str) -> float:
             return float(x)
         except OverflowError:
             raise OverflowError(f"{where}: {x!r} is too large for a float") from None
-    raise _NotANumber(
+    raise TypeError(
         f"{where}: expected a Value or a real number (int, float, numpy real scalar), "
         f"got {type(x).__name__}: {x!r}"
     )
@@ -91,20 +87,17 @@ class Op:
 
     def __call__(self, *operands: Operand) -> Any:
         """Apply the op: a new `Value` if any operand is a Value, else a float."""
-        datas = [x.data if isinstance(x, Value) else to_float(x, self.name) for x in operands]
+        if not 1 <= len(operands) <= 2:
+            raise TypeError(f"{self.name}: ops take one or two operands, got {len(operands)}")
         if not any(isinstance(x, Value) for x in operands):
-            return self.forward(*datas)
-        if self.check is not None:
-            self.check(*datas)
-        out = float(self.forward(*datas))
-        mode = _MODE.get()
-        if not mode.grad_enabled:
-            return _make(out, None, (), mode.scope)
-        parents = tuple(
-            x if isinstance(x, Value) else _make(d, CONSTANT, (), mode.scope)
-            for x, d in zip(operands, datas)
-        )
-        return _make(out, self, parents, mode.scope)
+            return self.forward(*[to_float(x, self.name) for x in operands])
+        if len(operands) == 1:
+            return _unary(self, operands[0])  # type: ignore[arg-type]
+        out = _binary(self, *operands)
+        if out is NotImplemented:
+            for x in operands:
+                to_float(x, self.name)  # raises the TypeError that names it
+        return out
 
 
 CONSTANT = Op("const", lambda: math.nan, lambda g, out: ())
@@ -130,7 +123,9 @@ class Value:
     (8.0, 4.0, 2.0)
     """
 
-    __slots__ = ("_op", "_prev", "_scope", "data", "grad", "label")
+    # Operands live in two slots, not a tuple: one object less per node, which is 56 bytes
+    # less memory and half the work for the cyclic garbage collector. Ops take 1 or 2 operands.
+    __slots__ = ("_a", "_b", "_op", "_scope", "data", "grad", "label")
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     data: float
@@ -144,7 +139,8 @@ class Value:
             raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}")
         self.label = label
         self._op: Op | None = None
-        self._prev: tuple[Value, ...] = ()
+        self._a: Value | None = None
+        self._b: Value | None = None
         self._scope: tuple[str, ...] = _MODE.get().scope
 
     # -- what made this node (read-only) ---------------------------------------------------
@@ -156,12 +152,13 @@ class Value:
     @property
     def operands(self) -> tuple[Value, ...]:
         """The nodes this one was computed from, in operand order; () for leaves."""
-        return self._prev
+        a, b = self._a, self._b
+        return () if a is None else (a,) if b is None else (a, b)
 
     @property
     def is_leaf(self) -> bool:
         """True for inputs, parameters and constants: nodes not computed from others."""
-        return not self._prev
+        return self._a is None
 
     @property
     def is_constant(self) -> bool:
@@ -182,63 +179,61 @@ class Value:
 
     # -- arithmetic: each operator is one recorded op (see ops.py) -------------------------
     def __add__(self, other: Operand) -> Value:
-        return _binary(_ops.add, self, other)
+        return _binary(_ops.add, self, other)  # type: ignore[no-any-return]
 
     def __radd__(self, other: Operand) -> Value:
-        return _binary(_ops.add, other, self)
+        return _binary(_ops.add, other, self)  # type: ignore[no-any-return]
 
     def __sub__(self, other: Operand) -> Value:
-        return _binary(_ops.sub, self, other)
+        return _binary(_ops.sub, self, other)  # type: ignore[no-any-return]
 
     def __rsub__(self, other: Operand) -> Value:
-        return _binary(_ops.sub, other, self)
+        return _binary(_ops.sub, other, self)  # type: ignore[no-any-return]
 
     def __mul__(self, other: Operand) -> Value:
-        return _binary(_ops.mul, self, other)
+        return _binary(_ops.mul, self, other)  # type: ignore[no-any-return]
 
     def __rmul__(self, other: Operand) -> Value:
-        return _binary(_ops.mul, other, self)
+        return _binary(_ops.mul, other, self)  # type: ignore[no-any-return]
 
     def __truediv__(self, other: Operand) -> Value:
-        return _binary(_ops.div, self, other)
+        return _binary(_ops.div, self, other)  # type: ignore[no-any-return]
 
     def __rtruediv__(self, other: Operand) -> Value:
-        return _binary(_ops.div, other, self)
+        return _binary(_ops.div, other, self)  # type: ignore[no-any-return]
 
     def __pow__(self, other: Operand) -> Value:
-        return _binary(_ops.power, self, other)
+        if isinstance(other, Value):
+            return _binary(_ops.pow_value, self, other)  # type: ignore[no-any-return]
+        if isinstance(other, _REAL_TYPES):
+            return _unary(_ops.pow_number(to_float(other, "**")), self)
+        return NotImplemented
 
     def __rpow__(self, other: Operand) -> Value:
-        return _binary(_ops.power, other, self)
+        return _binary(_ops.pow_value, other, self)  # type: ignore[no-any-return]
 
     def __neg__(self) -> Value:
-        result: Value = _ops.neg(self)
-        return result
+        return _unary(_ops.neg, self)
 
     def exp(self) -> Value:
         """e ** self. Overflow gives inf (as IEEE and numpy do), not an exception."""
-        result: Value = _ops.exp(self)
-        return result
+        return _unary(_ops.exp, self)
 
     def log(self) -> Value:
         """Natural logarithm; DomainError for data <= 0."""
-        result: Value = _ops.log(self)
-        return result
+        return _unary(_ops.log, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; derivative 1 - tanh**2."""
-        result: Value = _ops.tanh(self)
-        return result
+        return _unary(_ops.tanh, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-x), without overflow for any finite x; derivative s * (1 - s)."""
-        result: Value = _ops.sigmoid(self)
-        return result
+        return _unary(_ops.sigmoid, self)
 
     def relu(self) -> Value:
         """max(x, 0); its derivative at exactly 0 is taken as 0 (PyTorch's convention)."""
-        result: Value = _ops.relu(self)
-        return result
+        return _unary(_ops.relu, self)
 
     # -- gradients (see autodiff.py) --------------------------------------------------------
     def backward(self, gradient: float = 1.0) -> None:
@@ -258,25 +253,79 @@ class Value:
         return Value(self.data, self.label)
 
 
-def _binary(op: Callable[[Operand, Operand], Any], a: Operand, b: Operand) -> Value:
+# The two functions below are the hot path of graph building: every operator goes through one.
+def _unary(op: Op, a: Value) -> Value:
+    data = a.data
+    if op.check is not None:
+        op.check(data)
+    out = op.forward(data)
+    if type(out) is not float:
+        out = _as_float(out, op)
+    mode = _MODE.get()
+    if not mode.grad_enabled:
+        return _make(out, None, None, None, mode.scope)
+    return _make(out, op, a, None, mode.scope)
+
+
+def _binary(op: Op, a: Operand, b: Operand) -> Any:
+    """op(a, b) as a node; NotImplemented when an operand is not a number (for dunders)."""
+    if isinstance(a, Value):
+        ad = a.data
+    elif isinstance(a, _REAL_TYPES):
+        ad = to_float(a, op.name)
+    else:
+        return NotImplemented
+    if isinstance(b, Value):
+        bd = b.data
+    elif isinstance(b, _REAL_TYPES):
+        bd = to_float(b, op.name)
+    else:
+        return NotImplemented
+    if op.check is not None:
+        op.check(ad, bd)
+    out = op.forward(ad, bd)
+    if type(out) is not float:
+        out = _as_float(out, op)
+    mode = _MODE.get()
+    scope = mode.scope
+    if not mode.grad_enabled:
+        return _make(out, None, None, None, scope)
+    if not isinstance(a, Value):
+        a = _make(ad, CONSTANT, None, None, scope)
+    if not isinstance(b, Value):
+        b = _make(bd, CONSTANT, None, None, scope)
+    node: Value = _new(Value)  # _make, inlined: this line runs for every binary op
+    node.data = out
+    node.grad = 0.0
+    node.label = None
+    node._op = op
+    node._a = a
+    node._b = b
+    node._scope = scope
+    return node
+
+
+def _as_float(x: object, op: Op) -> float:
     try:
-        return cast(Value, op(a, b))
-    except _NotANumber:
-        # Python then tries the other operand, and raises its usual "unsupported operand" error.
-        return NotImplemented  # type: ignore[no-any-return]
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{op.name}: forward must return a real number, got {x!r}") from None
 
 
 _new = object.__new__
 
 
-def _make(data: float, op: Op | None, prev: tuple[Value, ...], scope: tuple[str, ...]) -> Value:
+def _make(
+    data: float, op: Op | None, a: Value | None, b: Value | None, scope: tuple[str, ...]
+) -> Value:
     """A node without the public constructor's checks (ops have validated everything)."""
     node: Value = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = None
     node._op = op
-    node._prev = prev
+    node._a = a
+    node._b = b
     node._scope = scope
     return node
 
