@@ -1,0 +1,460 @@
+"""Drawing graphs: checked through the real Graphviz `dot` and against independent references.
+
+References: the graph's structure walked here (node, edge and cluster counts), numpy's float
+formatting (the numbers shown), central finite differences in numpy float64 (edge
+derivatives), `dot`'s own SVG parsed with ElementTree (what is shown), file signatures.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import graphviz
+import numpy as np
+import pytest
+
+from autograd_lite import Op, Value, draw_graph, render_graph, scope
+from autograd_lite.document import build_network
+from autograd_lite.render import GraphTooLargeError, RenderError
+from tests.reference import central_gradient
+
+SVG = "{http://www.w3.org/2000/svg}"
+REPO = Path(__file__).resolve().parent.parent
+
+
+# -- independent helpers ------------------------------------------------------------------
+def walk(root: Value) -> list[Value]:
+    """Every node below root once, found here by a plain depth-first search on `.operands`."""
+    seen = {id(root): root}
+    stack = [root]
+    while stack:
+        for p in stack.pop().operands:
+            if id(p) not in seen:
+                seen[id(p)] = p
+                stack.append(p)
+    return list(seen.values())
+
+
+def shown(x: float, precision: int = 4) -> str:
+    """A number as it should appear: `precision` significant digits by numpy, zeros trimmed."""
+    return np.format_float_positional(
+        x, precision=precision, unique=False, fractional=False, trim="-"
+    )
+
+
+def svg_groups(svg: bytes, kind: str) -> list[tuple[str, list[str], ET.Element]]:
+    """(title, texts, element) of each <g class=kind> in dot's SVG, entities unescaped."""
+    out = []
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") == kind:
+            title = g.findtext(f"{SVG}title") or ""
+            texts = [t.text or "" for t in g.iter(f"{SVG}text")]
+            out.append((title, texts, g))
+    return out
+
+
+def center(g: ET.Element) -> tuple[float, float]:
+    """Centre of a node's bounding box, from the shapes dot drew for it."""
+    xs, ys = bbox(g)
+    return (xs[0] + xs[1]) / 2, (ys[0] + ys[1]) / 2
+
+
+def bbox(g: ET.Element) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((xmin, xmax), (ymin, ymax)) of the polygons, paths and ellipses in a group."""
+    px: list[float] = []
+    py: list[float] = []
+    for el in g.iter():
+        if el.tag == f"{SVG}ellipse":
+            cx, cy = float(el.get("cx", 0)), float(el.get("cy", 0))
+            rx, ry = float(el.get("rx", 0)), float(el.get("ry", 0))
+            px += [cx - rx, cx + rx]
+            py += [cy - ry, cy + ry]
+        elif el.tag in (f"{SVG}polygon", f"{SVG}path"):
+            raw = el.get("points") or el.get("d") or ""
+            nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", raw)]
+            px += nums[0::2]
+            py += nums[1::2]
+    return (min(px), max(px)), (min(py), max(py))
+
+
+@pytest.fixture(scope="module")
+def network_svg() -> tuple[Value, bytes]:
+    net = build_network()
+    net.L.backward()
+    return net.L, draw_graph(net.L, edge_derivatives=True).pipe(format="svg")
+
+
+# -- the document's network as PNG and SVG --------------------------------------------------
+def test_png_of_document_network(tmp_path: Path) -> None:
+    """Reference: the PNG file signature."""
+    net = build_network()
+    net.L.backward()
+    out = render_graph(net.L, tmp_path / "net.png", edge_derivatives=True)
+    assert out == tmp_path / "net.png"
+    data = out.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.png"]
+
+
+def test_svg_shows_every_label_data_and_grad(tmp_path: Path) -> None:
+    """Reference: the nodes walked here, their numbers formatted by numpy, dot's SVG text."""
+    net = build_network()
+    net.L.backward()
+    svg = render_graph(net.L, tmp_path / "net.svg").read_bytes()
+    texts = [t for _, ts, _ in svg_groups(svg, "node") for t in ts]
+    labels = {"x", "y", "w1", "b1", "w2", "b2", "z1", "h", "z2", "ŷ", "L"}
+    assert labels <= set(texts)
+    for node in walk(net.L):
+        assert f"data {shown(node.data)}" in texts
+        assert f"grad {shown(node.grad)}" in texts
+    assert "sigmoid" in texts and "**2" in texts
+
+
+def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> None:
+    """Reference: counts from the structure walked here vs the groups dot drew."""
+    root, svg = network_svg
+    nodes = walk(root)
+    results = [n for n in nodes if n.operands]
+    assert len(nodes) == 16 and len(results) == 9  # sanity: the document's network
+    assert svg.count(b'<g id="node') == len(nodes) + len(results)
+    assert svg.count(b'<g id="edge') == sum(len(n.operands) + 1 for n in results)
+    scopes = {n.scope[:k] for n in nodes for k in range(1, len(n.scope) + 1)}
+    assert svg.count(b'<g id="clust') == len(scopes) == 3
+    cluster_titles = sorted(texts[0] for _, texts, _ in svg_groups(svg, "cluster"))
+    assert cluster_titles == ["hidden neuron", "loss", "output neuron"]
+
+
+def test_nodes_are_drawn_inside_their_scope_and_ops_with_their_result(
+    network_svg: tuple[Value, bytes],
+) -> None:
+    """Reference: the geometry of dot's SVG (node centres inside cluster boxes)."""
+    _, svg = network_svg
+    nodes = {title: (texts, g) for title, texts, g in svg_groups(svg, "node")}
+    boxes = {texts[0]: bbox(g) for _, texts, g in svg_groups(svg, "cluster")}
+
+    def inside(g: ET.Element, box: tuple[tuple[float, float], tuple[float, float]]) -> bool:
+        x, y = center(g)
+        return box[0][0] <= x <= box[0][1] and box[1][0] <= y <= box[1][1]
+
+    def node_with(label: str) -> ET.Element:
+        (g,) = [g for texts, g in nodes.values() if texts[0] == label]
+        return g
+
+    expected = {"hidden neuron": {"w1", "b1", "z1", "h"}, "output neuron": {"w2", "b2", "z2", "ŷ"}}
+    expected["loss"] = {"L"}
+    for name, labels in expected.items():
+        for label in labels:
+            assert inside(node_with(label), boxes[name]), (label, name)
+    for label in ("x", "y"):  # made outside any scope
+        assert not any(inside(node_with(label), box) for box in boxes.values())
+    op_to_result = 0
+    for title, _, _ in svg_groups(svg, "edge"):
+        tail, head = title.split("->")
+        tail_texts, tail_g = nodes[tail]
+        if any(t.startswith("data ") for t in tail_texts):
+            continue  # operand -> op edge
+        op_to_result += 1
+        for box in boxes.values():
+            assert inside(tail_g, box) == inside(nodes[head][1], box), title
+    assert op_to_result == 9
+
+
+def test_kinds_of_node_are_told_apart() -> None:
+    """Reference: the legend in draw_graph's docstring (fill colours), read off the DOT text."""
+    a = Value(2.0, label="a")
+    y = a * 3
+    source = draw_graph(y.tanh()).source
+    lines = source.splitlines()
+    leaf = next(line for line in lines if "<B>a</B>" in line)
+    const = next(line for line in lines if "<I>data 3</I>" in line)
+    root = next(line for line in lines if 'BORDER="3"' in line)
+    middle = next(line for line in lines if "data 6<" in line)
+    fills = {line.split('BGCOLOR="')[1][:7] for line in (leaf, const, root, middle)}
+    assert len(fills) == 4
+
+
+# -- edge labels: local derivatives against central finite differences ----------------------
+def sigmoid64(x: float) -> float:
+    return float(1 / (1 + np.exp(np.float64(-x))))
+
+
+# name -> (engine expression of a, b; numpy float64 function of [a, b]; a; b)
+CASES: dict[str, tuple[Callable[[Value, Value], Value], Callable[[Sequence[float]], float]]] = {
+    "+": (lambda a, b: a + b, lambda v: v[0] + v[1]),
+    "-": (lambda a, b: a - b, lambda v: v[0] - v[1]),
+    "*": (lambda a, b: a * b, lambda v: v[0] * v[1]),
+    "/": (lambda a, b: a / b, lambda v: v[0] / v[1]),
+    "neg": (lambda a, b: -a, lambda v: -v[0]),
+    "exp": (lambda a, b: a.exp(), lambda v: float(np.exp(v[0]))),
+    "log": (lambda a, b: a.log(), lambda v: float(np.log(v[0]))),
+    "tanh": (lambda a, b: a.tanh(), lambda v: float(np.tanh(v[0]))),
+    "sigmoid": (lambda a, b: a.sigmoid(), lambda v: sigmoid64(v[0])),
+    "relu": (lambda a, b: a.relu(), lambda v: float(np.maximum(v[0], 0.0))),
+    "**3": (lambda a, b: a**3, lambda v: float(np.float64(v[0]) ** 3)),
+    "**-0.5": (lambda a, b: a**-0.5, lambda v: float(np.float64(v[0]) ** -0.5)),
+    "**": (lambda a, b: a**b, lambda v: float(np.float64(v[0]) ** v[1])),
+}
+POINTS = [(0.7, -1.3), (1.9, 0.4)]
+POINTS_BY_OP = {"relu": [(0.7, 0.0), (-0.7, 0.0)], "**": [(0.7, -1.3), (1.9, 0.4)]}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_edge_labels_equal_central_differences(name: str) -> None:
+    """Reference: tests.reference.central_gradient (numpy float64, h = 1e-6)."""
+    precision = 6
+    expr, f = CASES[name]
+    for a0, b0 in POINTS_BY_OP.get(name, POINTS):
+        a, b = Value(a0, label="a"), Value(b0, label="b")
+        result = expr(a, b)
+        assert result.op is not None and result.op.name == name
+        svg = draw_graph(result, edge_derivatives=True, precision=precision).pipe(format="svg")
+        label_of = {title: texts[0] for title, texts, _ in svg_groups(svg, "node")}
+        derivative_shown = {}
+        for title, texts, _ in svg_groups(svg, "edge"):
+            tail = title.split("->")[0]
+            if label_of[tail] in ("a", "b"):
+                (text,) = texts
+                assert text.startswith("∂=")
+                derivative_shown[label_of[tail]] = float(text[2:])
+        operands = ["a", "b"] if len(result.operands) == 2 else ["a"]
+        assert sorted(derivative_shown) == operands
+        reference = central_gradient(f, [a0, b0])
+        for k, operand in enumerate(operands):
+            got, want = derivative_shown[operand], reference[k]
+            # half a unit in the last digit shown, plus the finite difference's own error
+            unit = 10 ** (math.floor(math.log10(abs(want))) - precision + 1) if want else 0
+            assert abs(got - want) <= unit / 2 + 1e-7 * max(1.0, abs(want)), (name, operand)
+
+
+def test_no_edge_labels_unless_asked() -> None:
+    """Reference: the DOT text (edge labels are the only place ∂ appears)."""
+    y = Value(2.0) * Value(3.0)
+    assert "∂" not in draw_graph(y).source
+    assert draw_graph(y, edge_derivatives=True).source.count("∂=") == 2
+
+
+# -- determinism ----------------------------------------------------------------------------
+DETERMINISM_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from autograd_lite import Value, draw_graph, scope
+    from autograd_lite.document import build_network
+    net = build_network()
+    net.L.backward()
+    xs = [Value(float(i), label=f"x{i}") for i in range(30)]
+    with scope("outer"):
+        with scope("inner"):
+            s = sum((x * x for x in xs), Value(0.0))
+        t = s.tanh() + net.L
+    t.backward()
+    for root in (net.L, t):
+        text = draw_graph(root, edge_derivatives=True, precision=6).source
+        sys.stdout.buffer.write(text.encode("utf-8"))
+    """
+)
+
+
+def test_dot_text_is_identical_across_hash_seeds() -> None:
+    """Reference: the bytes printed by separate processes with different PYTHONHASHSEED."""
+    outputs = []
+    for seed in ("0", "1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", DETERMINISM_SCRIPT],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert b"cluster" in outputs[0] and len(outputs[0]) > 10_000
+
+
+# -- hostile text ---------------------------------------------------------------------------
+HOSTILE = [
+    'say "hi"',
+    "back\\slash \\N \\G \\E \\T \\H \\L \\n \\l end\\",
+    "{brace} }{",
+    "p|q",
+    "<b>bold?</b> <BR/>",
+    "line one\nline two",
+    "ŷ δ η → ∂ 🙂",
+    "</TD></TR></TABLE>",
+    "]; evil [",
+    "&amp; &lt; &#92;",
+    "' single '",
+]
+
+
+def test_hostile_labels_are_shown_literally() -> None:
+    """Reference: dot's exit status and warnings, and the text in its SVG (XML-unescaped)."""
+    leaves = [Value(float(i + 1), label=text) for i, text in enumerate(HOSTILE)]
+    with scope('outer "scope" ]; x [ </TD>'), scope("inner & <nested>\\N"):
+        total = leaves[0]
+        for leaf in leaves[1:]:
+            total = total + leaf
+    weird = Op('my<op>|"x"\\G', lambda a: 2 * a, lambda g, out, a: (2 * g,))
+    root = weird(total)
+    root.label = "root {x|y}"
+    root.backward()
+    source = draw_graph(root, edge_derivatives=True).source
+    run = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
+    assert run.returncode == 0 and run.stderr == b""
+    node_texts = ["\n".join(texts) for _, texts, _ in svg_groups(run.stdout, "node")]
+    for text in [*HOSTILE, "root {x|y}", 'my<op>|"x"\\G']:
+        assert any(t.startswith(text + "\n") or t == text for t in node_texts), text
+    clusters = sorted(texts[0] for _, texts, _ in svg_groups(run.stdout, "cluster"))
+    assert clusters == sorted(['outer "scope" ]; x [ </TD>', "inner & <nested>\\N"])
+
+
+def test_control_characters_are_shown_escaped() -> None:
+    """Reference: Python's repr of the character; dot's SVG must stay well-formed XML."""
+    root = Value(1.0, label="bell\x07 tab\t nul\x00")
+    svg = draw_graph(root).pipe(format="svg")
+    (texts,) = [texts for _, texts, _ in svg_groups(svg, "node")]
+    assert texts[0] == "bell\\x07 tab\\t nul\\x00"
+
+
+# -- errors and files -----------------------------------------------------------------------
+def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the install commands named in the issue; the DOT text from draw_graph."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    net = build_network()
+    net.L.backward()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(RenderError) as info:
+        render_graph(net.L, out / "net.png", edge_derivatives=True)
+    message = str(info.value)
+    for command in (
+        "sudo apt-get install graphviz",
+        "brew install graphviz",
+        "conda install -c conda-forge graphviz",
+        "winget install graphviz",
+    ):
+        assert command in message
+    assert info.value.dot_path == out / "net.dot"
+    assert str(out / "net.dot") in message
+    saved = (out / "net.dot").read_text(encoding="utf-8")
+    assert saved == draw_graph(net.L, edge_derivatives=True).source
+    assert "hidden neuron" in saved and "ŷ" in saved
+    assert sorted(p.name for p in out.iterdir()) == ["net.dot"]
+
+
+def test_dot_format_needs_no_dot_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reference: draw_graph's DOT text, written as UTF-8 bytes."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    root = Value(1.5, label="ŷ").tanh()
+    out = render_graph(root, tmp_path / "g.dot", precision=6)
+    assert out.read_bytes() == draw_graph(root, precision=6).source.encode("utf-8")
+
+
+def test_missing_dot_and_unwritable_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reference: the file system after the call (nothing created)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError) as info:
+        render_graph(Value(1.0), tmp_path / "missing" / "g.svg")
+    assert info.value.dot_path is None
+    assert "brew install graphviz" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_path_leaves_nothing(tmp_path: Path) -> None:
+    """Reference: the directory listing before and after the call."""
+    root = Value(1.0, label="a") * 2
+    missing = tmp_path / "no such dir" / "g.png"
+    with pytest.raises(RenderError, match=re.escape(str(missing))):
+        render_graph(root, missing)
+    taken = tmp_path / "taken.svg"  # a directory where the file should go
+    taken.mkdir()
+    with pytest.raises(RenderError, match=re.escape(str(taken))):
+        render_graph(root, taken)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.svg"]
+    assert list(taken.iterdir()) == []
+
+
+def test_format_comes_from_the_extension(tmp_path: Path) -> None:
+    """Reference: the PDF, PNG and SVG file signatures."""
+    root = (Value(0.3, label="x").exp() + 1).log()
+    root.backward()
+    assert render_graph(root, tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    assert render_graph(root, tmp_path / "G.PNG").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"<svg" in render_graph(root, str(tmp_path / "g.svg")).read_bytes()
+
+
+def test_unknown_extension_is_refused_before_writing(tmp_path: Path) -> None:
+    """Reference: the accepted extensions listed in the issue."""
+    for name in ("g.jpg", "g", "g.png.bak"):
+        with pytest.raises(ValueError) as info:
+            render_graph(Value(1.0), tmp_path / name)
+        message = str(info.value)
+        for ext in (".png", ".svg", ".pdf", ".dot"):
+            assert ext in message
+        assert name in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_node_limit(tmp_path: Path) -> None:
+    """Reference: value + op counts from the structure walked here."""
+    net = build_network()
+    nodes = walk(net.L)
+    count = len(nodes) + sum(1 for n in nodes if n.operands)
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_graph(net.L, max_nodes=count - 1)
+    assert isinstance(info.value, ValueError)
+    assert str(count) in str(info.value) and f"max_nodes={count}" in str(info.value)
+    assert info.value.node_count == count
+    assert isinstance(draw_graph(net.L, max_nodes=count), graphviz.Digraph)
+    with pytest.raises(GraphTooLargeError):
+        render_graph(net.L, tmp_path / "g.png", max_nodes=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_deep_chain_of_100000_values_without_recursion() -> None:
+    """Reference: the chain's size known from how it is built (4 values, 6 edges a step)."""
+    steps = 25_000
+    x = Value(1.0, label="x0")
+    for _ in range(steps):
+        x = x * 1.0001 + 0.0001
+    values, ops = 1 + 4 * steps, 2 * steps
+    assert values >= 100_000
+    with pytest.raises(GraphTooLargeError):
+        draw_graph(x)
+    source = draw_graph(x, max_nodes=values + ops).source
+    assert source.count(" -> ") == 6 * steps
+    assert source.count("[label=<<TABLE") == values
+
+
+def test_options() -> None:
+    """Reference: the option values named in the issue, read off the DOT text."""
+    y = Value(2.0 / 3.0, label="a").exp()
+    assert "rankdir=LR" in draw_graph(y).source
+    assert "rankdir=TB" in draw_graph(y, rankdir="TB").source
+    assert "data 0.666667<" in draw_graph(y, precision=6).source
+    assert "data 0.67<" in draw_graph(y, precision=2).source
+    for bad in ({"precision": 0}, {"rankdir": "XY"}, {"max_nodes": 0}):
+        with pytest.raises(ValueError):
+            draw_graph(y, **bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        draw_graph(2.0)  # type: ignore[arg-type]
+
+
+def test_draw_graph_displays_inline_in_jupyter() -> None:
+    """Reference: IPython's display protocol (_repr_mimebundle_ with an SVG)."""
+    g = draw_graph(Value(1.0, label="x") + 1)
+    assert isinstance(g, graphviz.Digraph)
+    bundle = g._repr_mimebundle_(include=["image/svg+xml"])
+    assert "<svg" in bundle["image/svg+xml"]
