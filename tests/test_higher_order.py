@@ -45,9 +45,7 @@ def second_difference(f: Callable[[F64], F64], x0: float, h: float = 1e-4) -> fl
     return float((f(x + h) - 2 * f(x) + f(x - h)) / F64(h) ** 2)
 
 
-def numpy_hessian(
-    f: Callable[[np.ndarray[Any, Any]], F64], x0: list[float], h: float = 1e-4
-) -> Any:
+def numpy_hessian(f: Callable[[Any], Any], x0: list[float], h: float = 1e-4) -> Any:
     """The Hessian of f at x0 by central second differences in numpy float64."""
     x = np.array(x0, dtype=np.float64)
     n = len(x)

@@ -165,7 +165,8 @@ def test_two_threads_do_not_affect_each_other() -> None:
             a_done.set()
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
-            a_inside.set(), a_left.set(), a_done.set()
+            for ev in (a_inside, a_left, a_done):
+                ev.set()
 
     def thread_b() -> None:
         try:
@@ -180,7 +181,8 @@ def test_two_threads_do_not_affect_each_other() -> None:
                 seen["b inside"] = (is_grad_enabled(), x * x)
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
-            b_done.set(), b_inside.set()
+            for ev in (b_done, b_inside):
+                ev.set()
 
     threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
     for t in threads:
