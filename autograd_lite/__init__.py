@@ -7,16 +7,18 @@ compare with a derivation done by hand.
 from .autodiff import grad, graph_nodes, hessian, local_derivatives, zero_grad
 from .checks import gradcheck, gradgradcheck
 from .context import is_grad_enabled, no_grad, scope
-from .render import draw_graph, render_graph
+from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
 from .value import DomainError, Number, Op, Operand, Value
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DomainError",
+    "GraphTooLargeError",
     "Number",
     "Op",
     "Operand",
+    "RenderError",
     "Value",
     "__version__",
     "draw_graph",

@@ -37,8 +37,8 @@ QUANTITY_TITLES: dict[str, str] = {
     "delta2": "delta2 = dL/dz2", "dL_dw2": "dL/dw2 = delta2 * h", "dL_db2": "dL/db2 = delta2",
     "dL_dh": "dL/dh = delta2 * w2", "dh_dz1": "dh/dz1 = h (1 - h)",
     "delta1": "delta1 = dL/dz1", "dL_dw1": "dL/dw1 = delta1 * x", "dL_db1": "dL/db1 = delta1",
-    "w2_new": "w2 - eta dL/dw2", "b2_new": "b2 - eta dL/db2",
-    "w1_new": "w1 - eta dL/dw1", "b1_new": "b1 - eta dL/db1",
+    "w2_new": "w2_new = w2 - eta dL/dw2", "b2_new": "b2_new = b2 - eta dL/db2",
+    "w1_new": "w1_new = w1 - eta dL/dw1", "b1_new": "b1_new = b1 - eta dL/db1",
 }  # fmt: skip
 """Each quantity's formula, in the document's notation and order."""
 

@@ -1,0 +1,164 @@
+"""The `autograd-lite` command, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograd_lite.document import DOCUMENT_PRINTED, QUANTITY_TITLES, hand_derivation
+
+SCRIPT = Path(sys.executable).with_name("autograd-lite")
+NAMES = list(DOCUMENT_PRINTED)
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_lite", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def as_json(*args: str) -> Any:
+    result = run("--json", "--no-render", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_default_output_has_every_quantity_with_the_right_values(tmp_path: Path) -> None:
+    # References: the hand derivation (to the 10 decimals shown) and the document's printed values.
+    result = run(cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hand = hand_derivation().as_dict()
+    lines = result.stdout.splitlines()
+    for name in NAMES:
+        title = QUANTITY_TITLES[name]  # each row starts with the quantity's formula
+        row = next(line.strip() for line in lines if line.strip().startswith(title))
+        numbers = re.findall(r"-?\d+\.\d+(?:e-?\d+)?", row[len(title) :])
+        document, hand_shown, auto_shown = (float(numbers[i]) for i in range(3))
+        assert document == DOCUMENT_PRINTED[name], name
+        assert hand_shown == pytest.approx(hand[name], abs=1e-10), name
+        assert auto_shown == pytest.approx(hand[name], abs=1e-10), name
+    assert "0.0974367672" in result.stdout  # the exact delta2 beside the printed -0.0976
+    marked = {line.split("=")[0].strip() for line in lines if re.search(r"\d\*\s", line)}
+    assert marked >= {"delta2", "delta1", "z2"} and "h" not in marked
+    assert "rounds intermediates" in result.stdout
+    graph = tmp_path / "document_graph.png"
+    assert f"Graph: {graph.name}" in result.stdout or str(graph) in result.stdout
+    assert graph.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_json_output_matches_the_hand_derivation_and_the_document() -> None:
+    data = as_json()
+    hand = hand_derivation().as_dict()
+    assert set(data["quantities"]) == set(NAMES)
+    for name, q in data["quantities"].items():
+        assert q["document"] == DOCUMENT_PRINTED[name]
+        assert q["hand"] == pytest.approx(hand[name], abs=1e-12)
+        assert q["autodiff"] == pytest.approx(hand[name], abs=1e-12)
+    assert data["graph"] is None
+    assert data["inputs"]["w1"] == 0.4 and data["inputs"]["eta"] == 0.1
+
+
+def test_other_inputs_leave_the_document_column_out() -> None:
+    # Reference: the hand derivation on the same inputs.
+    data = as_json("--x", "0.5", "--y", "0", "--w2", "-1.5", "--lr", "0.5")
+    hand = hand_derivation(x=0.5, y=0.0, w1=0.4, b1=0.1, w2=-1.5, b2=0.2, eta=0.5).as_dict()
+    for name, q in data["quantities"].items():
+        assert q["document"] is None
+        assert q["autodiff"] == pytest.approx(hand[name], abs=1e-12)
+    text = run("--no-render", "--x", "0.5").stdout
+    assert "document" not in text.splitlines()[5] and "left out" in text
+
+
+def test_steps_show_the_loss_falling_monotonically() -> None:
+    # Reference: the first loss is the document's L; each SGD step must lower it.
+    data = as_json("--steps", "100")
+    losses = data["losses"]
+    assert len(losses) == 101
+    assert losses[0] == pytest.approx(hand_derivation().L, abs=1e-15)
+    assert all(b < a for a, b in itertools.pairwise(losses))
+    first = hand_derivation()
+    assert losses[1] == pytest.approx(
+        hand_derivation(w1=first.w1_new, b1=first.b1_new, w2=first.w2_new, b2=first.b2_new).L
+    )
+    assert set(data["final_parameters"]) == {"w1", "b1", "w2", "b2"}
+    text = run("--no-render", "--steps", "100").stdout
+    assert "step    100" in text and "final parameters" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--x", "abc"], "not a number"),
+        (["--w1", "nan"], "finite"),
+        (["--lr", "0"], "must be > 0"),
+        (["--lr", "-0.1"], "must be > 0"),
+        (["--steps", "-1"], "must be >= 0"),
+        (["--steps", "1.5"], "whole number"),
+        (["--out", "graph.jpg"], "unknown extension '.jpg'"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message_and_usage(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "usage: autograd-lite" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_path_prints_the_numbers_and_exits_1(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "graph.png"
+    result = run("--out", str(target))
+    assert result.returncode == 1
+    assert "delta2" in result.stdout  # the numbers are still printed
+    assert "could not draw the graph" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_dot_keeps_the_dot_source_and_exits_1(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    result = run("--out", str(tmp_path / "g.png"), env=env)
+    assert result.returncode == 1
+    assert "delta2" in result.stdout
+    assert "apt-get install graphviz" in result.stderr
+    kept = tmp_path / "g.dot"
+    assert kept.exists() and "digraph" in kept.read_text(encoding="utf-8")
+    assert str(kept) in result.stderr
+
+
+def test_dot_svg_and_pdf_outputs(tmp_path: Path) -> None:
+    for suffix, magic in [(".dot", b"digraph"), (".svg", b"<?xml"), (".pdf", b"%PDF")]:
+        target = tmp_path / f"graph{suffix}"
+        result = run("--out", str(target))
+        assert result.returncode == 0, result.stderr
+        assert target.read_bytes().lstrip().startswith(magic)
+
+
+def test_version_and_help() -> None:
+    from autograd_lite import __version__
+
+    assert run("--version").stdout.strip() == f"autograd-lite {__version__}"
+    help_text = run("--help").stdout
+    assert "examples:" in help_text and "--steps" in help_text and "--json" in help_text
+
+
+def test_console_script_and_python_dash_m_agree() -> None:
+    assert SCRIPT.exists(), f"console script not installed at {SCRIPT}"
+    args = ["--json", "--no-render", "--steps", "3"]
+    script = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+    module = run(*args)
+    assert script.returncode == module.returncode == 0
+    assert script.stdout == module.stdout
