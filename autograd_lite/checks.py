@@ -179,6 +179,9 @@ def gradcheck(
     per input, in float64, with fn evaluated under `no_grad()`. Every input must satisfy
     |analytical - numerical| <= atol + rtol * |numerical| (PyTorch's criterion and defaults).
 
+    Because of `no_grad()`, fn must not call `grad` itself (it would see no graph and give
+    0); to check a derivative, check the function it derives from with `gradgradcheck`.
+
     Returns True, or raises `GradcheckError` whose message is a table of input, label,
     value, analytical, numerical and difference, with failing rows marked.
     TypeError if fn does not return a Value; ValueError for eps <= 0, atol or rtol < 0,
