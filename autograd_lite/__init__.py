@@ -5,8 +5,8 @@ compare with a derivation done by hand.
 """
 
 from .autodiff import grad, graph_nodes, hessian, local_derivatives, zero_grad
-from .checks import gradcheck, gradgradcheck
-from .context import is_grad_enabled, no_grad, scope
+from .checks import GradcheckError, gradcheck, gradgradcheck
+from .context import enable_grad, is_grad_enabled, no_grad, scope
 from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
 from .value import DomainError, Number, Op, Operand, Value
 
@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DomainError",
+    "GradcheckError",
     "GraphTooLargeError",
     "Number",
     "Op",
@@ -22,6 +23,7 @@ __all__ = [
     "Value",
     "__version__",
     "draw_graph",
+    "enable_grad",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .context import enable_grad
 from .value import Value
 
 
@@ -146,14 +147,20 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__}: {x!r}")
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}: {output!r}")
-    seed: Any = Value(1.0) if create_graph else 1.0
-    found = _propagate(output, seed, create_graph, set(inputs))
-    zero: Any = Value(0.0) if create_graph else 0.0
+    if not create_graph:
+        found = _propagate(output, 1.0, False, set(inputs))
+        return [found.get(x, 0.0) for x in inputs]
+    with enable_grad():  # the rules must record, even when called inside no_grad()
+        found = _propagate(output, Value(1.0), True, set(inputs))
+        zero = Value(0.0)
     return [found.get(x, zero) for x in inputs]
 
 
 def hessian(output: Value, inputs: Sequence[Value]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """The n x n numpy array of d²(output)/d(inputs[i]) d(inputs[j]), symmetric.
+    """The n x n numpy array of d²(output)/d(inputs[i]) d(inputs[j]).
+
+    Row i is the gradient of d(output)/d(inputs[i]); the matrix is symmetric up to rounding
+    (it is not symmetrised, so an asymmetry would show a wrong rule).
 
     >>> from autograd_lite import Value, hessian
     >>> x, y = Value(1.0), Value(2.0)

@@ -11,15 +11,14 @@ as PyTorch does, and otherwise raise `GradcheckError` with a table of every entr
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .autodiff import grad
-from .context import _MODE, Mode, no_grad
+from .context import enable_grad, no_grad
 from .value import Number, Value, to_float
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -35,17 +34,6 @@ class GradcheckError(AssertionError):
     def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.rows = rows
-
-
-@contextlib.contextmanager
-def _recording() -> Iterator[None]:
-    # The analytical side needs a graph even if the caller is inside no_grad().
-    mode = _MODE.get()
-    token = _MODE.set(Mode(True, mode.scope))
-    try:
-        yield
-    finally:
-        _MODE.reset(token)
 
 
 def _check_tolerance(name: str, x: object, positive: bool) -> float:
@@ -194,7 +182,7 @@ def gradcheck(
     where = "gradcheck"
     datas, labels, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
 
-    with _recording():
+    with enable_grad():  # the analytical side needs a graph, even inside no_grad()
         leaves = _leaves(datas, labels)
         analytical = np.array(grad(_call(where, fn, leaves), leaves), dtype=np.float64)
 
@@ -251,7 +239,7 @@ def gradgradcheck(
     datas, labels, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
     n = len(datas)
 
-    with _recording():
+    with enable_grad():  # the analytical side needs a graph, even inside no_grad()
         leaves = _leaves(datas, labels)
         first = grad(_call(where, fn, leaves), leaves, create_graph=True)
         analytical = np.zeros((n, n), dtype=np.float64)

@@ -50,6 +50,11 @@ class no_grad(contextlib.ContextDecorator):
     def __init__(self) -> None:
         self._tokens: list[object] = []
 
+    def _recreate_cm(self) -> no_grad:
+        # As a decorator, each call gets its own instance: concurrent calls from several
+        # threads must not share one token stack.
+        return type(self)()
+
     def __enter__(self) -> no_grad:
         mode = _MODE.get()
         self._tokens.append(_MODE.set(Mode(False, mode.scope)))
@@ -57,6 +62,20 @@ class no_grad(contextlib.ContextDecorator):
 
     def __exit__(self, *exc: object) -> None:
         _MODE.reset(self._tokens.pop())  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record history again inside a `no_grad()` block (PyTorch's name).
+
+    `grad(..., create_graph=True)` and `hessian` use it, so higher derivatives work anywhere.
+    """
+    mode = _MODE.get()
+    token = _MODE.set(Mode(True, mode.scope))
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
 
 
 @contextlib.contextmanager

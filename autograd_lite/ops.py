@@ -104,15 +104,20 @@ pow_value = Op(
 
 
 @functools.lru_cache(maxsize=256)
-def pow_number(n: float) -> Op:
-    """The op x ** n for a fixed number n (the exponent is part of the op, like micrograd's)."""
+def pow_number(n: float, checked: bool = True) -> Op:
+    """The op x ** n for a fixed number n (the exponent is part of the op, like micrograd's).
+
+    Its rule uses an unchecked x ** (n - 1): at x = 0 with 0 < n < 1 the derivative is inf, as
+    IEEE and PyTorch give, with or without `create_graph`, rather than a DomainError.
+    """
 
     def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
         if n == 0:
             return (g * 0.0,)
-        return (g * (n * power(x, n - 1)),)
+        return (g * (n * pow_number(n - 1, False)(x)),)
 
-    return Op(f"**{n:g}", lambda x: _pow(x, n), vjp, lambda x: _check_pow_number(x, n))
+    check = (lambda x: _check_pow_number(x, n)) if checked else None
+    return Op(f"**{n:g}", lambda x: _pow(x, n), vjp, check)
 
 
 def power(a: Operand, b: Operand) -> Any:

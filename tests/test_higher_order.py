@@ -400,12 +400,6 @@ def test_random_expressions_second_derivatives_match_second_differences(
     np.testing.assert_allclose(h, ref, rtol=0, atol=2e-5 * scale)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core inconsistency: at x = 0, d(x**0.5)/dx is inf with create_graph=False but "
-    "raises DomainError with create_graph=True, because pow_number's rule calls "
-    "power(x, n - 1) and a Value operand goes through the domain check (0 ** -0.5)",
-)
 def test_first_derivative_at_a_singular_point_is_the_same_with_create_graph() -> None:
     x = Value(0.0)
     (plain,) = grad(x**0.5, [x])

@@ -268,12 +268,6 @@ def test_detach_inside_no_grad_and_backward_through_it() -> None:
 
 
 # -- core bugs, documented (see the final report): these fail today ---------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a no_grad() used as a decorator is one instance whose token stack is "
-    "shared by all threads; concurrent calls pop each other's tokens and "
-    "ContextVar.reset raises ValueError (context.py: no_grad._tokens)",
-)
 def test_decorated_function_called_from_two_threads_at_once() -> None:
     @no_grad()
     def hold(entered: threading.Event, release: threading.Event) -> bool:
@@ -304,12 +298,6 @@ def test_decorated_function_called_from_two_threads_at_once() -> None:
     assert results == {"a": False, "b": False}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: hessian() and grad(create_graph=True) inside no_grad() run the rules "
-    "without recording, so higher derivatives come back silently as 0 "
-    "(autodiff._propagate should force recording when create_graph=True)",
-)
 def test_higher_derivatives_inside_no_grad() -> None:
     x = Value(2.0)
     y = x**3
