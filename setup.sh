@@ -5,37 +5,46 @@
 set -eu
 cd "$(dirname "$0")"
 
+say() { echo "setup.sh: $*" >&2; }
+
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
-    echo "setup.sh: autograd-lite needs Python >= 3.10; python3 is $(python3 --version 2>&1)" >&2
+    say "autograd-lite needs Python >= 3.10; python3 is $(python3 --version 2>&1)"
     exit 1
 }
 
-missing=""
-command -v dot >/dev/null 2>&1 || missing="graphviz"
-# Debian and Ubuntu ship venv's pip bootstrap separately, in python3-venv.
-python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
-if [ -n "$missing" ]; then
+system_install() {  # system_install APT-PACKAGES... ; Homebrew gets graphviz only
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        echo "setup.sh: installing$missing with apt-get" >&2
+        say "installing $* with apt-get"
         $sudo apt-get update -qq
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
     elif command -v brew >/dev/null 2>&1; then
-        echo "setup.sh: installing graphviz with Homebrew" >&2
+        say "installing graphviz with Homebrew"
         brew install graphviz
     else
-        echo "setup.sh: please install$missing with your package manager, then run me again" >&2
+        say "please install $* with your system's package manager, then run me again"
         exit 1
+    fi
+}
+
+command -v dot >/dev/null 2>&1 || system_install graphviz
+
+if [ ! -x .venv/bin/python ]; then
+    if ! python3 -m venv .venv >/dev/null 2>&1; then
+        # Debian and Ubuntu ship venv's pip bootstrap separately (python3-venv).
+        rm -rf .venv
+        v=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+        system_install python3-venv "python$v-venv"
+        python3 -m venv .venv
     fi
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-# Reinstall only when the project's metadata changed since the last install.
+# Install (again) only when the project's metadata changed since the last install.
 stamp=".venv/.autograd-lite-installed"
-want=$(cat pyproject.toml | cksum)
+want=$(cksum < pyproject.toml)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup.sh: installing autograd-lite and its dev tools into .venv" >&2
+    say "installing autograd-lite and its test tools into .venv"
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
     echo "$want" > "$stamp"
 fi
