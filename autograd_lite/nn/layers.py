@@ -1,0 +1,216 @@
+"""`Neuron`, `Layer` and `MLP`: fully connected networks of scalar `Value`s.
+
+A neuron computes act(b + w0*x0 + w1*x1 + ...): the sum starts from the bias, so n inputs
+cost n products and n additions and no constant node. Weights are drawn uniformly from
+[-1/sqrt(nin), 1/sqrt(nin)] (PyTorch's default range for a linear layer) by a numpy
+Generator, so a seed repeats a run; biases start at 0.
+
+Return rule: a `Neuron` returns one `Value`; a `Layer` and an `MLP` always return a list,
+even of one `Value` (`MLP.scalar(x)` gives the single output of a one-output network).
+
+>>> from autograd_lite.nn import MLP
+>>> net = MLP(2, [3, 1], rng=0)
+>>> len(net.parameters()), [name for name, _ in net.named_parameters()][:3]
+(13, ['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b'])
+>>> out = net([1.0, -2.0])
+>>> type(out).__name__, len(out)
+('list', 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..context import is_grad_enabled, scope
+from ..value import Operand, Value
+from .module import Module, _is_real
+
+
+def _linear(z: Value) -> Value:
+    return z
+
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "linear": _linear,
+}
+"""The activation functions by name; "linear" is the identity (no node is added)."""
+
+RngLike = np.random.Generator | int | None
+"""A numpy Generator, a seed for one, or None for fresh OS entropy (runs do not repeat)."""
+
+
+def _check_activation(name: object, what: str) -> str:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        valid = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"{what}: unknown activation {name!r}; valid ones are {valid}")
+    return name
+
+
+def _check_size(n: object, what: str) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _rng(rng: RngLike) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(rng)
+
+
+def _inputs(x: object, nin: int, who: str) -> list[Operand]:
+    """`x` as a list of nin operands, or a clear error."""
+    if isinstance(x, Value) or _is_real(x):
+        raise TypeError(
+            f"{who} expects a sequence of {nin} input(s), got a single "
+            f"{type(x).__name__}; wrap it in a list: [x]"
+        )
+    xs: list[Any]
+    try:
+        xs = list(x)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"{who} expects a sequence of {nin} input(s), got {type(x).__name__}"
+        ) from None
+    if len(xs) != nin:
+        raise ValueError(f"{who} expects {nin} input(s), got {len(xs)}")
+    for i, xi in enumerate(xs):
+        if not (isinstance(xi, Value) or _is_real(xi)):
+            raise TypeError(
+                f"{who}: input {i} must be a Value or a real number, got {type(xi).__name__}"
+            )
+    if is_grad_enabled():
+        # One leaf per input, shared by every neuron, instead of a constant node per use.
+        xs = [xi if isinstance(xi, Value) else Value(xi) for xi in xs]
+    return xs
+
+
+class Neuron(Module):
+    """One neuron: act(b + sum_i w_i x_i), parameters `w.0` ... `w.{nin-1}` and `b`.
+
+    `activation` is one of "sigmoid", "tanh", "relu", "linear" (default: "linear", like
+    PyTorch's `nn.Linear`). Calling it on a sequence of `nin` floats or Values gives a Value.
+    """
+
+    def __init__(self, nin: int, activation: str = "linear", rng: RngLike = None) -> None:
+        self.nin = _check_size(nin, "Neuron: nin")
+        self.activation = _check_activation(activation, "Neuron")
+        bound = 1.0 / math.sqrt(self.nin)
+        self.w = [Value(float(v)) for v in _rng(rng).uniform(-bound, bound, self.nin)]
+        self.b = Value(0.0)
+        for name, p in self.named_parameters():
+            p.label = name
+
+    def __call__(self, x: Sequence[Operand]) -> Value:
+        """act(b + w . x) for `nin` inputs (floats or Values); ValueError on a wrong count."""
+        return self._forward(_inputs(x, self.nin, "Neuron"))
+
+    def _forward(self, xs: Sequence[Operand]) -> Value:
+        z = self.b
+        for w, xi in zip(self.w, xs):
+            z = z + w * xi
+        return ACTIVATIONS[self.activation](z)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons that share their inputs; parameters `neurons.{j}.w.{i}`, `neurons.{j}.b`.
+
+    Calling it always returns a list of `nout` Values (also when nout is 1).
+    """
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "linear", rng: RngLike = None
+    ) -> None:
+        self.nin = _check_size(nin, "Layer: nin")
+        self.nout = _check_size(nout, "Layer: nout")
+        self.activation = _check_activation(activation, "Layer")
+        gen = _rng(rng)
+        self.neurons = [Neuron(self.nin, self.activation, gen) for _ in range(self.nout)]
+        for name, p in self.named_parameters():
+            p.label = name
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        """The `nout` neurons' outputs, as a list; ValueError on a wrong number of inputs."""
+        return self._forward(_inputs(x, self.nin, "Layer"))
+
+    def _forward(self, xs: Sequence[Operand]) -> list[Value]:
+        out = []
+        for j, n in enumerate(self.neurons):
+            with scope(f"neurons.{j}"):
+                out.append(n._forward(xs))
+        return out
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `nin` inputs, then one `Layer` per entry of `nouts`.
+
+    `activation` is used by every layer but the last, which uses `last_activation`
+    (defaults "tanh" and "linear": the outputs are raw scores, as `bce_with_logits`,
+    `hinge_loss` and `mse_loss` expect). `rng` (a numpy Generator, a seed or None) draws
+    all weights in order, so the same seed gives the same network. Parameters are named
+    `layers.{k}.neurons.{j}.w.{i}` and `layers.{k}.neurons.{j}.b`.
+
+    Calling it returns a list of `nouts[-1]` Values, always; `scalar(x)` returns the one
+    Value of a single-output network.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        last_activation: str = "linear",
+        rng: RngLike = None,
+    ) -> None:
+        self.nin = _check_size(nin, "MLP: nin")
+        if isinstance(nouts, (int, str)) or not list(nouts):
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [self.nin] + [_check_size(n, "MLP: each layer size") for n in nouts]
+        self.activation = _check_activation(activation, "MLP activation")
+        self.last_activation = _check_activation(last_activation, "MLP last_activation")
+        gen = _rng(rng)
+        last = len(sizes) - 2
+        self.layers = [
+            Layer(sizes[k], sizes[k + 1], last_activation if k == last else activation, gen)
+            for k in range(len(sizes) - 1)
+        ]
+        for name, p in self.named_parameters():
+            p.label = name
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        """The last layer's outputs, as a list; ValueError on a wrong number of inputs."""
+        xs: Sequence[Operand] = _inputs(x, self.nin, "MLP")
+        for k, layer in enumerate(self.layers):
+            with scope(f"layers.{k}"):
+                out = layer._forward(xs)
+            xs = out
+        return out
+
+    def scalar(self, x: Sequence[Operand]) -> Value:
+        """The single output of a one-output network as a Value (ValueError otherwise)."""
+        if self.layers[-1].nout != 1:
+            raise ValueError(
+                f"MLP.scalar: the network has {self.layers[-1].nout} outputs, not 1; "
+                "call it to get the list"
+            )
+        return self(x)[0]
+
+    def __repr__(self) -> str:
+        sizes = [layer.nout for layer in self.layers]
+        return (
+            f"MLP({self.nin}, {sizes}, activation={self.activation!r}, "
+            f"last_activation={self.last_activation!r})"
+        )

@@ -1,0 +1,145 @@
+"""Loss functions built from engine ops, so `backward()` differentiates them like anything else.
+
+Each takes predictions and targets, either one of each (a Value or a number) or two
+sequences of the same non-zero length, and returns one `Value`. `reduction` is "mean" or
+"sum" over the elements; the defaults follow each loss's usual convention.
+
+>>> from autograd_lite import Value
+>>> from autograd_lite.nn import half_squared_error
+>>> y_hat = Value(0.5)
+>>> loss = half_squared_error(y_hat, 1.0)
+>>> loss.backward()
+>>> loss.data, y_hat.grad
+(0.125, -0.5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from ..value import Operand, Value
+from .module import _is_real
+
+Reduction = Literal["mean", "sum"]
+"""How per-element losses are combined: their mean or their sum."""
+
+OperandOrSeq = Operand | Iterable[Operand]
+"""One prediction (or target), or a sequence of them."""
+
+
+def _as_list(x: object, what: str, fn: str) -> list[Operand]:
+    items: list[Any]
+    if isinstance(x, Value) or _is_real(x):
+        items = [x]
+    else:
+        try:
+            items = list(x)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(
+                f"{fn}: {what} must be a Value, a number or a sequence of them, "
+                f"got {type(x).__name__}"
+            ) from None
+    for i, xi in enumerate(items):
+        if not (isinstance(xi, Value) or _is_real(xi)):
+            hint = " (an MLP returns a list: use model(x)[0] or model.scalar(x))"
+            raise TypeError(
+                f"{fn}: {what}[{i}] must be a Value or a real number, "
+                f"got {type(xi).__name__}{hint if isinstance(xi, list) else ''}"
+            )
+    return items
+
+
+def _elementwise(
+    fn: str,
+    preds: OperandOrSeq,
+    targets: OperandOrSeq,
+    reduction: str,
+    term: Callable[[Value, Operand], Value],
+    check_target: Callable[[float], bool] | None = None,
+    target_rule: str = "",
+) -> Value:
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    ps = _as_list(preds, "predictions", fn)
+    ts = _as_list(targets, "targets", fn)
+    if len(ps) != len(ts):
+        raise ValueError(
+            f"{fn}: got {len(ps)} predictions and {len(ts)} targets; the counts must match"
+        )
+    if not ps:
+        raise ValueError(f"{fn}: needs at least one prediction, got none")
+    if check_target is not None:
+        for i, t in enumerate(ts):
+            td = t.data if isinstance(t, Value) else float(t)
+            if not check_target(td):
+                raise ValueError(f"{fn}: targets must be {target_rule}; targets[{i}] is {td!r}")
+    # a number prediction becomes a leaf, so the result is always a Value
+    total: Value | None = None
+    for p, t in zip(ps, ts):
+        e = term(p if isinstance(p, Value) else Value(p), t)
+        total = e if total is None else total + e
+    assert total is not None
+    return total / len(ps) if reduction == "mean" and len(ps) > 1 else total
+
+
+def half_squared_error(
+    pred: OperandOrSeq, target: OperandOrSeq, reduction: Reduction = "sum"
+) -> Value:
+    """1/2 (target - pred)^2, summed by default: the worked example's loss L.
+
+    Its gradient with respect to pred is simply pred - target. With reduction="mean" the
+    sum is divided by the number of elements.
+    """
+
+    def term(p: Value, t: Operand) -> Value:
+        return 0.5 * (p - t) ** 2
+
+    return _elementwise("half_squared_error", pred, target, reduction, term)
+
+
+def mse_loss(preds: OperandOrSeq, targets: OperandOrSeq, reduction: Reduction = "mean") -> Value:
+    """Mean squared error: mean of (pred - target)^2 (PyTorch's `mse_loss`); no 1/2 factor."""
+
+    def term(p: Value, t: Operand) -> Value:
+        return (p - t) ** 2
+
+    return _elementwise("mse_loss", preds, targets, reduction, term)
+
+
+def bce_with_logits(
+    logits: OperandOrSeq, targets: OperandOrSeq, reduction: Reduction = "mean"
+) -> Value:
+    """Binary cross-entropy of sigmoid(logit) against targets in [0, 1], computed stably.
+
+    Per element, -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - z y + log(1 + e^-|z|).
+    It is built as z (1 - y) + log(1 + e^-z) for z >= 0 and as log(1 + e^z) - z y for
+    z < 0: both are exact formulas for the same smooth function, and the branch keeps the
+    exponential from overflowing, so the value and the gradient (sigmoid(z) - y) stay
+    finite for any finite z.
+    (Writing max(z, 0) and |z| with relu would give the wrong gradient -y at exactly z = 0,
+    where relu's derivative is taken as 0.)
+    """
+
+    def term(z: Value, y: Operand) -> Value:
+        if z.data >= 0:
+            return z * (1.0 - y) + ((-z).exp() + 1.0).log()
+        return (z.exp() + 1.0).log() - z * y
+
+    return _elementwise(
+        "bce_with_logits", logits, targets, reduction, term, lambda y: 0.0 <= y <= 1.0, "in [0, 1]"
+    )
+
+
+def hinge_loss(scores: OperandOrSeq, targets: OperandOrSeq, reduction: Reduction = "mean") -> Value:
+    """Hinge loss: mean of max(0, 1 - y s), for targets y of -1 or +1 (not 0/1 labels)."""
+
+    def term(s: Value, y: Operand) -> Value:
+        if isinstance(y, Value):
+            return (1.0 - y * s).relu()
+        # y is exactly +-1, so 1 - y*s is 1 - s or 1 + s: one node fewer, same bits
+        return (1.0 - s).relu() if y > 0 else (s + 1.0).relu()
+
+    return _elementwise(
+        "hinge_loss", scores, targets, reduction, term, lambda y: y in (-1.0, 1.0), "-1 or +1"
+    )

@@ -1,0 +1,144 @@
+"""Optimizers: `SGD` and `Adam`, with PyTorch's published update rules.
+
+An optimizer holds a list of parameters (`Value`s). `step()` changes their `.data` from
+their `.grad` in plain float arithmetic, so it records no graph; `zero_grad()` resets the
+gradients, which otherwise accumulate across `backward()` calls.
+
+>>> from autograd_lite import Value
+>>> from autograd_lite.nn import SGD
+>>> w = Value(1.0)
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).backward()
+>>> opt.step()
+>>> round(w.data, 12)
+0.8
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ..value import Value
+from .module import _is_real
+
+
+def _hyper(
+    x: object, name: str, cls: str, low: float, strict: bool, high: float = math.inf
+) -> float:
+    """A hyper-parameter as a float in its range, or a ValueError saying what is allowed."""
+    ok = _is_real(x) and math.isfinite(float(x))  # type: ignore[arg-type]
+    v = float(x) if ok else math.nan  # type: ignore[arg-type]
+    if not ok or not (v > low if strict else v >= low) or not v < high:
+        rng = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
+        raise ValueError(f"{cls}: {name} must be a finite number {rng}, got {x!r}")
+    return v
+
+
+class Optimizer:
+    """Base class: holds the parameters and gives `zero_grad()`; subclasses define `step()`."""
+
+    def __init__(self, params: Iterable[Value]) -> None:
+        cls = type(self).__name__
+        if isinstance(params, Value):
+            raise TypeError(f"{cls}: params must be an iterable of Values, e.g. model.parameters()")
+        self.params: list[Value] = list(params)
+        if not self.params:
+            raise ValueError(f"{cls}: got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{cls}: params[{i}] must be a Value, got {type(p).__name__}")
+        if len(set(self.params)) != len(self.params):
+            raise ValueError(f"{cls}: a parameter appears more than once (it would step twice)")
+
+    def zero_grad(self) -> None:
+        """Set every parameter's `.grad` to 0.0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter's `.data` from its `.grad`."""
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and L2 weight decay.
+
+    Per parameter p with gradient grad (PyTorch's rule, dampening 0, no Nesterov):
+    g = grad + weight_decay * p; with momentum, buf = g on the first step and
+    buf = momentum * buf + g after, and g = buf; then p = p - lr * g.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params)
+        self.lr = _hyper(lr, "lr", "SGD", 0.0, strict=True)
+        self.momentum = _hyper(momentum, "momentum", "SGD", 0.0, strict=False)
+        self.weight_decay = _hyper(weight_decay, "weight_decay", "SGD", 0.0, strict=False)
+        self._buf: list[float | None] = [None] * len(self.params)
+
+    def step(self) -> None:
+        """One SGD update of every parameter (see the class docstring for the rule)."""
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                buf = self._buf[i]
+                g = g if buf is None else mu * buf + g
+                self._buf[i] = g
+            p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), with L2 weight decay added to the gradient as PyTorch's `Adam`.
+
+    Per parameter, at step t = 1, 2, ...: g = grad + weight_decay * p;
+    m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2 (both start at 0);
+    m_hat = m / (1 - beta1^t); v_hat = v / (1 - beta2^t);
+    p = p - lr * m_hat / (sqrt(v_hat) + eps).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params)
+        self.lr = _hyper(lr, "lr", "Adam", 0.0, strict=True)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            _hyper(betas[0], "betas[0]", "Adam", 0.0, strict=False, high=1.0),
+            _hyper(betas[1], "betas[1]", "Adam", 0.0, strict=False, high=1.0),
+        )
+        self.eps = _hyper(eps, "eps", "Adam", 0.0, strict=False)
+        self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam", 0.0, strict=False)
+        self.t = 0
+        self._m = [0.0] * len(self.params)
+        self._v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """One Adam update of every parameter (see the class docstring for the rule)."""
+        self.t += 1
+        b1, b2 = self.betas
+        c1 = 1.0 - b1**self.t
+        c2 = 1.0 - b2**self.t
+        lr, eps, wd = self.lr, self.eps, self.weight_decay
+        m, v = self._m, self._v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)

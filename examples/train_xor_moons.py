@@ -1,0 +1,205 @@
+"""Train small MLPs with autograd_lite.nn on XOR and on two moons, to 100% training accuracy.
+
+    python examples/train_xor_moons.py            # pictures go to out/
+    python examples/train_xor_moons.py --out pics --seed 1 --no-plot
+
+XOR: MLP(2, [4, 1]) (tanh hidden, linear output), binary cross-entropy from logits, Adam
+lr 0.1, full batch. Two moons: 100 noisy points, MLP(2, [16, 1]), hinge loss with -1/+1
+labels, Adam lr 0.1. Both print a line every few steps and say at which step training
+accuracy first reached 100%. With matplotlib (`pip install autograd-lite[plot]`) the loss
+curves and the decision boundaries are saved as PNGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autograd_lite import Value, no_grad
+from autograd_lite.nn import MLP, Adam, bce_with_logits, hinge_loss
+
+Array = np.ndarray  # (n, 2) float inputs or (n,) 0/1 labels
+
+
+def xor_data() -> tuple[Array, Array]:
+    """The four XOR points and their 0/1 labels."""
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return x, np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Array, Array]:
+    """Two interleaved half circles with Gaussian noise: (n, 2) points and 0/1 labels.
+
+    Class 0 lies on the upper unit half circle; class 1 on the lower one, shifted by
+    (1, 0.5), so each curls into the other's opening.
+    """
+    rng = np.random.default_rng(seed)
+    n0 = n // 2
+    t0 = rng.uniform(0.0, np.pi, n0)
+    t1 = rng.uniform(0.0, np.pi, n - n0)
+    upper = np.column_stack([np.cos(t0), np.sin(t0)])
+    lower = np.column_stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)])
+    x = np.vstack([upper, lower]) + rng.normal(0.0, noise, (n, 2))
+    y = np.concatenate([np.zeros(n0), np.ones(n - n0)])
+    return x, y
+
+
+@dataclass
+class History:
+    """What a training run did: loss and accuracy per step, and when it first got all right."""
+
+    losses: list[float] = field(default_factory=list)
+    accuracies: list[float] = field(default_factory=list)
+    first_perfect: int | None = None
+    seconds: float = 0.0
+
+
+LossFn = Callable[[list[Value], list[float]], Value]
+
+
+def train(
+    name: str,
+    model: MLP,
+    x: Array,
+    y01: Array,
+    loss_fn: LossFn,
+    signed_labels: bool,
+    lr: float,
+    steps: int,
+    log_every: int,
+) -> History:
+    """Full-batch training with Adam; prints a progress line every `log_every` steps.
+
+    Accuracy is that of the scores computed for the step (before its update); a score > 0
+    means class 1.
+    """
+    opt = Adam(model.parameters(), lr=lr)
+    inputs = x.tolist()
+    targets = [2.0 * v - 1.0 if signed_labels else float(v) for v in y01]
+    history = History()
+    start = time.perf_counter()
+    for step in range(1, steps + 1):
+        scores = [model.scalar(xi) for xi in inputs]
+        loss = loss_fn(scores, targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        acc = float(np.mean([(s.data > 0) == (t > 0.5) for s, t in zip(scores, y01)]))
+        history.losses.append(loss.data)
+        history.accuracies.append(acc)
+        if acc == 1.0 and history.first_perfect is None:
+            history.first_perfect = step
+        if step % log_every == 0 or step == 1 or step == steps:
+            print(f"{name:5s} step {step:4d}  loss {loss.data:.5f}  accuracy {acc:6.1%}")
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def report(name: str, history: History, steps: int) -> None:
+    """One summary line: when 100% was reached, the final numbers, the time taken."""
+    when = (
+        f"100% training accuracy first at step {history.first_perfect}"
+        if history.first_perfect is not None
+        else "did NOT reach 100% training accuracy"
+    )
+    print(
+        f"{name}: {when}; after {steps} steps loss {history.losses[-1]:.5f}, "
+        f"accuracy {history.accuracies[-1]:.1%} ({history.seconds:.1f} s)\n"
+    )
+
+
+def decision_grid(model: MLP, x: Array, n: int = 60) -> tuple[Array, Array, Array]:
+    """Model scores on an n x n grid around the data (evaluated without recording a graph)."""
+    pad = 0.5
+    gx = np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, n)
+    gy = np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, n)
+    xx, yy = np.meshgrid(gx, gy)
+    with no_grad():
+        zz = np.array([model.scalar([a, b]).data for a, b in zip(xx.ravel(), yy.ravel())])
+    return xx, yy, zz.reshape(xx.shape)
+
+
+def save_plots(
+    name: str, model: MLP, x: Array, y01: Array, history: History, out: Path
+) -> list[Path]:
+    """Save `<name>_loss.png` and `<name>_boundary.png` into `out`; matplotlib required."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    import matplotlib.pyplot as plt
+
+    paths = [out / f"{name}_loss.png", out / f"{name}_boundary.png"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(range(1, len(history.losses) + 1), history.losses)
+    if min(history.losses) > 0:  # hinge loss reaches exactly 0, which a log scale cannot show
+        ax.set_yscale("log")
+    if history.first_perfect is not None:
+        ax.axvline(history.first_perfect, color="gray", ls="--", label="100% accuracy reached")
+        ax.legend()
+    ax.set(xlabel="step", ylabel="training loss", title=f"{name}: training loss")
+    fig.tight_layout()
+    fig.savefig(paths[0], dpi=100)
+    plt.close(fig)
+
+    xx, yy, zz = decision_grid(model, x)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    lim = max(float(np.abs(zz).max()), 1e-9)
+    ax.contourf(xx, yy, zz, levels=20, cmap="RdBu_r", vmin=-lim, vmax=lim, alpha=0.6)
+    ax.contour(xx, yy, zz, levels=[0.0], colors="k", linewidths=1.5)
+    for label, color in ((0, "tab:blue"), (1, "tab:red")):
+        pts = x[y01 == label]
+        ax.scatter(pts[:, 0], pts[:, 1], c=color, edgecolors="k", label=f"class {label}")
+    ax.legend(loc="upper right")
+    ax.set(title=f"{name}: decision boundary (score = 0)", aspect="equal")
+    fig.tight_layout()
+    fig.savefig(paths[1], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train on XOR and on two moons; save pictures if matplotlib is available."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNGs")
+    parser.add_argument("--seed", type=int, default=0, help="seed for weights and moons data")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw pictures")
+    args = parser.parse_args(argv)
+
+    results = []
+    x, y = xor_data()
+    model = MLP(2, [4, 1], activation="tanh", rng=args.seed)
+    hist = train("xor", model, x, y, bce_with_logits, False, lr=0.1, steps=100, log_every=10)
+    report("XOR, MLP(2, [4, 1]), BCE from logits, Adam lr 0.1", hist, 100)
+    results.append(("xor", model, x, y, hist))
+
+    x, y = make_moons(100, noise=0.1, seed=args.seed)
+    model = MLP(2, [16, 1], activation="tanh", rng=args.seed)
+    hist = train("moons", model, x, y, hinge_loss, True, lr=0.1, steps=150, log_every=10)
+    report("two moons (100 points), MLP(2, [16, 1]), hinge loss, Adam lr 0.1", hist, 150)
+    results.append(("moons", model, x, y, hist))
+
+    if not args.no_plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print(
+                "matplotlib is not installed, so no pictures were drawn; to get the loss "
+                "curves and decision boundaries: pip install 'autograd-lite[plot]'"
+            )
+        else:
+            args.out.mkdir(parents=True, exist_ok=True)
+            for name, model, x, y, hist in results:
+                for path in save_plots(name, model, x, y, hist, args.out):
+                    print(f"saved {path}")
+    ok = all(h.first_perfect is not None for *_, h in results)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
