@@ -872,7 +872,12 @@ def mem_child(engine_name: str, method: str, n: int) -> dict[str, Any]:
             except RecursionError:
                 out["backward_error"] = "RecursionError"
         out["peak_bytes"] = sampler.peak - base
-    out["graph_objects"], out["op_objects"] = engine.count_nodes(y)
+    if engine_name == "torch":
+        # Walking a deep torch graph from Python creates a wrapper per autograd node, and the
+        # graph's teardown then overflows the C stack (segfault at N = 2e5); don't walk it.
+        out["graph_objects"], out["op_objects"] = None, None
+    else:
+        out["graph_objects"], out["op_objects"] = engine.count_nodes(y)
     return out
 
 
@@ -995,7 +1000,11 @@ def report_memory(rows: list[dict[str, Any]], n: int, out: Callable[[str], None]
         out(
             f"  {row['engine']:<15}{row['method']:<13}{gb / 2**20:>7.1f} MB{gb / all_nodes:>9.0f}"
             f"{gb / op_nodes:>11.0f}{after_s:>18}{peak_s:>10}   "
-            f"{row['graph_objects']:,} ({row['op_objects']:,} with operands)"
+            + (
+                f"{row['graph_objects']:,} ({row['op_objects']:,} with operands)"
+                if row["graph_objects"] is not None
+                else "not walked"
+            )
         )
 
 
