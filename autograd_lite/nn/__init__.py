@@ -16,7 +16,7 @@
 >>> opt.step()
 """
 
-from .layers import ACTIVATIONS, MLP, Layer, Neuron, RngLike
+from .layers import ACTIVATIONS, MLP, Inputs, Layer, Neuron, RngLike
 from .losses import Reduction, bce_with_logits, half_squared_error, hinge_loss, mse_loss
 from .module import Module
 from .optim import SGD, Adam, Optimizer
@@ -26,6 +26,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "Inputs",
     "Layer",
     "Module",
     "Neuron",

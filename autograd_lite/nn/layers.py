@@ -42,6 +42,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 }
 """The activation functions by name; "linear" is the identity (no node is added)."""
 
+Inputs = Sequence[Operand] | np.ndarray[Any, Any]
+"""A network's input: a sequence (or 1-d numpy array) of floats or Values."""
+
 RngLike = np.random.Generator | int | None
 """A numpy Generator, a seed for one, or None for fresh OS entropy (runs do not repeat)."""
 
@@ -108,7 +111,7 @@ class Neuron(Module):
         for name, p in self.named_parameters():
             p.label = name
 
-    def __call__(self, x: Sequence[Operand]) -> Value:
+    def __call__(self, x: Inputs) -> Value:
         """act(b + w . x) for `nin` inputs (floats or Values); ValueError on a wrong count."""
         return self._forward(_inputs(x, self.nin, "Neuron"))
 
@@ -139,7 +142,7 @@ class Layer(Module):
         for name, p in self.named_parameters():
             p.label = name
 
-    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+    def __call__(self, x: Inputs) -> list[Value]:
         """The `nout` neurons' outputs, as a list; ValueError on a wrong number of inputs."""
         return self._forward(_inputs(x, self.nin, "Layer"))
 
@@ -190,7 +193,7 @@ class MLP(Module):
         for name, p in self.named_parameters():
             p.label = name
 
-    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+    def __call__(self, x: Inputs) -> list[Value]:
         """The last layer's outputs, as a list; ValueError on a wrong number of inputs."""
         xs: Sequence[Operand] = _inputs(x, self.nin, "MLP")
         for k, layer in enumerate(self.layers):
@@ -199,7 +202,7 @@ class MLP(Module):
             xs = out
         return out
 
-    def scalar(self, x: Sequence[Operand]) -> Value:
+    def scalar(self, x: Inputs) -> Value:
         """The single output of a one-output network as a Value (ValueError otherwise)."""
         if self.layers[-1].nout != 1:
             raise ValueError(

@@ -1,0 +1,157 @@
+"""Loss values and gradients against closed forms computed here in plain floats (math)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+from autograd_lite import Value
+from autograd_lite.nn import bce_with_logits, half_squared_error, hinge_loss, mse_loss
+
+
+def values(xs: list[float]) -> list[Value]:
+    return [Value(x) for x in xs]
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+PREDS = [0.2, -1.5, 3.0, 0.9]
+TARGETS = [1.0, 0.5, 2.5, -0.4]
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_half_squared_error(reduction: str) -> None:
+    # closed form: sum or mean of 1/2 (t - p)^2; d/dp = (p - t) (/ n for the mean)
+    n = len(PREDS)
+    div = n if reduction == "mean" else 1
+    ps = values(PREDS)
+    loss = half_squared_error(ps, TARGETS, reduction=reduction)  # type: ignore[arg-type]
+    loss.backward()
+    want = sum(0.5 * (t - p) ** 2 for p, t in zip(PREDS, TARGETS)) / div
+    assert loss.data == pytest.approx(want, rel=1e-15)
+    for v, p, t in zip(ps, PREDS, TARGETS):
+        assert v.grad == pytest.approx((p - t) / div, rel=1e-15)
+
+
+def test_half_squared_error_single_pair_is_the_documents_loss() -> None:
+    y_hat = Value(0.595)
+    loss = half_squared_error(y_hat, 1.0)
+    loss.backward()
+    assert loss.data == pytest.approx(0.5 * 0.405**2, rel=1e-15)
+    assert y_hat.grad == pytest.approx(0.595 - 1.0, rel=1e-15)
+
+
+def test_mse_loss() -> None:
+    # closed form: mean (p - t)^2; d/dp = 2 (p - t) / n
+    n = len(PREDS)
+    ps = values(PREDS)
+    loss = mse_loss(ps, TARGETS)
+    loss.backward()
+    assert loss.data == pytest.approx(sum((p - t) ** 2 for p, t in zip(PREDS, TARGETS)) / n)
+    for v, p, t in zip(ps, PREDS, TARGETS):
+        assert v.grad == pytest.approx(2 * (p - t) / n, rel=1e-14)
+    assert mse_loss(values(PREDS), TARGETS, reduction="sum").data == pytest.approx(loss.data * n)
+
+
+@pytest.mark.parametrize(
+    ("z", "y"),
+    [(-3.0, 0.0), (-0.5, 1.0), (0.0, 0.0), (0.0, 1.0), (0.0, 0.3), (0.7, 1.0), (4.0, 0.0),
+     (2.0, 0.25), (-20.0, 1.0), (35.0, 0.0)],
+)  # fmt: skip
+def test_bce_with_logits_single(z: float, y: float) -> None:
+    # closed form: -[y log s + (1-y) log(1-s)] = log(1 + e^z) - y z; d/dz = sigmoid(z) - y
+    zv = Value(z)
+    loss = bce_with_logits(zv, y)
+    loss.backward()
+    assert loss.data == pytest.approx(math.log1p(math.exp(z)) - y * z, rel=1e-13, abs=1e-15)
+    assert zv.grad == pytest.approx(sigmoid(z) - y, rel=1e-12, abs=1e-15)
+
+
+def test_bce_gradient_at_zero_is_one_half_minus_target() -> None:
+    # the relu-built form max(z,0) - zy + log(1+e^-|z|) would give -y here
+    zv = Value(0.0)
+    bce_with_logits(zv, 1.0).backward()
+    assert zv.grad == -0.5
+
+
+def test_bce_with_logits_mean_over_batch() -> None:
+    zs, ys = [-1.0, 0.5, 2.0], [0.0, 1.0, 1.0]
+    vs = values(zs)
+    loss = bce_with_logits(vs, ys)
+    loss.backward()
+    want = sum(math.log1p(math.exp(z)) - y * z for z, y in zip(zs, ys)) / 3
+    assert loss.data == pytest.approx(want, rel=1e-14)
+    for v, z, y in zip(vs, zs, ys):
+        assert v.grad == pytest.approx((sigmoid(z) - y) / 3, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("z", "y", "value", "grad"),
+    [(1000.0, 1.0, 0.0, 0.0), (1000.0, 0.0, 1000.0, 1.0),
+     (-1000.0, 0.0, 0.0, 0.0), (-1000.0, 1.0, 1000.0, -1.0)],
+)  # fmt: skip
+def test_bce_with_logits_stays_finite_at_extremes(
+    z: float, y: float, value: float, grad: float
+) -> None:
+    # limits: loss -> max(z,0) - zy, gradient -> step(z) - y
+    zv = Value(z)
+    loss = bce_with_logits(zv, y)
+    loss.backward()
+    assert math.isfinite(loss.data) and math.isfinite(zv.grad)
+    assert loss.data == pytest.approx(value, abs=1e-12)
+    assert zv.grad == pytest.approx(grad, abs=1e-12)
+
+
+def test_hinge_loss() -> None:
+    # closed form: mean max(0, 1 - y s); d/ds = -y/n where 1 - y s > 0, else 0
+    ss, ys = [0.3, -2.0, 1.5, -0.2, 0.8], [1.0, -1.0, -1.0, 1.0, -1]
+    vs = values(ss)
+    loss = hinge_loss(vs, ys)
+    loss.backward()
+    n = len(ss)
+    assert loss.data == pytest.approx(sum(max(0.0, 1 - y * s) for s, y in zip(ss, ys)) / n)
+    for v, s, y in zip(vs, ss, ys):
+        assert v.grad == pytest.approx(-y / n if 1 - y * s > 0 else 0.0, rel=1e-15)
+
+
+def test_targets_may_be_values() -> None:
+    p, t = Value(0.3), Value(1.0)
+    half_squared_error(p, t).backward()
+    assert t.grad == pytest.approx(0.7)
+    s, y = Value(0.3), Value(-1.0)
+    hinge_loss(s, y).backward()
+    assert s.grad == 1.0
+    z, yb = Value(0.5), Value(0.2)
+    bce_with_logits(z, yb).backward()
+    assert z.grad == pytest.approx(sigmoid(0.5) - 0.2)
+    assert yb.grad == pytest.approx(-0.5)
+
+
+def test_number_predictions_still_give_a_value() -> None:
+    loss = mse_loss([1.0, 2.0], [0.0, 0.0])
+    assert isinstance(loss, Value) and loss.data == 2.5
+
+
+@pytest.mark.parametrize("f", [half_squared_error, mse_loss, bce_with_logits, hinge_loss])
+def test_validation(f: Callable[..., Value]) -> None:
+    with pytest.raises(ValueError, match="got 2 predictions and 3 targets"):
+        f(values([0.1, 0.2]), [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="at least one"):
+        f([], [])
+    with pytest.raises(ValueError, match="reduction"):
+        f(values([0.1]), [1.0], reduction="max")
+    with pytest.raises(TypeError, match=r"model\.scalar"):
+        f([[Value(0.1)]], [1.0])
+    with pytest.raises(TypeError, match="targets\\[0\\]"):
+        f(values([0.1]), ["1"])
+
+
+def test_target_ranges() -> None:
+    with pytest.raises(ValueError, match=r"in \[0, 1\]; targets\[1\] is -1\.0"):
+        bce_with_logits(values([0.1, 0.2]), [1.0, -1.0])
+    with pytest.raises(ValueError, match=r"-1 or \+1; targets\[0\] is 0\.0"):
+        hinge_loss(values([0.1, 0.2]), [0.0, 1.0])

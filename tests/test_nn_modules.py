@@ -1,0 +1,229 @@
+"""Neuron, Layer, MLP and Module: shapes, names, seeding, validation, save and restore.
+
+Independent references: parameter counts from the formula sum (nin + 1) * nout per layer;
+neuron outputs recomputed with math.tanh / plain floats from the stored weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from autograd_lite import Value, graph_nodes, no_grad
+from autograd_lite.nn import ACTIVATIONS, MLP, SGD, Layer, Module, Neuron, mse_loss
+
+
+def count(nin: int, nouts: list[int]) -> int:
+    sizes = [nin, *nouts]
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+
+
+def test_parameter_count() -> None:
+    model = MLP(2, [16, 16, 1], rng=0)
+    assert len(model.parameters()) == 337 == count(2, [16, 16, 1])
+    assert len(Layer(3, 5, rng=0).parameters()) == 20
+    assert len(Neuron(4, rng=0).parameters()) == 5
+
+
+def test_names_order_and_labels() -> None:
+    model = MLP(2, [2, 1], rng=0)
+    names = [n for n, _ in model.named_parameters()]
+    assert names == [
+        "layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b",
+        "layers.0.neurons.1.w.0", "layers.0.neurons.1.w.1", "layers.0.neurons.1.b",
+        "layers.1.neurons.0.w.0", "layers.1.neurons.0.w.1", "layers.1.neurons.0.b",
+    ]  # fmt: skip
+    assert all(p.label == n for n, p in model.named_parameters())
+    assert [n for n, _ in Neuron(2, rng=0).named_parameters()] == ["w.0", "w.1", "b"]
+    assert model.parameters() == [p for _, p in model.named_parameters()]
+
+
+def test_seeding_repeats_and_initial_range() -> None:
+    a, b, c = MLP(3, [4, 2], rng=7), MLP(3, [4, 2], rng=7), MLP(3, [4, 2], rng=8)
+    assert a.state_dict() == b.state_dict() != c.state_dict()
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    assert MLP(3, [4, 2], rng=g1).state_dict() == MLP(3, [4, 2], rng=g2).state_dict()
+    for name, v in MLP(4, [9, 3], rng=1).state_dict().items():
+        nin = 4 if name.startswith("layers.0") else 9
+        if name.endswith(".b"):
+            assert v == 0.0
+        else:
+            assert abs(v) <= 1 / math.sqrt(nin)
+
+
+def test_layer_and_mlp_always_return_lists() -> None:
+    out = Layer(2, 1, rng=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], Value)
+    out = MLP(2, [3, 1], rng=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 1
+    assert len(MLP(2, [3, 4], rng=0)([1.0, 2.0])) == 4
+    assert isinstance(Neuron(2, rng=0)([1.0, 2.0]), Value)
+
+
+def test_scalar_helper() -> None:
+    model = MLP(2, [3, 1], rng=0)
+    assert model.scalar([0.5, 1.0]).data == model([0.5, 1.0])[0].data
+    with pytest.raises(ValueError, match="2 outputs"):
+        MLP(2, [3, 2], rng=0).scalar([0.5, 1.0])
+
+
+def test_forward_matches_plain_float_recomputation() -> None:
+    # reference: tanh hidden layer and linear output recomputed from state_dict in floats
+    model = MLP(2, [3, 1], rng=3)
+    model.set_parameter("layers.0.neurons.1.b", 0.25)
+    s = model.state_dict()
+    x = [0.3, -1.2]
+    h = [
+        math.tanh(s[f"layers.0.neurons.{j}.b"] + sum(s[f"layers.0.neurons.{j}.w.{i}"] * x[i]
+                                                     for i in range(2)))
+        for j in range(3)
+    ]  # fmt: skip
+    want = s["layers.1.neurons.0.b"] + sum(s[f"layers.1.neurons.0.w.{j}"] * h[j] for j in range(3))
+    assert model.scalar(x).data == pytest.approx(want, rel=1e-14)
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+def test_activations(act: str) -> None:
+    n = Neuron(1, act, rng=0)
+    n.load_state_dict({"w.0": 2.0, "b": -0.5})
+    z = 2.0 * 0.1 - 0.5
+    want = {"sigmoid": 1 / (1 + math.exp(-z)), "tanh": math.tanh(z), "relu": 0.0, "linear": z}
+    assert n([0.1]).data == pytest.approx(want[act], rel=1e-15)
+
+
+def test_unknown_activation_lists_valid_ones() -> None:
+    for make in (
+        lambda: Neuron(2, "softmax"),
+        lambda: Layer(2, 2, "gelu"),
+        lambda: MLP(2, [2, 1], activation="Tanh"),
+        lambda: MLP(2, [2, 1], last_activation="identity"),
+    ):
+        with pytest.raises(ValueError, match="'sigmoid', 'tanh', 'relu', 'linear'"):
+            make()
+
+
+def test_bad_sizes() -> None:
+    with pytest.raises(ValueError, match="nin"):
+        MLP(0, [1])
+    with pytest.raises(ValueError, match="non-empty"):
+        MLP(2, [])
+    with pytest.raises(ValueError, match="non-empty"):
+        MLP(2, 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="layer size"):
+        MLP(2, [4, 0])
+    with pytest.raises(ValueError, match="nout"):
+        Layer(2, True)
+
+
+def test_wrong_number_of_inputs_names_expected_and_got() -> None:
+    with pytest.raises(ValueError, match="MLP expects 3 input\\(s\\), got 2"):
+        MLP(3, [2, 1], rng=0)([1.0, 2.0])
+    with pytest.raises(ValueError, match="Layer expects 2 input\\(s\\), got 3"):
+        Layer(2, 2, rng=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Neuron expects 1 input\\(s\\), got 0"):
+        Neuron(1, rng=0)([])
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        MLP(1, [1], rng=0)(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="input 1"):
+        MLP(2, [1], rng=0)([1.0, "2"])  # type: ignore[list-item]
+
+
+def test_inputs_may_be_values_numpy_or_floats() -> None:
+    model = MLP(2, [3, 1], rng=0)
+    x0, x1 = Value(0.5), Value(-1.0)
+    out = model.scalar([x0, x1])
+    assert model.scalar(np.array([0.5, -1.0])).data == out.data
+    assert model.scalar([0.5, np.float32(-1.0)]).data == out.data
+    out.backward()
+    assert x0.grad != 0.0 and x1.grad != 0.0
+
+
+def test_float_inputs_become_one_shared_leaf() -> None:
+    # 2 inputs, 3 hidden neurons: 2 input leaves, not a constant per product
+    out = MLP(2, [3, 1], rng=0).scalar([0.5, -1.0])
+    leaves = [n for n in graph_nodes(out) if n.is_leaf and n.label is None]
+    assert len(leaves) == 2
+
+
+def test_no_grad_forward_records_nothing() -> None:
+    model = MLP(2, [3, 1], rng=0)
+    with no_grad():
+        out = model.scalar([0.5, -1.0])
+    assert out.is_leaf
+    assert out.data == model.scalar([0.5, -1.0]).data
+
+
+def test_zero_grad() -> None:
+    model = MLP(2, [3, 1], rng=0)
+    mse_loss(model([1.0, 2.0]), [0.3]).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_state_dict_round_trip_restores_outputs_in_place() -> None:
+    model = MLP(2, [4, 1], rng=0)
+    params = model.parameters()
+    saved = json.loads(json.dumps(model.state_dict()))  # survives JSON
+    before = model.scalar([0.2, 0.7]).data
+    opt = SGD(params, lr=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        mse_loss(model([0.2, 0.7]), [3.0]).backward()
+        opt.step()
+    assert model.scalar([0.2, 0.7]).data != before
+    model.load_state_dict(saved)
+    assert model.scalar([0.2, 0.7]).data == before
+    assert model.state_dict() == saved
+    assert model.parameters() == params  # same Value objects: the optimizer still holds them
+
+
+def test_load_errors_change_nothing() -> None:
+    model = MLP(1, [2, 1], rng=0)
+    good = model.state_dict()
+    bad_missing = dict(good)
+    del bad_missing["layers.1.neurons.0.b"]
+    bad_extra = {**good, "layers.2.neurons.0.b": 1.0}
+    first = next(iter(good))
+    cases: list[tuple[object, type[Exception], str]] = [
+        (bad_missing, ValueError, "missing keys: 'layers.1.neurons.0.b'"),
+        (bad_extra, ValueError, "unexpected keys: 'layers.2.neurons.0.b'"),
+        ({**{k: 9.0 for k in good}, first: "0.5"}, TypeError, "expected a real number"),
+        ({**{k: 9.0 for k in good}, first: True}, TypeError, "bool"),
+        ({**{k: 9.0 for k in good}, first: None}, TypeError, "NoneType"),
+        ([1.0, 2.0], TypeError, "mapping"),
+    ]
+    for state, exc, msg in cases:
+        with pytest.raises(exc, match=msg):
+            model.load_state_dict(state)  # type: ignore[arg-type]
+        assert model.state_dict() == good
+
+
+def test_get_and_set_parameter() -> None:
+    model = MLP(2, [2, 1], rng=0)
+    model.set_parameter("layers.1.neurons.0.b", np.float64(0.75))
+    assert model.get_parameter("layers.1.neurons.0.b").data == 0.75
+    assert isinstance(model.get_parameter("layers.1.neurons.0.b").data, float)
+    with pytest.raises(KeyError, match=r"no parameter 'layers\.9\.b'"):
+        model.set_parameter("layers.9.b", 1.0)
+    with pytest.raises(TypeError):
+        model.set_parameter("layers.1.neurons.0.b", "1")
+
+
+def test_custom_module_finds_its_parameters() -> None:
+    class Affine(Module):
+        def __init__(self) -> None:
+            self.scale = Value(2.0)
+            self.inner = Layer(1, 2, rng=0)
+            self.shared = [self.scale]  # listed once
+            self._cache = Value(0.0)  # private attributes are not parameters
+
+    names = [n for n, _ in Affine().named_parameters()]
+    assert names == ["scale", "inner.neurons.0.w.0", "inner.neurons.0.b",
+                     "inner.neurons.1.w.0", "inner.neurons.1.b"]  # fmt: skip
+    assert "5 parameters" in repr(Affine())
+    assert repr(MLP(2, [3, 1])) == "MLP(2, [3, 1], activation='tanh', last_activation='linear')"
