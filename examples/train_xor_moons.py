@@ -110,7 +110,7 @@ def report(name: str, history: History, steps: int) -> None:
     )
     print(
         f"{name}: {when}; after {steps} steps loss {history.losses[-1]:.5f}, "
-        f"accuracy {history.accuracies[-1]:.1%} ({history.seconds:.1f} s)\n"
+        f"accuracy {history.accuracies[-1]:.1%} ({history.seconds:.2f} s)\n"
     )
 
 
