@@ -269,16 +269,18 @@ def _unary(op: Op, a: Value) -> Value:
 
 def _binary(op: Op, a: Operand, b: Operand) -> Any:
     """op(a, b) as a node; NotImplemented when an operand is not a number (for dunders)."""
+    av: Value | None  # None: a number, to become a constant leaf once the op has succeeded
+    bv: Value | None
     if isinstance(a, Value):
-        ad = a.data
+        av, ad = a, a.data
     elif isinstance(a, _REAL_TYPES):
-        ad = to_float(a, op.name)
+        av, ad = None, a if type(a) is float else to_float(a, op.name)
     else:
         return NotImplemented
     if isinstance(b, Value):
-        bd = b.data
+        bv, bd = b, b.data
     elif isinstance(b, _REAL_TYPES):
-        bd = to_float(b, op.name)
+        bv, bd = None, b if type(b) is float else to_float(b, op.name)
     else:
         return NotImplemented
     if op.check is not None:
@@ -290,17 +292,17 @@ def _binary(op: Op, a: Operand, b: Operand) -> Any:
     scope = mode.scope
     if not mode.grad_enabled:
         return _make(out, None, None, None, scope)
-    if not isinstance(a, Value):
-        a = _make(ad, CONSTANT, None, None, scope)
-    if not isinstance(b, Value):
-        b = _make(bd, CONSTANT, None, None, scope)
+    if av is None:
+        av = _make(ad, CONSTANT, None, None, scope)
+    if bv is None:
+        bv = _make(bd, CONSTANT, None, None, scope)
     node: Value = _new(Value)  # _make, inlined: this line runs for every binary op
     node.data = out
     node.grad = 0.0
     node.label = None
     node._op = op
-    node._a = a
-    node._b = b
+    node._a = av
+    node._b = bv
     node._scope = scope
     return node
 
