@@ -74,12 +74,12 @@ def _propagate(
     `create_graph` runs the rules on Values, so the gradients are differentiable themselves.
     """
     uses = _count_uses(root)
-    pending: dict[Value, Any] = {root: seed}
+    pending: dict[Value, Any] = {}  # partial gradients of nodes still awaiting other users
     found: dict[Value, Any] = {}
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        g = pending.pop(node)
+    nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
+    while nodes:
+        node = nodes.pop()
+        g = grads.pop()
         if keep is None:
             node.grad += g
         elif node in keep:
@@ -90,19 +90,30 @@ def _propagate(
         vjp = node._op.vjp  # type: ignore[union-attr]
         b = node._b
         if b is None:
-            parents: tuple[Value, ...] = (a,)
-            grads = vjp(g, node, a) if create_graph else vjp(g, node.data, a.data)
+            (share,) = vjp(g, node, a) if create_graph else vjp(g, node.data, a.data)
         else:
-            parents = (a, b)
-            grads = vjp(g, node, a, b) if create_graph else vjp(g, node.data, a.data, b.data)
-        for p, pg in zip(parents, grads):
-            old = pending.get(p)
-            pending[p] = pg if old is None else old + pg
-            left = uses[p] - 1
-            if left:
-                uses[p] = left
+            share, b_share = (
+                vjp(g, node, a, b) if create_graph else vjp(g, node.data, a.data, b.data)
+            )
+            # Send b its share; a's share follows below (the same steps, unrolled for speed).
+            n = uses[b]
+            if n == 1:  # b's last user (often its only one): its gradient is complete
+                old = pending.pop(b, None)
+                nodes.append(b)
+                grads.append(b_share if old is None else old + b_share)
             else:
-                ready.append(p)
+                old = pending.get(b)
+                pending[b] = b_share if old is None else old + b_share
+                uses[b] = n - 1
+        n = uses[a]
+        if n == 1:
+            old = pending.pop(a, None)
+            nodes.append(a)
+            grads.append(share if old is None else old + share)
+        else:
+            old = pending.get(a)
+            pending[a] = share if old is None else old + share
+            uses[a] = n - 1
     return found
 
 
