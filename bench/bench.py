@@ -5,9 +5,9 @@ uses Value arithmetic (`+ - * **`, `.sigmoid()`, `.tanh()`, `.relu()`) and a per
 factory. All engines are interleaved in one process (the order rotates every repeat), and the
 table reports medians and ratios. Memory per node is measured in fresh subprocesses.
 
-    /work/benchenv/bin/python bench/bench.py            # full run (a few minutes)
-    /work/benchenv/bin/python bench/bench.py --quick    # smoke run (under a minute)
-    /work/benchenv/bin/python bench/bench.py --profile W2   # cProfile autograd-lite on W2
+    .venv-bench/bin/python bench/bench.py            # full run (a few minutes)
+    .venv-bench/bin/python bench/bench.py --quick    # smoke run (under a minute)
+    .venv-bench/bin/python bench/bench.py --profile W2   # cProfile autograd-lite on W2
 
 See bench/README.md for the workloads, the node definition and how memory is measured.
 """
