@@ -1,4 +1,4 @@
-"""Independent references for the tests: central finite differences in numpy float64."""
+"""Independent references for the tests: the document's exact table, central finite differences."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def central_gradient(
 
         out.append(central_difference(fi, xs[i], h))
     return out
+
+
+# The "exact" column of shared/seed/backprop_worked_example.en.md (double precision, 10 decimals).
+EXACT_TABLE = {
+    "z1": 0.5000000000, "h": 0.6224593312, "z2": 0.3867377994, "y_hat": 0.5954971449,
+    "L": 0.0818112799, "dL_dy_hat": -0.4045028551, "dy_hat_dz2": 0.2408802953,
+    "delta2": -0.0974367672, "dL_db2": -0.0974367672, "dL_dw2": -0.0606504249,
+    "dL_dh": -0.0292310302, "dh_dz1": 0.2350037122, "delta1": -0.0068694006,
+    "dL_dw1": -0.0068694006, "dL_db1": -0.0068694006, "w2_new": 0.3060650425,
+    "b2_new": 0.2097436767, "w1_new": 0.4006869401, "b1_new": 0.1006869401,
+}  # fmt: skip
