@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .context import enable_grad
-from .value import Value
+from .value import Value, to_float
 
 
 def graph_nodes(root: Value) -> list[Value]:
@@ -20,6 +20,8 @@ def graph_nodes(root: Value) -> list[Value]:
 
     Deterministic: the order depends only on the graph's structure.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"graph_nodes: root must be a Value, got {type(root).__name__}: {root!r}")
     order: list[Value] = []
     seen = {root}
     stack: list[tuple[Value, int]] = [(root, 0)]
@@ -65,56 +67,62 @@ def _count_uses(root: Value) -> dict[Value, int]:
 
 def _propagate(
     root: Value, seed: Any, create_graph: bool, keep: set[Value] | None
-) -> dict[Value, Any]:
+) -> tuple[list[Value], list[Any]]:
     """d(root)/d(node) * seed for every node below root, in one reverse topological sweep.
 
     A node is processed once every result that uses it has passed its share down (Kahn's
-    order), so each gradient is complete when it is read. With `keep=None` the gradients are
-    added to `.grad` as they complete; otherwise only those of `keep` are returned.
+    order), so each gradient is complete when it is read. Returns the nodes (all, or those in
+    `keep`) and their gradients; nothing is written, so a failing rule changes nothing.
     `create_graph` runs the rules on Values, so the gradients are differentiable themselves.
     """
     uses = _count_uses(root)
     pending: dict[Value, Any] = {}  # partial gradients of nodes still awaiting other users
-    found: dict[Value, Any] = {}
+    done: list[Value] = []
+    done_grads: list[Any] = []
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    while nodes:
-        node = nodes.pop()
-        g = grads.pop()
-        if keep is None:
-            node.grad += g
-        elif node in keep:
-            found[node] = g
-        a = node._a
-        if a is None:
-            continue
-        vjp = node._op.vjp  # type: ignore[union-attr]
-        b = node._b
-        if b is None:
-            (share,) = vjp(g, node, a) if create_graph else vjp(g, node.data, a.data)
-        else:
-            share, b_share = (
-                vjp(g, node, a, b) if create_graph else vjp(g, node.data, a.data, b.data)
-            )
-            # Send b its share; a's share follows below (the same steps, unrolled for speed).
-            n = uses[b]
-            if n == 1:  # b's last user (often its only one): its gradient is complete
-                old = pending.pop(b, None)
-                nodes.append(b)
-                grads.append(b_share if old is None else old + b_share)
+    node = root
+    try:
+        while nodes:
+            node = nodes.pop()
+            g = grads.pop()
+            if keep is None or node in keep:
+                done.append(node)
+                done_grads.append(g)
+            a = node._a
+            if a is None:
+                continue
+            vjp = node._op.vjp  # type: ignore[union-attr]
+            b = node._b
+            if b is None:
+                (share,) = vjp(g, node, a) if create_graph else vjp(g, node.data, a.data)
             else:
-                old = pending.get(b)
-                pending[b] = b_share if old is None else old + b_share
-                uses[b] = n - 1
-        n = uses[a]
-        if n == 1:
-            old = pending.pop(a, None)
-            nodes.append(a)
-            grads.append(share if old is None else old + share)
-        else:
-            old = pending.get(a)
-            pending[a] = share if old is None else old + share
-            uses[a] = n - 1
-    return found
+                share, b_share = (
+                    vjp(g, node, a, b) if create_graph else vjp(g, node.data, a.data, b.data)
+                )
+                # Send b its share; a's share follows below (the same steps, unrolled for speed).
+                n = uses[b]
+                if n == 1:  # b's last user (often its only one): its gradient is complete
+                    old = pending.pop(b, None)
+                    nodes.append(b)
+                    grads.append(b_share if old is None else old + b_share)
+                else:
+                    old = pending.get(b)
+                    pending[b] = b_share if old is None else old + b_share
+                    uses[b] = n - 1
+            n = uses[a]
+            if n == 1:
+                old = pending.pop(a, None)
+                nodes.append(a)
+                grads.append(share if old is None else old + share)
+            else:
+                old = pending.get(a)
+                pending[a] = share if old is None else old + share
+                uses[a] = n - 1
+    except Exception as exc:
+        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
+            exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
+        raise
+    return done, done_grads
 
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
@@ -134,8 +142,25 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:
-    """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward)."""
-    _propagate(root, float(gradient), False, None)
+    """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward).
+
+    All gradients are computed before any `.grad` is written, so an error changes nothing.
+    """
+    nodes, grads = _propagate(root, to_float(gradient, "backward"), False, None)
+    for node, g in zip(nodes, grads):
+        node.grad += g
+
+
+def _check_graph_args(where: str, output: object, inputs: object) -> list[Value]:
+    if not isinstance(output, Value):
+        raise TypeError(f"{where}: output must be a Value, got {type(output).__name__}: {output!r}")
+    if isinstance(inputs, Value) or not isinstance(inputs, Iterable):
+        raise TypeError(f"{where}: inputs must be a sequence of Values, got {inputs!r}")
+    found = list(inputs)
+    for x in found:
+        if not isinstance(x, Value):
+            raise TypeError(f"{where}: inputs must be Values, got {type(x).__name__}: {x!r}")
+    return found
 
 
 def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -143,8 +168,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
     With `create_graph=False` each result is a float. With `create_graph=True` each is a
     `Value` whose graph depends on the inputs, so `grad` can be applied to it again, to any
-    order. An input that `output` does not depend on gets 0.0 (a constant Value with
-    `create_graph=True`).
+    order. An input that `output` does not depend on gets 0.0 (with `create_graph=True`, a
+    new `Value(0.0)` with no history). An input listed twice gets its gradient twice.
 
     >>> from autograd_lite import Value, grad
     >>> x = Value(3.0)
@@ -152,35 +177,31 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     >>> dy.data, grad(dy, [x])[0]
     (27.0, 18.0)
     """
-    inputs = list(inputs)
-    for x in inputs:
-        if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__}: {x!r}")
-    if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}: {output!r}")
+    inputs = _check_graph_args("grad", output, inputs)
     if not create_graph:
-        found = _propagate(output, 1.0, False, set(inputs))
+        found = dict(zip(*_propagate(output, 1.0, False, set(inputs))))
         return [found.get(x, 0.0) for x in inputs]
     with enable_grad():  # the rules must record, even when called inside no_grad()
-        found = _propagate(output, Value(1.0), True, set(inputs))
-        zero = Value(0.0)
-    return [found.get(x, zero) for x in inputs]
+        found = dict(zip(*_propagate(output, Value(1.0), True, set(inputs))))
+        return [found[x] if x in found else Value(0.0) for x in inputs]
 
 
 def hessian(output: Value, inputs: Sequence[Value]) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The n x n numpy array of d²(output)/d(inputs[i]) d(inputs[j]).
 
     Row i is the gradient of d(output)/d(inputs[i]); the matrix is symmetric up to rounding
-    (it is not symmetrised, so an asymmetry would show a wrong rule).
+    (it is not symmetrised, so an asymmetry would show a wrong rule). A first derivative that
+    a custom rule returned as a plain number has second derivatives 0.
 
     >>> from autograd_lite import Value, hessian
     >>> x, y = Value(1.0), Value(2.0)
     >>> hessian(x * x * y, [x, y]).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
     """
-    inputs = list(inputs)
+    inputs = _check_graph_args("hessian", output, inputs)
     first = grad(output, inputs, create_graph=True)
-    return np.array([grad(g, inputs) for g in first], dtype=np.float64)
+    rows = [grad(g, inputs) if isinstance(g, Value) else [0.0] * len(inputs) for g in first]
+    return np.array(rows, dtype=np.float64).reshape(len(inputs), len(inputs))
 
 
 def zero_grad(root: Value | Iterable[Value]) -> None:

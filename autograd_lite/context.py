@@ -23,11 +23,6 @@ class Mode:
 _MODE: ContextVar[Mode] = ContextVar("autograd_lite_mode", default=Mode())
 
 
-def current_mode() -> Mode:
-    """The mode in force in this thread or task."""
-    return _MODE.get()
-
-
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()`."""
     return _MODE.get().grad_enabled
@@ -90,8 +85,10 @@ def scope(name: str) -> Iterator[None]:
     >>> z.scope
     ('hidden neuron',)
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"scope: name must be a non-empty str, got {name!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"scope: name must be a str, got {type(name).__name__}: {name!r}")
+    if not name:
+        raise ValueError("scope: name must not be empty")
     mode = _MODE.get()
     token = _MODE.set(Mode(mode.grad_enabled, (*mode.scope, name)))
     try:

@@ -85,15 +85,26 @@ def _check_pow_value(a: float, b: float) -> None:
 
 # -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
 add = Op("+", operator.add, lambda g, out, a, b: (g, g))
+"""a + b."""
 sub = Op("-", operator.sub, lambda g, out, a, b: (g, -g))
+"""a - b."""
 mul = Op("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
-div = Op("/", _div, lambda g, out, a, b: (g / b, -g * a / (b * b)), _check_div)
+"""a * b."""
+# d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
+div = Op("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div)
+"""a / b; DomainError for b == 0."""
 neg = Op("neg", operator.neg, lambda g, out, a: (-g,))
+"""-a."""
 exp = Op("exp", _exp, lambda g, out, x: (g * out,))
+"""e ** x; overflow gives inf."""
 log = Op("log", _log, lambda g, out, x: (g / x,), _check_log)
+"""Natural logarithm; DomainError for x <= 0."""
 tanh = Op("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),))
+"""Hyperbolic tangent."""
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),))
-relu = Op("relu", lambda x: x if x > 0 else 0.0, lambda g, out, x: (g * _step(x),))
+"""1 / (1 + e ** -x), stable for every finite x."""
+relu = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * _step(x),))
+"""max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
 pow_value = Op(
     "**",
     _pow,

@@ -64,8 +64,11 @@ class Op:
     >>> from autograd_lite import Op, Value
     >>> sin = Op("sin", math.sin, lambda g, out, x: (g * cos(x),))
     >>> cos = Op("cos", math.cos, lambda g, out, x: (-g * sin(x),))
-    >>> y = sin(Value(0.0))
+    >>> x = Value(0.0)
+    >>> y = sin(x)
     >>> y.backward()
+    >>> x.grad  # cos(0)
+    1.0
     """
 
     __slots__ = ("check", "forward", "name", "vjp")
@@ -96,7 +99,8 @@ class Op:
         out = _binary(self, *operands)
         if out is NotImplemented:
             for x in operands:
-                to_float(x, self.name)  # raises the TypeError that names it
+                if not isinstance(x, Value):
+                    to_float(x, self.name)  # raises the TypeError that names it
         return out
 
 

@@ -267,7 +267,7 @@ def test_detach_inside_no_grad_and_backward_through_it() -> None:
     assert x.grad == 4.0 and d.grad == 2.0
 
 
-# -- core bugs, documented (see the final report): these fail today ---------------------------
+# -- regressions: bugs these tests found, fixed in the core -------------------------------------
 def test_decorated_function_called_from_two_threads_at_once() -> None:
     @no_grad()
     def hold(entered: threading.Event, release: threading.Event) -> bool:
