@@ -16,11 +16,11 @@ from typing import Any, TextIO
 
 from . import __version__
 from .document import DOCUMENT_ETA, DOCUMENT_INPUTS, build_network
-from .render import RenderError, render_graph
+from .render import FORMATS, RenderError, render_graph
 from .walkthrough import SECTIONS, Row, Training, compare, is_document_setup, train
 
-FORMATS = (".png", ".svg", ".pdf", ".dot")
 DEFAULT_OUT = "document_graph.png"
+"""Where the graph is drawn unless --out says otherwise."""
 
 EXAMPLES = """\
 examples:
@@ -30,12 +30,14 @@ examples:
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
   autograd-lite --json --no-render       the numbers as one JSON object
 """
+"""The examples --help shows."""
 
 FOOTNOTE = (
     "* off by more than the document's printed precision: it rounds intermediates before "
     "using them (h = 0.622 in z2; delta2 = -0.405 * 0.241 = -0.0976, exact -0.09744) and "
     "carries that on."
 )
+"""Explains the rows marked * (printed values off by more than their rounding)."""
 
 
 def _finite(text: str) -> float:
@@ -143,7 +145,7 @@ def print_table(rows: list[Row], inputs: dict[str, float], eta: float, out: Text
                 marked |= row.early_rounded
                 line += f"{row.document:>10g}{mark}  "
             diff = row.hand - row.autodiff
-            shown = "0" if diff == 0 else f"{diff:.1e}"
+            shown = "0" if row.hand == row.autodiff else f"{diff:.1e}"
             line += f"{_num(row.hand):>16}  {_num(row.autodiff):>16}  {shown:>15}"
             print(line, file=out)
     if marked:
@@ -178,6 +180,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _finite_or_null(x: Any) -> Any:
+    """JSON has no inf or nan: extreme inputs can overflow a quantity, which becomes null."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite_or_null(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite_or_null(v) for v in x]
+    return x
+
+
 def _run(args: argparse.Namespace) -> int:
     inputs = {name: getattr(args, name) for name in DOCUMENT_INPUTS}
     eta: float = args.lr
@@ -203,7 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         if training is not None:
             result["losses"] = training.losses
             result["final_parameters"] = training.parameters
-        json.dump(result, sys.stdout, indent=2)
+        json.dump(_finite_or_null(result), sys.stdout, indent=2, allow_nan=False)
         print()
     else:
         print_table(rows, inputs, eta, sys.stdout)

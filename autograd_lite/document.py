@@ -142,7 +142,10 @@ def hand_derivation(
     """
 
     def sigmoid(z: float) -> float:
-        return 1.0 / (1.0 + math.exp(-z))
+        # 1 / (1 + e^-z), written so that e^-z cannot overflow for very negative z.
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        return math.exp(z) / (1.0 + math.exp(z))
 
     # 1. forward pass
     z1 = x * w1 + b1

@@ -33,6 +33,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
 """The document's sections and, in its order, the quantities each shows."""
 
 PARAMETERS = ("w1", "b1", "w2", "b2")
+"""The network's parameters, which SGD updates."""
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,12 @@ def test_console_script_and_python_dash_m_agree() -> None:
     module = run(*args)
     assert script.returncode == module.returncode == 0
     assert script.stdout == module.stdout
+
+
+def test_extreme_inputs_give_numbers_not_a_traceback() -> None:
+    # Reference: sigmoid(-999.9) underflows to 0 in float64; JSON has no inf, so it becomes null.
+    result = run("--no-render", "--x", "-1000", "--w1", "1")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    data = as_json("--x", "1e308", "--w1", "10")
+    assert data["quantities"]["z1"]["hand"] is None  # x*w1 overflows to inf
+    assert data["quantities"]["h"]["hand"] == 1.0
