@@ -227,3 +227,10 @@ def test_custom_module_finds_its_parameters() -> None:
                      "inner.neurons.1.w.0", "inner.neurons.1.b"]  # fmt: skip
     assert "5 parameters" in repr(Affine())
     assert repr(MLP(2, [3, 1])) == "MLP(2, [3, 1], activation='tanh', last_activation='linear')"
+
+
+def test_mlp_accepts_an_iterator_of_layer_sizes() -> None:
+    # Reference: the parameter count of MLP(2, [3, 1]) worked out by hand: 3*(2+1) + 1*(3+1).
+    model = MLP(2, iter([3, 1]))
+    assert len(model.parameters()) == 13
+    assert len(model([0.5, -0.5])) == 1

@@ -63,7 +63,7 @@ def test_sgd_three_steps(lr: float, momentum: float, wd: float) -> None:
 
 @pytest.mark.parametrize(
     ("lr", "betas", "eps", "wd"),
-    [(0.1, (0.9, 0.999), 1e-8, 0.0), (0.05, (0.8, 0.99), 1e-3, 0.01), (0.3, (0.0, 0.5), 0.0, 0)],
+    [(0.1, (0.9, 0.999), 1e-8, 0.0), (0.05, (0.8, 0.99), 1e-3, 0.01), (0.3, (0.0, 0.5), 1e-12, 0)],
 )
 def test_adam_three_steps(lr: float, betas: tuple[float, float], eps: float, wd: float) -> None:
     # Kingma & Ba / PyTorch: bias-corrected moments, p -= lr m_hat / (sqrt(v_hat) + eps)
@@ -124,3 +124,9 @@ def test_validation() -> None:
         SGD([Value(1.0), 2.0], lr=0.1)  # type: ignore[list-item]
     with pytest.raises(TypeError, match="iterable of Values"):
         Adam(Value(1.0))  # type: ignore[arg-type]
+
+
+def test_adam_rejects_eps_zero() -> None:
+    # With eps = 0 a parameter whose gradient has always been 0 would divide 0 by 0 mid-step.
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        Adam([Value(1.0)], eps=0.0)

@@ -179,9 +179,12 @@ class MLP(Module):
         rng: RngLike = None,
     ) -> None:
         self.nin = _check_size(nin, "MLP: nin")
-        if isinstance(nouts, (int, str)) or not list(nouts):
+        if isinstance(nouts, (int, str)):
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [self.nin] + [_check_size(n, "MLP: each layer size") for n in nouts]
+        widths = list(nouts)  # once: nouts may be an iterator
+        if not widths:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [self.nin] + [_check_size(n, "MLP: each layer size") for n in widths]
         self.activation = _check_activation(activation, "MLP activation")
         self.last_activation = _check_activation(last_activation, "MLP last_activation")
         gen = _rng(rng)

@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..value import Value
-
-_REAL_TYPES = (int, float, np.integer, np.floating)
+from ..value import _REAL_TYPES, Value
 
 
 def _is_real(x: object) -> bool:

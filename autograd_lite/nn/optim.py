@@ -121,7 +121,9 @@ class Adam(Optimizer):
             _hyper(betas[0], "betas[0]", "Adam", 0.0, strict=False, high=1.0),
             _hyper(betas[1], "betas[1]", "Adam", 0.0, strict=False, high=1.0),
         )
-        self.eps = _hyper(eps, "eps", "Adam", 0.0, strict=False)
+        # eps > 0 (PyTorch allows 0): with 0, a parameter whose gradient has always been 0
+        # would divide 0 by 0 in the middle of a step.
+        self.eps = _hyper(eps, "eps", "Adam", 0.0, strict=True)
         self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam", 0.0, strict=False)
         self.t = 0
         self._m = [0.0] * len(self.params)
