@@ -61,12 +61,12 @@ class Network:
 
 
 def build_network(
-    x: float = 1.0,
-    y: float = 1.0,
-    w1: float = 0.4,
-    b1: float = 0.1,
-    w2: float = 0.3,
-    b2: float = 0.2,
+    x: float = DOCUMENT_INPUTS["x"],
+    y: float = DOCUMENT_INPUTS["y"],
+    w1: float = DOCUMENT_INPUTS["w1"],
+    b1: float = DOCUMENT_INPUTS["b1"],
+    w2: float = DOCUMENT_INPUTS["w2"],
+    b2: float = DOCUMENT_INPUTS["b2"],
 ) -> Network:
     """Build the document's network from Value primitives (document values by default).
 
@@ -127,12 +127,12 @@ class HandDerivation:
 
 
 def hand_derivation(
-    x: float = 1.0,
-    y: float = 1.0,
-    w1: float = 0.4,
-    b1: float = 0.1,
-    w2: float = 0.3,
-    b2: float = 0.2,
+    x: float = DOCUMENT_INPUTS["x"],
+    y: float = DOCUMENT_INPUTS["y"],
+    w1: float = DOCUMENT_INPUTS["w1"],
+    b1: float = DOCUMENT_INPUTS["b1"],
+    w2: float = DOCUMENT_INPUTS["w2"],
+    b2: float = DOCUMENT_INPUTS["b2"],
     eta: float = DOCUMENT_ETA,
 ) -> HandDerivation:
     """The document's derivation step by step, in floats, with no Value anywhere.

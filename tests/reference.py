@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,26 @@ def central_gradient(
             return f(ys)
 
         out.append(central_difference(fi, xs[i], h))
+    return out
+
+
+def second_difference(f: Callable[[np.float64], np.float64], x0: float, h: float = 1e-4) -> float:
+    """(f(x + h) - 2 f(x) + f(x - h)) / h² in numpy float64."""
+    x = np.float64(x0)
+    return float((f(x + h) - 2 * f(x) + f(x - h)) / np.float64(h) ** 2)
+
+
+def numpy_hessian(f: Callable[[Any], Any], x0: list[float], h: float = 1e-4) -> Any:
+    """The Hessian of f at x0 by central second differences in numpy float64."""
+    x = np.array(x0, dtype=np.float64)
+    n = len(x)
+    e = np.eye(n) * h
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (
+                f(x + e[i] + e[j]) - f(x + e[i] - e[j]) - f(x - e[i] + e[j]) + f(x - e[i] - e[j])
+            ) / (4 * h * h)
     return out
 
 

@@ -139,7 +139,21 @@ def test_inputs_may_be_values_numpy_or_floats() -> None:
     assert model.scalar(np.array([0.5, -1.0])).data == out.data
     assert model.scalar([0.5, np.float32(-1.0)]).data == out.data
     out.backward()
-    assert x0.grad != 0.0 and x1.grad != 0.0
+    # Closed form: d out / d x_i = sum_j w2_j (1 - h_j²) w1_ji, from the state_dict in floats.
+    sd = model.state_dict()
+    xs = [0.5, -1.0]
+    for i, xv in enumerate((x0, x1)):
+        expected = 0.0
+        for j in range(3):
+            pre = sd[f"layers.0.neurons.{j}.b"] + sum(
+                sd[f"layers.0.neurons.{j}.w.{k}"] * xs[k] for k in range(2)
+            )
+            expected += (
+                sd[f"layers.1.neurons.0.w.{j}"]
+                * (1 - math.tanh(pre) ** 2)
+                * sd[f"layers.0.neurons.{j}.w.{i}"]
+            )
+        assert xv.grad == pytest.approx(expected, rel=1e-12)
 
 
 def test_float_inputs_become_one_shared_leaf() -> None:
