@@ -56,8 +56,8 @@ class Op:
       backward pass) and on `Value`s (`create_graph=True`, which gives higher derivatives).
     - `check(*xs)`, optional, raises `DomainError` for operands outside the domain.
 
-    Calling an op on `Value`s (numbers mixed in become constant leaves) checks the domain and
-    records a node. Calling it on plain numbers only returns `forward`'s float: derivative
+    An op takes one or two operands. Calling it on `Value`s (numbers mixed in become constant
+    leaves) checks the domain and records a node. Calling it on plain numbers only returns `forward`'s float: derivative
     rules rely on this so that one rule serves both cases.
 
     >>> import math
