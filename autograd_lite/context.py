@@ -7,9 +7,10 @@ them with a single lookup.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,19 @@ class no_grad(contextlib.ContextDecorator):
     ...     y = Value(2.0) * 3
     >>> y.op is None
     True
+
+    As a decorator it may be written `@no_grad()` or `@no_grad`. (Like any context decorator,
+    on a generator function it covers creating the generator, not running it.)
     """
 
-    def __init__(self) -> None:
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"no_grad: takes no arguments, or decorates a function; got {func!r}")
+        return cls()(func)  # bare @no_grad
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
         self._tokens: list[object] = []
 
     def _recreate_cm(self) -> no_grad:

@@ -307,3 +307,16 @@ def test_higher_derivatives_inside_no_grad() -> None:
         d2 = grad(dy, [x])
     np.testing.assert_array_equal(h, [[12.0]])  # (x³)'' = 6x
     assert d2 == [12.0]
+
+
+def test_bare_decorator_works_like_the_called_one() -> None:
+    @no_grad
+    def double(v: Value) -> Value:
+        return v * 2
+
+    x = Value(1.5)
+    y = double(x)
+    assert y.is_leaf and y.data == 3.0 and double.__name__ == "double"
+    assert (x * 2).operands[0] is x  # recording is back on outside
+    with pytest.raises(TypeError, match="no_grad"):
+        no_grad(3)  # type: ignore[arg-type]
