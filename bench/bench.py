@@ -326,6 +326,21 @@ def hand_w1() -> list[float]:
     return [delta1 * w1, -d_y_hat, delta1 * x, delta1, delta2 * h, delta2]
 
 
+def _hand_activations(weights: list[list[list[Any]]], x: list[float]) -> list[list[float]]:
+    """Every layer's activations for one point, input first (tanh hidden, linear output)."""
+    acts = [x]
+    for li, layer in enumerate(weights):
+        last = li == len(weights) - 1
+        nxt = []
+        for ws, b in layer:
+            z = b
+            for wi, ai in zip(ws, acts[-1]):
+                z += wi * ai
+            nxt.append(z if last else math.tanh(z))
+        acts.append(nxt)
+    return acts
+
+
 def hand_w2_step(
     weights: list[list[list[Any]]],
     xs: list[list[float]],
@@ -341,19 +356,8 @@ def hand_w2_step(
     data_loss = 0.0
     inv_n = 1.0 / len(xs)
     for x, yv in zip(xs, ys):
-        acts = [x]
-        a = x
-        for li, layer in enumerate(weights):
-            last = li == n_layers - 1
-            nxt = []
-            for ws, b in layer:
-                z = b
-                for wi, ai in zip(ws, a):
-                    z += wi * ai
-                nxt.append(z if last else math.tanh(z))
-            acts.append(nxt)
-            a = nxt
-        margin = 1.0 - yv * a[0]
+        acts = _hand_activations(weights, x)
+        margin = 1.0 - yv * acts[-1][0]
         if margin <= 0.0:
             continue  # relu is flat here: no loss, no gradient
         data_loss += margin
@@ -395,20 +399,9 @@ def hand_w2_forward(
     weights: list[list[list[Any]]], xs: list[list[float]], ys: list[float]
 ) -> float:
     """W2's loss only, in plain floats (the baseline for the no_grad comparison)."""
-    n_layers = len(weights)
     data_loss = 0.0
     for x, yv in zip(xs, ys):
-        a = x
-        for li, layer in enumerate(weights):
-            last = li == n_layers - 1
-            nxt = []
-            for ws, b in layer:
-                z = b
-                for wi, ai in zip(ws, a):
-                    z += wi * ai
-                nxt.append(z if last else math.tanh(z))
-            a = nxt
-        margin = 1.0 - yv * a[0]
+        margin = 1.0 - yv * _hand_activations(weights, x)[-1][0]
         if margin > 0.0:
             data_loss += margin
     reg = sum(w * w for layer in weights for ws, b in layer for w in (*ws, b))
