@@ -57,8 +57,8 @@ class Op:
     - `check(*xs)`, optional, raises `DomainError` for operands outside the domain.
 
     An op takes one or two operands. Calling it on `Value`s (numbers mixed in become constant
-    leaves) checks the domain and records a node. Calling it on plain numbers only returns `forward`'s float: derivative
-    rules rely on this so that one rule serves both cases.
+    leaves) checks the domain and records a node. Calling it on plain numbers only returns
+    `forward`'s float: derivative rules rely on this so that one rule serves both cases.
 
     >>> import math
     >>> from autograd_lite import Op, Value
