@@ -6,7 +6,7 @@ compare with a derivation done by hand.
 
 from .autodiff import grad, graph_nodes, hessian, local_derivatives, zero_grad
 from .checks import GradcheckError, gradcheck, gradgradcheck
-from .context import enable_grad, is_grad_enabled, no_grad, scope
+from .context import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
 from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
 from .value import DomainError, Number, Op, Operand, Value
 
@@ -20,6 +20,7 @@ __all__ = [
     "Op",
     "Operand",
     "RenderError",
+    "ScopeBlock",
     "Value",
     "__version__",
     "draw_graph",

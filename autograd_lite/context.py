@@ -13,12 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 
+@dataclass(frozen=True, eq=False)
+class ScopeBlock:
+    """One run of a `with scope(name):` block.
+
+    Blocks compare by identity, so two blocks with the same name (a loop over neurons, say)
+    stay apart and are drawn as two boxes.
+    """
+
+    name: str
+
+
 @dataclass(frozen=True)
 class Mode:
-    """What an op does when it runs: record a node or not, and which scope the node joins."""
+    """What an op does when it runs: record a node or not, and which scope blocks it is in."""
 
     grad_enabled: bool = True
-    scope: tuple[str, ...] = ()
+    scope: tuple[ScopeBlock, ...] = ()
 
 
 _MODE: ContextVar[Mode] = ContextVar("autograd_lite_mode", default=Mode())
@@ -88,7 +99,8 @@ def enable_grad() -> Iterator[None]:
 def scope(name: str) -> Iterator[None]:
     """Put the values created inside the block in a named group, drawn as a labelled box.
 
-    Scopes nest: the inner name is drawn inside the outer box.
+    Scopes nest: the inner name is drawn inside the outer box. Each run of the block is a box
+    of its own, even when another block has the same name.
 
     >>> from autograd_lite import Value, scope
     >>> with scope("hidden neuron"):
@@ -101,7 +113,7 @@ def scope(name: str) -> Iterator[None]:
     if not name:
         raise ValueError("scope: name must not be empty")
     mode = _MODE.get()
-    token = _MODE.set(Mode(mode.grad_enabled, (*mode.scope, name)))
+    token = _MODE.set(Mode(mode.grad_enabled, (*mode.scope, ScopeBlock(name))))
     try:
         yield
     finally:

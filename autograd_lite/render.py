@@ -24,6 +24,7 @@ from typing import NoReturn
 import graphviz
 
 from .autodiff import graph_nodes, local_derivatives
+from .context import ScopeBlock
 from .value import Value
 
 __all__ = ["FORMATS", "GraphTooLargeError", "RenderError", "draw_graph", "render_graph"]
@@ -181,11 +182,11 @@ def draw_graph(
 
     index = {node: i for i, node in enumerate(nodes)}
     # Statements per scope; clusters numbered in order of first appearance (deterministic).
-    members: dict[tuple[str, ...], list[str]] = {(): []}
-    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
+    members: dict[tuple[ScopeBlock, ...], list[str]] = {(): []}
+    children: dict[tuple[ScopeBlock, ...], list[tuple[ScopeBlock, ...]]] = {(): []}
     edges: list[str] = []
     for i, node in enumerate(nodes):
-        scope = node.scope
+        scope = node.scope_blocks
         if scope not in members:
             for depth in range(1, len(scope) + 1):
                 prefix = scope[:depth]
@@ -219,7 +220,7 @@ def draw_graph(
     # Nest the clusters with an explicit stack (scopes may nest deeply; no recursion).
     body: list[str] = []
     cluster_ids = {scope: k for k, scope in enumerate(members) if scope}
-    stack: list[tuple[tuple[str, ...], bool]] = [((), False)]
+    stack: list[tuple[tuple[ScopeBlock, ...], bool]] = [((), False)]
     while stack:
         scope, closing = stack.pop()
         if closing:
@@ -230,7 +231,7 @@ def draw_graph(
             fill = _CLUSTER_FILL[(len(scope) - 1) % 2]
             body.append("\t" * len(scope) + f"subgraph cluster_{cluster_ids[scope]} {{\n")
             body.append(
-                f"{indent}label=<<B>{_html_text(scope[-1])}</B>> "
+                f"{indent}label=<<B>{_html_text(scope[-1].name)}</B>> "
                 f'style="rounded,filled" fillcolor="{fill}" color="#868e96"\n'
             )
             stack.append((scope, True))

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .context import _MODE
+from .context import _MODE, ScopeBlock
 
 Number = int | float | np.integer[Any] | np.floating[Any]
 """A plain real number: Python int or float, or a numpy real scalar."""
@@ -145,7 +145,7 @@ class Value:
         self._op: Op | None = None
         self._a: Value | None = None
         self._b: Value | None = None
-        self._scope: tuple[str, ...] = _MODE.get().scope
+        self._scope: tuple[ScopeBlock, ...] = _MODE.get().scope
 
     # -- what made this node (read-only) ---------------------------------------------------
     @property
@@ -172,6 +172,11 @@ class Value:
     @property
     def scope(self) -> tuple[str, ...]:
         """The names of the `scope()` blocks this node was created in, outermost first."""
+        return tuple(block.name for block in self._scope)
+
+    @property
+    def scope_blocks(self) -> tuple[ScopeBlock, ...]:
+        """The `scope()` blocks themselves, outermost first: equal only for the same block."""
         return self._scope
 
     def __repr__(self) -> str:
@@ -322,7 +327,7 @@ _new = object.__new__
 
 
 def _make(
-    data: float, op: Op | None, a: Value | None, b: Value | None, scope: tuple[str, ...]
+    data: float, op: Op | None, a: Value | None, b: Value | None, scope: tuple[ScopeBlock, ...]
 ) -> Value:
     """A node without the public constructor's checks (ops have validated everything)."""
     node: Value = _new(Value)

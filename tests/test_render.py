@@ -458,3 +458,22 @@ def test_draw_graph_displays_inline_in_jupyter() -> None:
     assert isinstance(g, graphviz.Digraph)
     bundle = g._repr_mimebundle_(include=["image/svg+xml"])
     assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_each_run_of_a_scope_block_is_its_own_box(tmp_path: Path) -> None:
+    """Reference: the blocks entered here (three runs of one name, one nested), in the SVG."""
+    x = Value(1.0, label="x")
+    total = Value(0.0, label="total")
+    for i in range(3):
+        with scope("neuron"):
+            total = total + x * float(i)
+            if i == 2:
+                with scope("inner"):
+                    total = total.tanh()
+    svg = render_graph(total, tmp_path / "g.svg").read_bytes()
+    clusters = sorted(texts[0] for _, texts, _ in svg_groups(svg, "cluster"))
+    assert clusters == ["inner", "neuron", "neuron", "neuron"]
+    assert total.scope == ("neuron", "inner")
+    after_run_2 = total.operands[0].operands[0]  # tanh(run 3's sum) <- run 3's sum <- run 2's
+    assert after_run_2.scope == ("neuron",)
+    assert total.scope_blocks[0] is not after_run_2.scope_blocks[0]
