@@ -103,6 +103,7 @@ class Adam(Optimizer):
     m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2 (both start at 0);
     m_hat = m / (1 - beta1^t); v_hat = v / (1 - beta2^t);
     p = p - lr * m_hat / (sqrt(v_hat) + eps).
+    eps must be > 0 (PyTorch also allows 0, which divides 0 by 0 for a gradient that is 0).
     """
 
     def __init__(
