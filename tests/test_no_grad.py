@@ -115,29 +115,27 @@ def test_a_million_ops_under_no_grad_do_not_grow_memory() -> None:
     bound = 1 << 20  # 1 MiB; keeping every result would need at least n * node_size (~80 MB)
     assert n * node_size > 50 * bound
     x = Value(1.0)
-    tracemalloc.start()
-    try:
-        with no_grad():
+
+    def chain(steps: int) -> tuple[Value, int]:
+        """y = x * c**steps, and the peak memory traced while building it."""
+        tracemalloc.start()
+        try:
             y = x
-            for _ in range(n):
+            for _ in range(steps):
                 y = y * 1.0000001
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+            return y, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    with no_grad():
+        y, peak = chain(n)
     assert_leaf(y)
     assert y.data == pytest.approx(1.0000001**n, rel=1e-9)
     assert peak < bound
 
     # The same loop recording history keeps every node: the bound is a real test.
     m = 20_000
-    tracemalloc.start()
-    try:
-        y = x
-        for _ in range(m):
-            y = y * 1.0000001
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    _, peak = chain(m)
     assert peak > m * node_size > bound
 
 
