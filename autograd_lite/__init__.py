@@ -4,11 +4,13 @@ Build an expression from `Value` objects, call `backward()`, read `.grad`; draw 
 compare with a derivation done by hand.
 """
 
-from .autodiff import grad, graph_nodes, hessian, local_derivatives, zero_grad
-from .checks import GradcheckError, gradcheck, gradgradcheck
-from .context import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
+from .engine import ops
+from .engine.backward import grad, graph_nodes, hessian, local_derivatives, zero_grad
+from .engine.grad_mode import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
+from .engine.node import DomainError, Node, Op
+from .engine.value import Number, Operand, Value
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
-from .value import DomainError, Number, Op, Operand, Value
 
 __version__ = "0.1.0"
 
@@ -16,6 +18,7 @@ __all__ = [
     "DomainError",
     "GradcheckError",
     "GraphTooLargeError",
+    "Node",
     "Number",
     "Op",
     "Operand",
@@ -33,6 +36,7 @@ __all__ = [
     "is_grad_enabled",
     "local_derivatives",
     "no_grad",
+    "ops",
     "render_graph",
     "scope",
     "zero_grad",

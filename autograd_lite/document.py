@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .autodiff import local_derivatives
-from .context import scope
-from .value import Value
+from .engine.backward import local_derivatives
+from .engine.grad_mode import scope
+from .engine.value import Value
 
 DOCUMENT_INPUTS: dict[str, float] = {"x": 1.0, "y": 1.0, "w1": 0.4, "b1": 0.1, "w2": 0.3, "b2": 0.2}
 """The document's input, target and initial parameters."""

@@ -23,9 +23,9 @@ from typing import NoReturn
 
 import graphviz
 
-from .autodiff import graph_nodes, local_derivatives
-from .context import ScopeBlock
-from .value import Value
+from .engine.backward import graph_nodes, local_derivatives
+from .engine.grad_mode import ScopeBlock
+from .engine.node import Node
 
 __all__ = ["FORMATS", "GraphTooLargeError", "RenderError", "draw_graph", "render_graph"]
 
@@ -108,7 +108,7 @@ def _number(x: float, precision: int) -> str:
     return f"{x:.{precision}g}"
 
 
-def _value_label(node: Value, fill: str, border: int, italic: bool, precision: int) -> str:
+def _value_label(node: Node, fill: str, border: int, italic: bool, precision: int) -> str:
     """The HTML-like label of a value node: [label |] data | grad, in one row."""
     cells = []
     if node.label:
@@ -132,7 +132,7 @@ def _check_options(precision: int, rankdir: str, max_nodes: int) -> None:
 
 
 def draw_graph(
-    root: Value,
+    root: Node,
     *,
     precision: int = 4,
     edge_derivatives: bool = False,
@@ -149,7 +149,7 @@ def draw_graph(
       (`node.is_constant`, such as the 2 in `x * 2`);
     - white box: an intermediate result;
     - orange box with a thick border: `root`, the output being drawn;
-    - yellow ellipse: an op (`node.op.name`: "+", "*", "**2", "sigmoid", ...);
+    - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
     - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
       d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
       it to get this operand's share of its grad: the chain rule, one edge at a time;
@@ -171,7 +171,7 @@ def draw_graph(
     >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
     5
     """
-    if not isinstance(root, Value):
+    if not isinstance(root, Node):
         raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
     _check_options(precision, rankdir, max_nodes)
     nodes = graph_nodes(root)
@@ -208,7 +208,7 @@ def draw_graph(
             continue
         op = node.op
         assert op is not None  # a node with operands was made by an op
-        out.append(f"o{i} [label=<{_html_text(op.name)}> {_OP_STYLE}]\n")
+        out.append(f"o{i} [label=<{_html_text(op.display)}> {_OP_STYLE}]\n")
         derivatives: Sequence[float] = local_derivatives(node) if edge_derivatives else ()
         for k, operand in enumerate(node.operands):
             label = ""
@@ -289,7 +289,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def render_graph(
-    root: Value,
+    root: Node,
     path: str | os.PathLike[str],
     *,
     precision: int = 4,

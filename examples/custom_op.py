@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from autograd_lite import Op, Value, grad, gradcheck, gradgradcheck, ops
-from autograd_lite.checks import GradcheckError
+from autograd_lite import GradcheckError, Op, Value, grad, gradcheck, gradgradcheck, ops
 
 
 def _softplus(x: float) -> float:

@@ -214,7 +214,7 @@ def test_edge_labels_equal_central_differences(name: str) -> None:
     for a0, b0 in POINTS_BY_OP.get(name, POINTS):
         a, b = Value(a0, label="a"), Value(b0, label="b")
         result = expr(a, b)
-        assert result.op is not None and result.op.name == name
+        assert result.op is not None and result.op.display == name
         svg = draw_graph(result, edge_derivatives=True, precision=precision).pipe(format="svg")
         label_of = {title: texts[0] for title, texts, _ in svg_groups(svg, "node")}
         derivative_shown = {}

@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ..context import is_grad_enabled, scope
-from ..value import Operand, Value
-from .module import Module, _is_real
+from ..engine.grad_mode import is_grad_enabled, scope
+from ..engine.value import Operand, Value
+from ..validate import is_real
+from .module import Module
 
 
 def _linear(z: Value) -> Value:
@@ -70,7 +71,7 @@ def _rng(rng: RngLike) -> np.random.Generator:
 
 def _inputs(x: object, nin: int, who: str) -> list[Operand]:
     """`x` as a list of nin operands, or a clear error."""
-    if isinstance(x, Value) or _is_real(x):
+    if isinstance(x, Value) or is_real(x):
         raise TypeError(
             f"{who} expects a sequence of {nin} input(s), got a single "
             f"{type(x).__name__}; wrap it in a list: [x]"
@@ -85,7 +86,7 @@ def _inputs(x: object, nin: int, who: str) -> list[Operand]:
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} input(s), got {len(xs)}")
     for i, xi in enumerate(xs):
-        if not (isinstance(xi, Value) or _is_real(xi)):
+        if not (isinstance(xi, Value) or is_real(xi)):
             raise TypeError(
                 f"{who}: input {i} must be a Value or a real number, got {type(xi).__name__}"
             )

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from ..value import Operand, Value
-from .module import _is_real
+from ..engine.value import Operand, Value
+from ..validate import is_real
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -30,7 +30,7 @@ OperandOrSeq = Operand | Iterable[Operand]
 
 def _as_list(x: object, what: str, fn: str) -> list[Operand]:
     items: list[Any]
-    if isinstance(x, Value) or _is_real(x):
+    if isinstance(x, Value) or is_real(x):
         items = [x]
     else:
         try:
@@ -41,7 +41,7 @@ def _as_list(x: object, what: str, fn: str) -> list[Operand]:
                 f"got {type(x).__name__}"
             ) from None
     for i, xi in enumerate(items):
-        if not (isinstance(xi, Value) or _is_real(xi)):
+        if not (isinstance(xi, Value) or is_real(xi)):
             hint = " (an MLP returns a list: use model(x)[0] or model.scalar(x))"
             raise TypeError(
                 f"{fn}: {what}[{i}] must be a Value or a real number, "

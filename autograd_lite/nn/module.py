@@ -14,14 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
-from ..value import _REAL_TYPES, Value
-
-
-def _is_real(x: object) -> bool:
-    # bool is an int subclass, but True as a weight is a bug, not a number
-    return isinstance(x, _REAL_TYPES) and not isinstance(x, (bool, np.bool_))
+from ..engine.value import Value
+from ..validate import real
 
 
 class Module:
@@ -82,7 +76,7 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys: {', '.join(map(repr, unexpected))}")
             raise ValueError(f"load_state_dict: {'; '.join(parts)}")
-        values = {name: _number(state[name], f"load_state_dict[{name!r}]") for name in params}
+        values = {name: real(state[name], f"load_state_dict[{name!r}]") for name in params}
         for name, p in params.items():
             p.data = values[name]
 
@@ -98,7 +92,7 @@ class Module:
     def set_parameter(self, name: str, value: object) -> None:
         """Set the parameter called `name` to the real number `value` (its `.data`)."""
         p = self.get_parameter(name)
-        p.data = _number(value, f"set_parameter({name!r})")
+        p.data = real(value, f"set_parameter({name!r})")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
@@ -112,9 +106,3 @@ def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Value]]:
     elif isinstance(item, (list, tuple)):
         for i, sub in enumerate(item):
             yield from _walk_item(f"{name}.{i}", sub)
-
-
-def _number(x: object, where: str) -> float:
-    if not _is_real(x):
-        raise TypeError(f"{where}: expected a real number, got {type(x).__name__}: {x!r}")
-    return float(x)  # type: ignore[arg-type]

@@ -19,15 +19,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..value import Value
-from .module import _is_real
+from ..engine.value import Value
+from ..validate import is_real
 
 
 def _hyper(
     x: object, name: str, cls: str, low: float, strict: bool, high: float = math.inf
 ) -> float:
     """A hyper-parameter as a float in its range, or a ValueError saying what is allowed."""
-    ok = _is_real(x) and math.isfinite(float(x))  # type: ignore[arg-type]
+    ok = is_real(x) and math.isfinite(float(x))  # type: ignore[arg-type]
     v = float(x) if ok else math.nan  # type: ignore[arg-type]
     if not ok or not (v > low if strict else v >= low) or not v < high:
         rng = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .autodiff import grad, hessian
-from .context import enable_grad, no_grad
-from .value import Number, Value, to_float
+from .engine.backward import grad, hessian
+from .engine.grad_mode import enable_grad, no_grad
+from .engine.value import Number, Value
+from .validate import real, tolerance
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -34,16 +35,6 @@ class GradcheckError(AssertionError):
     def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.rows = rows
-
-
-def _check_tolerance(name: str, x: object, positive: bool) -> float:
-    if isinstance(x, bool):
-        raise TypeError(f"{name} must be a real number, got bool")
-    v = to_float(x, name)
-    if not math.isfinite(v) or v < 0 or (positive and v == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {x!r}")
-    return v
 
 
 def _prepare(
@@ -64,13 +55,11 @@ def _prepare(
     datas: list[float] = []
     labels: list[str | None] = []
     for i, x in enumerate(inputs):
-        if isinstance(x, bool):
-            raise TypeError(f"{where}: inputs[{i}] is a bool, expected a real number or a Value")
         if isinstance(x, Value):
             datas.append(x.data)
             labels.append(x.label)
         else:
-            datas.append(to_float(x, f"{where}: inputs[{i}]"))
+            datas.append(real(x, f"{where}: inputs[{i}]"))
             labels.append(None)
         if not math.isfinite(datas[-1]):
             raise ValueError(f"{where}: inputs[{i}] must be finite, got {datas[-1]!r}")
@@ -79,9 +68,9 @@ def _prepare(
     return (
         datas,
         labels,
-        _check_tolerance(f"{where}: eps", eps, positive=True),
-        _check_tolerance(f"{where}: atol", atol, positive=False),
-        _check_tolerance(f"{where}: rtol", rtol, positive=False),
+        tolerance(eps, f"{where}: eps", positive=True),
+        tolerance(atol, f"{where}: atol"),
+        tolerance(rtol, f"{where}: rtol"),
     )
 
 

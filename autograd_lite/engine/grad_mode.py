@@ -1,7 +1,8 @@
 """Recording modes: whether ops record history (`no_grad`) and the named `scope` new nodes join.
 
 Both live in one ContextVar, so they are per thread and per asyncio task, and an op reads
-them with a single lookup.
+them with a single lookup. Each mode links to the one it replaced, so leaving a block restores
+the mode of the context it runs in: one `no_grad()` object can be shared by threads and tasks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+from ..validate import describe
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,14 +33,27 @@ class Mode:
 
     grad_enabled: bool = True
     scope: tuple[ScopeBlock, ...] = ()
+    previous: Mode | None = None  # the mode to restore when the block that set this one ends
 
 
-_MODE: ContextVar[Mode] = ContextVar("autograd_lite_mode", default=Mode())
+MODE: ContextVar[Mode] = ContextVar("autograd_lite_mode", default=Mode())
+"""The current mode; engine code reads it, `no_grad`, `enable_grad` and `scope` set it."""
+
+
+def _enter(grad_enabled: bool, scope: tuple[ScopeBlock, ...] | None = None) -> None:
+    mode = MODE.get()
+    MODE.set(Mode(grad_enabled, mode.scope if scope is None else scope, mode))
+
+
+def _leave() -> None:
+    # Blocks end in the reverse order they began within one context, so this is its own.
+    previous = MODE.get().previous
+    MODE.set(Mode() if previous is None else previous)
 
 
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()`."""
-    return _MODE.get().grad_enabled
+    return MODE.get().grad_enabled
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -45,7 +61,7 @@ class no_grad(contextlib.ContextDecorator):
 
     Use it for evaluation loops and parameter updates: memory stays constant because no graph
     is kept. It nests, and it is per thread and per asyncio task (a ContextVar, never a global
-    flag).
+    flag); one instance may be shared between them.
 
     >>> from autograd_lite import Value, no_grad
     >>> with no_grad():
@@ -61,24 +77,20 @@ class no_grad(contextlib.ContextDecorator):
         if func is None:
             return super().__new__(cls)
         if not callable(func):
-            raise TypeError(f"no_grad: takes no arguments, or decorates a function; got {func!r}")
+            raise TypeError(
+                f"no_grad: takes no arguments, or decorates a function; got {describe(func)}"
+            )
         return cls()(func)  # bare @no_grad
 
     def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        self._tokens: list[object] = []
-
-    def _recreate_cm(self) -> no_grad:
-        # As a decorator, each call gets its own instance: concurrent calls from several
-        # threads must not share one token stack.
-        return type(self)()
+        pass  # all state lives in the context, so an instance can be shared
 
     def __enter__(self) -> no_grad:
-        mode = _MODE.get()
-        self._tokens.append(_MODE.set(Mode(False, mode.scope)))
+        _enter(False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _MODE.reset(self._tokens.pop())  # type: ignore[arg-type]
+        _leave()
 
 
 @contextlib.contextmanager
@@ -87,12 +99,11 @@ def enable_grad() -> Iterator[None]:
 
     `grad(..., create_graph=True)` and `hessian` use it, so higher derivatives work anywhere.
     """
-    mode = _MODE.get()
-    token = _MODE.set(Mode(True, mode.scope))
+    _enter(True)
     try:
         yield
     finally:
-        _MODE.reset(token)
+        _leave()
 
 
 @contextlib.contextmanager
@@ -109,12 +120,12 @@ def scope(name: str) -> Iterator[None]:
     ('hidden neuron',)
     """
     if not isinstance(name, str):
-        raise TypeError(f"scope: name must be a str, got {type(name).__name__}: {name!r}")
+        raise TypeError(f"scope: name must be a str, got {describe(name)}")
     if not name:
         raise ValueError("scope: name must not be empty")
-    mode = _MODE.get()
-    token = _MODE.set(Mode(mode.grad_enabled, (*mode.scope, ScopeBlock(name))))
+    mode = MODE.get()
+    _enter(mode.grad_enabled, (*mode.scope, ScopeBlock(name)))
     try:
         yield
     finally:
-        _MODE.reset(token)
+        _leave()

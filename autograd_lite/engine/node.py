@@ -1,0 +1,223 @@
+"""What every node of a graph offers, and `Op`, the one way a node is made.
+
+`Node` holds the fields the walk (backward.py) and the drawings read: the data, the
+accumulated `grad`, the `Op` that made the node and its operands, a label and the `scope`
+blocks it was made in. A node type (`Value` for scalars) builds on it and says what its data
+and gradients are. `Op` is an operation: a forward function per kind of data, one derivative
+rule, a domain check and its parameters as data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ..validate import describe, real, text
+from .grad_mode import ScopeBlock
+
+__all__ = ["DomainError", "Node", "Op"]
+
+
+class DomainError(ValueError):
+    """An op was applied outside its domain (log of x <= 0, division by zero, ...).
+
+    Raised before any node is created; the message names the op and the offending values.
+    """
+
+
+class Node:
+    """A node of a computation graph: what the walk, the drawings and every node type share.
+
+    Node types subclass it and fill in the hooks at the bottom (what a gradient seed, a zero
+    gradient and a valid gradient are for their data, and how an op makes a node of theirs).
+    Operands are kept in slots, not a tuple: one GC-tracked object per node instead of two,
+    which is 56 bytes less memory and much less garbage-collector work on large graphs.
+    """
+
+    __slots__ = ("_a", "_b", "_data", "_label", "_op", "_rest", "_scope", "grad")
+
+    _a: Node | None  # first operand; None for leaves
+    _b: Node | None  # second operand; None for leaves and one-operand ops
+    _rest: tuple[Node, ...] | None  # operands after the second, for ops that take more
+    _op: Op  # LEAF for inputs and parameters; CONSTANT for numbers mixed into an expression
+    _data: Any
+    _label: str | None
+    _scope: tuple[ScopeBlock, ...]
+    grad: Any
+
+    @property
+    def data(self) -> Any:
+        """What this node holds (a float for a Value)."""
+        return self._data
+
+    # -- what made this node (read-only) ---------------------------------------------------
+    @property
+    def op(self) -> Op | None:
+        """The `Op` that made this node (`.op.name` is e.g. "*" or "sigmoid"); None for leaves."""
+        op = self._op
+        return None if op is LEAF or op is CONSTANT else op
+
+    @property
+    def operands(self) -> tuple[Node, ...]:
+        """The nodes this one was computed from, in operand order; () for leaves."""
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        if b is None:
+            return (a,)
+        return (a, b) if self._rest is None else (a, b, *self._rest)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes not computed from others."""
+        return self._a is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf made from a number mixed into an expression, such as the 2 in x*2."""
+        return self._op is CONSTANT
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """The names of the `scope()` blocks this node was created in, outermost first."""
+        return tuple(block.name for block in self._scope)
+
+    @property
+    def scope_blocks(self) -> tuple[ScopeBlock, ...]:
+        """The `scope()` blocks themselves, outermost first: equal only for the same block."""
+        return self._scope
+
+    @property
+    def label(self) -> str | None:
+        """A name for drawings and tables (`"w1"`, `"y_hat"`), or None."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        self._label = text(value, f"{type(self).__name__}: label", optional=True)
+
+    # -- hooks a node type fills in ----------------------------------------------------------
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        """The gradient backward starts from at this node: d(self)/d(self) * gradient."""
+        raise NotImplementedError
+
+    def _zero(self, create_graph: bool) -> Any:
+        """The gradient of a node the output does not depend on."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _gradient_type(create_graph: bool) -> type | None:
+        """The type a well-formed gradient has, so the walk can accept it without a call."""
+        raise NotImplementedError
+
+    def _as_gradient(self, share: object, op: Op, create_graph: bool) -> Any:
+        """A rule's share for this operand, checked (kind, shape) and converted, or TypeError."""
+        raise NotImplementedError
+
+    @classmethod
+    def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Node:
+        """op applied to operands (nodes of this type and numbers) as a new node."""
+        raise NotImplementedError
+
+
+def _bind(fn: Callable[..., Any] | None, params: Mapping[str, Any]) -> Any:
+    return fn if fn is None or not params else functools.partial(fn, **params)
+
+
+class Op:
+    """A differentiable operation: its forward functions, its derivative rule, its domain.
+
+    - `forward(*xs)` computes the result from the operands' floats; it is total and IEEE-style
+      (overflow gives inf, like numpy), because domain errors are `check`'s job.
+      `array_forward(*xs)` does the same on numpy arrays (default: `forward`, right for
+      operators such as `operator.add` that work on both).
+    - `vjp(g, out, *xs) -> tuple` gives, for each operand, g * d(out)/d(operand). It is written
+      with ordinary arithmetic and ops, so the same rule runs on floats (a first-order
+      backward pass), on numpy arrays, and on `Value`s (`create_graph=True`, which gives
+      higher derivatives).
+    - `check(*xs)`, optional, raises `DomainError` for operands outside the domain.
+    - `params`, optional: the op's parameters as data (the exponent of `x ** n`), passed to
+      forward, vjp and check as keyword arguments and readable as `op.params`.
+    - `display`, optional: how drawings show the op, a format string over `params`
+      (`"**{exponent:g}"`); by default the name, with the parameters in parentheses.
+
+    Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
+    records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
+    derivative rules rely on this so that one rule serves every case.
+
+    >>> import math
+    >>> from autograd_lite import Op, Value
+    >>> sin = Op("sin", math.sin, lambda g, out, x: (g * cos(x),))
+    >>> cos = Op("cos", math.cos, lambda g, out, x: (-g * sin(x),))
+    >>> x = Value(0.0)
+    >>> y = sin(x)
+    >>> y.backward()
+    >>> x.grad  # cos(0)
+    1.0
+    """
+
+    __slots__ = ("array_forward", "check", "display", "forward", "name", "params", "vjp")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjp: Callable[..., tuple[Any, ...]],
+        check: Callable[..., None] | None = None,
+        *,
+        array_forward: Callable[..., Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        display: str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
+        for what, fn in (("forward", forward), ("vjp", vjp)):
+            if not callable(fn):
+                raise TypeError(f"Op {name!r}: {what} must be callable, got {describe(fn)}")
+        for what, optional in (("check", check), ("array_forward", array_forward)):
+            if optional is not None and not callable(optional):
+                raise TypeError(
+                    f"Op {name!r}: {what} must be callable or None, got {describe(optional)}"
+                )
+        bound = dict(params or {})
+        self.name = name
+        self.params: Mapping[str, Any] = MappingProxyType(bound)
+        self.forward: Callable[..., Any] = _bind(forward, bound)
+        self.array_forward: Callable[..., Any] = _bind(array_forward or forward, bound)
+        self.vjp: Callable[..., tuple[Any, ...]] = _bind(vjp, bound)
+        self.check: Callable[..., None] | None = _bind(check, bound)
+        if display is None:
+            args = ", ".join(f"{k}={v!r}" for k, v in bound.items())
+            display = f"{name}({args})" if bound else name
+        else:
+            display = display.format(**bound)
+        self.display = display
+
+    def __repr__(self) -> str:
+        return f"Op({self.display!r})"
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __call__(self, *operands: Any) -> Any:
+        """Apply the op: a new node if any operand is a node, else the forward result."""
+        if len(operands) == 1 and type(operands[0]) is float:  # rules on floats: the common case
+            return self.forward(operands[0])
+        if not operands:
+            raise TypeError(f"{self.name}: an op takes at least one operand")
+        for x in operands:
+            if isinstance(x, Node):
+                return x._apply(self, operands)
+        if any(isinstance(x, np.ndarray) for x in operands):
+            return self.array_forward(*operands)
+        return self.forward(*[real(x, self.name) for x in operands])
+
+
+LEAF = Op("leaf", lambda: float("nan"), lambda g, out: ())
+"""Marks inputs and parameters (they read `.op is None`)."""
+CONSTANT = Op("const", lambda: float("nan"), lambda g, out: ())
+"""Marks leaves made from numbers mixed into an expression (they read `.op is None`)."""

@@ -1,0 +1,174 @@
+"""The op table: for each built-in op, its forward value, its domain and ONE derivative rule.
+
+Every rule is written with ordinary arithmetic and these ops, so the same rule runs on floats
+(a first-order backward pass), on numpy arrays, and on Values (higher derivatives; see `Op`).
+Rules use the op's output where that is the stable form (sigmoid: s(1 - s), tanh: 1 - t**2,
+exp: e**x). `from autograd_lite import ops` gives this table.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..validate import is_real, real
+from .node import DomainError, Node, Op
+
+__all__ = [
+    "add", "div", "exp", "log", "mul", "neg", "pow_number", "pow_value", "power", "relu",
+    "sigmoid", "step", "sub", "tanh",
+]  # fmt: skip
+
+
+def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A numpy forward without warnings: inf and nan are results here, as with floats."""
+
+    @functools.wraps(fn)
+    def forward(*xs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*xs)
+
+    return forward
+
+
+# -- forward functions on floats: total, IEEE-style, as numpy would give ----------------------
+def _div(a: float, b: float) -> float:
+    if b:
+        return a / b
+    return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1, b)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _log(x: float) -> float:
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        odd = b.is_integer() and b % 2 == 1
+        return math.copysign(math.inf, a) if odd else math.inf
+    except ValueError:  # 0 to a negative power, or a negative base to a non-integer power
+        return math.inf if a == 0 else math.nan
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # x < 0: e**x cannot overflow, and 1 + e**-x would
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    e = np.exp(-np.abs(x))  # the same two forms as on floats, chosen by sign
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# -- domain checks --------------------------------------------------------------------------
+def _check_div(a: float, b: float) -> None:
+    if b == 0:
+        raise DomainError(f"/: division by zero ({a!r} / {b!r})")
+
+
+def _check_log(x: float) -> None:
+    if not x > 0:
+        raise DomainError(f"log: argument must be > 0, got {x!r}")
+
+
+def _check_pow_number(a: float, *, exponent: float) -> None:
+    if a == 0 and exponent < 0:
+        raise DomainError(f"**: 0 cannot be raised to a negative power ({a!r} ** {exponent!r})")
+    if a < 0 and not exponent.is_integer():
+        raise DomainError(f"**: a negative base needs an integer exponent ({a!r} ** {exponent!r})")
+
+
+def _check_pow_value(a: float, b: float) -> None:
+    if not a > 0:
+        raise DomainError(
+            f"**: with a Value exponent the base must be > 0 (d/db a**b = a**b ln a), "
+            f"got {a!r} ** {b!r}"
+        )
+
+
+# -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
+add = Op("+", operator.add, lambda g, out, a, b: (g, g))
+"""a + b."""
+sub = Op("-", operator.sub, lambda g, out, a, b: (g, -g))
+"""a - b."""
+mul = Op("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
+"""a * b."""
+# d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
+div = Op("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
+         array_forward=_quiet(operator.truediv))  # fmt: skip
+"""a / b; DomainError for b == 0."""
+neg = Op("neg", operator.neg, lambda g, out, a: (-g,))
+"""-a."""
+exp = Op("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp))
+"""e ** x; overflow gives inf."""
+log = Op("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log))
+"""Natural logarithm; DomainError for x <= 0."""
+tanh = Op("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
+"""Hyperbolic tangent."""
+sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),),
+             array_forward=_quiet(_sigmoid_array))  # fmt: skip
+"""1 / (1 + e ** -x), stable for every finite x."""
+step = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda g, out, x: (g * 0.0,),
+          array_forward=lambda x: (x > 0).astype(np.result_type(x, np.float16)))  # fmt: skip
+"""1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
+graph of relu's backward pass stays right on both sides of 0."""
+relu = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
+          array_forward=lambda x: np.maximum(x, 0))  # fmt: skip
+"""max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
+pow_value = Op(
+    "**",
+    _pow,
+    lambda g, out, a, b: (g * (b * power(a, b - 1)), g * (out * log(a))),
+    _check_pow_value,
+    array_forward=_quiet(np.power),
+)
+"""a ** b with a Value exponent b: both operands get a gradient, so a must be > 0."""
+
+
+def _pow_number_vjp(g: Any, out: Any, x: Any, *, exponent: float) -> tuple[Any]:
+    if exponent == 0:
+        return (g * 0.0,)
+    return (g * (exponent * pow_number(exponent - 1, checked=False)(x)),)
+
+
+@functools.lru_cache(maxsize=256)
+def pow_number(exponent: float, checked: bool = True) -> Op:
+    """The op x ** n for a fixed number n, kept as the op's parameter `exponent`.
+
+    Its rule uses an unchecked x ** (n - 1): at x = 0 with 0 < n < 1 the derivative is inf, as
+    IEEE and PyTorch give, with or without `create_graph`, rather than a DomainError.
+    """
+    return Op(
+        "**",
+        lambda x, *, exponent: _pow(x, exponent),
+        _pow_number_vjp,
+        _check_pow_number if checked else None,
+        array_forward=_quiet(lambda x, *, exponent: np.power(x, exponent)),
+        params={"exponent": exponent},
+        display="**{exponent:g}",
+    )
+
+
+def power(a: Any, b: Any) -> Any:
+    """a ** b: `pow_number(b)` for a number exponent, `pow_value` for a node or array one."""
+    if is_real(b) and not isinstance(b, Node):
+        return pow_number(real(b, "**"))(a)
+    return pow_value(a, b)

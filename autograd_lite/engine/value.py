@@ -1,0 +1,283 @@
+"""`Value`, the scalar node type: a float `data`, a float `grad`, and the `Node` fields.
+
+Arithmetic with `+ - * / **`, unary `-` and the methods `exp log tanh sigmoid relu` each
+apply one op from ops.py; `backward()` runs the walk in backward.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Union, cast
+
+import numpy as np
+
+from ..validate import describe, is_real, real, text
+from . import backward as _backward
+from . import ops as _ops
+from .grad_mode import MODE, ScopeBlock
+from .node import CONSTANT, LEAF, Node, Op
+
+Number = int | float | np.integer[Any] | np.floating[Any]
+"""A plain real number: Python int or float, or a numpy real scalar (Fraction and bool work too)."""
+
+Operand = Union["Value", Number]
+"""What an op accepts: a `Value`, or a number that becomes a constant leaf."""
+
+
+def _infix(op: Op, reflected: bool = False) -> Callable[[Value, Operand], Value]:
+    """The operator method for op: self op other, or other op self when reflected."""
+    if reflected:
+
+        def method(self: Value, other: Operand) -> Value:
+            return _binary(op, other, self)
+    else:
+
+        def method(self: Value, other: Operand) -> Value:
+            return _binary(op, self, other)
+
+    method.__doc__ = (
+        f"{'other' if reflected else 'self'} {op.name} {'self' if reflected else 'other'}."
+    )
+    return method
+
+
+def _method(op: Op, doc: str) -> Callable[[Value], Value]:
+    """The method applying a one-operand op to self."""
+
+    def method(self: Value) -> Value:
+        return _unary(op, self)
+
+    method.__doc__ = doc
+    return method
+
+
+class Value(Node):
+    """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
+
+    `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
+    scalar, bool), stored as a float. Arithmetic with `+ - * / **` and unary `-`, and the
+    methods `exp`, `log`, `tanh`, `sigmoid`, `relu`, record a node each; numbers mixed in
+    become constant leaves. `backward()` then fills `.grad` of every node below with
+    d(this)/d(node).
+
+    Values hash and compare by identity, so they can be dict keys and set members; `==` is
+    not elementwise comparison of data.
+
+    >>> from autograd_lite import Value
+    >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> (c.data, a.grad, b.grad)
+    (8.0, 4.0, 2.0)
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+    grad: float
+
+    def __init__(self, data: Number, label: str | None = None) -> None:
+        self._data = real(data, "Value")
+        self.grad = 0.0
+        self._label = label if label is None else text(label, "Value: label")
+        self._op = LEAF
+        self._a = self._b = None
+        self._rest = None
+        self._scope = MODE.get().scope
+
+    @property
+    def data(self) -> float:
+        """The number this node holds; assigning converts it to a float (or TypeError)."""
+        return self._data  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: Number) -> None:
+        self._data = real(value, "Value.data")
+
+    def __repr__(self) -> str:
+        label = "" if self._label is None else f", label={self._label!r}"
+        return f"Value({self._data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self._data  # type: ignore[no-any-return]
+
+    # -- arithmetic: each operator and method is one recorded op (see ops.py) ---------------
+    __add__ = _infix(_ops.add)
+    __radd__ = _infix(_ops.add, reflected=True)
+    __sub__ = _infix(_ops.sub)
+    __rsub__ = _infix(_ops.sub, reflected=True)
+    __mul__ = _infix(_ops.mul)
+    __rmul__ = _infix(_ops.mul, reflected=True)
+    __truediv__ = _infix(_ops.div)
+    __rtruediv__ = _infix(_ops.div, reflected=True)
+    __rpow__ = _infix(_ops.pow_value, reflected=True)
+    __neg__ = _method(_ops.neg, "-self.")
+    exp = _method(
+        _ops.exp, "e ** self. Overflow gives inf (as IEEE and numpy do), not an exception."
+    )
+    log = _method(_ops.log, "Natural logarithm; DomainError for data <= 0.")
+    tanh = _method(_ops.tanh, "Hyperbolic tangent; derivative 1 - tanh**2.")
+    sigmoid = _method(
+        _ops.sigmoid, "1 / (1 + e**-x), without overflow for any finite x; derivative s * (1 - s)."
+    )
+    relu = _method(
+        _ops.relu, "max(x, 0); its derivative at exactly 0 is taken as 0 (PyTorch's convention)."
+    )
+
+    def __pow__(self, other: Operand) -> Value:
+        """self ** other: a number exponent is the op's parameter, a Value one an operand."""
+        if isinstance(other, Value):
+            return _binary(_ops.pow_value, self, other)
+        if is_real(other):
+            return _unary(_ops.pow_number(real(other, "**")), self)
+        return _NOT_IMPLEMENTED
+
+    # -- gradients (see backward.py) --------------------------------------------------------
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add d(self)/d(node) * gradient to `.grad` of every node below this one.
+
+        Intermediate nodes get their gradient too. Calling it again adds the same amount again
+        (gradients accumulate, as in PyTorch); use `zero_grad()` to reset them.
+        """
+        _backward.backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        """Set `.grad` to 0.0 on this node and every node below it."""
+        _backward.zero_grad(self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label and no history."""
+        return Value(self._data, self._label)
+
+    # -- the Node hooks: what a scalar's gradient is ------------------------------------------
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        g = real(gradient, "backward: gradient")
+        return Value(g) if create_graph else g
+
+    def _zero(self, create_graph: bool) -> Any:
+        return Value(0.0) if create_graph else 0.0
+
+    @staticmethod
+    def _gradient_type(create_graph: bool) -> type:
+        return Value if create_graph else float
+
+    def _as_gradient(self, share: object, op: Op, create_graph: bool) -> Any:
+        if isinstance(share, Value) and create_graph:
+            return share
+        if is_real(share):
+            return float(share)  # type: ignore[arg-type]
+        raise TypeError(
+            f"the derivative rule of {op!r} returned {describe(share)} for a Value operand; "
+            f"it must return {'Values or ' if create_graph else ''}real numbers"
+        )
+
+    @classmethod
+    def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Value:
+        """Any op on any number of operands (the operators use the fast paths below)."""
+        datas = []
+        for x in operands:
+            if isinstance(x, Value):
+                datas.append(x._data)
+            elif isinstance(x, Node):
+                raise TypeError(
+                    f"{op.name}: cannot mix a Value with a {type(x).__name__}; convert one "
+                    f"of them first"
+                )
+            else:
+                datas.append(real(x, op.name))
+        out = _forward(op, datas)
+        mode = MODE.get()
+        if not mode.grad_enabled:
+            return _make(out, LEAF, None, None, mode.scope)
+        nodes = [
+            x if isinstance(x, Value) else _make(d, CONSTANT, None, None, mode.scope)
+            for x, d in zip(operands, datas)
+        ]
+        node = _make(out, op, nodes[0], nodes[1] if len(nodes) > 1 else None, mode.scope)
+        node._rest = tuple(nodes[2:]) or None
+        return node
+
+
+def _forward(op: Op, datas: list[Any]) -> float:
+    if op.check is not None:
+        op.check(*datas)
+    out = op.forward(*datas)
+    return out if type(out) is float else _as_float(op, out)
+
+
+def _as_float(op: Op, out: object) -> float:
+    if not is_real(out):
+        raise TypeError(f"{op.name}: forward must return a real number, got {describe(out)}")
+    return float(out)  # type: ignore[arg-type]
+
+
+# The two functions below are the hot path of graph building: every operator goes through one.
+def _unary(op: Op, a: Value) -> Value:
+    data = a._data
+    if op.check is not None:
+        op.check(data)
+    out = op.forward(data)
+    if type(out) is not float:
+        out = _as_float(op, out)
+    mode = MODE.get()
+    if not mode.grad_enabled:
+        return _make(out, LEAF, None, None, mode.scope)
+    return _make(out, op, a, None, mode.scope)
+
+
+def _binary(op: Op, a: Operand, b: Operand) -> Value:
+    """op(a, b) as a node; NotImplemented when an operand is not a number (for dunders)."""
+    av: Value | None  # None: a number, to become a constant leaf once the op has succeeded
+    bv: Value | None
+    if isinstance(a, Value):
+        av, ad = a, a._data
+    elif type(a) is float:
+        av, ad = None, a
+    elif is_real(a):
+        av, ad = None, real(a, op.name)
+    else:
+        return _NOT_IMPLEMENTED
+    if isinstance(b, Value):
+        bv, bd = b, b._data
+    elif type(b) is float:
+        bv, bd = None, b
+    elif is_real(b):
+        bv, bd = None, real(b, op.name)
+    else:
+        return _NOT_IMPLEMENTED
+    if op.check is not None:
+        op.check(ad, bd)
+    out = op.forward(ad, bd)
+    if type(out) is not float:
+        out = _as_float(op, out)
+    mode = MODE.get()
+    scope = mode.scope
+    if not mode.grad_enabled:
+        return _make(out, LEAF, None, None, scope)
+    if av is None:
+        av = _make(ad, CONSTANT, None, None, scope)
+    if bv is None:
+        bv = _make(bd, CONSTANT, None, None, scope)
+    return _make(out, op, av, bv, scope)
+
+
+_new = object.__new__
+# What an operator returns for an operand type it does not know, so that Python asks the other
+# operand's type; typed as a Value because the operators pass it on unchanged.
+_NOT_IMPLEMENTED = cast(Value, NotImplemented)
+
+
+def _make(
+    data: float, op: Op, a: Value | None, b: Value | None, scope: tuple[ScopeBlock, ...]
+) -> Value:
+    """A node without the public constructor's checks (ops have validated everything)."""
+    node: Value = _new(Value)
+    node._data = data
+    node.grad = 0.0
+    node._label = None
+    node._op = op
+    node._a = a
+    node._b = b
+    node._rest = None
+    node._scope = scope
+    return node
