@@ -107,7 +107,7 @@ def make_autograd_lite() -> Engine:
 
     def count(root: Any) -> tuple[int, int]:
         nodes = al.graph_nodes(root)
-        return len(nodes), sum(1 for n in nodes if not n.is_leaf)
+        return len(nodes), sum(1 for n in nodes if n.operands)
 
     def backward(root: Any) -> None:
         root.backward()
