@@ -2,117 +2,40 @@
 
 Every engine runs exactly the same expressions: each workload has one generic builder that only
 uses Value arithmetic (`+ - * **`, `.sigmoid()`, `.tanh()`, `.relu()`) and a per-engine leaf
-factory. All engines are interleaved in one process (the order rotates every repeat), and the
-table reports medians and ratios. Memory per node is measured in fresh subprocesses.
+factory. Each engine runs in a process of its own (bench/worker.py), as its users run it; the
+repeats are interleaved across those processes (the order rotates every repeat), and the table
+reports medians and ratios. Memory per node is measured in fresh processes.
 
     .venv-bench/bin/python bench/bench.py            # full run (a few minutes)
     .venv-bench/bin/python bench/bench.py --quick    # smoke run (under a minute)
     .venv-bench/bin/python bench/bench.py --profile W2   # cProfile autograd-lite on W2
 
-See bench/README.md for the workloads, the node definition and how memory is measured.
+See bench/README.md for the workloads, the method, the node definition and how memory is
+measured. Layout: engines.py (adapters), workloads.py (builders, hand baselines, rows),
+data.py (seeded data), measure.py (timing, processes, memory), worker.py (an engine's process),
+report.py (tables, ratios, targets), profiling.py (--profile).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import contextlib
 import json
-import subprocess
 import sys
-import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engines import ENGINE_FACTORIES, ENGINE_ORDER, HAND, Engine
-from measure import Result, RssSampler, Workload, rss_bytes, run_workload
+from data import workload_params
+from engines import ENGINE_ORDER, HAND
+from measure import EngineProcess, Result, Row, Workload, memory_rows, run_interleaved
 from profiling import profile
 from report import check_targets, machine_line, report_memory, report_workload
-from workloads import (
-    DEFAULT_RECURSION_LIMIT,
-    build_w3,
-    w1_workload,
-    w2_eval_workload,
-    w2_workload,
-    w3_workload,
-    w4_workload,
-)
+from workloads import DEFAULT_RECURSION_LIMIT, SPECS, describe
 
 WORKLOADS = ("W1", "W2", "W2-eval", "W3", "W4", "MEM")
 
 
-def mem_child(engine_name: str, method: str, n: int) -> dict[str, Any]:
-    """In a fresh process: bytes held by W3's graph of size n, and the peak over backward."""
-    engine = ENGINE_FACTORIES[engine_name]()
-    assert engine is not None
-    warm, _ = build_w3(engine.leaf, 100)  # import-time and first-use allocations happen here
-    engine.backward(warm)
-    del warm
-    gc.collect()
-    out: dict[str, Any] = {"engine": engine_name, "method": method, "n": n}
-    if method == "tracemalloc":
-        tracemalloc.start()
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        y, _x = build_w3(engine.leaf, n)
-        out["graph_bytes"] = tracemalloc.get_traced_memory()[0] - base
-        try:
-            engine.backward(y)
-            out["after_backward_bytes"] = tracemalloc.get_traced_memory()[0] - base
-        except RecursionError:
-            out["backward_error"] = "RecursionError"
-        out["peak_bytes"] = tracemalloc.get_traced_memory()[1] - base
-        tracemalloc.stop()
-    else:
-        base = rss_bytes()
-        with RssSampler() as sampler:
-            y, _x = build_w3(engine.leaf, n)
-            out["graph_bytes"] = rss_bytes() - base
-            try:
-                engine.backward(y)
-                out["after_backward_bytes"] = rss_bytes() - base
-            except RecursionError:
-                out["backward_error"] = "RecursionError"
-        out["peak_bytes"] = sampler.peak - base
-    if engine_name == "torch":
-        # Walking a deep torch graph from Python creates a wrapper per autograd node, and the
-        # graph's teardown then overflows the C stack (segfault at N = 2e5); don't walk it.
-        out["graph_objects"], out["op_objects"] = None, None
-    else:
-        out["graph_objects"], out["op_objects"] = engine.count_nodes(y)
-    return out
-
-
-def memory_section(
-    engine_names: list[str], args: argparse.Namespace, log: Callable[[str], None]
-) -> list[dict[str, Any]]:
-    """Run mem_child for each engine: tracemalloc for Python engines, RSS for all."""
-    rows = []
-    for name in engine_names:
-        methods = ["rss"] if name == "torch" else ["tracemalloc", "rss"]
-        for method in methods:
-            cmd = [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--mem-child",
-                name,
-                "--mem-method",
-                method,
-                "--n-mem",
-                str(args.n_mem),
-            ]
-            log(f"  MEM {name} {method} N={args.n_mem:,}")
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-            if proc.returncode != 0:
-                rows.append({"engine": name, "method": method, "error": proc.stderr[-500:]})
-                continue
-            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return rows
-
-
-# ----------------------------------------------------------------------------------------------
-# Main
-# ----------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options (see --help)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -158,8 +81,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--profile-steps", type=int, default=3, help="W2 steps under --profile")
     p.add_argument("--profile-top", type=int, default=20, help="functions listed by --profile")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--mem-child", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--mem-method", default="tracemalloc", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     quick = args.quick
     args.repeats = args.repeats or (3 if quick else 7)
@@ -175,9 +96,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads on the selected engines and print the report."""
     args = parse_args(argv)
-    if args.mem_child:
-        print(json.dumps(mem_child(args.mem_child, args.mem_method, args.n_mem)))
-        return 0
 
     def out(line: str) -> None:
         print(line, flush=True)
@@ -195,68 +113,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     for w in only:
         if w not in WORKLOADS:
             raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
-    engines: list[Engine] = []
-    missing = []
     for name in wanted:
-        if name == HAND:
-            continue
-        if name not in ENGINE_FACTORIES:
+        if name not in ENGINE_ORDER:
             raise SystemExit(f"unknown engine {name!r}; choose from {', '.join(ENGINE_ORDER)}")
-        eng = ENGINE_FACTORIES[name]()
-        if eng is None:
-            missing.append(name)
-        else:
-            engines.append(eng)
-    args.with_hand = HAND in wanted
 
-    out("autograd-lite benchmark (issue 7)")
-    out(f"machine: {machine_line()}")
-    for e in engines:
-        out(f"engine: {e.name} {e.version}")
-    for name in missing:
-        out(f"engine: {name} not installed, skipped")
-    out(
-        f"recursion limit: {DEFAULT_RECURSION_LIMIT} (default, unchanged"
-        f"{'' if not args.micrograd_raise_limit else ' except the micrograd raised-limit row'})"
-        f"; cyclic GC {'off' if args.disable_gc else 'on'} in timed samples"
-    )
-    for e in engines:
-        for note in e.notes:
-            out(f"note: {note}")
+    with contextlib.ExitStack() as stack:
+        procs: list[EngineProcess] = []
+        missing = []
+        for name in wanted:
+            log(f"starting {name} ...")
+            proc = stack.enter_context(EngineProcess(name, None, args.disable_gc))
+            if "missing" in proc.hello:
+                missing.append(name)
+            else:
+                procs.append(proc)
+        engines = [p for p in procs if p.name != HAND]
 
-    builders: dict[str, Callable[[list[Engine], argparse.Namespace], Workload]] = {
-        "W1": w1_workload,
-        "W2": w2_workload,
-        "W2-eval": w2_eval_workload,
-        "W3": w3_workload,
-        "W4": w4_workload,
-    }
-    all_results: dict[str, dict[str, Result]] = {}
-    report: dict[str, Any] = {
-        "machine": machine_line(),
-        "engines": {e.name: e.version for e in engines},
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "workloads": {},
-    }
-    for key in WORKLOADS:
-        if key not in only or key == "MEM":
-            continue
-        log(f"{key} ...")
-        wl = builders[key](engines, args)
-        results = run_workload(wl, args.disable_gc, log)
-        all_results[key] = results
-        report_workload(wl, results, out)
-        report["workloads"][key] = {
-            "title": wl.title,
-            "repeats": wl.repeats,
-            "notes": wl.notes,
-            "extra": wl.extra,
-            "results": {k: v.as_json() for k, v in results.items()},
+        out("autograd-lite benchmark (issue 7)")
+        out(f"machine: {machine_line()}")
+        for p in engines:
+            out(f"engine: {p.name} {p.hello['version']}")
+        for name in missing:
+            out(f"engine: {name} not installed, skipped")
+        out(
+            f"recursion limit: {DEFAULT_RECURSION_LIMIT} (default, unchanged"
+            f"{'' if not args.micrograd_raise_limit else ' except the micrograd raised-limit row'})"
+            f"; cyclic GC {'off' if args.disable_gc else 'on'} in timed samples; "
+            "each engine in a process of its own"
+        )
+        for p in engines:
+            for note in p.hello["notes"]:
+                out(f"note: {note}")
+
+        all_results: dict[str, dict[str, Result]] = {}
+        report: dict[str, Any] = {
+            "machine": machine_line(),
+            "engines": {p.name: p.hello["version"] for p in engines},
+            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "workloads": {},
         }
+        for key in WORKLOADS:
+            if key not in only or key == "MEM":
+                continue
+            log(f"{key} ...")
+            params = workload_params(key, args)
+            title, notes = describe(key, params)
+            repeats = args.w3_repeats if key == "W3" else args.repeats
+            wl = Workload(key, title, SPECS[key].total_phases, repeats, notes)
+            rows: list[Row] = []
+            for p in procs:
+                got = p.request({"cmd": "setup", "workload": key, "params": params})
+                rows += [(row, p) for row in got["rows"]]
+                wl.notes += got["notes"]
+                wl.extra.update(got["extra"])
+            results = run_interleaved(wl, rows, log)
+            all_results[key] = results
+            report_workload(wl, results, out)
+            report["workloads"][key] = {
+                "title": wl.title,
+                "repeats": wl.repeats,
+                "notes": wl.notes,
+                "extra": wl.extra,
+                "results": {k: v.as_json() for k, v in results.items()},
+            }
     mem_rows: list[dict[str, Any]] = []
     if "MEM" in only and engines:
         log("MEM ...")
-        mem_rows = memory_section([e.name for e in engines], args, log)
+        mem_rows = memory_rows([(p.name, None) for p in engines], args.n_mem, log)
         report_memory(mem_rows, args.n_mem, out)
         report["memory"] = {"n": args.n_mem, "rows": mem_rows}
     report["targets"] = check_targets(all_results, mem_rows, args, out)

@@ -15,10 +15,11 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-sys.path.insert(0, str(BENCH_DIR))  # for micrograd_ext when run as a script
 
 ENGINE_ORDER = ("autograd-lite", "micrograd", "torch", "hand")
+"""The engines in the order of the tables (the order of the first repeat)."""
 HAND = "hand"
+"""The hand-written plain-float baseline: no engine, a process of its own like the others."""
 
 
 @dataclass
@@ -58,10 +59,20 @@ def _walk_count(root: Any, children: Callable[[Any], Sequence[Any]]) -> tuple[in
     return len(seen), ops
 
 
-def make_autograd_lite() -> Engine:
-    """The engine under test (the editable install of this checkout)."""
+def make_autograd_lite(src: Path = REPO_DIR, name: str = "autograd-lite") -> Engine:
+    """autograd-lite imported from the source tree `src` (default: this checkout).
+
+    Only the public API is used (`Value`, its arithmetic and methods, `.data`, `.grad`,
+    `.operands`, `no_grad`, `graph_nodes`), so an older or newer tree can be driven the same way.
+    Call it once per process: the first `autograd_lite` imported is the one a process keeps.
+    """
+    sys.path.insert(0, str(src))
     import autograd_lite as al
     from autograd_lite import Value
+
+    where = Path(al.__file__).resolve().parent.parent
+    if where != src.resolve():
+        raise SystemExit(f"{name}: autograd_lite was imported from {where}, not from {src}")
 
     def sgd(params: Sequence[Any], lr: float) -> None:
         for p in params:
@@ -76,8 +87,8 @@ def make_autograd_lite() -> Engine:
         root.backward()
 
     return Engine(
-        name="autograd-lite",
-        version=f"{al.__version__} ({_git_state()})",
+        name=name,
+        version=f"{al.__version__} ({git_state(src)})",
         leaf=lambda x, requires_grad=True: Value(x),
         backward=backward,
         data=lambda v: v.data,
@@ -170,24 +181,28 @@ def make_torch() -> Engine | None:
     )
 
 
-ENGINE_FACTORIES: dict[str, Callable[[], Engine | None]] = {
-    "autograd-lite": make_autograd_lite,
-    "micrograd": make_micrograd,
-    "torch": make_torch,
-}
+def make_engine(name: str, src: Path | None = None) -> Engine | None:
+    """The named engine's adapter (None if it is not installed); `src`: autograd-lite's tree."""
+    if name == "autograd-lite":
+        return make_autograd_lite(src or REPO_DIR, name)
+    if name == "micrograd":
+        return make_micrograd()
+    if name == "torch":
+        return make_torch()
+    raise ValueError(f"unknown engine {name!r}")
 
 
-def _git_state() -> str:
-    """The checkout's commit, with "+modified" if autograd_lite/ has uncommitted changes."""
+def git_state(tree: Path) -> str:
+    """The tree's commit, with "+modified" if its autograd_lite/ has uncommitted changes."""
     try:
         head = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "status", "--porcelain", "--", "autograd_lite"],
+            ["git", "-C", str(tree), "status", "--porcelain", "--", "autograd_lite"],
             capture_output=True,
             text=True,
             check=True,

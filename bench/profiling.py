@@ -8,8 +8,9 @@ import pstats
 from collections.abc import Callable
 from pathlib import Path
 
+from data import w2_data
 from engines import make_autograd_lite
-from workloads import W2_LR, build_w3, make_model, model_params, w2_loss, w2_setup
+from workloads import W2_LR, build_w3, make_model, model_params, w2_loss
 
 
 def profile(workload: str, args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -17,7 +18,7 @@ def profile(workload: str, args: argparse.Namespace, out: Callable[[str], None])
     e = make_autograd_lite()
     prof = cProfile.Profile()
     if workload == "W2":
-        weights, xs, ys = w2_setup(args)
+        weights, xs, ys = w2_data(args.points)
         model = make_model(e.leaf, weights)
         params = model_params(model)
         prof.enable()

@@ -1,22 +1,23 @@
 """Workloads W1..W4: generic graph builders (the same expression for every engine), the
-hand-written float baselines, the seeded data, and each workload's runners.
+hand-written float baselines, and each workload's rows as set up in an engine's process.
+
+Pure Python: an engine's process imports this module, and nothing here may bring another
+engine's (or numpy's) objects into its heap. The seeded data is made in bench/data.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import itertools
+import contextlib
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from engines import HAND, Engine
-from measure import PhaseTimer, Runner, Workload, calibrated
+from measure import PhaseTimer, Runner, calibrated
 
 DEFAULT_RECURSION_LIMIT = sys.getrecursionlimit()
-SEED = 7
 
 # W3's chain step and W2's training constants.
 CHAIN_MUL, CHAIN_ADD = 1.0001, 0.0001
@@ -43,7 +44,11 @@ Model = list[list[tuple[list[Any], Any]]]
 """Layers of neurons, each (weights, bias), in any engine's leaves (or floats for the hand side)."""
 
 
-def make_model(leaf: Callable[..., Any], weights: list[list[tuple[list[float], float]]]) -> Model:
+Weights = list[list[tuple[list[float], float]]]
+"""MLP weights as floats: per layer, per neuron, (weights, bias) (lists after JSON)."""
+
+
+def make_model(leaf: Callable[..., Any], weights: Weights) -> Model:
     """The MLP's parameters as leaves of one engine."""
     return [[([leaf(w) for w in ws], leaf(b)) for ws, b in layer] for layer in weights]
 
@@ -218,179 +223,128 @@ def hand_w4(a: list[float], b: list[float]) -> tuple[float, list[float], list[fl
 
 
 # ----------------------------------------------------------------------------------------------
-# Data
+# Workload definitions: each engine's rows, set up in the engine's own process
 # ----------------------------------------------------------------------------------------------
-def make_weights(rng: np.random.Generator) -> list[list[tuple[list[float], float]]]:
-    """MLP(2, [16, 16, 1]) weights, uniform(-1, 1) as micrograd's Neuron, from a seeded rng."""
-    layers = []
-    for n_in, n_out in itertools.pairwise(W2_SIZES):
-        layer = []
-        for _ in range(n_out):
-            ws = [float(v) for v in rng.uniform(-1.0, 1.0, n_in)]
-            layer.append((ws, float(rng.uniform(-1.0, 1.0))))
-        layers.append(layer)
-    return layers
+Params = dict[str, Any]
+"""A workload's inputs, made in the parent (bench/data.py) and sent to each engine's process."""
 
 
-def make_moons(rng: np.random.Generator, n: int) -> tuple[list[list[float]], list[float]]:
-    """Two interleaved half circles with noise 0.1 (like sklearn's make_moons); y in {-1, 1}."""
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0.0, math.pi, n_out)
-    t_in = np.linspace(0.0, math.pi, n_in)
-    pts = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-            np.stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1),
-        ]
-    )
-    pts += rng.normal(0.0, 0.1, pts.shape)
-    labels = [-1.0] * n_out + [1.0] * n_in
-    return [[float(a), float(b)] for a, b in pts], labels
+@dataclass
+class Setup:
+    """One engine's part of a workload: a runner per row, notes (correctness) and extra data."""
+
+    rows: dict[str, Runner] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-# ----------------------------------------------------------------------------------------------
-# Workload definitions
-# ----------------------------------------------------------------------------------------------
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
     """True if a and b agree to rel (relative) or 1e-12 (absolute)."""
     return abs(a - b) <= max(rel * max(abs(a), abs(b)), 1e-12)
 
 
-def w1_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
-    """W1: the document network, leaves + build + backward, per call (calibrated loop)."""
-    want = hand_w1()
-    runners: dict[str, Runner] = {}
-    notes = []
-    for e in engines:
-        loss, leaves = build_w1(e.leaf)
-        e.backward(loss)
-        got = [e.grad(v) for v in leaves]
-        ok = all(close(g, w) for g, w in zip(got, want))
-        notes.append(f"{e.name}: gradients {'match' if ok else 'DIFFER from'} the hand derivation")
+def timed(phase: str, fn: Callable[[], object]) -> Runner:
+    """A runner timing one call of `fn` as the phase `phase` (the hand baselines)."""
 
-        def once(e: Engine = e) -> None:
-            loss, _ = build_w1(e.leaf)
-            e.backward(loss)
+    def run(t: PhaseTimer) -> None:
+        with t(phase):
+            fn()
 
-        runners[e.name] = calibrated(once, args.w1_target)
-    if args.with_hand:
-        runners[HAND] = calibrated(hand_w1, args.w1_target)
-    return Workload(
-        "W1",
-        "document network: leaves + build + backward",
-        runners,
-        ("total",),
-        args.repeats,
-        notes,
-    )
+    return run
 
 
-def w2_setup(args: argparse.Namespace) -> tuple[Any, list[list[float]], list[float]]:
-    """The seeded weights and data shared by W2 and W2-eval."""
-    rng = np.random.default_rng(SEED)
-    weights = make_weights(rng)
-    xs, ys = make_moons(rng, args.points)
-    return weights, xs, ys
-
-
-def _hand_weights(weights: list[list[tuple[list[float], float]]]) -> list[list[list[Any]]]:
+def _hand_weights(weights: Weights) -> list[list[list[Any]]]:
     return [[[list(ws), b] for ws, b in layer] for layer in weights]
 
 
-def w2_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
-    """W2: one SGD step of MLP(2,[16,16,1]) over all points: forward, backward, update."""
-    weights, xs, ys = w2_setup(args)
-    want_loss, want_grads = hand_w2_step(_hand_weights(weights), xs, ys, None)
-    runners: dict[str, Runner] = {}
-    notes = []
-    extra: dict[str, Any] = {}
-    for e in engines:
-        model = make_model(e.leaf, weights)
-        params = model_params(model)
-        loss = w2_loss(model, e.leaf, xs, ys)
+def setup_w1(e: Engine | None, p: Params) -> Setup:
+    """W1: the document network, leaves + build + backward, per call (calibrated loop)."""
+    if e is None:
+        return Setup({HAND: calibrated(hand_w1, p["target_s"])})
+    loss, leaves = build_w1(e.leaf)
+    e.backward(loss)
+    ok = all(close(e.grad(v), w) for v, w in zip(leaves, hand_w1()))
+    note = f"{e.name}: gradients {'match' if ok else 'DIFFER from'} the hand derivation"
+
+    def once() -> None:
+        loss, _ = build_w1(e.leaf)
         e.backward(loss)
-        worst = max(abs(e.grad(p) - g) for p, g in zip(params, want_grads))
-        nodes, ops = e.count_nodes(loss)
-        extra[e.name] = {"graph_objects": nodes, "op_nodes": ops, "max_grad_diff": worst}
-        notes.append(
-            f"{e.name}: loss {e.data(loss):.12g} (hand {want_loss:.12g}), "
-            f"max |grad - hand grad| {worst:.1e}; graph: {nodes:,} objects, {ops:,} op nodes"
+
+    return Setup({e.name: calibrated(once, p["target_s"])}, [note])
+
+
+def setup_w2(e: Engine | None, p: Params) -> Setup:
+    """W2: one SGD step of MLP(2,[16,16,1]) over all points: forward, backward, update."""
+    weights, xs, ys = p["weights"], p["xs"], p["ys"]
+    if e is None:
+        hand_weights = _hand_weights(weights)
+        return Setup(
+            {
+                HAND: timed(
+                    "forward+backward+update", lambda: hand_w2_step(hand_weights, xs, ys, W2_LR)
+                )
+            }
         )
-        del loss
-        e.sgd(params, 0.0)  # reset gradients
+    want_loss, want_grads = hand_w2_step(_hand_weights(weights), xs, ys, None)
+    model = make_model(e.leaf, weights)
+    params = model_params(model)
+    loss = w2_loss(model, e.leaf, xs, ys)
+    e.backward(loss)
+    worst = max(abs(e.grad(q) - g) for q, g in zip(params, want_grads))
+    nodes, ops = e.count_nodes(loss)
+    note = (
+        f"{e.name}: loss {e.data(loss):.12g} (hand {want_loss:.12g}), "
+        f"max |grad - hand grad| {worst:.1e}; graph: {nodes:,} objects, {ops:,} op nodes"
+    )
+    extra = {e.name: {"graph_objects": nodes, "op_nodes": ops, "max_grad_diff": worst}}
+    del loss
+    e.sgd(params, 0.0)  # reset gradients
 
-        def step(
-            t: PhaseTimer, e: Engine = e, model: Model = model, params: list[Any] = params
-        ) -> None:
-            with t("forward"):
-                loss = w2_loss(model, e.leaf, xs, ys)
-            with t("backward"):
-                e.backward(loss)
-            with t("update"):
-                e.sgd(params, W2_LR)
-            with t("free"):
-                del loss
+    def step(t: PhaseTimer) -> None:
+        with t("forward"):
+            loss = w2_loss(model, e.leaf, xs, ys)
+        with t("backward"):
+            e.backward(loss)
+        with t("update"):
+            e.sgd(params, W2_LR)
+        with t("free"):
+            del loss
 
-        runners[e.name] = step
-    if args.with_hand:
-        hand_weights = _hand_weights(weights)
-
-        def hand_step(t: PhaseTimer) -> None:
-            with t("forward+backward+update"):
-                hand_w2_step(hand_weights, xs, ys, W2_LR)
-
-        runners[HAND] = hand_step
-    title = f"MLP(2,[16,16,1]) over {args.points} points: one SGD step (forward+backward+update)"
-    phases = ("forward", "backward", "update", "forward+backward+update")
-    return Workload("W2", title, runners, phases, args.repeats, notes, extra)
+    return Setup({e.name: step}, [note], extra)
 
 
-def w2_eval_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
+def setup_w2_eval(e: Engine | None, p: Params) -> Setup:
     """W2's forward pass only: with a graph recorded, and under the engine's no_grad()."""
-    weights, xs, ys = w2_setup(args)
-    runners: dict[str, Runner] = {}
-    for e in engines:
-        model = make_model(e.leaf, weights)
+    weights, xs, ys = p["weights"], p["xs"], p["ys"]
+    if e is None:
+        hand_weights = _hand_weights(weights)
+        return Setup({HAND: timed("forward", lambda: hand_w2_forward(hand_weights, xs, ys))})
+    model = make_model(e.leaf, weights)
 
-        def graph(t: PhaseTimer, e: Engine = e, model: Model = model) -> None:
-            with t("forward"):
+    def forward(mode: Callable[[], contextlib.AbstractContextManager[Any]]) -> Runner:
+        def run(t: PhaseTimer) -> None:
+            with t("forward"), mode():
                 loss = w2_loss(model, e.leaf, xs, ys)
             with t("free"):
                 del loss
 
-        runners[f"{e.name} (graph)"] = graph
-        if e.no_grad is not None:
+        return run
 
-            def nograd(t: PhaseTimer, e: Engine = e, model: Model = model) -> None:
-                assert e.no_grad is not None
-                with t("forward"), e.no_grad():
-                    loss = w2_loss(model, e.leaf, xs, ys)
-                with t("free"):
-                    del loss
-
-            runners[f"{e.name} (no_grad)"] = nograd
-    if args.with_hand:
-        hand_weights = _hand_weights(weights)
-
-        def hand_fwd(t: PhaseTimer) -> None:
-            with t("forward"):
-                hand_w2_forward(hand_weights, xs, ys)
-
-        runners[HAND] = hand_fwd
-    title = f"W2's forward pass over {args.points} points (loss only): graph vs no_grad"
-    return Workload("W2-eval", title, runners, ("forward",), args.repeats)
+    rows = {f"{e.name} (graph)": forward(contextlib.nullcontext)}
+    if e.no_grad is not None:
+        rows[f"{e.name} (no_grad)"] = forward(e.no_grad)
+    return Setup(rows)
 
 
-def w3_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
+def setup_w3(e: Engine | None, p: Params) -> Setup:
     """W3: the chain x -> x*1.0001+0.0001, N times; build + backward (free timed apart)."""
-    n = args.n_chain
+    n = p["n"]
+    if e is None:
+        return Setup({HAND: timed("build+backward", lambda: hand_w3(n))})
     want_y, want_g = hand_w3(n)
-    runners: dict[str, Runner] = {}
-    notes = [f"dy/dx should be 1.0001**N = {want_g:.12g}"]
-    checked: dict[str, bool] = {}
+    setup = Setup()
 
-    def make_runner(e: Engine, limit: int | None) -> Runner:
+    def runner(limit: int | None) -> Runner:
         def run(t: PhaseTimer) -> None:
             with t("build"):
                 y, x = build_w3(e.leaf, n)
@@ -402,72 +356,89 @@ def w3_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
                     e.backward(y)
             finally:
                 sys.setrecursionlimit(old)
-            if e.name not in checked:
-                checked[e.name] = close(e.grad(x), want_g, 1e-9) and close(e.data(y), want_y)
-                notes.append(
-                    f"{e.name}: y and dy/dx {'match' if checked[e.name] else 'DIFFER from'} "
-                    "the hand values"
+            if not setup.notes:  # the first completed sample checks the values
+                ok = close(e.grad(x), want_g, 1e-9) and close(e.data(y), want_y)
+                setup.notes.append(
+                    f"{e.name}: y and dy/dx {'match' if ok else 'DIFFER from'} the hand values"
                 )
             with t("free"):
                 del y, x
 
         return run
 
-    for e in engines:
-        runners[e.name] = make_runner(e, None)
-        if e.name == "micrograd" and args.micrograd_raise_limit:
-            runners["micrograd (raised limit)"] = make_runner(e, 4 * n + 1000)
-    if args.with_hand:
-
-        def hand(t: PhaseTimer) -> None:
-            with t("build+backward"):
-                hand_w3(n)
-
-        runners[HAND] = hand
-    title = f"chain x -> x*{CHAIN_MUL}+{CHAIN_ADD}, N = {n:,}: build + backward"
-    notes.append(f"run at the default recursion limit ({DEFAULT_RECURSION_LIMIT})")
-    return Workload(
-        "W3", title, runners, ("build", "backward", "build+backward"), args.w3_repeats, notes
-    )
+    setup.rows[e.name] = runner(None)
+    if e.name == "micrograd" and p["raise_limit"]:
+        setup.rows[f"{e.name} (raised limit)"] = runner(4 * n + 1000)
+    return setup
 
 
-def w4_workload(engines: list[Engine], args: argparse.Namespace) -> Workload:
+def setup_w4(e: Engine | None, p: Params) -> Setup:
     """W4: builtin sum of n products, then backward (leaves made outside the timed region)."""
-    n = args.n_sum
-    rng = np.random.default_rng(SEED + 1)
-    a_vals = [float(v) for v in rng.normal(size=n)]
-    b_vals = [float(v) for v in rng.normal(size=n)]
+    a_vals, b_vals = p["a"], p["b"]
+    if e is None:
+        return Setup({HAND: timed("build+backward", lambda: hand_w4(a_vals, b_vals))})
     want_s, want_ga, _ = hand_w4(a_vals, b_vals)
-    runners: dict[str, Runner] = {}
-    notes: list[str] = []
-    checked: set[str] = set()
-    for e in engines:
+    setup = Setup()
 
-        def run(t: PhaseTimer, e: Engine = e) -> None:
-            a = [e.leaf(v) for v in a_vals]
-            b = [e.leaf(v) for v in b_vals]
-            with t("build"):
-                s = build_w4(a, b)
-            with t("backward"):
-                e.backward(s)
-            if e.name not in checked:
-                checked.add(e.name)
-                ok = close(e.data(s), want_s) and all(
-                    close(e.grad(ai), g) for ai, g in zip(a[:100], want_ga)
-                )
-                notes.append(f"{e.name}: sum and gradients {'match' if ok else 'DIFFER'}")
-            with t("free"):
-                del s, a, b
+    def run(t: PhaseTimer) -> None:
+        a = [e.leaf(v) for v in a_vals]
+        b = [e.leaf(v) for v in b_vals]
+        with t("build"):
+            s = build_w4(a, b)
+        with t("backward"):
+            e.backward(s)
+        if not setup.notes:  # the first completed sample checks the values
+            ok = close(e.data(s), want_s) and all(
+                close(e.grad(ai), g) for ai, g in zip(a[:100], want_ga)
+            )
+            setup.notes.append(f"{e.name}: sum and gradients {'match' if ok else 'DIFFER'}")
+        with t("free"):
+            del s, a, b
 
-        runners[e.name] = run
-    if args.with_hand:
+    setup.rows[e.name] = run
+    return setup
 
-        def hand(t: PhaseTimer) -> None:
-            with t("build+backward"):
-                hand_w4(a_vals, b_vals)
 
-        runners[HAND] = hand
-    title = f"sum(a_i*b_i for {n:,} i) with the builtin sum, then backward"
-    return Workload(
-        "W4", title, runners, ("build", "backward", "build+backward"), args.repeats, notes
-    )
+@dataclass(frozen=True)
+class Spec:
+    """What a workload is: its per-engine setup, the phases of a total, its title."""
+
+    setup: Callable[[Engine | None, Params], Setup]
+    """Run in each engine's process; `None` for the hand baseline."""
+    total_phases: tuple[str, ...]
+    title: str
+    """Formatted with the workload's params."""
+
+
+BUILD_BACKWARD = ("build", "backward", "build+backward")
+SPECS = {
+    "W1": Spec(setup_w1, ("total",), "document network: leaves + build + backward"),
+    "W2": Spec(
+        setup_w2,
+        ("forward", "backward", "update", "forward+backward+update"),
+        "MLP(2,[16,16,1]) over {points} points: one SGD step (forward+backward+update)",
+    ),
+    "W2-eval": Spec(
+        setup_w2_eval,
+        ("forward",),
+        "W2's forward pass over {points} points (loss only): graph vs no_grad",
+    ),
+    "W3": Spec(
+        setup_w3,
+        BUILD_BACKWARD,
+        f"chain x -> x*{CHAIN_MUL}+{CHAIN_ADD}, N = {{n:,}}: build + backward",
+    ),
+    "W4": Spec(
+        setup_w4, BUILD_BACKWARD, "sum(a_i*b_i for {n:,} i) with the builtin sum, then backward"
+    ),
+}
+
+
+def describe(key: str, p: Params) -> tuple[str, list[str]]:
+    """A workload's title and the notes that hold for every engine (in the parent process)."""
+    fields = {"points": len(p.get("xs", ())), "n": p.get("n", len(p.get("a", ())))}
+    notes = []
+    if key == "W3":
+        notes.append(f"dy/dx should be 1.0001**N = {hand_w3(p['n'])[1]:.12g}")
+        notes.append(f"run at the default recursion limit ({DEFAULT_RECURSION_LIMIT})")
+    return SPECS[key].title.format(**fields), notes
