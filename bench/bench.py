@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from data import workload_params
-from engines import ENGINE_ORDER, HAND
+from engines import BASE, ENGINE_ORDER, HAND
 from measure import EngineProcess, Result, Row, Workload, memory_rows, run_interleaved
 from profiling import profile
 from report import check_targets, machine_line, report_memory, report_workload
@@ -49,8 +49,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--engines",
-        default=",".join(ENGINE_ORDER),
-        help="comma-separated, from autograd-lite,micrograd,torch,hand",
+        default=",".join(e for e in ENGINE_ORDER if e != BASE),
+        help=f"comma-separated, from {','.join(ENGINE_ORDER)}\n({BASE} is added by --baseline-src)",
     )
     p.add_argument("--points", type=int, default=None, help="W2 data points (default 100)")
     p.add_argument("--n-chain", type=int, default=None, help="W3 chain length (default 1e6)")
@@ -70,6 +70,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--disable-gc",
         action="store_true",
         help="switch the cyclic GC off inside timed samples (default: on, as users run)",
+    )
+    p.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"also run {BASE!r}: autograd_lite imported from the source tree DIR\n"
+        "(e.g. a git worktree of an older commit), in its own process",
     )
     p.add_argument("--json", type=Path, default=None, help="also write the results to this file")
     p.add_argument(
@@ -116,13 +124,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in wanted:
         if name not in ENGINE_ORDER:
             raise SystemExit(f"unknown engine {name!r}; choose from {', '.join(ENGINE_ORDER)}")
+    if HAND in wanted:  # the baseline's row comes last, as in the tables
+        wanted = [name for name in wanted if name != HAND] + [HAND]
+    base_src: Path | None = args.baseline_src
+    if base_src is not None:
+        if not (base_src / "autograd_lite" / "__init__.py").is_file():
+            raise SystemExit(f"--baseline-src: no autograd_lite/__init__.py under {base_src}")
+        if BASE not in wanted:
+            at = wanted.index("autograd-lite") + 1 if "autograd-lite" in wanted else 0
+            wanted.insert(at, BASE)
+    elif BASE in wanted:
+        raise SystemExit(f"{BASE} needs --baseline-src DIR")
+    srcs = {BASE: base_src}
 
     with contextlib.ExitStack() as stack:
         procs: list[EngineProcess] = []
         missing = []
         for name in wanted:
             log(f"starting {name} ...")
-            proc = stack.enter_context(EngineProcess(name, None, args.disable_gc))
+            proc = stack.enter_context(EngineProcess(name, srcs.get(name), args.disable_gc))
             if "missing" in proc.hello:
                 missing.append(name)
             else:
@@ -179,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mem_rows: list[dict[str, Any]] = []
     if "MEM" in only and engines:
         log("MEM ...")
-        mem_rows = memory_rows([(p.name, None) for p in engines], args.n_mem, log)
+        mem_rows = memory_rows([(p.name, srcs.get(p.name)) for p in engines], args.n_mem, log)
         report_memory(mem_rows, args.n_mem, out)
         report["memory"] = {"n": args.n_mem, "rows": mem_rows}
     report["targets"] = check_targets(all_results, mem_rows, args, out)

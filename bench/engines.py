@@ -16,7 +16,9 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 
-ENGINE_ORDER = ("autograd-lite", "micrograd", "torch", "hand")
+BASE = "autograd-lite@base"
+"""autograd-lite imported from another source tree (--baseline-src), for same-run ratios."""
+ENGINE_ORDER = ("autograd-lite", BASE, "micrograd", "torch", "hand")
 """The engines in the order of the tables (the order of the first repeat)."""
 HAND = "hand"
 """The hand-written plain-float baseline: no engine, a process of its own like the others."""
@@ -88,7 +90,9 @@ def make_autograd_lite(src: Path = REPO_DIR, name: str = "autograd-lite") -> Eng
 
     return Engine(
         name=name,
-        version=f"{al.__version__} ({git_state(src)})",
+        version=f"{al.__version__} ({git_state(src)}"
+        + ("" if src.resolve() == REPO_DIR else f", {src}")
+        + ")",
         leaf=lambda x, requires_grad=True: Value(x),
         backward=backward,
         data=lambda v: v.data,
@@ -185,6 +189,10 @@ def make_engine(name: str, src: Path | None = None) -> Engine | None:
     """The named engine's adapter (None if it is not installed); `src`: autograd-lite's tree."""
     if name == "autograd-lite":
         return make_autograd_lite(src or REPO_DIR, name)
+    if name == BASE:
+        if src is None:
+            raise ValueError(f"{BASE} needs a source tree (--baseline-src)")
+        return make_autograd_lite(src, name)
     if name == "micrograd":
         return make_micrograd()
     if name == "torch":

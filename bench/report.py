@@ -24,6 +24,12 @@ def fmt_ratio(mine: float, other: float, me: str, them: str) -> str:
     return f"{me} is {1 / r:.2f}x slower than {them}"
 
 
+def _split_row(row: str) -> tuple[str, str]:
+    """A row's engine and variant: "torch (no_grad)" -> ("torch", " (no_grad)")."""
+    engine, sep, variant = row.partition(" (")
+    return engine, sep + variant
+
+
 def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str], None]) -> None:
     """The workload's table: median, min, x hand, phase medians; then the ratios."""
     out("")
@@ -31,10 +37,10 @@ def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str
     out(f"  ({wl.repeats} repeats; median and min of the total; phases are medians)")
     hand = results.get(HAND)
     hand_med = hand.median if hand else None
-    out(f"  {'engine':<26}{'median':>11}{'min':>11}{'x hand':>9}   phases")
+    out(f"  {'engine':<30}{'median':>11}{'min':>11}{'x hand':>9}   phases")
     for name, res in results.items():
         if res.error is not None and not res.totals:
-            out(f"  {name:<26}{'FAILED':>11}   {res.error[:150]}")
+            out(f"  {name:<30}{'FAILED':>11}   {res.error[:150]}")
             continue
         med = res.median
         assert med is not None
@@ -42,16 +48,16 @@ def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str
         phases = ", ".join(
             f"{k} {fmt_time(statistics.median(v))}" for k, v in res.phases.items() if k != "total"
         )
-        out(f"  {name:<26}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}   {phases}")
-    mine = results.get("autograd-lite") or results.get("autograd-lite (graph)")
-    if mine is not None and mine.median:
-        base = "autograd-lite"
+        out(f"  {name:<30}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}   {phases}")
+    for mine_name, mine in results.items():
+        engine, variant = _split_row(mine_name)
+        if engine != "autograd-lite" or not mine.median:
+            continue
         for name, res in results.items():
-            if name.startswith(base) or name == HAND or not res.median:
+            other, other_variant = _split_row(name)
+            if other in (engine, HAND) or (variant and other_variant != variant) or not res.median:
                 continue
-            if wl.key == "W2-eval" and "no_grad" in name:
-                continue
-            out(f"  -> {fmt_ratio(mine.median, res.median, base, name)}")
+            out(f"  -> {fmt_ratio(mine.median, res.median, mine_name, name)}")
     if wl.key == "W2-eval":
         for name in results:
             if name.endswith("(graph)"):
@@ -77,12 +83,12 @@ def report_memory(rows: list[dict[str, Any]], n: int, out: Callable[[str], None]
     out("  The same logical counts are used for every engine. tracemalloc sees Python objects")
     out("  only; torch allocates in C++, so it is measured as the RSS delta (less precise).")
     out(
-        f"  {'engine':<15}{'method':<13}{'graph':>10}{'B/node':>9}{'B/op-node':>11}"
+        f"  {'engine':<20}{'method':<13}{'graph':>10}{'B/node':>9}{'B/op-node':>11}"
         f"{'after bwd B/node':>18}{'peak':>10}   own objects"
     )
     for row in rows:
         if "error" in row:
-            out(f"  {row['engine']:<15}{row['method']:<13}FAILED: {row['error'][-200:]}")
+            out(f"  {row['engine']:<20}{row['method']:<13}FAILED: {row['error'][-200:]}")
             continue
         gb = row["graph_bytes"]
         after = row.get("after_backward_bytes")
@@ -90,7 +96,7 @@ def report_memory(rows: list[dict[str, Any]], n: int, out: Callable[[str], None]
         peak = row.get("peak_bytes")
         peak_s = f"{peak / 2**20:.1f} MB" if peak else "-"
         out(
-            f"  {row['engine']:<15}{row['method']:<13}{gb / 2**20:>7.1f} MB{gb / all_nodes:>9.0f}"
+            f"  {row['engine']:<20}{row['method']:<13}{gb / 2**20:>7.1f} MB{gb / all_nodes:>9.0f}"
             f"{gb / op_nodes:>11.0f}{after_s:>18}{peak_s:>10}   "
             + (
                 f"{row['graph_objects']:,} ({row['op_objects']:,} with operands)"
