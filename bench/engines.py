@@ -106,7 +106,7 @@ def make_autograd_lite(src: Path = REPO_DIR, name: str = "autograd-lite") -> Eng
 def make_micrograd() -> Engine | None:
     """micrograd 0.1.0 with exp/tanh/sigmoid added in its own closure style (micrograd_ext)."""
     try:
-        from micrograd.engine import Value
+        from micrograd.engine import Value  # type: ignore[import-untyped]
     except ImportError:
         return None
     import micrograd_ext

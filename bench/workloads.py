@@ -145,7 +145,9 @@ def hand_w2_step(
     `weights[layer][neuron] = [ws, b]` (mutable lists). Gradients are in `model_params` order.
     """
     n_layers = len(weights)
-    grads = [[[[0.0] * len(ws), 0.0] for ws, _ in layer] for layer in weights]
+    grads: list[list[list[Any]]] = [
+        [[[0.0] * len(ws), 0.0] for ws, _ in layer] for layer in weights
+    ]
     data_loss = 0.0
     inv_n = 1.0 / len(xs)
     for x, yv in zip(xs, ys):
@@ -197,7 +199,7 @@ def hand_w2_forward(
         margin = 1.0 - yv * _hand_activations(weights, x)[-1][0]
         if margin > 0.0:
             data_loss += margin
-    reg = sum(w * w for layer in weights for ws, b in layer for w in (*ws, b))
+    reg: float = sum(w * w for layer in weights for ws, b in layer for w in (*ws, b))
     return data_loss / len(xs) + W2_ALPHA * reg
 
 
