@@ -71,7 +71,7 @@ def install() -> list[str]:
 
     Idempotent, and it never replaces a method micrograd already has.
     """
-    from micrograd.engine import Value
+    from micrograd.engine import Value  # type: ignore[import-untyped]
 
     added = []
     for name in ADDED_OPS:
