@@ -19,10 +19,15 @@ import numpy as np
 
 from .engine.backward import grad, hessian
 from .engine.grad_mode import enable_grad, no_grad
+from .engine.node import DomainError
 from .engine.value import Number, Value
 from .validate import real, tolerance
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+Function = Callable[..., Any]
+"""What a check takes as fn: called on Values, it returns a scalar Value."""
+Inputs = Iterable[Value | Number]
+"""What a check takes as inputs: numbers, or Values whose data and label are used."""
 
 
 class GradcheckError(AssertionError):
@@ -89,7 +94,7 @@ def _leaves(datas: Sequence[float], labels: Sequence[str | None]) -> list[Value]
 
 
 def _central_difference(
-    f: Callable[[list[float]], FloatArray], datas: list[float], i: int, eps: float
+    where: str, f: Callable[[list[float]], FloatArray], datas: list[float], i: int, eps: float
 ) -> FloatArray:
     """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) in float64, dividing by the step taken."""
     plus, minus = list(datas), list(datas)
@@ -97,23 +102,41 @@ def _central_difference(
     minus[i] = float(np.float64(datas[i]) - eps)
     # x + eps is rounded; dividing by the difference actually taken removes that error.
     step = np.float64(plus[i]) - np.float64(minus[i])
-    return (f(plus) - f(minus)) / step
+    try:
+        return (f(plus) - f(minus)) / step
+    except DomainError as exc:
+        smaller = abs(datas[i]) / 1000 or eps / 1000
+        raise ValueError(
+            f"{where}: the finite-difference probes of input {i} ({datas[i]!r} - eps and "
+            f"{datas[i]!r} + eps, eps={eps:g}) left fn's domain ({exc}); use a smaller eps, "
+            f"such as eps={smaller:.1g}, or an input further from the domain's edge"
+        ) from exc
 
 
 def _fmt(x: float) -> str:
     return f"{x:.10g}"
 
 
-def _report(
+def _compare(
     where: str,
     header: list[str],
-    cells: list[list[str]],
-    rows: list[dict[str, Any]],
+    entries: Sequence[tuple[tuple[Any, ...], tuple[str, ...], Any, Any]],
     eps: float,
     atol: float,
     rtol: float,
 ) -> None:
-    """Raise GradcheckError with the table if any row failed."""
+    """Compare each entry's analytical and numerical value; raise GradcheckError with the
+    table if any differ. An entry is (its fields, named by `header`; those fields as table
+    cells; analytical; numerical)."""
+    rows: list[dict[str, Any]] = []
+    cells: list[list[str]] = []
+    for fields, shown, analytical, numerical in entries:
+        a, n = float(analytical), float(numerical)
+        row = dict(zip(header, fields))
+        row.update(analytical=a, numerical=n, difference=a - n, ok=_close(a, n, atol, rtol))
+        rows.append(row)
+        cells.append([*shown, _fmt(a), _fmt(n), _fmt(a - n)])
+    header = [*header, "analytical", "numerical", "difference"]
     failed = sum(not r["ok"] for r in rows)
     if not failed:
         return
@@ -136,11 +159,7 @@ def _close(analytical: float, numerical: float, atol: float, rtol: float) -> boo
 
 
 def gradcheck(
-    fn: Callable[..., Any],
-    inputs: Iterable[Value | Number],
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    fn: Function, inputs: Inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
 ) -> bool:
     """Check the engine's gradient of `fn` at `inputs` against central finite differences.
 
@@ -174,22 +193,16 @@ def gradcheck(
             return np.array([_call(where, fn, _leaves(xs, labels)).data], dtype=np.float64)
 
     numerical = np.array(
-        [_central_difference(value_at, datas, i, eps)[0] for i in range(len(datas))],
+        [_central_difference(where, value_at, datas, i, eps)[0] for i in range(len(datas))],
         dtype=np.float64,
     )
 
-    header = ["input", "label", "value", "analytical", "numerical", "difference"]
-    rows: list[dict[str, Any]] = []
-    cells: list[list[str]] = []
-    for i, (x, label, a, n) in enumerate(zip(datas, labels, analytical, numerical)):
-        a, n = float(a), float(n)
-        row = {
-            "input": i, "label": label, "value": x, "analytical": a, "numerical": n,
-            "difference": a - n, "ok": _close(a, n, atol, rtol),
-        }  # fmt: skip
-        rows.append(row)
-        cells.append([str(i), label or "-", _fmt(x), _fmt(a), _fmt(n), _fmt(a - n)])
-    _report(where, header, cells, rows, eps, atol, rtol)
+    header = ["input", "label", "value"]
+    entries = [
+        ((i, label, x), (str(i), label or "-", _fmt(x)), a, n)
+        for i, (x, label, a, n) in enumerate(zip(datas, labels, analytical, numerical))
+    ]
+    _compare(where, header, entries, eps, atol, rtol)
     return True
 
 
@@ -198,11 +211,7 @@ def _first_derivatives(where: str, fn: Callable[..., Any], leaves: list[Value]) 
 
 
 def gradgradcheck(
-    fn: Callable[..., Any],
-    inputs: Iterable[Value | Number],
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    fn: Function, inputs: Inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
 ) -> bool:
     """Check the engine's second derivatives of `fn` at `inputs` against finite differences.
 
@@ -232,32 +241,21 @@ def gradgradcheck(
 
         numerical = np.empty((n, n), dtype=np.float64)
         for j in range(n):
-            numerical[:, j] = _central_difference(gradient_at, datas, j, eps)
+            numerical[:, j] = _central_difference(where, gradient_at, datas, j, eps)
 
     def name(i: int) -> str:
         return labels[i] or f"x{i}"
 
-    header = ["entry", "labels", "values", "analytical", "numerical", "difference"]
-    rows: list[dict[str, Any]] = []
-    cells: list[list[str]] = []
-    for i in range(n):
-        for j in range(n):
-            a, m = float(analytical[i, j]), float(numerical[i, j])
-            row = {
-                "entry": (i, j), "labels": (labels[i], labels[j]),
-                "values": (datas[i], datas[j]), "analytical": a, "numerical": m,
-                "difference": a - m, "ok": _close(a, m, atol, rtol),
-            }  # fmt: skip
-            rows.append(row)
-            cells.append(
-                [
-                    f"({i}, {j})",
-                    f"{name(i)}, {name(j)}",
-                    f"({_fmt(datas[i])}, {_fmt(datas[j])})",
-                    _fmt(a),
-                    _fmt(m),
-                    _fmt(a - m),
-                ]
-            )
-    _report(where, header, cells, rows, eps, atol, rtol)
+    header = ["entry", "labels", "values"]
+    entries = [
+        (
+            ((i, j), (labels[i], labels[j]), (datas[i], datas[j])),
+            (f"({i}, {j})", f"{name(i)}, {name(j)}", f"({_fmt(datas[i])}, {_fmt(datas[j])})"),
+            analytical[i, j],
+            numerical[i, j],
+        )
+        for i in range(n)
+        for j in range(n)
+    ]
+    _compare(where, header, entries, eps, atol, rtol)
     return True

@@ -59,3 +59,32 @@ EXACT_TABLE = {
     "dL_dw1": -0.0068694006, "dL_db1": -0.0068694006, "w2_new": 0.3060650425,
     "b2_new": 0.2097436767, "w1_new": 0.4006869401, "b1_new": 0.1006869401,
 }  # fmt: skip
+
+
+def textbook_gradients(root: Any, seed: float = 1.0) -> dict[Any, float]:
+    """d(root)/d(node) for every node below root: the plain Kahn-order sweep, the oracle for
+    the engine's optimised one (autograd_lite/engine/backward.py).
+
+    Count each node's users; start from the root; a node passes g * d(node)/d(operand) to each
+    operand (through its op's rule, on floats) once all of its own users have passed theirs.
+    """
+    users: dict[Any, int] = {root: 0}
+    todo = [root]
+    while todo:
+        for x in todo.pop().operands:
+            users[x] = users.get(x, 0) + 1
+            if users[x] == 1:
+                todo.append(x)
+    grads: dict[Any, float] = {root: seed}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        if not node.operands:
+            continue
+        shares = node.op.vjp(grads[node], node.data, *[x.data for x in node.operands])
+        for x, share in zip(node.operands, shares):
+            grads[x] = grads.get(x, 0.0) + share
+            users[x] -= 1
+            if users[x] == 0:
+                ready.append(x)
+    return grads

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import DomainError, GradcheckError, Op, Value, gradcheck, gradgradcheck, no_grad
+from autograd_lite import GradcheckError, Op, Value, gradcheck, gradgradcheck, no_grad
 from tests.reference import central_difference
 
 Fn = Callable[..., Any]
@@ -211,9 +211,20 @@ def test_accepts_numpy_scalars_and_arrays() -> None:
     assert gradcheck(lambda x, y: x * y, [np.float32(0.5), np.int64(2)])
 
 
-def test_domain_error_at_a_perturbed_point_propagates() -> None:
-    with pytest.raises(DomainError):
+def test_a_probe_that_leaves_the_domain_says_so_and_suggests_a_smaller_eps() -> None:
+    # log at 1e-7 - 1e-6 < 0 is outside log's domain: the probe, not the user, left it.
+    with pytest.raises(ValueError, match=r"probes of input 0 .* left fn's domain .*log.*eps=1e-10"):
         gradcheck(lambda x: x.log(), [1e-7], eps=1e-6)
+    with pytest.raises(ValueError, match="left fn's domain"):
+        gradgradcheck(lambda x: x.log(), [1e-7], eps=1e-6)
+    # With the suggested eps it passes. Reference: d/dx log x = 1/x = 1e7.
+    assert gradcheck(lambda x: x.log(), [1e-7], eps=1e-10)
+
+
+def test_the_difference_is_divided_by_the_step_actually_taken() -> None:
+    # At x = 1e10 the spacing of floats is 2**-19 ≈ 1.9e-6, so x ± 1e-6 rounds to x ± 1.9e-6.
+    # Reference: d/dx x = 1 exactly; dividing by 2 eps instead would give about 1.9.
+    assert gradcheck(lambda x: x * 1.0, [1e10], eps=1e-6, atol=0.0, rtol=1e-12)
 
 
 @pytest.mark.parametrize("check", [gradcheck, gradgradcheck])

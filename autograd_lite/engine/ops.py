@@ -29,9 +29,9 @@ def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A numpy forward without warnings: inf and nan are results here, as with floats."""
 
     @functools.wraps(fn)
-    def forward(*xs: Any) -> Any:
+    def forward(*xs: Any, **params: Any) -> Any:
         with np.errstate(all="ignore"):
-            return fn(*xs)
+            return fn(*xs, **params)
 
     return forward
 

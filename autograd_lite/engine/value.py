@@ -198,6 +198,11 @@ class Value(Node):
         return node
 
 
+def _number(x: object, op: Op) -> float | None:
+    """x as a float if it is a real number; None if not (the operator returns NotImplemented)."""
+    return real(x, op.name) if is_real(x) else None
+
+
 def _forward(op: Op, datas: list[Any]) -> float:
     if op.check is not None:
         op.check(*datas)
@@ -227,23 +232,12 @@ def _unary(op: Op, a: Value) -> Value:
 
 def _binary(op: Op, a: Operand, b: Operand) -> Value:
     """op(a, b) as a node; NotImplemented when an operand is not a number (for dunders)."""
-    av: Value | None  # None: a number, to become a constant leaf once the op has succeeded
-    bv: Value | None
-    if isinstance(a, Value):
-        av, ad = a, a._data
-    elif type(a) is float:
-        av, ad = None, a
-    elif is_real(a):
-        av, ad = None, real(a, op.name)
-    else:
-        return _NOT_IMPLEMENTED
-    if isinstance(b, Value):
-        bv, bd = b, b._data
-    elif type(b) is float:
-        bv, bd = None, b
-    elif is_real(b):
-        bv, bd = None, real(b, op.name)
-    else:
+    # An operand that is a number becomes a constant leaf once the op has succeeded.
+    av = a if isinstance(a, Value) else None
+    bv = b if isinstance(b, Value) else None
+    ad = av._data if av is not None else a if type(a) is float else _number(a, op)
+    bd = bv._data if bv is not None else b if type(b) is float else _number(b, op)
+    if ad is None or bd is None:
         return _NOT_IMPLEMENTED
     if op.check is not None:
         op.check(ad, bd)
