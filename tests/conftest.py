@@ -12,4 +12,7 @@ settings.register_profile(
 settings.register_profile(
     "fuzz", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("fuzz" if os.environ.get("AUTOGRAD_LITE_FUZZ") else "default")
+FUZZ = os.environ.get("AUTOGRAD_LITE_FUZZ") == "1"
+"""True when AUTOGRAD_LITE_FUZZ=1: the one switch for every long randomized run."""
+
+settings.load_profile("fuzz" if FUZZ else "default")
