@@ -111,7 +111,7 @@ def test_assignments_are_checked_and_change_nothing_when_refused() -> None:
     v = Value(1.5, label="w")
     with pytest.raises(TypeError, match="Value: label must be a str or None, got int: 5"):
         v.label = 5  # type: ignore[assignment]
-    with pytest.raises(TypeError, match="Value.data: expected a real number.*str: 'abc'"):
+    with pytest.raises(TypeError, match=r"Value\.data: expected a real number.*str: 'abc'"):
         v.data = "abc"  # type: ignore[assignment]
     assert (v.data, v.label) == (1.5, "w")
     v.label = None
