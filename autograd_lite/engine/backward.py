@@ -48,18 +48,21 @@ def _count_uses(root: Node) -> dict[Node, int]:
     stack = [root]
     while stack:
         node = stack.pop()
-        x = node._a
-        if x is None:
+        a = node._a
+        if a is None:
             continue
-        more = node._b  # the second operand, counted on the loop's second turn
-        while True:  # not a loop over a tuple of operands: that costs 10% of a backward pass
-            n = uses.get(x)
-            uses[x] = 1 if n is None else n + 1
-            if n is None:
-                stack.append(x)
-            if more is None:
-                break
-            x, more = more, None
+        # The first two operands are written out: most nodes then build no tuple of operands.
+        n = uses.get(a)
+        uses[a] = 1 if n is None else n + 1
+        if n is None:
+            stack.append(a)
+        b = node._b
+        if b is None:
+            continue
+        n = uses.get(b)
+        uses[b] = 1 if n is None else n + 1
+        if n is None:
+            stack.append(b)
         if node._rest is not None:  # operands past the second, which few ops have
             for x in node._rest:
                 if x not in uses:
@@ -78,21 +81,38 @@ def _bad_rule(op: Op, n: int, shares: object) -> TypeError:
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
-    """d(root)/d(node) * seed for every node below root, in one reverse topological sweep.
+    """d(root)/d(node) * seed for every node below root (all, or those in `keep`).
 
-    A node's rule runs once every result that uses it has passed its share down (Kahn's
-    order), so each gradient is complete when it is read. Returns the nodes (all, or those in
-    `keep`) and their gradients; nothing is written, so a failing rule changes nothing.
-    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
+    Returns the nodes and their gradients; nothing is written, so a failing rule changes
+    nothing. The sweep runs first without checking what each rule returns (a check per share
+    costs about 5% of a backward pass); if it fails, or the node type's cheap check of all
+    gradients at once fails, it runs again checking every share, so that a wrong rule is
+    named (and numbers of another type are converted).
+    """
+    try:
+        done, grads = _sweep(root, seed, create_graph, keep, False)
+        if root._gradients_ok(grads, create_graph):
+            return done, grads
+    except Exception:  # the checked sweep raises it again, saying whose rule failed
+        pass
+    return _sweep(root, seed, create_graph, keep, True)
+
+
+def _sweep(
+    root: Node, seed: Any, create_graph: bool, keep: set[Node] | None, checked: bool
+) -> tuple[list[Node], list[Any]]:
+    """One reverse topological sweep: a node's rule runs once every result that uses it has
+    passed its share down (Kahn's order), so each gradient is complete when it is read.
+    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves;
+    `checked` checks and converts each share through the operand's node type.
+
     tests/reference.py holds the same sweep written plainly; this one is tuned for speed,
     since it runs once per node:
     - operands are read from Node's slots, and for the first two operands the five lines
       that hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share whose type is the node type's gradient type is accepted without a call;
     - a share that completes its node's gradient goes straight on, without a dict entry.
     """
     uses = _count_uses(root)
-    fast_type = root._gradient_type(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
     done: list[Node] = []
@@ -129,14 +149,16 @@ def _propagate(
                         raise _bad_rule(op, 2, shares) from None
                 else:
                     sa, sb = _rest_shares(node, g, create_graph, uses, pending, nodes, grads)
-                sb = sb if type(sb) is fast_type else b._as_gradient(sb, op, create_graph)
+                if checked:
+                    sb = b._as_gradient(sb, op, create_graph)
                 if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
                     nodes.append(b)
                     grads.append(sb if (old := pending.pop(b, None)) is None else old + sb)
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
-            sa = sa if type(sa) is fast_type else a._as_gradient(sa, op, create_graph)
+            if checked:
+                sa = a._as_gradient(sa, op, create_graph)
             if (n := uses[a]) == 1:
                 nodes.append(a)
                 grads.append(sa if (old := pending.pop(a, None)) is None else old + sa)
@@ -144,7 +166,7 @@ def _propagate(
                 pending[a] = sa if (old := pending.get(a)) is None else old + sa
                 uses[a] = n - 1
     except Exception as exc:
-        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
+        if checked and hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
     return done, done_grads
@@ -237,7 +259,10 @@ def grad(output: Node, inputs: Sequence[Node], create_graph: bool = False) -> li
     ):  # rules record, even inside no_grad()
         seed = output._seed(1.0, create_graph)
         found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
-        return [found[x] if x in found else x._zero(create_graph) for x in inputs]
+        return [
+            x._as_gradient(found[x], None, create_graph) if x in found else x._zero(create_graph)
+            for x in inputs
+        ]
 
 
 def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np.float64]]:

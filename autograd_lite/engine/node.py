@@ -110,12 +110,13 @@ class Node:
         raise NotImplementedError
 
     @staticmethod
-    def _gradient_type(create_graph: bool) -> type | None:
-        """The type a well-formed gradient has, so the walk can accept it without a call."""
+    def _gradients_ok(grads: list[Any], create_graph: bool) -> bool:
+        """A cheap check, all at once, that gradients from a sweep that did not check each
+        rule's return are well-formed; False makes the walk run the checked sweep."""
         raise NotImplementedError
 
-    def _as_gradient(self, share: object, op: Op, create_graph: bool) -> Any:
-        """A rule's share for this operand, checked (kind, shape) and converted, or TypeError."""
+    def _as_gradient(self, share: object, op: Op | None, create_graph: bool) -> Any:
+        """A rule's share for this operand (from `op`), checked and converted, or TypeError."""
         raise NotImplementedError
 
     @classmethod

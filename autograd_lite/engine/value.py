@@ -158,10 +158,12 @@ class Value(Node):
         return Value(0.0) if create_graph else 0.0
 
     @staticmethod
-    def _gradient_type(create_graph: bool) -> type:
-        return Value if create_graph else float
+    def _gradients_ok(grads: list[Any], create_graph: bool) -> bool:
+        # sum is a C loop; float + x stays a float only for real numbers, so an ndarray, a
+        # Value or a str among them shows. (grad() converts the ints this lets through.)
+        return not create_graph and type(sum(grads, 0.0)) is float
 
-    def _as_gradient(self, share: object, op: Op, create_graph: bool) -> Any:
+    def _as_gradient(self, share: object, op: Op | None, create_graph: bool) -> Any:
         if isinstance(share, Value) and create_graph:
             return share
         if is_real(share):
