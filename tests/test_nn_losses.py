@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
+from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from autograd_lite import Value
@@ -155,3 +158,46 @@ def test_target_ranges() -> None:
         bce_with_logits(values([0.1, 0.2]), [1.0, -1.0])
     with pytest.raises(ValueError, match=r"-1 or \+1; targets\[0\] is 0\.0"):
         hinge_loss(values([0.1, 0.2]), [0.0, 1.0])
+
+
+LOSSES = [half_squared_error, mse_loss, bce_with_logits, hinge_loss]
+
+
+# Issue 15, item 11: predictions and targets are one number or Value, or an ordered sequence.
+@pytest.mark.parametrize("f", LOSSES)
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [({0: 0.5, 1: 1.0}, "a dict is not accepted: iterating over it gives its keys"),
+     ({0.5, 1.0}, "a set is not accepted: it has no order"),
+     ("01", "a str is not accepted: its items are characters"),
+     (b"\x00\x01", "a bytes is not accepted: its items are characters"),
+     (np.ones((2, 1)), "a numpy array must be 1-d here")],
+)  # fmt: skip
+def test_sequence_arguments_must_be_ordered_numbers(
+    f: Callable[..., Value], bad: object, why: str
+) -> None:
+    accepted = "must be a Value, a number or a list, tuple or 1-d numpy array"
+    fn = f.__name__
+    with pytest.raises(TypeError, match=re.escape(f"{fn}: predictions {accepted}") + ".*" + why):
+        f(bad, [1.0, 1.0])
+    with pytest.raises(TypeError, match=re.escape(f"{fn}: targets {accepted}") + ".*" + why):
+        f(values([0.5, 0.5]), bad)
+
+
+@pytest.mark.parametrize("f", LOSSES)
+def test_huge_ints_are_refused_without_printing_them(f: Callable[..., Value]) -> None:
+    for call, where in [
+        (lambda: f([10**400], [1]), r"predictions\[0\]"),
+        (lambda: f(-(10**400), 1), "predictions"),
+        (lambda: f([0.5], [10**400]), r"targets\[0\]"),
+    ]:
+        with pytest.raises(OverflowError, match=f"{f.__name__}: {where}: int of about 10") as e:
+            call()
+        assert "0000000000" not in str(e.value)
+
+
+def test_bools_and_fractions_are_numbers() -> None:
+    # closed forms: bce(0, y) = log 2 for any y; hinge(1/2, +1) = 1/2; mse(1/4, 0) = 1/16
+    assert bce_with_logits(False, True).data == pytest.approx(math.log(2), rel=1e-15)
+    assert hinge_loss(Fraction(1, 2), True).data == 0.5
+    assert mse_loss([Fraction(1, 4)], [np.bool_(False)]).data == 0.0625

@@ -16,10 +16,11 @@ sequences of the same non-zero length, and returns one `Value`. `reduction` is "
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from ..engine.value import Operand, Value
-from ..validate import is_real
+from ..validate import choice, is_real
+from .arguments import SEQUENCE, operand, operands
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -28,26 +29,11 @@ OperandOrSeq = Operand | Iterable[Operand]
 """One prediction (or target), or a sequence of them."""
 
 
-def _as_list(x: object, what: str, fn: str) -> list[Operand]:
-    items: list[Any]
+def _as_list(x: object, what: str, fn: str) -> list[Value | float]:
+    """One operand as a list of one, or the items of a sequence; each checked by `operand`."""
     if isinstance(x, Value) or is_real(x):
-        items = [x]
-    else:
-        try:
-            items = list(x)  # type: ignore[call-overload]
-        except TypeError:
-            raise TypeError(
-                f"{fn}: {what} must be a Value, a number or a sequence of them, "
-                f"got {type(x).__name__}"
-            ) from None
-    for i, xi in enumerate(items):
-        if not (isinstance(xi, Value) or is_real(xi)):
-            hint = " (an MLP returns a list: use model(x)[0] or model.scalar(x))"
-            raise TypeError(
-                f"{fn}: {what}[{i}] must be a Value or a real number, "
-                f"got {type(xi).__name__}{hint if isinstance(xi, list) else ''}"
-            )
-    return items
+        return [operand(x, f"{fn}: {what}")]
+    return operands(x, fn, what, f"a Value, a number or {SEQUENCE}")
 
 
 def _elementwise(
@@ -59,8 +45,7 @@ def _elementwise(
     check_target: Callable[[float], bool] | None = None,
     target_rule: str = "",
 ) -> Value:
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    choice(reduction, f"{fn}: reduction", ("mean", "sum"))
     ps = _as_list(preds, "predictions", fn)
     ts = _as_list(targets, "targets", fn)
     if len(ps) != len(ts):
@@ -71,7 +56,7 @@ def _elementwise(
         raise ValueError(f"{fn}: needs at least one prediction, got none")
     if check_target is not None:
         for i, t in enumerate(ts):
-            td = t.data if isinstance(t, Value) else float(t)
+            td = t.data if isinstance(t, Value) else t
             if not check_target(td):
                 raise ValueError(f"{fn}: targets must be {target_rule}; targets[{i}] is {td!r}")
     # a number prediction becomes a leaf, so the result is always a Value
