@@ -160,7 +160,73 @@ def test_target_ranges() -> None:
         hinge_loss(values([0.1, 0.2]), [0.0, 1.0])
 
 
+# Issue 15, item 6: every loss answers a NaN prediction alike, NaN loss and NaN gradient for
+# it (PyTorch's behaviour); bce_with_logits used to raise log's DomainError. The other
+# element keeps its closed-form gradient, written out here per loss (targets are 1).
 LOSSES = [half_squared_error, mse_loss, bce_with_logits, hinge_loss]
+OTHER_GRAD = {  # d loss / d p at p = 0.3, t = 1, before the reduction
+    "half_squared_error": 0.3 - 1.0,
+    "mse_loss": 2 * (0.3 - 1.0),
+    "bce_with_logits": sigmoid(0.3) - 1.0,
+    "hinge_loss": -1.0,  # 1 - 0.3 > 0
+}
+
+
+@pytest.mark.parametrize("f", LOSSES)
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_nan_prediction_gives_nan_in_every_loss(f: Callable[..., Value], reduction: str) -> None:
+    ps, ts = values([math.nan, 0.3]), [Value(1.0), 1.0]
+    loss = f(ps, ts, reduction=reduction)
+    loss.backward()
+    assert math.isnan(loss.data)
+    assert math.isnan(ps[0].grad) and math.isnan(ts[0].grad)  # type: ignore[union-attr]
+    div = 2 if reduction == "mean" else 1
+    assert ps[1].grad == pytest.approx(OTHER_GRAD[f.__name__] / div, rel=1e-15)
+
+
+@pytest.mark.parametrize("f", LOSSES)
+def test_nan_number_prediction_gives_nan(f: Callable[..., Value]) -> None:
+    assert math.isnan(f(math.nan, 1.0).data)
+    assert math.isnan(f(np.float64("nan"), 1).data)
+
+
+INF = math.inf
+
+
+# The limits as the prediction goes to +-inf, worked out by hand from each closed form:
+# 1/2 (p - t)^2 and (p - t)^2 -> inf with slope +-inf; hinge max(0, 1 - y s) -> 0 on the
+# right side, inf with slope -y on the wrong one; bce softplus(z) - y z -> z (1 - y) for
+# z -> inf and -z y for z -> -inf: 0 where y is 1 (resp. 0), else inf; slope step(z) - y.
+@pytest.mark.parametrize(
+    ("f", "p", "t", "value", "grad"),
+    [(half_squared_error, INF, 1.0, INF, INF), (half_squared_error, -INF, 1.0, INF, -INF),
+     (mse_loss, INF, 1.0, INF, INF), (mse_loss, -INF, 1.0, INF, -INF),
+     (hinge_loss, INF, 1.0, 0.0, 0.0), (hinge_loss, -INF, 1.0, INF, -1.0),
+     (hinge_loss, INF, -1.0, INF, 1.0), (hinge_loss, -INF, -1.0, 0.0, 0.0),
+     (bce_with_logits, INF, 1.0, 0.0, 0.0), (bce_with_logits, INF, 0.0, INF, 1.0),
+     (bce_with_logits, INF, 0.25, INF, 0.75), (bce_with_logits, -INF, 0.0, 0.0, 0.0),
+     (bce_with_logits, -INF, 1.0, INF, -1.0), (bce_with_logits, -INF, 0.25, INF, -0.25)],
+)  # fmt: skip
+def test_infinite_prediction_gives_the_limit(
+    f: Callable[..., Value], p: float, t: float, value: float, grad: float
+) -> None:
+    pv = Value(p)
+    loss = f(pv, t)
+    loss.backward()
+    assert loss.data == value
+    assert pv.grad == grad
+
+
+@pytest.mark.parametrize("f", LOSSES)
+def test_nan_targets_are_nan_or_refused_by_the_targets_range(f: Callable[..., Value]) -> None:
+    # a NaN target is outside [0, 1] and outside {-1, +1}; squared errors have no range
+    if f in (bce_with_logits, hinge_loss):
+        with pytest.raises(
+            ValueError, match=rf"{f.__name__}: targets must be .*targets\[1\] is nan"
+        ):
+            f(values([0.1, 0.2]), [1.0, math.nan])
+    else:
+        assert math.isnan(f(values([0.1, 0.2]), [1.0, math.nan]).data)
 
 
 # Issue 15, item 11: predictions and targets are one number or Value, or an ordered sequence.

@@ -4,6 +4,12 @@ Each takes predictions and targets, either one of each (a Value or a number) or 
 sequences of the same non-zero length, and returns one `Value`. `reduction` is "mean" or
 "sum" over the elements; the defaults follow each loss's usual convention.
 
+A NaN prediction gives a NaN loss and a NaN gradient for that prediction, in every loss
+(as in PyTorch); nothing inside a loss raises about it. An infinite prediction gives the
+loss's limit: inf, or 0 where it is right without bound (`hinge_loss(inf, 1)`,
+`bce_with_logits(inf, 1)` with a number target). Targets outside a loss's range (NaN
+included) are a ValueError naming the loss and the index.
+
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import half_squared_error
 >>> y_hat = Value(0.5)
@@ -15,6 +21,7 @@ sequences of the same non-zero length, and returns one `Value`. `reduction` is "
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -34,6 +41,14 @@ def _as_list(x: object, what: str, fn: str) -> list[Value | float]:
     if isinstance(x, Value) or is_real(x):
         return [operand(x, f"{fn}: {what}")]
     return operands(x, fn, what, f"a Value, a number or {SEQUENCE}")
+
+
+def _nan_term(p: Value, t: Operand) -> Value:
+    """NaN, with NaN gradients for p (and a Value t): every loss's answer to a NaN prediction.
+
+    A loss's own formula may not get there: log refuses NaN, and relu's slope at NaN is 0.
+    """
+    return (p - t) * math.nan
 
 
 def _elementwise(
@@ -62,10 +77,15 @@ def _elementwise(
     # a number prediction becomes a leaf, so the result is always a Value
     total: Value | None = None
     for p, t in zip(ps, ts):
-        e = term(p if isinstance(p, Value) else Value(p), t)
+        pv = p if isinstance(p, Value) else Value(p)
+        e = _nan_term(pv, t) if math.isnan(pv.data) else term(pv, t)
         total = e if total is None else total + e
     assert total is not None
     return total / len(ps) if reduction == "mean" and len(ps) > 1 else total
+
+
+def _is_number(y: Operand, v: float) -> bool:
+    return not isinstance(y, Value) and y == v
 
 
 def half_squared_error(
@@ -107,9 +127,13 @@ def bce_with_logits(
     """
 
     def term(z: Value, y: Operand) -> Value:
+        # A number target of exactly 1 (z >= 0) or 0 (z < 0) makes the product 0: it is left
+        # out, so that an infinite logit on the right side gives the limit 0, not 0 * inf.
         if z.data >= 0:
-            return z * (1.0 - y) + ((-z).exp() + 1.0).log()
-        return (z.exp() + 1.0).log() - z * y
+            tail = ((-z).exp() + 1.0).log()
+            return tail if _is_number(y, 1.0) else z * (1.0 - y) + tail
+        head = (z.exp() + 1.0).log()
+        return head if _is_number(y, 0.0) else head - z * y
 
     return _elementwise(
         "bce_with_logits", logits, targets, reduction, term, lambda y: 0.0 <= y <= 1.0, "in [0, 1]"
