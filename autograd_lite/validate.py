@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
-from typing import Any
+from collections.abc import Iterable, Mapping, Set
+from typing import Any, cast
 
 import numpy as np
 
@@ -57,12 +58,24 @@ def real(x: object, where: str) -> float:
     )
 
 
+def bounded(
+    x: object, where: str, low: float, high: float = math.inf, *, above: bool = False
+) -> float:
+    """A finite real number >= low (> low with `above`) and < high, as a float; else an error.
+
+    TypeError / OverflowError as `real` for what is not a float; ValueError for NaN, an
+    infinity or a number out of range, saying the range and the value.
+    """
+    v = real(x, where)
+    if not (math.isfinite(v) and (v > low if above else v >= low) and v < high):
+        rule = f"{'>' if above else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
+        raise ValueError(f"{where} must be a finite number {rule}, got {v!r}")
+    return v
+
+
 def tolerance(x: object, where: str, *, positive: bool = False) -> float:
     """A finite real number >= 0 (> 0 with `positive`), as a float; else a clear error."""
-    v = real(x, where)
-    if not math.isfinite(v) or v < 0 or (positive and v == 0):
-        raise ValueError(f"{where} must be finite and {'> 0' if positive else '>= 0'}, got {v!r}")
-    return v
+    return bounded(x, where, 0.0, above=positive)
 
 
 def count(x: object, where: str, *, minimum: int = 1) -> int:
@@ -79,3 +92,41 @@ def text(x: object, where: str, *, optional: bool = False) -> Any:
     if isinstance(x, str) or (optional and x is None):
         return x
     raise TypeError(f"{where} must be a str{' or None' if optional else ''}, got {describe(x)}")
+
+
+def choice(x: object, where: str, options: Iterable[str]) -> str:
+    """`x` if it is one of the strings `options`; else an error listing them."""
+    name: str = text(x, where)
+    allowed = tuple(options)
+    if name not in allowed:
+        raise ValueError(
+            f"{where} must be one of {', '.join(map(repr, allowed))}, got {describe(x)}"
+        )
+    return name
+
+
+def sequence(x: object, where: str, accepted: str) -> list[Any]:
+    """The items of an ordered collection (list, tuple, 1-d array, iterator) as a list.
+
+    TypeError, naming `where` and saying what is `accepted`, for what iterates in an order
+    that means nothing or over something else than the items: a mapping (its keys), a set,
+    a str or bytes (characters), a numpy array that is not 1-d (its rows); and for anything
+    that does not iterate at all.
+    """
+    why = ""
+    if isinstance(x, Mapping):
+        why = f"a {type(x).__name__} is not accepted: iterating over it gives its keys"
+    elif isinstance(x, Set):
+        why = f"a {type(x).__name__} is not accepted: it has no order"
+    elif isinstance(x, (str, bytes, bytearray, memoryview)):
+        why = f"a {type(x).__name__} is not accepted: its items are characters, not numbers"
+    elif isinstance(x, np.ndarray) and x.ndim != 1:
+        why = f"a numpy array must be 1-d here, got shape {x.shape}"
+    if not why:
+        try:
+            items = iter(cast("Iterable[Any]", x))
+        except TypeError:  # only this call: an error raised while iterating is the caller's
+            why = f"got {describe(x)}"
+        else:
+            return list(items)
+    raise TypeError(f"{where} must be {accepted}; {why}")

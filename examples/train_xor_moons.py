@@ -6,8 +6,9 @@
 XOR: MLP(2, [4, 1]) (tanh hidden, linear output), binary cross-entropy from logits, Adam
 lr 0.1, full batch. Two moons: 100 noisy points, MLP(2, [16, 1]), hinge loss with -1/+1
 labels, Adam lr 0.1. Both print a line every few steps and say at which step training
-accuracy first reached 100%. With matplotlib (`pip install autograd-lite[plot]`) the loss
-curves and the decision boundaries are saved as PNGs.
+accuracy first reached 100%. With matplotlib (from a checkout, in its folder:
+`.venv/bin/pip install -e '.[plot]'`) the loss curves and the decision boundaries are saved
+as PNGs.
 """
 
 from __future__ import annotations
@@ -163,13 +164,62 @@ def save_plots(
     return paths
 
 
+PLOT_HINT = (
+    "matplotlib is not installed, so no pictures will be drawn. To get the loss curves and "
+    "decision boundaries, install it; from a checkout of autograd-lite, in its folder: "
+    ".venv/bin/pip install -e '.[plot]'"
+)
+
+
+def have_matplotlib() -> bool:
+    """True if matplotlib can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def prepare_pictures(out: Path, no_plot: bool) -> bool:
+    """Whether to draw: not with --no-plot, nor without matplotlib (then say how to get it).
+
+    When drawing, the folder `out` is made now; OSError if it cannot be.
+    """
+    if no_plot:
+        return False
+    if not have_matplotlib():
+        print(PLOT_HINT, file=sys.stderr)
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def seed(text: str) -> int:
+    """argparse type for --seed: a whole number >= 0, as numpy's generators need."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {shown!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Train on XOR and on two moons; save pictures if matplotlib is available."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNGs")
-    parser.add_argument("--seed", type=int, default=0, help="seed for weights and moons data")
+    parser.add_argument(
+        "--seed", type=seed, default=0, help="seed for weights and moons data (whole number >= 0)"
+    )
     parser.add_argument("--no-plot", action="store_true", help="do not draw pictures")
     args = parser.parse_args(argv)
+
+    try:  # before training, so that a bad --out costs no time
+        plot = prepare_pictures(args.out, args.no_plot)
+    except OSError as e:
+        parser.error(f"--out {str(args.out)!r}: cannot make that folder: {e.strerror or e}")
 
     results = []
     x, y = xor_data()
@@ -184,19 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report("two moons (100 points), MLP(2, [16, 1]), hinge loss, Adam lr 0.1", hist, 150)
     results.append(("moons", model, x, y, hist))
 
-    if not args.no_plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            print(
-                "matplotlib is not installed, so no pictures were drawn; to get the loss "
-                "curves and decision boundaries: pip install 'autograd-lite[plot]'"
-            )
-        else:
-            args.out.mkdir(parents=True, exist_ok=True)
-            for name, model, x, y, hist in results:
-                for path in save_plots(name, model, x, y, hist, args.out):
-                    print(f"saved {path}")
+    if plot:
+        for name, model, x, y, hist in results:
+            for path in save_plots(name, model, x, y, hist, args.out):
+                print(f"saved {path}")
     ok = all(h.first_perfect is not None for *_, h in results)
     return 0 if ok else 1
 

@@ -6,9 +6,13 @@ neuron outputs recomputed with math.tanh / plain floats from the stored weights.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
+import re
+from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -111,11 +115,11 @@ def test_bad_sizes() -> None:
         MLP(0, [1])
     with pytest.raises(ValueError, match="non-empty"):
         MLP(2, [])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(TypeError, match="non-empty list of layer sizes; got int: 3"):
         MLP(2, 3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="layer size"):
+    with pytest.raises(ValueError, match=r"MLP: nouts\[1\] must be >= 1, got 0"):
         MLP(2, [4, 0])
-    with pytest.raises(ValueError, match="nout"):
+    with pytest.raises(TypeError, match="nout must be a whole number, got bool"):
         Layer(2, True)
 
 
@@ -128,7 +132,7 @@ def test_wrong_number_of_inputs_names_expected_and_got() -> None:
         Neuron(1, rng=0)([])
     with pytest.raises(TypeError, match="wrap it in a list"):
         MLP(1, [1], rng=0)(1.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="input 1"):
+    with pytest.raises(TypeError, match=r"MLP: x\[1\] must be a Value or a real number"):
         MLP(2, [1], rng=0)([1.0, "2"])  # type: ignore[list-item]
 
 
@@ -247,3 +251,110 @@ def test_mlp_accepts_an_iterator_of_layer_sizes() -> None:
     model = MLP(2, iter([3, 1]))
     assert len(model.parameters()) == 13
     assert len(model([0.5, -0.5])) == 1
+
+
+# One rule for numbers, the package's (issue 15, item 5): anything numbers.Real accepts,
+# bools (Python's and numpy's) as 0 and 1; an int too large for a float is an OverflowError
+# whose message does not print it. Expected outputs are b + w0*x0 + w1*x1 done by hand.
+LINEAR = {"w.0": 0.75, "w.1": -2.0, "b": 0.5}
+
+
+def linear_mlp() -> MLP:
+    model = MLP(2, [1], rng=0)
+    model.load_state_dict({f"layers.0.neurons.0.{k}": v for k, v in LINEAR.items()})
+    return model
+
+
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_inputs_follow_the_package_number_rule(grad_mode: bool) -> None:
+    neuron = Neuron(2, rng=0)
+    neuron.load_state_dict(LINEAR)
+    layer = Layer(2, 1, rng=0)
+    layer.load_state_dict({f"neurons.0.{k}": v for k, v in LINEAR.items()})
+    model = linear_mlp()
+    calls = [neuron, lambda x: layer(x)[0], lambda x: model(x)[0], model.scalar]
+    cases = [
+        ([True, 0], 0.5 + 0.75),  # True is 1
+        ([np.bool_(False), np.bool_(True)], 0.5 - 2.0),
+        ([Fraction(1, 4), 1], 0.5 + 0.75 / 4 - 2.0),  # exact in binary
+    ]
+    with contextlib.nullcontext() if grad_mode else no_grad():
+        for call in calls:
+            for x, want in cases:
+                assert call(x).data == want, (call, x)
+
+
+def test_parameters_follow_the_package_number_rule() -> None:
+    model = Neuron(2, rng=0)
+    model.set_parameter("w.0", True)
+    model.set_parameter("w.1", np.bool_(False))
+    model.set_parameter("b", Fraction(3, 8))
+    assert model.state_dict() == {"w.0": 1.0, "w.1": 0.0, "b": 0.375}
+    assert all(type(v) is float for v in model.state_dict().values())
+    model.load_state_dict({"w.0": False, "w.1": np.bool_(True), "b": Fraction(-1, 2)})
+    assert model.state_dict() == {"w.0": 0.0, "w.1": 1.0, "b": -0.5}
+
+
+def test_huge_ints_are_refused_without_printing_them() -> None:
+    huge = 10**400
+    model = linear_mlp()
+    before = model.state_dict()
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: model([huge, 0]), r"MLP: x\[0\]: int of about 10\*\*400 is too large"),
+        (lambda: model.scalar([0, -huge]), r"MLP: x\[1\]: int of about 10\*\*400"),
+        (lambda: model.set_parameter("layers.0.neurons.0.b", huge), "set_parameter"),
+        (
+            lambda: model.load_state_dict({**before, "layers.0.neurons.0.b": huge}),
+            "load_state_dict",
+        ),
+    ]
+    for call, msg in cases:
+        with pytest.raises(OverflowError, match=msg) as info:
+            call()
+        assert "0000000000" not in str(info.value)
+    assert model.state_dict() == before
+
+
+# Issue 15, item 11: a mapping ran on its keys, a set in no fixed order, bytes as small ints.
+NOT_SEQUENCES: list[tuple[object, str]] = [
+    ({0: 5.0, 1: 6.0}, "a dict is not accepted: iterating over it gives its keys"),
+    ({5.0, 6.0}, "a set is not accepted: it has no order"),
+    (frozenset({5.0, 6.0}), "a frozenset is not accepted: it has no order"),
+    ({0: 5.0, 1: 6.0}.keys(), "a dict_keys is not accepted"),
+    ("56", "a str is not accepted: its items are characters"),
+    (b"\x05\x06", "a bytes is not accepted: its items are characters"),
+    (np.array([[5.0, 6.0]]), r"a numpy array must be 1-d here, got shape \(1, 2\)"),
+    (None, "got NoneType: None"),
+]
+
+
+@pytest.mark.parametrize(("x", "why"), NOT_SEQUENCES)
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_inputs_must_be_an_ordered_sequence_of_numbers(
+    x: object, why: str, grad_mode: bool
+) -> None:
+    model = MLP(2, [3, 1], rng=0)
+    calls: list[tuple[str, Callable[[object], object]]] = [
+        ("Neuron", Neuron(2, rng=0)),  # type: ignore[list-item]
+        ("Layer", Layer(2, 3, rng=0)),  # type: ignore[list-item]
+        ("MLP", model),  # type: ignore[list-item]
+        ("MLP", model.scalar),  # type: ignore[list-item]
+    ]
+    accepted = "x must be a list, tuple or 1-d numpy array of numbers or Values; "
+    with contextlib.nullcontext() if grad_mode else no_grad():
+        for who, call in calls:
+            with pytest.raises(TypeError, match=re.escape(f"{who}: {accepted}") + why):
+                call(x)
+
+
+def test_seed_is_a_whole_number_at_least_zero() -> None:
+    cases: list[tuple[Callable[[], object], type[Exception], str]] = [
+        (lambda: MLP(2, [1], rng=-1), ValueError, "MLP: rng must be >= 0, got -1"),
+        (lambda: Layer(2, 1, rng=-5), ValueError, "Layer: rng must be >= 0"),
+        (lambda: Neuron(2, rng=-5), ValueError, "Neuron: rng must be >= 0"),
+        (lambda: MLP(2, [1], rng=1.5), TypeError, "MLP: rng must be a whole number"),  # type: ignore[arg-type]
+        (lambda: MLP(2, [1], rng="0"), TypeError, "MLP: rng must be a whole number"),  # type: ignore[arg-type]
+    ]
+    for make, exc, msg in cases:
+        with pytest.raises(exc, match=msg):
+            make()

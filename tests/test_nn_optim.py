@@ -7,7 +7,10 @@ computes by hand; three steps of each optimizer must agree to 1e-12.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from autograd_lite import Value
@@ -86,7 +89,8 @@ def test_adam_first_step_moves_each_parameter_by_about_lr() -> None:
     # with bias correction, step 1 is lr * g / (|g| + eps): a known property of Adam
     got = run(Adam, steps=1, lr=0.01)
     for p0, p1, g in zip(P0, got[0], hand_grad(P0)):
-        assert p0 - p1 == pytest.approx(0.01 * math.copysign(1, g), rel=1e-6)
+        # exact up to the rounding of p0 - p1 (p0 ~ 0.5, step 0.01: about 1e-14 relative)
+        assert p0 - p1 == pytest.approx(0.01 * g / (abs(g) + 1e-8), rel=1e-12)
 
 
 def test_step_updates_data_only_and_zero_grad_resets() -> None:
@@ -129,3 +133,30 @@ def test_adam_rejects_eps_zero() -> None:
     # With eps = 0 a parameter whose gradient has always been 0 would divide 0 by 0 mid-step.
     with pytest.raises(ValueError, match="eps must be a finite number > 0"):
         Adam([Value(1.0)], eps=0.0)
+
+
+def test_hyper_parameters_follow_the_package_number_rule() -> None:
+    # numbers.Real and bools (as 0 and 1), converted exactly to the floats written here
+    p = [Value(1.0)]
+    sgd = SGD(p, lr=Fraction(1, 8), momentum=np.float32(0.5), weight_decay=False)
+    assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.125, 0.5, 0.0)
+    adam = Adam(p, lr=True, betas=[Fraction(1, 2), np.float64(0.75)], eps=Fraction(1, 1024))
+    assert (adam.lr, adam.betas, adam.eps) == (1.0, (0.5, 0.75), 1 / 1024)
+
+
+def test_hyper_parameter_errors_name_the_optimizer_and_the_argument() -> None:
+    p = [Value(1.0)]
+    cases: list[tuple[Callable[[], object], type[Exception], str]] = [
+        (lambda: SGD(p, lr="0.1"), TypeError, r"SGD: lr: expected a real number.*got str: '0.1'"),
+        (lambda: Adam(p, eps=None), TypeError, "Adam: eps: expected a real number"),
+        (lambda: SGD(p, lr=10**400), OverflowError, r"SGD: lr: int of about 10\*\*400 is too"),
+        (lambda: Adam(p, betas={0.9, 0.99}), TypeError, "Adam: betas must be a pair.*no order"),
+        (lambda: Adam(p, betas=(0.9, 0.99, 0.9)), ValueError, "betas must be a pair.*got 3"),
+        (lambda: SGD(p, lr=math.inf), ValueError, "SGD: lr must be a finite number > 0, got inf"),
+        (lambda: SGD(set(p), lr=0.1), TypeError, "SGD: params must be .*a set is not accepted"),
+        (lambda: SGD({"w": p[0]}, lr=0.1), TypeError, "SGD: params .*a dict is not accepted"),
+    ]
+    for make, exc, msg in cases:
+        with pytest.raises(exc, match=msg) as info:
+            make()
+        assert "0000000000" not in str(info.value)

@@ -5,7 +5,9 @@ Independent reference: the XOR truth table (accuracy is counted against it direc
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -100,3 +102,60 @@ def test_example_pictures(example: ModuleType, tmp_path: Path) -> None:
     paths = example.save_plots("xor", model, x, y, hist, tmp_path)
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# Issue 15, item 15: the example's options give a usage error (exit 2), never a traceback.
+@pytest.mark.parametrize(
+    "args", [["--seed", "-1"], ["--seed=-7"], ["--seed", "1.5"], ["--seed", "x"]]
+)
+def test_example_bad_seed_is_a_usage_error(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--no-plot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "argument --seed: must be a whole number >= 0, got" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_example_seed_accepts_any_whole_number_numpy_does(example: ModuleType) -> None:
+    assert example.seed("0") == 0
+    assert example.seed(str(10**40)) == 10**40
+    np.random.default_rng(example.seed(str(10**40)))  # numpy takes any int >= 0
+    with pytest.raises(argparse.ArgumentTypeError, match=r"got '99999999999999999999\.\.\.'$"):
+        example.seed("9" * 5000)  # longer than int() reads: the message shows its start only
+
+
+def test_example_out_that_cannot_be_a_folder_is_a_usage_error(
+    example: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(example, "have_matplotlib", lambda: True)
+    a_file = tmp_path / "taken"
+    a_file.write_text("")
+    with pytest.raises(SystemExit) as info:
+        example.main(["--out", str(a_file / "pics")])  # a folder inside a file
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert "--out" in err and "cannot make that folder" in err
+    assert out == ""  # refused before any training
+
+
+def test_example_plot_hint_names_the_command_that_works_from_a_checkout(
+    example: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    assert example.prepare_pictures(tmp_path / "pics", no_plot=False) is False
+    err = capsys.readouterr().err
+    assert "matplotlib is not installed" in err
+    assert ".venv/bin/pip install -e '.[plot]'" in err
+    assert not (tmp_path / "pics").exists()
+    assert example.prepare_pictures(tmp_path / "pics", no_plot=True) is False
+    assert capsys.readouterr().err == ""  # --no-plot: nothing to say

@@ -27,7 +27,8 @@ import numpy as np
 
 from ..engine.grad_mode import is_grad_enabled, scope
 from ..engine.value import Operand, Value
-from ..validate import is_real
+from ..validate import choice, count, is_real, sequence
+from .arguments import operands
 from .module import Module
 
 
@@ -47,49 +48,39 @@ Inputs = Sequence[Operand] | np.ndarray[Any, Any]
 """A network's input: a sequence (or 1-d numpy array) of floats or Values."""
 
 RngLike = np.random.Generator | int | None
-"""A numpy Generator, a seed for one, or None for fresh OS entropy (runs do not repeat)."""
+"""A numpy Generator, a seed for one (a whole number >= 0), or None for fresh OS entropy
+(runs do not repeat)."""
 
 
-def _check_activation(name: object, what: str) -> str:
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        valid = ", ".join(repr(k) for k in ACTIVATIONS)
-        raise ValueError(f"{what}: unknown activation {name!r}; valid ones are {valid}")
-    return name
+def _check_activation(name: object, who: str) -> str:
+    """One of ACTIVATIONS' names, or an error that lists them."""
+    return choice(name, f"{who}: activation", ACTIVATIONS)
 
 
 def _check_size(n: object, what: str) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return int(n)
+    """A whole number >= 1 (a count of inputs or neurons), or an error naming `what`."""
+    return count(n, what, minimum=1)
 
 
-def _rng(rng: RngLike) -> np.random.Generator:
+def _rng(rng: RngLike, who: str = "Neuron") -> np.random.Generator:
+    """The Generator `rng`, or a new one from the seed `rng` (None: fresh OS entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(rng)
+    # numpy's own error for a bad seed names neither the class nor the argument
+    seed = None if rng is None else count(rng, f"{who}: rng", minimum=0)
+    return np.random.default_rng(seed)
 
 
 def _inputs(x: object, nin: int, who: str) -> list[Operand]:
-    """`x` as a list of nin operands, or a clear error."""
+    """`x` as a list of nin operands (numbers as floats), or a clear error."""
     if isinstance(x, Value) or is_real(x):
         raise TypeError(
             f"{who} expects a sequence of {nin} input(s), got a single "
             f"{type(x).__name__}; wrap it in a list: [x]"
         )
-    xs: list[Any]
-    try:
-        xs = list(x)  # type: ignore[call-overload]
-    except TypeError:
-        raise TypeError(
-            f"{who} expects a sequence of {nin} input(s), got {type(x).__name__}"
-        ) from None
+    xs: list[Operand] = list(operands(x, who, "x"))
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} input(s), got {len(xs)}")
-    for i, xi in enumerate(xs):
-        if not (isinstance(xi, Value) or is_real(xi)):
-            raise TypeError(
-                f"{who}: input {i} must be a Value or a real number, got {type(xi).__name__}"
-            )
     if is_grad_enabled():
         # One leaf per input, shared by every neuron, instead of a constant node per use.
         xs = [xi if isinstance(xi, Value) else Value(xi) for xi in xs]
@@ -138,7 +129,7 @@ class Layer(Module):
         self.nin = _check_size(nin, "Layer: nin")
         self.nout = _check_size(nout, "Layer: nout")
         self.activation = _check_activation(activation, "Layer")
-        gen = _rng(rng)
+        gen = _rng(rng, "Layer")
         self.neurons = [Neuron(self.nin, self.activation, gen) for _ in range(self.nout)]
         for name, p in self.named_parameters():
             p.label = name
@@ -180,15 +171,14 @@ class MLP(Module):
         rng: RngLike = None,
     ) -> None:
         self.nin = _check_size(nin, "MLP: nin")
-        if isinstance(nouts, (int, str)):
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        widths = list(nouts)  # once: nouts may be an iterator
+        # once: nouts may be an iterator
+        widths = sequence(nouts, "MLP: nouts", "a non-empty list of layer sizes")
         if not widths:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [self.nin] + [_check_size(n, "MLP: each layer size") for n in widths]
-        self.activation = _check_activation(activation, "MLP activation")
-        self.last_activation = _check_activation(last_activation, "MLP last_activation")
-        gen = _rng(rng)
+            raise ValueError("MLP: nouts must be a non-empty list of layer sizes, got none")
+        sizes = [self.nin] + [_check_size(n, f"MLP: nouts[{k}]") for k, n in enumerate(widths)]
+        self.activation = _check_activation(activation, "MLP")
+        self.last_activation = choice(last_activation, "MLP: last_activation", ACTIVATIONS)
+        gen = _rng(rng, "MLP")
         last = len(sizes) - 2
         self.layers = [
             Layer(sizes[k], sizes[k + 1], last_activation if k == last else activation, gen)

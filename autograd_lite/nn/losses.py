@@ -4,6 +4,12 @@ Each takes predictions and targets, either one of each (a Value or a number) or 
 sequences of the same non-zero length, and returns one `Value`. `reduction` is "mean" or
 "sum" over the elements; the defaults follow each loss's usual convention.
 
+A NaN prediction gives a NaN loss and a NaN gradient for that prediction, in every loss
+(as in PyTorch); nothing inside a loss raises about it. An infinite prediction gives the
+loss's limit: inf, or 0 where it is right without bound (`hinge_loss(inf, 1)`,
+`bce_with_logits(inf, 1)` with a number target). Targets outside a loss's range (NaN
+included) are a ValueError naming the loss and the index.
+
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import half_squared_error
 >>> y_hat = Value(0.5)
@@ -15,11 +21,13 @@ sequences of the same non-zero length, and returns one `Value`. `reduction` is "
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from ..engine.value import Operand, Value
-from ..validate import is_real
+from ..validate import choice, is_real
+from .arguments import SEQUENCE, operand, operands
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -28,26 +36,19 @@ OperandOrSeq = Operand | Iterable[Operand]
 """One prediction (or target), or a sequence of them."""
 
 
-def _as_list(x: object, what: str, fn: str) -> list[Operand]:
-    items: list[Any]
+def _as_list(x: object, what: str, fn: str) -> list[Value | float]:
+    """One operand as a list of one, or the items of a sequence; each checked by `operand`."""
     if isinstance(x, Value) or is_real(x):
-        items = [x]
-    else:
-        try:
-            items = list(x)  # type: ignore[call-overload]
-        except TypeError:
-            raise TypeError(
-                f"{fn}: {what} must be a Value, a number or a sequence of them, "
-                f"got {type(x).__name__}"
-            ) from None
-    for i, xi in enumerate(items):
-        if not (isinstance(xi, Value) or is_real(xi)):
-            hint = " (an MLP returns a list: use model(x)[0] or model.scalar(x))"
-            raise TypeError(
-                f"{fn}: {what}[{i}] must be a Value or a real number, "
-                f"got {type(xi).__name__}{hint if isinstance(xi, list) else ''}"
-            )
-    return items
+        return [operand(x, f"{fn}: {what}")]
+    return operands(x, fn, what, f"a Value, a number or {SEQUENCE}")
+
+
+def _nan_term(p: Value, t: Operand) -> Value:
+    """NaN, with NaN gradients for p (and a Value t): every loss's answer to a NaN prediction.
+
+    A loss's own formula may not get there: log refuses NaN, and relu's slope at NaN is 0.
+    """
+    return (p - t) * math.nan
 
 
 def _elementwise(
@@ -59,8 +60,7 @@ def _elementwise(
     check_target: Callable[[float], bool] | None = None,
     target_rule: str = "",
 ) -> Value:
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    choice(reduction, f"{fn}: reduction", ("mean", "sum"))
     ps = _as_list(preds, "predictions", fn)
     ts = _as_list(targets, "targets", fn)
     if len(ps) != len(ts):
@@ -71,16 +71,21 @@ def _elementwise(
         raise ValueError(f"{fn}: needs at least one prediction, got none")
     if check_target is not None:
         for i, t in enumerate(ts):
-            td = t.data if isinstance(t, Value) else float(t)
+            td = t.data if isinstance(t, Value) else t
             if not check_target(td):
                 raise ValueError(f"{fn}: targets must be {target_rule}; targets[{i}] is {td!r}")
     # a number prediction becomes a leaf, so the result is always a Value
     total: Value | None = None
     for p, t in zip(ps, ts):
-        e = term(p if isinstance(p, Value) else Value(p), t)
+        pv = p if isinstance(p, Value) else Value(p)
+        e = _nan_term(pv, t) if math.isnan(pv.data) else term(pv, t)
         total = e if total is None else total + e
     assert total is not None
     return total / len(ps) if reduction == "mean" and len(ps) > 1 else total
+
+
+def _is_number(y: Operand, v: float) -> bool:
+    return not isinstance(y, Value) and y == v
 
 
 def half_squared_error(
@@ -122,9 +127,13 @@ def bce_with_logits(
     """
 
     def term(z: Value, y: Operand) -> Value:
+        # A number target of exactly 1 (z >= 0) or 0 (z < 0) makes the product 0: it is left
+        # out, so that an infinite logit on the right side gives the limit 0, not 0 * inf.
         if z.data >= 0:
-            return z * (1.0 - y) + ((-z).exp() + 1.0).log()
-        return (z.exp() + 1.0).log() - z * y
+            tail = ((-z).exp() + 1.0).log()
+            return tail if _is_number(y, 1.0) else z * (1.0 - y) + tail
+        head = (z.exp() + 1.0).log()
+        return head if _is_number(y, 0.0) else head - z * y
 
     return _elementwise(
         "bce_with_logits", logits, targets, reduction, term, lambda y: 0.0 <= y <= 1.0, "in [0, 1]"

@@ -59,8 +59,9 @@ class Module:
         """Set every parameter from `state` (as made by `state_dict()`).
 
         The keys must be exactly the parameter names: ValueError lists the missing and the
-        unexpected ones. Each value must be a real number (int, float or numpy real scalar,
-        not bool): TypeError otherwise. Everything is checked before anything is changed.
+        unexpected ones. Each value must be a real number (anything `numbers.Real` accepts;
+        a bool counts as 0 or 1): TypeError otherwise, OverflowError for an int too large for
+        a float. Everything is checked before anything is changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -90,7 +91,10 @@ class Module:
         raise KeyError(f"{type(self).__name__} has no parameter {name!r} (names: {shown})")
 
     def set_parameter(self, name: str, value: object) -> None:
-        """Set the parameter called `name` to the real number `value` (its `.data`)."""
+        """Set the parameter called `name` to the real number `value` (its `.data`).
+
+        `value` follows the package's rule for numbers, as in `load_state_dict`.
+        """
         p = self.get_parameter(name)
         p.data = real(value, f"set_parameter({name!r})")
 

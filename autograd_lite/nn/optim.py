@@ -20,19 +20,7 @@ import math
 from collections.abc import Iterable
 
 from ..engine.value import Value
-from ..validate import is_real
-
-
-def _hyper(
-    x: object, name: str, cls: str, low: float, strict: bool, high: float = math.inf
-) -> float:
-    """A hyper-parameter as a float in its range, or a ValueError saying what is allowed."""
-    ok = is_real(x) and math.isfinite(float(x))  # type: ignore[arg-type]
-    v = float(x) if ok else math.nan  # type: ignore[arg-type]
-    if not ok or not (v > low if strict else v >= low) or not v < high:
-        rng = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high < math.inf else "")
-        raise ValueError(f"{cls}: {name} must be a finite number {rng}, got {x!r}")
-    return v
+from ..validate import bounded, sequence
 
 
 class Optimizer:
@@ -40,9 +28,10 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value]) -> None:
         cls = type(self).__name__
+        accepted = "an iterable of Values in a fixed order, e.g. model.parameters()"
         if isinstance(params, Value):
-            raise TypeError(f"{cls}: params must be an iterable of Values, e.g. model.parameters()")
-        self.params: list[Value] = list(params)
+            raise TypeError(f"{cls}: params must be {accepted}; got one Value: put it in a list")
+        self.params: list[Value] = sequence(params, f"{cls}: params", accepted)
         if not self.params:
             raise ValueError(f"{cls}: got an empty parameter list")
         for i, p in enumerate(self.params):
@@ -77,9 +66,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = _hyper(lr, "lr", "SGD", 0.0, strict=True)
-        self.momentum = _hyper(momentum, "momentum", "SGD", 0.0, strict=False)
-        self.weight_decay = _hyper(weight_decay, "weight_decay", "SGD", 0.0, strict=False)
+        self.lr = bounded(lr, "SGD: lr", 0.0, above=True)
+        self.momentum = bounded(momentum, "SGD: momentum", 0.0)
+        self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
         self._buf: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -115,17 +104,18 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = _hyper(lr, "lr", "Adam", 0.0, strict=True)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.lr = bounded(lr, "Adam: lr", 0.0, above=True)
+        pair = sequence(betas, "Adam: betas", "a pair (beta1, beta2)")
+        if len(pair) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {len(pair)} numbers")
         self.betas = (
-            _hyper(betas[0], "betas[0]", "Adam", 0.0, strict=False, high=1.0),
-            _hyper(betas[1], "betas[1]", "Adam", 0.0, strict=False, high=1.0),
+            bounded(pair[0], "Adam: betas[0]", 0.0, 1.0),
+            bounded(pair[1], "Adam: betas[1]", 0.0, 1.0),
         )
         # eps > 0 (PyTorch allows 0): with 0, a parameter whose gradient has always been 0
         # would divide 0 by 0 in the middle of a step.
-        self.eps = _hyper(eps, "eps", "Adam", 0.0, strict=True)
-        self.weight_decay = _hyper(weight_decay, "weight_decay", "Adam", 0.0, strict=False)
+        self.eps = bounded(eps, "Adam: eps", 0.0, above=True)
+        self.weight_decay = bounded(weight_decay, "Adam: weight_decay", 0.0)
         self.t = 0
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
