@@ -1,0 +1,192 @@
+"""Running Graphviz's `dot` and writing files: `draw_graph`, `render_graph` and their errors.
+
+Files are written beside their final path and renamed, so they appear whole or not at all;
+when `dot` is missing, the DOT text is kept so that nothing the user asked for is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import NoReturn
+
+import graphviz
+
+from ..engine.node import Node
+from .dot import digraph_parts
+
+FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot"}
+"""The file extensions `render_graph` accepts and the Graphviz output format of each."""
+
+INSTALL_HINT = (
+    "Install Graphviz (the `pip install graphviz` package is only the Python bindings):\n"
+    "  Debian/Ubuntu: sudo apt-get install graphviz\n"
+    "  macOS:         brew install graphviz\n"
+    "  conda:         conda install -c conda-forge graphviz\n"
+    "  Windows:       winget install graphviz   (or: choco install graphviz)\n"
+    "then make sure the `dot` program is on PATH."
+)
+"""How to install the `dot` program, quoted in the error raised when it is missing."""
+
+
+class RenderError(RuntimeError):
+    """The drawing could not be written: `dot` is missing or failed, or the path is unwritable.
+
+    `path` is the file that was requested. `dot_path` is where the DOT source was saved
+    instead when `dot` is missing (so nothing is lost), or None if it was not saved.
+    """
+
+    def __init__(self, message: str, path: Path, dot_path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.dot_path = dot_path
+
+
+def draw_graph(
+    root: Node,
+    *,
+    precision: int = 4,
+    edge_derivatives: bool = False,
+    rankdir: str = "LR",
+    max_nodes: int = 1000,
+) -> graphviz.Digraph:
+    """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
+
+    Every value is a box showing its label (if any), its data and its grad; every op is a
+    small node of its own between its operands and its result. Legend:
+
+    - blue box: a leaf you made, an input or a parameter (`Value(...)`);
+    - grey box, data in italics: a constant, a number mixed into an expression
+      (`node.is_constant`, such as the 2 in `x * 2`);
+    - white box: an intermediate result;
+    - orange box with a thick border: `root`, the output being drawn;
+    - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
+    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
+      d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
+      it to get this operand's share of its grad: the chain rule, one edge at a time;
+    - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
+      drawn nested, and an op is drawn in the frame of its result.
+
+    Options: `precision` significant digits for data, grad and derivatives; `rankdir` "LR"
+    (left to right) or "TB" (top to bottom); `max_nodes` the most nodes to draw, counting
+    value nodes plus op nodes, beyond which `GraphTooLargeError` is raised (raise it to
+    draw bigger graphs; Graphviz gets slow beyond a few thousand).
+
+    The DOT text (`.source`) depends only on the graph: nodes are named by their position
+    in `graph_nodes(root)`, so it is identical in every process.
+
+    >>> from autograd_lite import Value, draw_graph
+    >>> y = (Value(2.0, label="a") * 3).tanh()
+    >>> y.backward()
+    >>> g = draw_graph(y, edge_derivatives=True)
+    >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
+    5
+    """
+    parts = digraph_parts(
+        root,
+        precision=precision,
+        edge_derivatives=edge_derivatives,
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+    )
+    return graphviz.Digraph(name="autograd_lite", **parts._asdict())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`.
+
+    Readers never see a half-written file, and a failure leaves nothing behind.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)  # 0o666 minus the umask, like open() would give
+    except OSError as e:
+        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
+        raise
+
+
+def render_graph(
+    root: Node,
+    path: str | os.PathLike[str],
+    *,
+    precision: int = 4,
+    edge_derivatives: bool = False,
+    rankdir: str = "LR",
+    max_nodes: int = 1000,
+) -> Path:
+    """Draw the graph below `root` (see `draw_graph` for the legend and options) to `path`.
+
+    The format comes from the extension: .png, .svg, .pdf (laid out by Graphviz's `dot`
+    program), or .dot for the DOT text alone (no `dot` needed). Returns the path written.
+
+    Errors: ValueError for another extension (before anything is written);
+    `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
+    or when `dot` is missing, in which case the DOT text is saved to `path` with a .dot
+    extension (`error.dot_path`) and the message says how to install Graphviz. The file
+    appears complete or not at all (it is written beside `path` and renamed).
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        shown = repr(path.suffix) if path.suffix else "no extension"
+        raise ValueError(
+            f"render_graph: cannot tell the format of {str(path)!r} from its extension "
+            f"({shown}); use one of {', '.join(FORMATS)}"
+        )
+    graph = draw_graph(
+        root,
+        precision=precision,
+        edge_derivatives=edge_derivatives,
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+    )
+    source = graph.source.encode("utf-8")
+    if fmt == "dot":
+        _write_atomically(path, source)
+        return path
+    if shutil.which("dot") is None:
+        _missing_dot(path, source)
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        _missing_dot(path, source)
+    except graphviz.CalledProcessError as e:
+        stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else ""
+        raise RenderError(f"dot failed to render {path}: {stderr.strip() or e}", path) from e
+    except OSError as e:
+        raise RenderError(f"could not run dot to render {path}: {e}", path) from e
+    _write_atomically(path, data)
+    return path
+
+
+def _missing_dot(path: Path, source: bytes) -> NoReturn:
+    """Save the DOT text beside `path` and raise the RenderError that says how to get dot."""
+    dot_path = path.with_suffix(".dot")
+    try:
+        _write_atomically(dot_path, source)
+    except RenderError as e:
+        raise RenderError(
+            f"Graphviz's `dot` program was not found on PATH, so {path} could not be "
+            f"rendered, and the DOT text could not be saved either ({e}).\n{INSTALL_HINT}",
+            path,
+        ) from None
+    raise RenderError(
+        f"Graphviz's `dot` program was not found on PATH, so {path} could not be rendered.\n"
+        f"The DOT text was saved to {dot_path}; once Graphviz is installed, run\n"
+        f"  dot -T{FORMATS[path.suffix.lower()]} {dot_path} -o {path}\n{INSTALL_HINT}",
+        path,
+        dot_path,
+    )
