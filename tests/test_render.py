@@ -27,6 +27,7 @@ from autograd_lite.render import GraphTooLargeError, RenderError
 from tests.reference import central_gradient
 
 SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.needs_dot  # skips with a reason where `dot` is missing (conftest.py)
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -93,6 +94,7 @@ def network_svg() -> tuple[Value, bytes]:
 
 
 # -- the document's network as PNG and SVG --------------------------------------------------
+@needs_dot
 def test_png_of_document_network(tmp_path: Path) -> None:
     """Reference: the PNG file signature."""
     net = build_network()
@@ -104,6 +106,7 @@ def test_png_of_document_network(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.png"]
 
 
+@needs_dot
 def test_svg_shows_every_label_data_and_grad(tmp_path: Path) -> None:
     """Reference: the nodes walked here, their numbers formatted by numpy, dot's SVG text."""
     net = build_network()
@@ -118,6 +121,7 @@ def test_svg_shows_every_label_data_and_grad(tmp_path: Path) -> None:
     assert "sigmoid" in texts and "**2" in texts
 
 
+@needs_dot
 def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> None:
     """Reference: counts from the structure walked here vs the groups dot drew."""
     root, svg = network_svg
@@ -132,6 +136,7 @@ def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> N
     assert cluster_titles == ["hidden neuron", "loss", "output neuron"]
 
 
+@needs_dot
 def test_nodes_are_drawn_inside_their_scope_and_ops_with_their_result(
     network_svg: tuple[Value, bytes],
 ) -> None:
@@ -206,6 +211,7 @@ POINTS = [(0.7, -1.3), (1.9, 0.4)]
 POINTS_BY_OP = {"relu": [(0.7, 0.0), (-0.7, 0.0)], "**": [(0.7, -1.3), (1.9, 0.4)]}
 
 
+@needs_dot
 @pytest.mark.parametrize("name", list(CASES))
 def test_edge_labels_equal_central_differences(name: str) -> None:
     """Reference: tests.reference.central_gradient (numpy float64, h = 1e-6)."""
@@ -295,6 +301,7 @@ HOSTILE = [
 ]
 
 
+@needs_dot
 def test_hostile_labels_are_shown_literally() -> None:
     """Reference: dot's exit status and warnings, and the text in its SVG (XML-unescaped)."""
     leaves = [Value(float(i + 1), label=text) for i, text in enumerate(HOSTILE)]
@@ -316,6 +323,7 @@ def test_hostile_labels_are_shown_literally() -> None:
     assert clusters == sorted(['outer "scope" ]; x [ </TD>', "inner & <nested>\\N"])
 
 
+@needs_dot
 def test_control_characters_are_shown_escaped() -> None:
     """Reference: Python's repr of the character; dot's SVG must stay well-formed XML."""
     root = Value(1.0, label="bell\x07 tab\t nul\x00")
@@ -372,6 +380,7 @@ def test_missing_dot_and_unwritable_path(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_dot
 def test_unwritable_path_leaves_nothing(tmp_path: Path) -> None:
     """Reference: the directory listing before and after the call."""
     root = Value(1.0, label="a") * 2
@@ -386,6 +395,7 @@ def test_unwritable_path_leaves_nothing(tmp_path: Path) -> None:
     assert list(taken.iterdir()) == []
 
 
+@needs_dot
 def test_format_comes_from_the_extension(tmp_path: Path) -> None:
     """Reference: the PDF, PNG and SVG file signatures."""
     root = (Value(0.3, label="x").exp() + 1).log()
@@ -452,6 +462,7 @@ def test_options() -> None:
         draw_graph(2.0)  # type: ignore[arg-type]
 
 
+@needs_dot
 def test_draw_graph_displays_inline_in_jupyter() -> None:
     """Reference: IPython's display protocol (_repr_mimebundle_ with an SVG)."""
     g = draw_graph(Value(1.0, label="x") + 1)
@@ -460,6 +471,7 @@ def test_draw_graph_displays_inline_in_jupyter() -> None:
     assert "<svg" in bundle["image/svg+xml"]
 
 
+@needs_dot
 def test_each_run_of_a_scope_block_is_its_own_box(tmp_path: Path) -> None:
     """Reference: the blocks entered here (three runs of one name, one nested), in the SVG."""
     x = Value(1.0, label="x")
@@ -477,3 +489,23 @@ def test_each_run_of_a_scope_block_is_its_own_box(tmp_path: Path) -> None:
     after_run_2 = total.operands[0].operands[0]  # tanh(run 3's sum) <- run 3's sum <- run 2's
     assert after_run_2.scope == ("neuron",)
     assert total.scope_blocks[0] is not after_run_2.scope_blocks[0]
+
+
+# -- tests without `dot` ----------------------------------------------------------------------
+def test_tests_needing_dot_skip_with_a_reason_but_fail_in_ci(tmp_path: Path) -> None:
+    """Reference: pytest's own report of a run with a PATH that holds no `dot`."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = str(empty)
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+    command.append("tests/test_render.py::test_png_of_document_network")
+    local = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert local.returncode == 0, local.stdout
+    assert "1 skipped" in local.stdout
+    assert "sudo apt-get install graphviz, or run sh setup.sh" in local.stdout
+    ci = subprocess.run(
+        command, cwd=REPO, env={**env, "CI": "true"}, capture_output=True, text=True
+    )
+    assert ci.returncode == 1 and "1 error" in ci.stdout, ci.stdout  # failed in setup
+    assert "`dot` is not on PATH in CI" in ci.stdout
