@@ -462,6 +462,27 @@ def test_options() -> None:
         draw_graph(2.0)  # type: ignore[arg-type]
 
 
+def test_jupyter_display_without_dot_shows_the_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: IPython's display protocol (_repr_mimebundle_), the install commands."""
+    g = draw_graph(Value(1.0, label="x") + 1)
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot`
+    monkeypatch.chdir(tmp_path)  # where view() saves the source
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "`dot` program was not found" in bundle["text/plain"]
+    assert "sudo apt-get install graphviz" in bundle["text/plain"]
+    for show in (g._repr_image_svg_xml, lambda: g.pipe(format="png"), g.view):
+        with pytest.raises(RenderError, match="brew install graphviz") as info:
+            show()
+        assert info.value.path is None
+    with pytest.raises(RenderError, match="conda install"):
+        g.render(tmp_path / "g", format="svg")
+    # graphviz saved the DOT source before running dot: nothing is lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["autograd_lite.gv", "g"]
+
+
 @needs_dot
 def test_draw_graph_displays_inline_in_jupyter() -> None:
     """Reference: IPython's display protocol (_repr_mimebundle_ with an SVG)."""

@@ -6,11 +6,12 @@
 """
 
 from .dot import GraphTooLargeError
-from .export import FORMATS, INSTALL_HINT, RenderError, draw_graph, render_graph
+from .export import FORMATS, INSTALL_HINT, Drawing, RenderError, draw_graph, render_graph
 
 __all__ = [
     "FORMATS",
     "INSTALL_HINT",
+    "Drawing",
     "GraphTooLargeError",
     "RenderError",
     "draw_graph",

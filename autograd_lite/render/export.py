@@ -10,8 +10,9 @@ import contextlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import graphviz
 
@@ -35,14 +36,56 @@ INSTALL_HINT = (
 class RenderError(RuntimeError):
     """The drawing could not be written: `dot` is missing or failed, or the path is unwritable.
 
-    `path` is the file that was requested. `dot_path` is where the DOT source was saved
-    instead when `dot` is missing (so nothing is lost), or None if it was not saved.
+    `path` is the file that was requested (None when a drawing was being shown, not saved).
+    `dot_path` is where the DOT source was saved instead when `dot` is missing (so nothing is
+    lost), or None if it was not saved.
     """
 
-    def __init__(self, message: str, path: Path, dot_path: Path | None = None) -> None:
+    def __init__(self, message: str, path: Path | None, dot_path: Path | None = None) -> None:
         super().__init__(message)
         self.path = path
         self.dot_path = dot_path
+
+
+_NO_DOT = "Graphviz's `dot` program was not found on PATH"
+
+
+@contextlib.contextmanager
+def _dot_found(doing: str) -> Iterator[None]:
+    """Turn graphviz's ExecutableNotFound into a RenderError that says how to install dot."""
+    try:
+        yield
+    except graphviz.ExecutableNotFound:
+        message = f"{_NO_DOT}, so {doing} (its DOT text is in `.source`).\n{INSTALL_HINT}"
+        raise RenderError(message, None) from None
+
+
+# graphviz ships no type information, so to mypy its Digraph is Any.
+class Drawing(graphviz.Digraph):  # type: ignore[misc]
+    """The `graphviz.Digraph` that `draw_graph` returns: it says how to get `dot` if missing.
+
+    Shown in Jupyter without `dot`, it displays the install hint as text; `pipe()`,
+    `render()` and `view()` raise `RenderError` with the hint instead of graphviz's
+    ExecutableNotFound.
+    """
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """`graphviz.Digraph.pipe`, with RenderError and the install hint if dot is missing."""
+        with _dot_found("the drawing could not be laid out"):
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """`graphviz.Digraph.render`, with RenderError and the install hint if dot is missing."""
+        with _dot_found("the drawing could not be rendered"):
+            return super().render(*args, **kwargs)
+
+    def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # What Jupyter calls to show the object: the hint as text rather than a traceback.
+        try:
+            bundle: dict[str, Any] = super()._repr_mimebundle_(*args, **kwargs)
+        except RenderError as e:
+            return {"text/plain": str(e)}
+        return bundle
 
 
 def draw_graph(
@@ -52,7 +95,7 @@ def draw_graph(
     edge_derivatives: bool = False,
     rankdir: str = "LR",
     max_nodes: int = 1000,
-) -> graphviz.Digraph:
+) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
     Every value is a box showing its label (if any), its data and its grad; every op is a
@@ -92,7 +135,7 @@ def draw_graph(
         rankdir=rankdir,
         max_nodes=max_nodes,
     )
-    return graphviz.Digraph(name="autograd_lite", **parts._asdict())
+    return Drawing(name="autograd_lite", **parts._asdict())
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -161,7 +204,7 @@ def render_graph(
         _missing_dot(path, source)
     try:
         data = graph.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
+    except RenderError:  # dot went missing since the check above
         _missing_dot(path, source)
     except graphviz.CalledProcessError as e:
         stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else ""
@@ -179,12 +222,12 @@ def _missing_dot(path: Path, source: bytes) -> NoReturn:
         _write_atomically(dot_path, source)
     except RenderError as e:
         raise RenderError(
-            f"Graphviz's `dot` program was not found on PATH, so {path} could not be "
+            f"{_NO_DOT}, so {path} could not be "
             f"rendered, and the DOT text could not be saved either ({e}).\n{INSTALL_HINT}",
             path,
         ) from None
     raise RenderError(
-        f"Graphviz's `dot` program was not found on PATH, so {path} could not be rendered.\n"
+        f"{_NO_DOT}, so {path} could not be rendered.\n"
         f"The DOT text was saved to {dot_path}; once Graphviz is installed, run\n"
         f"  dot -T{FORMATS[path.suffix.lower()]} {dot_path} -o {path}\n{INSTALL_HINT}",
         path,
