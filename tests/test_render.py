@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -360,6 +361,52 @@ def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
     assert saved == draw_graph(net.L, edge_derivatives=True).source
     assert "hidden neuron" in saved and "ŷ" in saved
     assert sorted(p.name for p in out.iterdir()) == ["net.dot"]
+
+
+def test_missing_dot_never_replaces_a_file_and_quotes_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the files' bytes before and after; POSIX shell word splitting (shlex.split)."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    out = tmp_path / "my out"
+    out.mkdir()
+    (out / "s p.dot").write_bytes(b"the user's own file")
+    (out / "s p.1.dot").mkdir()  # a directory is a taken name too
+    root = Value(2.0, label="x") * 3
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(RenderError) as info:
+        render_graph(root, out / "s p.png")
+    assert (out / "s p.dot").read_bytes() == b"the user's own file"
+    assert info.value.dot_path == out / "s p.2.dot"
+    assert (out / "s p.2.dot").read_text(encoding="utf-8") == draw_graph(root).source
+    assert sorted(p.name for p in out.iterdir()) == ["s p.1.dot", "s p.2.dot", "s p.dot"]
+    message = str(info.value)
+    assert f"saved to {out / 's p.2.dot'} ({out / 's p.dot'} exists already" in message
+    (command,) = [line for line in message.splitlines() if line.startswith("  dot ")]
+    assert shlex.split(command) == [
+        "dot",
+        "-Tpng",
+        str(out / "s p.2.dot"),
+        "-o",
+        str(out / "s p.png"),
+    ]
+
+
+@needs_dot
+def test_the_suggested_command_renders_the_saved_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the real shell runs the command from the message; the PNG file signature."""
+    monkeypatch.chdir(tmp_path)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing here"))
+    for name in ("-it's $HOME.png", "a;b `c`.png"):
+        with pytest.raises(RenderError) as info:
+            render_graph(Value(1.0, label="x").exp(), Path(name))
+        (command,) = [line for line in str(info.value).splitlines() if line.startswith("  dot ")]
+        subprocess.run(["sh", "-c", command], env={"PATH": path}, check=True)
+        assert Path(name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_dot_format_needs_no_dot_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,10 @@ when `dot` is missing, the DOT text is kept so that nothing the user asked for i
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,8 @@ import graphviz
 
 from ..engine.node import Node
 from .dot import digraph_parts
+
+_MAX_FREE_NAMES = 100  # how many names `_write_atomically` tries before giving up
 
 FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot"}
 """The file extensions `render_graph` accepts and the Graphviz output format of each."""
@@ -138,10 +142,12 @@ def draw_graph(
     return Drawing(name="autograd_lite", **parts._asdict())
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`.
+def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
+    """Write `data` to a temporary file beside `path`, then rename it to `path`; return that.
 
-    Readers never see a half-written file, and a failure leaves nothing behind.
+    Readers never see a half-written file, and a failure leaves nothing behind. With
+    `keep_existing` no existing file is replaced: the data goes to the first free name of
+    `path`, `stem.1.suffix`, `stem.2.suffix`, ... and the name used is returned.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -152,13 +158,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
-    except BaseException as e:
+        if not keep_existing:
+            os.replace(tmp, path)
+            return path
+        for k in range(_MAX_FREE_NAMES):
+            name = path if k == 0 else path.with_name(f"{path.stem}.{k}{path.suffix}")
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, name)  # unlike a rename, a link never replaces a file
+                return name
+        raise FileExistsError(errno.EEXIST, f"{path} and {_MAX_FREE_NAMES - 1} more names taken")
+    except OSError as e:
+        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
+    finally:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
-        raise
+            os.unlink(tmp)  # gone already after a rename; after a link, the second name
 
 
 def render_graph(
@@ -178,8 +191,10 @@ def render_graph(
     Errors: ValueError for another extension (before anything is written);
     `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
     or when `dot` is missing, in which case the DOT text is saved to `path` with a .dot
-    extension (`error.dot_path`) and the message says how to install Graphviz. The file
-    appears complete or not at all (it is written beside `path` and renamed).
+    extension, or the first free name `stem.1.dot`, `stem.2.dot`, ... so that no file is
+    replaced (`error.dot_path`), and the message gives the command to render it later and
+    how to install Graphviz. The file appears complete or not at all (it is written beside
+    `path` and renamed).
     """
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
@@ -216,20 +231,31 @@ def render_graph(
 
 
 def _missing_dot(path: Path, source: bytes) -> NoReturn:
-    """Save the DOT text beside `path` and raise the RenderError that says how to get dot."""
-    dot_path = path.with_suffix(".dot")
+    """Save the DOT text beside `path` and raise the RenderError that says how to get dot.
+
+    An existing file is never replaced: the user asked for `path`, not for its .dot twin.
+    """
+    wanted = path.with_suffix(".dot")
     try:
-        _write_atomically(dot_path, source)
+        dot_path = _write_atomically(wanted, source, keep_existing=True)
     except RenderError as e:
         raise RenderError(
-            f"{_NO_DOT}, so {path} could not be "
-            f"rendered, and the DOT text could not be saved either ({e}).\n{INSTALL_HINT}",
+            f"{_NO_DOT}, so {path} could not be rendered, and the DOT text could not be "
+            f"saved either ({e}).\n{INSTALL_HINT}",
             path,
         ) from None
+    kept = "" if dot_path == wanted else f" ({wanted} exists already and was left as it was)"
+    command = shlex.join(["dot", f"-T{FORMATS[path.suffix.lower()]}", _arg(dot_path), "-o"])
     raise RenderError(
         f"{_NO_DOT}, so {path} could not be rendered.\n"
-        f"The DOT text was saved to {dot_path}; once Graphviz is installed, run\n"
-        f"  dot -T{FORMATS[path.suffix.lower()]} {dot_path} -o {path}\n{INSTALL_HINT}",
+        f"The DOT text was saved to {dot_path}{kept}; once Graphviz is installed, run\n"
+        f"  {command} {shlex.quote(_arg(path))}\n{INSTALL_HINT}",
         path,
         dot_path,
     )
+
+
+def _arg(path: Path) -> str:
+    """`path` as a command argument that no program can take for an option."""
+    text = str(path)
+    return f".{os.sep}{text}" if text.startswith("-") else text
