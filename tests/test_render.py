@@ -577,3 +577,22 @@ def test_tests_needing_dot_skip_with_a_reason_but_fail_in_ci(tmp_path: Path) -> 
     )
     assert ci.returncode == 1 and "1 error" in ci.stdout, ci.stdout  # failed in setup
     assert "`dot` is not on PATH in CI" in ci.stdout
+
+
+def test_example_script_reports_a_bad_path_in_one_line(tmp_path: Path) -> None:
+    """Reference: the exit status, stderr and the file system after running the example."""
+    a_file = tmp_path / "a file"
+    a_file.write_text("not a folder")
+    bad = [a_file / "g.png", tmp_path / "new" / "g.jpg"]
+    if Path("/proc/self").is_dir():  # Linux: a folder no one may create (the issue's case)
+        bad.append(Path("/proc/x/g.png"))
+    for path in bad:
+        run = subprocess.run(
+            [sys.executable, str(REPO / "examples" / "draw_graph.py"), str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 1 and run.stdout == "", (path, run.stderr)
+        (line,) = run.stderr.splitlines()
+        assert line.startswith("error: ") and str(path) in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
