@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the network, run backward, render it to the path given; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default="out/graph_example.png", type=Path)
-    parser.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
+    parser.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
     args = parser.parse_args(argv)
 
     net = build_network()

@@ -97,17 +97,21 @@ def draw_graph(
     *,
     precision: int = 4,
     edge_derivatives: bool = False,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     max_nodes: int = 1000,
+    constant_grads: bool = False,
+    legend: bool = True,
 ) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
-    Every value is a box showing its label (if any), its data and its grad; every op is a
-    small node of its own between its operands and its result. Legend:
+    Every value is a box showing its label (if any) beside its data over its grad; every
+    op is a small node of its own between its operands and its result. A legend in the
+    picture explains what it shows:
 
     - blue box: a leaf you made, an input or a parameter (`Value(...)`);
     - grey box, data in italics: a constant, a number mixed into an expression
-      (`node.is_constant`, such as the 2 in `x * 2`);
+      (`node.is_constant`, such as the 2 in `x * 2`); its grad is not shown (it is the
+      gradient of a number nobody can change) unless `constant_grads=True`;
     - white box: an intermediate result;
     - orange box with a thick border: `root`, the output being drawn;
     - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
@@ -115,12 +119,17 @@ def draw_graph(
       d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
       it to get this operand's share of its grad: the chain rule, one edge at a time;
     - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
-      drawn nested, and an op is drawn in the frame of its result.
+      drawn nested, and an op is drawn in the frame of its result. A parameter made in a
+      block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
+      frame of its uses when they all sit in one.
 
-    Options: `precision` significant digits for data, grad and derivatives; `rankdir` "LR"
-    (left to right) or "TB" (top to bottom); `max_nodes` the most nodes to draw, counting
-    value nodes plus op nodes, beyond which `GraphTooLargeError` is raised (raise it to
-    draw bigger graphs; Graphviz gets slow beyond a few thousand).
+    Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
+    (top to bottom, the default: the boxes are wider than tall, so a graph drawn
+    downwards stays narrow enough to read on a page) or "LR" (left to right);
+    `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
+    `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
+    beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
+    edges; `legend=False` leaves the legend out.
 
     The DOT text (`.source`) depends only on the graph: nodes are named by their position
     in `graph_nodes(root)`, so it is identical in every process.
@@ -138,6 +147,8 @@ def draw_graph(
         edge_derivatives=edge_derivatives,
         rankdir=rankdir,
         max_nodes=max_nodes,
+        constant_grads=constant_grads,
+        legend=legend,
     )
     return Drawing(name="autograd_lite", **parts._asdict())
 
@@ -174,16 +185,8 @@ def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -
             os.unlink(tmp)  # gone already after a rename; after a link, the second name
 
 
-def render_graph(
-    root: Node,
-    path: str | os.PathLike[str],
-    *,
-    precision: int = 4,
-    edge_derivatives: bool = False,
-    rankdir: str = "LR",
-    max_nodes: int = 1000,
-) -> Path:
-    """Draw the graph below `root` (see `draw_graph` for the legend and options) to `path`.
+def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
 
     The format comes from the extension: .png, .svg, .pdf (laid out by Graphviz's `dot`
     program), or .dot for the DOT text alone (no `dot` needed). Returns the path written.
@@ -204,13 +207,7 @@ def render_graph(
             f"render_graph: cannot tell the format of {str(path)!r} from its extension "
             f"({shown}); use one of {', '.join(FORMATS)}"
         )
-    graph = draw_graph(
-        root,
-        precision=precision,
-        edge_derivatives=edge_derivatives,
-        rankdir=rankdir,
-        max_nodes=max_nodes,
-    )
+    graph = draw_graph(root, **options)
     source = graph.source.encode("utf-8")
     if fmt == "dot":
         _write_atomically(path, source)
