@@ -1,7 +1,8 @@
 """Draw the document's network with the local derivative on every edge.
 
 Usage: python examples/draw_graph.py [PATH]   (PATH ends in .png, .svg, .pdf or .dot;
-default out/graph_example.png). Prints the path written.
+default out/graph_example.png; missing folders are created). Prints the path written, or
+one line `error: ...` and exit status 1.
 """
 
 from __future__ import annotations
@@ -12,21 +13,27 @@ from pathlib import Path
 
 from autograd_lite import render_graph
 from autograd_lite.document import build_network
-from autograd_lite.render import RenderError
+from autograd_lite.render import FORMATS, RenderError
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build the network, run backward, render it to the path given; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default="out/graph_example.png", type=Path)
-    parser.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
+    parser.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
     args = parser.parse_args(argv)
 
     net = build_network()
     net.L.backward()  # fills every grad shown in the drawing
-    args.path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if args.path.suffix.lower() in FORMATS:  # else render_graph says what is accepted
+            args.path.parent.mkdir(parents=True, exist_ok=True)
         out = render_graph(net.L, args.path, edge_derivatives=True, rankdir=args.rankdir)
+    except OSError as e:  # from mkdir: the folder cannot be made
+        print(
+            f"error: cannot create the folder for {args.path}: {e.strerror or e}", file=sys.stderr
+        )
+        return 1
     except (RenderError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

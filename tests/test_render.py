@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -23,10 +24,12 @@ import pytest
 
 from autograd_lite import Op, Value, draw_graph, render_graph, scope
 from autograd_lite.document import build_network
+from autograd_lite.nn import MLP
 from autograd_lite.render import GraphTooLargeError, RenderError
 from tests.reference import central_gradient
 
 SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.needs_dot  # skips with a reason where `dot` is missing (conftest.py)
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -93,6 +96,7 @@ def network_svg() -> tuple[Value, bytes]:
 
 
 # -- the document's network as PNG and SVG --------------------------------------------------
+@needs_dot
 def test_png_of_document_network(tmp_path: Path) -> None:
     """Reference: the PNG file signature."""
     net = build_network()
@@ -104,6 +108,7 @@ def test_png_of_document_network(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.png"]
 
 
+@needs_dot
 def test_svg_shows_every_label_data_and_grad(tmp_path: Path) -> None:
     """Reference: the nodes walked here, their numbers formatted by numpy, dot's SVG text."""
     net = build_network()
@@ -114,17 +119,20 @@ def test_svg_shows_every_label_data_and_grad(tmp_path: Path) -> None:
     assert labels <= set(texts)
     for node in walk(net.L):
         assert f"data {shown(node.data)}" in texts
-        assert f"grad {shown(node.grad)}" in texts
+        if not node.is_constant:
+            assert f"grad {shown(node.grad)}" in texts
     assert "sigmoid" in texts and "**2" in texts
 
 
+@needs_dot
 def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> None:
     """Reference: counts from the structure walked here vs the groups dot drew."""
     root, svg = network_svg
     nodes = walk(root)
     results = [n for n in nodes if n.operands]
     assert len(nodes) == 16 and len(results) == 9  # sanity: the document's network
-    assert svg.count(b'<g id="node') == len(nodes) + len(results)
+    assert svg.count(b'<g id="node') == len(nodes) + len(results) + 1  # + the legend
+    assert b"<title>legend</title>" in svg
     assert svg.count(b'<g id="edge') == sum(len(n.operands) + 1 for n in results)
     scopes = {n.scope[:k] for n in nodes for k in range(1, len(n.scope) + 1)}
     assert svg.count(b'<g id="clust') == len(scopes) == 3
@@ -132,6 +140,7 @@ def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> N
     assert cluster_titles == ["hidden neuron", "loss", "output neuron"]
 
 
+@needs_dot
 def test_nodes_are_drawn_inside_their_scope_and_ops_with_their_result(
     network_svg: tuple[Value, bytes],
 ) -> None:
@@ -171,7 +180,7 @@ def test_kinds_of_node_are_told_apart() -> None:
     """Reference: the legend in draw_graph's docstring (fill colours), read off the DOT text."""
     a = Value(2.0, label="a")
     y = a * 3
-    source = draw_graph(y.tanh()).source
+    source = draw_graph(y.tanh(), legend=False).source
     lines = source.splitlines()
     leaf = next(line for line in lines if "<B>a</B>" in line)
     const = next(line for line in lines if "<I>data 3</I>" in line)
@@ -206,6 +215,7 @@ POINTS = [(0.7, -1.3), (1.9, 0.4)]
 POINTS_BY_OP = {"relu": [(0.7, 0.0), (-0.7, 0.0)], "**": [(0.7, -1.3), (1.9, 0.4)]}
 
 
+@needs_dot
 @pytest.mark.parametrize("name", list(CASES))
 def test_edge_labels_equal_central_differences(name: str) -> None:
     """Reference: tests.reference.central_gradient (numpy float64, h = 1e-6)."""
@@ -295,6 +305,7 @@ HOSTILE = [
 ]
 
 
+@needs_dot
 def test_hostile_labels_are_shown_literally() -> None:
     """Reference: dot's exit status and warnings, and the text in its SVG (XML-unescaped)."""
     leaves = [Value(float(i + 1), label=text) for i, text in enumerate(HOSTILE)]
@@ -316,10 +327,11 @@ def test_hostile_labels_are_shown_literally() -> None:
     assert clusters == sorted(['outer "scope" ]; x [ </TD>', "inner & <nested>\\N"])
 
 
+@needs_dot
 def test_control_characters_are_shown_escaped() -> None:
     """Reference: Python's repr of the character; dot's SVG must stay well-formed XML."""
     root = Value(1.0, label="bell\x07 tab\t nul\x00")
-    svg = draw_graph(root).pipe(format="svg")
+    svg = draw_graph(root, legend=False).pipe(format="svg")
     (texts,) = [texts for _, texts, _ in svg_groups(svg, "node")]
     assert texts[0] == "bell\\x07 tab\\t nul\\x00"
 
@@ -354,6 +366,52 @@ def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
     assert sorted(p.name for p in out.iterdir()) == ["net.dot"]
 
 
+def test_missing_dot_never_replaces_a_file_and_quotes_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the files' bytes before and after; POSIX shell word splitting (shlex.split)."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    out = tmp_path / "my out"
+    out.mkdir()
+    (out / "s p.dot").write_bytes(b"the user's own file")
+    (out / "s p.1.dot").mkdir()  # a directory is a taken name too
+    root = Value(2.0, label="x") * 3
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(RenderError) as info:
+        render_graph(root, out / "s p.png")
+    assert (out / "s p.dot").read_bytes() == b"the user's own file"
+    assert info.value.dot_path == out / "s p.2.dot"
+    assert (out / "s p.2.dot").read_text(encoding="utf-8") == draw_graph(root).source
+    assert sorted(p.name for p in out.iterdir()) == ["s p.1.dot", "s p.2.dot", "s p.dot"]
+    message = str(info.value)
+    assert f"saved to {out / 's p.2.dot'} ({out / 's p.dot'} exists already" in message
+    (command,) = [line for line in message.splitlines() if line.startswith("  dot ")]
+    assert shlex.split(command) == [
+        "dot",
+        "-Tpng",
+        str(out / "s p.2.dot"),
+        "-o",
+        str(out / "s p.png"),
+    ]
+
+
+@needs_dot
+def test_the_suggested_command_renders_the_saved_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the real shell runs the command from the message; the PNG file signature."""
+    monkeypatch.chdir(tmp_path)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing here"))
+    for name in ("-it's $HOME.png", "a;b `c`.png"):
+        with pytest.raises(RenderError) as info:
+            render_graph(Value(1.0, label="x").exp(), Path(name))
+        (command,) = [line for line in str(info.value).splitlines() if line.startswith("  dot ")]
+        subprocess.run(["sh", "-c", command], env={"PATH": path}, check=True)
+        assert Path(name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
 def test_dot_format_needs_no_dot_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reference: draw_graph's DOT text, written as UTF-8 bytes."""
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -372,6 +430,7 @@ def test_missing_dot_and_unwritable_path(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_dot
 def test_unwritable_path_leaves_nothing(tmp_path: Path) -> None:
     """Reference: the directory listing before and after the call."""
     root = Value(1.0, label="a") * 2
@@ -386,6 +445,7 @@ def test_unwritable_path_leaves_nothing(tmp_path: Path) -> None:
     assert list(taken.iterdir()) == []
 
 
+@needs_dot
 def test_format_comes_from_the_extension(tmp_path: Path) -> None:
     """Reference: the PDF, PNG and SVG file signatures."""
     root = (Value(0.3, label="x").exp() + 1).log()
@@ -433,7 +493,7 @@ def test_deep_chain_of_100000_values_without_recursion() -> None:
     assert values >= 100_000
     with pytest.raises(GraphTooLargeError):
         draw_graph(x)
-    source = draw_graph(x, max_nodes=values + ops).source
+    source = draw_graph(x, max_nodes=values + ops, legend=False).source
     assert source.count(" -> ") == 6 * steps
     assert source.count("[label=<<TABLE") == values
 
@@ -441,17 +501,48 @@ def test_deep_chain_of_100000_values_without_recursion() -> None:
 def test_options() -> None:
     """Reference: the option values named in the issue, read off the DOT text."""
     y = Value(2.0 / 3.0, label="a").exp()
-    assert "rankdir=LR" in draw_graph(y).source
-    assert "rankdir=TB" in draw_graph(y, rankdir="TB").source
+    assert "rankdir=TB" in draw_graph(y).source  # the default: narrow enough for a page
+    assert "rankdir=LR" in draw_graph(y, rankdir="LR").source
     assert "data 0.666667<" in draw_graph(y, precision=6).source
     assert "data 0.67<" in draw_graph(y, precision=2).source
+    assert "Legend" in draw_graph(y).source and "Legend" not in draw_graph(y, legend=False).source
     for bad in ({"precision": 0}, {"rankdir": "XY"}, {"max_nodes": 0}):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"draw_graph: {next(iter(bad))}"):
             draw_graph(y, **bad)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    for switch in ("edge_derivatives", "constant_grads", "legend"):
+        with pytest.raises(TypeError, match=f"draw_graph: {switch} must be True or False"):
+            draw_graph(y, **{switch: "no"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"got int of about 10\*\*5000$"):  # not 5000 digits
+        draw_graph(y, precision=10**5000)
+    with pytest.raises(TypeError, match="draw_graph: root must be a Value, got float"):
         draw_graph(2.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="legnd"):  # render_graph passes options on
+        render_graph(y, "never.dot", legnd=False)
+    assert not Path("never.dot").exists()
 
 
+def test_jupyter_display_without_dot_shows_the_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: IPython's display protocol (_repr_mimebundle_), the install commands."""
+    g = draw_graph(Value(1.0, label="x") + 1)
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot`
+    monkeypatch.chdir(tmp_path)  # where view() saves the source
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "`dot` program was not found" in bundle["text/plain"]
+    assert "sudo apt-get install graphviz" in bundle["text/plain"]
+    for show in (g._repr_image_svg_xml, lambda: g.pipe(format="png"), g.view):
+        with pytest.raises(RenderError, match="brew install graphviz") as info:
+            show()
+        assert info.value.path is None
+    with pytest.raises(RenderError, match="conda install"):
+        g.render(tmp_path / "g", format="svg")
+    # graphviz saved the DOT source before running dot: nothing is lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["autograd_lite.gv", "g"]
+
+
+@needs_dot
 def test_draw_graph_displays_inline_in_jupyter() -> None:
     """Reference: IPython's display protocol (_repr_mimebundle_ with an SVG)."""
     g = draw_graph(Value(1.0, label="x") + 1)
@@ -460,6 +551,7 @@ def test_draw_graph_displays_inline_in_jupyter() -> None:
     assert "<svg" in bundle["image/svg+xml"]
 
 
+@needs_dot
 def test_each_run_of_a_scope_block_is_its_own_box(tmp_path: Path) -> None:
     """Reference: the blocks entered here (three runs of one name, one nested), in the SVG."""
     x = Value(1.0, label="x")
@@ -477,3 +569,233 @@ def test_each_run_of_a_scope_block_is_its_own_box(tmp_path: Path) -> None:
     after_run_2 = total.operands[0].operands[0]  # tanh(run 3's sum) <- run 3's sum <- run 2's
     assert after_run_2.scope == ("neuron",)
     assert total.scope_blocks[0] is not after_run_2.scope_blocks[0]
+
+
+# -- tests without `dot` ----------------------------------------------------------------------
+def test_tests_needing_dot_skip_with_a_reason_but_fail_in_ci(tmp_path: Path) -> None:
+    """Reference: pytest's own report of a run with a PATH that holds no `dot`."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = str(empty)
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+    command.append("tests/test_render.py::test_png_of_document_network")
+    local = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert local.returncode == 0, local.stdout
+    assert "1 skipped" in local.stdout
+    assert "sudo apt-get install graphviz, or run sh setup.sh" in local.stdout
+    ci = subprocess.run(
+        command, cwd=REPO, env={**env, "CI": "true"}, capture_output=True, text=True
+    )
+    assert ci.returncode == 1 and "1 error" in ci.stdout, ci.stdout  # failed in setup
+    assert "`dot` is not on PATH in CI" in ci.stdout
+
+
+def test_example_script_reports_a_bad_path_in_one_line(tmp_path: Path) -> None:
+    """Reference: the exit status, stderr and the file system after running the example."""
+    a_file = tmp_path / "a file"
+    a_file.write_text("not a folder")
+    bad = [a_file / "g.png", tmp_path / "new" / "g.jpg"]
+    if Path("/proc/self").is_dir():  # Linux: a folder no one may create (the issue's case)
+        bad.append(Path("/proc/x/g.png"))
+    for path in bad:
+        run = subprocess.run(
+            [sys.executable, str(REPO / "examples" / "draw_graph.py"), str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 1 and run.stdout == "", (path, run.stderr)
+        (line,) = run.stderr.splitlines()
+        assert line.startswith("error: ") and str(path) in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
+
+
+# -- legend, constants, README picture, MLP boxes and edge labels ---------------------------
+def first_fill(g: ET.Element) -> str:
+    """The fill of the first filled shape of an SVG group: a node's or box's colour."""
+    for el in g.iter():
+        if el.tag in (f"{SVG}path", f"{SVG}polygon", f"{SVG}ellipse"):
+            if el.get("fill") not in (None, "none", "transparent"):
+                return el.get("fill", "")
+    raise AssertionError("no filled shape")
+
+
+def hand_network() -> dict[str, float]:
+    """The document's network by hand in numpy float64: y_hat and the loss's factor."""
+    x, y, w1, b1, w2, b2 = (np.float64(v) for v in (1.0, 1.0, 0.4, 0.1, 0.3, 0.2))
+    h = 1 / (1 + np.exp(-(w1 * x + b1)))
+    y_hat = 1 / (1 + np.exp(-(w2 * h + b2)))
+    return {"y_hat": float(y_hat), "square": float((y - y_hat) ** 2)}
+
+
+@needs_dot
+def test_legend_explains_the_colours_the_drawing_uses(network_svg: tuple[Value, bytes]) -> None:
+    """Reference: the fills dot gave the nodes, ops, boxes and ∂ labels in the same SVG."""
+    _, svg = network_svg
+    nodes = {tuple(texts): g for _, texts, g in svg_groups(svg, "node")}
+    (legend,) = [g for title, _, g in svg_groups(svg, "node") if title == "legend"]
+    meaning: dict[str, str] = {}  # text of a legend row -> the colour of its sample
+    fill = ""
+    for el in legend.iter():
+        if el.tag == f"{SVG}path" and el.get("fill") not in ("none", "transparent"):
+            fill = el.get("fill", "")
+        elif el.tag == f"{SVG}text" and (el.text or "").strip() not in ("", "op", "Legend"):
+            if el.text == "∂":
+                fill = el.get("fill", "")
+            elif fill:  # the first line of a row's text; the next lines have no sample
+                meaning[el.text or ""] = fill
+                fill = ""
+    by_start = {text.split(":")[0].split(" ")[0]: colour for text, colour in meaning.items()}
+    (cluster,) = [g for _, texts, g in svg_groups(svg, "cluster") if texts[0] == "loss"]
+    (label,) = [t for t in ET.fromstring(svg).iter(f"{SVG}text") if t.text == "∂=0.809"]
+    assert by_start == {
+        "input": first_fill(nodes["w1", "data 0.4", "grad -0.006869"]),
+        "constant": first_fill(nodes[("data 0.5",)]),
+        "intermediate": first_fill(nodes["data 0.4045", "grad 0.4045"]),
+        "the": first_fill(nodes["L", "data 0.08181", "grad 1"]),  # the output drawn
+        "op": first_fill(nodes[("sigmoid",)]),
+        "on": label.get("fill"),  # on an edge: ∂
+        "a": first_fill(cluster),  # a scope(...) block
+    }
+    assert len(set(by_start.values())) == 7
+    (only,) = [
+        g for t, _, g in svg_groups(draw_graph(Value(1.0)).pipe("svg"), "node") if t == "legend"
+    ]
+    assert [t.text for t in only.iter(f"{SVG}text") if t.text and t.text.strip()] == [
+        "Legend",
+        "the output drawn",
+    ]
+
+
+@needs_dot
+def test_constants_show_no_grad_unless_asked() -> None:
+    """Reference: the document's network by hand in numpy (dL/d0.5 = (y - y_hat)**2)."""
+    net = build_network()
+    net.L.backward()
+    hand = hand_network()
+    assert net.y_hat.data == pytest.approx(hand["y_hat"], rel=1e-15)
+    for asked in (False, True):
+        svg = draw_graph(net.L, edge_derivatives=True, constant_grads=asked).pipe("svg")
+        (const,) = [texts for _, texts, _ in svg_groups(svg, "node") if texts[0] == "data 0.5"]
+        edge_texts = {t for _, texts, _ in svg_groups(svg, "edge") for t in texts}
+        square = shown(hand["square"])
+        assert (const == ["data 0.5", f"grad {square}"]) is asked
+        assert (const == ["data 0.5"]) is not asked
+        assert (f"∂={square}" in edge_texts) is asked
+
+
+@needs_dot
+def test_readme_picture_reads_at_readme_width(tmp_path: Path) -> None:
+    """Reference: the PNG's IHDR size and the SVG's size and font size, both from dot.
+
+    The README shows docs/document_graph.png at most about 900 px wide; its text must
+    then stay at least 10 px tall. The committed picture is what the CLI draws today.
+    """
+    net = build_network()
+    net.L.backward()
+    png = render_graph(net.L, tmp_path / "g.png", edge_derivatives=True).read_bytes()
+    svg = render_graph(net.L, tmp_path / "g.svg", edge_derivatives=True).read_bytes()
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    svg_width = float(ET.fromstring(svg).get("width", "").removesuffix("pt"))
+    sizes = {float(t.get("font-size", 0)) for t in ET.fromstring(svg).iter(f"{SVG}text")}
+    smallest_px = min(sizes) * min(width, 900) / svg_width
+    assert smallest_px >= 10, (width, sorted(sizes))
+    committed = (REPO / "docs" / "document_graph.png").read_bytes()
+    assert committed[16:24] == png[16:24], "regenerate it: see README.md"
+    assert height > width  # drawn downwards: the neurons one under the other
+
+
+def edge_paths(svg: bytes) -> dict[str, list[tuple[float, float]]]:
+    """Points along each edge's path: dot's cubic Bézier segments, sampled 20 times each."""
+    out = {}
+    for title, _, g in svg_groups(svg, "edge"):
+        path = g.find(f"{SVG}path")
+        assert path is not None
+        nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
+        pts = list(zip(nums[0::2], nums[1::2]))
+        samples = []
+        for k in range(0, len(pts) - 3, 3):
+            p0, p1, p2, p3 = pts[k : k + 4]
+            for t in np.linspace(0.0, 1.0, 21):
+                u = 1 - t
+                samples.append(
+                    (
+                        u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
+                        u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1],
+                    )
+                )
+        out[title] = samples
+    return out
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("nin", "nouts", "seed"), [(2, [3, 1], 0), (3, [4, 4, 1], 1), (2, [2, 2], 3)]
+)
+def test_mlp_parameters_sit_in_their_neuron_box_and_each_derivative_on_its_edge(
+    nin: int, nouts: list[int], seed: int
+) -> None:
+    """Reference: dot's SVG geometry (cluster boxes, node centres, sampled edge paths)."""
+    model = MLP(nin, nouts, rng=seed)
+    out = sum(model([0.5 + i for i in range(nin)]), Value(0.0))
+    out.backward()
+    svg = draw_graph(out, edge_derivatives=True).pipe("svg")
+    clusters = [(texts[0], bbox(g)) for _, texts, g in svg_groups(svg, "cluster")]
+
+    def inside(point: tuple[float, float], box: tuple[tuple[float, float], ...]) -> bool:
+        return box[0][0] <= point[0] <= box[0][1] and box[1][0] <= point[1] <= box[1][1]
+
+    names = [name for name, _ in model.named_parameters()]
+    assert len(names) == sum((n_in + 1) * n for n_in, n in zip([nin, *nouts], nouts))
+    placed = 0
+    for _, texts, g in svg_groups(svg, "node"):
+        if texts[0] not in names:
+            continue
+        _, layer, _, neuron, *_ = texts[0].split(".")
+        (layer_box,) = [box for name, box in clusters if name == f"layers.{layer}"]
+        holding = [name for name, box in clusters if inside(center(g), box)]
+        assert sorted(holding) == sorted([f"layers.{layer}", f"neurons.{neuron}"]), texts[0]
+        (neuron_box,) = [
+            box
+            for name, box in clusters
+            if name == f"neurons.{neuron}"
+            and inside(((box[0][0] + box[0][1]) / 2, box[1][0]), layer_box)
+        ]
+        assert inside(center(g), neuron_box)
+        placed += 1
+    assert placed == len(names)
+    paths = edge_paths(svg)
+    labelled = 0
+    for title, _, g in svg_groups(svg, "edge"):
+        for text in g.iter(f"{SVG}text"):
+            x, y = float(text.get("x", 0)), float(text.get("y", 0)) - 3  # baseline to middle
+            distance = {
+                t: min(math.hypot(px - x, py - y) for px, py in p) for t, p in paths.items()
+            }
+            assert min(distance, key=distance.__getitem__) == title, (text.text, title)
+            labelled += 1
+    assert labelled == sum(len(n.operands) for n in walk(out))
+
+
+@needs_dot
+def test_parameters_join_the_box_of_their_uses_only_when_there_is_one(tmp_path: Path) -> None:
+    """Reference: dot's SVG geometry (node centres inside cluster boxes)."""
+    with scope("made"):
+        w, once = Value(2.0, label="w"), Value(3.0, label="once")
+    x = Value(1.0, label="x")
+    with scope("first"):
+        a = w * x + once
+    with scope("second"):
+        b = w * a
+    svg = render_graph(b, tmp_path / "g.svg").read_bytes()
+    boxes = {texts[0]: bbox(g) for _, texts, g in svg_groups(svg, "cluster")}
+    assert sorted(boxes) == ["first", "made", "second"]
+    for label, box in (("w", "made"), ("once", "first"), ("x", None)):
+        (g,) = [g for _, texts, g in svg_groups(svg, "node") if texts[0] == label]
+        (cx, cy) = center(g)
+        holding = [
+            name
+            for name, ((x0, x1), (y0, y1)) in boxes.items()
+            if x0 <= cx <= x1 and y0 <= cy <= y1
+        ]
+        assert holding == ([box] if box else []), label

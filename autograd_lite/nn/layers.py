@@ -98,8 +98,11 @@ class Neuron(Module):
         self.nin = _check_size(nin, "Neuron: nin")
         self.activation = _check_activation(activation, "Neuron")
         bound = 1.0 / math.sqrt(self.nin)
-        self.w = [Value(float(v)) for v in _rng(rng).uniform(-bound, bound, self.nin)]
-        self.b = Value(0.0)
+        # Made in a scope block of their own: drawings then put them in the box of the
+        # neuron's computation (render/dot.py), not loose outside it.
+        with scope("neuron"):
+            self.w = [Value(float(v)) for v in _rng(rng).uniform(-bound, bound, self.nin)]
+            self.b = Value(0.0)
         for name, p in self.named_parameters():
             p.label = name
 

@@ -1,0 +1,258 @@
+"""Running Graphviz's `dot` and writing files: `draw_graph`, `render_graph` and their errors.
+
+Files are written beside their final path and renamed, so they appear whole or not at all;
+when `dot` is missing, the DOT text is kept so that nothing the user asked for is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import graphviz
+
+from ..engine.node import Node
+from .dot import digraph_parts
+
+_MAX_FREE_NAMES = 100  # how many names `_write_atomically` tries before giving up
+
+FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot"}
+"""The file extensions `render_graph` accepts and the Graphviz output format of each."""
+
+INSTALL_HINT = (
+    "Install Graphviz (the `pip install graphviz` package is only the Python bindings):\n"
+    "  Debian/Ubuntu: sudo apt-get install graphviz\n"
+    "  macOS:         brew install graphviz\n"
+    "  conda:         conda install -c conda-forge graphviz\n"
+    "  Windows:       winget install graphviz   (or: choco install graphviz)\n"
+    "then make sure the `dot` program is on PATH."
+)
+"""How to install the `dot` program, quoted in the error raised when it is missing."""
+
+
+class RenderError(RuntimeError):
+    """The drawing could not be written: `dot` is missing or failed, or the path is unwritable.
+
+    `path` is the file that was requested (None when a drawing was being shown, not saved).
+    `dot_path` is where the DOT source was saved instead when `dot` is missing (so nothing is
+    lost), or None if it was not saved.
+    """
+
+    def __init__(self, message: str, path: Path | None, dot_path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.dot_path = dot_path
+
+
+_NO_DOT = "Graphviz's `dot` program was not found on PATH"
+
+
+@contextlib.contextmanager
+def _dot_found(doing: str) -> Iterator[None]:
+    """Turn graphviz's ExecutableNotFound into a RenderError that says how to install dot."""
+    try:
+        yield
+    except graphviz.ExecutableNotFound:
+        message = f"{_NO_DOT}, so {doing} (its DOT text is in `.source`).\n{INSTALL_HINT}"
+        raise RenderError(message, None) from None
+
+
+# graphviz ships no type information, so to mypy its Digraph is Any.
+class Drawing(graphviz.Digraph):  # type: ignore[misc]
+    """The `graphviz.Digraph` that `draw_graph` returns: it says how to get `dot` if missing.
+
+    Shown in Jupyter without `dot`, it displays the install hint as text; `pipe()`,
+    `render()` and `view()` raise `RenderError` with the hint instead of graphviz's
+    ExecutableNotFound.
+    """
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """`graphviz.Digraph.pipe`, with RenderError and the install hint if dot is missing."""
+        with _dot_found("the drawing could not be laid out"):
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """`graphviz.Digraph.render`, with RenderError and the install hint if dot is missing."""
+        with _dot_found("the drawing could not be rendered"):
+            return super().render(*args, **kwargs)
+
+    def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # What Jupyter calls to show the object: the hint as text rather than a traceback.
+        try:
+            bundle: dict[str, Any] = super()._repr_mimebundle_(*args, **kwargs)
+        except RenderError as e:
+            return {"text/plain": str(e)}
+        return bundle
+
+
+def draw_graph(
+    root: Node,
+    *,
+    precision: int = 4,
+    edge_derivatives: bool = False,
+    rankdir: str = "TB",
+    max_nodes: int = 1000,
+    constant_grads: bool = False,
+    legend: bool = True,
+) -> Drawing:
+    """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
+
+    Every value is a box showing its label (if any) beside its data over its grad; every
+    op is a small node of its own between its operands and its result. A legend in the
+    picture explains what it shows:
+
+    - blue box: a leaf you made, an input or a parameter (`Value(...)`);
+    - grey box, data in italics: a constant, a number mixed into an expression
+      (`node.is_constant`, such as the 2 in `x * 2`); its grad is not shown (it is the
+      gradient of a number nobody can change) unless `constant_grads=True`;
+    - white box: an intermediate result;
+    - orange box with a thick border: `root`, the output being drawn;
+    - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
+    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
+      d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
+      it to get this operand's share of its grad: the chain rule, one edge at a time;
+    - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
+      drawn nested, and an op is drawn in the frame of its result. A parameter made in a
+      block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
+      frame of its uses when they all sit in one.
+
+    Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
+    (top to bottom, the default: the boxes are wider than tall, so a graph drawn
+    downwards stays narrow enough to read on a page) or "LR" (left to right);
+    `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
+    `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
+    beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
+    edges; `legend=False` leaves the legend out.
+
+    The DOT text (`.source`) depends only on the graph: nodes are named by their position
+    in `graph_nodes(root)`, so it is identical in every process.
+
+    >>> from autograd_lite import Value, draw_graph
+    >>> y = (Value(2.0, label="a") * 3).tanh()
+    >>> y.backward()
+    >>> g = draw_graph(y, edge_derivatives=True)
+    >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
+    5
+    """
+    parts = digraph_parts(
+        root,
+        precision=precision,
+        edge_derivatives=edge_derivatives,
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+        constant_grads=constant_grads,
+        legend=legend,
+    )
+    return Drawing(name="autograd_lite", **parts._asdict())
+
+
+def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
+    """Write `data` to a temporary file beside `path`, then rename it to `path`; return that.
+
+    Readers never see a half-written file, and a failure leaves nothing behind. With
+    `keep_existing` no existing file is replaced: the data goes to the first free name of
+    `path`, `stem.1.suffix`, `stem.2.suffix`, ... and the name used is returned.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)  # 0o666 minus the umask, like open() would give
+    except OSError as e:
+        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if not keep_existing:
+            os.replace(tmp, path)
+            return path
+        for k in range(_MAX_FREE_NAMES):
+            name = path if k == 0 else path.with_name(f"{path.stem}.{k}{path.suffix}")
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, name)  # unlike a rename, a link never replaces a file
+                return name
+        raise FileExistsError(errno.EEXIST, f"{path} and {_MAX_FREE_NAMES - 1} more names taken")
+    except OSError as e:
+        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # gone already after a rename; after a link, the second name
+
+
+def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
+
+    The format comes from the extension: .png, .svg, .pdf (laid out by Graphviz's `dot`
+    program), or .dot for the DOT text alone (no `dot` needed). Returns the path written.
+
+    Errors: ValueError for another extension (before anything is written);
+    `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
+    or when `dot` is missing, in which case the DOT text is saved to `path` with a .dot
+    extension, or the first free name `stem.1.dot`, `stem.2.dot`, ... so that no file is
+    replaced (`error.dot_path`), and the message gives the command to render it later and
+    how to install Graphviz. The file appears complete or not at all (it is written beside
+    `path` and renamed).
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        shown = repr(path.suffix) if path.suffix else "no extension"
+        raise ValueError(
+            f"render_graph: cannot tell the format of {str(path)!r} from its extension "
+            f"({shown}); use one of {', '.join(FORMATS)}"
+        )
+    graph = draw_graph(root, **options)
+    source = graph.source.encode("utf-8")
+    if fmt == "dot":
+        _write_atomically(path, source)
+        return path
+    if shutil.which("dot") is None:
+        _missing_dot(path, source)
+    try:
+        data = graph.pipe(format=fmt)
+    except RenderError:  # dot went missing since the check above
+        _missing_dot(path, source)
+    except graphviz.CalledProcessError as e:
+        stderr = e.stderr.decode("utf-8", "replace") if isinstance(e.stderr, bytes) else ""
+        raise RenderError(f"dot failed to render {path}: {stderr.strip() or e}", path) from e
+    except OSError as e:
+        raise RenderError(f"could not run dot to render {path}: {e}", path) from e
+    _write_atomically(path, data)
+    return path
+
+
+def _missing_dot(path: Path, source: bytes) -> NoReturn:
+    """Save the DOT text beside `path` and raise the RenderError that says how to get dot.
+
+    An existing file is never replaced: the user asked for `path`, not for its .dot twin.
+    """
+    wanted = path.with_suffix(".dot")
+    try:
+        dot_path = _write_atomically(wanted, source, keep_existing=True)
+    except RenderError as e:
+        raise RenderError(
+            f"{_NO_DOT}, so {path} could not be rendered, and the DOT text could not be "
+            f"saved either ({e}).\n{INSTALL_HINT}",
+            path,
+        ) from None
+    kept = "" if dot_path == wanted else f" ({wanted} exists already and was left as it was)"
+    command = shlex.join(["dot", f"-T{FORMATS[path.suffix.lower()]}", _arg(dot_path), "-o"])
+    raise RenderError(
+        f"{_NO_DOT}, so {path} could not be rendered.\n"
+        f"The DOT text was saved to {dot_path}{kept}; once Graphviz is installed, run\n"
+        f"  {command} {shlex.quote(_arg(path))}\n{INSTALL_HINT}",
+        path,
+        dot_path,
+    )
+
+
+def _arg(path: Path) -> str:
+    """`path` as a command argument that no program can take for an option."""
+    text = str(path)
+    return f".{os.sep}{text}" if text.startswith("-") else text
