@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from autograd_lite.document import DOCUMENT_PRINTED, QUANTITY_TITLES, hand_derivation
+from autograd_lite import Value
+from autograd_lite.walkthrough import DOCUMENT_PRINTED, QUANTITY_TITLES, hand_derivation
+from autograd_lite.walkthrough.cli import main
 
 SCRIPT = Path(sys.executable).with_name("autograd-lite")
 NAMES = list(DOCUMENT_PRINTED)
@@ -171,3 +173,31 @@ def test_extreme_inputs_give_numbers_not_a_traceback() -> None:
     data = as_json("--x", "1e308", "--w1", "10")
     assert data["quantities"]["z1"]["hand"] is None  # x*w1 overflows to inf
     assert data["quantities"]["h"]["hand"] == 1.0
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_the_network_is_built_and_back_propagated_once_per_run(
+    steps: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reference: what a run needs. The document's network once (for the table and the drawing),
+    # then one new network per SGD step; every network but the last is back-propagated once.
+    built: list[float] = []
+    backward_calls: list[Value] = []
+    init, backward = Value.__init__, Value.backward
+
+    def counting_init(self: Value, data: Any, label: str | None = None) -> None:
+        if label == "x":  # each network has one input leaf labelled x
+            built.append(data)
+        init(self, data, label)
+
+    def counting_backward(self: Value, gradient: float = 1.0) -> None:
+        backward_calls.append(self)
+        backward(self, gradient)
+
+    monkeypatch.setattr(Value, "__init__", counting_init)
+    monkeypatch.setattr(Value, "backward", counting_backward)
+    code = main(["--steps", str(steps), "--out", str(tmp_path / "g.dot")])
+    assert code == 0, capsys.readouterr().err
+    assert len(built) == 1 + steps
+    assert len(backward_calls) == max(1, steps)
+    assert "-0.0974367672" in capsys.readouterr().out

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd_lite.document import (
+from autograd_lite.walkthrough import (
     DOCUMENT_INPUTS,
     DOCUMENT_PRINTED,
+    Inputs,
     autodiff_quantities,
     build_network,
     hand_derivation,
@@ -29,8 +30,8 @@ EARLY_ROUNDED_RELATIVE_BOUND = 3e-3  # the worst, dL/dh, is 0.24% off; delta2 0.
 SEED_EN = Path(__file__).resolve().parents[2] / "shared" / "seed" / "backprop_worked_example.en.md"
 
 
-def autodiff_of(**inputs: float) -> dict[str, float]:
-    net = build_network(**inputs)
+def autodiff_of(inputs: Inputs = DOCUMENT_INPUTS) -> dict[str, float]:
+    net = build_network(inputs)
     net.L.backward()
     return autodiff_quantities(net)
 
@@ -53,9 +54,9 @@ def test_autodiff_equals_hand_derivation_on_random_inputs() -> None:
     # Reference: the hand formulas, on 200 random networks (inputs, targets and parameters).
     rng = np.random.default_rng(2024)
     for _ in range(200):
-        inputs = {k: float(v) for k, v in zip(DOCUMENT_INPUTS, rng.uniform(-3, 3, size=6))}
-        hand = hand_derivation(**inputs).as_dict()
-        auto = autodiff_of(**inputs)
+        inputs = Inputs(*rng.uniform(-3, 3, size=6))
+        hand = hand_derivation(inputs).as_dict()
+        auto = autodiff_of(inputs)
         for name, value in hand.items():
             assert auto[name] == pytest.approx(value, abs=1e-12, rel=1e-12), (name, inputs)
 
@@ -131,3 +132,20 @@ def test_network_nodes_are_labelled_and_scoped() -> None:
     assert net.y_hat.scope == ("output neuron",)
     assert net.L.scope == ("loss",)
     assert net.x.scope == ()
+
+
+def test_inputs_are_checked_and_stored_as_floats() -> None:
+    # Reference: the rule for real numbers (validate.py): numbers.Real and bools, as floats.
+    from fractions import Fraction
+
+    inputs = Inputs(x=Fraction(1, 2), y=True, w1=np.float32(0.25), b1=np.int64(2))
+    assert (inputs.x, inputs.y, inputs.w1, inputs.b1) == (0.5, 1.0, 0.25, 2.0)
+    assert all(type(v) is float for v in inputs.as_dict().values())
+    with pytest.raises(TypeError, match=r"Inputs: w2: expected a real number .* got str: 'a'"):
+        Inputs(w2="a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"build_network: unknown input 'w3'; the inputs are x, y"):
+        build_network(w3=1.0)
+    with pytest.raises(TypeError, match=r"hand_derivation: expected Inputs, got float: 0.5"):
+        hand_derivation(0.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"hand_derivation: eta: expected a real number"):
+        hand_derivation(eta="0.1")  # type: ignore[arg-type]
