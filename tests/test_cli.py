@@ -175,6 +175,18 @@ def test_extreme_inputs_give_numbers_not_a_traceback() -> None:
     assert data["quantities"]["h"]["hand"] == 1.0
 
 
+def test_large_finite_inputs_give_inf_in_the_table_and_null_in_json() -> None:
+    # Reference: IEEE float64 overflow. (1.4e154 - y_hat)^2 > 1.797e308, the largest double, so
+    # L = 1/2 (y - y_hat)^2 is inf; the same for y = 1e200. JSON has no inf: it becomes null.
+    result = run("--y", "1.4e154", "--no-render")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    loss_row = next(line for line in result.stdout.splitlines() if line.startswith("  L = 1/2"))
+    assert loss_row.split()[-3:] == ["inf", "inf", "0"]
+    data = as_json("--y", "1e200")
+    assert data["quantities"]["L"] == {"document": None, "hand": None, "autodiff": None}
+    assert data["quantities"]["dL_dy_hat"]["hand"] == pytest.approx(-1e200, rel=1e-15)
+
+
 @pytest.mark.parametrize("steps", [0, 1, 3])
 def test_the_network_is_built_and_back_propagated_once_per_run(
     steps: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

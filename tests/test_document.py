@@ -134,6 +134,17 @@ def test_network_nodes_are_labelled_and_scoped() -> None:
     assert net.x.scope == ()
 
 
+def test_overflow_gives_inf_as_in_ieee_arithmetic() -> None:
+    # Reference: IEEE float64. (1e200 - y_hat)^2 exceeds the largest double (about 1.8e308),
+    # so L = 1/2 (y - y_hat)^2 is inf; dL/dy_hat = y_hat - y is about -1e200, still finite.
+    hand = hand_derivation(y=1e200)
+    assert hand.L == math.inf
+    assert hand.dL_dy_hat == pytest.approx(-1e200, rel=1e-15, abs=0)
+    net = build_network(y=1e200)
+    net.L.backward()
+    assert net.L.data == math.inf
+
+
 def test_inputs_are_checked_and_stored_as_floats() -> None:
     # Reference: the rule for real numbers (validate.py): numbers.Real and bools, as floats.
     from fractions import Fraction

@@ -54,6 +54,7 @@ def hand_derivation(
     """The document's derivation step by step, in floats (document values by default).
 
     Give other numbers as an `Inputs` or by name: `hand_derivation(w2=-1.5, eta=0.5)`.
+    Overflow gives inf, as in the engine: `hand_derivation(y=1e200).L` is inf.
 
     >>> round(hand_derivation().delta2, 10)
     -0.0974367672
@@ -66,8 +67,9 @@ def hand_derivation(
     h = _sigmoid(z1)
     z2 = h * w2 + b2
     y_hat = _sigmoid(z2)
-    # 2. loss
-    loss = 0.5 * (y - y_hat) ** 2
+    # 2. loss; e * e, not e ** 2: float ** raises OverflowError where IEEE gives inf.
+    error = y - y_hat
+    loss = 0.5 * (error * error)  # squared first, as the document (and the engine) do
     # 3. backprop: output error, second layer, hidden error, first layer
     dL_dy_hat = y_hat - y
     dy_hat_dz2 = y_hat * (1 - y_hat)
