@@ -111,6 +111,9 @@ def test_steps_show_the_loss_falling_monotonically() -> None:
         (["--lr", "-0.1"], "must be > 0"),
         (["--steps", "-1"], "must be >= 0"),
         (["--steps", "1.5"], "whole number"),
+        (["--steps", "-1e3"], "whole number"),
+        (["--x", "-inf"], "must be a finite number, got '-inf'"),
+        (["--lr", "-1e-3"], "must be > 0, got '-1e-3'"),
         (["--out", "graph.jpg"], "unknown extension '.jpg'"),
         (["--bogus"], "unrecognized arguments"),
     ],
@@ -185,6 +188,15 @@ def test_large_finite_inputs_give_inf_in_the_table_and_null_in_json() -> None:
     data = as_json("--y", "1e200")
     assert data["quantities"]["L"] == {"document": None, "hand": None, "autodiff": None}
     assert data["quantities"]["dL_dy_hat"]["hand"] == pytest.approx(-1e200, rel=1e-15)
+
+
+@pytest.mark.parametrize("text", ["-1e-3", "-1E-3", "-.5", "-0.001", "-2e+1", "-1_0", "-7"])
+@pytest.mark.parametrize("joined", [False, True])
+def test_negative_numbers_in_any_notation_are_option_values(text: str, joined: bool) -> None:
+    # Reference: Python's float() reading the same text.
+    args = [f"--y={text}"] if joined else ["--y", text]
+    data = as_json(*args, "--w2", text)
+    assert data["inputs"]["y"] == float(text) and data["inputs"]["w2"] == float(text)
 
 
 @pytest.mark.parametrize("steps", [0, 1, 3])

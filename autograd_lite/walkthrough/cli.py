@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,10 +29,17 @@ examples:
   autograd-lite                          the document's example, graph in document_graph.png
   autograd-lite --steps 100              then 100 SGD steps, showing the loss fall
   autograd-lite --x 0.5 --y 0 --lr 0.5   the same network on other numbers
+  autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
   autograd-lite --json --no-render       the numbers as one JSON object
 """
 """The examples --help shows."""
+
+
+# argparse reads an argument that starts with "-" as an option unless it looks like a plain
+# negative number ("-1", "-.5"); widen that to every float notation ("-1e-3", "-inf") so
+# negative numbers work as option values. The command has no option that starts this way.
+_NEGATIVE_NUMBER = re.compile(r"^-(?:\.?\d|inf|nan)", re.IGNORECASE)
 
 
 def _finite(text: str) -> float:
@@ -72,7 +80,7 @@ def _out_path(text: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command's argument parser."""
+    """The command's argument parser (negative numbers in any notation read as values)."""
     parser = argparse.ArgumentParser(
         prog="autograd-lite",
         description=(
@@ -84,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser._negative_number_matcher = _NEGATIVE_NUMBER
     for name, default in DOCUMENT_INPUTS.as_dict().items():
         what = "input" if name == "x" else "target" if name == "y" else "parameter"
         parser.add_argument(
