@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -158,6 +159,7 @@ def test_version_and_help() -> None:
     assert run("--version").stdout.strip() == f"autograd-lite {__version__}"
     help_text = run("--help").stdout
     assert "examples:" in help_text and "--steps" in help_text and "--json" in help_text
+    assert "130 interrupted" in help_text and "141 the output was closed early" in help_text
 
 
 def test_console_script_and_python_dash_m_agree() -> None:
@@ -197,6 +199,74 @@ def test_negative_numbers_in_any_notation_are_option_values(text: str, joined: b
     args = [f"--y={text}"] if joined else ["--y", text]
     data = as_json(*args, "--w2", text)
     assert data["inputs"]["y"] == float(text) and data["inputs"]["w2"] == float(text)
+
+
+def test_ctrl_c_exits_130_with_a_short_message() -> None:
+    # Reference: shells report 128 + SIGINT (2) for a command Ctrl-C stopped.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_lite", "--no-render", "--steps", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell without job control starts background jobs with Ctrl-C ignored, and the
+        # child would inherit that: give it the terminal's default, as a user's shell does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("Network:")  # the table shows while it trains
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert err == "autograd-lite: interrupted\n"
+
+
+@pytest.mark.parametrize("args", [["--no-render"], ["--json"]])
+def test_a_full_disk_is_one_line_of_error_and_exit_1(args: list[str]) -> None:
+    # Reference: every write to /dev/full fails with ENOSPC ("No space left on device").
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "autograd_lite", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "autograd-lite: error: could not write the output: No space left on device\n"
+    )
+
+
+@pytest.mark.parametrize("args", [["--no-render"], ["--json"], ["--no-render", "--steps", "5"]])
+def test_a_closed_pipe_exits_141_without_a_traceback(args: list[str]) -> None:
+    # Reference: shells report 128 + SIGPIPE (13) for a command whose reader went away, as in
+    # `autograd-lite | head -1`. Here the reader is gone before the first write, every time.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "autograd_lite", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""
+
+
+def test_a_path_the_terminal_cannot_encode_is_printed_escaped(tmp_path: Path) -> None:
+    # Reference: the file system holds the file under its real name; the ascii terminal is
+    # shown the name with \xe9 for é (Python's backslashreplace).
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = run("--out", "é.png", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Graph: \\xe9.png (data and gradient" in result.stdout
+    assert (tmp_path / "é.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    missing = run("--out", str(tmp_path / "nope" / "é.png"), env=env)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
 
 
 @pytest.mark.parametrize("steps", [0, 1, 3])

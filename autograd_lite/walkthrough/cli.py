@@ -1,7 +1,9 @@
 """The `autograd-lite` command: the document's worked example, by hand and by autodiff.
 
 `autograd-lite` and `python -m autograd_lite` run `main`. This module reads the arguments,
-runs the walkthrough and writes what report.py formats.
+runs the walkthrough and writes what report.py formats; it turns every way the output can
+fail (Ctrl-C, a closed pipe, a full disk, a terminal that cannot encode a path) into a short
+message and an exit code instead of a traceback.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from .training import train
 DEFAULT_OUT = "document_graph.png"
 """Where the graph is drawn unless --out says otherwise."""
 
-EXAMPLES = """\
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C: 128 + SIGINT, as shells report a command that Ctrl-C stopped."""
+
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of stdout went away (`| head`): 128 + SIGPIPE, as shells report
+for a command that a closed pipe stopped, so `set -o pipefail` scripts see it was cut short."""
+
+EXAMPLES = f"""\
 examples:
   autograd-lite                          the document's example, graph in document_graph.png
   autograd-lite --steps 100              then 100 SGD steps, showing the loss fall
@@ -32,14 +41,21 @@ examples:
   autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
   autograd-lite --json --no-render       the numbers as one JSON object
-"""
-"""The examples --help shows."""
 
+exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
+  {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
+(e.g. | head)
+"""
+"""The examples and exit codes --help shows."""
 
 # argparse reads an argument that starts with "-" as an option unless it looks like a plain
 # negative number ("-1", "-.5"); widen that to every float notation ("-1e-3", "-inf") so
 # negative numbers work as option values. The command has no option that starts this way.
 _NEGATIVE_NUMBER = re.compile(r"^-(?:\.?\d|inf|nan)", re.IGNORECASE)
+
+
+class _OutputError(Exception):
+    """Writing to stdout failed; the OSError is its cause."""
 
 
 def _finite(text: str) -> float:
@@ -119,19 +135,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write(text: str) -> None:
+    """Write text to stdout now; what its encoding cannot show is written as escapes."""
+    stream = sys.stdout
+    encoding = stream.encoding or "utf-8"
+    # A path the terminal cannot encode (é under PYTHONIOENCODING=ascii, undecodable bytes
+    # from the file system) is shown as \xe9 or \udcff rather than crash the print.
+    text = text.encode(encoding, "backslashreplace").decode(encoding)
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as exc:
+        raise _OutputError(exc) from exc
+
+
+def _say(message: str) -> None:
+    print(f"autograd-lite: {message}", file=sys.stderr)
+
+
+def _detach_stdout() -> None:
+    # What stdout still buffers would fail again when Python flushes it at exit (and print
+    # "Exception ignored"): point the descriptor at /dev/null so that flush succeeds.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real descriptor (stdout replaced, e.g. in a test)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the walkthrough; returns the exit code (0, 1 for a runtime error, 2 for usage)."""
+    """Run the walkthrough and return the exit code (see `EXAMPLES` for what each means)."""
     try:
         return _run(build_parser().parse_args(argv))
-    except BrokenPipeError:  # e.g. `autograd-lite | head`: stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except _OutputError as exc:
+        _detach_stdout()
+        cause = exc.__cause__
+        if isinstance(cause, BrokenPipeError):  # e.g. `autograd-lite | head`: stop quietly
+            return EXIT_BROKEN_PIPE
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        _say(f"error: could not write the output: {reason}")
         return 1
 
 
 def _run(args: argparse.Namespace) -> int:
     inputs = Inputs(**{name: getattr(args, name) for name in INPUT_NAMES})
     comparison = compare(inputs, eta=args.lr)  # the one network of this run
+    if not args.json:
+        _write(table_text(comparison))  # before training: the table shows while it runs
     training = train(comparison, args.steps) if args.steps else None
+    if training is not None and not args.json:
+        _write(training_text(training))
     graph: Path | None = None
     error: str | None = None
     if not args.no_render:
@@ -140,14 +195,10 @@ def _run(args: argparse.Namespace) -> int:
         except RenderError as exc:
             error = str(exc)
     if args.json:
-        sys.stdout.write(json_text(comparison, training, graph))
-    else:
-        sys.stdout.write(table_text(comparison))
-        if training is not None:
-            sys.stdout.write(training_text(training))
-        if graph is not None:
-            sys.stdout.write(graph_text(graph))
+        _write(json_text(comparison, training, graph))
+    elif graph is not None:
+        _write(graph_text(graph))
     if error is not None:
-        print(f"autograd-lite: error: could not draw the graph: {error}", file=sys.stderr)
+        _say(f"error: could not draw the graph: {error}")
         return 1
     return 0
