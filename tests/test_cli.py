@@ -110,11 +110,13 @@ def test_steps_show_the_loss_falling_monotonically() -> None:
         (["--w1", "nan"], "finite"),
         (["--lr", "0"], "must be > 0"),
         (["--lr", "-0.1"], "must be > 0"),
-        (["--steps", "-1"], "must be >= 0"),
+        (["--steps", "-1"], "must be from 0 to 100000"),
+        (["--steps", "100001"], "must be from 0 to 100000"),
         (["--steps", "1.5"], "whole number"),
         (["--steps", "-1e3"], "whole number"),
         (["--x", "-inf"], "must be a finite number, got '-inf'"),
         (["--lr", "-1e-3"], "must be > 0, got '-1e-3'"),
+        (["--out", "x.pdf", "--no-render"], "--no-render"),
         (["--out", "graph.jpg"], "unknown extension '.jpg'"),
         (["--bogus"], "unrecognized arguments"),
     ],
@@ -160,6 +162,7 @@ def test_version_and_help() -> None:
     help_text = run("--help").stdout
     assert "examples:" in help_text and "--steps" in help_text and "--json" in help_text
     assert "130 interrupted" in help_text and "141 the output was closed early" in help_text
+    assert "0 to 100000" in help_text
 
 
 def test_console_script_and_python_dash_m_agree() -> None:
@@ -267,6 +270,44 @@ def test_a_path_the_terminal_cannot_encode_is_printed_escaped(tmp_path: Path) ->
     assert (tmp_path / "é.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     missing = run("--out", str(tmp_path / "nope" / "é.png"), env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_huge_and_tiny_numbers_are_shown_short() -> None:
+    # Reference: the JSON losses and parameters (floats as Python prints them); the text shows
+    # 7 significant digits in scientific notation, so it agrees to a relative 5e-7.
+    args = ["--lr", "1e308", "--steps", "3"]
+    data = as_json(*args)
+    text = run("--no-render", *args).stdout
+    assert max(len(line) for line in text.splitlines()) < 120
+    assert not re.search(r"\d{20}", text)
+    shown = [float(v) for v in re.findall(r"L = (\S+)$", text, re.M)]
+    assert shown == [pytest.approx(v, rel=5e-7, abs=0) for v in data["losses"]]
+    finals = dict(re.findall(r"(\w+) = (\S+)", text.split("final parameters:")[1]))
+    for name, value in data["final_parameters"].items():
+        if value is None:  # overflowed to inf or nan: JSON has no such number
+            assert finals[name] in {"inf", "-inf", "nan"}
+        else:
+            assert float(finals[name]) == pytest.approx(value, rel=5e-7, abs=0)
+    assert any(abs(v) > 1e100 for v in data["final_parameters"].values() if v is not None)
+
+
+def test_json_draws_the_graph_only_when_out_is_given(tmp_path: Path) -> None:
+    # Reference: the directory's contents before and after.
+    result = run("--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["graph"] is None
+    assert list(tmp_path.iterdir()) == []
+    result = run("--json", "--out", "g.dot", cwd=tmp_path)
+    assert json.loads(result.stdout)["graph"] == "g.dot"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+    assert "drawn only when --out is given" in " ".join(run("--help").stdout.split())
+
+
+def test_out_with_no_render_is_a_usage_error_that_writes_nothing(tmp_path: Path) -> None:
+    result = run("--out", "x.pdf", "--no-render", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--out x.pdf asks for a drawing and --no-render for none" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("steps", [0, 1, 3])

@@ -26,6 +26,9 @@ from .training import train
 DEFAULT_OUT = "document_graph.png"
 """Where the graph is drawn unless --out says otherwise."""
 
+MAX_STEPS = 100_000
+"""The most SGD steps --steps runs (about 5 s at 50 µs a step), so a typo cannot run forever."""
+
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C: 128 + SIGINT, as shells report a command that Ctrl-C stopped."""
 
@@ -40,7 +43,7 @@ examples:
   autograd-lite --x 0.5 --y 0 --lr 0.5   the same network on other numbers
   autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
-  autograd-lite --json --no-render       the numbers as one JSON object
+  autograd-lite --json                   the numbers as one JSON object (no graph drawn)
 
 exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
   {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
@@ -80,8 +83,8 @@ def _steps(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    if not 0 <= value <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_STEPS}, got {text!r}")
     return value
 
 
@@ -121,18 +124,38 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"learning rate eta (default {DOCUMENT_ETA})",
     )
     parser.add_argument(
-        "--steps", type=_steps, default=0, help="then run N SGD steps and show the loss (default 0)"
+        "--steps",
+        type=_steps,
+        default=0,
+        help=f"then run N SGD steps, 0 to {MAX_STEPS}, and show the loss (default 0)",
     )
     parser.add_argument(
         "--out",
         type=_out_path,
-        default=Path(DEFAULT_OUT),
-        help=f"where to draw the graph: .png .svg .pdf or .dot (default {DEFAULT_OUT})",
+        help=(
+            f"where to draw the graph: .png .svg .pdf or .dot (default {DEFAULT_OUT}; "
+            "with --json the graph is drawn only when --out is given)"
+        ),
     )
-    parser.add_argument("--no-render", action="store_true", help="do not draw the graph")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument(
+        "--no-render", action="store_true", help="do not draw the graph (not with --out)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead (inf and nan as null; no graph unless --out)",
+    )
     parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line; a usage error (exit 2) for contradicting options."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.no_render and args.out is not None:
+        parser.error(f"--out {args.out} asks for a drawing and --no-render for none; drop one")
+    return args
 
 
 def _write(text: str) -> None:
@@ -165,7 +188,7 @@ def _detach_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the walkthrough and return the exit code (see `EXAMPLES` for what each means)."""
     try:
-        return _run(build_parser().parse_args(argv))
+        return _run(parse_args(argv))
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED
@@ -189,9 +212,11 @@ def _run(args: argparse.Namespace) -> int:
         _write(training_text(training))
     graph: Path | None = None
     error: str | None = None
-    if not args.no_render:
+    if not args.no_render and (args.out is not None or not args.json):
         try:
-            graph = render_graph(comparison.network.L, args.out, edge_derivatives=True)
+            graph = render_graph(
+                comparison.network.L, args.out or Path(DEFAULT_OUT), edge_derivatives=True
+            )
         except RenderError as exc:
             error = str(exc)
     if args.json:

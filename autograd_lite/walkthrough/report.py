@@ -23,12 +23,12 @@ FOOTNOTE = (
 
 
 def number(x: float) -> str:
-    """x with 10 decimals, or in scientific notation when 10 decimals would hide it.
+    """x with 10 decimals, or in scientific notation when that would hide it or run long.
 
-    >>> number(-0.09743676719), number(2.5e-7)
-    ('-0.0974367672', '2.500000e-07')
+    >>> number(-0.09743676719), number(2.5e-7), number(1e300), number(float("inf"))
+    ('-0.0974367672', '2.500000e-07', '1.000000e+300', 'inf')
     """
-    return f"{x:.10f}" if abs(x) >= 1e-4 or x == 0 else f"{x:.6e}"
+    return f"{x:.10f}" if 1e-4 <= abs(x) < 1e5 or x == 0 else f"{x:.6e}"
 
 
 def table_text(comparison: Comparison) -> str:
@@ -71,11 +71,11 @@ def training_text(training: Training) -> str:
     lines = ["", f"Training: {steps} SGD steps on this network"]
     every = max(1, steps // 20)
     lines += [
-        f"  step {i:>6}  L = {loss:.10f}"
+        f"  step {i:>6}  L = {number(loss)}"
         for i, loss in enumerate(losses)
         if i % every == 0 or i == steps
     ]
-    params = "  ".join(f"{k} = {v:.10f}" for k, v in training.parameters.items())
+    params = "  ".join(f"{k} = {number(v)}" for k, v in training.parameters.items())
     lines.append(f"  final parameters: {params}")
     return "\n".join(lines) + "\n"
 
