@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,12 @@ EARLY_ROUNDED = {
 EARLY_ROUNDED_RELATIVE_BOUND = 3e-3  # the worst, dL/dh, is 0.24% off; delta2 0.17%
 
 SEED_EN = Path(__file__).resolve().parents[2] / "shared" / "seed" / "backprop_worked_example.en.md"
+SEED_MISSING = (
+    f"needs the original worked example at {SEED_EN} (the project's seed document, kept in "
+    "shared/seed/ beside the checkout) to check that tests/reference.py copied its table "
+    "right; everything else about the document is checked from that copy and from "
+    "DOCUMENT_PRINTED in autograd_lite/walkthrough/document.py"
+)
 
 
 def autodiff_of(inputs: Inputs = DOCUMENT_INPUTS) -> dict[str, float]:
@@ -70,7 +79,7 @@ def test_both_match_the_exact_table_of_the_english_rendition() -> None:
         assert auto[name] == pytest.approx(exact, abs=1e-9), name
 
 
-@pytest.mark.skipif(not SEED_EN.exists(), reason="shared/seed is not beside this checkout")
+@pytest.mark.skipif(not SEED_EN.exists(), reason=SEED_MISSING)
 def test_exact_table_is_the_one_in_the_seed_document() -> None:
     # The table above is copied from the document; this guards the copy against typos.
     text = SEED_EN.read_text(encoding="utf-8")
@@ -132,6 +141,31 @@ def test_network_nodes_are_labelled_and_scoped() -> None:
     assert net.y_hat.scope == ("output neuron",)
     assert net.L.scope == ("loss",)
     assert net.x.scope == ()
+
+
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+
+
+def test_without_the_seed_document_the_skip_says_what_is_needed(tmp_path: Path) -> None:
+    # Reference: pytest's own report of a copy of this file run where no seed document is.
+    tests = Path(__file__).resolve().parent
+    copy = tmp_path / "checkout" / "tests"
+    copy.mkdir(parents=True)
+    for name in ("__init__.py", "reference.py", "test_document.py"):
+        shutil.copy(tests / name, copy / name)
+    result = subprocess.run(
+        # Only the seed test, by its node id: this test must not run its own copy.
+        [*PYTEST, "tests/test_document.py::test_exact_table_is_the_one_in_the_seed_document"],
+        cwd=tmp_path / "checkout",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = " ".join(result.stdout.split())
+    assert "1 skipped" in report, result.stdout
+    missing = tmp_path / "shared" / "seed" / "backprop_worked_example.en.md"
+    assert f"needs the original worked example at {missing}" in report
+    assert "checked from that copy" in report
 
 
 def test_overflow_gives_inf_as_in_ieee_arithmetic() -> None:
