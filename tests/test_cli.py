@@ -23,11 +23,13 @@ NAMES = list(DOCUMENT_PRINTED)
 
 
 def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdout: Any = None
 ) -> subprocess.CompletedProcess[str]:
+    """The command in a subprocess; stdout is captured unless a file or descriptor is given."""
     return subprocess.run(
         [sys.executable, "-m", "autograd_lite", *args],
-        capture_output=True,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
         env=env,
@@ -229,13 +231,7 @@ def test_ctrl_c_exits_130_with_a_short_message() -> None:
 def test_a_full_disk_is_one_line_of_error_and_exit_1(args: list[str]) -> None:
     # Reference: every write to /dev/full fails with ENOSPC ("No space left on device").
     with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "autograd_lite", *args],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        result = run(*args, stdout=full)
     assert result.returncode == 1
     assert result.stderr == (
         "autograd-lite: error: could not write the output: No space left on device\n"
@@ -249,13 +245,7 @@ def test_a_closed_pipe_exits_141_without_a_traceback(args: list[str]) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "autograd_lite", *args],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        result = run(*args, stdout=write_end)
     finally:
         os.close(write_end)
     assert result.returncode == 141
