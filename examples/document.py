@@ -3,7 +3,7 @@
 Run: .venv/bin/python examples/document.py   (the `autograd-lite` command shows more)
 """
 
-from autograd_lite.document import DOCUMENT_PRINTED, build_network, hand_derivation
+from autograd_lite.walkthrough import DOCUMENT_PRINTED, build_network, hand_derivation
 
 net = build_network()  # x=1, y=1, w1=0.4, b1=0.1, w2=0.3, b2=0.2, as in the document
 net.L.backward()  # fills .grad of every node below L

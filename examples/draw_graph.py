@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from autograd_lite import render_graph
-from autograd_lite.document import build_network
 from autograd_lite.render import FORMATS, RenderError
+from autograd_lite.walkthrough import build_network
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """The Hessian of the document's loss, from the engine and from finite differences.
 
-L(w1, b1, w2, b2) is the worked example's loss (autograd_lite.document). The engine's
+L(w1, b1, w2, b2) is the worked example's loss (autograd_lite.walkthrough). The engine's
 Hessian applies `grad` twice (`hessian`); the check differences the engine's first-order
 gradients, rebuilding the network at w ± eps for each parameter.
 
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import grad, hessian
-from autograd_lite.document import DOCUMENT_INPUTS, build_network
+from autograd_lite.walkthrough import DOCUMENT_INPUTS, build_network
 
 NAMES = ["w1", "b1", "w2", "b2"]
 
@@ -29,7 +29,7 @@ def main() -> None:
     net = build_network()
     h = hessian(net.L, [net.w1, net.b1, net.w2, net.b2])
 
-    base = {name: DOCUMENT_INPUTS[name] for name in NAMES}
+    base = DOCUMENT_INPUTS.parameters
     eps = 1e-6
     fd = np.empty((4, 4))
     for j, name in enumerate(NAMES):

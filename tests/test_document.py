@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograd_lite.document import (
+from autograd_lite.walkthrough import (
     DOCUMENT_INPUTS,
     DOCUMENT_PRINTED,
+    Inputs,
     autodiff_quantities,
     build_network,
     hand_derivation,
@@ -27,10 +31,16 @@ EARLY_ROUNDED = {
 EARLY_ROUNDED_RELATIVE_BOUND = 3e-3  # the worst, dL/dh, is 0.24% off; delta2 0.17%
 
 SEED_EN = Path(__file__).resolve().parents[2] / "shared" / "seed" / "backprop_worked_example.en.md"
+SEED_MISSING = (
+    f"needs the original worked example at {SEED_EN} (the project's seed document, kept in "
+    "shared/seed/ beside the checkout) to check that tests/reference.py copied its table "
+    "right; everything else about the document is checked from that copy and from "
+    "DOCUMENT_PRINTED in autograd_lite/walkthrough/document.py"
+)
 
 
-def autodiff_of(**inputs: float) -> dict[str, float]:
-    net = build_network(**inputs)
+def autodiff_of(inputs: Inputs = DOCUMENT_INPUTS) -> dict[str, float]:
+    net = build_network(inputs)
     net.L.backward()
     return autodiff_quantities(net)
 
@@ -53,9 +63,9 @@ def test_autodiff_equals_hand_derivation_on_random_inputs() -> None:
     # Reference: the hand formulas, on 200 random networks (inputs, targets and parameters).
     rng = np.random.default_rng(2024)
     for _ in range(200):
-        inputs = {k: float(v) for k, v in zip(DOCUMENT_INPUTS, rng.uniform(-3, 3, size=6))}
-        hand = hand_derivation(**inputs).as_dict()
-        auto = autodiff_of(**inputs)
+        inputs = Inputs(*rng.uniform(-3, 3, size=6))
+        hand = hand_derivation(inputs).as_dict()
+        auto = autodiff_of(inputs)
         for name, value in hand.items():
             assert auto[name] == pytest.approx(value, abs=1e-12, rel=1e-12), (name, inputs)
 
@@ -69,7 +79,7 @@ def test_both_match_the_exact_table_of_the_english_rendition() -> None:
         assert auto[name] == pytest.approx(exact, abs=1e-9), name
 
 
-@pytest.mark.skipif(not SEED_EN.exists(), reason="shared/seed is not beside this checkout")
+@pytest.mark.skipif(not SEED_EN.exists(), reason=SEED_MISSING)
 def test_exact_table_is_the_one_in_the_seed_document() -> None:
     # The table above is copied from the document; this guards the copy against typos.
     text = SEED_EN.read_text(encoding="utf-8")
@@ -131,3 +141,56 @@ def test_network_nodes_are_labelled_and_scoped() -> None:
     assert net.y_hat.scope == ("output neuron",)
     assert net.L.scope == ("loss",)
     assert net.x.scope == ()
+
+
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+
+
+def test_without_the_seed_document_the_skip_says_what_is_needed(tmp_path: Path) -> None:
+    # Reference: pytest's own report of a copy of this file run where no seed document is.
+    tests = Path(__file__).resolve().parent
+    copy = tmp_path / "checkout" / "tests"
+    copy.mkdir(parents=True)
+    for name in ("__init__.py", "reference.py", "test_document.py"):
+        shutil.copy(tests / name, copy / name)
+    result = subprocess.run(
+        # Only the seed test, by its node id: this test must not run its own copy.
+        [*PYTEST, "tests/test_document.py::test_exact_table_is_the_one_in_the_seed_document"],
+        cwd=tmp_path / "checkout",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = " ".join(result.stdout.split())
+    assert "1 skipped" in report, result.stdout
+    missing = tmp_path / "shared" / "seed" / "backprop_worked_example.en.md"
+    assert f"needs the original worked example at {missing}" in report
+    assert "checked from that copy" in report
+
+
+def test_overflow_gives_inf_as_in_ieee_arithmetic() -> None:
+    # Reference: IEEE float64. (1e200 - y_hat)^2 exceeds the largest double (about 1.8e308),
+    # so L = 1/2 (y - y_hat)^2 is inf; dL/dy_hat = y_hat - y is about -1e200, still finite.
+    hand = hand_derivation(y=1e200)
+    assert hand.L == math.inf
+    assert hand.dL_dy_hat == pytest.approx(-1e200, rel=1e-15, abs=0)
+    net = build_network(y=1e200)
+    net.L.backward()
+    assert net.L.data == math.inf
+
+
+def test_inputs_are_checked_and_stored_as_floats() -> None:
+    # Reference: the rule for real numbers (validate.py): numbers.Real and bools, as floats.
+    from fractions import Fraction
+
+    inputs = Inputs(x=Fraction(1, 2), y=True, w1=np.float32(0.25), b1=np.int64(2))
+    assert (inputs.x, inputs.y, inputs.w1, inputs.b1) == (0.5, 1.0, 0.25, 2.0)
+    assert all(type(v) is float for v in inputs.as_dict().values())
+    with pytest.raises(TypeError, match=r"Inputs: w2: expected a real number .* got str: 'a'"):
+        Inputs(w2="a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"build_network: unknown input 'w3'; the inputs are x, y"):
+        build_network(w3=1.0)
+    with pytest.raises(TypeError, match=r"hand_derivation: expected Inputs, got float: 0.5"):
+        hand_derivation(0.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"hand_derivation: eta: expected a real number"):
+        hand_derivation(eta="0.1")  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_lite import Value, grad, graph_nodes, hessian
-from autograd_lite.document import build_network, hand_derivation
+from autograd_lite.walkthrough import build_network, hand_derivation
 from tests.conftest import FUZZ
 from tests.reference import numpy_hessian, numpy_hessian_extrapolated, second_difference
 

@@ -1,6 +1,6 @@
 """The worked example's network, built as `MLP(1, [1, 1])`, reproduces the document exactly.
 
-Independent references: `autograd_lite.document.hand_derivation()` (the document's steps
+Independent references: `autograd_lite.walkthrough.hand_derivation()` (the document's steps
 redone in plain floats), the exact table of shared/seed/backprop_worked_example.en.md
 (copied below to its 10 printed decimals), and the document's printed, rounded numbers.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from autograd_lite import Value, graph_nodes
-from autograd_lite.document import (
+from autograd_lite.nn import MLP, SGD, half_squared_error
+from autograd_lite.walkthrough import (
     DOCUMENT_ETA,
     DOCUMENT_INPUTS,
     DOCUMENT_PRINTED,
@@ -18,7 +19,6 @@ from autograd_lite.document import (
     autodiff_quantities,
     hand_derivation,
 )
-from autograd_lite.nn import MLP, SGD, half_squared_error
 from tests.reference import EXACT_TABLE
 
 NAMES = {
@@ -31,14 +31,14 @@ NAMES = {
 
 def document_mlp() -> MLP:
     model = MLP(1, [1, 1], activation="sigmoid", last_activation="sigmoid", rng=0)
-    model.load_state_dict({NAMES[k]: DOCUMENT_INPUTS[k] for k in NAMES})
+    model.load_state_dict({NAMES[k]: DOCUMENT_INPUTS.parameters[k] for k in NAMES})
     return model
 
 
 def run_document() -> tuple[MLP, Network]:
     """Forward and backward through the MLP; its nodes gathered as the document's Network."""
     model = document_mlp()
-    x, y = Value(DOCUMENT_INPUTS["x"]), Value(DOCUMENT_INPUTS["y"])
+    x, y = Value(DOCUMENT_INPUTS.x), Value(DOCUMENT_INPUTS.y)
     (y_hat,) = model([x])
     loss = half_squared_error(y_hat, y)
     model.zero_grad()

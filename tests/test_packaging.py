@@ -25,4 +25,4 @@ def test_wheel_holds_every_module_and_the_console_script(tmp_path: Path) -> None
     assert "autograd_lite/py.typed" in names
     (entry_points,) = [n for n in names if n.endswith("entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "autograd-lite = autograd_lite.cli:main" in text
+    assert "autograd-lite = autograd_lite.walkthrough.cli:main" in text

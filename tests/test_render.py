@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 
 from autograd_lite import Op, Value, draw_graph, render_graph, scope
-from autograd_lite.document import build_network
 from autograd_lite.nn import MLP
 from autograd_lite.render import GraphTooLargeError, RenderError
+from autograd_lite.walkthrough import build_network
 from tests.reference import central_gradient
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -256,7 +256,7 @@ DETERMINISM_SCRIPT = textwrap.dedent(
     """
     import sys
     from autograd_lite import Value, draw_graph, scope
-    from autograd_lite.document import build_network
+    from autograd_lite.walkthrough import build_network
     net = build_network()
     net.L.backward()
     xs = [Value(float(i), label=f"x{i}") for i in range(30)]
