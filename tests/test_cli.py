@@ -43,6 +43,7 @@ def as_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
+@pytest.mark.needs_dot
 def test_default_output_has_every_quantity_with_the_right_values(tmp_path: Path) -> None:
     # References: the hand derivation (to the 10 decimals shown) and the document's printed values.
     result = run(cwd=tmp_path)
@@ -149,6 +150,7 @@ def test_missing_dot_keeps_the_dot_source_and_exits_1(tmp_path: Path) -> None:
     assert str(kept) in result.stderr
 
 
+@pytest.mark.needs_dot
 def test_dot_svg_and_pdf_outputs(tmp_path: Path) -> None:
     for suffix, magic in [(".dot", b"digraph"), (".svg", b"<?xml"), (".pdf", b"%PDF")]:
         target = tmp_path / f"graph{suffix}"
@@ -252,6 +254,7 @@ def test_a_closed_pipe_exits_141_without_a_traceback(args: list[str]) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.needs_dot
 def test_a_path_the_terminal_cannot_encode_is_printed_escaped(tmp_path: Path) -> None:
     # Reference: the file system holds the file under its real name; the ascii terminal is
     # shown the name with \xe9 for é (Python's backslashreplace).
