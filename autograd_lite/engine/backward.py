@@ -57,13 +57,12 @@ def _count_uses(root: Node) -> dict[Node, int]:
         if n is None:
             stack.append(a)
         b = node._b
-        if b is None:
-            continue
-        n = uses.get(b)
-        uses[b] = 1 if n is None else n + 1
-        if n is None:
-            stack.append(b)
-        if node._rest is not None:  # operands past the second, which few ops have
+        if b is not None:
+            n = uses.get(b)
+            uses[b] = 1 if n is None else n + 1
+            if n is None:
+                stack.append(b)
+        elif node._rest is not None:  # the other operands of an op of three or more
             for x in node._rest:
                 if x not in uses:
                     stack.append(x)
@@ -130,25 +129,16 @@ def _sweep(
                 continue
             op = node._op
             b = node._b
-            if b is None:
-                shares = op.vjp(g, node, a) if create_graph else op.vjp(g, node._data, a._data)
+            if b is not None:
+                shares = (
+                    op.vjp(g, node, a, b)
+                    if create_graph
+                    else op.vjp(g, node._data, a._data, b._data)
+                )
                 try:
-                    (sa,) = shares
+                    sa, sb = shares
                 except (TypeError, ValueError):
-                    raise _bad_rule(op, 1, shares) from None
-            else:
-                if node._rest is None:
-                    shares = (
-                        op.vjp(g, node, a, b)
-                        if create_graph
-                        else op.vjp(g, node._data, a._data, b._data)
-                    )
-                    try:
-                        sa, sb = shares
-                    except (TypeError, ValueError):
-                        raise _bad_rule(op, 2, shares) from None
-                else:
-                    sa, sb = _rest_shares(node, g, create_graph, uses, pending, nodes, grads)
+                    raise _bad_rule(op, 2, shares) from None
                 if checked:
                     sb = b._as_gradient(sb, op, create_graph)
                 if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
@@ -157,6 +147,14 @@ def _sweep(
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
+            elif node._rest is None:
+                shares = op.vjp(g, node, a) if create_graph else op.vjp(g, node._data, a._data)
+                try:
+                    (sa,) = shares
+                except (TypeError, ValueError):
+                    raise _bad_rule(op, 1, shares) from None
+            else:
+                sa = _rest_shares(node, g, create_graph, uses, pending, nodes, grads)
             if checked:
                 sa = a._as_gradient(sa, op, create_graph)
             if (n := uses[a]) == 1:
@@ -180,16 +178,16 @@ def _rest_shares(
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
-) -> tuple[Any, Any]:
-    """For an op of three or more operands: hand on the shares past the second (they are
-    parked in `pending` and come out when complete); return the first two shares."""
+) -> Any:
+    """For an op of three or more operands: hand on the shares of all operands but the first
+    (each checked, and parked in `pending` until complete); return the first one's share."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     if type(shares) not in (tuple, list) or len(shares) != len(operands):
         raise _bad_rule(op, len(operands), shares)
-    for x, share in zip(operands[2:], shares[2:]):
+    for x, share in zip(operands[1:], shares[1:]):
         share = x._as_gradient(share, op, create_graph)
         old = pending.get(x)
         pending[x] = share if old is None else old + share
@@ -197,7 +195,7 @@ def _rest_shares(
         if not uses[x]:
             nodes.append(x)
             grads.append(pending.pop(x))
-    return shares[0], shares[1]
+    return shares[0]
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:

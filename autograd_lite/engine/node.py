@@ -35,14 +35,16 @@ class Node:
     Node types subclass it and fill in the hooks at the bottom (what a gradient seed, a zero
     gradient and a valid gradient are for their data, and how an op makes a node of theirs).
     Operands are kept in slots, not a tuple: one GC-tracked object per node instead of two,
-    which is 56 bytes less memory and much less garbage-collector work on large graphs.
+    which is 56 bytes less memory and much less garbage-collector work on large graphs. One
+    and two operands fill `_a` and `_b`; an op of three or more keeps the first in `_a` and
+    the others in `_rest`, so two-operand nodes, the most common, never need `_rest` read.
     """
 
     __slots__ = ("_a", "_b", "_data", "_label", "_op", "_rest", "_scope", "grad")
 
     _a: Node | None  # first operand; None for leaves
-    _b: Node | None  # second operand; None for leaves and one-operand ops
-    _rest: tuple[Node, ...] | None  # operands after the second, for ops that take more
+    _b: Node | None  # second operand of a two-operand op; None otherwise
+    _rest: tuple[Node, ...] | None  # operands after the first, for ops that take three or more
     _op: Op  # LEAF for inputs and parameters; CONSTANT for numbers mixed into an expression
     _data: Any
     _label: str | None
@@ -67,9 +69,9 @@ class Node:
         a, b = self._a, self._b
         if a is None:
             return ()
-        if b is None:
-            return (a,)
-        return (a, b) if self._rest is None else (a, b, *self._rest)
+        if b is not None:
+            return (a, b)
+        return (a,) if self._rest is None else (a, *self._rest)
 
     @property
     def is_leaf(self) -> bool:
