@@ -236,3 +236,20 @@ def test_ops_on_plain_numbers_give_ieee_results() -> None:
     assert ops.exp(1000.0) == math.inf
     with np.errstate(all="ignore"):
         assert np.isnan(np.float64(0.0) / np.float64(0.0))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x.log(), lambda x: x.exp(), lambda x: x.tanh(), lambda x: x.sigmoid(),
+        lambda x: x.relu(), lambda x: x**2, lambda x: x**0.5, lambda x: 2.0**x, lambda x: x**x,
+        lambda x: 1.0 / x, lambda x: x / 2.0, lambda x: -x, lambda x: x * x + 1.0,
+    ],
+)  # fmt: skip
+def test_nan_propagates_through_every_op(f: Any) -> None:
+    # Reference: numpy float64 gives nan for each of these at nan, with no error (log used to
+    # raise a DomainError for nan). Gradients too are numbers or nan, never an exception.
+    x = Value(math.nan)
+    y = f(x)
+    y.backward()
+    assert math.isnan(y.data) and isinstance(x.grad, float)

@@ -84,8 +84,9 @@ def _check_div(a: float, b: float) -> None:
         raise DomainError(f"/: division by zero ({a!r} / {b!r})")
 
 
+# NaN passes every check: it is not outside a domain, and it propagates as in numpy.
 def _check_log(x: float) -> None:
-    if not x > 0:
+    if x <= 0:
         raise DomainError(f"log: argument must be > 0, got {x!r}")
 
 
@@ -97,7 +98,7 @@ def _check_pow_number(a: float, *, exponent: float) -> None:
 
 
 def _check_pow_value(a: float, b: float) -> None:
-    if not a > 0:
+    if a <= 0:
         raise DomainError(
             f"**: with a Value exponent the base must be > 0 (d/db a**b = a**b ln a), "
             f"got {a!r} ** {b!r}"
