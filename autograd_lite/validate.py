@@ -15,7 +15,9 @@ from typing import Any, cast
 
 import numpy as np
 
-_REAL = (numbers.Real, np.bool_)
+# The common types first: isinstance against a tuple of classes is a quick C check, while
+# numbers.Real, an abstract class, costs a few thousand instructions (a Fraction needs it).
+_REAL = (float, int, np.floating, np.integer, np.bool_, numbers.Real)
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = 40
 _SHORT.maxother = 40

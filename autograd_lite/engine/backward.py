@@ -51,22 +51,25 @@ def _count_uses(root: Node) -> dict[Node, int]:
         a = node._a
         if a is None:
             continue
-        # The first two operands are written out: most nodes then build no tuple of operands.
-        n = uses.get(a)
-        uses[a] = 1 if n is None else n + 1
-        if n is None:
-            stack.append(a)
         b = node._b
-        if b is not None:
-            n = uses.get(b)
-            uses[b] = 1 if n is None else n + 1
-            if n is None:
-                stack.append(b)
-        elif node._rest is not None:  # the other operands of an op of three or more
-            for x in node._rest:
+        if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
+            for x in a:
                 if x not in uses:
                     stack.append(x)
                 uses[x] = uses.get(x, 0) + 1
+            continue
+        # The first two operands are written out: most nodes then build no tuple of operands.
+        if (n := uses.get(a)) is None:
+            uses[a] = 1
+            stack.append(a)
+        else:
+            uses[a] = n + 1
+        if b is not None:
+            if (n := uses.get(b)) is None:
+                uses[b] = 1
+                stack.append(b)
+            else:
+                uses[b] = n + 1
     return uses
 
 
@@ -127,36 +130,34 @@ def _sweep(
             a = node._a
             if a is None:
                 continue
-            op = node._op
+            vjp = node._op.vjp
             b = node._b
-            if b is not None:
+            if b is not None:  # two operands, the most common case, first
                 shares = (
-                    op.vjp(g, node, a, b)
-                    if create_graph
-                    else op.vjp(g, node._data, a._data, b._data)
+                    vjp(g, node, a, b) if create_graph else vjp(g, node._data, a._data, b._data)
                 )
                 try:
                     sa, sb = shares
                 except (TypeError, ValueError):
-                    raise _bad_rule(op, 2, shares) from None
+                    raise _bad_rule(node._op, 2, shares) from None
                 if checked:
-                    sb = b._as_gradient(sb, op, create_graph)
+                    sb = b._as_gradient(sb, node._op, create_graph)
                 if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
                     nodes.append(b)
                     grads.append(sb if (old := pending.pop(b, None)) is None else old + sb)
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
-            elif node._rest is None:
-                shares = op.vjp(g, node, a) if create_graph else op.vjp(g, node._data, a._data)
+            elif type(a) is not tuple:
+                shares = vjp(g, node, a) if create_graph else vjp(g, node._data, a._data)
                 try:
                     (sa,) = shares
                 except (TypeError, ValueError):
-                    raise _bad_rule(op, 1, shares) from None
+                    raise _bad_rule(node._op, 1, shares) from None
             else:
-                sa = _rest_shares(node, g, create_graph, uses, pending, nodes, grads)
+                a, sa = _many_shares(node, g, create_graph, uses, pending, nodes, grads)
             if checked:
-                sa = a._as_gradient(sa, op, create_graph)
+                sa = a._as_gradient(sa, node._op, create_graph)
             if (n := uses[a]) == 1:
                 nodes.append(a)
                 grads.append(sa if (old := pending.pop(a, None)) is None else old + sa)
@@ -170,7 +171,7 @@ def _sweep(
     return done, done_grads
 
 
-def _rest_shares(
+def _many_shares(
     node: Node,
     g: Any,
     create_graph: bool,
@@ -178,9 +179,9 @@ def _rest_shares(
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
-) -> Any:
+) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked, and parked in `pending` until complete); return the first one's share."""
+    (each checked, and parked in `pending` until complete); return the first and its share."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
@@ -195,7 +196,7 @@ def _rest_shares(
         if not uses[x]:
             nodes.append(x)
             grads.append(pending.pop(x))
-    return shares[0]
+    return operands[0], shares[0]
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:

@@ -9,7 +9,6 @@ rule, a domain check and its parameters as data.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -34,17 +33,17 @@ class Node:
 
     Node types subclass it and fill in the hooks at the bottom (what a gradient seed, a zero
     gradient and a valid gradient are for their data, and how an op makes a node of theirs).
-    Operands are kept in slots, not a tuple: one GC-tracked object per node instead of two,
-    which is 56 bytes less memory and much less garbage-collector work on large graphs. One
-    and two operands fill `_a` and `_b`; an op of three or more keeps the first in `_a` and
-    the others in `_rest`, so two-operand nodes, the most common, never need `_rest` read.
+    Operands are kept in two slots, not a tuple: one GC-tracked object per node instead of
+    two, which is 56 bytes less memory and much less garbage-collector work on large graphs.
+    One and two operands fill `_a` and `_b`; an op of three or more puts the tuple of all its
+    operands in `_a` (and None in `_b`), so that two-operand nodes, the most common, are told
+    apart by `_b` alone.
     """
 
-    __slots__ = ("_a", "_b", "_data", "_label", "_op", "_rest", "_scope", "grad")
+    __slots__ = ("_a", "_b", "_data", "_label", "_op", "_scope", "grad")
 
-    _a: Node | None  # first operand; None for leaves
-    _b: Node | None  # second operand of a two-operand op; None otherwise
-    _rest: tuple[Node, ...] | None  # operands after the first, for ops that take three or more
+    _a: Any  # the first operand (a Node); None for leaves; a tuple of all of three or more
+    _b: Node | None  # the second operand of a two-operand op, else None
     _op: Op  # LEAF for inputs and parameters; CONSTANT for numbers mixed into an expression
     _data: Any
     _label: str | None
@@ -71,7 +70,10 @@ class Node:
             return ()
         if b is not None:
             return (a, b)
-        return (a,) if self._rest is None else (a, *self._rest)
+        if type(a) is tuple:
+            many: tuple[Node, ...] = a
+            return many
+        return (a,)
 
     @property
     def is_leaf(self) -> bool:
@@ -127,8 +129,16 @@ class Node:
         raise NotImplementedError
 
 
-def _bind(fn: Callable[..., Any] | None, params: Mapping[str, Any]) -> Any:
-    return fn if fn is None or not params else functools.partial(fn, **params)
+def _bind(fn: Callable[..., Any] | None, params: dict[str, Any]) -> Any:
+    """fn with params passed as keyword arguments (a closure: functools.partial would copy
+    its keywords on every call, which doubles the cost of a parameterised op)."""
+    if fn is None or not params:
+        return fn
+
+    def bound(*xs: Any) -> Any:
+        return fn(*xs, **params)
+
+    return bound
 
 
 class Op:

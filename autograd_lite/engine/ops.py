@@ -12,6 +12,7 @@ import functools
 import math
 import operator
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -144,12 +145,6 @@ pow_value = Op(
 """a ** b with a Value exponent b: both operands get a gradient, so a must be > 0."""
 
 
-def _pow_number_vjp(g: Any, out: Any, x: Any, *, exponent: float) -> tuple[Any]:
-    if exponent == 0:
-        return (g * 0.0,)
-    return (g * (exponent * pow_number(exponent - 1, checked=False)(x)),)
-
-
 @functools.lru_cache(maxsize=256)
 def pow_number(exponent: float, checked: bool = True) -> Op:
     """The op x ** n for a fixed number n, kept as the op's parameter `exponent`.
@@ -157,15 +152,24 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
     Its rule uses an unchecked x ** (n - 1): at x = 0 with 0 < n < 1 the derivative is inf, as
     IEEE and PyTorch give, with or without `create_graph`, rather than a DomainError.
     """
-    return Op(
+
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        if exponent == 0:
+            return (g * 0.0,)
+        return (g * (exponent * pow_number(exponent - 1, False)(x)),)
+
+    op = Op(
         "**",
-        lambda x, *, exponent: _pow(x, exponent),
-        _pow_number_vjp,
-        _check_pow_number if checked else None,
-        array_forward=_quiet(lambda x, *, exponent: np.power(x, exponent)),
-        params={"exponent": exponent},
-        display="**{exponent:g}",
+        lambda x: _pow(x, exponent),
+        vjp,
+        (lambda x: _check_pow_number(x, exponent=exponent)) if checked else None,
+        array_forward=_quiet(lambda x: np.power(x, exponent)),
+        display=f"**{exponent:g}",
     )
+    # The exponent as data, for drawings and generated code. The functions above close over
+    # it rather than take it as a keyword argument (params=), which costs a third of the op.
+    op.params = MappingProxyType({"exponent": exponent})
+    return op
 
 
 def power(a: Any, b: Any) -> Any:

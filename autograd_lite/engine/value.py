@@ -82,7 +82,6 @@ class Value(Node):
         self._label = label if label is None else text(label, "Value: label")
         self._op = LEAF
         self._a = self._b = None
-        self._rest = None
         self._scope = MODE.get().scope
 
     @property
@@ -195,11 +194,9 @@ class Value(Node):
             x if isinstance(x, Value) else _make(d, CONSTANT, None, None, mode.scope)
             for x, d in zip(operands, datas)
         ]
-        if len(nodes) == 2:
-            return _make(out, op, nodes[0], nodes[1], mode.scope)
-        node = _make(out, op, nodes[0], None, mode.scope)
-        node._rest = tuple(nodes[1:]) or None
-        return node
+        if len(nodes) > 2:
+            return _make(out, op, tuple(nodes), None, mode.scope)
+        return _make(out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, mode.scope)
 
 
 def _number(x: object, op: Op) -> float | None:
@@ -223,9 +220,10 @@ def _as_float(op: Op, out: object) -> float:
 # The two functions below are the hot path of graph building: every operator goes through one.
 def _unary(op: Op, a: Value) -> Value:
     data = a._data
-    if op.check is not None:
-        op.check(data)
-    out = op.forward(data)
+    check, forward = op.check, op.forward  # attribute reads: op.forward(...) is a slower lookup
+    if check is not None:
+        check(data)
+    out = forward(data)
     if type(out) is not float:
         out = _as_float(op, out)
     mode = MODE.get()
@@ -243,9 +241,10 @@ def _binary(op: Op, a: Operand, b: Operand) -> Value:
     bd = bv._data if bv is not None else b if type(b) is float else _number(b, op)
     if ad is None or bd is None:
         return _NOT_IMPLEMENTED
-    if op.check is not None:
-        op.check(ad, bd)
-    out = op.forward(ad, bd)
+    check, forward = op.check, op.forward
+    if check is not None:
+        check(ad, bd)
+    out = forward(ad, bd)
     if type(out) is not float:
         out = _as_float(op, out)
     mode = MODE.get()
@@ -265,7 +264,6 @@ def _binary(op: Op, a: Operand, b: Operand) -> Value:
     node._op = op
     node._a = av
     node._b = bv
-    node._rest = None
     node._scope = scope
     return node
 
@@ -276,14 +274,12 @@ _new = object.__new__
 _NOT_IMPLEMENTED = cast(Value, NotImplemented)
 
 
-def _make(
-    data: float, op: Op, a: Value | None, b: Value | None, scope: tuple[ScopeBlock, ...]
-) -> Value:
+def _make(data: float, op: Op, a: Any, b: Node | None, scope: tuple[ScopeBlock, ...]) -> Value:
     """A node without the public constructor's checks (ops have validated everything)."""
     node: Value = _new(Value)
     node._data = data
     node.grad = 0.0
-    node._label = node._rest = None
+    node._label = None
     node._op = op
     node._a, node._b = a, b
     node._scope = scope
