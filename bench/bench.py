@@ -1,4 +1,4 @@
-"""Benchmark for issue 7: autograd-lite against micrograd, PyTorch and hand-written floats.
+"""The benchmark: autograd-lite against micrograd, PyTorch and hand-written floats.
 
 Every engine runs exactly the same expressions: each workload has one generic builder that only
 uses Value arithmetic (`+ - * **`, `.sigmoid()`, `.tanh()`, `.relu()`) and a per-engine leaf
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 procs.append(proc)
         engines = [p for p in procs if p.name != HAND]
 
-        out("autograd-lite benchmark (issue 7)")
+        out("autograd-lite benchmark")
         out(f"machine: {machine_line()}")
         for p in engines:
             out(f"engine: {p.name} {p.hello['version']}")

@@ -1,4 +1,4 @@
-"""Reporting: the tables, autograd-lite's ratios to the other engines, issue 7's targets."""
+"""Reporting: the tables, autograd-lite's ratios to the other engines, the performance targets."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def check_targets(
     args: argparse.Namespace,
     out: Callable[[str], None],
 ) -> list[dict[str, Any]]:
-    """Issue 7's targets for autograd-lite, each with its measured value and PASS/FAIL."""
+    """The performance targets for autograd-lite, each with its measured value and PASS/FAIL."""
     checks: list[dict[str, Any]] = []
 
     def med(key: str, name: str) -> float | None:
@@ -164,7 +164,7 @@ def check_targets(
         if g is not None and ng is not None:
             add("no_grad W2 forward >= 2x faster than with a graph", f"{g / ng:.2f}x", g / ng >= 2)
     out("")
-    out("Issue 7 targets (autograd-lite)")
+    out("Performance targets (autograd-lite)")
     for c in checks:
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[c["ok"]]
         out(f"  {verdict:<5} {c['target']:<62} {c['value']}")
