@@ -177,3 +177,20 @@ def test_gradient_of_a_deep_mixed_chain_has_no_recursion_error() -> None:
         y = y * 1.0 + 0.0
     y.backward()
     assert x.grad == 1.0 and math.isfinite(y.data)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_each_rule_runs_once_per_node(create_graph: bool) -> None:
+    # Reference: the graph has three nodes made by `counted`; each rule call is counted.
+    calls = []
+
+    def rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+        calls.append(1)
+        return (g * 2.0,)
+
+    counted = Op("counted", lambda x: 2.0 * x, rule)
+    x = Value(1.5)
+    y = counted(counted(x) * 3.0) + counted(x)
+    (d,) = grad(y, [x], create_graph=create_graph)
+    assert len(calls) == 3
+    assert float(d.data if create_graph else d) == 2.0 * 3.0 * 2.0 + 2.0

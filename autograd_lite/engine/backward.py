@@ -253,9 +253,8 @@ def grad(output: Node, inputs: Sequence[Node], create_graph: bool = False) -> li
     (27.0, 18.0)
     """
     inputs = _check_graph_args("grad", output, inputs)
-    with (
-        enable_grad() if create_graph else contextlib.nullcontext()
-    ):  # rules record, even inside no_grad()
+    recording = enable_grad() if create_graph else contextlib.nullcontext()
+    with recording:  # with create_graph, rules record, even inside no_grad()
         seed = output._seed(1.0, create_graph)
         found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
         return [

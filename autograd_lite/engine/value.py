@@ -158,9 +158,11 @@ class Value(Node):
 
     @staticmethod
     def _gradients_ok(grads: list[Any], create_graph: bool) -> bool:
+        if create_graph:  # Values, or floats from rules that return constants
+            return all(type(g) is Value or type(g) is float for g in grads)
         # sum is a C loop; float + x stays a float only for real numbers, so an ndarray, a
         # Value or a str among them shows. (grad() converts the ints this lets through.)
-        return not create_graph and type(sum(grads, 0.0)) is float
+        return type(sum(grads, 0.0)) is float
 
     def _as_gradient(self, share: object, op: Op | None, create_graph: bool) -> Any:
         if isinstance(share, Value) and create_graph:
