@@ -337,17 +337,22 @@ def test_control_characters_are_shown_escaped() -> None:
 
 
 # -- errors and files -----------------------------------------------------------------------
-def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reference: the install commands named in the issue; the DOT text from draw_graph."""
+@pytest.fixture
+def no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATH holds only an empty folder: `dot` cannot be found."""
     empty = tmp_path / "empty_bin"
     empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
+    tmp_path: Path, no_dot: None
+) -> None:
+    """Reference: the install commands named in the issue; the DOT text from draw_graph."""
     out = tmp_path / "out"
     out.mkdir()
     net = build_network()
     net.L.backward()
-    monkeypatch.setenv("PATH", str(empty))
     with pytest.raises(RenderError) as info:
         render_graph(net.L, out / "net.png", edge_derivatives=True)
     message = str(info.value)
@@ -367,17 +372,14 @@ def test_missing_dot_saves_the_dot_text_and_says_how_to_install(
 
 
 def test_missing_dot_never_replaces_a_file_and_quotes_the_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, no_dot: None
 ) -> None:
     """Reference: the files' bytes before and after; POSIX shell word splitting (shlex.split)."""
-    empty = tmp_path / "empty_bin"
-    empty.mkdir()
     out = tmp_path / "my out"
     out.mkdir()
     (out / "s p.dot").write_bytes(b"the user's own file")
     (out / "s p.1.dot").mkdir()  # a directory is a taken name too
     root = Value(2.0, label="x") * 3
-    monkeypatch.setenv("PATH", str(empty))
     with pytest.raises(RenderError) as info:
         render_graph(root, out / "s p.png")
     assert (out / "s p.dot").read_bytes() == b"the user's own file"
