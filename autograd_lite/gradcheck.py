@@ -21,7 +21,7 @@ from .engine.backward import grad, hessian
 from .engine.grad_mode import enable_grad, no_grad
 from .engine.node import DomainError
 from .engine.value import Number, Value
-from .validate import real, tolerance
+from .validate import describe, real, sequence, tolerance
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 Function = Callable[..., Any]
@@ -53,13 +53,12 @@ def _prepare(
     """Validate the arguments: the inputs' floats and labels, and eps, atol, rtol as floats."""
     if not callable(fn):
         raise TypeError(f"{where}: fn must be callable, got {type(fn).__name__}")
-    if isinstance(inputs, (str, bytes, Value)) or not isinstance(inputs, Iterable):
-        raise TypeError(
-            f"{where}: inputs must be a sequence of numbers or Values, got {type(inputs).__name__}"
-        )
+    if isinstance(inputs, Value):
+        raise TypeError(f"{where}: inputs must be a sequence of numbers or Values, got a Value")
+    items = sequence(inputs, f"{where}: inputs", "a sequence of numbers or Values")
     datas: list[float] = []
     labels: list[str | None] = []
-    for i, x in enumerate(inputs):
+    for i, x in enumerate(items):
         if isinstance(x, Value):
             datas.append(x.data)
             labels.append(x.label)
@@ -83,8 +82,7 @@ def _call(where: str, fn: Callable[..., Any], leaves: list[Value]) -> Value:
     out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(
-            f"{where}: fn must return a scalar Value built from its arguments, "
-            f"got {type(out).__name__}: {out!r}"
+            f"{where}: fn must return a scalar Value built from its arguments, got {describe(out)}"
         )
     return out
 

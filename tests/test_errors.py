@@ -33,6 +33,9 @@ def _snapshot(root: Value) -> list[float]:
         (lambda g: (g, g), "must return a tuple of 1 gradient"),
         (lambda g: g, "must return a tuple of 1 gradient"),
         (lambda g: (), "must return a tuple of 1 gradient"),
+        (lambda g: {g: "a"}, "must return a tuple of 1 gradient"),  # would unpack into its key
+        (lambda g: {g}, "must return a tuple of 1 gradient"),
+        (lambda g: np.array([g]), "must return a tuple of 1 gradient"),
     ],
 )
 def test_a_wrong_rule_return_is_a_type_error_before_any_grad_changes(
@@ -253,3 +256,38 @@ def test_nan_propagates_through_every_op(f: Any) -> None:
     y = f(x)
     y.backward()
     assert math.isnan(y.data) and isinstance(x.grad, float)
+
+
+def test_grad_can_only_be_set_to_a_number() -> None:
+    # Reference: the state before; .grad = None used to break the next backward() half-way.
+    a, b = Value(1.0), Value(2.0)
+    for bad in (None, "x", [1.0]):
+        with pytest.raises(TypeError, match=r"Value\.grad: expected a real number"):
+            b.grad = bad  # type: ignore[assignment]
+    assert b.grad == 0.0
+    b.grad = np.float32(0.5)
+    assert type(b.grad) is float and b.grad == 0.5
+    (a * b).backward()
+    assert (a.grad, b.grad) == (2.0, 1.5)
+
+
+def test_a_wrong_rule_is_named_with_create_graph_too() -> None:
+    # An ndarray where a Value or number belongs, in a pass that records the gradients.
+    s = Op("s", lambda x: 2 * x, lambda g, out, x: (np.array([2.0, 3.0]),))
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"derivative rule of Op\('s'\) returned ndarray"):
+        grad(s(x) * 3.0, [x], create_graph=True)
+
+
+def test_create_graph_results_are_values_even_for_constant_rules() -> None:
+    # The docstring promises Values with create_graph=True. Reference: d(3x)/dx = 3.
+    lin = Op("lin", lambda x: 3 * x, lambda g, out, x: (3.0,))
+    x = Value(1.0)
+    (d,) = grad(lin(x), [x], create_graph=True)
+    assert isinstance(d, Value) and d.data == 3.0
+
+
+def test_pow_number_takes_an_int_exponent() -> None:
+    # Reference: (-2)**3 = -8, and (1e200)**3 overflows to +inf (the sign of an odd power).
+    assert ops.pow_number(3)(Value(-2.0)).data == -8.0
+    assert ops.pow_number(3)(-1e200) == -math.inf

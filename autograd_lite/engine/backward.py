@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import describe
+from ..validate import describe, sequence
 from .grad_mode import enable_grad
-from .node import Node, Op
+from .node import Node, bad_rule
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -73,13 +73,6 @@ def _count_uses(root: Node) -> dict[Node, int]:
     return uses
 
 
-def _bad_rule(op: Op, n: int, shares: object) -> TypeError:
-    return TypeError(
-        f"the derivative rule of {op!r} must return a tuple of {n} gradient"
-        f"{'s' if n > 1 else ''} (one per operand), got {describe(shares)}"
-    )
-
-
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
@@ -93,8 +86,9 @@ def _propagate(
     """
     try:
         done, grads = _sweep(root, seed, create_graph, keep, False)
-        if root._gradients_ok(grads, create_graph):
-            return done, grads
+        accepted = root._accept_gradients(grads, create_graph)
+        if accepted is not None:
+            return done, accepted
     except Exception:  # the checked sweep raises it again, saying whose rule failed
         pass
     return _sweep(root, seed, create_graph, keep, True)
@@ -136,10 +130,7 @@ def _sweep(
                 shares = (
                     vjp(g, node, a, b) if create_graph else vjp(g, node._data, a._data, b._data)
                 )
-                try:
-                    sa, sb = shares
-                except (TypeError, ValueError):
-                    raise _bad_rule(node._op, 2, shares) from None
+                sa, sb = shares  # its count and kind checked by the op (see Op's check_returns)
                 if checked:
                     sb = b._as_gradient(sb, node._op, create_graph)
                 if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
@@ -150,10 +141,7 @@ def _sweep(
                     uses[b] = n - 1
             elif type(a) is not tuple:
                 shares = vjp(g, node, a) if create_graph else vjp(g, node._data, a._data)
-                try:
-                    (sa,) = shares
-                except (TypeError, ValueError):
-                    raise _bad_rule(node._op, 1, shares) from None
+                (sa,) = shares
             else:
                 a, sa = _many_shares(node, g, create_graph, uses, pending, nodes, grads)
             if checked:
@@ -187,7 +175,7 @@ def _many_shares(
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     if type(shares) not in (tuple, list) or len(shares) != len(operands):
-        raise _bad_rule(op, len(operands), shares)
+        raise bad_rule(op, len(operands), shares)
     for x, share in zip(operands[1:], shares[1:]):
         share = x._as_gradient(share, op, create_graph)
         old = pending.get(x)
@@ -212,6 +200,8 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
         return ()
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])
+    if type(shares) not in (tuple, list) or len(shares) != len(operands):
+        raise bad_rule(op, len(operands), shares)
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
 
 
@@ -223,15 +213,15 @@ def backward(root: Node, gradient: object = 1.0) -> None:
     """
     nodes, grads = _propagate(root, root._seed(gradient, False), False, None)
     for node, g in zip(nodes, grads):
-        node.grad += g
+        node._grad += g
 
 
 def _check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
     if not isinstance(output, Node):
         raise TypeError(f"{where}: output must be a Value, got {describe(output)}")
-    if isinstance(inputs, (Node, str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(f"{where}: inputs must be a sequence of Values, got {describe(inputs)}")
-    found = list(inputs)
+    if isinstance(inputs, Node):
+        raise TypeError(f"{where}: inputs must be a sequence of Values, got a single Value")
+    found = sequence(inputs, f"{where}: inputs", "a sequence of Values")
     for x in found:
         if not isinstance(x, Node):
             raise TypeError(f"{where}: inputs must be Values, got {describe(x)}")
@@ -296,4 +286,4 @@ def zero_grad(root: Node | Iterable[Node]) -> None:
             raise TypeError(f"zero_grad: expected Values, got {describe(r)}")
     for r in roots:
         for node in graph_nodes(r):
-            node.grad = node._zero(False)
+            node._grad = node._zero(False)

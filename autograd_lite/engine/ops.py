@@ -107,35 +107,39 @@ def _check_pow_value(a: float, b: float) -> None:
 
 
 # -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
-add = Op("+", operator.add, lambda g, out, a, b: (g, g))
+# Their rules return a tuple of one gradient per operand by construction, so what they
+# return is not checked on every call (see Op's check_returns).
+_builtin = functools.partial(Op, check_returns=False)
+
+add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
 """a + b."""
-sub = Op("-", operator.sub, lambda g, out, a, b: (g, -g))
+sub = _builtin("-", operator.sub, lambda g, out, a, b: (g, -g))
 """a - b."""
-mul = Op("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
+mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 """a * b."""
 # d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
-div = Op("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
+div = _builtin("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
          array_forward=_quiet(operator.truediv))  # fmt: skip
 """a / b; DomainError for b == 0."""
-neg = Op("neg", operator.neg, lambda g, out, a: (-g,))
+neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,))
 """-a."""
-exp = Op("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp))
+exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp))
 """e ** x; overflow gives inf."""
-log = Op("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log))
+log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log))
 """Natural logarithm; DomainError for x <= 0."""
-tanh = Op("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
+tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
 """Hyperbolic tangent."""
-sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),),
+sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),),
              array_forward=_quiet(_sigmoid_array))  # fmt: skip
 """1 / (1 + e ** -x), stable for every finite x."""
-step = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda g, out, x: (g * 0.0,),
+step = _builtin("step", lambda x: 1.0 if x > 0 else 0.0, lambda g, out, x: (g * 0.0,),
           array_forward=lambda x: (x > 0).astype(np.result_type(x, np.float16)))  # fmt: skip
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
-relu = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
+relu = _builtin("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
           array_forward=lambda x: np.maximum(x, 0))  # fmt: skip
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
-pow_value = Op(
+pow_value = _builtin(
     "**",
     _pow,
     lambda g, out, a, b: (g * (b * power(a, b - 1)), g * (out * log(a))),
@@ -152,13 +156,14 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
     Its rule uses an unchecked x ** (n - 1): at x = 0 with 0 < n < 1 the derivative is inf, as
     IEEE and PyTorch give, with or without `create_graph`, rather than a DomainError.
     """
+    exponent = real(exponent, "**")  # an int exponent too: the rules use float methods
 
     def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
         if exponent == 0:
             return (g * 0.0,)
         return (g * (exponent * pow_number(exponent - 1, False)(x)),)
 
-    op = Op(
+    op = _builtin(
         "**",
         lambda x: _pow(x, exponent),
         vjp,

@@ -74,11 +74,9 @@ class Value(Node):
     __slots__ = ()
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
-    grad: float
-
     def __init__(self, data: Number, label: str | None = None) -> None:
         self._data = real(data, "Value")
-        self.grad = 0.0
+        self._grad = 0.0
         self._label = label if label is None else text(label, "Value: label")
         self._op = LEAF
         self._a = self._b = None
@@ -95,7 +93,7 @@ class Value(Node):
 
     def __repr__(self) -> str:
         label = "" if self._label is None else f", label={self._label!r}"
-        return f"Value({self._data!r}, grad={self.grad!r}{label})"
+        return f"Value({self._data!r}, grad={self._grad!r}{label})"
 
     def __float__(self) -> float:
         return self._data  # type: ignore[no-any-return]
@@ -157,18 +155,27 @@ class Value(Node):
         return Value(0.0) if create_graph else 0.0
 
     @staticmethod
-    def _gradients_ok(grads: list[Any], create_graph: bool) -> bool:
+    def _accept_gradients(grads: list[Any], create_graph: bool) -> list[Any] | None:
         if create_graph:  # Values, or floats from rules that return constants
-            return all(type(g) is Value or type(g) is float for g in grads)
+            ok = all(type(g) is Value or type(g) is float for g in grads)
+            return grads if ok else None
         # sum is a C loop; float + x stays a float only for real numbers, so an ndarray, a
         # Value or a str among them shows. (grad() converts the ints this lets through.)
-        return type(sum(grads, 0.0)) is float
+        if type(sum(grads, 0.0)) is float:
+            return grads
+        # Other real numbers (numpy scalars from a rule written with numpy) are converted.
+        return [float(g) for g in grads] if all(map(is_real, grads)) else None
 
-    def _as_gradient(self, share: object, op: Op | None, create_graph: bool) -> Any:
+    def _as_gradient(
+        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
+    ) -> Any:
+        if where is not None:  # an assignment to .grad
+            return real(share, where)
         if isinstance(share, Value) and create_graph:
             return share
-        if is_real(share):
-            return float(share)  # type: ignore[arg-type]
+        if is_real(share):  # a constant derivative: a leaf when gradients are Values
+            g = real(share, f"the derivative rule of {op!r}")
+            return Value(g) if create_graph else g
         raise TypeError(
             f"the derivative rule of {op!r} returned {describe(share)} for a Value operand; "
             f"it must return {'Values or ' if create_graph else ''}real numbers"
@@ -214,9 +221,7 @@ def _forward(op: Op, datas: list[Any]) -> float:
 
 
 def _as_float(op: Op, out: object) -> float:
-    if not is_real(out):
-        raise TypeError(f"{op.name}: forward must return a real number, got {describe(out)}")
-    return float(out)  # type: ignore[arg-type]
+    return real(out, f"{op.name}: the result of forward")
 
 
 # The two functions below are the hot path of graph building: every operator goes through one.
@@ -261,7 +266,7 @@ def _binary(op: Op, a: Operand, b: Operand) -> Value:
     # training step.
     node: Value = _new(Value)
     node._data = out
-    node.grad = 0.0
+    node._grad = 0.0
     node._label = None
     node._op = op
     node._a = av
@@ -280,7 +285,7 @@ def _make(data: float, op: Op, a: Any, b: Node | None, scope: tuple[ScopeBlock, 
     """A node without the public constructor's checks (ops have validated everything)."""
     node: Value = _new(Value)
     node._data = data
-    node.grad = 0.0
+    node._grad = 0.0
     node._label = None
     node._op = op
     node._a, node._b = a, b
