@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Value, grad, hessian, is_grad_enabled, no_grad, scope
+from autograd_lite import Value, enable_grad, grad, hessian, is_grad_enabled, no_grad, scope
 
 
 def assert_leaf(v: Value) -> None:
@@ -318,3 +318,18 @@ def test_bare_decorator_works_like_the_called_one() -> None:
     assert (x * 2).operands[0] is x  # recording is back on outside
     with pytest.raises(TypeError, match="no_grad"):
         no_grad(3)  # type: ignore[arg-type]
+
+
+def test_enable_grad_works_as_a_bare_decorator_too() -> None:
+    # Reference: the same function decorated with and without parentheses records a node.
+    @enable_grad
+    def bare() -> Value:
+        return Value(2.0) * 3
+
+    @enable_grad()
+    def called() -> Value:
+        return Value(2.0) * 3
+
+    with no_grad():
+        assert bare().op is not None and called().op is not None
+        assert (Value(2.0) * 3).op is None

@@ -801,3 +801,10 @@ def test_parameters_join_the_box_of_their_uses_only_when_there_is_one(tmp_path: 
             if x0 <= cx <= x1 and y0 <= cy <= y1
         ]
         assert holding == ([box] if box else []), label
+
+
+def test_a_file_name_near_the_length_limit_can_be_written(tmp_path: Path) -> None:
+    # Reference: the file system's limit of 255 bytes per name; a .dot needs no `dot`.
+    name = "a" * 251 + ".dot"
+    written = render_graph(Value(1.0) * 2, tmp_path / name)
+    assert written.name == name and written.read_text(encoding="utf-8").startswith("digraph")

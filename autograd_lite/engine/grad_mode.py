@@ -56,7 +56,33 @@ def is_grad_enabled() -> bool:
     return MODE.get().grad_enabled
 
 
-class no_grad(contextlib.ContextDecorator):
+class _GradMode(contextlib.ContextDecorator):
+    """What no_grad and enable_grad share: a context manager that is also a decorator, with
+    or without parentheses, holding no state of its own (all of it is in the context)."""
+
+    _enabled: bool
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(
+                f"{cls.__name__}: takes no arguments, or decorates a function; got {describe(func)}"
+            )
+        return cls()(func)  # bare @no_grad
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        pass  # all state lives in the context, so an instance can be shared
+
+    def __enter__(self) -> _GradMode:
+        _enter(self._enabled)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _leave()
+
+
+class no_grad(_GradMode):
     """Context manager and decorator: ops inside it record nothing; their results are leaves.
 
     Use it for evaluation loops and parameter updates: memory stays constant because no graph
@@ -73,37 +99,17 @@ class no_grad(contextlib.ContextDecorator):
     on a generator function it covers creating the generator, not running it.)
     """
 
-    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        if func is None:
-            return super().__new__(cls)
-        if not callable(func):
-            raise TypeError(
-                f"no_grad: takes no arguments, or decorates a function; got {describe(func)}"
-            )
-        return cls()(func)  # bare @no_grad
-
-    def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        pass  # all state lives in the context, so an instance can be shared
-
-    def __enter__(self) -> no_grad:
-        _enter(False)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _leave()
+    _enabled = False
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record history again inside a `no_grad()` block (PyTorch's name).
+class enable_grad(_GradMode):
+    """Record history again inside a `no_grad()` block (PyTorch's name); a context manager
+    and a decorator, like `no_grad`.
 
     `grad(..., create_graph=True)` and `hessian` use it, so higher derivatives work anywhere.
     """
-    _enter(True)
-    try:
-        yield
-    finally:
-        _leave()
+
+    _enabled = True
 
 
 @contextlib.contextmanager

@@ -7,8 +7,9 @@ sequences of the same non-zero length, and returns one `Value`. `reduction` is "
 A NaN prediction gives a NaN loss and a NaN gradient for that prediction, in every loss
 (as in PyTorch); nothing inside a loss raises about it. An infinite prediction gives the
 loss's limit: inf, or 0 where it is right without bound (`hinge_loss(inf, 1)`,
-`bce_with_logits(inf, 1)` with a number target). Targets outside a loss's range (NaN
-included) are a ValueError naming the loss and the index.
+`bce_with_logits(inf, 1)` with a number target). Targets outside a loss's range (bce's
+[0, 1], hinge's ±1; NaN included) are a ValueError naming the loss and the index; mse and
+half_squared_error take any target, and a NaN one gives a NaN loss.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import half_squared_error

@@ -91,7 +91,7 @@ def html_text(text: str) -> str:
     return "<BR/>".join(lines)
 
 
-def _number(x: float, precision: int) -> str:
+def _format_number(x: float, precision: int) -> str:
     """`x` to `precision` significant digits, as shown in the drawing."""
     return f"{x:.{precision}g}"
 
@@ -109,10 +109,10 @@ def _value_label(node: Node, look: Look, precision: int, grad: bool) -> str:
 
     Two short rows instead of one long one keep the boxes, and so the picture, narrow.
     """
-    data = f"data {_number(node.data, precision)}"
+    data = f"data {_format_number(node.data, precision)}"
     rows = [f"<I>{data}</I>" if look.italic else data]
     if grad:
-        rows.append(f"grad {_number(node.grad, precision)}")
+        rows.append(f"grad {_format_number(node.grad, precision)}")
     name = ""
     if node.label:
         name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
@@ -262,7 +262,7 @@ def digraph_parts(
             label = ""
             if edge_derivatives and (constant_grads or not operand.is_constant):
                 # `label`, not head/taillabel: dot gives it room beside its own edge.
-                label = f" [label=<∂={_number(derivatives[k], precision)}>]"
+                label = f" [label=<∂={_format_number(derivatives[k], precision)}>]"
             edges.append(f"v{index[operand]} -> o{i}{label}\n")
         edges.append(f"o{i} -> v{i}\n")
 

@@ -160,7 +160,8 @@ def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -
     `keep_existing` no existing file is replaced: the data goes to the first free name of
     `path`, `stem.1.suffix`, `stem.2.suffix`, ... and the name used is returned.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # A short name of its own: the path's name plus a suffix could pass the 255-byte limit.
+    tmp = path.with_name(f".autograd-lite-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(tmp, flags, 0o666)  # 0o666 minus the umask, like open() would give
