@@ -12,22 +12,24 @@ import sys
 from pathlib import Path
 
 from autograd_lite import render_graph
-from autograd_lite.render import FORMATS, RenderError
+from autograd_lite.render import RenderError
 from autograd_lite.walkthrough import build_network
+
+DEFAULT_PATH = Path("out/graph_example.png")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build the network, run backward, render it to the path given; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", default="out/graph_example.png", type=Path)
+    parser.add_argument("path", nargs="?", default=DEFAULT_PATH, type=Path)
     parser.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
     args = parser.parse_args(argv)
 
     net = build_network()
     net.L.backward()  # fills every grad shown in the drawing
     try:
-        if args.path.suffix.lower() in FORMATS:  # else render_graph says what is accepted
-            args.path.parent.mkdir(parents=True, exist_ok=True)
+        if args.path == DEFAULT_PATH:  # a path of the user's own must exist already
+            args.path.parent.mkdir(exist_ok=True)
         out = render_graph(net.L, args.path, edge_derivatives=True, rankdir=args.rankdir)
     except OSError as e:  # from mkdir: the folder cannot be made
         print(

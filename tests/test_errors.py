@@ -291,3 +291,8 @@ def test_pow_number_takes_an_int_exponent() -> None:
     # Reference: (-2)**3 = -8, and (1e200)**3 overflows to +inf (the sign of an odd power).
     assert ops.pow_number(3)(Value(-2.0)).data == -8.0
     assert ops.pow_number(3)(-1e200) == -math.inf
+
+
+def test_an_op_display_that_does_not_fit_its_params_is_refused_when_made() -> None:
+    with pytest.raises(ValueError, match=r"Op 'x': display '\{nope\}' must be a format string"):
+        Op("x", math.sin, lambda g, out, x: (g,), display="{nope}")

@@ -358,3 +358,13 @@ def test_seed_is_a_whole_number_at_least_zero() -> None:
     for make, exc, msg in cases:
         with pytest.raises(exc, match=msg):
             make()
+
+
+def test_parameters_in_a_dict_attribute_are_found_by_key() -> None:
+    # Reference: the names written out by hand, in insertion order, as torch's ModuleDict.
+    class Net(Module):
+        def __init__(self) -> None:
+            self.d = {"scale": Value(4.0), "inner": Neuron(1, rng=0)}
+
+    names = [name for name, _ in Net().named_parameters()]
+    assert names == ["d.scale", "d.inner.w.0", "d.inner.b"]

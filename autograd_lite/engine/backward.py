@@ -195,6 +195,8 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     >>> local_derivatives(a * b)
     (5.0, 2.0)
     """
+    if not isinstance(node, Node):
+        raise TypeError(f"local_derivatives: node must be a Value, got {describe(node)}")
     operands = node.operands
     if not operands:
         return ()

@@ -250,7 +250,13 @@ class Op:
             args = ", ".join(f"{k}={v!r}" for k, v in bound.items())
             display = f"{name}({args})" if bound else name
         else:
-            display = display.format(**bound)
+            try:
+                display = display.format(**bound)
+            except (KeyError, IndexError, ValueError) as e:
+                raise ValueError(
+                    f"Op {name!r}: display {display!r} must be a format string over params "
+                    f"{sorted(bound)}: {e!r}"
+                ) from None
         self.display = display
 
     def __repr__(self) -> str:

@@ -77,7 +77,7 @@ class Value(Node):
     def __init__(self, data: Number, label: str | None = None) -> None:
         self._data = real(data, "Value")
         self._grad = 0.0
-        self._label = label if label is None else text(label, "Value: label")
+        self._label = label if label is None else text(label, "Value: label", optional=True)
         self._op = LEAF
         self._a = self._b = None
         self._scope = MODE.get().scope

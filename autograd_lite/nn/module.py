@@ -22,7 +22,7 @@ class Module:
     """Base class of everything that holds parameters (`Neuron`, `Layer`, `MLP`, yours).
 
     Subclasses assign their parameters (`Value`s) and sub-modules as attributes, possibly
-    in lists, and define `__call__`. Restoring parameters (`load_state_dict`,
+    in lists, tuples or dicts, and define `__call__`. Restoring parameters (`load_state_dict`,
     `set_parameter`) writes into the existing `Value`s' `.data`, so an optimizer that holds
     them keeps working.
     """
@@ -110,3 +110,6 @@ def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Value]]:
     elif isinstance(item, (list, tuple)):
         for i, sub in enumerate(item):
             yield from _walk_item(f"{name}.{i}", sub)
+    elif isinstance(item, Mapping):  # in insertion order, named by key, as torch's ModuleDict
+        for key, sub in item.items():
+            yield from _walk_item(f"{name}.{key}", sub)
