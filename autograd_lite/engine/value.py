@@ -210,6 +210,11 @@ class Value(Node):
 
 def _number(x: object, op: Op) -> float | None:
     """x as a float if it is a real number; None if not (the operator returns NotImplemented)."""
+    if type(x) is int:  # sum() starts from 0, and 1 - x is common: the quick way first
+        try:
+            return float(x)
+        except OverflowError:  # a huge int: real() says so, below
+            pass
     return real(x, op.name) if is_real(x) else None
 
 
