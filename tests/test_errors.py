@@ -296,3 +296,13 @@ def test_pow_number_takes_an_int_exponent() -> None:
 def test_an_op_display_that_does_not_fit_its_params_is_refused_when_made() -> None:
     with pytest.raises(ValueError, match=r"Op 'x': display '\{nope\}' must be a format string"):
         Op("x", math.sin, lambda g, out, x: (g,), display="{nope}")
+
+
+def test_drawing_a_wrong_rule_names_the_op() -> None:
+    # The ∂ on each edge comes from the rule; one share for two operands used to be a bare
+    # IndexError in the drawing code.
+    from autograd_lite import draw_graph
+
+    bad = Op("bad", lambda a, b: a + b, lambda g, out, a, b: (g,))
+    with pytest.raises(TypeError, match=r"derivative rule of Op\('bad'\) must return a tuple of 2"):
+        draw_graph(bad(Value(1.0), Value(2.0)), edge_derivatives=True)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..validate import describe, sequence
 from .grad_mode import enable_grad
-from .node import Node, bad_rule
+from .node import Node
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -169,13 +169,12 @@ def _many_shares(
     grads: list[Any],
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked, and parked in `pending` until complete); return the first and its share."""
+    (each checked by its node type, and parked in `pending` until complete); return the first
+    operand and its share. The op has checked that there is one share per operand."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
-    if type(shares) not in (tuple, list) or len(shares) != len(operands):
-        raise bad_rule(op, len(operands), shares)
     for x, share in zip(operands[1:], shares[1:]):
         share = x._as_gradient(share, op, create_graph)
         old = pending.get(x)
@@ -202,8 +201,6 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
         return ()
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])
-    if type(shares) not in (tuple, list) or len(shares) != len(operands):
-        raise bad_rule(op, len(operands), shares)
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
 
 

@@ -161,16 +161,16 @@ def _checked(vjp: Callable[..., Any], op: Op) -> Callable[..., tuple[Any, ...]]:
         shares = vjp(g, out, *xs)
         if type(shares) is not tuple:
             if type(shares) is not list:  # a dict or str would unpack into keys or characters
-                raise bad_rule(op, len(xs), shares)
+                raise _bad_rule(op, len(xs), shares)
             shares = tuple(shares)
         if len(shares) != len(xs):
-            raise bad_rule(op, len(xs), shares)
+            raise _bad_rule(op, len(xs), shares)
         return shares
 
     return checked
 
 
-def bad_rule(op: Op | None, n: int, shares: object) -> TypeError:
+def _bad_rule(op: Op | None, n: int, shares: object) -> TypeError:
     """The error for a derivative rule that did not return one gradient per operand."""
     return TypeError(
         f"the derivative rule of {op!r} must return a tuple of {n} gradient"
