@@ -808,3 +808,22 @@ def test_a_file_name_near_the_length_limit_can_be_written(tmp_path: Path) -> Non
     name = "a" * 251 + ".dot"
     written = render_graph(Value(1.0) * 2, tmp_path / name)
     assert written.name == name and written.read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_without_hard_links_the_dot_text_is_still_kept(
+    tmp_path: Path, no_dot: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reference: the file system's state. Some file systems refuse hard links (EPERM).
+    import autograd_lite.render.export as export
+
+    def refuse(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(export.os, "link", refuse)
+    (tmp_path / "g.dot").write_bytes(b"mine")
+    root = Value(2.0, label="x") * 3
+    with pytest.raises(RenderError) as info:
+        render_graph(root, tmp_path / "g.png")
+    assert (tmp_path / "g.dot").read_bytes() == b"mine"
+    assert info.value.dot_path == tmp_path / "g.1.dot"
+    assert (tmp_path / "g.1.dot").read_text(encoding="utf-8") == draw_graph(root).source

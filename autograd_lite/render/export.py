@@ -175,9 +175,17 @@ def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -
             return path
         for k in range(_MAX_FREE_NAMES):
             name = path if k == 0 else path.with_name(f"{path.stem}.{k}{path.suffix}")
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, name)  # unlike a rename, a link never replaces a file
-                return name
+            try:
+                try:
+                    os.link(tmp, name)  # unlike a rename, a link never replaces a file
+                except FileExistsError:
+                    raise
+                except OSError:  # no hard links on this file system: create it exclusively
+                    with open(name, "xb") as f:
+                        f.write(data)
+            except FileExistsError:
+                continue
+            return name
         raise FileExistsError(errno.EEXIST, f"{path} and {_MAX_FREE_NAMES - 1} more names taken")
     except OSError as e:
         raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
