@@ -6,7 +6,7 @@ marked, because backward sums its gradient over the batch axis. W and b are smal
 to show their numbers; the batch is not.
 
 Usage: python examples/draw_tensor_graph.py [PATH]   (PATH ends in .png, .svg, .pdf or .dot;
-default out/tensor_graph.png). `python examples/draw_tensor_graph.py docs/tensor_graph.png`
+default tensor_graph.png). `python examples/draw_tensor_graph.py docs/tensor_graph.png`
 regenerates the picture in docs/drawing.md. Prints the path written, or one line
 `error: ...` and exit status 1.
 """
@@ -22,7 +22,7 @@ import numpy as np
 from autograd_lite import Tensor, render_graph
 from autograd_lite.render import RenderError
 
-DEFAULT_PATH = Path("out/tensor_graph.png")
+DEFAULT_PATH = Path("tensor_graph.png")
 
 
 def build_layer() -> Tensor:
@@ -45,18 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", default=DEFAULT_PATH, type=Path)
     args = parser.parse_args(argv)
     try:
-        if args.path == DEFAULT_PATH:  # a path of the user's own must exist already
-            args.path.parent.mkdir(exist_ok=True)
-        out = render_graph(build_layer(), args.path)
-    except OSError as e:  # from mkdir: the folder cannot be made
-        print(
-            f"error: cannot create the folder for {args.path}: {e.strerror or e}", file=sys.stderr
-        )
-        return 1
-    except (RenderError, ValueError) as e:
+        written = render_graph(build_layer(), args.path)
+    except (RenderError, ValueError) as e:  # no dot, an unwritable path, a wrong extension
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(out)
+    print(written)
     return 0
 
 
