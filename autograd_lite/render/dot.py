@@ -315,7 +315,7 @@ def digraph_parts(
 ) -> DigraphParts:
     """The drawing of the graph below `root` (see `draw_graph` for the legend and options)."""
     if not isinstance(root, Node):
-        raise TypeError(f"draw_graph: root must be a Value, got {describe(root)}")
+        raise TypeError(f"draw_graph: root must be a Value or a Tensor, got {describe(root)}")
     _check_options(
         precision,
         rankdir,
