@@ -334,9 +334,18 @@ def grad(
             seed = output._seed(start, create_graph)
             found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
         return [
-            x._as_gradient(found[x], None, create_graph) if x in found else x._zero(create_graph)
+            _own(x._as_gradient(found[x], None, create_graph))
+            if x in found
+            else x._zero(create_graph)
             for x in inputs
         ]
+
+
+def _own(g: Any) -> Any:
+    """g, or a copy of it if it is an array: one the walk made may be shared (an input
+    listed twice, a + b handing one array to both), a read-only view (a broadcast), or even
+    a node's data (a rule returning an operand); each result of grad is the caller's own."""
+    return g.copy() if type(g) is np.ndarray else g
 
 
 def _takes(output: Node) -> bool:
