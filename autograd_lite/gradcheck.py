@@ -106,6 +106,11 @@ def _prepare(
         raise TypeError(
             f"{where}: inputs must be {accepted}, got a {type(inputs).__name__} (write [x])"
         )
+    if isinstance(inputs, np.ndarray) and inputs.ndim != 1:
+        raise TypeError(
+            f"{where}: inputs must be {accepted}, got an array of shape {inputs.shape}; to "
+            f"check it as one Tensor input, pass [array]"
+        )
     items = sequence(inputs, f"{where}: inputs", accepted)
     if not items:
         raise ValueError(f"{where}: inputs must not be empty")
@@ -307,7 +312,8 @@ def gradcheck(
     (numbers among them become 0-d Tensors; a Tensor's label and requires_grad are kept)
     and must return a one-element Tensor. Each element of each input that requires a
     gradient is an entry of its own; inputs with requires_grad=False are passed unchanged
-    and not checked, as in PyTorch.
+    and not checked, as in PyTorch. (A 1-d array as `inputs` itself is a sequence of
+    numbers, as before: fn gets Values. Pass [array] to check one Tensor input.)
 
     Because of `no_grad()`, fn must not call `grad` itself (it would see no graph and give
     0); to check a derivative, check the function it derives from with `gradgradcheck`.

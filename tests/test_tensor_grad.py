@@ -647,6 +647,7 @@ def test_a_tensor_probe_that_leaves_the_domain_names_the_element() -> None:
     ("fn", "inputs", "error", "words"),
     [
         (lambda t: t.sum(), Tensor(X0), TypeError, "got a Tensor (write [x])"),
+        (lambda t: t.sum(), W0, TypeError, "shape (2, 3); to check it as one Tensor input"),
         (lambda t, v: t.sum(), [Tensor(X0), Value(1.0)], TypeError, "inputs[1] is a Value"),
         (lambda v, t: t.sum(), [Value(1.0), X0], TypeError, "inputs[0] is a Value"),
         (lambda t: t * 2, [X0], ValueError, "shape (3,); it must return one element"),

@@ -1,7 +1,8 @@
 """How the graph is walked: reverse-mode gradients (`backward`, `grad`), `zero_grad`, `hessian`.
 
 Nothing here knows any op's derivative (each node's `Op.vjp` gives it) or any node type: it
-reads only what `Node` declares, and the node type makes the seed and checks each gradient.
+reads only what `Node` declares, and the node type makes the seed and checks each gradient
+(and may mark nodes that take no gradient with a false `requires_grad`, as Tensor does).
 Every walk is iterative (an explicit stack), so graph depth is limited only by memory.
 """
 
