@@ -127,6 +127,7 @@ class Sequential(Module):
 
     The modules are named by position, as in PyTorch: the parameters of the first are
     `0.weight`, `0.bias` ..., and `model[0]`, `len(model)` and iteration work as there.
+    Each parameter's label becomes its name, which drawings show.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -137,6 +138,8 @@ class Sequential(Module):
                     f"got {describe(m)}"
                 )
         self._layers = list(modules)
+        for name, p in self.named_parameters():  # drawings then show `0.weight`, as the MLP
+            p.label = name
 
     def _items(self) -> Iterable[tuple[str, Any]]:
         return [(str(i), m) for i, m in enumerate(self._layers)]
