@@ -450,6 +450,7 @@ def test_cross_entropy_errors() -> None:
          r"labels must be integers \(class indices 0 to 3\).*dtype float64.*astype\(int\)"),
         (logits, Tensor([0.0, 1.0, 2.0]), TypeError, "got a Tensor, which holds floats"),
         (logits, np.array([True, False, True]), TypeError, "dtype bool"),
+        (logits, [[0], [1, 2], 3], TypeError, "labels must be an integer array"),
         (logits, np.array([0, 1]), ValueError,
          r"labels have shape \(2,\); logits of shape \(N, C\) = \(3, 4\) need labels of shape"
          r" \(3,\)"),

@@ -29,7 +29,7 @@ import numpy as np
 from ..engine import array_ops
 from ..engine.node import Node, Op
 from ..engine.tensor import Tensor
-from ..validate import choice, describe
+from ..validate import choice
 
 __all__ = ["TensorReduction", "cross_entropy", "tensor_mse_loss"]
 
@@ -52,12 +52,15 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
             f"{type(labels).__name__}, which holds floats; pass the labels' numpy array"
         )
-    found = np.array(labels)  # a copy: the op keeps it
+    try:
+        found = np.array(labels)  # a copy: the op keeps it
+    except (TypeError, ValueError) as e:  # ragged nested lists
+        raise TypeError(f"cross_entropy: labels must be an integer array: {e}") from None
     if found.dtype.kind not in "iu":
         raise TypeError(
             f"cross_entropy: labels must be integers (class indices 0 to {classes - 1}), got "
-            f"{describe(labels)} of dtype {found.dtype}; class probabilities are not "
-            f"supported (convert whole-number labels with labels.astype(int))"
+            f"dtype {found.dtype}; class probabilities are not supported (convert "
+            f"whole-number labels with labels.astype(int))"
         )
     if found.shape != (n,):
         raise ValueError(
@@ -74,9 +77,7 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
     return found
 
 
-def cross_entropy(
-    logits: object, labels: object, reduction: TensorReduction = "mean"
-) -> Tensor:
+def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "mean") -> Tensor:
     """PyTorch's `cross_entropy(input, target)` for logits of shape (N, C) and integer
     labels of shape (N,): -log softmax(logits)[i, labels[i]], averaged over the batch
     (`reduction="sum"` adds them, `"none"` gives the N losses).
