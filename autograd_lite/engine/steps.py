@@ -66,9 +66,7 @@ def backward_order(root: Node, seed: Any) -> Iterator[BackwardStep]:
         if not operands:
             continue
         shares = node._op.vjp(g, node._data, *[x._data for x in operands])
-        order = [1, 0] if len(operands) == 2 else list(range(1, len(operands))) + [0]
-        if len(operands) == 1:
-            order = [0]
+        order = [*range(1, len(operands)), 0]  # the second (and later) operands first
         for i in order:
             x, share = operands[i], shares[i]
             first = x not in pending
