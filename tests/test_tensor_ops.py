@@ -809,3 +809,15 @@ def test_grad_to_any_order_on_tensors() -> None:
     (g3,) = grad(g2.sum(), [x])
     assert isinstance(g3, np.ndarray) and g3.tolist() == [24.0, -48.0, 12.0]
     assert not x.grad.any()  # grad writes no .grad
+
+
+def test_log_softmax_keeps_its_digits_for_large_inputs() -> None:
+    # Reference: the closed form, exact in float64: log_softmax([c, c]) = [-log 2, -log 2]
+    # for any c, and its gradient for g = e_0 is [1/2, -1/2]. Computed as x - logsumexp(x),
+    # the sum c + log 2 rounds to c's precision (1e-10 at c = 1e6) before c is taken off.
+    for c in (1000.0, 1e6, -1e6):
+        x = Tensor([c, c])
+        out = x.log_softmax()
+        assert out.data.tolist() == [-np.log(2.0)] * 2
+        out[0].backward()
+        assert x.grad.tolist() == [0.5, -0.5]

@@ -447,12 +447,21 @@ def logsumexp(x: Any, axis: int, keepdims: bool = False) -> Any:
     return _logsumexp(axis, keepdims)(x)
 
 
+def _log_softmax_array(x: Any, axis: int) -> Any:
+    # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): logsumexp's m + log(sum) rounds
+    # to m's precision, so for large x the difference would lose the digits of log(sum).
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 @functools.lru_cache(maxsize=1024)
 def _log_softmax(axis: int) -> Op:
     return _op(
         "log_softmax",
         {"axis": axis},
-        lambda x: x - _logsumexp_array(x, axis, True),
+        lambda x: _log_softmax_array(x, axis),
         lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
     )
 
