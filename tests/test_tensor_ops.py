@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd_lite import Op, Tensor, Value, concatenate, grad, maximum, no_grad, ops, stack, where
+from autograd_lite.engine.array_ops import linear
 from tests.array_reference import Array, assert_close, numeric_gradients
 from tests.conftest import FUZZ
+from tests.reference import numpy_hessian_extrapolated
 
 FEW = settings(max_examples=2000 if FUZZ else 12, deadline=None)
 """A short search by default (the file runs in seconds), a long one under AUTOGRAD_LITE_FUZZ=1."""
@@ -129,6 +131,7 @@ UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[Array], Any], st.SearchSt
     "x**0.5": (lambda t: t**0.5, np.sqrt, floats(0.2, 5)),
     "x**-2.5": (lambda t: t ** (-2.5), lambda x: 1 / (x * x * np.sqrt(x)), floats(0.3, 3)),
     "x**0": (lambda t: t**0, lambda x: np.ones_like(x), floats(-3, 3)),
+    "x**array": (lambda t: t ** np.full(t.shape, 1.5), lambda x: x * np.sqrt(x), floats(0.2, 3)),
     "2**x": (lambda t: 2**t, lambda x: np.exp(x * np.log(2.0)), floats(-3, 3)),
     "1.5 - x": (lambda t: 1.5 - t, lambda x: 1.5 - x, floats(-3, 3)),
     "2 / x": (lambda t: 2 / t, lambda x: 2 / x, away_from_zero(0.3, 3)),
@@ -821,3 +824,80 @@ def test_log_softmax_keeps_its_digits_for_large_inputs() -> None:
         assert out.data.tolist() == [-np.log(2.0)] * 2
         out[0].backward()
         assert x.grad.tolist() == [0.5, -0.5]
+
+
+# -- second derivatives: every array rule runs on Tensors too (create_graph=True) ---------------
+X0 = np.array([[0.3, -0.7, 1.1], [0.4, 0.9, -0.2]])
+W0 = np.array([[0.5, -1.0], [2.0, 0.3], [0.1, 0.2]])
+SECOND: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Array], Any]]] = {
+    "matmul": (lambda t: ((t.tanh() @ W0) ** 2).sum(), lambda v: ((np.tanh(v) @ W0) ** 2).sum()),
+    "vector @ vector": (lambda t: t[0] @ (t[1] * t[0]), lambda v: v[0] @ (v[1] * v[0])),
+    "matrix @ vector": (lambda t: ((t @ t[0]) ** 2).sum(), lambda v: ((v @ v[0]) ** 2).sum()),
+    "vector @ matrix": (lambda t: ((t[0] @ t.T) ** 2).sum(), lambda v: ((v[0] @ v.T) ** 2).sum()),
+    "batched matmul": (
+        lambda t: ((t.reshape(2, 3, 1) @ t.reshape(2, 1, 3)) ** 2).sum(),
+        lambda v: ((v.reshape(2, 3, 1) @ v.reshape(2, 1, 3)) ** 2).sum(),
+    ),
+    "linear": (
+        lambda t: (linear(t, t, t[0, :2]) ** 2).sum(),
+        lambda v: ((v @ v.T + v[0, :2]) ** 2).sum(),
+    ),
+    "log_softmax": (
+        lambda t: t.log_softmax(axis=1)[:, 0].sum() * t.sum(),
+        lambda v: (v - np_logsumexp(v, 1, True))[:, 0].sum() * v.sum(),
+    ),
+    "softmax": (lambda t: (t.softmax(0) * t).sum(), lambda v: (np_softmax(v, 0) * v).sum()),
+    "logsumexp": (lambda t: t.logsumexp(axis=0).sum(), lambda v: np_logsumexp(v, 0).sum()),
+    "mean": (
+        lambda t: (t.mean(axis=0, keepdims=True) ** 2 * t).sum(),
+        lambda v: (v.mean(0, keepdims=True) ** 2 * v).sum(),
+    ),
+    "max": (lambda t: (t.max(axis=1) ** 2).sum(), lambda v: (v.max(1) ** 2).sum()),
+    "getitem, repeated": (
+        lambda t: (t[[0, 0, 1], [2, 2, 0]] ** 3).sum(),
+        lambda v: (v[[0, 0, 1], [2, 2, 0]] ** 3).sum(),
+    ),
+    "concatenate": (
+        lambda t: (concatenate([t, t * t], axis=1) ** 2).sum(),
+        lambda v: (np.concatenate([v, v * v], 1) ** 2).sum(),
+    ),
+    "stack": (
+        lambda t: (stack([t, t.exp()]) ** 2).sum(),
+        lambda v: (np.stack([v, np.exp(v)]) ** 2).sum(),
+    ),
+    "where": (
+        lambda t: where(X0 > 0, t**3, t.sigmoid()).sum(),
+        lambda v: np.where(X0 > 0, v**3, 1 / (1 + np.exp(-v))).sum(),
+    ),
+    "maximum": (
+        lambda t: (maximum(t, 0.35) ** 3).sum(),
+        lambda v: (np.maximum(v, 0.35) ** 3).sum(),
+    ),
+    "broadcast": (
+        lambda t: ((t[0] * t[:, :1]) ** 2).sum(),
+        lambda v: ((v[0] * v[:, :1]) ** 2).sum(),
+    ),
+    "transpose": (lambda t: ((t.T @ t) ** 2).sum(), lambda v: ((v.T @ v) ** 2).sum()),
+    "abs, sqrt": (
+        lambda t: (abs(t) * (t * t + 1).sqrt()).sum(),
+        lambda v: (np.abs(v) * np.sqrt(v * v + 1)).sum(),
+    ),
+    "Tensor exponent": (lambda t: ((t * t + 1) ** t).sum(), lambda v: ((v * v + 1) ** v).sum()),
+    "division": (lambda t: (t / (t * t + 1)).sum(), lambda v: (v / (v * v + 1)).sum()),
+}
+
+
+@pytest.mark.parametrize("name", SECOND)
+def test_second_derivatives_against_second_differences(name: str) -> None:
+    # Reference: the Hessian of the numpy forward by central second differences (Richardson
+    # extrapolated, tests/reference.py). The engine's: grad of each element of the gradient.
+    engine, forward = SECOND[name]
+    x = Tensor(X0)
+    (g1,) = grad(engine(x), [x], create_graph=True)
+    assert isinstance(g1, Tensor) and g1.shape == X0.shape
+    flat = g1.reshape(-1)
+    hessian = np.array([grad(flat[i], [x])[0].reshape(-1) for i in range(X0.size)])
+    reference = numpy_hessian_extrapolated(
+        lambda v: forward(v.reshape(X0.shape)), X0.reshape(-1).tolist()
+    )
+    assert_close(hessian, reference, rtol=1e-6, atol=1e-7)
