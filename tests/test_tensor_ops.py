@@ -20,7 +20,18 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd_lite import Op, Tensor, Value, concatenate, grad, maximum, no_grad, ops, stack, where
+from autograd_lite import (
+    Op,
+    Tensor,
+    Value,
+    concatenate,
+    grad,
+    maximum,
+    no_grad,
+    ops,
+    stack,
+    where,
+)
 from autograd_lite.engine.array_ops import linear
 from tests.array_reference import Array, assert_close, numeric_gradients
 from tests.conftest import FUZZ
@@ -901,3 +912,14 @@ def test_second_derivatives_against_second_differences(name: str) -> None:
         lambda v: forward(v.reshape(X0.shape)), X0.reshape(-1).tolist()
     )
     assert_close(hessian, reference, rtol=1e-6, atol=1e-7)
+
+
+# -- iteration ----------------------------------------------------------------------------------
+def test_a_0d_tensor_is_not_iterable() -> None:
+    # Reference: numpy's "iteration over a 0-d array"; sum() of one would silently give 0.
+    with pytest.raises(TypeError, match="0-d"):
+        iter(Tensor(5.0))
+    with pytest.raises(TypeError, match="0-d"):
+        sum(Tensor(5.0))
+    rows = list(Tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]

@@ -12,7 +12,7 @@ things are a Tensor's own, and each has one place, `_adapted`:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -228,6 +228,12 @@ class Tensor(Node):
         if not self._data.ndim:
             raise TypeError("len() of a 0-d Tensor")
         return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The tensor's elements along its first axis, each a Tensor in the graph."""
+        if not self._data.ndim:  # else iter() would fall back on t[0], t[1] ... and find none
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(len(self._data)))
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
