@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd_lite import (
+    DomainError,
     Op,
     Tensor,
     Value,
@@ -613,7 +614,7 @@ def test_softmax_family_is_stable_at_plus_and_minus_1000() -> None:
 # -- float32 all the way through --------------------------------------------------------------
 FLOAT32_OPS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "+ - * /": lambda a, b: (a + b - a * 2.0) / (b + 3),
-    "** number and Tensor": lambda a, b: (a**2 + (b + 3) ** a).sum(),
+    "** number, array and Tensor": lambda a, b: (a**2 + (b + 3) ** a + a ** np.ones(3)).sum(),
     "unary": lambda a, b: (
         (a.exp() + (b + 3).log() + a.tanh() + a.sigmoid() + a.relu()).sum()
         + (abs(b) + (b + 3).sqrt() - a).sum()
@@ -895,6 +896,10 @@ SECOND: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Array], Any]]] = {
     ),
     "Tensor exponent": (lambda t: ((t * t + 1) ** t).sum(), lambda v: ((v * v + 1) ** v).sum()),
     "division": (lambda t: (t / (t * t + 1)).sum(), lambda v: (v / (v * v + 1)).sum()),
+    "array exponent": (
+        lambda t: (t ** np.array([2.0, 3.0, -1.0])).sum(),
+        lambda v: (v ** np.array([2.0, 3.0, -1.0])).sum(),
+    ),
 }
 
 
@@ -912,6 +917,42 @@ def test_second_derivatives_against_second_differences(name: str) -> None:
         lambda v: forward(v.reshape(X0.shape)), X0.reshape(-1).tolist()
     )
     assert_close(hessian, reference, rtol=1e-6, atol=1e-7)
+
+
+# -- an array exponent is a constant, as a number exponent is --------------------------------------
+def test_an_array_exponent_allows_a_negative_base_where_the_exponent_is_an_integer() -> None:
+    # Reference: numpy's power on the same data, and d/dx x**e = e x**(e-1) worked by hand.
+    # The exponent is a constant (no gradient), so the base need not be > 0, as with x ** 2.
+    x = Tensor([-1.5, 2.0, -3.0])
+    e = np.array([2.0, 0.5, 3.0])
+    y = x**e
+    np.testing.assert_array_equal(y.data, np.power(x.data, e))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2 * -1.5, 0.5 / np.sqrt(2.0), 3 * 9.0], rtol=1e-15)
+    z = Tensor([-2.0, 3.0])
+    (z ** np.array(2.0)).sum().backward()  # a 0-d array is a number exponent
+    assert z.grad.tolist() == [-4.0, 6.0]
+
+
+@FEW
+@given(data=st.data(), shapes=PAIRS.map(lambda s: s.input_shapes))
+def test_an_array_exponent_against_differences_with_broadcasting(
+    data: Any, shapes: tuple[tuple[int, ...], ...]
+) -> None:
+    for base_shape, exponent_shape in [*BROADCAST_EXAMPLES, shapes]:
+        x = data.draw(arrays(base_shape, away_from_zero(0.3, 2)))
+        e = data.draw(hnp.arrays(np.float64, exponent_shape, elements=st.integers(-3, 3)))
+        e = e.astype(np.float64)
+        (t,) = engine_matches_differences(lambda t, e=e: t**e, lambda v, e=e: np.power(v, e), [x])
+        assert t.grad.shape == base_shape
+
+
+def test_an_array_exponent_out_of_its_domain_names_the_first_element() -> None:
+    x = Tensor([1.0, -2.0, 0.0])
+    with pytest.raises(DomainError, match=r"\*\*: 1 of 3 .*-2\.0.*\(1,\)"):
+        x ** np.array([2.0, 0.5, 1.0])
+    with pytest.raises(DomainError, match=r"\*\*: 1 of 3 .*0\.0.*\(2,\)"):
+        x ** np.array([2.0, 2.0, -1.0])
 
 
 # -- iteration ----------------------------------------------------------------------------------

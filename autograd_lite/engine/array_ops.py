@@ -34,6 +34,7 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "pow_array",
     "reshape",
     "scatter",
     "softmax",
@@ -251,6 +252,29 @@ def where(condition: Any, a: Any, b: Any) -> Any:
         display=f"where{cond.shape}",
     )
     return op(a, b)
+
+
+def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
+    """x ** exponent for a constant array exponent (numpy broadcasting). Like a number
+    exponent, it is a parameter of the op, not an operand: it takes no gradient, so a negative
+    base is allowed where the exponent is an integer. The rule's x ** (exponent - 1) is
+    unchecked, as pow_number's is (inf at 0 for 0 < exponent < 1)."""
+    e = np.array(exponent)  # a copy: later changes to the caller's array must not reach the node
+
+    def forward(x: Any) -> Any:
+        with np.errstate(all="ignore"):  # inf and nan are results, as for the number exponent
+            return np.power(x, e)
+
+    op = _op(
+        "**",
+        {"exponent": e},
+        forward,
+        lambda g, out, x: (g * (e * pow_array(x, e - 1, False)),),
+        display="**" + (str(e.tolist()) if e.size <= 4 else f"<array {e.shape}>"),
+    )
+    if checked:
+        op.array_check = lambda x: ops.check_pow_array(x, e)
+    return op(x)
 
 
 # -- matmul -----------------------------------------------------------------------------------

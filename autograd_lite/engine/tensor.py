@@ -266,7 +266,18 @@ class Tensor(Node):
     __rmul__ = _infix(_ops.mul, reflected=True)
     __truediv__ = _infix(_ops.div)
     __rtruediv__ = _infix(_ops.div, reflected=True)
-    __pow__ = _infix(_ops.power)
+
+    def __pow__(self, other: object) -> Tensor:
+        """self ** other: a number exponent (or a 0-d array) is the op's parameter, as for a
+        Value; an array is a constant exponent, elementwise; a Tensor exponent is an operand
+        (its gradient needs log of the base, so the base must be > 0)."""
+        if isinstance(other, Node) or is_real(other):
+            return _ops.power(self, other)  # type: ignore[no-any-return]
+        exponent = _as_array(other, "**: exponent", self._data.dtype)
+        if not exponent.ndim:
+            return _ops.power(self, float(exponent))  # type: ignore[no-any-return]
+        return _aops.pow_array(self, exponent)  # type: ignore[no-any-return]
+
     __rpow__ = _infix(_ops.pow_value, reflected=True)
     __matmul__ = _infix(_aops.matmul_op)
     __rmatmul__ = _infix(_aops.matmul_op, reflected=True)
