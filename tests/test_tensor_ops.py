@@ -11,6 +11,8 @@ kinks by the values drawn. AUTOGRAD_LITE_FUZZ=1 draws many more examples.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -964,3 +966,28 @@ def test_a_0d_tensor_is_not_iterable() -> None:
         sum(Tensor(5.0))
     rows = list(Tensor([[1.0, 2.0], [3.0, 4.0]]))
     assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+# -- memory ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("where", lambda x: where(x.data > 0, x, 0.0)),
+        ("getitem", lambda x: x[np.array([0, 0])]),
+        ("array exponent", lambda x: x ** np.array([[2.0], [3.0]])),
+    ],
+)
+def test_an_ops_array_parameter_is_freed_with_the_graph(
+    name: str, make: Callable[[Tensor], Tensor]
+) -> None:
+    # Reference: a weak reference to the parameter (a mask, an index, an exponent), which
+    # must die with the last node that uses it: a training loop makes a new one each step.
+    x = Tensor([1.0, -2.0, 3.0])
+    y = make(x)
+    y.sum().backward()
+    params = dict(y.op.params) if y.op is not None else {}
+    array = next(v for v in params.values() if isinstance(v, (np.ndarray, tuple)))
+    ref = weakref.ref(array[0] if isinstance(array, tuple) else array)
+    del y, params, array
+    gc.collect()
+    assert ref() is None, f"{name}: its parameter outlived the graph"

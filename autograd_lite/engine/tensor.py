@@ -584,10 +584,24 @@ def _index(index: object) -> tuple[Any, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=4096)
 def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     """op's rule for one node: shares only for operands that need them (None for others),
-    each summed back to its operand's shape if broadcasting stretched it."""
+    each summed back to its operand's shape if broadcasting stretched it.
+
+    Cached for ops whose parameters hash (the op table's, and those of the cached factories
+    in array_ops). An op with an array parameter (where's mask, an index array, an array
+    exponent) is made afresh for each call: a cache would keep every one of them, and its
+    array, alive long after its graph is gone.
+    """
+    try:
+        hash(tuple(op.params.values()))
+    except TypeError:
+        return _adapt(op, needs, broadcast)
+    return _adapt_cached(op, needs, broadcast)
+
+
+def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
+    """What _adapted returns, made anew."""
     rule: Callable[..., tuple[Any, ...]] = op.vjp
     parts = op.parts
     if not all(needs):
@@ -612,6 +626,9 @@ def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
         )
 
     return op.specialised(summed)
+
+
+_adapt_cached = functools.lru_cache(maxsize=4096)(_adapt)
 
 
 # -- functions of several tensors ---------------------------------------------------------------
