@@ -615,7 +615,7 @@ def test_softmax_family_is_stable_at_plus_and_minus_1000() -> None:
 
 # -- float32 all the way through --------------------------------------------------------------
 FLOAT32_OPS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "+ - * /": lambda a, b: (a + b - a * 2.0) / (b + 3),
+    "+ - * / neg": lambda a, b: (a + b - a * 2.0) / (b + 3) + -a + 1 / (b + 3) + 2**a,
     "** number, array and Tensor": lambda a, b: (a**2 + (b + 3) ** a + a ** np.ones(3)).sum(),
     "unary": lambda a, b: (
         (a.exp() + (b + 3).log() + a.tanh() + a.sigmoid() + a.relu()).sum()
