@@ -34,6 +34,7 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "pow_array",
     "reshape",
     "scatter",
     "softmax",
@@ -253,6 +254,29 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     return op(a, b)
 
 
+def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
+    """x ** exponent for a constant array exponent (numpy broadcasting). Like a number
+    exponent, it is a parameter of the op, not an operand: it takes no gradient, so a negative
+    base is allowed where the exponent is an integer. The rule's x ** (exponent - 1) is
+    unchecked, as pow_number's is (inf at 0 for 0 < exponent < 1)."""
+    e = np.array(exponent)  # a copy: later changes to the caller's array must not reach the node
+
+    def forward(x: Any) -> Any:
+        with np.errstate(all="ignore"):  # inf and nan are results, as for the number exponent
+            return np.power(x, e)
+
+    op = _op(
+        "**",
+        {"exponent": e},
+        forward,
+        lambda g, out, x: (g * (e * pow_array(x, e - 1, False)),),
+        display="**" + (str(e.tolist()) if e.size <= 4 else f"<array {e.shape}>"),
+    )
+    if checked:
+        op.array_check = lambda x: ops.check_pow_array(x, e)
+    return op(x)
+
+
 # -- matmul -----------------------------------------------------------------------------------
 def _swap(x: Any) -> Any:
     """x with its last two axes swapped."""
@@ -447,12 +471,21 @@ def logsumexp(x: Any, axis: int, keepdims: bool = False) -> Any:
     return _logsumexp(axis, keepdims)(x)
 
 
+def _log_softmax_array(x: Any, axis: int) -> Any:
+    # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): logsumexp's m + log(sum) rounds
+    # to m's precision, so for large x the difference would lose the digits of log(sum).
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 @functools.lru_cache(maxsize=1024)
 def _log_softmax(axis: int) -> Op:
     return _op(
         "log_softmax",
         {"axis": axis},
-        lambda x: x - _logsumexp_array(x, axis, True),
+        lambda x: _log_softmax_array(x, axis),
         lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
     )
 

@@ -135,6 +135,14 @@ def _check_pow_number_array(a: Any, *, exponent: float) -> None:
         _outside("**", a < 0, a, f"are < 0, which need an integer exponent, not {exponent!r}")
 
 
+def check_pow_array(a: Any, exponent: Any) -> None:
+    """DomainError for a ** exponent with a constant array exponent (numpy broadcasting): 0 to
+    a negative power, or a negative base to a non-integer one, as for a number exponent."""
+    e = np.asarray(exponent)
+    _outside("**", (a == 0) & (e < 0), a, "are 0 with a negative exponent")
+    _outside("**", (a < 0) & (e != np.floor(e)), a, "are < 0 with a non-integer exponent")
+
+
 def _check_pow_value_array(a: Any, b: Any) -> None:
     _outside("**", np.asarray(a) <= 0, a, "of the base are <= 0 (with a Tensor exponent "
              "the base must be > 0: d/db a**b = a**b ln a)")  # fmt: skip

@@ -12,7 +12,7 @@ things are a Tensor's own, and each has one place, `_adapted`:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -229,6 +229,12 @@ class Tensor(Node):
             raise TypeError("len() of a 0-d Tensor")
         return len(self._data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        """The tensor's elements along its first axis, each a Tensor in the graph."""
+        if not self._data.ndim:  # else iter() would fall back on t[0], t[1] ... and find none
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(len(self._data)))
+
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise ValueError(
@@ -260,7 +266,18 @@ class Tensor(Node):
     __rmul__ = _infix(_ops.mul, reflected=True)
     __truediv__ = _infix(_ops.div)
     __rtruediv__ = _infix(_ops.div, reflected=True)
-    __pow__ = _infix(_ops.power)
+
+    def __pow__(self, other: object) -> Tensor:
+        """self ** other: a number exponent (or a 0-d array) is the op's parameter, as for a
+        Value; an array is a constant exponent, elementwise; a Tensor exponent is an operand
+        (its gradient needs log of the base, so the base must be > 0)."""
+        if isinstance(other, Node) or is_real(other):
+            return _ops.power(self, other)  # type: ignore[no-any-return]
+        exponent = _as_array(other, "**: exponent", self._data.dtype)
+        if not exponent.ndim:
+            return _ops.power(self, float(exponent))  # type: ignore[no-any-return]
+        return _aops.pow_array(self, exponent)  # type: ignore[no-any-return]
+
     __rpow__ = _infix(_ops.pow_value, reflected=True)
     __matmul__ = _infix(_aops.matmul_op)
     __rmatmul__ = _infix(_aops.matmul_op, reflected=True)
@@ -567,10 +584,24 @@ def _index(index: object) -> tuple[Any, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=4096)
 def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     """op's rule for one node: shares only for operands that need them (None for others),
-    each summed back to its operand's shape if broadcasting stretched it."""
+    each summed back to its operand's shape if broadcasting stretched it.
+
+    Cached for ops whose parameters hash (the op table's, and those of the cached factories
+    in array_ops). An op with an array parameter (where's mask, an index array, an array
+    exponent) is made afresh for each call: a cache would keep every one of them, and its
+    array, alive long after its graph is gone.
+    """
+    try:
+        hash(tuple(op.params.values()))
+    except TypeError:
+        return _adapt(op, needs, broadcast)
+    return _adapt_cached(op, needs, broadcast)
+
+
+def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
+    """What _adapted returns, made anew."""
     rule: Callable[..., tuple[Any, ...]] = op.vjp
     parts = op.parts
     if not all(needs):
@@ -595,6 +626,9 @@ def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
         )
 
     return op.specialised(summed)
+
+
+_adapt_cached = functools.lru_cache(maxsize=4096)(_adapt)
 
 
 # -- functions of several tensors ---------------------------------------------------------------
