@@ -170,16 +170,11 @@ VALUE_FIRST: list[tuple[str, Callable[[], object]]] = [
     ("Value ** Tensor", lambda: V**T),
     ("maximum(Value, Tensor)", lambda: maximum(V, T)),
 ]
-VALUE_FIRST_MESSAGE = pytest.mark.xfail(
-    strict=True,
-    reason="engine/value.py: Value._apply's message says only 'convert one of them first'",
-)
 
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, id=c[0]) for c in MIXED]
-    + [pytest.param(c, id=c[0], marks=VALUE_FIRST_MESSAGE) for c in VALUE_FIRST],
+    [pytest.param(c, id=c[0]) for c in [*MIXED, *VALUE_FIRST]],
 )
 def test_mixing_value_and_tensor_says_how_to_convert(
     case: tuple[str, Callable[[], object]],

@@ -224,6 +224,14 @@ class Tensor(Node):
         """A copy of `data`."""
         return self._data.copy()  # type: ignore[no-any-return]
 
+    def __float__(self) -> float:
+        return self.item()
+
+    def __array__(self, dtype: object = None, copy: object = None) -> Array:
+        """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays."""
+        data = self._data if dtype is None else self._data.astype(dtype)
+        return data.copy() if copy else data  # type: ignore[no-any-return]
+
     def __len__(self) -> int:
         if not self._data.ndim:
             raise TypeError("len() of a 0-d Tensor")

@@ -195,8 +195,8 @@ class Value(Node):
                 datas.append(x._data)
             elif isinstance(x, Node):
                 raise TypeError(
-                    f"{op.name}: cannot mix a Value with a {type(x).__name__}; convert one "
-                    f"of them first"
+                    f"{op.name}: cannot mix a Value with a {type(x).__name__}; convert one: "
+                    f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
                 )
             else:
                 datas.append(real(x, op.name))
