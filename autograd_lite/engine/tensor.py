@@ -254,7 +254,7 @@ class Tensor(Node):
     def __repr__(self) -> str:
         data = self._data
         shown = (
-            np.array2string(data, separator=", ", threshold=12, precision=6)
+            np.array2string(data, separator=", ", threshold=12, precision=6, prefix="Tensor(")
             if data.size <= 12
             else f"<shape {data.shape}>"
         )
