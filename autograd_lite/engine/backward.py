@@ -85,13 +85,17 @@ def _propagate(
     named (and numbers of another type are converted).
     """
     try:
-        done, grads = _sweep(root, seed, create_graph, keep, False)
-        accepted = root._accept_gradients(grads, create_graph)
+        accepted = root._accept_gradients(
+            *_sweep(root, seed, create_graph, keep, False), create_graph
+        )
         if accepted is not None:
-            return done, accepted
+            return accepted
     except Exception:  # the checked sweep raises it again, saying whose rule failed
         pass
-    return _sweep(root, seed, create_graph, keep, True)
+    accepted = root._accept_gradients(*_sweep(root, seed, create_graph, keep, True), create_graph)
+    if accepted is None:  # every share was checked and converted: a node type's bug
+        raise TypeError(f"backward: {type(root).__name__} refused its checked gradients")
+    return accepted
 
 
 def _sweep(
@@ -212,7 +216,9 @@ def backward(root: Node, gradient: object = 1.0) -> None:
     """
     nodes, grads = _propagate(root, root._seed(gradient, False), False, None)
     for node, g in zip(nodes, grads):
-        node._grad += g
+        # None: no gradient yet (a Tensor's, until its first backward); never added in
+        # place, since one array may be several nodes' gradient.
+        node._grad = g if (old := node._grad) is None else old + g
 
 
 def _check_graph_args(where: str, output: object, inputs: object) -> list[Node]:

@@ -9,7 +9,7 @@ rule, a domain check and its parameters as data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -60,7 +60,7 @@ class Node:
     def op(self) -> Op | None:
         """The `Op` that made this node (`.op.name` is e.g. "*" or "sigmoid"); None for leaves."""
         op = self._op
-        return None if op is LEAF or op is CONSTANT else op
+        return None if op is LEAF or op is CONSTANT else op.base
 
     @property
     def operands(self) -> tuple[Node, ...]:
@@ -123,10 +123,13 @@ class Node:
         raise NotImplementedError
 
     @staticmethod
-    def _accept_gradients(grads: list[Any], create_graph: bool) -> list[Any] | None:
+    def _accept_gradients(
+        nodes: list[Any], grads: list[Any], create_graph: bool
+    ) -> tuple[list[Any], list[Any]] | None:
         """A cheap check, all at once, of the gradients from a sweep that did not check each
-        rule's return: them (converted if need be) if well-formed; None makes the walk run
-        the checked sweep, which names the rule at fault."""
+        rule's return: the nodes and their gradients (converted if need be, without those
+        of nodes that take none) if well-formed; None makes the walk run the checked sweep,
+        which names the rule at fault."""
         raise NotImplementedError
 
     def _as_gradient(
@@ -178,6 +181,15 @@ def _bad_rule(op: Op | None, n: int, shares: object) -> TypeError:
     )
 
 
+def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...]]:
+    """One rule giving every operand's share, from one rule per operand."""
+
+    def vjp(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        return tuple(part(g, out, *xs) for part in parts)
+
+    return vjp
+
+
 class Op:
     """A differentiable operation: its forward functions, its derivative rule, its domain.
 
@@ -194,6 +206,10 @@ class Op:
       forward, vjp and check as keyword arguments and readable as `op.params`.
     - `display`, optional: how drawings show the op, a format string over `params`
       (`"**{exponent:g}"`); by default the name, with the parameters in parentheses.
+    - `parts`, optional, instead of `vjp`: one rule per operand, `part(g, out, *xs)` giving
+      that operand's share. A node type can then compute only the shares it needs (Tensor
+      skips constants: a model's input batch costs no gradient matmul).
+    - `array_check(*xs)`, optional: `check` for numpy arrays (a Tensor's data).
     - `check_returns`: what `vjp` returns is checked (a tuple or list of one gradient per
       operand, else a TypeError naming the op). The built-in ops, whose rules are known to
       return such tuples, pass False: the check costs a few percent of a backward pass.
@@ -213,39 +229,66 @@ class Op:
     1.0
     """
 
-    __slots__ = ("array_forward", "check", "display", "forward", "name", "params", "vjp")
+    __slots__ = (
+        "array_check", "array_forward", "base", "check", "display", "forward", "name",
+        "params", "parts", "vjp",
+    )  # fmt: skip
 
     def __init__(
         self,
         name: str,
         forward: Callable[..., Any],
-        vjp: Callable[..., tuple[Any, ...]],
+        vjp: Callable[..., tuple[Any, ...]] | None,
         check: Callable[..., None] | None = None,
         *,
         array_forward: Callable[..., Any] | None = None,
+        array_check: Callable[..., None] | None = None,
+        parts: Sequence[Callable[..., Any]] | None = None,
         params: Mapping[str, Any] | None = None,
         display: str | None = None,
         check_returns: bool = True,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
-        for what, fn in (("forward", forward), ("vjp", vjp)):
-            if not callable(fn):
-                raise TypeError(f"Op {name!r}: {what} must be callable, got {describe(fn)}")
-        for what, optional in (("check", check), ("array_forward", array_forward)):
+        if not callable(forward):
+            raise TypeError(f"Op {name!r}: forward must be callable, got {describe(forward)}")
+        if vjp is not None and parts is not None:
+            raise TypeError(f"Op {name!r}: give the derivative rule as vjp or as parts, not both")
+        if parts is None and not callable(vjp):
+            raise TypeError(
+                f"Op {name!r}: vjp must be callable, got {describe(vjp)} (or give parts=, "
+                f"one rule per operand)"
+            )
+        if parts is not None and (
+            isinstance(parts, (str, bytes)) or not all(callable(p) for p in parts)
+        ):
+            raise TypeError(f"Op {name!r}: parts must be a sequence of callables, got {parts!r}")
+        for what, optional in (
+            ("check", check), ("array_forward", array_forward), ("array_check", array_check)
+        ):  # fmt: skip
             if optional is not None and not callable(optional):
                 raise TypeError(
                     f"Op {name!r}: {what} must be callable or None, got {describe(optional)}"
                 )
         bound = dict(params or {})
         self.name = name
+        self.base: Op = self
+        """The op a node type specialised this one from (a Tensor's op that skips constants
+        or sums broadcast gradients); itself for an op made here."""
         self.params: Mapping[str, Any] = MappingProxyType(bound)
         self.forward: Callable[..., Any] = _bind(forward, bound)
         self.array_forward: Callable[..., Any] = _bind(array_forward or forward, bound)
-        self.vjp: Callable[..., tuple[Any, ...]] = _bind(vjp, bound)
+        self.parts: tuple[Callable[..., Any], ...] | None = (
+            None if parts is None else tuple(_bind(p, bound) for p in parts)
+        )
+        if vjp is None:
+            vjp = _joined(self.parts or ())
+            check_returns = False
+        self.vjp: Callable[..., tuple[Any, ...]] = _bind(vjp, bound) if parts is None else vjp
         if check_returns:
             self.vjp = _checked(self.vjp, self)
         self.check: Callable[..., None] | None = _bind(check, bound)
+        self.array_check: Callable[..., None] | None = _bind(array_check, bound)
         if display is None:
             args = ", ".join(f"{k}={v!r}" for k, v in bound.items())
             display = f"{name}({args})" if bound else name
@@ -258,6 +301,15 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
+
+    def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
+        """This op with another rule (same name, forwards, params, display; `base` is the
+        original): how a node type adapts an op's rule to one node."""
+        op: Op = object.__new__(Op)
+        for slot in Op.__slots__:
+            setattr(op, slot, getattr(self, slot))
+        op.vjp = vjp
+        return op
 
     def __repr__(self) -> str:
         return f"Op({self.display!r})"

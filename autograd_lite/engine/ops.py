@@ -21,8 +21,8 @@ from ..validate import is_real, real
 from .node import DomainError, Node, Op
 
 __all__ = [
-    "add", "div", "exp", "log", "mul", "neg", "pow_number", "pow_value", "power", "relu",
-    "sigmoid", "step", "sub", "tanh",
+    "abs", "add", "div", "exp", "log", "mul", "neg", "pow_number", "pow_value", "power", "relu",
+    "sigmoid", "sign", "sqrt", "step", "sub", "tanh",
 ]  # fmt: skip
 
 
@@ -85,6 +85,19 @@ def _check_div(a: float, b: float) -> None:
         raise DomainError(f"/: division by zero ({a!r} / {b!r})")
 
 
+def _outside(name: str, bad: Any, values: Any, what: str) -> None:
+    """DomainError for an array op if any element is out of its domain (`bad` is the mask
+    of those, over `values`): how many, and the first one's index and value."""
+    if not bad.any():
+        return
+    values = np.broadcast_to(values, bad.shape)
+    first = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+    raise DomainError(
+        f"{name}: {int(np.count_nonzero(bad))} of {bad.size} elements {what}; the first is "
+        f"{values[first].item()!r}, at index {first}"
+    )
+
+
 # NaN passes every check: it is not outside a domain, and it propagates as in numpy.
 def _check_log(x: float) -> None:
     if x <= 0:
@@ -96,6 +109,35 @@ def _check_pow_number(a: float, *, exponent: float) -> None:
         raise DomainError(f"**: 0 cannot be raised to a negative power ({a!r} ** {exponent!r})")
     if a < 0 and not exponent.is_integer():
         raise DomainError(f"**: a negative base needs an integer exponent ({a!r} ** {exponent!r})")
+
+
+def _check_sqrt(x: float) -> None:
+    if x < 0:
+        raise DomainError(f"sqrt: argument must be >= 0, got {x!r}")
+
+
+def _check_div_array(a: Any, b: Any) -> None:
+    _outside("/", np.asarray(b) == 0, b, "of the divisor are 0 (division by zero)")
+
+
+def _check_log_array(x: Any) -> None:
+    _outside("log", x <= 0, x, "are <= 0 (log needs arguments > 0)")
+
+
+def _check_sqrt_array(x: Any) -> None:
+    _outside("sqrt", x < 0, x, "are < 0 (sqrt needs arguments >= 0)")
+
+
+def _check_pow_number_array(a: Any, *, exponent: float) -> None:
+    if exponent < 0:
+        _outside("**", a == 0, a, f"are 0, which cannot be raised to the power {exponent!r}")
+    if not exponent.is_integer():
+        _outside("**", a < 0, a, f"are < 0, which need an integer exponent, not {exponent!r}")
+
+
+def _check_pow_value_array(a: Any, b: Any) -> None:
+    _outside("**", np.asarray(a) <= 0, a, "of the base are <= 0 (with a Tensor exponent "
+             "the base must be > 0: d/db a**b = a**b ln a)")  # fmt: skip
 
 
 def _check_pow_value(a: float, b: float) -> None:
@@ -119,13 +161,14 @@ mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 """a * b."""
 # d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
 div = _builtin("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
-         array_forward=_quiet(operator.truediv))  # fmt: skip
+         array_forward=_quiet(operator.truediv), array_check=_check_div_array)  # fmt: skip
 """a / b; DomainError for b == 0."""
 neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,))
 """-a."""
 exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp))
 """e ** x; overflow gives inf."""
-log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log))
+log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log),
+         array_check=_check_log_array)  # fmt: skip
 """Natural logarithm; DomainError for x <= 0."""
 tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
 """Hyperbolic tangent."""
@@ -139,12 +182,35 @@ graph of relu's backward pass stays right on both sides of 0."""
 relu = _builtin("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
           array_forward=lambda x: np.maximum(x, 0))  # fmt: skip
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
+sign = _builtin("sign", lambda x: 0.0 if x == 0 else math.copysign(1.0, x) if x == x else x,
+          lambda g, out, x: (g * 0.0,), array_forward=np.sign)  # fmt: skip
+"""-1, 0 or 1 (nan stays nan): abs's derivative. Its own derivative is 0 everywhere."""
+abs = _builtin("abs", lambda x: -x if x < 0 else x + 0.0, lambda g, out, x: (g * sign(x),),
+         array_forward=np.abs)  # fmt: skip
+"""|x|; derivative sign(x), 0 at x == 0 (as PyTorch)."""
+
+
+def _sqrt_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # 0.5 * x ** -0.5, not 0.5 / out: at x == 0 it gives inf, as IEEE and PyTorch, not an error.
+    return (g * (0.5 * pow_number(-0.5, False)(x)),)
+
+
+sqrt = _builtin(
+    "sqrt",
+    lambda x: math.sqrt(x) if x == x else x,
+    _sqrt_vjp,
+    _check_sqrt,
+    array_forward=_quiet(np.sqrt),
+    array_check=_check_sqrt_array,
+)
+"""Square root; DomainError for x < 0."""
 pow_value = _builtin(
     "**",
     _pow,
     lambda g, out, a, b: (g * (b * power(a, b - 1)), g * (out * log(a))),
     _check_pow_value,
     array_forward=_quiet(np.power),
+    array_check=_check_pow_value_array,
 )
 """a ** b with a Value exponent b: both operands get a gradient, so a must be > 0."""
 
@@ -169,6 +235,7 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
         vjp,
         (lambda x: _check_pow_number(x, exponent=exponent)) if checked else None,
         array_forward=_quiet(lambda x: np.power(x, exponent)),
+        array_check=(lambda x: _check_pow_number_array(x, exponent=exponent)) if checked else None,
         display=f"**{exponent:g}",
     )
     # The exponent as data, for drawings and generated code. The functions above close over

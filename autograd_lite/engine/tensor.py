@@ -1,0 +1,627 @@
+"""`Tensor`, the array node type: a numpy array `data`, an array `grad`, and the `Node` fields.
+
+Every op a `Value` has is the same `Op` here, with the same derivative rule running on
+arrays; ops only arrays have (matmul, reductions, indexing ...) are in array_ops.py. Two
+things are a Tensor's own, and each has one place, `_adapted`:
+- an operand that was broadcast gets its gradient summed back to its shape;
+- an operand that needs no gradient (a constant, or `requires_grad=False`) gets none: its
+  share is not computed when the op gives one rule per operand (`Op.parts`), so a model's
+  input batch costs no gradient matmul.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..validate import describe, is_real, real, text
+from . import array_ops as _aops
+from . import backward as _backward
+from . import ops as _ops
+from .grad_mode import MODE
+from .node import CONSTANT, LEAF, Node, Op
+
+__all__ = ["Tensor", "concatenate", "maximum", "stack", "where"]
+
+Array = np.ndarray[Any, Any]
+_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _dtype(dtype: object, where: str) -> np.dtype[Any]:
+    found: np.dtype[Any] | None
+    try:
+        found = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        found = None
+    if found is None or found not in _DTYPES:
+        raise TypeError(f"{where}: dtype must be np.float64 or np.float32, got {dtype!r}")
+    return found
+
+
+def _as_array(
+    data: object, where: str, dtype: np.dtype[Any] | None = None, copy: bool = True
+) -> Array:
+    """data as a float array (a new one if `copy`), or TypeError saying what is accepted."""
+    accepted = "real numbers: bool, int or float, as numbers, numpy arrays or nested lists"
+    if isinstance(data, Node):
+        raise TypeError(
+            f"{where}: got a {type(data).__name__}; a Tensor is made from numbers, not nodes "
+            f"(use .data for the number(s), or .detach())"
+        )
+    try:
+        array = np.array(data, copy=copy or None)
+    except (ValueError, TypeError) as e:  # ragged nested lists
+        raise TypeError(f"{where}: data must be {accepted} of one shape; {e}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: data must be {accepted}, got {describe(data)} (dtype {array.dtype})"
+        )
+    return array.astype(dtype or np.float64, copy=False)
+
+
+def _axis(axis: object, ndim: int, where: str) -> tuple[int, ...] | None:
+    """axis (None, an int or a tuple of ints, negative counting from the end) normalised."""
+    if axis is None:
+        return None
+    many = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in many:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{where}: axis {a} is out of range for {ndim} dimension(s)")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+def _one_axis(axis: object, ndim: int, where: str) -> int:
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
+    (found,) = _axis(axis, ndim, where) or (0,)
+    return found
+
+
+def _infix(op: Op | Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
+    """The operator method for op: self op other, or other op self when reflected."""
+    if reflected:
+
+        def method(self: Tensor, other: object) -> Tensor:
+            return op(other, self)  # type: ignore[no-any-return]
+    else:
+
+        def method(self: Tensor, other: object) -> Tensor:
+            return op(self, other)  # type: ignore[no-any-return]
+
+    name = getattr(op, "name", "**")
+    method.__doc__ = (
+        f"{'other' if reflected else 'self'} {name} {'self' if reflected else 'other'}."
+    )
+    return method
+
+
+def _method(op: Op, doc: str) -> Callable[[Tensor], Tensor]:
+    """The method applying a one-operand op to self."""
+
+    def method(self: Tensor) -> Tensor:
+        return op(self)  # type: ignore[no-any-return]
+
+    method.__doc__ = doc
+    return method
+
+
+class Tensor(Node):
+    """An array in a computation graph: its `data` (a numpy array), its `grad`, and how it
+    was made.
+
+    `Tensor(data, label=None, requires_grad=True, dtype=None)`: `data` is anything
+    `np.asarray` turns into real numbers, copied and stored as float64 (or float32 with
+    `dtype=np.float32`; results keep the dtype). Numbers and arrays mixed into an
+    expression become constants. `requires_grad=False` makes an input that gets no
+    gradient, such as a batch of data. Ops follow numpy: broadcasting, `@` as np.matmul,
+    reductions with `axis` and `keepdims`, basic and integer-array indexing.
+
+    >>> import numpy as np
+    >>> from autograd_lite import Tensor
+    >>> w = Tensor([[1.0, 2.0], [3.0, -4.0]], label="w")
+    >>> x = Tensor([1.0, 2.0], requires_grad=False)   # data: it gets no gradient
+    >>> loss = (w @ x).relu().sum()                   # relu([5, -5]) = [5, 0]
+    >>> loss.backward()
+    >>> loss.item(), w.grad.tolist()
+    (5.0, [[1.0, 2.0], [0.0, 0.0]])
+    >>> (w * x).sum().backward()   # x broadcast over w's rows; w.grad adds up
+    >>> w.grad.tolist()
+    [[2.0, 4.0], [1.0, 2.0]]
+    """
+
+    __slots__ = ("_requires",)
+    __array_ufunc__ = None  # numpy arrays and scalars defer to our reflected operators
+    __array_priority__ = 1000
+
+    _requires: bool
+
+    def __init__(
+        self,
+        data: object,
+        label: str | None = None,
+        requires_grad: bool = True,
+        dtype: object = None,
+    ) -> None:
+        kind = None if dtype is None else _dtype(dtype, "Tensor")
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Tensor: requires_grad must be a bool, got {describe(requires_grad)}")
+        self._data = _as_array(data, "Tensor", kind)
+        self._grad = None
+        self._label = label if label is None else text(label, "Tensor: label", optional=True)
+        self._op = LEAF
+        self._a = self._b = None
+        self._scope = MODE.get().scope
+        self._requires = bool(requires_grad)
+
+    # -- what it holds ----------------------------------------------------------------------
+    @property
+    def data(self) -> Array:
+        """The array this node holds. Assigning converts to the node's dtype (same shape)."""
+        return self._data  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: object) -> None:
+        array = _as_array(value, "Tensor.data", self._data.dtype)
+        if array.shape != self._data.shape:
+            raise ValueError(
+                f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
+            )
+        self._data = array
+
+    @property
+    def grad(self) -> Array:
+        """d(output)/d(this tensor), an array of its shape (zeros until a backward pass)."""
+        g = self._grad
+        return np.zeros_like(self._data) if g is None else g
+
+    @grad.setter
+    def grad(self, value: object) -> None:
+        self._grad = self._as_gradient(value, None, False, "Tensor.grad")
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward computes a gradient for this tensor."""
+        return self._requires
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of `data`."""
+        return self._data.shape  # type: ignore[no-any-return]
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of `data`."""
+        return self._data.ndim  # type: ignore[no-any-return]
+
+    @property
+    def size(self) -> int:
+        """The number of elements of `data`."""
+        return self._data.size  # type: ignore[no-any-return]
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """float64 or float32."""
+        return self._data.dtype  # type: ignore[no-any-return]
+
+    def item(self) -> float:
+        """The one element as a float (ValueError for more than one)."""
+        if self._data.size != 1:
+            raise ValueError(f"item: the tensor has {self._data.size} elements, not one")
+        return float(self._data.reshape(()))
+
+    def numpy(self) -> Array:
+        """A copy of `data`."""
+        return self._data.copy()  # type: ignore[no-any-return]
+
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self._data)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"the truth value of a Tensor of {self._data.size} elements is ambiguous; "
+                f"use (t.data).any() or .all()"
+            )
+        return bool(self._data.reshape(()))
+
+    def __repr__(self) -> str:
+        data = self._data
+        shown = (
+            np.array2string(data, separator=", ", threshold=12, precision=6)
+            if data.size <= 12
+            else f"<shape {data.shape}>"
+        )
+        extra = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
+        if self._label is not None:
+            extra += f", label={self._label!r}"
+        if not self._requires:
+            extra += ", requires_grad=False"
+        return f"Tensor({shown}{extra})"
+
+    # -- arithmetic: each operator and method is one recorded op (ops.py, array_ops.py) ----
+    __add__ = _infix(_ops.add)
+    __radd__ = _infix(_ops.add, reflected=True)
+    __sub__ = _infix(_ops.sub)
+    __rsub__ = _infix(_ops.sub, reflected=True)
+    __mul__ = _infix(_ops.mul)
+    __rmul__ = _infix(_ops.mul, reflected=True)
+    __truediv__ = _infix(_ops.div)
+    __rtruediv__ = _infix(_ops.div, reflected=True)
+    __pow__ = _infix(_ops.power)
+    __rpow__ = _infix(_ops.pow_value, reflected=True)
+    __matmul__ = _infix(_aops.matmul_op)
+    __rmatmul__ = _infix(_aops.matmul_op, reflected=True)
+    __neg__ = _method(_ops.neg, "-self, elementwise.")
+    __abs__ = _method(_ops.abs, "|self|, elementwise.")
+    exp = _method(_ops.exp, "e ** self, elementwise (overflow gives inf).")
+    log = _method(_ops.log, "Natural logarithm, elementwise; DomainError if an element is <= 0.")
+    tanh = _method(_ops.tanh, "Hyperbolic tangent, elementwise.")
+    sigmoid = _method(_ops.sigmoid, "1 / (1 + e**-x), elementwise, stable for every finite x.")
+    relu = _method(_ops.relu, "max(x, 0), elementwise; derivative 0 at exactly 0 (as PyTorch).")
+    abs = _method(_ops.abs, "|x|, elementwise; derivative sign(x), 0 at 0.")
+    sqrt = _method(_ops.sqrt, "Square root, elementwise; DomainError if an element is < 0.")
+
+    # comparisons give boolean arrays and record nothing (as numpy; PyTorch gives tensors)
+    def __lt__(self, other: object) -> Array:
+        return self._data < _plain(other)  # type: ignore[no-any-return]
+
+    def __le__(self, other: object) -> Array:
+        return self._data <= _plain(other)  # type: ignore[no-any-return]
+
+    def __gt__(self, other: object) -> Array:
+        return self._data > _plain(other)  # type: ignore[no-any-return]
+
+    def __ge__(self, other: object) -> Array:
+        return self._data >= _plain(other)  # type: ignore[no-any-return]
+
+    def __eq__(self, other: object) -> Array:  # type: ignore[override]
+        return self._data == _plain(other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> Array:  # type: ignore[override]
+        return self._data != _plain(other)  # type: ignore[no-any-return]
+
+    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
+
+    # -- shapes and reductions --------------------------------------------------------------
+    def sum(self, axis: object = None, keepdims: bool = False) -> Tensor:
+        """The sum over `axis` (None: all; an int or a tuple; negative from the end)."""
+        return _aops.sum(self, _axis(axis, self.ndim, "sum"), bool(keepdims))  # type: ignore[no-any-return]
+
+    def mean(self, axis: object = None, keepdims: bool = False) -> Tensor:
+        """The mean over `axis` (as for `sum`)."""
+        if self._data.size == 0:
+            raise ValueError(f"mean: the tensor has no elements (shape {self.shape})")
+        return _aops.mean(self, _axis(axis, self.ndim, "mean"), bool(keepdims))  # type: ignore[no-any-return]
+
+    def max(self, axis: object = None, keepdims: bool = False) -> Tensor:
+        """The largest element over `axis` (as for `sum`); ties share the gradient."""
+        axes = _axis(axis, self.ndim, "max")
+        if any(self.shape[i] == 0 for i in (axes or range(self.ndim))) or not self.size:
+            raise ValueError(f"max: no elements to take the largest of (shape {self.shape})")
+        return _aops.max(self, axes, bool(keepdims))  # type: ignore[no-any-return]
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; one
+        dimension may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            new = np.reshape(self._data, shape).shape
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"reshape: cannot reshape shape {self.shape} to {shape}: {e}"
+            ) from None
+        return _aops.reshape(self, new)  # type: ignore[no-any-return]
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """The axes permuted: reversed by default (as numpy), or in the order given."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        order = tuple(range(self.ndim))[::-1] if not axes else _axis_order(axes, self.ndim)
+        return _aops.transpose(self, order)  # type: ignore[no-any-return]
+
+    @property
+    def T(self) -> Tensor:
+        """The axes reversed (the transpose of a matrix)."""
+        return self.transpose()
+
+    def __getitem__(self, index: object) -> Tensor:
+        """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
+        rules). With repeated indices the gradient adds up."""
+        found = _index(index)
+        try:
+            self._data[found]
+        except (IndexError, TypeError, ValueError) as e:
+            raise IndexError(
+                f"getitem: index {index!r} does not fit shape {self.shape}: {e}"
+            ) from None
+        return _aops.getitem(self, found)  # type: ignore[no-any-return]
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
+        return _aops.softmax(self, _one_axis(axis, self.ndim, "softmax"))  # type: ignore[no-any-return]
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
+        return _aops.log_softmax(self, _one_axis(axis, self.ndim, "log_softmax"))  # type: ignore[no-any-return]
+
+    def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) along `axis`, without overflow."""
+        return _aops.logsumexp(self, _one_axis(axis, self.ndim, "logsumexp"), bool(keepdims))  # type: ignore[no-any-return]
+
+    # -- gradients (see backward.py) ----------------------------------------------------------
+    def backward(self, gradient: object = None) -> None:
+        """Add d(self)/d(node) * gradient to `.grad` of every tensor below this one that
+        requires a gradient. A one-element tensor needs no `gradient`; otherwise pass an
+        array of this tensor's shape. Calling it again adds the same amount again."""
+        _backward.backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        """Reset `.grad` of this tensor and every tensor below it."""
+        _backward.zero_grad(self)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, with no history and no gradient."""
+        out: Tensor = object.__new__(Tensor)
+        _fill(out, self._data, LEAF, None, None, False)
+        out._label = self._label
+        return out
+
+    # -- the Node hooks: what an array's gradient is ------------------------------------------
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        if not self._requires:
+            raise RuntimeError(
+                "backward: this tensor does not depend on any tensor that requires a gradient "
+                "(it was computed from constants or requires_grad=False tensors only, or "
+                "under no_grad())"
+            )
+        data = self._data
+        if gradient is None or (is_real(gradient) and not isinstance(gradient, np.ndarray)):
+            if data.size != 1:
+                raise ValueError(
+                    f"backward: the output has shape {data.shape}, not one element: pass "
+                    f"gradient=, an array of shape {data.shape}, or reduce it first (.sum())"
+                )
+            g = np.full(
+                data.shape,
+                1.0 if gradient is None else real(gradient, "backward"),
+                dtype=data.dtype,
+            )
+        else:
+            g = _as_array(gradient, "backward: gradient", data.dtype)
+            if g.shape != data.shape:
+                raise ValueError(
+                    f"backward: gradient has shape {g.shape}; it needs the output's shape "
+                    f"{data.shape}"
+                )
+        return _constant(g) if create_graph else g
+
+    def _zero(self, create_graph: bool) -> Any:
+        zeros = np.zeros_like(self._data)
+        return _constant(zeros) if create_graph else zeros
+
+    @staticmethod
+    def _accept_gradients(
+        nodes: list[Any], grads: list[Any], create_graph: bool
+    ) -> tuple[list[Any], list[Any]] | None:
+        kept_nodes, kept = [], []
+        seen: set[int] = set()
+        for node, g in zip(nodes, grads):
+            if g is None:  # a node that takes no gradient
+                continue
+            data = node._data
+            if create_graph:
+                if type(g) is not Tensor:
+                    if not isinstance(g, np.ndarray):
+                        return None
+                    g = _constant(g)
+                if g._data.shape != data.shape:
+                    return None
+            else:
+                if type(g) is not np.ndarray:
+                    if not is_real(g) and not isinstance(g, np.generic):
+                        return None
+                    g = np.asarray(g)
+                if g.shape != data.shape or g.dtype.kind != "f":
+                    return None
+                if g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
+                # One array may reach several nodes (a + b hands g to both): a leaf gets a
+                # copy of its own, so changing one .grad in place cannot change another.
+                elif node._a is None and (id(g) in seen or not g.flags.writeable):
+                    g = g.copy()
+                seen.add(id(g))
+            kept_nodes.append(node)
+            kept.append(g)
+        return kept_nodes, kept
+
+    def _as_gradient(
+        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
+    ) -> Any:
+        rule = where or f"the derivative rule of {op!r}"
+        if share is None:
+            if where is not None or not self._requires:
+                return None  # .grad = None resets it; constants get no share
+            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
+        g: Any
+        if isinstance(share, Tensor):
+            if not create_graph:
+                raise TypeError(f"{rule} returned a Tensor; it must return arrays")
+            g = share
+        else:
+            if isinstance(share, Node):
+                raise TypeError(f"{rule} returned a {type(share).__name__} for a Tensor operand")
+            array = _as_array(share, rule, self._data.dtype)
+            if array.shape != self._data.shape and where is None and array.ndim == 0:
+                array = np.full(self._data.shape, array)  # a constant derivative
+            g = _constant(array) if create_graph else array
+        shape = g.shape
+        if shape != self._data.shape:
+            raise ValueError(
+                f"{rule} gave a gradient of shape {shape} for a tensor of shape {self._data.shape}"
+            )
+        return g
+
+    @classmethod
+    def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Tensor:
+        """op on operands (Tensors, numbers, arrays) as a new node, checked first."""
+        tensors = [x for x in operands if type(x) is Tensor]
+        for x in operands:
+            if isinstance(x, Node) and type(x) is not Tensor:
+                raise TypeError(
+                    f"{op.name}: cannot mix a Tensor with a {type(x).__name__}; convert one: "
+                    f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
+                )
+        dtype = np.result_type(*[t._data for t in tensors])
+        datas = [
+            x._data if type(x) is Tensor else _as_array(x, f"{op.name}: operand", dtype, False)
+            for x in operands
+        ]
+        if op.array_check is not None:
+            op.array_check(*datas)
+        try:
+            out = op.array_forward(*datas)
+        except ValueError as e:  # shapes that do not broadcast or multiply
+            shapes = " and ".join(str(d.shape) for d in datas)
+            raise ValueError(f"{op.name}: operands of shapes {shapes} do not fit: {e}") from None
+        if type(out) is not np.ndarray or out.dtype != dtype:
+            out = _as_array(out, f"{op.name}: the result of forward", dtype, False)
+        node: Tensor = object.__new__(Tensor)
+        mode = MODE.get()
+        needs = tuple(type(x) is Tensor and x._requires for x in operands)
+        if not mode.grad_enabled or not any(needs):
+            _fill(node, out, LEAF, None, None, False)
+            node._scope = mode.scope
+            return node
+        nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
+        shape = out.shape
+        broadcast = any(d.shape != shape for d in datas)
+        if broadcast or not all(needs):
+            op = _adapted(op, needs, broadcast)
+        if len(nodes) > 2:
+            _fill(node, out, op, tuple(nodes), None, True)
+        else:
+            _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, True)
+        node._scope = mode.scope
+        return node
+
+
+def _fill(node: Tensor, data: Array, op: Op, a: Any, b: Any, requires: bool) -> None:
+    node._data = data
+    node._grad = None
+    node._label = None
+    node._op = op
+    node._a, node._b = a, b
+    node._requires = requires
+
+
+def _constant(data: Array) -> Tensor:
+    """A constant leaf: a number or array mixed into an expression."""
+    node: Tensor = object.__new__(Tensor)
+    _fill(node, data, CONSTANT, None, None, False)
+    node._scope = MODE.get().scope
+    return node
+
+
+def _plain(x: object) -> Any:
+    return x._data if isinstance(x, Node) else x
+
+
+def _axis_order(axes: Sequence[Any], ndim: int) -> tuple[int, ...]:
+    found = _axis(tuple(axes), ndim, "transpose") or ()
+    if len(found) != ndim:
+        raise ValueError(f"transpose: axes {tuple(axes)} must name each of {ndim} axes once")
+    return tuple(int(a) % ndim for a in axes)
+
+
+def _index(index: object) -> tuple[Any, ...]:
+    """index as a tuple whose arrays are numpy arrays of their own (kept by the node)."""
+    many = index if isinstance(index, tuple) else (index,)
+    out: list[Any] = []
+    for i in many:
+        if isinstance(i, Node):
+            i = i._data
+        if isinstance(i, (list, np.ndarray)):
+            i = np.array(i)
+            if i.dtype.kind not in "biu":
+                raise IndexError(
+                    f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
+                )
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
+            raise IndexError(f"getitem: cannot index with {describe(i)}")
+        out.append(i)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
+    """op's rule for one node: shares only for operands that need them (None for others),
+    each summed back to its operand's shape if broadcasting stretched it."""
+    rule: Callable[..., tuple[Any, ...]] = op.vjp
+    parts = op.parts
+    if not all(needs):
+        if parts is not None:
+
+            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+                return tuple(p(g, out, *xs) if n else None for p, n in zip(parts, needs))
+        else:
+            whole = op.vjp
+
+            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+                return tuple(s if n else None for s, n in zip(whole(g, out, *xs), needs))
+
+    if not broadcast:
+        return op.specialised(rule)
+    inner = rule
+
+    def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        return tuple(
+            s if s is None or getattr(s, "shape", x.shape) == x.shape else _aops.sum_to(s, x.shape)
+            for s, x in zip(inner(g, out, *xs), xs)
+        )
+
+    return op.specialised(summed)
+
+
+# -- functions of several tensors ---------------------------------------------------------------
+def maximum(a: object, b: object) -> Tensor:
+    """The larger of a and b, elementwise, with numpy broadcasting; ties share the gradient."""
+    return _aops.maximum(a, b)  # type: ignore[no-any-return]
+
+
+def where(condition: object, a: object, b: object) -> Tensor:
+    """a where `condition` (a boolean array, e.g. `t > 0`) holds, else b; broadcasting."""
+    return _aops.where(condition, a, b)  # type: ignore[no-any-return]
+
+
+def _joined(name: str, tensors: object, axis: object, new: bool) -> tuple[list[Any], int]:
+    if isinstance(tensors, (Node, np.ndarray)) or not isinstance(tensors, Sequence):
+        raise TypeError(f"{name}: expects a list or tuple of tensors, got {describe(tensors)}")
+    if not tensors:
+        raise ValueError(f"{name}: needs at least one tensor")
+    items = list(tensors)
+    ndim = np.ndim(_plain(items[0])) + (1 if new else 0)
+    return items, _one_axis(axis, ndim, name)
+
+
+def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
+    """The tensors joined along an existing axis (np.concatenate)."""
+    items, found = _joined("concatenate", tensors, axis, False)
+    return _aops.concatenate(items, found)  # type: ignore[no-any-return]
+
+
+def stack(tensors: Sequence[object], axis: int = 0) -> Tensor:
+    """The tensors joined along a new axis (np.stack)."""
+    items, found = _joined("stack", tensors, axis, True)
+    return _aops.stack(items, found)  # type: ignore[no-any-return]
