@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 HAND = "hand"
-ENGINES = ("autograd-lite", "torch", "hips-autograd", HAND)
+ENGINES = ("autograd-lite", "autograd-lite-linear", "torch", "hips-autograd", HAND)
 """W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
+DEFAULT_ENGINES = ("autograd-lite", "torch", "hips-autograd", HAND)
 
 W5_SIZES = (784, 256, 256, 10)
 W5_LR = 0.1
@@ -279,16 +280,120 @@ def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tra
     )
 
 
-def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
-    """autograd-lite's Tensor: nn.Sequential of nn.Linear and nn.ReLU, nn.cross_entropy, nn.SGD."""
+NN_API = ("Sequential", "Linear", "ReLU", "SGD", "cross_entropy")
+"""What autograd_lite.nn needs for the step as announced (PyTorch's way of writing it)."""
+
+
+def _load_autograd_lite() -> Any:
     try:
         import autograd_lite as al
-        from autograd_lite import Tensor, nn
+        from autograd_lite import Tensor  # noqa: F401
     except ImportError as exc:
         raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
-    for name in ("Sequential", "Linear", "ReLU", "SGD", "cross_entropy"):
-        if not hasattr(nn, name):
-            raise EngineMissing(f"autograd_lite.nn has no {name} yet")
+    return al
+
+
+def nn_missing() -> list[str]:
+    """The parts of the announced nn API for Tensors that autograd_lite.nn lacks (or whose
+    SGD does not take Tensors yet)."""
+    al = _load_autograd_lite()
+    from autograd_lite import nn
+
+    missing = [name for name in NN_API if not hasattr(nn, name)]
+    if "SGD" not in missing:
+        try:
+            nn.SGD([al.Tensor([1.0])], lr=0.1)
+        except TypeError:
+            missing.append("SGD of Tensors")
+    return missing
+
+
+def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """autograd-lite's Tensor, as announced: nn.Sequential of nn.Linear and nn.ReLU,
+    nn.cross_entropy, nn.SGD; while nn lacks those, the same step in Tensor ops."""
+    al = _load_autograd_lite()
+    missing = nn_missing()
+    if missing:
+        trainer = _autograd_lite_ops(al, init, x, labels, lr, fused=False)
+        trainer.notes.append(
+            f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
+            "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
+            "SGD in place on p.data"
+        )
+        return trainer
+    return _autograd_lite_nn(al, init, x, labels, lr)
+
+
+def make_autograd_lite_linear(
+    init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+) -> Trainer:
+    """The Tensor-ops step with the engine's one-node linear op (engine.array_ops.linear, not
+    public API: what an nn.Linear would call) instead of x @ W.T + b."""
+    al = _load_autograd_lite()
+    try:
+        from autograd_lite.engine.array_ops import linear  # noqa: F401
+    except ImportError as exc:
+        raise EngineMissing(f"autograd_lite has no engine.array_ops.linear ({exc})") from None
+    trainer = _autograd_lite_ops(al, init, x, labels, lr, fused=True)
+    trainer.notes.append(
+        "autograd-lite-linear: as autograd-lite's Tensor-ops step, with "
+        "autograd_lite.engine.array_ops.linear(x, W, b) for each layer"
+    )
+    return trainer
+
+
+def _autograd_lite_ops(
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float, fused: bool
+) -> Trainer:
+    """The step written with Tensor ops only (no nn), as a user of the Tensor core writes it."""
+    from autograd_lite import Tensor
+
+    dtype = init[0].dtype
+    # dtype= matters: Tensor(array) stores float64 whatever the array's dtype.
+    params = [Tensor(a, dtype=dtype) for a in init]
+    w1, b1, w2, b2, w3, b3 = params
+    if fused:
+        from autograd_lite.engine.array_ops import linear
+    else:
+
+        def linear(h: Any, w: Any, b: Any) -> Any:
+            return h @ w.T + b
+
+    last: dict[str, Any] = {}
+
+    def forward(_: object) -> Any:
+        xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
+        h = linear(xt, w1, b1).relu()
+        h = linear(h, w2, b2).relu()
+        z = linear(h, w3, b3)
+        loss = -z.log_softmax(axis=1)[np.arange(len(labels)), labels].mean()
+        last["loss"] = loss
+        return loss
+
+    def backward(loss: Any) -> None:
+        loss.backward()
+
+    def update(_: object) -> None:
+        for p in params:
+            # In place: `p.data -= ...` would also work, but the data setter copies the array.
+            np.subtract(p.data, lr * p.grad, out=p.data)
+            p.grad = None
+
+    return Trainer(
+        "autograd-lite-linear" if fused else "autograd-lite",
+        al.__version__,
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"].item()),
+        params=lambda: [p.data.copy() for p in params],
+    )
+
+
+def _autograd_lite_nn(
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+) -> Trainer:
+    """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
+    from autograd_lite import Tensor, nn
+
     dtype = init[0].dtype
     rng = np.random.default_rng(0)  # the layers' own init; replaced by the shared weights below
     n_in, n_h1, n_h2, n_out = W5_SIZES
@@ -304,7 +409,9 @@ def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: floa
     if shapes != [a.shape for a in init]:
         raise SystemExit(f"autograd-lite: parameter shapes {shapes}, want W1, b1, ... (out, in)")
     for p, a in zip(ps, init):
-        p.data = a.copy()  # also sets the dtype: the engine computes in its parameters' dtype
+        if p.dtype != dtype:
+            raise SystemExit(f"autograd-lite: nn.Linear made {p.dtype} parameters, want {dtype}")
+        p.data = a  # copies into the parameter's dtype
     opt = nn.SGD(ps, lr=lr)
     last: dict[str, Any] = {}
 
@@ -332,6 +439,7 @@ def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: floa
 
 MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = {
     "autograd-lite": make_autograd_lite,
+    "autograd-lite-linear": make_autograd_lite_linear,
     "torch": make_torch,
     "hips-autograd": make_hips,
     HAND: make_hand,

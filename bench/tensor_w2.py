@@ -106,36 +106,36 @@ def make_hand_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
 
 
 def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
-    """W2 on autograd-lite's Tensor: parameters are Tensors, the points one constant batch."""
+    """W2 on autograd-lite's Tensor: parameters are Tensors, the points one constant batch;
+    SGD in place on p.data (autograd_lite.nn.SGD takes Values only, so far)."""
     try:
         import autograd_lite as al
-        from autograd_lite import Tensor, nn
+        from autograd_lite import Tensor
     except ImportError as exc:
         raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
-    params = [Tensor(p.copy()) for p in init]
-    opt = nn.SGD(params, lr=W2_LR)
+    params = [Tensor(p) for p in init]  # float64, copied
     y_col = y[:, None]  # (n, 1), like the scores
     last: dict[str, Any] = {}
 
     def forward(_: object) -> Any:
         w1, b1, w2, b2, w3, b3 = params
         xt = Tensor(x, requires_grad=False)
-        yt = Tensor(y_col, requires_grad=False)
         h = (xt @ w1.T + b1).tanh()
         h = (h @ w2.T + b2).tanh()
         scores = h @ w3.T + b3
-        data_loss = (1.0 - yt * scores).relu().mean()
+        data_loss = (1.0 - y_col * scores).relu().mean()
         reg = sum((p * p).sum() for p in params)
         loss = data_loss + W2_ALPHA * reg
         last["loss"] = loss
-        opt.zero_grad()
         return loss
 
     def backward(loss: Any) -> None:
         loss.backward()
 
     def update(_: object) -> None:
-        opt.step()
+        for p in params:
+            np.subtract(p.data, W2_LR * p.grad, out=p.data)
+            p.grad = None
 
     return Trainer(
         "autograd-lite",

@@ -39,6 +39,7 @@ from measure import Result, Runner  # noqa: E402
 from profiling import print_profile  # noqa: E402
 from report import machine_line  # noqa: E402
 from tensor_engines import (  # noqa: E402
+    DEFAULT_ENGINES,
     ENGINES,
     HAND,
     W5_LR,
@@ -75,8 +76,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--dtype", default="float32,float64", help="float32,float64 or one of them")
     p.add_argument(
         "--engines",
-        default=",".join(ENGINES),
-        help=f"comma-separated, from {','.join(ENGINES)} (hand is always run: the baseline)",
+        default=",".join(DEFAULT_ENGINES),
+        help=f"comma-separated, from {','.join(ENGINES)}\n(hand is always run: the baseline)",
     )
     p.add_argument("--only", default=",".join(PARTS), help=f"parts to run, from {','.join(PARTS)}")
     p.add_argument("--quick", action="store_true", help="a smoke run: short samples, few repeats")
