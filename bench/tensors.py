@@ -62,6 +62,7 @@ from tensor_measure import (  # noqa: E402
     interleave,
 )
 from tensor_memory import build_malloc_counter, run_child  # noqa: E402
+from tensor_profile import per_op_profile  # noqa: E402
 from tensor_report import check_w5_targets, report_memory, report_summary, report_timing  # noqa: E402
 from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
 
@@ -97,8 +98,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--profile",
         action="store_true",
-        help="instead: cProfile autograd-lite's W5 step (first --batch and --dtype),\n"
-        "after the phase times of autograd-lite and the hand step",
+        help="instead: profile autograd-lite's W5 step at the first --batch and --dtype:\n"
+        "phases against the hand step, time per op, cProfile's top functions",
     )
     p.add_argument("--profile-steps", type=int, default=50, help="steps under --profile (50)")
     p.add_argument("--profile-top", type=int, default=25, help="functions listed by --profile")
@@ -222,26 +223,31 @@ def run_memory(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[li
 
 
 def run_profile(args: argparse.Namespace, out: Callable[[str], None]) -> None:
-    """Phase medians of autograd-lite and the hand step, then cProfile of autograd-lite's step."""
+    """The phases of each autograd-lite engine of --engines and the hand step, timed as in the
+    benchmark; then, per autograd-lite engine, a per-op profile and cProfile's top functions.
+    At the first --batch and --dtype."""
     dtype, batch = args.dtypes[0], args.batches[0]
     init = init_params(W5_SIZES, dtype)
     x, labels = w5_batch(batch, dtype)
-    trainers = {name: make_trainer(name, init, x, labels) for name in ("autograd-lite", HAND)}
+    mine = [e for e in args.engine_list if e.startswith("autograd-lite")] or ["autograd-lite"]
+    trainers = {name: make_trainer(name, init, x, labels) for name in [*mine, HAND]}
     keep = limit_threads()
     results, ks, notes = time_engines(
         f"profile batch {batch} {dtype.name}", trainers, RTOL[dtype], init, args, lambda s: None
     )
     report_timing(f"W5 batch {batch} {dtype.name}: phases", results, ks, notes, out)
-    t = trainers["autograd-lite"]
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(args.profile_steps):
-        t.step()
-    prof.disable()
+    for name in mine:
+        t = trainers[name]
+        per_op_profile(t, args.profile_steps, out)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(args.profile_steps):
+            t.step()
+        prof.disable()
+        out("")
+        what = f"{name}'s W5 step, batch {batch} {dtype.name}, {args.profile_steps} steps"
+        print_profile(prof, what, args.profile_top, out)
     del keep
-    out("")
-    what = f"autograd-lite's W5 step, batch {batch} {dtype.name}, {args.profile_steps} steps"
-    print_profile(prof, what, args.profile_top, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
