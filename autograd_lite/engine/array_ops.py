@@ -59,15 +59,10 @@ def _op(
 ) -> Op:
     """An op whose functions close over its parameters (faster than Op's params=, which
     passes them as keywords on every call), with the parameters kept as data."""
-    shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
-    op = Op(
-        name,
-        forward,
-        vjp,
-        parts=parts,
-        check_returns=False,
-        display=display if display is not None else f"{name}({shown})" if shown else name,
-    )
+    if display is None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
+        display = f"{name}({shown})" if shown else name
+    op = Op(name, forward, vjp, parts=parts, check_returns=False, display=display)
     op.params = MappingProxyType(params)
     return op
 

@@ -326,7 +326,7 @@ class Op:
         for x in operands:
             if isinstance(x, Node):
                 return x._apply(self, operands)
-        if any(isinstance(x, np.ndarray) for x in operands):
+        if any(isinstance(x, (np.ndarray, np.generic)) for x in operands):  # 0-d results too
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])
 

@@ -170,6 +170,8 @@ class Tensor(Node):
 
     @data.setter
     def data(self, value: object) -> None:
+        if value is self._data:  # `t.data -= step` changed it in place: nothing to copy
+            return
         array = _as_array(value, "Tensor.data", self._data.dtype)
         if array.shape != self._data.shape:
             raise ValueError(
@@ -462,7 +464,7 @@ class Tensor(Node):
         else:
             if isinstance(share, Node):
                 raise TypeError(f"{rule} returned a {type(share).__name__} for a Tensor operand")
-            array = _as_array(share, rule, self._data.dtype)
+            array = _as_array(share, rule, self._data.dtype, copy=False)
             if array.shape != self._data.shape and where is None and array.ndim == 0:
                 array = np.full(self._data.shape, array)  # a constant derivative
             g = _constant(array) if create_graph else array

@@ -120,6 +120,9 @@ class Value(Node):
     relu = _method(
         _ops.relu, "max(x, 0); its derivative at exactly 0 is taken as 0 (PyTorch's convention)."
     )
+    abs = _method(_ops.abs, "|x|; its derivative sign(x) is taken as 0 at x == 0 (as PyTorch).")
+    __abs__ = abs
+    sqrt = _method(_ops.sqrt, "Square root; DomainError for data < 0; derivative inf at 0.")
 
     def __pow__(self, other: Operand) -> Value:
         """self ** other: a number exponent is the op's parameter, a Value one an operand."""
