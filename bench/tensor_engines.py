@@ -318,7 +318,7 @@ def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: floa
         trainer.notes.append(
             f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
             "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
-            "SGD in place on p.data"
+            "SGD as p.data -= lr * p.grad"
         )
         return trainer
     return _autograd_lite_nn(al, init, x, labels, lr)
@@ -375,8 +375,7 @@ def _autograd_lite_ops(
 
     def update(_: object) -> None:
         for p in params:
-            # In place: `p.data -= ...` would also work, but the data setter copies the array.
-            np.subtract(p.data, lr * p.grad, out=p.data)
+            p.data -= lr * p.grad  # in place (the setter sees its own array and keeps it)
             p.grad = None
 
     return Trainer(

@@ -107,7 +107,7 @@ def make_hand_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
 
 def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
     """W2 on autograd-lite's Tensor: parameters are Tensors, the points one constant batch;
-    SGD in place on p.data (autograd_lite.nn.SGD takes Values only, so far)."""
+    SGD as p.data -= lr * p.grad (autograd_lite.nn.SGD takes Values only, so far)."""
     try:
         import autograd_lite as al
         from autograd_lite import Tensor
@@ -134,7 +134,7 @@ def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
 
     def update(_: object) -> None:
         for p in params:
-            np.subtract(p.data, W2_LR * p.grad, out=p.data)
+            p.data -= W2_LR * p.grad
             p.grad = None
 
     return Trainer(
