@@ -36,11 +36,11 @@ def _timed_apply(times: dict[str, float], counts: Counter[str]) -> Iterator[None
         counts[op.name] += 1
         return out
 
-    Tensor._apply = classmethod(apply)  # type: ignore[method-assign,assignment]
+    Tensor._apply = classmethod(apply)
     try:
         yield
     finally:
-        Tensor._apply = original  # type: ignore[method-assign]
+        Tensor._apply = original
 
 
 def _time_rules(

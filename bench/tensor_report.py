@@ -117,8 +117,10 @@ def report_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) -> No
         f"{'peak':>7}{'x torch':>8}   {'RSS: held':>9}{'step':>7}{'peak':>7}{'x torch':>8}"
     )
     torch_rows = {(r["batch"], r["dtype"]): r for r in rows if r["engine"] == "torch"}
-    columns = {"malloc": (("model", 13), ("held", 7), ("step", 7), ("peak", 7))}
-    columns["rss"] = (("held", 9), ("step", 7), ("peak", 7))
+    columns: dict[str, tuple[tuple[str, int], ...]] = {
+        "malloc": (("model", 13), ("held", 7), ("step", 7), ("peak", 7)),
+        "rss": (("held", 9), ("step", 7), ("peak", 7)),
+    }
     for r in rows:
         head = f"  {r['engine']:<16}{r['batch']:>6}{r['dtype']:>9}   "
         if "skipped" in r or "error" in r:
@@ -163,23 +165,24 @@ def check_w5_targets(
             if a is None or b is None:
                 add(f"W5 {config}: {label}", "not measured", None)
             else:
-                r = a / b
-                add(f"W5 {config}: {label}", f"{r:.2f}x", r < limit if strict else r <= limit)
+                ratio = a / b
+                ok = ratio < limit if strict else ratio <= limit
+                add(f"W5 {config}: {label}", f"{ratio:.2f}x", ok)
     peaks: dict[tuple[str, int, str], tuple[int, int | None]] = {}
-    for r in mem:
-        f = _mem(r)
+    for row in mem:
+        f = _mem(row)
         if f is not None:
-            rss = r.get("rss", {}).get("peak")
-            peaks[(r["engine"], r["batch"], r["dtype"])] = (f["peak"], rss)
-    for batch, dtype in dict.fromkeys((r["batch"], r["dtype"]) for r in mem):
-        a, t = peaks.get(("autograd-lite", batch, dtype)), peaks.get(("torch", batch, dtype))
+            rss = row.get("rss", {}).get("peak")
+            peaks[(row["engine"], row["batch"], row["dtype"])] = (f["peak"], rss)
+    for batch, dtype in dict.fromkeys((row["batch"], row["dtype"]) for row in mem):
+        al, t = peaks.get(("autograd-lite", batch, dtype)), peaks.get(("torch", batch, dtype))
         label = f"W5 batch {batch} {dtype}: peak memory <= {TARGET_MEMORY}x PyTorch's"
-        if a is None or t is None or not t[0]:
+        if al is None or t is None or not t[0]:
             add(label, "not measured", None)
             continue
-        value = f"{a[0] / t[0]:.2f}x ({a[0] / 2**20:.2f} vs {t[0] / 2**20:.2f} MB"
-        if a[1] is not None and t[1]:
-            value += f"; RSS {a[1] / t[1]:.2f}x"
-        add(label, value + ")", a[0] / t[0] <= TARGET_MEMORY)
+        value = f"{al[0] / t[0]:.2f}x ({al[0] / 2**20:.2f} vs {t[0] / 2**20:.2f} MB"
+        if al[1] is not None and t[1]:
+            value += f"; RSS {al[1] / t[1]:.2f}x"
+        add(label, value + ")", al[0] / t[0] <= TARGET_MEMORY)
     print_targets(checks, out, "W5 targets (autograd-lite; ratios of medians per step)")
     return checks
