@@ -70,7 +70,7 @@ def report_summary(w5: dict[str, dict[str, Result]], out: Out) -> None:
     engines = list(dict.fromkeys(e for res in w5.values() for e in res))
     out("")
     out("W5 summary: median time per step (x the hand step of the same run)")
-    out(f"  {'engine':<16}" + "".join(f"{c:>24}" for c in configs))
+    out(f"  {'engine':<22}" + "".join(f"{c:>24}" for c in configs))
     for e in engines:
         cells = []
         for c in configs:
@@ -80,7 +80,7 @@ def report_summary(w5: dict[str, dict[str, Result]], out: Out) -> None:
                 continue
             xh = f" ({r.median / h.median:.2f}x)" if h and h.median and e != HAND else ""
             cells.append(fmt_time(r.median) + xh)
-        out(f"  {e:<16}" + "".join(f"{c:>24}" for c in cells))
+        out(f"  {e:<22}" + "".join(f"{c:>24}" for c in cells))
 
 
 MEMORY_METHOD = "malloc"
@@ -113,7 +113,7 @@ def report_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) -> No
     if counter_note:
         out(f"  note: {counter_note}; malloc figures are missing")
     out(
-        f"  {'engine':<16}{'batch':>6}{'dtype':>9}   {'malloc: model':>13}{'held':>7}{'step':>7}"
+        f"  {'engine':<22}{'batch':>6}{'dtype':>9}   {'malloc: model':>13}{'held':>7}{'step':>7}"
         f"{'peak':>7}{'x torch':>8}   {'RSS: held':>9}{'step':>7}{'peak':>7}{'x torch':>8}"
     )
     torch_rows = {(r["batch"], r["dtype"]): r for r in rows if r["engine"] == "torch"}
@@ -122,7 +122,7 @@ def report_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) -> No
         "rss": (("held", 9), ("step", 7), ("peak", 7)),
     }
     for r in rows:
-        head = f"  {r['engine']:<16}{r['batch']:>6}{r['dtype']:>9}   "
+        head = f"  {r['engine']:<22}{r['batch']:>6}{r['dtype']:>9}   "
         if "skipped" in r or "error" in r:
             what = f"skipped: {r['skipped']}" if "skipped" in r else f"FAILED: {r['error']}"
             out(f"{head}{what[:150]}")
