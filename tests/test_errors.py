@@ -140,9 +140,9 @@ def test_op_checks_its_arguments_when_made(args: tuple[Any, ...], words: str) ->
 @pytest.mark.parametrize(
     ("arg", "words"),
     [
-        ("abc", "zero_grad: expected a Value or an iterable of Values, got str: 'abc'"),
-        (None, "zero_grad: expected a Value or an iterable of Values, got NoneType"),
-        ([Value(1.0), 2.0], "zero_grad: expected Values, got float: 2.0"),
+        ("abc", "zero_grad: expected a Value or Tensor, or an iterable of them, got str: 'abc'"),
+        (None, "zero_grad: expected a Value or Tensor, or an iterable of them, got NoneType"),
+        ([Value(1.0), 2.0], "zero_grad: expected Values or Tensors, got float: 2.0"),
     ],
 )
 def test_zero_grad_says_what_it_expects(arg: object, words: str) -> None:

@@ -516,7 +516,7 @@ def test_options() -> None:
             draw_graph(y, **{switch: "no"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"got int of about 10\*\*5000$"):  # not 5000 digits
         draw_graph(y, precision=10**5000)
-    with pytest.raises(TypeError, match="draw_graph: root must be a Value, got float"):
+    with pytest.raises(TypeError, match="draw_graph: root must be a Value or a Tensor, got float"):
         draw_graph(2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="legnd"):  # render_graph passes options on
         render_graph(y, "never.dot", legnd=False)

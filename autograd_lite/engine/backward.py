@@ -1,7 +1,8 @@
 """How the graph is walked: reverse-mode gradients (`backward`, `grad`), `zero_grad`, `hessian`.
 
 Nothing here knows any op's derivative (each node's `Op.vjp` gives it) or any node type: it
-reads only what `Node` declares, and the node type makes the seed and checks each gradient.
+reads only what `Node` declares, and the node type makes the seed and checks each gradient
+(and may mark nodes that take no gradient with a false `requires_grad`, as Tensor does).
 Every walk is iterative (an explicit stack), so graph depth is limited only by memory.
 """
 
@@ -24,7 +25,7 @@ def graph_nodes(root: Node) -> list[Node]:
     Deterministic: the order depends only on the graph's structure.
     """
     if not isinstance(root, Node):
-        raise TypeError(f"graph_nodes: root must be a Value, got {describe(root)}")
+        raise TypeError(f"graph_nodes: root must be a Value or Tensor, got {describe(root)}")
     order: list[Node] = []
     seen = {root}
     stack: list[tuple[Node, int]] = [(root, 0)]
@@ -193,6 +194,10 @@ def _many_shares(
 def local_derivatives(node: Node) -> tuple[float, ...]:
     """d(node)/d(operand) for each operand, at the recorded values: the chain rule's factors.
 
+    Numbers, so for `Value` nodes only: a Tensor's local derivatives are Jacobians, and
+    asking for one is a TypeError that says how to get vector-Jacobian products instead
+    (`grad(node, [operand], grad_outputs=v)`).
+
     >>> from autograd_lite import Value
     >>> a, b = Value(2.0), Value(5.0)
     >>> local_derivatives(a * b)
@@ -200,6 +205,13 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     """
     if not isinstance(node, Node):
         raise TypeError(f"local_derivatives: node must be a Value, got {describe(node)}")
+    if type(node._data) is not float:  # an array: each factor would be a Jacobian
+        raise TypeError(
+            f"local_derivatives: the node holds an array of shape {np.shape(node._data)}; "
+            f"local derivatives are numbers, for Value nodes only. For a "
+            f"{type(node).__name__}, grad(node, [operand], grad_outputs=v) gives v times "
+            f"the Jacobian d(node)/d(operand)"
+        )
     operands = node.operands
     if not operands:
         return ()
@@ -222,24 +234,91 @@ def backward(root: Node, gradient: object = 1.0) -> None:
 
 
 def _check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
+    """The inputs as a list, after checking output and inputs: nodes of the output's type
+    (no Values among Tensors), each taking a gradient."""
     if not isinstance(output, Node):
-        raise TypeError(f"{where}: output must be a Value, got {describe(output)}")
+        raise TypeError(f"{where}: output must be a Value or Tensor, got {describe(output)}")
     if isinstance(inputs, Node):
-        raise TypeError(f"{where}: inputs must be a sequence of Values, got a single Value")
-    found = sequence(inputs, f"{where}: inputs", "a sequence of Values")
-    for x in found:
+        raise TypeError(
+            f"{where}: inputs must be a sequence of Values or Tensors, got a single "
+            f"{type(inputs).__name__} (write [x])"
+        )
+    found = sequence(inputs, f"{where}: inputs", "a sequence of Values or Tensors")
+    kind = type(output).__name__
+    for i, x in enumerate(found):
         if not isinstance(x, Node):
-            raise TypeError(f"{where}: inputs must be Values, got {describe(x)}")
+            raise TypeError(f"{where}: inputs must be Values or Tensors, got {describe(x)}")
+        if type(x) is not type(output):
+            raise TypeError(
+                f"{where}: inputs[{i}] is a {type(x).__name__} and the output a {kind}; a "
+                f"{kind} depends only on {kind}s (Tensor(v.data) makes a Tensor of a Value, "
+                f"t.item() a number of a one-element Tensor)"
+            )
+        # A node type may mark nodes that take no gradient (Tensor's requires_grad=False).
+        # Zeros would be a wrong answer, since the output may well depend on it: refuse.
+        if not getattr(x, "requires_grad", True):
+            raise ValueError(
+                f"{where}: inputs[{i}] has requires_grad=False (made so, or computed only from "
+                f"such tensors or under no_grad()), so no gradient is computed for it; "
+                f"differentiate with respect to a tensor made with requires_grad=True"
+            )
     return found
 
 
-def grad(output: Node, inputs: Sequence[Node], create_graph: bool = False) -> list[Any]:
+def _seed_value(output: Node, grad_outputs: object) -> object:
+    """What grad's walk starts from, checked: 1.0 for a one-element output, else
+    grad_outputs (numbers of the output's shape; a float for one of shape ())."""
+    shape = np.shape(output._data)
+    if grad_outputs is None:
+        if int(np.prod(shape)) != 1:
+            raise ValueError(
+                f"grad: the output has shape {shape}, not one element: pass grad_outputs=, "
+                f"an array of shape {shape} (grad then gives grad_outputs times the "
+                f"Jacobian), or reduce the output first (.sum())"
+            )
+        return 1.0
+    if isinstance(grad_outputs, Node):
+        raise TypeError(
+            f"grad: grad_outputs must be numbers or a numpy array, got a "
+            f"{type(grad_outputs).__name__} (pass its .data: grad_outputs is not differentiated)"
+        )
+    try:
+        array = np.asarray(grad_outputs)
+    except (ValueError, TypeError) as e:  # ragged nested lists
+        raise TypeError(f"grad: grad_outputs must be real numbers of one shape; {e}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"grad: grad_outputs must be real numbers, got {describe(grad_outputs)} "
+            f"(dtype {array.dtype})"
+        )
+    if array.shape != shape:
+        raise ValueError(
+            f"grad: grad_outputs has shape {array.shape}; it needs the output's shape {shape}"
+        )
+    return float(array) if not shape else array
+
+
+def grad(
+    output: Node,
+    inputs: Sequence[Node],
+    create_graph: bool = False,
+    *,
+    grad_outputs: object = None,
+) -> list[Any]:
     """d(output)/d(input) for each of `inputs`, in order, without touching any `.grad`.
 
-    With `create_graph=False` each result is a float. With `create_graph=True` each is a
-    `Value` whose graph depends on the inputs, so `grad` can be applied to it again, to any
-    order. An input that `output` does not depend on gets 0.0 (with `create_graph=True`, a
-    new `Value(0.0)` with no history). An input listed twice gets its gradient twice.
+    `output` and `inputs` are `Value`s, or `Tensor`s (not both). With `create_graph=False`
+    each result is a float for a Value input and an array of the input's shape and dtype (a
+    new one) for a Tensor. With `create_graph=True` each is a `Value` or `Tensor` whose graph
+    depends on the inputs, so `grad` can be applied to it again, to any order. An input
+    that `output` does not depend on gets zero (0.0, or zeros of its shape; with
+    `create_graph=True`, a new leaf with no history). An input listed twice gets its
+    gradient twice. A Tensor input with `requires_grad=False` is a ValueError (PyTorch
+    raises too): its gradient is not computed, and zeros would be wrong.
+
+    The output must have one element, unless `grad_outputs` (PyTorch's name) is given:
+    numbers of the output's shape, v, for which grad gives v times the Jacobian (the
+    vector-Jacobian product). It is data: nothing is differentiated through it.
 
     >>> from autograd_lite import Value, grad
     >>> x = Value(3.0)
@@ -250,20 +329,42 @@ def grad(output: Node, inputs: Sequence[Node], create_graph: bool = False) -> li
     inputs = _check_graph_args("grad", output, inputs)
     recording = enable_grad() if create_graph else contextlib.nullcontext()
     with recording:  # with create_graph, rules record, even inside no_grad()
-        seed = output._seed(1.0, create_graph)
-        found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
+        start = _seed_value(output, grad_outputs)
+        found = {}
+        if _takes(output):
+            seed = output._seed(start, create_graph)
+            found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
         return [
-            x._as_gradient(found[x], None, create_graph) if x in found else x._zero(create_graph)
+            _own(x._as_gradient(found[x], None, create_graph))
+            if x in found
+            else x._zero(create_graph)
             for x in inputs
         ]
 
 
-def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """The n x n numpy array of d²(output)/d(inputs[i]) d(inputs[j]).
+def _own(g: Any) -> Any:
+    """g, or a copy of it if it is an array: one the walk made may be shared (an input
+    listed twice, a + b handing one array to both), a read-only view (a broadcast), or even
+    a node's data (a rule returning an operand); each result of grad is the caller's own."""
+    return g.copy() if type(g) is np.ndarray else g
 
-    Row i is the gradient of d(output)/d(inputs[i]); the matrix is symmetric up to rounding
-    (it is not symmetrised, so an asymmetry would show a wrong rule). A first derivative that
-    a custom rule returned as a plain number has second derivatives 0.
+
+def _takes(output: Node) -> bool:
+    """False for an output a node type marks as depending on nothing that takes a gradient
+    (a Tensor of constants, or made under no_grad()): every input then gets zeros, as for a
+    Value leaf. Its grad_outputs is still checked."""
+    return bool(getattr(output, "requires_grad", True))
+
+
+def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The n x n numpy float64 array of d²(output)/d(x_i) d(x_j), x the inputs' elements.
+
+    For Values, n is the number of inputs. For Tensors (a one-element output), x is every
+    element of every input, in input order and C order within each, flattened: n is their
+    total size (the input's .reshape(-1) order). Row i is the gradient of d(output)/d(x_i);
+    the matrix is symmetric up to rounding (it is not symmetrised, so an asymmetry would show
+    a wrong rule). A first derivative that a custom rule returned as a plain number has
+    second derivatives 0. It costs one backward pass per row.
 
     >>> from autograd_lite import Value, hessian
     >>> x, y = Value(1.0), Value(2.0)
@@ -271,24 +372,42 @@ def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np
     [[4.0, 2.0], [2.0, 0.0]]
     """
     inputs = _check_graph_args("hessian", output, inputs)
+    shape = np.shape(output._data)
+    if int(np.prod(shape)) != 1:
+        raise ValueError(
+            f"hessian: the output has shape {shape}; a Hessian is of one number: reduce the "
+            f"output first (.sum())"
+        )
+    shapes = [np.shape(x._data) for x in inputs]
+    n = sum(int(np.prod(s)) for s in shapes)
+    out = np.zeros((n, n), dtype=np.float64)
     first = grad(output, inputs, create_graph=True)
-    rows = [grad(g, inputs) if isinstance(g, Node) else [0.0] * len(inputs) for g in first]
-    return np.array(rows, dtype=np.float64).reshape(len(inputs), len(inputs))
+    row = 0
+    for g, s in zip(first, shapes):
+        for k in range(int(np.prod(s))):
+            if isinstance(g, Node):  # else a plain number from a custom rule: its row is 0
+                pick = np.zeros(s)  # d(g.flat[k])/d(inputs): the seed picks element k
+                pick.flat[k] = 1.0
+                parts = grad(g, inputs, grad_outputs=pick)
+                out[row] = np.concatenate([np.ravel(p) for p in parts])
+            row += 1
+    return out
 
 
 def zero_grad(root: Node | Iterable[Node]) -> None:
-    """Set `.grad` to zero on every node below `root` (a Value, or several)."""
+    """Set `.grad` to zero on every node below `root` (a Value or Tensor, or several): 0.0
+    for a Value, zeros of its shape for a Tensor."""
     if isinstance(root, Node):
         roots = [root]
     elif isinstance(root, Iterable) and not isinstance(root, (str, bytes)):
         roots = list(root)
     else:
         raise TypeError(
-            f"zero_grad: expected a Value or an iterable of Values, got {describe(root)}"
+            f"zero_grad: expected a Value or Tensor, or an iterable of them, got {describe(root)}"
         )
     for r in roots:
         if not isinstance(r, Node):
-            raise TypeError(f"zero_grad: expected Values, got {describe(r)}")
+            raise TypeError(f"zero_grad: expected Values or Tensors, got {describe(r)}")
     for r in roots:
         for node in graph_nodes(r):
             node._grad = node._zero(False)

@@ -440,8 +440,9 @@ class Tensor(Node):
                 if g.dtype != data.dtype:
                     g = g.astype(data.dtype)
                 # One array may reach several nodes (a + b hands g to both): a leaf gets a
-                # copy of its own, so changing one .grad in place cannot change another.
-                elif node._a is None and (id(g) in seen or not g.flags.writeable):
+                # copy of its own, so changing one .grad in place cannot change another; and
+                # a read-only view (broadcast_to's) is copied, so that every .grad can be.
+                elif not g.flags.writeable or (node._a is None and id(g) in seen):
                     g = g.copy()
                 seen.add(id(g))
             kept_nodes.append(node)

@@ -1,11 +1,15 @@
 """A small neural-network library on the engine: modules, losses and optimizers.
 
-- `Module`: named parameters, `zero_grad`, `state_dict` / `load_state_dict`, `set_parameter`.
+- `Module`: named parameters, `zero_grad`, `state_dict` / `load_state_dict`, `set_parameter`,
+  `to(dtype)`, `forward` called by `module(x)`, a printout like PyTorch's.
 - `Neuron`, `Layer`, `MLP`: fully connected layers of scalar `Value`s. A Layer and an MLP
   always return a list; `MLP.scalar(x)` gives the output of a one-output network.
-- Losses: `half_squared_error` (the worked example's), `mse_loss`, `bce_with_logits`,
-  `hinge_loss`.
-- Optimizers: `SGD` (momentum, weight decay) and `Adam`, with PyTorch's update rules.
+- `Linear`, `Sequential`, `ReLU`, `Tanh`, `Sigmoid`: layers on `Tensor`s, with PyTorch's
+  names, layouts and state-dict keys.
+- Losses: `half_squared_error` (the worked example's), `mse_loss` (Values or Tensors),
+  `bce_with_logits`, `hinge_loss`; `cross_entropy` on Tensors.
+- Optimizers: `SGD` (momentum, weight decay) and `Adam`, with PyTorch's update rules, for
+  Value and Tensor parameters alike.
 
 >>> from autograd_lite.nn import MLP, SGD, mse_loss
 >>> net = MLP(2, [4, 1], rng=0)
@@ -18,8 +22,10 @@
 
 from .layers import ACTIVATIONS, MLP, Inputs, Layer, Neuron, RngLike
 from .losses import Reduction, bce_with_logits, half_squared_error, hinge_loss, mse_loss
-from .module import Module
+from .module import Module, Parameter
 from .optim import SGD, Adam, Optimizer
+from .tensor_layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .tensor_losses import TensorReduction, cross_entropy
 
 __all__ = [
     "ACTIVATIONS",
@@ -28,12 +34,20 @@ __all__ = [
     "Adam",
     "Inputs",
     "Layer",
+    "Linear",
     "Module",
     "Neuron",
     "Optimizer",
+    "Parameter",
+    "ReLU",
     "Reduction",
     "RngLike",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "TensorReduction",
     "bce_with_logits",
+    "cross_entropy",
     "half_squared_error",
     "hinge_loss",
     "mse_loss",

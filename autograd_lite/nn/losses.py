@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Literal, overload
 
+from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
 from ..validate import choice, is_real
 from .arguments import SEQUENCE, operand, operands
+from .tensor_losses import TensorReduction, tensor_mse_loss
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -104,13 +106,34 @@ def half_squared_error(
     return _elementwise("half_squared_error", pred, target, reduction, term)
 
 
-def mse_loss(preds: OperandOrSeq, targets: OperandOrSeq, reduction: Reduction = "mean") -> Value:
-    """Mean squared error: mean of (pred - target)^2 (PyTorch's `mse_loss`); no 1/2 factor."""
+@overload
+def mse_loss(preds: Tensor, targets: object, reduction: TensorReduction = "mean") -> Tensor: ...
+
+
+@overload
+def mse_loss(preds: object, targets: Tensor, reduction: TensorReduction = "mean") -> Tensor: ...
+
+
+@overload
+def mse_loss(
+    preds: OperandOrSeq, targets: OperandOrSeq, reduction: Reduction = "mean"
+) -> Value: ...
+
+
+def mse_loss(preds: object, targets: object, reduction: str = "mean") -> Value | Tensor:
+    """Mean squared error: mean of (pred - target)^2 (PyTorch's `mse_loss`); no 1/2 factor.
+
+    On Values and numbers it gives a Value. If either argument is a Tensor it gives a
+    Tensor: the mean over every element of two arrays of the same shape (an array beside a
+    Tensor is a constant), and `reduction` may also be "none" (the squared errors).
+    """
+    if isinstance(preds, Tensor) or isinstance(targets, Tensor):
+        return tensor_mse_loss(preds, targets, reduction)
 
     def term(p: Value, t: Operand) -> Value:
         return (p - t) ** 2
 
-    return _elementwise("mse_loss", preds, targets, reduction, term)
+    return _elementwise("mse_loss", preds, targets, reduction, term)  # type: ignore[arg-type]
 
 
 def bce_with_logits(

@@ -1,71 +1,140 @@
 """`Module`: a container of named parameters that can be listed, zeroed, saved and restored.
 
-A parameter is a `Value` leaf held by a module. Parameters are found by looking at the
-module's attributes, in the order they were assigned: a `Value` attribute is a parameter, a
-`Module` attribute is a child whose parameters are named under it, and a list or tuple of
-either is named by position. So a subclass only assigns attributes; it registers nothing.
+A parameter is a `Value` (a scalar) or a `Tensor` (an array) held by a module. Parameters are
+found by looking at the module's attributes, in the order they were assigned: a `Value` or
+`Tensor` attribute is a parameter, a `Module` attribute is a child whose parameters are named
+under it, and a list, tuple or dict of these is named by position or key. So a subclass only
+assigns attributes; it registers nothing.
 
 Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a `Layer`,
-`layers.1.neurons.2.w.0` in an `MLP`.
+`layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
+`Sequential`, as in PyTorch, so that a state dict loads into the same torch model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
+import numpy as np
+
+from ..engine.node import Node
+from ..engine.tensor import Tensor
 from ..engine.value import Value
-from ..validate import real
+from ..validate import describe, real
+
+Parameter = Value | Tensor
+"""What a module holds as a parameter: a scalar `Value` or an array `Tensor`."""
+
+Array = np.ndarray[Any, Any]
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_M = TypeVar("_M", bound="Module")
 
 
 class Module:
-    """Base class of everything that holds parameters (`Neuron`, `Layer`, `MLP`, yours).
+    """Base class of everything that holds parameters (`Neuron`, `MLP`, `Linear`, yours).
 
-    Subclasses assign their parameters (`Value`s) and sub-modules as attributes, possibly
-    in lists, tuples or dicts, and define `__call__`. Restoring parameters (`load_state_dict`,
-    `set_parameter`) writes into the existing `Value`s' `.data`, so an optimizer that holds
-    them keeps working.
+    Subclasses assign their parameters (`Value`s or `Tensor`s) and sub-modules as
+    attributes, possibly in lists, tuples or dicts, and define `forward` (called by
+    `module(x)`, as in PyTorch) or `__call__`. Restoring parameters (`load_state_dict`,
+    `set_parameter`) writes into the existing parameters' `.data`, so an optimizer that
+    holds them keeps working.
     """
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's output: `self.forward(*args, **kwargs)`."""
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What calling the module computes; a subclass defines it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define forward(); a Module subclass defines "
+            f"forward(self, x) (or __call__) to compute its output"
+        )
+
+    # -- what it holds ------------------------------------------------------------------------
+    def _items(self) -> Iterable[tuple[str, Any]]:
+        """The (name, item) pairs parameters and children are looked for in: the public
+        attributes, in assignment order (Sequential names its items by position instead)."""
+        return [(attr, item) for attr, item in vars(self).items() if not attr.startswith("_")]
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        for name, item in self._items():
+            yield from _walk_item(prefix + name, item)
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
         """(name, parameter) pairs in a fixed order; a parameter held twice is listed once."""
-        out: list[tuple[str, Value]] = []
-        seen: set[Value] = set()
+        out: list[tuple[str, Parameter]] = []
+        seen: set[Parameter] = set()
         for name, p in self._walk(""):
             if p not in seen:
                 seen.add(p)
                 out.append((name, p))
         return out
 
-    def _walk(self, prefix: str) -> Iterator[tuple[str, Value]]:
-        for attr, item in vars(self).items():
-            if not attr.startswith("_"):
-                yield from _walk_item(prefix + attr, item)
-
-    def parameters(self) -> list[Value]:
+    def parameters(self) -> list[Parameter]:
         """The parameters, in the order of `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's `.grad` to 0.0 (gradients accumulate across backward calls)."""
-        for p in self.parameters():
-            p.grad = 0.0
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The sub-modules held directly (also in lists, tuples, dicts), with their names."""
+        out: list[tuple[str, Module]] = []
+        for name, item in self._items():
+            out.extend(_children(name, item))
+        return out
 
-    def state_dict(self) -> dict[str, float]:
-        """The parameter values by name: a plain dict of floats (JSON-friendly)."""
-        return {name: p.data for name, p in self.named_parameters()}
+    # -- gradients and dtypes -------------------------------------------------------------------
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient, which otherwise adds up over backward calls: a
+        Value's `.grad` becomes 0.0; a Tensor's is dropped (it reads as zeros, and an
+        optimizer skips a tensor without a gradient, as PyTorch's does)."""
+        zero_grads(self.parameters())
+
+    def to(self: _M, dtype: object) -> _M:
+        """Convert every Tensor parameter (and its gradient) to `dtype`, np.float32 or
+        np.float64, in place: the same Tensor objects, so convert before making an
+        optimizer (Adam's running averages keep the dtype they started with). Returns the
+        module, as PyTorch's `Module.to`."""
+        try:
+            kind = np.dtype(dtype)  # type: ignore[call-overload]
+        except TypeError:
+            kind = None
+        if kind not in _FLOATS:
+            raise TypeError(
+                f"{type(self).__name__}.to: dtype must be np.float32 or np.float64, got {dtype!r}"
+            )
+        for p in self.parameters():
+            if isinstance(p, Tensor) and p.dtype != kind:
+                grad = p._grad
+                # The data setter keeps a tensor's dtype, so the array is swapped directly.
+                p._data = p._data.astype(kind)
+                p.grad = None if grad is None else grad.astype(kind)
+        return self
+
+    # -- saving and restoring -------------------------------------------------------------------
+    def state_dict(self) -> dict[str, float | Array]:
+        """The parameter values by name: a float for a Value, a copy of the array for a
+        Tensor (so later training does not change it). For Values only, it is a plain
+        dict of floats (JSON-friendly); for Tensors, the names and shapes are PyTorch's."""
+        return {
+            name: p.data.copy() if isinstance(p, Tensor) else p.data
+            for name, p in self.named_parameters()
+        }
 
     def load_state_dict(self, state: Mapping[str, object]) -> None:
         """Set every parameter from `state` (as made by `state_dict()`).
 
         The keys must be exactly the parameter names: ValueError lists the missing and the
-        unexpected ones. Each value must be a real number (anything `numbers.Real` accepts;
-        a bool counts as 0 or 1): TypeError otherwise, OverflowError for an int too large for
-        a float. Everything is checked before anything is changed.
+        unexpected ones. A Value's entry must be a real number (anything `numbers.Real`
+        accepts; a bool counts as 0 or 1): TypeError otherwise, OverflowError for an int too
+        large for a float. A Tensor's entry is an array of real numbers (numpy, nested lists,
+        or anything with `__array__`, such as a CPU torch tensor) of the parameter's shape:
+        TypeError or ValueError naming the key otherwise; it is copied in the parameter's
+        dtype. Everything is checked before anything is changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
-                f"load_state_dict: expected a mapping of name -> number, got {type(state).__name__}"
+                f"load_state_dict: expected a mapping of name -> value, got {type(state).__name__}"
             )
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
@@ -77,11 +146,14 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys: {', '.join(map(repr, unexpected))}")
             raise ValueError(f"load_state_dict: {'; '.join(parts)}")
-        values = {name: real(state[name], f"load_state_dict[{name!r}]") for name in params}
+        values = {
+            name: _new_data(p, state[name], f"load_state_dict[{name!r}]")
+            for name, p in params.items()
+        }
         for name, p in params.items():
             p.data = values[name]
 
-    def get_parameter(self, name: str) -> Value:
+    def get_parameter(self, name: str) -> Parameter:
         """The parameter called `name`; KeyError listing a few valid names if there is none."""
         for n, p in self.named_parameters():
             if n == name:
@@ -91,19 +163,66 @@ class Module:
         raise KeyError(f"{type(self).__name__} has no parameter {name!r} (names: {shown})")
 
     def set_parameter(self, name: str, value: object) -> None:
-        """Set the parameter called `name` to the real number `value` (its `.data`).
-
-        `value` follows the package's rule for numbers, as in `load_state_dict`.
-        """
+        """Set the parameter called `name` to `value` (its `.data`): a real number for a
+        Value, an array of the parameter's shape for a Tensor, as in `load_state_dict`."""
         p = self.get_parameter(name)
-        p.data = real(value, f"set_parameter({name!r})")
+        p.data = _new_data(p, value, f"set_parameter({name!r})")
+
+    # -- how it prints --------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """What the printout shows inside the parentheses, before the sub-modules (PyTorch's
+        hook): by default the parameter count, unless all the parameters are in sub-modules."""
+        own = any(_holds_parameter(item) for _, item in self._items())
+        if self.named_children() and not own:
+            return ""
+        return f"{len(self.parameters())} parameters"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.parameters())} parameters)"
+        """PyTorch's layout: `Name(extra)`, and one indented `(name): child` line per
+        sub-module."""
+        extra = self.extra_repr()
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + [
+            f"({name}): {repr(child).replace(chr(10), chr(10) + '  ')}" for name, child in children
+        ]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Value]]:
-    if isinstance(item, Value):
+def zero_grads(params: Iterable[Parameter]) -> None:
+    """Reset each parameter's gradient: 0.0 for a Value, none (reads as zeros) for a Tensor,
+    which costs no allocation."""
+    for p in params:
+        if isinstance(p, Tensor):
+            p.grad = None
+        else:
+            p.grad = 0.0
+
+
+def _new_data(p: Parameter, value: object, where: str) -> Any:
+    """`value` checked as new data for p: a float for a Value, an array of p's shape for a
+    Tensor (TypeError or ValueError naming `where` otherwise)."""
+    if not isinstance(p, Tensor):
+        return real(value, where)
+    if isinstance(value, Node):
+        raise TypeError(f"{where}: expected an array, got a {type(value).__name__} (use .data)")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError) as e:  # ragged lists; a torch tensor with grad
+        raise TypeError(f"{where}: expected an array of real numbers: {e}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: expected an array of real numbers, got {describe(value)} "
+            f"(dtype {array.dtype})"
+        )
+    if array.shape != p.shape:
+        raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {p.shape}")
+    return array
+
+
+def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Parameter]]:
+    if isinstance(item, (Value, Tensor)):
         yield name, item
     elif isinstance(item, Module):
         yield from item._walk(name + ".")
@@ -113,3 +232,26 @@ def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Value]]:
     elif isinstance(item, Mapping):  # in insertion order, named by key, as torch's ModuleDict
         for key, sub in item.items():
             yield from _walk_item(f"{name}.{key}", sub)
+
+
+def _children(name: str, item: Any) -> Iterator[tuple[str, Module]]:
+    if isinstance(item, Module):
+        yield name, item
+    elif isinstance(item, (list, tuple)):
+        for i, sub in enumerate(item):
+            yield from _children(f"{name}.{i}", sub)
+    elif isinstance(item, Mapping):
+        for key, sub in item.items():
+            yield from _children(f"{name}.{key}", sub)
+
+
+def _holds_parameter(item: Any) -> bool:
+    """True if item is a parameter, or a list, tuple or dict holding one outside any
+    sub-module."""
+    if isinstance(item, (Value, Tensor)):
+        return True
+    if isinstance(item, (list, tuple)):
+        return any(_holds_parameter(sub) for sub in item)
+    if isinstance(item, Mapping):
+        return any(_holds_parameter(sub) for sub in item.values())
+    return False

@@ -1,8 +1,11 @@
 """Optimizers: `SGD` and `Adam`, with PyTorch's published update rules.
 
-An optimizer holds a list of parameters (`Value`s). `step()` changes their `.data` from
-their `.grad` in plain float arithmetic, so it records no graph; `zero_grad()` resets the
-gradients, which otherwise accumulate across `backward()` calls.
+An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both). `step()` changes
+their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's array in
+place), so it records no graph; `zero_grad()` resets the gradients, which otherwise
+accumulate across `backward()` calls. A Tensor's gradient is reset to none (it reads as
+zeros, and costs no allocation), and `step()` skips a Tensor that has none, as PyTorch's
+optimizers skip a parameter whose `.grad` is None.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import SGD
@@ -18,32 +21,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
+import numpy as np
+
+from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import bounded, sequence
+from .module import Parameter, zero_grads
 
 
 class Optimizer:
     """Base class: holds the parameters and gives `zero_grad()`; subclasses define `step()`."""
 
-    def __init__(self, params: Iterable[Value]) -> None:
+    def __init__(self, params: Iterable[Parameter]) -> None:
         cls = type(self).__name__
-        accepted = "an iterable of Values in a fixed order, e.g. model.parameters()"
-        if isinstance(params, Value):
-            raise TypeError(f"{cls}: params must be {accepted}; got one Value: put it in a list")
-        self.params: list[Value] = sequence(params, f"{cls}: params", accepted)
+        accepted = "an iterable of Values or Tensors in a fixed order, e.g. model.parameters()"
+        if isinstance(params, (Value, Tensor)):
+            raise TypeError(
+                f"{cls}: params must be {accepted}; got one {type(params).__name__}: put it in "
+                f"a list"
+            )
+        self.params: list[Parameter] = sequence(params, f"{cls}: params", accepted)
         if not self.params:
             raise ValueError(f"{cls}: got an empty parameter list")
         for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{cls}: params[{i}] must be a Value, got {type(p).__name__}")
+            if not isinstance(p, (Value, Tensor)):
+                raise TypeError(
+                    f"{cls}: params[{i}] must be a Value or a Tensor, got {type(p).__name__}"
+                )
         if len(set(self.params)) != len(self.params):
             raise ValueError(f"{cls}: a parameter appears more than once (it would step twice)")
 
     def zero_grad(self) -> None:
-        """Set every parameter's `.grad` to 0.0."""
-        for p in self.params:
-            p.grad = 0.0
+        """Reset every parameter's gradient: a Value's `.grad` to 0.0, a Tensor's to none
+        (it reads as zeros; `step()` skips it until a backward pass gives it one)."""
+        zero_grads(self.params)
 
     def step(self) -> None:
         """Update every parameter's `.data` from its `.grad`."""
@@ -55,12 +68,13 @@ class SGD(Optimizer):
 
     Per parameter p with gradient grad (PyTorch's rule, dampening 0, no Nesterov):
     g = grad + weight_decay * p; with momentum, buf = g on the first step and
-    buf = momentum * buf + g after, and g = buf; then p = p - lr * g.
+    buf = momentum * buf + g after, and g = buf; then p = p - lr * g. A Tensor is updated
+    elementwise by the same rule, in place; one without a gradient is skipped.
     """
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Parameter],
         lr: float,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
@@ -69,12 +83,15 @@ class SGD(Optimizer):
         self.lr = bounded(lr, "SGD: lr", 0.0, above=True)
         self.momentum = bounded(momentum, "SGD: momentum", 0.0)
         self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
-        self._buf: list[float | None] = [None] * len(self.params)
+        self._buf: list[Any] = [None] * len(self.params)
 
     def step(self) -> None:
         """One SGD update of every parameter (see the class docstring for the rule)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
+            if isinstance(p, Tensor):
+                self._step_tensor(i, p)
+                continue
             g = p.grad
             if wd:
                 g = g + wd * p.data
@@ -84,6 +101,23 @@ class SGD(Optimizer):
                 self._buf[i] = g
             p.data -= lr * g
 
+    def _step_tensor(self, i: int, p: Tensor) -> None:
+        g = p._grad
+        if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
+            return
+        data = p.data  # updated in place (the setter would copy)
+        if self.weight_decay:
+            g = g + self.weight_decay * data
+        if self.momentum:
+            buf = self._buf[i]
+            if buf is None:
+                buf = self._buf[i] = np.array(g, copy=True)  # its own: .grad may change
+            else:
+                buf *= self.momentum
+                buf += g
+            g = buf
+        data -= self.lr * g
+
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba), with L2 weight decay added to the gradient as PyTorch's `Adam`.
@@ -92,12 +126,14 @@ class Adam(Optimizer):
     m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2 (both start at 0);
     m_hat = m / (1 - beta1^t); v_hat = v / (1 - beta2^t);
     p = p - lr * m_hat / (sqrt(v_hat) + eps).
+    A Tensor is updated elementwise by the same rule, in place; one without a gradient is
+    skipped, and t counts its own steps with a gradient (PyTorch's per-parameter `step`).
     eps must be > 0 (PyTorch also allows 0, which divides 0 by 0 for a gradient that is 0).
     """
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Parameter],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -117,8 +153,9 @@ class Adam(Optimizer):
         self.eps = bounded(eps, "Adam: eps", 0.0, above=True)
         self.weight_decay = bounded(weight_decay, "Adam: weight_decay", 0.0)
         self.t = 0
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
+        self._m: list[Any] = [0.0] * len(self.params)  # a float, or an array for a Tensor
+        self._v: list[Any] = [0.0] * len(self.params)
+        self._steps = [0] * len(self.params)  # per Tensor: its steps with a gradient
 
     def step(self) -> None:
         """One Adam update of every parameter (see the class docstring for the rule)."""
@@ -129,9 +166,38 @@ class Adam(Optimizer):
         lr, eps, wd = self.lr, self.eps, self.weight_decay
         m, v = self._m, self._v
         for i, p in enumerate(self.params):
+            if isinstance(p, Tensor):
+                self._step_tensor(i, p)
+                continue
             g = p.grad
             if wd:
                 g = g + wd * p.data
             m[i] = b1 * m[i] + (1.0 - b1) * g
             v[i] = b2 * v[i] + (1.0 - b2) * g * g
             p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+
+    def _step_tensor(self, i: int, p: Tensor) -> None:
+        g = p._grad
+        if g is None:  # skipped, and its own step count stays (PyTorch's per-parameter step)
+            return
+        self._steps[i] += 1
+        t = self._steps[i]
+        b1, b2 = self.betas
+        data = p.data  # updated in place (the setter would copy)
+        if self.weight_decay:
+            g = g + self.weight_decay * data
+        m, v = self._m[i], self._v[i]
+        if t == 1:  # the running averages start at 0: arrays of the parameter's shape
+            m = self._m[i] = np.zeros_like(data)
+            v = self._v[i] = np.zeros_like(data)
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * (g * g)
+        # p -= lr * (m / c1) / (sqrt(v / c2) + eps), with one temporary array
+        step = np.sqrt(v)
+        step *= 1.0 / math.sqrt(1.0 - b2**t)
+        step += self.eps
+        np.divide(m, step, out=step)
+        step *= self.lr / (1.0 - b1**t)
+        data -= step

@@ -3,6 +3,8 @@
 The text is built line by line rather than through `Digraph.node()`: every label is an
 HTML-like label assembled from escaped text, node names are positions in `graph_nodes`
 order (so the text is the same in every process), and it stays fast for 100,000 nodes.
+A Value's box shows its data and grad; a Tensor's its shape and dtype, the numbers only
+when there are few, and the edges where backward sums a broadcast gradient (broadcast.py).
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
 from ..engine.node import Node
+from ..engine.tensor import Tensor
 from ..validate import describe
+from .broadcast import Summed, summed_operands
 
 
 class GraphTooLargeError(ValueError):
@@ -25,9 +31,11 @@ class GraphTooLargeError(ValueError):
     `node_count` is how many nodes the drawing would have; `max_nodes` the limit in force.
     """
 
-    def __init__(self, node_count: int, value_count: int, max_nodes: int) -> None:
+    def __init__(
+        self, node_count: int, value_count: int, max_nodes: int, noun: str = "values"
+    ) -> None:
         super().__init__(
-            f"the graph has {node_count} nodes to draw ({value_count} values + "
+            f"the graph has {node_count} nodes to draw ({value_count} {noun} + "
             f"{node_count - value_count} ops), more than max_nodes={max_nodes}; pass "
             f"max_nodes={node_count} (or more) to draw it anyway (dot may then take a long "
             f"time to lay it out), or draw a smaller part of the graph"
@@ -51,6 +59,10 @@ FRAME_COLOR = "#868e96"  # the border of scope boxes and of the legend
 CLUSTER_FILL = ("#f8f9fa", "#eef1f4")  # alternates with nesting depth
 OP_FILL = "#fff3bf"  # ops: small yellow ellipses
 EDGE_LABEL_COLOR = "#a61e4d"
+SUMMED_COLOR = "#5f3dc4"  # violet: an edge whose gradient backward sums (a broadcast)
+SMALL = 6
+"""A Tensor of at most this many elements shows its data and grad; a larger one only its
+shape and dtype (a box stays readable)."""
 _OP_STYLE = f'shape=ellipse style=filled fillcolor="{OP_FILL}"'
 
 
@@ -61,15 +73,25 @@ class Look(NamedTuple):
     border: int
     italic: bool
     meaning: str
+    dashed: bool = False
 
 
 LOOKS: dict[str, Look] = {
     "leaf": Look("#cfe2ff", 1, False, "input or parameter: a Value you made"),  # blue
+    "no_grad": Look(  # green, dashed: a Tensor leaf with requires_grad=False
+        "#d3f9d8", 1, False, "input with requires_grad=False: it gets no gradient", True
+    ),
     "constant": Look("#e9ecef", 1, True, "constant: a number in the formula"),  # grey
     "result": Look("#ffffff", 1, False, "intermediate result"),  # white
     "root": Look("#ffd8a8", 3, False, "the output drawn"),  # orange, thick border
 }
 """The look of each kind of value node, in the order the legend lists them."""
+
+TENSOR_MEANINGS: dict[str, str] = {
+    "leaf": "parameter or input: a Tensor you made",
+    "constant": "constant: a number or array in the formula",
+}
+"""What the legend of a Tensor graph says instead, where it differs from `LOOKS`."""
 
 # Line breaks a label may contain; each becomes <BR/> (str.splitlines would drop a last one).
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -101,7 +123,18 @@ def _kind(node: Node, root: Node) -> str:
         return "root"
     if node.is_constant:
         return "constant"
-    return "leaf" if node.is_leaf else "result"
+    if not node.is_leaf:
+        return "result"
+    return "no_grad" if isinstance(node, Tensor) and not node.requires_grad else "leaf"
+
+
+def _table(look: Look) -> str:
+    """The opening of a value node's table: its border, corners and fill."""
+    style = "ROUNDED,DASHED" if look.dashed else "ROUNDED"
+    return (
+        f'<TABLE BORDER="{look.border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+        f'STYLE="{style}" BGCOLOR="{look.fill}">'
+    )
 
 
 def _value_label(node: Node, look: Look, precision: int, grad: bool) -> str:
@@ -117,30 +150,94 @@ def _value_label(node: Node, look: Look, precision: int, grad: bool) -> str:
     if node.label:
         name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
     cells = "</TR><TR>".join(f'<TD ALIGN="LEFT">{row}</TD>' for row in rows)
-    return (
-        f'<TABLE BORDER="{look.border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-        f'STYLE="ROUNDED" BGCOLOR="{look.fill}"><TR>{name}{cells}</TR></TABLE>'
+    return f"{_table(look)}<TR>{name}{cells}</TR></TABLE>"
+
+
+def _array_text(array: object, precision: int) -> str:
+    """The numbers of a small array as an HTML-like label's text: nested brackets, one line
+    per innermost row, each number as `_format_number` shows a Value's."""
+    text = np.array2string(
+        np.asarray(array),
+        separator=", ",
+        formatter={"float_kind": lambda x: _format_number(float(x), precision)},
+        max_line_width=10**6,
+        threshold=10**6,
+    )
+    lines = [line for line in text.split("\n") if line]  # no blank line between blocks
+    # Non-breaking spaces: dot's SVG would collapse the spaces that line the rows up.
+    return "<BR/>".join(
+        "&#160;" * (len(line) - len(line.lstrip(" "))) + line.lstrip(" ") for line in lines
     )
 
 
-def _sample(fill: str, border: int, text: str = " ") -> str:
+def _tensor_label(node: Tensor, look: Look, precision: int, grad: bool) -> str:
+    """The HTML-like label of a Tensor node: its label beside its shape and dtype, and, for a
+    small tensor, its data and (once a backward pass gave one) its grad below them."""
+    heading = f"{node.shape} {node.dtype}"
+    numbers: list[tuple[str, str]] = []
+    if node.size <= SMALL:
+        numbers.append(("data", _array_text(node.data, precision)))
+        gradient = node._grad  # None until a backward pass gives one
+        if grad and gradient is not None:
+            numbers.append(("grad", _array_text(getattr(gradient, "data", gradient), precision)))
+    if look.italic:
+        heading = f"<I>{heading}</I>"
+        numbers = [(key, f"<I>{text}</I>") for key, text in numbers]
+    span = ' COLSPAN="2"' if numbers else ""
+    rows = [f'<TD ALIGN="LEFT"{span}>{heading}</TD>']
+    rows += [
+        f'<TD ALIGN="LEFT" VALIGN="TOP">{key}</TD><TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD>'
+        for key, text in numbers
+    ]
+    name = ""
+    if node.label:
+        name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
+    return f"{_table(look)}<TR>{name}{'</TR><TR>'.join(rows)}</TR></TABLE>"
+
+
+def _summed_text(summed: Summed) -> str:
+    """The mark on an edge whose gradient backward sums: over which axes, to which shape."""
+    axes = ", ".join(str(a) for a in summed.axes)
+    return f"Σ {'axis' if len(summed.axes) == 1 else 'axes'} {axes} → {summed.shape}"
+
+
+def _sample(fill: str, border: int, text: str = " ", dashed: bool = False) -> str:
     """A small rounded box of the legend, drawn like the nodes it explains."""
+    style = "ROUNDED,DASHED" if dashed else "ROUNDED"
     return (
         f'<TABLE BORDER="{border}" COLOR="black" CELLBORDER="0" CELLSPACING="0" '
-        f'CELLPADDING="1" STYLE="ROUNDED" BGCOLOR="{fill}"><TR><TD WIDTH="22">{text}</TD></TR>'
+        f'CELLPADDING="1" STYLE="{style}" BGCOLOR="{fill}"><TR><TD WIDTH="22">{text}</TD></TR>'
         "</TABLE>"
     )
 
 
-def _legend(kinds: set[str], ops: bool, derivatives: bool, scopes: bool) -> str:
+def _legend(
+    kinds: set[str], ops: bool, derivatives: bool, scopes: bool, tensors: bool, summed: bool
+) -> str:
     """The legend node: a sample and its meaning for each kind of thing the drawing shows."""
+    meanings = TENSOR_MEANINGS if tensors else {}
     rows = [
-        (_sample(look.fill, look.border), look.meaning)
+        (_sample(look.fill, look.border, dashed=look.dashed), meanings.get(kind, look.meaning))
         for kind, look in LOOKS.items()
         if kind in kinds
     ]
+    if tensors:
+        rows.append(
+            ("", f'shape and dtype; data and grad when at<BR ALIGN="LEFT"/>most {SMALL} '
+             f'elements (grad after backward)<BR ALIGN="LEFT"/>')
+        )  # fmt: skip
     if ops:
-        rows.append((_sample(OP_FILL, 1, "op"), "op: + * **2 sigmoid ..."))
+        examples = "@ + sum(axis=(1,)) reshape(64, 1) ..." if tensors else "+ * **2 sigmoid ..."
+        rows.append((_sample(OP_FILL, 1, "op"), f"op: {examples}"))
+    if summed:
+        rows.append(
+            (
+                f'<FONT COLOR="{SUMMED_COLOR}">Σ</FONT>',
+                'on an edge: the operand was broadcast;<BR ALIGN="LEFT"/>'
+                'backward sums its gradient over these<BR ALIGN="LEFT"/>'
+                'axes back to its shape<BR ALIGN="LEFT"/>',
+            )
+        )
     if derivatives:
         rows.append(
             (
@@ -218,7 +315,7 @@ def digraph_parts(
 ) -> DigraphParts:
     """The drawing of the graph below `root` (see `draw_graph` for the legend and options)."""
     if not isinstance(root, Node):
-        raise TypeError(f"draw_graph: root must be a Value, got {describe(root)}")
+        raise TypeError(f"draw_graph: root must be a Value or a Tensor, got {describe(root)}")
     _check_options(
         precision,
         rankdir,
@@ -227,11 +324,18 @@ def digraph_parts(
         constant_grads=constant_grads,
         legend=legend,
     )
+    tensors = isinstance(root, Tensor)
+    if isinstance(root, Tensor) and edge_derivatives:
+        raise ValueError(
+            f"draw_graph: edge_derivatives=True is for Value graphs; this is a graph of "
+            f"Tensors (the root has shape {root.shape}), where d(result)/d(operand) is a "
+            f"Jacobian, not one number to write on an edge: draw it without edge_derivatives"
+        )
     nodes = graph_nodes(root)
     n_values = len(nodes)
     n_drawn = n_values + sum(1 for node in nodes if node.operands)
     if n_drawn > max_nodes:
-        raise GraphTooLargeError(n_drawn, n_values, max_nodes)
+        raise GraphTooLargeError(n_drawn, n_values, max_nodes, "tensors" if tensors else "values")
 
     index = {node: i for i, node in enumerate(nodes)}
     # Statements per box; clusters numbered in order of first appearance (deterministic).
@@ -239,6 +343,7 @@ def digraph_parts(
     children: dict[Box, list[Box]] = {(): []}
     edges: list[str] = []
     kinds: set[str] = set()
+    any_summed = False
     for i, (node, box) in enumerate(zip(nodes, _boxes(nodes))):
         if box not in members:
             for depth in range(1, len(box) + 1):
@@ -251,18 +356,31 @@ def digraph_parts(
         kind = _kind(node, root)
         kinds.add(kind)
         grad = constant_grads or kind != "constant"
-        out.append(f"v{i} [label=<{_value_label(node, LOOKS[kind], precision, grad)}>]\n")
+        look = LOOKS[kind]
+        label = (
+            _tensor_label(node, look, precision, grad)
+            if isinstance(node, Tensor)
+            else _value_label(node, look, precision, grad)
+        )
+        out.append(f"v{i} [label=<{label}>]\n")
         if not node.operands:
             continue
         op = node.op
         assert op is not None  # a node with operands was made by an op
         out.append(f"o{i} [label=<{html_text(op.display)}> {_OP_STYLE}]\n")
         derivatives: Sequence[float] = local_derivatives(node) if edge_derivatives else ()
+        summed = summed_operands(node) if isinstance(node, Tensor) else []
         for k, operand in enumerate(node.operands):
             label = ""
             if edge_derivatives and (constant_grads or not operand.is_constant):
                 # `label`, not head/taillabel: dot gives it room beside its own edge.
                 label = f" [label=<∂={_format_number(derivatives[k], precision)}>]"
+            elif summed and (where := summed[k]) is not None:
+                any_summed = True
+                label = (
+                    f' [label=<{html_text(_summed_text(where))}> color="{SUMMED_COLOR}" '
+                    f'fontcolor="{SUMMED_COLOR}" penwidth=2]'
+                )
             edges.append(f"v{index[operand]} -> o{i}{label}\n")
         edges.append(f"o{i} -> v{i}\n")
 
@@ -270,7 +388,10 @@ def digraph_parts(
     body: list[str] = []
     if legend:
         ops = len(nodes) > 1
-        body.append("\t" + _legend(kinds, ops, edge_derivatives and ops, len(members) > 1))
+        body.append(
+            "\t"
+            + _legend(kinds, ops, edge_derivatives and ops, len(members) > 1, tensors, any_summed)
+        )
     cluster_ids = {box: k for k, box in enumerate(members) if box}
     stack: list[tuple[Box, bool]] = [((), False)]
     while stack:

@@ -123,6 +123,20 @@ def draw_graph(
       block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
       frame of its uses when they all sit in one.
 
+    A graph of `Tensor`s is drawn the same way, with these differences:
+
+    - each box shows the tensor's shape and dtype (`(2, 3) float64`), and its data and
+      grad only when it has at most 6 elements (its grad once a backward pass gave one);
+    - green box with a dashed border: an input with `requires_grad=False` (it gets no
+      gradient); constants are numbers and arrays mixed into an expression;
+    - ops show their parameters (`sum(axis=(1,))`, `reshape(64, 1)`, `[0, :]`);
+    - "Σ axis 0 → (2,)" on a violet operand -> op edge: the operand was broadcast (numpy's
+      rules: by an elementwise op, over matmul's batch axes, or as linear's bias), so
+      backward sums its gradient over those axes of the result back to the operand's
+      shape. Only operands that get a gradient are marked;
+    - `edge_derivatives=True` raises ValueError: an op's derivative is then a Jacobian,
+      not one number to write on an edge.
+
     Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
     (top to bottom, the default: the boxes are wider than tall, so a graph drawn
     downwards stays narrow enough to read on a page) or "LR" (left to right);
