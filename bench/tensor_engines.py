@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 HAND = "hand"
-ENGINES = ("autograd-lite", "autograd-lite-linear", "torch", "hips-autograd", HAND)
+ENGINES = ("autograd-lite", "autograd-lite-ops", "torch", "hips-autograd", HAND)
 """W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
 DEFAULT_ENGINES = ("autograd-lite", "torch", "hips-autograd", HAND)
 
@@ -314,7 +314,7 @@ def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: floa
     al = _load_autograd_lite()
     missing = nn_missing()
     if missing:
-        trainer = _autograd_lite_ops(al, init, x, labels, lr, fused=False)
+        trainer = _autograd_lite_ops(al, init, x, labels, lr)
         trainer.notes.append(
             f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
             "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
@@ -324,26 +324,21 @@ def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: floa
     return _autograd_lite_nn(al, init, x, labels, lr)
 
 
-def make_autograd_lite_linear(
-    init: Params, x: np.ndarray, labels: np.ndarray, lr: float
-) -> Trainer:
-    """The Tensor-ops step with the engine's one-node linear op (engine.array_ops.linear, not
-    public API: what an nn.Linear would call) instead of x @ W.T + b."""
+def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """The step in Tensor ops only, without nn: what writing it by hand on the Tensor core
+    costs against nn's one-node Linear and cross_entropy."""
     al = _load_autograd_lite()
-    try:
-        from autograd_lite.engine.array_ops import linear  # noqa: F401
-    except ImportError as exc:
-        raise EngineMissing(f"autograd_lite has no engine.array_ops.linear ({exc})") from None
-    trainer = _autograd_lite_ops(al, init, x, labels, lr, fused=True)
+    trainer = _autograd_lite_ops(al, init, x, labels, lr)
+    trainer.name = "autograd-lite-ops"
     trainer.notes.append(
-        "autograd-lite-linear: as autograd-lite's Tensor-ops step, with "
-        "autograd_lite.engine.array_ops.linear(x, W, b) for each layer"
+        "autograd-lite-ops: the step in Tensor ops, no nn: relu(x @ W.T + b), "
+        "-log_softmax(z)[rows, labels].mean(), p.data -= lr * p.grad"
     )
     return trainer
 
 
 def _autograd_lite_ops(
-    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float, fused: bool
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
 ) -> Trainer:
     """The step written with Tensor ops only (no nn), as a user of the Tensor core writes it."""
     from autograd_lite import Tensor
@@ -352,20 +347,17 @@ def _autograd_lite_ops(
     # dtype= matters: Tensor(array) stores float64 whatever the array's dtype.
     params = [Tensor(a, dtype=dtype) for a in init]
     w1, b1, w2, b2, w3, b3 = params
-    if fused:
-        from autograd_lite.engine.array_ops import linear
-    else:
 
-        def linear(h: Any, w: Any, b: Any) -> Any:
-            return h @ w.T + b
+    def layer(h: Any, w: Any, b: Any) -> Any:
+        return h @ w.T + b
 
     last: dict[str, Any] = {}
 
     def forward(_: object) -> Any:
         xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
-        h = linear(xt, w1, b1).relu()
-        h = linear(h, w2, b2).relu()
-        z = linear(h, w3, b3)
+        h = layer(xt, w1, b1).relu()
+        h = layer(h, w2, b2).relu()
+        z = layer(h, w3, b3)
         loss = -z.log_softmax(axis=1)[np.arange(len(labels)), labels].mean()
         last["loss"] = loss
         return loss
@@ -379,7 +371,7 @@ def _autograd_lite_ops(
             p.grad = None
 
     return Trainer(
-        "autograd-lite-linear" if fused else "autograd-lite",
+        "autograd-lite",
         al.__version__,
         [("forward", forward), ("backward", backward), ("update", update)],
         loss=lambda: float(last["loss"].item()),
@@ -403,14 +395,15 @@ def _autograd_lite_nn(
         nn.ReLU(),
         nn.Linear(n_h2, n_out, rng=rng),
     )
+    model.to(dtype)  # nn.Linear makes float64 parameters unless told
     ps = list(model.parameters())
     shapes = [tuple(p.shape) for p in ps]
     if shapes != [a.shape for a in init]:
         raise SystemExit(f"autograd-lite: parameter shapes {shapes}, want W1, b1, ... (out, in)")
     for p, a in zip(ps, init):
+        p.data = a  # the shared initial weights, copied (the setter keeps the dtype)
         if p.dtype != dtype:
-            raise SystemExit(f"autograd-lite: nn.Linear made {p.dtype} parameters, want {dtype}")
-        p.data = a  # copies into the parameter's dtype
+            raise SystemExit(f"autograd-lite: model.to({dtype}) left a {p.dtype} parameter")
     opt = nn.SGD(ps, lr=lr)
     last: dict[str, Any] = {}
 
@@ -438,7 +431,7 @@ def _autograd_lite_nn(
 
 MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = {
     "autograd-lite": make_autograd_lite,
-    "autograd-lite-linear": make_autograd_lite_linear,
+    "autograd-lite-ops": make_autograd_lite_ops,
     "torch": make_torch,
     "hips-autograd": make_hips,
     HAND: make_hand,

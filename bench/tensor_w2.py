@@ -106,26 +106,32 @@ def make_hand_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
 
 
 def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
-    """W2 on autograd-lite's Tensor: parameters are Tensors, the points one constant batch;
-    SGD as p.data -= lr * p.grad (autograd_lite.nn.SGD takes Values only, so far)."""
+    """W2 on autograd-lite's Tensor: nn.Sequential of nn.Linear and nn.Tanh, the hinge loss
+    and the L2 term in Tensor ops, nn.SGD; the points one constant batch."""
     try:
         import autograd_lite as al
-        from autograd_lite import Tensor
+        from autograd_lite import Tensor, nn
     except ImportError as exc:
         raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
-    params = [Tensor(p) for p in init]  # float64, copied
+    if not all(hasattr(nn, name) for name in ("Sequential", "Linear", "Tanh")):
+        raise EngineMissing("autograd_lite.nn has no Sequential, Linear or Tanh yet")
+    n_in, h1, h2, n_out = W2_SIZES
+    model = nn.Sequential(
+        nn.Linear(n_in, h1, rng=0), nn.Tanh(), nn.Linear(h1, h2, rng=0), nn.Tanh(),
+        nn.Linear(h2, n_out, rng=0),
+    )  # fmt: skip
+    params = list(model.parameters())
+    for p, a in zip(params, init, strict=True):
+        p.data = a  # the scalar bench's weights (copied)
+    opt = nn.SGD(params, lr=W2_LR)
     y_col = y[:, None]  # (n, 1), like the scores
     last: dict[str, Any] = {}
 
     def forward(_: object) -> Any:
-        w1, b1, w2, b2, w3, b3 = params
-        xt = Tensor(x, requires_grad=False)
-        h = (xt @ w1.T + b1).tanh()
-        h = (h @ w2.T + b2).tanh()
-        scores = h @ w3.T + b3
+        opt.zero_grad()
+        scores = model(Tensor(x, requires_grad=False))
         data_loss = (1.0 - y_col * scores).relu().mean()
-        reg = sum((p * p).sum() for p in params)
-        loss = data_loss + W2_ALPHA * reg
+        loss = data_loss + W2_ALPHA * sum((p * p).sum() for p in params)
         last["loss"] = loss
         return loss
 
@@ -133,9 +139,7 @@ def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
         loss.backward()
 
     def update(_: object) -> None:
-        for p in params:
-            p.data -= W2_LR * p.grad
-            p.grad = None
+        opt.step()
 
     return Trainer(
         "autograd-lite",
