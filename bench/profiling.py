@@ -37,13 +37,18 @@ def profile(workload: str, args: argparse.Namespace, out: Callable[[str], None])
         what = f"W3, N = {args.n_chain:,}"
     else:
         raise SystemExit(f"--profile takes W2 or W3, not {workload!r}")
+    print_profile(prof, f"autograd-lite on {what}", args.profile_top, out)
+
+
+def print_profile(prof: cProfile.Profile, what: str, top: int, out: Callable[[str], None]) -> None:
+    """The `top` functions of a finished profile by own time, with their share of the total."""
     stats = pstats.Stats(prof)
     entries = stats.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in entries.values())
-    out(f"cProfile of autograd-lite on {what}: {total:.2f} s of own time (profiled; cProfile")
+    out(f"cProfile of {what}: {total:.2f} s of own time (profiled; cProfile")
     out("inflates per-call overhead, so read shares, not absolute times)")
     out(f"  {'ncalls':>10}{'tottime':>9}{'share':>7}{'cumtime':>9}  function")
-    rows = sorted(entries.items(), key=lambda kv: kv[1][2], reverse=True)[: args.profile_top]
+    rows = sorted(entries.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     for (file, line, func), (_cc, nc, tt, ct, _callers) in rows:
         where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
         out(f"  {nc:>10,}{tt:>9.3f}{tt / total:>7.1%}{ct:>9.3f}  {func}  ({where})")

@@ -163,12 +163,21 @@ def check_targets(
         g, ng = med("W2-eval", "autograd-lite (graph)"), med("W2-eval", "autograd-lite (no_grad)")
         if g is not None and ng is not None:
             add("no_grad W2 forward >= 2x faster than with a graph", f"{g / ng:.2f}x", g / ng >= 2)
+    print_targets(checks, out)
+    return checks
+
+
+def print_targets(
+    checks: list[dict[str, Any]],
+    out: Callable[[str], None],
+    title: str = "Performance targets (autograd-lite)",
+) -> None:
+    """The targets as PASS / FAIL / n/a lines, each with its measured value."""
     out("")
-    out("Performance targets (autograd-lite)")
+    out(title)
     for c in checks:
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[c["ok"]]
         out(f"  {verdict:<5} {c['target']:<62} {c['value']}")
-    return checks
 
 
 def machine_line() -> str:

@@ -1,0 +1,445 @@
+"""W5's engines: one SGD training step of an MLP 784-256-256-10 (ReLU) with cross-entropy.
+
+Each engine is a `Trainer`: a list of named phases that together make one step on a fixed
+batch, and a way to read its parameters back as numpy arrays for the correctness check. The
+engines are the hand-written numpy step (the baseline: the limit for numpy code), PyTorch,
+HIPS autograd (PyPI `autograd`) and autograd-lite's Tensor, each written the way its users
+write a training step. Every engine starts from the same seeded weights, in PyTorch's
+(out, in) layout, and sees the same batch.
+
+This module imports no other module of bench/, and imports torch, autograd and autograd-lite
+only when their trainer is made, so that a run that does not ask for an engine does not load it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+HAND = "hand"
+ENGINES = ("autograd-lite", "autograd-lite-ops", "torch", "hips-autograd", HAND)
+"""W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
+DEFAULT_ENGINES = ("autograd-lite", "torch", "hips-autograd", HAND)
+
+W5_SIZES = (784, 256, 256, 10)
+W5_LR = 0.1
+SEED = 11
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Read by the BLAS and OpenMP libraries when they load: set to 1 before numpy is imported."""
+
+Params = list[np.ndarray]
+"""An MLP's parameters as numpy arrays: [W1, b1, W2, b2, W3, b3], each W of shape (out, in)."""
+
+Phase = tuple[str, Callable[[Any], Any]]
+"""A named part of a step; it gets the previous phase's result (None for the first)."""
+
+
+class EngineMissing(Exception):
+    """The engine cannot be loaded here (not installed, or its API is not there yet)."""
+
+
+@dataclass
+class Trainer:
+    """One engine set up for a training step on a fixed batch."""
+
+    name: str
+    version: str
+    phases: list[Phase]
+    """Run in order, they make one step; the last one returns nothing of interest."""
+    loss: Callable[[], float]
+    """The loss of the last completed step."""
+    params: Callable[[], Params]
+    """Copies of the current parameters, [W1, b1, ...] in (out, in) layout."""
+    notes: list[str] = field(default_factory=list)
+
+    def step(self) -> None:
+        """One training step (all phases, untimed)."""
+        state = None
+        for _, fn in self.phases:
+            state = fn(state)
+
+
+def limit_threads_env() -> None:
+    """Ask for one BLAS/OpenMP thread through the environment (before numpy's BLAS loads)."""
+    for var in THREAD_VARS:
+        os.environ[var] = "1"
+
+
+def limit_threads() -> Any:
+    """Limit every BLAS and OpenMP pool loaded so far to one thread; returns the limiter.
+
+    Call it again after loading an engine (torch brings its own OpenMP runtime). Keep the
+    returned object alive: the limits hold while it exists.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def thread_report() -> list[str]:
+    """One line per thread pool threadpoolctl sees, with its library and thread count."""
+    from threadpoolctl import threadpool_info
+
+    return [
+        f"{p.get('internal_api')} {p.get('version') or ''} ({p.get('user_api')}): "
+        f"{p.get('num_threads')} thread(s), {os.path.basename(p.get('filepath', ''))}"
+        for p in threadpool_info()
+    ]
+
+
+def init_params(sizes: tuple[int, ...], dtype: np.dtype[Any], seed: int = SEED) -> Params:
+    """PyTorch's default Linear init, U(-1/sqrt(in), 1/sqrt(in)) for W and b, from a seeded rng.
+
+    Drawn in float64 and then rounded to `dtype`, so float32 and float64 start from the same
+    numbers.
+    """
+    rng = np.random.default_rng(seed)
+    params: Params = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        bound = 1.0 / np.sqrt(n_in)
+        params.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(dtype))
+        params.append(rng.uniform(-bound, bound, n_out).astype(dtype))
+    return params
+
+
+def w5_batch(batch: int, dtype: np.dtype[Any], seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """A random batch: inputs N(0, 1) of shape (batch, 784) and integer labels in [0, 10)."""
+    rng = np.random.default_rng([seed, batch])
+    x = rng.standard_normal((batch, W5_SIZES[0])).astype(dtype)
+    labels = rng.integers(0, W5_SIZES[-1], batch).astype(np.int64)
+    return x, labels
+
+
+# ----------------------------------------------------------------------------------------------
+# The hand-written numpy step: the baseline
+# ----------------------------------------------------------------------------------------------
+def hand_forward(params: Params, x: np.ndarray, labels: np.ndarray) -> tuple[Any, ...]:
+    """Forward pass and mean cross-entropy; returns what the backward pass needs, loss last."""
+    w1, b1, w2, b2, w3, b3 = params
+    h1 = x @ w1.T
+    h1 += b1
+    np.maximum(h1, 0, out=h1)  # ReLU in place: the mask h1 > 0 is the same as z1 > 0
+    h2 = h1 @ w2.T
+    h2 += b2
+    np.maximum(h2, 0, out=h2)
+    z = h2 @ w3.T
+    z += b3
+    z -= z.max(axis=1, keepdims=True)  # log-softmax, shifted for stability
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(len(labels))
+    loss = np.log(s).mean() - z[rows, labels].mean()
+    return h1, h2, e, s, rows, loss
+
+
+def hand_backward(
+    params: Params, x: np.ndarray, labels: np.ndarray, fwd: tuple[Any, ...]
+) -> Params:
+    """Gradients of the mean cross-entropy, written out; in the order of `params`."""
+    _, _, w2, _, w3, _ = params
+    h1, h2, e, s, rows, _ = fwd
+    dz = e
+    dz /= s  # softmax
+    dz[rows, labels] -= 1.0
+    dz *= 1.0 / len(labels)
+    g_w3, g_b3 = dz.T @ h2, dz.sum(axis=0)
+    d2 = dz @ w3
+    d2 *= h2 > 0
+    g_w2, g_b2 = d2.T @ h1, d2.sum(axis=0)
+    d1 = d2 @ w2
+    d1 *= h1 > 0
+    g_w1, g_b1 = d1.T @ x, d1.sum(axis=0)
+    return [g_w1, g_b1, g_w2, g_b2, g_w3, g_b3]
+
+
+def hand_update(params: Params, grads: Params, lr: float) -> None:
+    """SGD in place: p -= lr * g (scaling g in place saves a temporary)."""
+    for p, g in zip(params, grads):
+        g *= lr
+        p -= g
+
+
+def make_hand(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """The hand-written numpy step: forward, backward and update written out."""
+    params = [p.copy() for p in init]
+    last: dict[str, float] = {}
+
+    def forward(_: object) -> tuple[Any, ...]:
+        return hand_forward(params, x, labels)
+
+    def backward(fwd: tuple[Any, ...]) -> Params:
+        last["loss"] = fwd[-1]
+        return hand_backward(params, x, labels, fwd)
+
+    def update(grads: Params) -> None:
+        hand_update(params, grads, lr)
+
+    return Trainer(
+        HAND,
+        f"numpy {np.__version__}",
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"]),
+        params=lambda: [p.copy() for p in params],
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# PyTorch, HIPS autograd, autograd-lite: each the way its users write a training step
+# ----------------------------------------------------------------------------------------------
+def make_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """nn.Sequential of Linear and ReLU, F.cross_entropy, optim.SGD; one thread."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError as exc:
+        raise EngineMissing(f"torch is not installed ({exc})") from None
+    torch.set_num_threads(1)
+    n_in, n_h1, n_h2, n_out = W5_SIZES
+    model = torch.nn.Sequential(
+        torch.nn.Linear(n_in, n_h1),
+        torch.nn.ReLU(),
+        torch.nn.Linear(n_h1, n_h2),
+        torch.nn.ReLU(),
+        torch.nn.Linear(n_h2, n_out),
+    ).to(torch.from_numpy(init[0]).dtype)
+    with torch.no_grad():
+        for p, a in zip(model.parameters(), init, strict=True):
+            p.copy_(torch.from_numpy(a))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    last: dict[str, Any] = {}
+
+    def forward(_: object) -> Any:
+        # from_numpy shares the array's memory: what a DataLoader's batch costs, about nothing.
+        xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xt), yt)
+        last["loss"] = loss
+        return loss
+
+    def backward(loss: Any) -> None:
+        loss.backward()
+
+    def update(_: object) -> None:
+        opt.step()
+
+    return Trainer(
+        "torch",
+        f"{torch.__version__}, {torch.get_num_threads()} thread",
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"].item()),
+        params=lambda: [p.detach().numpy().copy() for p in model.parameters()],
+        notes=["torch: its BLAS is MKL (numpy's is OpenBLAS), so part of a gap is the BLAS"],
+    )
+
+
+def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """HIPS autograd: autograd.numpy forward, value_and_grad of a loss of a list of params."""
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError as exc:
+        raise EngineMissing(f"autograd (HIPS) is not installed ({exc})") from None
+    from importlib.metadata import version
+
+    params = [p.copy() for p in init]
+
+    def loss_fn(ps: list[Any], x: Any, labels: Any) -> Any:
+        w1, b1, w2, b2, w3, b3 = ps
+        h1 = anp.maximum(x @ w1.T + b1, 0.0)
+        h2 = anp.maximum(h1 @ w2.T + b2, 0.0)
+        z = h2 @ w3.T + b3
+        z = z - anp.max(z, axis=1, keepdims=True)
+        logp = z - anp.log(anp.sum(anp.exp(z), axis=1, keepdims=True))
+        return -anp.mean(logp[anp.arange(len(labels)), labels])
+
+    value_and_grad = autograd.value_and_grad(loss_fn)
+    last: dict[str, Any] = {}
+
+    def forward_backward(_: object) -> list[Any]:
+        loss, grads = value_and_grad(params, x, labels)
+        last["loss"] = loss
+        return list(grads)
+
+    def update(grads: list[Any]) -> None:
+        for p, g in zip(params, grads):
+            p -= lr * g
+
+    return Trainer(
+        "hips-autograd",
+        version("autograd"),
+        [("forward+backward", forward_backward), ("update", update)],
+        loss=lambda: float(last["loss"]),
+        params=lambda: [p.copy() for p in params],
+        notes=["hips-autograd: value_and_grad traces forward and backward in one call"],
+    )
+
+
+NN_API = ("Sequential", "Linear", "ReLU", "SGD", "cross_entropy")
+"""What autograd_lite.nn needs for the step as announced (PyTorch's way of writing it)."""
+
+
+def _load_autograd_lite() -> Any:
+    try:
+        import autograd_lite as al
+        from autograd_lite import Tensor  # noqa: F401
+    except ImportError as exc:
+        raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
+    return al
+
+
+def nn_missing() -> list[str]:
+    """The parts of the announced nn API for Tensors that autograd_lite.nn lacks (or whose
+    SGD does not take Tensors yet)."""
+    al = _load_autograd_lite()
+    from autograd_lite import nn
+
+    missing = [name for name in NN_API if not hasattr(nn, name)]
+    if "SGD" not in missing:
+        try:
+            nn.SGD([al.Tensor([1.0])], lr=0.1)
+        except TypeError:
+            missing.append("SGD of Tensors")
+    return missing
+
+
+def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """autograd-lite's Tensor, as announced: nn.Sequential of nn.Linear and nn.ReLU,
+    nn.cross_entropy, nn.SGD; while nn lacks those, the same step in Tensor ops."""
+    al = _load_autograd_lite()
+    missing = nn_missing()
+    if missing:
+        trainer = _autograd_lite_ops(al, init, x, labels, lr)
+        trainer.notes.append(
+            f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
+            "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
+            "SGD as p.data -= lr * p.grad"
+        )
+        return trainer
+    return _autograd_lite_nn(al, init, x, labels, lr)
+
+
+def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """The step in Tensor ops only, without nn: what writing it by hand on the Tensor core
+    costs against nn's one-node Linear and cross_entropy."""
+    al = _load_autograd_lite()
+    trainer = _autograd_lite_ops(al, init, x, labels, lr)
+    trainer.name = "autograd-lite-ops"
+    trainer.notes.append(
+        "autograd-lite-ops: the step in Tensor ops, no nn: relu(x @ W.T + b), "
+        "-log_softmax(z)[rows, labels].mean(), p.data -= lr * p.grad"
+    )
+    return trainer
+
+
+def _autograd_lite_ops(
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+) -> Trainer:
+    """The step written with Tensor ops only (no nn), as a user of the Tensor core writes it."""
+    from autograd_lite import Tensor
+
+    dtype = init[0].dtype
+    # dtype= matters: Tensor(array) stores float64 whatever the array's dtype.
+    params = [Tensor(a, dtype=dtype) for a in init]
+    w1, b1, w2, b2, w3, b3 = params
+
+    def layer(h: Any, w: Any, b: Any) -> Any:
+        return h @ w.T + b
+
+    last: dict[str, Any] = {}
+
+    def forward(_: object) -> Any:
+        xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
+        h = layer(xt, w1, b1).relu()
+        h = layer(h, w2, b2).relu()
+        z = layer(h, w3, b3)
+        loss = -z.log_softmax(axis=1)[np.arange(len(labels)), labels].mean()
+        last["loss"] = loss
+        return loss
+
+    def backward(loss: Any) -> None:
+        loss.backward()
+
+    def update(_: object) -> None:
+        for p in params:
+            p.data -= lr * p.grad  # in place (the setter sees its own array and keeps it)
+            p.grad = None
+
+    return Trainer(
+        "autograd-lite",
+        al.__version__,
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"].item()),
+        params=lambda: [p.data.copy() for p in params],
+    )
+
+
+def _autograd_lite_nn(
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+) -> Trainer:
+    """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
+    from autograd_lite import Tensor, nn
+
+    dtype = init[0].dtype
+    rng = np.random.default_rng(0)  # the layers' own init; replaced by the shared weights below
+    n_in, n_h1, n_h2, n_out = W5_SIZES
+    model = nn.Sequential(
+        nn.Linear(n_in, n_h1, rng=rng),
+        nn.ReLU(),
+        nn.Linear(n_h1, n_h2, rng=rng),
+        nn.ReLU(),
+        nn.Linear(n_h2, n_out, rng=rng),
+    )
+    model.to(dtype)  # nn.Linear makes float64 parameters unless told
+    ps = list(model.parameters())
+    shapes = [tuple(p.shape) for p in ps]
+    if shapes != [a.shape for a in init]:
+        raise SystemExit(f"autograd-lite: parameter shapes {shapes}, want W1, b1, ... (out, in)")
+    for p, a in zip(ps, init):
+        p.data = a  # the shared initial weights, copied (the setter keeps the dtype)
+        if p.dtype != dtype:
+            raise SystemExit(f"autograd-lite: model.to({dtype}) left a {p.dtype} parameter")
+    opt = nn.SGD(ps, lr=lr)
+    last: dict[str, Any] = {}
+
+    def forward(_: object) -> Any:
+        xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
+        opt.zero_grad()
+        loss = nn.cross_entropy(model(xt), labels)
+        last["loss"] = loss
+        return loss
+
+    def backward(loss: Any) -> None:
+        loss.backward()
+
+    def update(_: object) -> None:
+        opt.step()
+
+    return Trainer(
+        "autograd-lite",
+        al.__version__,
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"].item()),
+        params=lambda: [np.array(p.data, copy=True) for p in ps],
+    )
+
+
+MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = {
+    "autograd-lite": make_autograd_lite,
+    "autograd-lite-ops": make_autograd_lite_ops,
+    "torch": make_torch,
+    "hips-autograd": make_hips,
+    HAND: make_hand,
+}
+
+
+def make_trainer(
+    name: str, init: Params, x: np.ndarray, labels: np.ndarray, lr: float = W5_LR
+) -> Trainer:
+    """The named engine set up on (copies of) `init`, for steps on the batch (x, labels)."""
+    return MAKERS[name](init, x, labels, lr)
