@@ -408,9 +408,10 @@ def _autograd_lite_nn(
     last: dict[str, Any] = {}
 
     def forward(_: object) -> Any:
-        xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
+        # A numpy batch goes in as it is (a constant: no copy, no gradient), as torch's
+        # from_numpy above.
         opt.zero_grad()
-        loss = nn.cross_entropy(model(xt), labels)
+        loss = nn.cross_entropy(model(x), labels)
         last["loss"] = loss
         return loss
 

@@ -148,7 +148,7 @@ def _sweep(
                 shares = vjp(g, node, a) if create_graph else vjp(g, node._data, a._data)
                 (sa,) = shares
             else:
-                a, sa = _many_shares(node, g, create_graph, uses, pending, nodes, grads)
+                a, sa = _many_shares(node, g, create_graph, checked, uses, pending, nodes, grads)
             if checked:
                 sa = a._as_gradient(sa, node._op, create_graph)
             if (n := uses[a]) == 1:
@@ -168,20 +168,23 @@ def _many_shares(
     node: Node,
     g: Any,
     create_graph: bool,
+    checked: bool,
     uses: dict[Node, int],
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked by its node type, and parked in `pending` until complete); return the first
-    operand and its share. The op has checked that there is one share per operand."""
+    (each checked by its node type if `checked`, and parked in `pending` until complete);
+    return the first operand and its share. The op has checked that there is one share per
+    operand."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        share = x._as_gradient(share, op, create_graph)
+        if checked:
+            share = x._as_gradient(share, op, create_graph)
         old = pending.get(x)
         pending[x] = share if old is None else old + share
         uses[x] -= 1

@@ -323,10 +323,15 @@ class Op:
             return self.forward(operands[0])
         if not operands:
             raise TypeError(f"{self.name}: an op takes at least one operand")
+        arrays = False
         for x in operands:
-            if isinstance(x, Node):
+            if type(x) is np.ndarray:  # rules on arrays: the common case with Tensors
+                arrays = True
+            elif isinstance(x, Node):
                 return x._apply(self, operands)
-        if any(isinstance(x, (np.ndarray, np.generic)) for x in operands):  # 0-d results too
+            elif isinstance(x, np.generic):  # what numpy gives for 0-d results
+                arrays = True
+        if arrays:
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])
 

@@ -504,18 +504,26 @@ class Tensor(Node):
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Tensor:
         """op on operands (Tensors, numbers, arrays) as a new node, checked first."""
-        tensors = [x for x in operands if type(x) is Tensor]
+        datas: list[Any] = []
+        constants = False
         for x in operands:
-            if isinstance(x, Node) and type(x) is not Tensor:
+            if type(x) is Tensor:
+                datas.append(x._data)
+            elif isinstance(x, Node):
                 raise TypeError(
                     f"{op.name}: cannot mix a Tensor with a {type(x).__name__}; convert one: "
                     f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
                 )
-        dtype = np.result_type(*[t._data for t in tensors])
-        datas = [
-            x._data if type(x) is Tensor else _as_array(x, f"{op.name}: operand", dtype, False)
-            for x in operands
-        ]
+            else:
+                datas.append(None)
+                constants = True
+        arrays = [d for d in datas if d is not None]
+        dtype = arrays[0].dtype if len(arrays) == 1 else np.result_type(*arrays)
+        if constants:  # numbers and arrays mixed in take the tensors' dtype
+            datas = [
+                _as_array(x, f"{op.name}: operand", dtype, False) if d is None else d
+                for x, d in zip(operands, datas)
+            ]
         if op.array_check is not None:
             op.array_check(*datas)
         try:
@@ -533,8 +541,7 @@ class Tensor(Node):
             node._scope = mode.scope
             return node
         nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
-        shape = out.shape
-        broadcast = any(d.shape != shape for d in datas)
+        broadcast = _broadcast(op, datas, out.shape)
         if broadcast or not all(needs):
             op = _adapted(op, needs, broadcast)
         if len(nodes) > 2:
@@ -543,6 +550,26 @@ class Tensor(Node):
             _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, True)
         node._scope = mode.scope
         return node
+
+
+def _broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
+    """Whether numpy's broadcasting stretched an operand, so that its gradient must be summed
+    back: an elementwise op whose operands all broadcast to the result's shape and do not all
+    have it, or a matmul (whose batch axes broadcast). Other ops' rules give each operand a
+    gradient of its own shape (and were the guess wrong, summing back would change nothing)."""
+    if op.base is _aops.matmul_op:
+        return any(d.ndim > 2 for d in datas)
+    n = len(shape)
+    stretched = False
+    for d in datas:
+        s = d.shape
+        if s == shape:
+            continue
+        k = len(s)
+        if k > n or any(a != 1 and a != b for a, b in zip(s, shape[n - k :])):
+            return False  # not elementwise: the rule shapes each gradient itself
+        stretched = True
+    return stretched
 
 
 def _fill(node: Tensor, data: Array, op: Op, a: Any, b: Any, requires: bool) -> None:

@@ -195,7 +195,7 @@ def zero_grads(params: Iterable[Parameter]) -> None:
     which costs no allocation."""
     for p in params:
         if isinstance(p, Tensor):
-            p.grad = None
+            p._grad = None  # what the public setter does for None, without its checks
         else:
             p.grad = 0.0
 

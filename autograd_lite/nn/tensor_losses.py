@@ -96,25 +96,27 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
     n, classes = x.shape
     found = _labels(labels, n, classes)
     rows = np.arange(n)
-    one_hot = np.zeros(x.shape, dtype=x.dtype)
-    one_hot[rows, found] = 1.0
-
-    saved: list[Any] = []  # the forward's logsumexp, for a first-order backward
+    saved: list[Any] = []  # (logits, their logsumexp) from the forward
 
     def forward(z: Any) -> Any:
         lse = array_ops.logsumexp(z, 1, True)
-        saved.append(lse)
+        saved[:] = [z, lse]
         losses = lse[:, 0] - z[rows, found]
         if reduction == "none":
             return losses
-        return np.sum(losses) / n if reduction == "mean" else np.sum(losses)
+        return np.add.reduce(losses) / n if reduction == "mean" else np.add.reduce(losses)
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
-        # d(loss_i)/d(z_i) = softmax(z_i) - one_hot_i. On arrays, softmax is exp(z - lse)
-        # with the forward's lse (no second pair of reductions); with create_graph it is
+        # d(loss_i)/d(z_i) = softmax(z_i) - one_hot_i. With create_graph it is written with
         # the softmax op, whose own derivative the higher orders need.
-        probs = array_ops.softmax(z, 1) if isinstance(z, Node) else np.exp(z - saved[0])
-        error = probs - one_hot
+        if isinstance(z, Node):
+            one_hot = np.zeros(z.shape, dtype=z.dtype)
+            one_hot[rows, found] = 1.0
+            error = array_ops.softmax(z, 1) - one_hot
+        else:  # on arrays: exp(z - lse) with the forward's lse when z is its logits
+            lse = saved[1] if saved and saved[0] is z else array_ops.logsumexp(z, 1, True)
+            error = np.exp(z - lse)
+            error[rows, found] -= 1.0
         if reduction == "none":
             return (error * array_ops.reshape(g, (n, 1)),)
         return (error * (g / n) if reduction == "mean" else error * g,)
