@@ -383,7 +383,7 @@ def _autograd_lite_nn(
     al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
 ) -> Trainer:
     """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
-    from autograd_lite import Tensor, nn
+    from autograd_lite import nn
 
     dtype = init[0].dtype
     rng = np.random.default_rng(0)  # the layers' own init; replaced by the shared weights below

@@ -45,6 +45,10 @@ __all__ = [
     "where",
 ]
 
+# The ufuncs' reduce, not np.sum / np.max: those add a Python wrapper (2 us a call).
+_add_reduce: Any = np.add.reduce
+_max_reduce: Any = np.maximum.reduce
+
 Axis = tuple[int, ...] | None
 """Axes as non-negative ints, or None for all."""
 
@@ -133,7 +137,7 @@ def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    summed = np.add.reduce(x, axis=axes, keepdims=True) if axes else x
+    summed = _add_reduce(x, axis=axes, keepdims=True) if axes else x
     return summed.reshape(shape)
 
 
@@ -166,7 +170,7 @@ def _sum(axis: Axis, keepdims: bool) -> Op:
     return _op(
         "sum",
         {"axis": axis, "keepdims": keepdims or None},
-        lambda x: np.add.reduce(x, axis=axis, keepdims=keepdims),
+        lambda x: _add_reduce(x, axis=axis, keepdims=keepdims),
         lambda g, out, x: (_spread(g, x, axis, keepdims),),
     )
 
@@ -201,13 +205,13 @@ def _max(axis: Axis, keepdims: bool) -> Op:
         xd = _data(x)
         hit = xd == np.reshape(_data(out), _kept(xd.shape, axis))
         with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
-            share = hit / np.add.reduce(hit, axis=axis, keepdims=True)
+            share = hit / _add_reduce(hit, axis=axis, keepdims=True)
         return (_spread(g, x, axis, keepdims) * share.astype(xd.dtype),)
 
     return _op(
         "max",
         {"axis": axis, "keepdims": keepdims or None},
-        lambda x: np.maximum.reduce(x, axis=axis, keepdims=keepdims),
+        lambda x: _max_reduce(x, axis=axis, keepdims=keepdims),
         vjp,
     )
 
@@ -444,11 +448,11 @@ def stack(xs: Sequence[Any], axis: int) -> Any:
 
 # -- softmax and friends: stable for inputs of any size ---------------------------------------
 def _logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    m = _max_reduce(x, axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):  # log 0 = -inf for an axis of -inf only
-        out = np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
+        out = np.log(_add_reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -475,10 +479,10 @@ def logsumexp(x: Any, axis: int, keepdims: bool = False) -> Any:
 def _log_softmax_array(x: Any, axis: int) -> Any:
     # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): logsumexp's m + log(sum) rounds
     # to m's precision, so for large x the difference would lose the digits of log(sum).
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    m = _max_reduce(x, axis=axis, keepdims=True)
     shifted = x - np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
-        return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+        return shifted - np.log(_add_reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -497,9 +501,9 @@ def log_softmax(x: Any, axis: int) -> Any:
 
 
 def _softmax_array(x: Any, axis: int) -> Any:
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    m = _max_reduce(x, axis=axis, keepdims=True)
     e = np.exp(x - np.where(np.isfinite(m), m, 0))
-    return e / np.add.reduce(e, axis=axis, keepdims=True)
+    return e / _add_reduce(e, axis=axis, keepdims=True)
 
 
 @functools.lru_cache(maxsize=1024)
