@@ -110,7 +110,7 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
         # d(loss_i)/d(z_i) = softmax(z_i) - one_hot_i. With create_graph it is written with
         # the softmax op, whose own derivative the higher orders need.
         if isinstance(z, Node):
-            one_hot = np.zeros(z.shape, dtype=z.dtype)
+            one_hot = np.zeros(z.data.shape, dtype=z.data.dtype)
             one_hot[rows, found] = 1.0
             error = array_ops.softmax(z, 1) - one_hot
         else:  # on arrays: exp(z - lse) with the forward's lse when z is its logits
