@@ -5,18 +5,22 @@ compare with a derivation done by hand.
 """
 
 from .engine import ops
-from .engine.backward import grad, graph_nodes, hessian, local_derivatives, zero_grad
+from .engine.backward import grad, graph_nodes, local_derivatives, zero_grad
+from .engine.dual import Dual
 from .engine.grad_mode import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
 from .engine.node import DomainError, Node, Op
 from .engine.tensor import Tensor, concatenate, maximum, stack, where
 from .engine.value import Number, Operand, Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
+from .rulecheck import RuleFault, find_wrong_rule
+from .transforms import hessian, hvp, jacobian, jvp, vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DomainError",
+    "Dual",
     "GradcheckError",
     "GraphTooLargeError",
     "Node",
@@ -24,6 +28,7 @@ __all__ = [
     "Op",
     "Operand",
     "RenderError",
+    "RuleFault",
     "ScopeBlock",
     "Tensor",
     "Value",
@@ -31,12 +36,16 @@ __all__ = [
     "concatenate",
     "draw_graph",
     "enable_grad",
+    "find_wrong_rule",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "graph_nodes",
     "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "local_derivatives",
     "maximum",
     "no_grad",
@@ -44,6 +53,7 @@ __all__ = [
     "render_graph",
     "scope",
     "stack",
+    "vjp",
     "where",
     "zero_grad",
 ]

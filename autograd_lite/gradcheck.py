@@ -7,23 +7,29 @@ engine's first derivatives (rules run on floats). Both pass an entry when
     |analytical - numerical| <= atol + rtol * |numerical|
 
 as PyTorch does, and otherwise raise `GradcheckError` with a table of every entry.
+
+With `modes=("fwd", "rev")` they check along random directions instead, as HIPS autograd's
+`check_grads` does: forward mode (a jvp), reverse mode (a vjp) and finite differences must
+agree on the derivative along one random direction, and a failure names the op whose rule is
+wrong (rulecheck.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .engine.backward import grad, hessian
+from .engine.dual import Dual
 from .engine.grad_mode import enable_grad, no_grad
 from .engine.node import DomainError, Node
 from .engine.tensor import Tensor
 from .engine.value import Number, Value
-from .validate import describe, real, sequence, tolerance
+from .flat_inputs import FlatInputs, flat_inputs
+from .rulecheck import MODES, RuleFault, find_wrong_rule
+from .validate import choice, describe, sequence, tolerance
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 Function = Callable[..., Any]
@@ -42,52 +48,17 @@ class GradcheckError(AssertionError):
 
     The message is a table of every checked entry with the failing rows marked (for tensor
     inputs with more than 40 entries, of the failing ones); the same numbers are in `rows`
-    (one dict per entry, keys as the table's columns plus "ok").
+    (one dict per entry, keys as the table's columns plus "ok"). A check with `modes` also
+    looks for the op whose rule is wrong: `fault` is that `RuleFault` (None if no op's rule
+    disagrees with finite differences, or without `modes`), and the message ends with it.
     """
 
-    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, message: str, rows: list[dict[str, Any]], fault: RuleFault | None = None
+    ) -> None:
         super().__init__(message)
         self.rows = rows
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """A check's inputs as one flat list of the numbers it differentiates by.
-
-    For Values, one number per input. For Tensors, every element of every input that
-    requires a gradient, in input order and C order within each (as `hessian` orders them);
-    inputs with requires_grad=False are passed to fn unchanged and not checked.
-    """
-
-    tensors: bool
-    flat: list[float]  # the checked numbers
-    labels: list[str | None]  # per input
-    entries: list[tuple[int, tuple[int, ...]]]  # per flat number: its input, its element
-    arrays: list[FloatArray]  # per input, for Tensors: its data as float64
-    checked: list[bool]  # per input, for Tensors: whether it is differentiated by
-
-    def leaves(self, xs: Sequence[float]) -> tuple[list[Node], list[Node]]:
-        """Fresh leaves holding xs in place of the checked numbers: all of them, and those
-        differentiated by."""
-        if not self.tensors:
-            values: list[Node] = [Value(x, label) for x, label in zip(xs, self.labels)]
-            return values, values
-        made: list[Node] = []
-        start = 0
-        for array, label, checked in zip(self.arrays, self.labels, self.checked):
-            if checked:
-                data = np.array(xs[start : start + array.size], dtype=np.float64)
-                start += array.size
-                made.append(Tensor(data.reshape(array.shape), label))
-            else:
-                made.append(Tensor(array, label, requires_grad=False))
-        return made, [t for t, checked in zip(made, self.checked) if checked]
-
-    def name(self, k: int) -> str:
-        """Flat number k as the table's short name: "x0", "w", "w[1, 2]"."""
-        i, element = self.entries[k]
-        base = self.labels[i] or f"x{i}"
-        return f"{base}[{', '.join(map(str, element))}]" if element else base
+        self.fault = fault
 
 
 def _prepare(
@@ -97,97 +68,28 @@ def _prepare(
     eps: object,
     atol: object,
     rtol: object,
-) -> tuple[_Inputs, float, float, float]:
+) -> tuple[FlatInputs, float, float, float]:
     """Validate the arguments: the inputs, flattened, and eps, atol, rtol as floats."""
     if not callable(fn):
         raise TypeError(f"{where}: fn must be callable, got {type(fn).__name__}")
-    accepted = "a sequence of numbers, Values, Tensors or numpy arrays"
-    if isinstance(inputs, Node):
-        raise TypeError(
-            f"{where}: inputs must be {accepted}, got a {type(inputs).__name__} (write [x])"
-        )
-    if isinstance(inputs, np.ndarray) and inputs.ndim != 1:
-        raise TypeError(
-            f"{where}: inputs must be {accepted}, got an array of shape {inputs.shape}; to "
-            f"check it as one Tensor input, pass [array]"
-        )
-    items = sequence(inputs, f"{where}: inputs", accepted)
-    if not items:
-        raise ValueError(f"{where}: inputs must not be empty")
-    found = (
-        _tensor_inputs(where, items)
-        if any(isinstance(x, (Tensor, np.ndarray)) for x in items)
-        else _value_inputs(where, items)
-    )
     return (
-        found,
+        flat_inputs(where, inputs),
         tolerance(eps, f"{where}: eps", positive=True),
         tolerance(atol, f"{where}: atol"),
         tolerance(rtol, f"{where}: rtol"),
     )
 
 
-def _value_inputs(where: str, items: list[Any]) -> _Inputs:
-    datas: list[float] = []
-    labels: list[str | None] = []
-    for i, x in enumerate(items):
-        if isinstance(x, Value):
-            datas.append(x.data)
-            labels.append(x.label)
-        else:
-            datas.append(real(x, f"{where}: inputs[{i}]"))
-            labels.append(None)
-        if not math.isfinite(datas[-1]):
-            raise ValueError(f"{where}: inputs[{i}] must be finite, got {datas[-1]!r}")
-    return _Inputs(False, datas, labels, [(i, ()) for i in range(len(datas))], [], [])
-
-
-def _tensor_inputs(where: str, items: list[Any]) -> _Inputs:
-    """Tensors, arrays and numbers (as 0-d tensors), all as float64: float32 differences
-    would be too coarse to check anything."""
-    labels: list[str | None] = []
-    arrays: list[FloatArray] = []
-    checked: list[bool] = []
-    for i, x in enumerate(items):
-        if isinstance(x, Node) and not isinstance(x, Tensor):
-            raise TypeError(
-                f"{where}: inputs[{i}] is a {type(x).__name__} among Tensors and arrays; fn is "
-                f"called on one kind: make every input a Tensor (Tensor(v.data)) or a number"
-            )
-        data = x.data if isinstance(x, Tensor) else x
-        if isinstance(data, np.ndarray):
-            if data.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"{where}: inputs[{i}] must hold real numbers, got an array of dtype "
-                    f"{data.dtype}"
-                )
-            array = data.astype(np.float64)
-        else:
-            array = np.array(real(data, f"{where}: inputs[{i}]"), dtype=np.float64)
-        requires = x.requires_grad if isinstance(x, Tensor) else True
-        if requires and not np.isfinite(array).all():
-            k = int(np.flatnonzero(~np.isfinite(array))[0])
-            element = tuple(int(j) for j in np.unravel_index(k, array.shape))
-            at = f" at element {element}" if array.ndim else ""
-            raise ValueError(f"{where}: inputs[{i}] must be finite, got {array.flat[k]!r}{at}")
-        labels.append(x.label if isinstance(x, Tensor) else None)
-        arrays.append(array)
-        checked.append(requires)
-    flat: list[float] = []
-    entries: list[tuple[int, tuple[int, ...]]] = []
-    for i, (array, requires) in enumerate(zip(arrays, checked)):
-        if requires:
-            flat.extend(float(v) for v in array.reshape(-1))
-            entries.extend((i, tuple(int(j) for j in e)) for e in np.ndindex(array.shape))
-    if not flat:
-        raise ValueError(
-            f"{where}: no input element to check: every input is empty or has requires_grad=False"
-        )
-    return _Inputs(True, flat, labels, entries, arrays, checked)
-
-
 def _call(where: str, fn: Callable[..., Any], leaves: list[Node], tensors: bool) -> Node:
     out = fn(*leaves)
+    if type(leaves[0]) is Dual:  # forward mode
+        if type(out) is not Dual or out.size != 1:
+            raise TypeError(
+                f"{where}: in forward mode fn is called on Duals and must return a "
+                f"{'one-element' if tensors else 'scalar'} Dual built from them, got "
+                f"{describe(out)}"
+            )
+        return out
     if not tensors:
         if not isinstance(out, Value):
             raise TypeError(
@@ -235,7 +137,7 @@ def _central_difference(
         ) from exc
 
 
-def _probe_name(found: _Inputs, k: int) -> str:
+def _probe_name(found: FlatInputs, k: int) -> str:
     """How a probe error names flat number k: "input 2", or "input 2 element (0, 1)"."""
     i, element = found.entries[k]
     return f"input {i} element {element}" if found.tensors else f"input {i}"
@@ -253,11 +155,14 @@ def _compare(
     atol: float,
     rtol: float,
     shown: int | None = None,
+    notes: Sequence[str] = (),
+    locate: Callable[[], RuleFault | None] | None = None,
 ) -> None:
     """Compare each entry's analytical and numerical value; raise GradcheckError with the
     table if any differ. An entry is (its fields, named by `header`; those fields as table
     cells; analytical; numerical). With `shown`, a table of more entries than that lists
-    only the failing ones (at most `shown` of them)."""
+    only the failing ones (at most `shown` of them). On failure, `notes` follow the table,
+    then, with `locate`, the op at fault it finds."""
     rows: list[dict[str, Any]] = []
     cells: list[list[str]] = []
     for fields, cell_text, analytical, numerical in entries:
@@ -289,7 +194,19 @@ def _compare(
         text = "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
         mark = "" if k == 0 or rows[listed[k - 1]]["ok"] else "  <-- FAIL"
         lines.append(f"  {text}{mark}")
-    raise GradcheckError("\n".join(lines), rows)
+    lines += notes
+    fault = None
+    if locate is not None:
+        fault = locate()
+        lines.append(f"  {fault}" if fault is not None else _NO_FAULT)
+    raise GradcheckError("\n".join(lines), rows, fault)
+
+
+_NO_FAULT = (
+    "  no op's rule disagrees with finite differences at the values recorded in the graph: "
+    "the difference comes from elsewhere (fn reading .data or calling float(), or a probe "
+    "across a kink such as relu's at 0)"
+)
 
 
 def _close(analytical: float, numerical: float, atol: float, rtol: float) -> bool:
@@ -298,7 +215,13 @@ def _close(analytical: float, numerical: float, atol: float, rtol: float) -> boo
 
 
 def gradcheck(
-    fn: Function, inputs: Inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+    fn: Function,
+    inputs: Inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    *,
+    modes: Sequence[str] | None = None,
 ) -> bool:
     """Check the engine's gradient of `fn` at `inputs` against central finite differences.
 
@@ -324,22 +247,30 @@ def gradcheck(
     TypeError if fn does not return a Value (a one-element Tensor for tensor inputs);
     ValueError for eps <= 0, atol or rtol < 0, empty or non-finite inputs.
 
+    With `modes`, "fwd", "rev" or both, the check is HIPS autograd's instead: one random
+    direction v (the same every run), and the derivative along it by forward mode (fn called
+    on Duals: the tangent), by reverse mode (<gradient, v>) and by finite differences
+    (fn(x + eps v) - fn(x - eps v)) / (2 eps); one table row per mode. When it fails, the
+    graph is searched for the op whose rule is wrong (`find_wrong_rule`), which the message
+    names and `GradcheckError.fault` holds.
+
     >>> from autograd_lite import gradcheck
     >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
+    True
+    >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
     where = "gradcheck"
     found, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
+    if modes is not None:
+        _check_directions(where, fn, found, eps, atol, rtol, _modes(where, modes), order=1)
+        return True
     datas = found.flat
 
     with enable_grad():  # the analytical side needs a graph, even inside no_grad()
         analytical = _first_derivatives(where, fn, found, datas)
 
-    def value_at(xs: list[float]) -> FloatArray:
-        with no_grad():
-            out = _call(where, fn, found.leaves(xs)[0], found.tensors)
-            return np.array(out.data, dtype=np.float64).reshape(1)
-
+    value_at = _value_at(where, fn, found)
     numerical = np.array(
         [
             _central_difference(where, value_at, datas, k, eps, _probe_name(found, k))[0]
@@ -363,8 +294,22 @@ def gradcheck(
     return True
 
 
+def _value_at(
+    where: str, fn: Callable[..., Any], found: FlatInputs
+) -> Callable[[list[float]], FloatArray]:
+    """fn's value at xs (the flat numbers), as an array of one float, computed without a
+    graph."""
+
+    def value_at(xs: list[float]) -> FloatArray:
+        with no_grad():
+            out = _call(where, fn, found.leaves(xs)[0], found.tensors)
+            return np.array(out.data, dtype=np.float64).reshape(1)
+
+    return value_at
+
+
 def _first_derivatives(
-    where: str, fn: Callable[..., Any], found: _Inputs, xs: Sequence[float]
+    where: str, fn: Callable[..., Any], found: FlatInputs, xs: Sequence[float]
 ) -> FloatArray:
     """The engine's gradient of fn at xs, flattened as `found.flat`."""
     leaves, checked = found.leaves(xs)
@@ -373,7 +318,13 @@ def _first_derivatives(
 
 
 def gradgradcheck(
-    fn: Function, inputs: Inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+    fn: Function,
+    inputs: Inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    *,
+    modes: Sequence[str] | None = None,
 ) -> bool:
     """Check the engine's second derivatives of `fn` at `inputs` against finite differences.
 
@@ -386,12 +337,22 @@ def gradgradcheck(
     `gradcheck`; for tensor inputs the entries are those of `hessian`'s flattened matrix,
     named by element ("w[0, 1], x[2]"), and the rules run on Tensors and arrays.
 
+    With `modes`, as in `gradcheck`: along random directions v and w, <w, H v> by forward
+    over reverse ("fwd": the rules run on Duals, the tangent of the gradient), by reverse over
+    reverse ("rev") and by differences of the first derivatives; a failure names the op
+    whose rule does not differentiate correctly.
+
     >>> from autograd_lite import gradgradcheck
     >>> gradgradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
+    True
+    >>> gradgradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
     where = "gradgradcheck"
     found, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
+    if modes is not None:
+        _check_directions(where, fn, found, eps, atol, rtol, _modes(where, modes), order=2)
+        return True
     datas = found.flat
     n = len(datas)
 
@@ -428,3 +389,114 @@ def gradgradcheck(
     ]
     _compare(where, header, entries, eps, atol, rtol, _SHOWN if tensors else None)
     return True
+
+
+# -- checks along random directions (modes=) ----------------------------------------------------
+def _modes(where: str, modes: object) -> tuple[str, ...]:
+    found = sequence(modes, f"{where}: modes", "a sequence of 'fwd' and 'rev'")
+    if not found:
+        raise ValueError(f"{where}: modes must name at least one of 'fwd' and 'rev'")
+    names = tuple(choice(m, f"{where}: modes", MODES) for m in found)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: modes {names!r} names a mode twice")
+    return names
+
+
+def _along(
+    where: str, f: Callable[[list[float]], FloatArray], x: FloatArray, v: FloatArray, eps: float
+) -> FloatArray:
+    """(f(x + eps v) - f(x - eps v)) / (2 eps), in float64."""
+    try:
+        return (f((x + eps * v).tolist()) - f((x - eps * v).tolist())) / (2 * eps)
+    except DomainError as exc:
+        raise ValueError(
+            f"{where}: the finite-difference probes along a random direction v (x - eps v and "
+            f"x + eps v, eps={eps:g}) left fn's domain ({exc}); use a smaller eps, such as "
+            f"eps={eps / 1000:.1g}, or inputs further from the domain's edge"
+        ) from exc
+
+
+def _check_directions(
+    where: str,
+    fn: Callable[..., Any],
+    found: FlatInputs,
+    eps: float,
+    atol: float,
+    rtol: float,
+    modes: tuple[str, ...],
+    order: int,
+) -> None:
+    """HIPS autograd's check: the derivative along random directions by each mode against
+    finite differences (order 1: along v; order 2: <w, H v>); on failure, the op at fault."""
+    rng = np.random.default_rng(0)
+    x = np.array(found.flat, dtype=np.float64)
+    v = rng.standard_normal(x.size)
+    w = rng.standard_normal(x.size) if order == 2 else None
+    with enable_grad():  # the analytical side needs a graph, even inside no_grad()
+        if w is None:
+            numerical = float(_along(where, _value_at(where, fn, found), x, v, eps)[0])
+        else:
+
+            def gradient_at(xs: list[float]) -> FloatArray:
+                return _first_derivatives(where, fn, found, xs)
+
+            numerical = float(w @ _along(where, gradient_at, x, v, eps))
+        entries = []
+        for mode in modes:
+            if mode == "fwd":
+                analytical = _fwd(where, fn, found, x, v, w)
+            elif w is None:
+                analytical = float(_first_derivatives(where, fn, found, x.tolist()) @ v)
+            else:
+                analytical = _rev_rev(where, fn, found, x, v, w)
+            name = mode if w is None else f"{mode} over rev"
+            entries.append(((mode,), (name,), analytical, numerical))
+    what = "the derivative along v" if w is None else "<w, H v>, H the Hessian,"
+    of = "" if w is None else " of the engine's first derivatives"
+    rand = "a random v" if w is None else "random v and w"
+    note = f"  (each row is {what} for {rand}: by the mode and by finite differences{of})"
+
+    def locate() -> RuleFault | None:
+        with enable_grad():
+            leaves, _ = found.leaves(found.flat)
+            out = _call(where, fn, leaves, found.tensors)
+        return find_wrong_rule(out, modes, order, eps, atol, rtol)
+
+    _compare(where, ["mode"], entries, eps, atol, rtol, notes=[note], locate=locate)
+
+
+def _fwd(
+    where: str,
+    fn: Callable[..., Any],
+    found: FlatInputs,
+    x: FloatArray,
+    v: FloatArray,
+    w: FloatArray | None,
+) -> float:
+    """Forward mode: the tangent of fn on Duals with tangent v; with w, forward over
+    reverse: <w, the tangents of the gradient> = <w, H v>."""
+    duals, checked = found.duals(x.tolist(), v.tolist())
+    out = _call(where, fn, duals, found.tensors)
+    if w is None:
+        return float(np.sum(out.tangent))  # type: ignore[attr-defined]
+    tangents = [np.ravel(g.tangent) for g in grad(out, checked, create_graph=True)]
+    return float(w @ np.concatenate(tangents))
+
+
+def _rev_rev(
+    where: str, fn: Callable[..., Any], found: FlatInputs, x: FloatArray, v: FloatArray, w: Any
+) -> float:
+    """Reverse over reverse: <v, H w>, the gradient of <w, gradient> (H is symmetric)."""
+    leaves, checked = found.leaves(x.tolist())
+    first = grad(_call(where, fn, leaves, found.tensors), checked, create_graph=True)
+    total = np.zeros(x.size)
+    start = 0
+    for g in first:
+        size = int(np.size(g.data if isinstance(g, Node) else g))
+        if isinstance(g, Node):  # else a number: a rule dropped the graph, its derivative 0
+            part = w[start : start + size].reshape(np.shape(g.data))
+            seed = float(part) if isinstance(g, Value) else part
+            second = grad(g, checked, grad_outputs=seed)
+            total += np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in second])
+        start += size
+    return float(v @ total)

@@ -8,6 +8,10 @@ that the parameters are data on the op (`sum(axis=1)` in a drawing).
 
 Broadcasting is not handled here: a Tensor node whose operands were broadcast sums each
 operand's gradient back to its shape (tensor.py, one place for every op).
+
+Forward mode (dual.py) needs a rule of its own, `jvp`, for each op here whose Jacobian is not
+diagonal; it too is written with these ops. `maximum`, `where` and `pow_array` are
+elementwise: their tangent comes from their one rule.
 """
 
 from __future__ import annotations
@@ -61,13 +65,14 @@ def _op(
     *,
     parts: Sequence[Callable[..., Any]] | None = None,
     display: str | None = None,
+    jvp: Callable[..., Any] | str | None = None,
 ) -> Op:
     """An op whose functions close over its parameters (faster than Op's params=, which
     passes them as keywords on every call), with the parameters kept as data."""
     if display is None:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
         display = f"{name}({shown})" if shown else name
-    op = Op(name, forward, vjp, parts=parts, check_returns=False, display=display)
+    op = Op(name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp)
     op.params = MappingProxyType(params)
     return op
 
@@ -75,6 +80,20 @@ def _op(
 def _data(x: Any) -> Any:
     """The array of a Tensor (rules read data for masks, which are constants), or x."""
     return x._data if isinstance(x, Node) else x
+
+
+def _summed(*terms: Callable[..., Any]) -> Callable[..., Any]:
+    """A jvp rule from one linear term per operand: the sum of `term(t, out, *xs)` over the
+    operands whose tangent t is not None (is not zero)."""
+
+    def jvp(tangents: tuple[Any, ...], out: Any, *xs: Any) -> Any:
+        total = None
+        for term, t in zip(terms, tangents):
+            if t is not None:
+                total = term(t, out, *xs) if total is None else total + term(t, out, *xs)
+        return total
+
+    return jvp
 
 
 def _kept(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
@@ -93,6 +112,7 @@ def _reshape(shape: tuple[int, ...]) -> Op:
         lambda x: np.reshape(x, shape),
         lambda g, out, x: (reshape(g, x.shape),),
         display=f"reshape{shape if len(shape) != 1 else f'({shape[0]})'}",
+        jvp=lambda ts, out, x: reshape(ts[0], shape),
     )
 
 
@@ -109,6 +129,7 @@ def _transpose(axes: tuple[int, ...]) -> Op:
         {"axes": axes},
         lambda x: np.transpose(x, axes),
         lambda g, out, x: (transpose(g, inverse),),
+        jvp=lambda ts, out, x: transpose(ts[0], axes),
     )
 
 
@@ -124,6 +145,7 @@ def _broadcast_to(shape: tuple[int, ...]) -> Op:
         {"shape": shape},
         lambda x: np.broadcast_to(x, shape),
         lambda g, out, x: (sum_to(g, x.shape),),
+        jvp=lambda ts, out, x: broadcast_to(ts[0], shape),
     )
 
 
@@ -148,6 +170,7 @@ def _sum_to(shape: tuple[int, ...]) -> Op:
         {"shape": shape},
         lambda x: _sum_to_array(x, shape),
         lambda g, out, x: (broadcast_to(g, x.shape),),
+        jvp=lambda ts, out, x: sum_to(ts[0], shape),
     )
 
 
@@ -172,6 +195,7 @@ def _sum(axis: Axis, keepdims: bool) -> Op:
         {"axis": axis, "keepdims": keepdims or None},
         lambda x: _add_reduce(x, axis=axis, keepdims=keepdims),
         lambda g, out, x: (_spread(g, x, axis, keepdims),),
+        jvp=lambda ts, out, x: sum(ts[0], axis, keepdims),
     )
 
 
@@ -191,6 +215,7 @@ def _mean(axis: Axis, keepdims: bool) -> Op:
         {"axis": axis, "keepdims": keepdims or None},
         lambda x: np.mean(x, axis=axis, keepdims=keepdims),
         vjp,
+        jvp=lambda ts, out, x: mean(ts[0], axis, keepdims),
     )
 
 
@@ -199,20 +224,24 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return _mean(axis, keepdims)(x)
 
 
+def _max_share(x: Any, out: Any, axis: Axis) -> Any:
+    """Each element's share of max's derivative: 1 for the largest, 1/k for k equal largest
+    (a constant array of x's shape)."""
+    xd = _data(x)
+    hit = xd == np.reshape(_data(out), _kept(xd.shape, axis))
+    with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
+        share = hit / _add_reduce(hit, axis=axis, keepdims=True)
+    return share.astype(xd.dtype)
+
+
 @functools.lru_cache(maxsize=1024)
 def _max(axis: Axis, keepdims: bool) -> Op:
-    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-        xd = _data(x)
-        hit = xd == np.reshape(_data(out), _kept(xd.shape, axis))
-        with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
-            share = hit / _add_reduce(hit, axis=axis, keepdims=True)
-        return (_spread(g, x, axis, keepdims) * share.astype(xd.dtype),)
-
     return _op(
         "max",
         {"axis": axis, "keepdims": keepdims or None},
         lambda x: _max_reduce(x, axis=axis, keepdims=keepdims),
-        vjp,
+        lambda g, out, x: (_spread(g, x, axis, keepdims) * _max_share(x, out, axis),),
+        jvp=lambda ts, out, x: sum(ts[0] * _max_share(x, out, axis), axis, keepdims),
     )
 
 
@@ -233,6 +262,7 @@ maximum_op = Op(
     lambda g, out, a, b: (g * _maximum_mask(a, b), g * (1.0 - _maximum_mask(a, b))),
     array_forward=np.maximum,
     check_returns=False,
+    jvp="elementwise",
 )
 """The larger of a and b, elementwise (nan if either is nan)."""
 
@@ -254,6 +284,7 @@ def where(condition: Any, a: Any, b: Any) -> Any:
         lambda a, b: np.where(cond, a, b),
         lambda g, out, a, b: (g * cond, g * ~cond),
         display=f"where{cond.shape}",
+        jvp="elementwise",
     )
     return op(a, b)
 
@@ -275,6 +306,7 @@ def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
         forward,
         lambda g, out, x: (g * (e * pow_array(x, e - 1, False)),),
         display="**" + (str(e.tolist()) if e.size <= 4 else f"<array {e.shape}>"),
+        jvp="elementwise",
     )
     if checked:
         op.array_check = lambda x: ops.check_pow_array(x, e)
@@ -316,7 +348,14 @@ def _matmul_forward(a: Any, b: Any) -> Any:
     return a @ b if not isinstance(a, float) else a * b
 
 
-matmul_op = Op("@", _matmul_forward, None, parts=(_matmul_a, _matmul_b), array_forward=np.matmul)
+matmul_op = Op(
+    "@",
+    _matmul_forward,
+    None,
+    parts=(_matmul_a, _matmul_b),
+    array_forward=np.matmul,
+    jvp=_summed(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
+)
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
 
 
@@ -348,6 +387,11 @@ linear_op = Op(
         lambda g, out, x, w, b: matmul(g, w),
         _linear_w,
         lambda g, out, x, w, b: sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g,
+    ),
+    jvp=_summed(
+        lambda t, out, x, w, b: matmul(t, transpose(w, (1, 0))),
+        lambda t, out, x, w, b: matmul(x, transpose(t, (1, 0))),
+        lambda t, out, x, w, b: broadcast_to(t, out.shape),
     ),
 )
 """x @ w.T + b for x of shape (..., in), w (out, in), b (out,): PyTorch's `F.linear`, one
@@ -397,6 +441,7 @@ def getitem(x: Any, index: tuple[Any, ...]) -> Any:
         lambda x: x[index],
         lambda g, out, x: (scatter(g, index, x.shape),),
         display=_show_index(index),
+        jvp=lambda ts, out, x: getitem(ts[0], index),
     )
     return op(x)
 
@@ -410,11 +455,20 @@ def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
         lambda g: _scatter_array(g, index, shape),
         lambda gg, out, g: (getitem(gg, index),),
         display=f"scatter{_show_index(index)}",
+        jvp=lambda ts, out, g: scatter(ts[0], index, shape),
     )
     return op(g)
 
 
 # -- joining ----------------------------------------------------------------------------------
+def _filled(tangents: tuple[Any, ...], xs: tuple[Any, ...]) -> list[Any]:
+    """The tangents, with zeros of its operand's shape for each None (a constant)."""
+    return [
+        np.zeros(np.shape(_data(x)), np.result_type(_data(x))) if t is None else t
+        for t, x in zip(tangents, xs)
+    ]
+
+
 @functools.lru_cache(maxsize=1024)
 def _concatenate(axis: int) -> Op:
     def vjp(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
@@ -425,7 +479,13 @@ def _concatenate(axis: int) -> Op:
             start = stop
         return tuple(shares)
 
-    return _op("concatenate", {"axis": axis}, lambda *xs: np.concatenate(xs, axis=axis), vjp)
+    return _op(
+        "concatenate",
+        {"axis": axis},
+        lambda *xs: np.concatenate(xs, axis=axis),
+        vjp,
+        jvp=lambda ts, out, *xs: concatenate(_filled(ts, xs), axis),
+    )
 
 
 def concatenate(xs: Sequence[Any], axis: int) -> Any:
@@ -438,7 +498,13 @@ def _stack(axis: int) -> Op:
     def vjp(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(getitem(g, (slice(None),) * axis + (i,)) for i in range(len(xs)))
 
-    return _op("stack", {"axis": axis}, lambda *xs: np.stack(xs, axis=axis), vjp)
+    return _op(
+        "stack",
+        {"axis": axis},
+        lambda *xs: np.stack(xs, axis=axis),
+        vjp,
+        jvp=lambda ts, out, *xs: stack(_filled(ts, xs), axis),
+    )
 
 
 def stack(xs: Sequence[Any], axis: int) -> Any:
@@ -458,16 +524,23 @@ def _logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _logsumexp(axis: int, keepdims: bool) -> Op:
+    kept = (axis,)
+
+    def weights(out: Any, x: Any) -> Any:
+        """softmax(x) along the axis, from the result: d(out)/dx."""
+        return ops.exp(x - (out if keepdims else reshape(out, _kept(x.shape, kept))))
+
     def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
         if not keepdims:
-            g, out = reshape(g, _kept(x.shape, (axis,))), reshape(out, _kept(x.shape, (axis,)))
-        return (g * ops.exp(x - out),)
+            g = reshape(g, _kept(x.shape, kept))
+        return (g * weights(out, x),)
 
     return _op(
         "logsumexp",
         {"axis": axis, "keepdims": keepdims or None},
         lambda x: _logsumexp_array(x, axis, keepdims),
         vjp,
+        jvp=lambda ts, out, x: sum(ts[0] * weights(out, x), kept, keepdims),
     )
 
 
@@ -492,6 +565,7 @@ def _log_softmax(axis: int) -> Op:
         {"axis": axis},
         lambda x: _log_softmax_array(x, axis),
         lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
+        jvp=lambda ts, out, x: ts[0] - sum(ops.exp(out) * ts[0], (axis,), True),
     )
 
 
@@ -508,11 +582,15 @@ def _softmax_array(x: Any, axis: int) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _softmax(axis: int) -> Op:
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        return (out * (g - sum(g * out, (axis,), True)),)
+
     return _op(
         "softmax",
         {"axis": axis},
         lambda x: _softmax_array(x, axis),
-        lambda g, out, x: (out * (g - sum(g * out, (axis,), True)),),
+        vjp,
+        jvp=lambda ts, out, x: vjp(ts[0], out, x)[0],  # its Jacobian is symmetric
     )
 
 

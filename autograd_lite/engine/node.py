@@ -210,6 +210,12 @@ class Op:
       that operand's share. A node type can then compute only the shares it needs (Tensor
       skips constants: a model's input batch costs no gradient matmul).
     - `array_check(*xs)`, optional: `check` for numpy arrays (a Tensor's data).
+    - `jvp`, optional: the forward-mode rule, `jvp(tangents, out, *xs)` giving the tangent
+      of the result from the operands' tangents (a tuple, None for an operand whose tangent is
+      zero), written with ops like `vjp`. Without one, forward mode derives the tangent from
+      `vjp` (sum over operands of vjp(tangent, ...)), which is right when each element of the
+      result depends only on the same element of each operand: always for numbers, and for
+      arrays when `jvp="elementwise"` says so (the ops of ops.py are). See docs/forward.md.
     - `check_returns`: what `vjp` returns is checked (a tuple or list of one gradient per
       operand, else a TypeError naming the op). The built-in ops, whose rules are known to
       return such tuples, pass False: the check costs a few percent of a backward pass.
@@ -230,7 +236,7 @@ class Op:
     """
 
     __slots__ = (
-        "array_check", "array_forward", "base", "check", "display", "forward", "name",
+        "array_check", "array_forward", "base", "check", "display", "forward", "jvp", "name",
         "params", "parts", "vjp",
     )  # fmt: skip
 
@@ -247,6 +253,7 @@ class Op:
         params: Mapping[str, Any] | None = None,
         display: str | None = None,
         check_returns: bool = True,
+        jvp: Callable[..., Any] | str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -270,6 +277,10 @@ class Op:
                 raise TypeError(
                     f"Op {name!r}: {what} must be callable or None, got {describe(optional)}"
                 )
+        if not (jvp is None or callable(jvp) or (isinstance(jvp, str) and jvp == "elementwise")):
+            raise TypeError(
+                f"Op {name!r}: jvp must be callable, 'elementwise' or None, got {describe(jvp)}"
+            )
         bound = dict(params or {})
         self.name = name
         self.base: Op = self
@@ -289,6 +300,8 @@ class Op:
             self.vjp = _checked(self.vjp, self)
         self.check: Callable[..., None] | None = _bind(check, bound)
         self.array_check: Callable[..., None] | None = _bind(array_check, bound)
+        self.jvp: Callable[..., Any] | str | None = _bind(jvp, bound) if callable(jvp) else jvp
+        """The forward-mode rule, "elementwise", or None (see the class docstring)."""
         if display is None:
             args = ", ".join(f"{k}={v!r}" for k, v in bound.items())
             display = f"{name}({args})" if bound else name

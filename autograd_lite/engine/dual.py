@@ -1,0 +1,414 @@
+"""`Dual`, the forward-mode node type: a primal (a number or an array) and a tangent of its shape.
+
+An op applied to Duals computes the primal with the op's forward function, as Value and Tensor
+do, checks the domain, records a node, and carries the tangent forward: the tangent of the
+result is the op's Jacobian times the operands' tangents (`tangent_of`). That needs no second
+copy of a derivative for an elementwise op: its one rule, vjp, is linear in g and its Jacobian
+is diagonal, so the tangent is the sum over operands of vjp(tangent, out, *xs)[i]. An op whose
+Jacobian is not diagonal (a matmul, a reduction) has a forward rule of its own, `Op.jvp`.
+
+Because a Dual records its graph like the other node types, a backward pass runs on Duals too:
+`grad(..., create_graph=True)` then runs every derivative rule on Duals, and the tangent of
+each gradient is the Hessian times the input tangents (forward over reverse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..validate import describe, is_real, real, text
+from . import ops as _ops
+from .grad_mode import MODE
+from .node import CONSTANT, LEAF, Node, Op
+from .tensor import Tensor, _adapted, _as_array, _infix, _method
+
+__all__ = ["Dual", "tangent_of"]
+
+Array = np.ndarray[Any, Any]
+
+
+class Dual(Node):
+    """A number or an array (the primal) with a tangent of its shape, in a computation graph.
+
+    `Dual(primal, tangent=None, label=None)`: `primal` is a real number (a scalar Dual, like
+    a Value) or anything numpy turns into real numbers (an array Dual, like a Tensor: float64,
+    or float32 for a float32 array); `tangent` has the primal's shape (None: zero). Every op
+    and method of Value and Tensor works on Duals and gives a Dual whose `tangent` is the
+    derivative of its `data` along the tangents of the inputs: one forward pass gives one
+    directional derivative (`jvp` wraps this). Numbers and arrays mixed in are constants
+    (tangent 0). Duals record their graph, so `grad` runs on them too.
+
+    >>> from autograd_lite import Dual
+    >>> x, y = Dual(2.0, tangent=1.0), Dual(3.0)   # d/dx, at x = 2, y = 3
+    >>> f = x * x * y + y
+    >>> f.data, f.tangent   # x² y + y = 15; d/dx = 2xy = 12
+    (15.0, 12.0)
+    """
+
+    __slots__ = ("_tangent",)
+    __array_ufunc__ = None  # numpy arrays and scalars defer to our reflected operators
+    __array_priority__ = 1000
+
+    _tangent: Any  # a float or an array of the primal's shape; None for zero
+
+    def __init__(self, primal: object, tangent: object = None, label: str | None = None) -> None:
+        if isinstance(primal, Node):
+            raise TypeError(
+                f"Dual: got a {type(primal).__name__} as primal; a Dual is made from numbers "
+                f"(use .data)"
+            )
+        if is_real(primal) and not isinstance(primal, np.ndarray):
+            data: Any = real(primal, "Dual")
+        else:
+            kind = primal.dtype if isinstance(primal, np.ndarray) else None
+            data = _as_array(primal, "Dual", kind if kind == np.float32 else None)
+        _fill(self, data, LEAF, None, None, _tangent_like(tangent, data, "Dual: tangent"))
+        self._label = label if label is None else text(label, "Dual: label", optional=True)
+        self._scope = MODE.get().scope
+
+    # -- what it holds ----------------------------------------------------------------------
+    @property
+    def data(self) -> Any:
+        """The primal: a float, or a numpy array."""
+        return self._data
+
+    @property
+    def tangent(self) -> Any:
+        """The derivative of `data` along the input tangents (0.0 or zeros when none reach
+        it): a float, or an array of the primal's shape."""
+        t = self._tangent
+        if t is None:
+            return 0.0 if type(self._data) is float else np.zeros_like(self._data)
+        return t
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The primal's shape (() for a number)."""
+        return np.shape(self._data)
+
+    @property
+    def ndim(self) -> int:
+        """The primal's number of dimensions (0 for a number)."""
+        return np.ndim(self._data)
+
+    @property
+    def size(self) -> int:
+        """The primal's number of elements (1 for a number)."""
+        return int(np.size(self._data))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The primal's dtype (float64 for a number)."""
+        return np.result_type(self._data)
+
+    def __float__(self) -> float:
+        return float(self._data)
+
+    def __repr__(self) -> str:
+        def shown(x: Any) -> str:
+            if type(x) is float:
+                return repr(x)
+            if x.size > 12:
+                return f"<shape {x.shape}>"
+            return np.array2string(x, separator=", ", precision=6)
+
+        label = "" if self._label is None else f", label={self._label!r}"
+        return f"Dual({shown(self._data)}, tangent={shown(self.tangent)}{label})"
+
+    # -- arithmetic and methods: each applies one op (ops.py, array_ops.py) -----------------
+    # The operator and method functions are Tensor's: they read only the fields above and
+    # apply ops, whose results on Duals are Duals.
+    __add__ = _infix(_ops.add)
+    __radd__ = _infix(_ops.add, reflected=True)
+    __sub__ = _infix(_ops.sub)
+    __rsub__ = _infix(_ops.sub, reflected=True)
+    __mul__ = _infix(_ops.mul)
+    __rmul__ = _infix(_ops.mul, reflected=True)
+    __truediv__ = _infix(_ops.div)
+    __rtruediv__ = _infix(_ops.div, reflected=True)
+    __pow__ = _infix(_ops.power)
+    __rpow__ = _infix(_ops.pow_value, reflected=True)
+    __matmul__ = Tensor.__matmul__
+    __rmatmul__ = Tensor.__rmatmul__
+    __neg__ = _method(_ops.neg, "-self.")
+    __abs__ = _method(_ops.abs, "|self|.")
+    exp = _method(_ops.exp, "e ** self.")
+    log = _method(_ops.log, "Natural logarithm; DomainError for data <= 0.")
+    tanh = _method(_ops.tanh, "Hyperbolic tangent.")
+    sigmoid = _method(_ops.sigmoid, "1 / (1 + e**-x), stable for every finite x.")
+    relu = _method(_ops.relu, "max(x, 0); derivative 0 at exactly 0 (as PyTorch).")
+    abs = _method(_ops.abs, "|x|; derivative sign(x), 0 at 0.")
+    sqrt = _method(_ops.sqrt, "Square root; DomainError for data < 0.")
+    sum = Tensor.sum
+    mean = Tensor.mean
+    max = Tensor.max
+    reshape = Tensor.reshape
+    transpose = Tensor.transpose
+    T = Tensor.T
+    __getitem__ = Tensor.__getitem__
+    softmax = Tensor.softmax
+    log_softmax = Tensor.log_softmax
+    logsumexp = Tensor.logsumexp
+    __lt__ = Tensor.__lt__
+    __le__ = Tensor.__le__
+    __gt__ = Tensor.__gt__
+    __ge__ = Tensor.__ge__
+    __eq__ = Tensor.__eq__  # type: ignore[assignment]
+    __ne__ = Tensor.__ne__  # type: ignore[assignment]
+    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
+
+    # -- the Node hooks: what a Dual's gradient is ------------------------------------------
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        data = self._data
+        if type(data) is float:
+            g: Any = real(gradient, "backward: gradient")
+        elif is_real(gradient) and not isinstance(gradient, np.ndarray):
+            g = np.full(data.shape, real(gradient, "backward: gradient"), dtype=data.dtype)
+        else:
+            g = _as_array(gradient, "backward: gradient", data.dtype)
+            if g.shape != data.shape:
+                raise ValueError(
+                    f"backward: gradient has shape {g.shape}; it needs the output's shape "
+                    f"{data.shape}"
+                )
+        return _constant(g) if create_graph else g
+
+    def _zero(self, create_graph: bool) -> Any:
+        zero = 0.0 if type(self._data) is float else np.zeros_like(self._data)
+        return _constant(zero) if create_graph else zero
+
+    @staticmethod
+    def _accept_gradients(
+        nodes: list[Any], grads: list[Any], create_graph: bool
+    ) -> tuple[list[Any], list[Any]] | None:
+        kept_nodes, kept = [], []
+        for node, g in zip(nodes, grads):
+            if g is None:  # a constant's: it takes no gradient
+                continue
+            if not _fits(node._data, g._data if type(g) is Dual else g, create_graph, g):
+                return None
+            kept_nodes.append(node)
+            kept.append(g)
+        return kept_nodes, kept
+
+    def _as_gradient(
+        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
+    ) -> Any:
+        rule = where or f"the derivative rule of {op!r}"
+        data = self._data
+        if share is None:
+            if where is not None or self._op is CONSTANT:
+                return None  # .grad = None resets it; constants get no share
+            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
+        g: Any
+        if type(share) is Dual:
+            if not create_graph:
+                raise TypeError(f"{rule} returned a Dual; it must return numbers or arrays")
+            g, found = share, share._data
+        elif isinstance(share, Node):
+            raise TypeError(f"{rule} returned a {type(share).__name__} for a Dual operand")
+        elif type(data) is float:
+            found = real(share, rule)
+            g = _constant(found) if create_graph else found
+        else:
+            found = _as_array(share, rule, data.dtype, copy=False)
+            if found.shape != data.shape and where is None and found.ndim == 0:
+                found = np.full(data.shape, found)  # a constant derivative
+            g = _constant(found) if create_graph else found
+        if (type(found) is float) != (type(data) is float) or np.shape(found) != np.shape(data):
+            raise ValueError(
+                f"{rule} gave a gradient of shape {np.shape(found)} ({type(found).__name__}) "
+                f"for a Dual of shape {np.shape(data)} ({type(data).__name__})"
+            )
+        return g
+
+    @classmethod
+    def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Dual:
+        """op on operands (Duals, numbers, arrays) as a new Dual, checked first."""
+        datas, tangents = _operands(op, operands)
+        arrays = type(datas[0]) is not float
+        check = op.array_check if arrays else op.check
+        if check is not None:
+            check(*datas)
+        try:
+            out = (op.array_forward if arrays else op.forward)(*datas)
+        except ValueError as e:  # shapes that do not broadcast or multiply
+            shapes = " and ".join(str(np.shape(d)) for d in datas)
+            raise ValueError(f"{op.name}: operands of shapes {shapes} do not fit: {e}") from None
+        if arrays:
+            dtype = datas[0].dtype
+            if type(out) is not np.ndarray or out.dtype != dtype:
+                out = _as_array(out, f"{op.name}: the result of forward", dtype, False)
+        elif type(out) is not float:
+            out = real(out, f"{op.name}: the result of forward")
+        tangent = tangent_of(op, tangents, out, datas)
+        node: Dual = object.__new__(Dual)
+        mode = MODE.get()
+        node._scope = mode.scope
+        node._label = None
+        if not mode.grad_enabled:
+            _fill(node, out, LEAF, None, None, tangent)
+            return node
+        nodes = [x if type(x) is Dual else _constant(d) for x, d in zip(operands, datas)]
+        needs = tuple(type(x) is Dual and x._op is not CONSTANT for x in operands)
+        broadcast = arrays and any(d.shape != out.shape for d in datas)
+        if broadcast or not all(needs):  # as a Tensor: shares summed back, none for constants
+            op = _adapted(op, needs, broadcast)
+        if len(nodes) > 2:
+            _fill(node, out, op, tuple(nodes), None, tangent)
+        else:
+            _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, tangent)
+        return node
+
+
+def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
+    """Whether g is a well-formed gradient for a Dual holding data (its data is `found`)."""
+    if create_graph and type(g) is not Dual:
+        return False
+    if type(data) is float:
+        return type(found) is float
+    return type(found) is np.ndarray and found.shape == data.shape and found.dtype == data.dtype
+
+
+def _fill(node: Dual, data: Any, op: Op, a: Any, b: Any, tangent: Any) -> None:
+    node._data = data
+    node._tangent = tangent
+    node._grad = None
+    node._op = op
+    node._a, node._b = a, b
+
+
+def _constant(data: Any) -> Dual:
+    """A constant leaf: a number or array mixed into an expression (tangent zero)."""
+    node: Dual = object.__new__(Dual)
+    _fill(node, data, CONSTANT, None, None, None)
+    node._label = None
+    node._scope = MODE.get().scope
+    return node
+
+
+def leaf(data: Any, tangent: object, label: str | None = None) -> Dual:
+    """A Dual leaf holding `data` as it is (a float, or an array whose dtype is kept) with
+    `tangent` (checked: the data's shape; None for zero)."""
+    node: Dual = object.__new__(Dual)
+    _fill(node, data, LEAF, None, None, _tangent_like(tangent, data, "Dual: tangent"))
+    node._label = label
+    node._scope = MODE.get().scope
+    return node
+
+
+def _tangent_like(tangent: object, data: Any, where: str) -> Any:
+    """tangent as a float (for a number) or an array of data's shape and dtype; None stays."""
+    if tangent is None:
+        return None
+    if isinstance(tangent, Node):
+        raise TypeError(f"{where}: must be numbers or an array, got a {type(tangent).__name__}")
+    if type(data) is float:
+        return real(tangent, where)
+    found = _as_array(tangent, where, data.dtype)
+    if found.shape != data.shape:
+        raise ValueError(
+            f"{where}: has shape {found.shape}; it needs the primal's shape {data.shape}"
+        )
+    return found
+
+
+def _operands(op: Op, operands: tuple[Any, ...]) -> tuple[list[Any], tuple[Any, ...]]:
+    """The operands' data (floats, or arrays of one dtype) and tangents (None for constants),
+    or TypeError for operands that do not go together."""
+    duals = []
+    for x in operands:
+        if type(x) is Dual:
+            duals.append(x)
+        elif isinstance(x, Node):
+            raise TypeError(
+                f"{op.name}: cannot mix a Dual with a {type(x).__name__}; make every input a "
+                f"Dual (Dual(x.data)), or use x.data as a constant"
+            )
+    scalar = [type(d._data) is float for d in duals]
+    if all(scalar) and not any(isinstance(x, np.ndarray) for x in operands):
+        datas = [x._data if type(x) is Dual else real(x, op.name) for x in operands]
+        return datas, tuple(x._tangent if type(x) is Dual else None for x in operands)
+    if any(scalar):
+        raise TypeError(
+            f"{op.name}: cannot mix a scalar Dual with arrays; make it an array Dual: "
+            f"Dual(np.array(x), tangent)"
+        )
+    dtype = np.result_type(*[d._data for d in duals])
+    datas = [
+        x._data.astype(dtype, copy=False)
+        if type(x) is Dual
+        else _as_array(x, f"{op.name}: operand", dtype, False)
+        for x in operands
+    ]
+    tangents = tuple(
+        None if type(x) is not Dual or x._tangent is None else x._tangent.astype(dtype, copy=False)
+        for x in operands
+    )
+    return datas, tangents
+
+
+def tangent_of(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> Any:
+    """The tangent of op's result `out` at operands `xs` (floats or arrays) whose tangents
+    are `tangents` (None for zero): the op's Jacobian times the tangents. None if every
+    tangent is None.
+
+    From the op's `jvp` rule if it has one; else from its `vjp`, which is right for an
+    elementwise op (on numbers every op is one); else a TypeError saying what to add.
+    """
+    if all(t is None for t in tangents):
+        return None
+    base = op.base
+    rule = base.jvp
+    scalar = type(out) is float
+    if callable(rule):
+        found = rule(tuple(tangents), out, *xs)
+    elif scalar or rule == "elementwise" or _in_op_table(base):
+        found = _from_vjp(base, tangents, out, xs)
+    else:
+        raise TypeError(
+            f"{base.name}: forward mode on arrays needs this op's forward rule: give "
+            f"Op({base.name!r}, ..., jvp=rule), rule(tangents, out, *xs) returning the "
+            f"tangent of the result, or jvp='elementwise' if each element of the result "
+            f"depends only on the same element of each operand (docs/forward.md)"
+        )
+    where = f"the forward rule of {base!r}"
+    if found is None or isinstance(found, Node):
+        raise TypeError(f"{where} returned {describe(found)}; it must return numbers or an array")
+    if scalar:
+        return real(found, where)
+    found = _as_array(found, where, out.dtype, copy=False)
+    if found.shape != out.shape:
+        raise ValueError(
+            f"{where} gave a tangent of shape {found.shape} for a result of shape {out.shape}"
+        )
+    return found if found.flags.writeable else found.copy()  # not a view of a broadcast
+
+
+def _in_op_table(op: Op) -> bool:
+    """Whether op is one of ops.py's: its rule is written there. They are all elementwise
+    (ops.py is the table Value and Tensor share; ops that mix elements are in array_ops.py)."""
+    return op.jvp is None and getattr(op.vjp, "__module__", None) == _ops.__name__
+
+
+def _from_vjp(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> Any:
+    """sum over operands i of vjp(t_i, out, *xs)[i]: the tangent of an elementwise op. Its
+    Jacobian is diagonal (after broadcasting), so J t = Jᵀ t, and vjp is linear in g. Each
+    tangent is broadcast as the forward broadcast its operand, and so is each share (a
+    rule may return a constant)."""
+    shape = None if type(out) is float else out.shape
+    parts = op.parts
+    total: Any = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        if shape is not None:
+            t = np.broadcast_to(t, shape)
+        share = parts[i](t, out, *xs) if parts is not None else op.vjp(t, out, *xs)[i]
+        if shape is not None:
+            share = np.broadcast_to(share, shape)
+        total = share if total is None else total + share
+    return total
