@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import __version__
 from ..render import FORMATS, RenderError, render_graph
 from .compare import compare
+from .forward import forward_mode, forward_text, with_forward
 from .network import DOCUMENT_ETA, DOCUMENT_INPUTS, INPUT_NAMES, Inputs
 from .report import graph_text, json_text, table_text, training_text
 from .training import train
@@ -44,6 +45,7 @@ examples:
   autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
   autograd-lite --json                   the numbers as one JSON object (no graph drawn)
+  autograd-lite --mode forward           also the four gradients by forward mode, one pass each
 
 exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
   {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
@@ -145,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object instead (inf and nan as null; no graph unless --out)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("reverse", "forward"),
+        default="reverse",
+        help="forward: also compute the four gradients in forward mode, one pass per "
+        "parameter with its tangents, beside reverse mode's one pass (default reverse)",
+    )
     parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
     return parser
 
@@ -205,8 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     inputs = Inputs(**{name: getattr(args, name) for name in INPUT_NAMES})
     comparison = compare(inputs, eta=args.lr)  # the one network of this run
+    forward = forward_mode(comparison) if args.mode == "forward" else None
     if not args.json:
         _write(table_text(comparison))  # before training: the table shows while it runs
+        if forward is not None:
+            _write(forward_text(forward))
     training = train(comparison, args.steps) if args.steps else None
     if training is not None and not args.json:
         _write(training_text(training))
@@ -220,7 +232,8 @@ def _run(args: argparse.Namespace) -> int:
         except RenderError as exc:
             error = str(exc)
     if args.json:
-        _write(json_text(comparison, training, graph))
+        text = json_text(comparison, training, graph)
+        _write(text if forward is None else with_forward(text, forward))
     elif graph is not None:
         _write(graph_text(graph))
     if error is not None:
