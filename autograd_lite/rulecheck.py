@@ -11,6 +11,7 @@ is returned as a `RuleFault`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -186,8 +187,13 @@ class _Local:
         return xs
 
     def _difference(self, f: Callable[[list[Any]], float], j: int) -> float:
-        with np.errstate(all="ignore"):
-            return (f(self._moved(j, 1.0)) - f(self._moved(j, -1.0))) / (2 * self.eps)
+        """The central difference of f along operand j's direction; nan (which proves
+        nothing) if a probe leaves the op's domain."""
+        try:
+            with np.errstate(all="ignore"):
+                return (f(self._moved(j, 1.0)) - f(self._moved(j, -1.0))) / (2 * self.eps)
+        except (ArithmeticError, ValueError):
+            return math.nan
 
     def _project(self, y: Any) -> float:
         return float(np.sum(np.multiply(self.u, y)))

@@ -247,7 +247,9 @@ def jacobian(f: Function, inputs: Iterable[Any], mode: str = "rev") -> FloatArra
     for i in range(size):
         e = np.zeros(size)
         e[i] = 1.0
-        seed = e.tolist() if isinstance(value, list) else e.reshape(np.shape(value))
+        seed: Any = e.reshape(np.shape(value))
+        if not isinstance(value, np.ndarray):  # a Value's number, or a list for several
+            seed = seed.tolist()
         rows.append(np.concatenate([np.ravel(g) for g in pullback(seed)]).astype(np.float64))
     return np.stack(rows) if rows else np.zeros((0, n))
 

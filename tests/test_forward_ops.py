@@ -23,6 +23,7 @@ from hypothesis.extra import numpy as hnp
 from autograd_lite import Dual, Tensor, Value, concatenate, grad, maximum, stack, where
 from autograd_lite.engine import array_ops
 from tests.conftest import FUZZ
+from tests.test_properties import leaves
 
 Array = np.ndarray[Any, Any]
 Fn = Callable[..., Any]
@@ -115,10 +116,7 @@ UNARY = ["neg", "tanh", "sigmoid", "exp_tanh", "log_1p_sq", "sqrt_1p_sq", "relu"
 BINARY = ["add", "sub", "mul", "div_1p_sq", "pow_sigmoid", "rsub_const", "rmul_const"]
 
 scalar_trees = st.recursive(
-    st.one_of(
-        st.tuples(st.just("x"), st.integers(0, 2)),
-        st.tuples(st.just("c"), st.floats(-2, 2).map(lambda c: round(c, 3))),
-    ),
+    leaves,  # test_properties.py's: x0, x1, x2 and constants
     lambda kids: st.one_of(
         st.tuples(st.sampled_from(UNARY), kids),
         st.tuples(st.sampled_from(BINARY), kids, kids),

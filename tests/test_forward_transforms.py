@@ -251,6 +251,8 @@ def test_jacobian_of_a_linear_map_is_its_matrix() -> None:
     for mode in ("fwd", "rev"):
         np.testing.assert_array_equal(jacobian(lambda x: W0 @ x, [X0], mode=mode), W0)
         assert jacobian(lambda x: (x * x).sum(), [X0], mode=mode).shape == (1, 4)
+    for mode in ("fwd", "rev"):  # one Value: a row; d(xy) = (y, x)
+        assert jacobian(lambda x, y: x * y, [3.0, 2.0], mode=mode).tolist() == [[2.0, 3.0]]
     with pytest.raises(ValueError, match="jacobian: mode"):
         jacobian(lambda x: x, [1.0], mode="forward")
 

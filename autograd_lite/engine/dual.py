@@ -119,8 +119,8 @@ class Dual(Node):
         return f"Dual({shown(self._data)}, tangent={shown(self.tangent)}{label})"
 
     # -- arithmetic and methods: each applies one op (ops.py, array_ops.py) -----------------
-    # The operator and method functions are Tensor's: they read only the fields above and
-    # apply ops, whose results on Duals are Duals.
+    # Made by Tensor's helpers, or Tensor's own: they read only the fields above and apply
+    # ops, whose results on Duals are Duals.
     __add__ = _infix(_ops.add)
     __radd__ = _infix(_ops.add, reflected=True)
     __sub__ = _infix(_ops.sub)
@@ -149,6 +149,7 @@ class Dual(Node):
     transpose = Tensor.transpose
     T = Tensor.T
     __getitem__ = Tensor.__getitem__
+    __len__ = Tensor.__len__
     softmax = Tensor.softmax
     log_softmax = Tensor.log_softmax
     logsumexp = Tensor.logsumexp
