@@ -36,7 +36,8 @@ MODES = ("fwd", "rev")
 class RuleFault:
     """An op node whose rule disagrees with finite differences of the op's forward function.
 
-    `rule` says which: "vjp" (reverse mode), "forward rule" (forward mode), "vjp
+    `rule` says which: "vjp" (reverse mode), "forward rule" (forward mode: Op.jvp, or
+    "forward rule derived from its vjp" for an op without one), "vjp
     differentiated in reverse mode" or "vjp differentiated in forward mode" (second order: the
     rule run on nodes, differentiated by operand `by`). For a scalar op the two numbers are
     the local derivative d(out)/d(operand) (second order: d²(out)/d(operand)d(by)); for arrays
@@ -209,7 +210,10 @@ class _Local:
             tangents = [None] * len(self.xs)
             tangents[i] = self.v[i]
             tangent = tangent_of(self.base, tangents, self.out, self.xs)
-            found.append(("forward rule", None, self._project(tangent), numerical))
+            rule = (
+                "forward rule" if callable(self.base.jvp) else "forward rule derived from its vjp"
+            )
+            found.append((rule, None, self._project(tangent), numerical))
         return found
 
     def second(self, i: int, modes: list[str]) -> list[tuple[str, int | None, float, float]]:

@@ -72,14 +72,13 @@ def _tangents(where: str, found: FlatInputs, tangents: object, name: str) -> lis
 def _outputs(where: str, out: object, kind: type, tensors: bool) -> tuple[list[Any], bool]:
     """f's result as a list of outputs, and whether f returned several (a list or tuple of
     Values). A number or array among them is a constant: it does not depend on the inputs."""
-    many = isinstance(out, (list, tuple))
-    if isinstance(out, (list, tuple)) and (tensors or not out):
-        raise TypeError(
-            f"{where}: f returned {describe(out)}; "
-            + ("a function of Tensors returns one Tensor" if tensors else "several outputs "
-               "are a non-empty list or tuple of Values")
-        )  # fmt: skip
-    items = list(out) if isinstance(out, (list, tuple)) else [out]
+    if not isinstance(out, (list, tuple)):
+        items, many = [out], False
+    elif tensors or not out:
+        why = "one Tensor" if tensors else "one Value, or a non-empty list or tuple of Values"
+        raise TypeError(f"{where}: f returned {describe(out)}; it must return {why}")
+    else:
+        items, many = list(out), True
     for o in items:
         if isinstance(o, Node):
             if type(o) is not kind:

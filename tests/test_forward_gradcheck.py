@@ -139,6 +139,15 @@ def test_gradgradcheck_names_a_rule_that_does_not_differentiate() -> None:
     assert "d²(out)/d(operand 0)d(operand 0) is 0" in str(fault)
 
 
+def test_forward_mode_alone_blames_the_forward_rule_derived_from_the_vjp() -> None:
+    """Reference: bad_square's rule gives 3x at x = 1.5 (4.5); the truth is 2x (3)."""
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: bad_square(x).tanh(), [1.5], modes=("fwd",))
+    fault = info.value.fault
+    assert fault is not None and fault.rule == "forward rule derived from its vjp"
+    assert (fault.analytical, fault.numerical) == (4.5, pytest.approx(3.0, rel=1e-8))
+
+
 def test_a_failure_no_rule_explains_says_so() -> None:
     """fn reads .data, which no rule sees: the check fails and no op is blamed."""
     with pytest.raises(GradcheckError) as info:

@@ -184,7 +184,7 @@ def test_jvp_of_tensors_is_the_jacobian_times_v() -> None:
         (lambda: jvp(lambda x: x, [X0], [np.ones(3)]), ValueError, "the input's shape (4,)"),
         (lambda: jvp(lambda x: x, [1.0], [Value(1.0)]), TypeError, "tangents[0] is a Value"),
         (lambda: jvp(lambda x: Value(1.0), [1.0], [1.0]), TypeError, "f returned a Value"),
-        (lambda: jvp(lambda x: [x, x], [X0], [X0]), TypeError, "returns one Tensor"),
+        (lambda: jvp(lambda x: [x, x], [X0], [X0]), TypeError, "must return one Tensor"),
         (lambda: jvp(lambda x: "a", [1.0], [1.0]), TypeError, "jvp: f's result"),
         (lambda: jvp(lambda x: x, [], []), ValueError, "jvp: inputs must not be empty"),
     ],
