@@ -345,7 +345,15 @@ def case_elementwise(draw: Any, name: str) -> Case:
     return xs, fn, ref
 
 
+def case_pow_array(draw: Any) -> Case:
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x, exponent = arrays(draw, (rows, 1), (rows, cols))
+    x = np.abs(x) + 0.5  # > 0: any exponent
+    return [x], lambda t: t**exponent, lambda t: np.power(t, exponent)
+
+
 BUILDERS: dict[str, Callable[[Any], Case]] = {
+    "pow_array": case_pow_array,
     "reshape": case_reshape,
     "transpose": case_transpose,
     "broadcast_to": case_broadcast_to,

@@ -129,7 +129,7 @@ class Dual(Node):
     __rmul__ = _infix(_ops.mul, reflected=True)
     __truediv__ = _infix(_ops.div)
     __rtruediv__ = _infix(_ops.div, reflected=True)
-    __pow__ = _infix(_ops.power)
+    __pow__ = Tensor.__pow__  # a number, a Dual, or (for arrays) an array exponent
     __rpow__ = _infix(_ops.pow_value, reflected=True)
     __matmul__ = Tensor.__matmul__
     __rmatmul__ = Tensor.__rmatmul__
