@@ -35,11 +35,12 @@ class Dual(Node):
 
     `Dual(primal, tangent=None, label=None)`: `primal` is a real number (a scalar Dual, like
     a Value) or anything numpy turns into real numbers (an array Dual, like a Tensor: float64,
-    or float32 for a float32 array); `tangent` has the primal's shape (None: zero). Every op
-    and method of Value and Tensor works on Duals and gives a Dual whose `tangent` is the
-    derivative of its `data` along the tangents of the inputs: one forward pass gives one
-    directional derivative (`jvp` wraps this). Numbers and arrays mixed in are constants
-    (tangent 0). Duals record their graph, so `grad` runs on them too.
+    or float32 for a float32 array); `tangent` has the primal's shape (None: zero). Every op,
+    and the operators and math, shape and reduction methods of Value and Tensor, work on Duals
+    and give a Dual whose `tangent` is the derivative of its `data` along the tangents of the
+    inputs: one forward pass gives one directional derivative (`jvp` wraps this). Numbers and
+    arrays mixed in are constants (tangent 0). Duals record their graph, so `grad` runs on
+    them too.
 
     >>> from autograd_lite import Dual
     >>> x, y = Dual(2.0, tangent=1.0), Dual(3.0)   # d/dx, at x = 2, y = 3
