@@ -368,7 +368,7 @@ def tangent_of(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> 
     scalar = type(out) is float
     if callable(rule):
         found = rule(tuple(tangents), out, *xs)
-    elif scalar or rule == "elementwise" or _in_op_table(base):
+    elif scalar or rule == "elementwise":
         found = _from_vjp(base, tangents, out, xs)
     else:
         raise TypeError(
@@ -388,12 +388,6 @@ def tangent_of(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> 
             f"{where} gave a tangent of shape {found.shape} for a result of shape {out.shape}"
         )
     return found if found.flags.writeable else found.copy()  # not a view of a broadcast
-
-
-def _in_op_table(op: Op) -> bool:
-    """Whether op is one of ops.py's: its rule is written there. They are all elementwise
-    (ops.py is the table Value and Tensor share; ops that mix elements are in array_ops.py)."""
-    return op.jvp is None and getattr(op.vjp, "__module__", None) == _ops.__name__
 
 
 def _from_vjp(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> Any:

@@ -159,7 +159,8 @@ def _check_pow_value(a: float, b: float) -> None:
 # -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
 # Their rules return a tuple of one gradient per operand by construction, so what they
 # return is not checked on every call (see Op's check_returns).
-_builtin = functools.partial(Op, check_returns=False)
+# All are elementwise: forward mode derives their tangents from these rules (dual.py).
+_builtin = functools.partial(Op, check_returns=False, jvp="elementwise")
 
 add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
 """a + b."""

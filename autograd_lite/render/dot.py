@@ -21,6 +21,7 @@ from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
 from ..engine.node import Node
 from ..engine.tensor import Tensor
+from ..engine.value import Value
 from ..validate import describe
 from .broadcast import Summed, summed_operands
 
@@ -314,8 +315,12 @@ def digraph_parts(
     legend: bool,
 ) -> DigraphParts:
     """The drawing of the graph below `root` (see `draw_graph` for the legend and options)."""
-    if not isinstance(root, Node):
-        raise TypeError(f"draw_graph: root must be a Value or a Tensor, got {describe(root)}")
+    if not isinstance(root, (Value, Tensor)):
+        hint = " (draw the Value or Tensor graph: forward mode's tangents are not drawn)"
+        raise TypeError(
+            f"draw_graph: root must be a Value or a Tensor, got {describe(root)}"
+            + (hint if isinstance(root, Node) else "")
+        )
     _check_options(
         precision,
         rankdir,
