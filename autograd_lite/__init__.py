@@ -12,7 +12,14 @@ from .engine.node import DomainError, Node, Op
 from .engine.tensor import Tensor, concatenate, maximum, stack, where
 from .engine.value import Number, Operand, Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .render import GraphTooLargeError, RenderError, draw_graph, render_graph
+from .render import (
+    GraphTooLargeError,
+    RenderError,
+    backward_steps,
+    draw_graph,
+    format_backward_steps,
+    render_graph,
+)
 from .rulecheck import RuleFault, find_wrong_rule
 from .transforms import hessian, hvp, jacobian, jvp, vjp
 
@@ -33,10 +40,12 @@ __all__ = [
     "Tensor",
     "Value",
     "__version__",
+    "backward_steps",
     "concatenate",
     "draw_graph",
     "enable_grad",
     "find_wrong_rule",
+    "format_backward_steps",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -7,13 +7,18 @@
 
 from .dot import GraphTooLargeError
 from .export import FORMATS, INSTALL_HINT, Drawing, RenderError, draw_graph, render_graph
+from .step_table import BackwardSteps, StepRow, backward_steps, format_backward_steps
 
 __all__ = [
     "FORMATS",
     "INSTALL_HINT",
+    "BackwardSteps",
     "Drawing",
     "GraphTooLargeError",
     "RenderError",
+    "StepRow",
+    "backward_steps",
     "draw_graph",
+    "format_backward_steps",
     "render_graph",
 ]

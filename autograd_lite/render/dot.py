@@ -154,9 +154,9 @@ def _value_label(node: Node, look: Look, precision: int, grad: bool) -> str:
     return f"{_table(look)}<TR>{name}{cells}</TR></TABLE>"
 
 
-def _array_text(array: object, precision: int) -> str:
-    """The numbers of a small array as an HTML-like label's text: nested brackets, one line
-    per innermost row, each number as `_format_number` shows a Value's."""
+def array_lines(array: object, precision: int) -> list[str]:
+    """The numbers of a small array as text: nested brackets, one line per innermost row,
+    each number as `_format_number` shows a Value's."""
     text = np.array2string(
         np.asarray(array),
         separator=", ",
@@ -164,10 +164,15 @@ def _array_text(array: object, precision: int) -> str:
         max_line_width=10**6,
         threshold=10**6,
     )
-    lines = [line for line in text.split("\n") if line]  # no blank line between blocks
+    return [line for line in text.split("\n") if line]  # no blank line between blocks
+
+
+def _array_text(array: object, precision: int) -> str:
+    """`array_lines` as an HTML-like label's text."""
     # Non-breaking spaces: dot's SVG would collapse the spaces that line the rows up.
     return "<BR/>".join(
-        "&#160;" * (len(line) - len(line.lstrip(" "))) + line.lstrip(" ") for line in lines
+        "&#160;" * (len(line) - len(line.lstrip(" "))) + line.lstrip(" ")
+        for line in array_lines(array, precision)
     )
 
 
