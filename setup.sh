@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs everything autograd-lite needs: Graphviz's `dot` (through apt-get or Homebrew when it
-# is missing) and a virtual environment .venv with the package and its test tools.
+# is missing), Chromium and its chromedriver for the browser test (through apt-get: Debian's
+# chromium and chromium-driver) and a virtual environment .venv with the package and its test
+# tools.
 # Safe to run again: it skips what is already there.
 set -eu
 cd "$(dirname "$0")"
@@ -29,6 +31,19 @@ system_install() {  # system_install APT-PACKAGES... ; Homebrew gets graphviz on
 }
 
 command -v dot >/dev/null 2>&1 || system_install graphviz
+
+# tests/test_browser.py drives a headless Chromium through Selenium and the system's
+# chromedriver; nothing is downloaded but these packages. Without them (no apt-get, or another
+# distribution's names) only that test is skipped, except in CI, where it fails.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        system_install chromium chromium-driver ||
+            say "could not install chromium and chromium-driver; the browser test will be skipped"
+    else
+        say "for the browser test, install Chromium and chromedriver (on PATH as chromium and"
+        say "chromedriver); without them it is skipped"
+    fi
+fi
 
 if [ ! -x .venv/bin/python ]; then
     if ! python3 -m venv .venv >/dev/null 2>&1; then

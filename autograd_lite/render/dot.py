@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -138,15 +138,15 @@ def _table(look: Look) -> str:
     )
 
 
-def _value_label(node: Node, look: Look, precision: int, grad: bool) -> str:
+def _value_label(node: Node, look: Look, precision: int, grad: Any) -> str:
     """The HTML-like label of a value node: its label beside data over grad (two rows).
 
     Two short rows instead of one long one keep the boxes, and so the picture, narrow.
     """
     data = f"data {_format_number(node.data, precision)}"
     rows = [f"<I>{data}</I>" if look.italic else data]
-    if grad:
-        rows.append(f"grad {_format_number(node.grad, precision)}")
+    if grad is not None:  # None: not shown
+        rows.append(f"grad {_format_number(grad, precision)}")
     name = ""
     if node.label:
         name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
@@ -176,16 +176,15 @@ def _array_text(array: object, precision: int) -> str:
     )
 
 
-def _tensor_label(node: Tensor, look: Look, precision: int, grad: bool) -> str:
+def _tensor_label(node: Tensor, look: Look, precision: int, grad: Any) -> str:
     """The HTML-like label of a Tensor node: its label beside its shape and dtype, and, for a
     small tensor, its data and (once a backward pass gave one) its grad below them."""
     heading = f"{node.shape} {node.dtype}"
     numbers: list[tuple[str, str]] = []
     if node.size <= SMALL:
         numbers.append(("data", _array_text(node.data, precision)))
-        gradient = node._grad  # None until a backward pass gives one
-        if grad and gradient is not None:
-            numbers.append(("grad", _array_text(getattr(gradient, "data", gradient), precision)))
+        if grad is not None:  # None until a backward pass gives one, or not shown
+            numbers.append(("grad", _array_text(getattr(grad, "data", grad), precision)))
     if look.italic:
         heading = f"<I>{heading}</I>"
         numbers = [(key, f"<I>{text}</I>") for key, text in numbers]
@@ -318,8 +317,10 @@ def digraph_parts(
     max_nodes: int,
     constant_grads: bool,
     legend: bool,
+    gradients: Mapping[Node, Any] | None = None,
 ) -> DigraphParts:
-    """The drawing of the graph below `root` (see `draw_graph` for the legend and options)."""
+    """The drawing of the graph below `root` (see `draw_graph` for the legend and options);
+    `gradients`, if given, are shown instead of each node's `.grad` (None: no grad row)."""
     if not isinstance(root, (Value, Tensor)):
         hint = " (draw the Value or Tensor graph: forward mode's tangents are not drawn)"
         raise TypeError(
@@ -365,7 +366,9 @@ def digraph_parts(
         out = members[box]
         kind = _kind(node, root)
         kinds.add(kind)
-        grad = constant_grads or kind != "constant"
+        grad = None
+        if constant_grads or kind != "constant":
+            grad = node._grad if gradients is None else gradients.get(node)
         look = LOOKS[kind]
         label = (
             _tensor_label(node, look, precision, grad)

@@ -12,7 +12,7 @@ import os
 import secrets
 import shlex
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,11 +20,15 @@ import graphviz
 
 from ..engine.node import Node
 from .dot import digraph_parts
+from .page import StepperPage
 
 _MAX_FREE_NAMES = 100  # how many names `_write_atomically` tries before giving up
 
-FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot"}
-"""The file extensions `render_graph` accepts and the Graphviz output format of each."""
+FORMATS: dict[str, str] = {
+    ".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot", ".html": "html"
+}  # fmt: skip
+"""The file extensions `render_graph` accepts and the Graphviz output format of each (.html:
+the stepping page, around dot's SVG)."""
 
 INSTALL_HINT = (
     "Install Graphviz (the `pip install graphviz` package is only the Python bindings):\n"
@@ -101,6 +105,7 @@ def draw_graph(
     max_nodes: int = 1000,
     constant_grads: bool = False,
     legend: bool = True,
+    gradients: Mapping[Node, Any] | None = None,
 ) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
@@ -143,7 +148,9 @@ def draw_graph(
     `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
     `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
     beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
-    edges; `legend=False` leaves the legend out.
+    edges; `legend=False` leaves the legend out; `gradients`, a dict of node to gradient,
+    shows those instead of each node's `.grad` (a node missing from it shows none): the
+    stepping page draws the gradients of the one backward pass it steps through.
 
     The DOT text (`.source`) depends only on the graph: nodes are named by their position
     in `graph_nodes(root)`, so it is identical in every process.
@@ -163,6 +170,7 @@ def draw_graph(
         max_nodes=max_nodes,
         constant_grads=constant_grads,
         legend=legend,
+        gradients=gradients,
     )
     return Drawing(name="autograd_lite", **parts._asdict())
 
@@ -208,11 +216,21 @@ def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -
             os.unlink(tmp)  # gone already after a rename; after a link, the second name
 
 
-def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Path:
+def render_graph(
+    root: Node,
+    path: str | os.PathLike[str],
+    *,
+    code: Sequence[str | None] | None = None,
+    **options: Any,
+) -> Path:
     """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
 
     The format comes from the extension: .png, .svg, .pdf (laid out by Graphviz's `dot`
     program), or .dot for the DOT text alone (no `dot` needed). Returns the path written.
+    .html writes one self-contained page (nothing fetched when opened) that steps through
+    the forward pass and then every chain-rule step of backward() on the drawing (see
+    `explore`); `code`, for .html only, gives one line of code to show beside each backward
+    step (None for none).
 
     Errors: ValueError for another extension (before anything is written);
     `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
@@ -230,7 +248,13 @@ def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Pa
             f"render_graph: cannot tell the format of {str(path)!r} from its extension "
             f"({shown}); use one of {', '.join(FORMATS)}"
         )
+    if code is not None and fmt != "html":
+        raise ValueError(f"render_graph: code= is for .html pages, not {path.suffix!r} files")
     graph = draw_graph(root, **options)
+    page = None
+    if fmt == "html":  # drawn again with the gradients of the pass the page steps through
+        page = StepperPage(root, options, code)
+        graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
         _write_atomically(path, source)
@@ -238,7 +262,7 @@ def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Pa
     if shutil.which("dot") is None:
         _missing_dot(path, source)
     try:
-        data = graph.pipe(format=fmt)
+        data = graph.pipe(format="svg" if fmt == "html" else fmt)
     except RenderError:  # dot went missing since the check above
         _missing_dot(path, source)
     except graphviz.CalledProcessError as e:
@@ -246,6 +270,8 @@ def render_graph(root: Node, path: str | os.PathLike[str], **options: Any) -> Pa
         raise RenderError(f"dot failed to render {path}: {stderr.strip() or e}", path) from e
     except OSError as e:
         raise RenderError(f"could not run dot to render {path}: {e}", path) from e
+    if page is not None:
+        data = page.html(data.decode("utf-8")).encode("utf-8")
     _write_atomically(path, data)
     return path
 
@@ -254,7 +280,14 @@ def _missing_dot(path: Path, source: bytes) -> NoReturn:
     """Save the DOT text beside `path` and raise the RenderError that says how to get dot.
 
     An existing file is never replaced: the user asked for `path`, not for its .dot twin.
+    A page (.html) is not saved as DOT text: no `dot` command makes the page from it later.
     """
+    if FORMATS[path.suffix.lower()] == "html":
+        raise RenderError(
+            f"{_NO_DOT}, so the page {path} could not be written: its graph is drawn by dot."
+            f"\n{INSTALL_HINT}",
+            path,
+        )
     wanted = path.with_suffix(".dot")
     try:
         dot_path = _write_atomically(wanted, source, keep_existing=True)

@@ -1,0 +1,314 @@
+"""The stepping page: one self-contained HTML file that walks through the forward pass and then
+every chain-rule step of backward(), on the graph as `dot` draws it.
+
+The page is the SVG from `dot` (its groups renamed after the DOT node names, `v3`, `o3`, and
+edges `v1-o3`, so the script can find them), the steps as JSON (every text already
+formatted here, where it is tested), and stepper.js and stepper.css inlined: nothing is
+fetched when it is opened. Labels reach the page only as escaped SVG text and as JSON with
+`<`, `>` and `&` escaped, and the script writes text with `textContent` alone, so a label
+shows literally and runs nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+from ..engine.backward import graph_nodes
+from ..engine.node import Node
+from ..engine.tensor import Tensor
+from ..validate import describe
+from .broadcast import summed_operands
+from .dot import SMALL
+from .step_table import BackwardSteps, StepRow, backward_steps, formula, number_text
+
+__all__ = ["StepperPage", "page_data"]
+
+_GROUP = re.compile(r'<g id="(?:node|edge)(\d+)" class="(node|edge)">\n<title>([^<]*)</title>')
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _json_for_script(data: object) -> str:
+    """`data` as JSON that cannot end its <script> element or open another: `<`, `>` and `&`
+    (and the two line separators JavaScript once rejected) as \\u escapes."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    for ch in "<>&\u2028\u2029":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
+
+
+def _svg_for_page(svg: str, tooltips: dict[str, str]) -> str:
+    """dot's SVG inline: without its XML prolog, each node group's id its DOT name (`v3`,
+    `o3`), each edge's `v1-o3` (`v1-o3-2` for a second edge between the same two), and
+    tooltips saying what a node is rather than its DOT name."""
+    svg = _PROLOG.sub("", svg, count=1)
+    seen: dict[str, int] = {}
+    edges: list[tuple[int, str, int]] = []  # (number in DOT order, name, start in svg)
+    for m in _GROUP.finditer(svg):
+        if m.group(2) == "edge":
+            edges.append((int(m.group(1)), html.unescape(m.group(3)), m.start()))
+    occurrence: dict[int, int] = {}  # start in svg -> which edge of that name
+    for _, name, start in sorted(edges):
+        seen[name] = seen.get(name, 0) + 1
+        occurrence[start] = seen[name]
+
+    def rename(m: re.Match[str]) -> str:
+        name = html.unescape(m.group(3))
+        if m.group(2) == "node":
+            ident, tip = name, tooltips.get(name, "")
+        else:
+            tail, _, head = name.partition("->")
+            k = occurrence[m.start()]
+            ident = f"{tail}-{head}" + (f"-{k}" if k > 1 else "")
+            tip = ""
+        title = f"<title>{html.escape(tip)}</title>" if tip else ""
+        return f'<g id="{html.escape(ident)}" class="{m.group(2)}">\n{title}'
+
+    return _GROUP.sub(rename, svg)
+
+
+def _forward_text(node: Node, names: dict[Node, str], precision: int) -> str:
+    """`t1 = x * w1 = 1 * 0.4 = 0.4`: what the op computes, with the numbers."""
+    op = node.op
+    assert op is not None
+    name = names[node]
+    symbolic = formula(op.display, [names[x] for x in node.operands])
+    if isinstance(node, Tensor):
+        data = node.data
+        shown = (
+            f"a {data.shape} {data.dtype} array"
+            if data.size > SMALL
+            else number_text(data, precision)
+        )
+        return f"{name} = {symbolic} = {shown}"
+    numbers = formula(op.display, [number_text(x.data, precision) for x in node.operands])
+    return f"{name} = {symbolic} = {numbers} = {number_text(node.data, precision)}"
+
+
+def _backward_texts(row: StepRow, precision: int, uses: int, seen: int) -> tuple[str, str]:
+    """The step's chain-rule product with its numbers, and what grad(operand) is now."""
+    r, x = row.result_name, row.operand_name
+    p = precision
+    if row.local is None:  # a Tensor: the share, no local derivative
+        product = f"grad({x}) += grad({r}) · ∂{r}/∂{x} = {number_text(row.share, p)}"
+        summed = summed_operands(row.result)[row.index] if isinstance(row.result, Tensor) else None
+        how = (
+            f"; it is summed over axis {', '.join(map(str, summed.axes))} back to {x}'s shape "
+            f"{summed.shape}"
+            if summed is not None
+            else ""
+        )
+        extra = f" (∂{r}/∂{x} is a Jacobian, so only the product is shown{how})"
+    else:
+        product = (
+            f"grad({x}) += grad({r}) × ∂{r}/∂{x} = {number_text(row.upstream, p)} × "
+            f"{number_text(row.local, p)} = {number_text(row.share, p)}"
+        )
+        extra = ""
+    now = number_text(row.gradient, p)
+    if row.complete:
+        status = f"grad({x}) is now {now}, complete: every use of {x} has handed its share"
+    else:
+        left = uses - seen
+        status = f"grad({x}) is {now} so far: {left} more use{'s' if left != 1 else ''} to come"
+    return product, status + extra
+
+
+def page_data(
+    root: Node,
+    steps: BackwardSteps,
+    *,
+    precision: int = 4,
+    code: Sequence[str | None] | None = None,
+) -> dict[str, Any]:
+    """What the page's script reads: the nodes, the forward steps, the seed and the
+    backward steps, every text formatted (see stepper.js for how each is shown)."""
+    nodes = graph_nodes(root)
+    index = {node: i for i, node in enumerate(nodes)}
+    names = dict(steps.names)
+    p = precision
+    forward = [
+        {
+            "node": index[n],
+            "operands": [index[x] for x in n.operands],
+            "text": _forward_text(n, names, p),
+        }
+        for n in nodes
+        if n.operands
+    ]
+    leaves = [n for n in nodes if not n.operands and not n.is_constant]
+    known = [f"{names[n]} = {number_text(n.data, p)}" for n in leaves[:12]]
+    if len(leaves) > 12:
+        known.append(f"and {len(leaves) - 12} more")
+    constants = [names[n] for n in nodes if n.is_constant]
+    start = f"The inputs and parameters are known: {', '.join(known) or 'none'}"
+    if constants:
+        start += f"; constants: {', '.join(constants[:12])}{', ...' if len(constants) > 12 else ''}"
+    uses: dict[Node, int] = {}
+    for row in steps:
+        uses[row.operand] = uses.get(row.operand, 0) + 1
+    seen: dict[Node, int] = {}
+    backward = []
+    for k, row in enumerate(steps):
+        seen[row.operand] = seen.get(row.operand, 0) + 1
+        product, status = _backward_texts(row, p, uses[row.operand], seen[row.operand])
+        slot = sum(1 for x in row.result.operands[: row.index] if x is row.operand) + 1
+        backward.append(
+            {
+                "result": index[row.result],
+                "operand": index[row.operand],
+                "edge": f"v{index[row.operand]}-o{index[row.result]}"
+                + (f"-{slot}" if slot > 1 else ""),
+                "grad": number_text(row.gradient, p),
+                "complete": row.complete,
+                "text": product,
+                "note": status,
+                "code": None if code is None else code[k],
+            }
+        )
+    out_name = names[root]
+    seed = number_text(steps.seed, p)
+    zero = "" if steps.tensors else ", and every other grad at 0: backward() adds to them"
+    return {
+        "title": f"Backpropagation through {out_name}, step by step",
+        "tensors": steps.tensors,
+        "nodes": [
+            {
+                "name": names[n],
+                "leaf": not n.operands,
+                "tooltip": names[n]
+                if not n.operands
+                else f"{names[n]} = {steps.definitions[names[n]]}",
+            }
+            for n in nodes
+        ],
+        "start": f"{start}. Step on (→) to compute the rest, one op at a time.",
+        "forward": forward,
+        "seed": {
+            "node": index[root],
+            "grad": seed,
+            "text": f"backward() starts: grad({out_name}) = {seed} (d{out_name}/d{out_name})",
+            "note": f"It starts at grad({out_name}){zero}. Each step hands one operand its "
+            f"share: grad(result) × ∂result/∂operand.",
+        },
+        "backward": backward,
+        "hidden": steps.hidden,
+        "hasCode": code is not None,
+    }
+
+
+class StepperPage:
+    """A stepping page in the making: the backward steps it shows (`steps`), the gradients
+    its drawing must show (`gradients`: those of this one pass, whatever `.grad` holds, so
+    that each box is wide enough for its number), then `html(svg)` once dot has drawn it.
+
+    `options` are draw_graph's (the page uses `precision` and `constant_grads` too); `code`,
+    optional, one line per backward step (None for a step without one), shown beside the
+    step, such as the matching line of the generated backward code.
+    """
+
+    def __init__(
+        self,
+        root: Node,
+        options: Mapping[str, Any],
+        code: Sequence[str | None] | None = None,
+    ) -> None:
+        self.root = root
+        self.precision: int = options.get("precision", 4)
+        self.steps = backward_steps(root, constants=options.get("constant_grads", False))
+        if code is not None:
+            code = list(_checked_code(code, len(self.steps)))
+        self.code = code
+
+    @property
+    def gradients(self) -> dict[Node, Any]:
+        """Each node's gradient at the end of the pass (the output's is the seed); nodes that
+        get none are missing."""
+        out: dict[Node, Any] = {self.root: self.steps.seed}
+        for row in self.steps:
+            out[row.operand] = row.gradient
+        return out
+
+    def drawing_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """draw_graph's options for the page's drawing."""
+        return {**options, "gradients": self.gradients}
+
+    def html(self, svg: str) -> str:
+        """The page around `svg`, the drawing laid out by `dot -Tsvg`."""
+        data = page_data(self.root, self.steps, precision=self.precision, code=self.code)
+        tooltips = {f"v{i}": node["tooltip"] for i, node in enumerate(data["nodes"])}
+        tooltips.update({f"o{i}": f"op: {n['tooltip']}" for i, n in enumerate(data["nodes"])})
+        title = html.escape(data["title"])
+        return _TEMPLATE.format(
+            title=title,
+            style=_asset("stepper.css"),
+            svg=_svg_for_page(svg, tooltips),
+            data=_json_for_script(data),
+            script=_asset("stepper.js"),
+        )
+
+
+def _checked_code(code: object, n_steps: int) -> Sequence[str | None]:
+    """`code` if it is one str (or None) per backward step; else a clear error."""
+    if isinstance(code, str) or not isinstance(code, Sequence):
+        raise TypeError(
+            f"render_graph: code must be a list of strings, one per backward step, got "
+            f"{describe(code)}"
+        )
+    if len(code) != n_steps:
+        raise ValueError(
+            f"render_graph: code has {len(code)} lines and the backward pass {n_steps} "
+            f"steps; give one line (or None) per step"
+        )
+    for k, line in enumerate(code):
+        if line is not None and not isinstance(line, str):
+            raise TypeError(f"render_graph: code[{k}] must be a str or None, got {describe(line)}")
+    return code
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{style}</style>
+</head>
+<body>
+<header id="top">
+  <h1>{title}</h1>
+  <div class="controls">
+    <button type="button" id="reset" title="Back to the start (Home)">Reset</button>
+    <button type="button" id="prev" title="One step back (←)">◀ Back</button>
+    <button type="button" id="next" title="One step on (→)">Next ▶</button>
+    <input type="range" id="slider" min="0" max="0" value="0" aria-label="step">
+    <span id="counter"></span>
+  </div>
+  <div id="panel" aria-live="polite">
+    <div id="phase"></div>
+    <div id="formula"></div>
+    <div id="note"></div>
+    <div id="code-line" hidden><span class="code-label">code</span><code id="code"></code></div>
+  </div>
+</header>
+<main id="graph">
+{svg}
+</main>
+<footer>← → step · Home/End: first/last step · the slider jumps ·
+<span class="key result">result</span> hands its gradient down the
+<span class="key edge">edge</span> to the <span class="key operand">operand</span></footer>
+<script type="application/json" id="stepper-data">{data}</script>
+<script>
+{script}</script>
+</body>
+</html>
+"""
