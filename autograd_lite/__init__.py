@@ -17,6 +17,7 @@ from .render import (
     RenderError,
     backward_steps,
     draw_graph,
+    explore,
     format_backward_steps,
     render_graph,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "concatenate",
     "draw_graph",
     "enable_grad",
+    "explore",
     "find_wrong_rule",
     "format_backward_steps",
     "grad",

@@ -44,6 +44,7 @@ examples:
   autograd-lite --x 0.5 --y 0 --lr 0.5   the same network on other numbers
   autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
+  autograd-lite --out walkthrough.html   a page that steps through backprop on the graph
   autograd-lite --json                   the numbers as one JSON object (no graph drawn)
   autograd-lite --mode forward           also the four gradients by forward mode, one pass each
 
@@ -135,8 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=_out_path,
         help=(
-            f"where to draw the graph: .png .svg .pdf or .dot (default {DEFAULT_OUT}; "
-            "with --json the graph is drawn only when --out is given)"
+            f"where to draw the graph: .png .svg .pdf or .dot, or .html for a page that steps "
+            f"through the forward and backward pass (default {DEFAULT_OUT}; with --json the "
+            "graph is drawn only when --out is given)"
         ),
     )
     parser.add_argument(
@@ -236,6 +238,8 @@ def _run(args: argparse.Namespace) -> int:
         _write(text if forward is None else with_forward(text, forward))
     elif graph is not None:
         _write(graph_text(graph))
+        if graph.suffix.lower() == ".html":
+            _write("Open it in a browser to step through the passes (keys: ← →).\n")
     if error is not None:
         _say(f"error: could not draw the graph: {error}")
         return 1
