@@ -150,8 +150,8 @@
     reveal(focus);
   }
 
-  // Scroll the page just enough that the step's elements (the first ones first, if all do
-  // not fit) are in view below the sticky header.
+  // Scroll the page, when the step's elements are not all in view below the sticky header,
+  // so that they are (the first ones first, if all do not fit).
   function reveal(els) {
     const top = $("top").getBoundingClientRect().bottom + 8;
     const bottom = window.innerHeight - 8;
@@ -163,9 +163,9 @@
       if (box !== null && next.bottom - next.top > bottom - top) break;
       box = next;
     }
-    if (box === null) return;
-    if (box.top < top) window.scrollBy(0, box.top - top);
-    else if (box.bottom > bottom) window.scrollBy(0, Math.min(box.bottom - bottom, box.top - top));
+    if (box === null || (box.top >= top && box.bottom <= bottom)) return;
+    // Centred, so that what comes before and after the step shows too.
+    window.scrollBy(0, (box.top + box.bottom) / 2 - (top + bottom) / 2);
   }
 
   function go(to) {
