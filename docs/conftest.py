@@ -18,7 +18,7 @@ pytest_runtest_setup = tests_conftest.pytest_runtest_setup
 
 HERE = Path(__file__).resolve().parent
 
-PAGES_THAT_RUN_DOT = {"drawing.md"}
+PAGES_THAT_RUN_DOT = {"drawing.md", "stepping.md"}
 """The pages whose examples lay out a drawing with `dot` (writing .png, .svg or .pdf)."""
 
 
