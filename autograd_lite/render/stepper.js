@@ -85,8 +85,11 @@
       if (r.data) r.data.textContent = computed ? n.dataText : "data ?";
       if (r.grad) {
         r.grad.style.visibility = pos > F ? "" : "hidden";
-        r.grad.textContent = "grad " + (grads.has(i) ? grads.get(i) : "0");
-        fit(r.grad, n.gradWidth);
+        const text = "grad " + (grads.has(i) ? grads.get(i) : "0");
+        if (r.grad.textContent !== text) {  // measuring costs a layout: only when it changed
+          r.grad.textContent = text;
+          fit(r.grad, n.gradWidth);
+        }
         r.grad.classList.toggle("partial", grads.has(i) && !complete.has(i));
       }
     });
