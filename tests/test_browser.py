@@ -294,6 +294,17 @@ def test_the_notebook_frame_steps_too(browser: Any, tmp_path: Path) -> None:
     assert _errors(browser) == []
 
 
+def test_a_leaf_alone(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, render_graph(Value(2.0, label="x"), tmp_path / "leaf.html"))
+    state = _key(browser, Keys.END)
+    assert (state["slider"], state["max"]) == (1, 1)
+    assert state["phase"] == "Backward pass: the start (0 steps to go)"
+    assert "grad 1" in state["boxes"]["v0"]
+    assert _errors(browser) == []
+
+
 def save_screenshot(path: Path) -> Path:
     """The README's picture: the document's page in the middle of the backward pass, at the
     step `grad(h) += grad(t2) × ∂t2/∂h` (step 9 of 14)."""

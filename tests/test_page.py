@@ -303,3 +303,20 @@ def test_the_command_writes_the_page(tmp_path: Path) -> None:
     assert "grad(h) += grad(t2) × ∂t2/∂h = -0.09744 × 0.3 = -0.02923" in [
         s["text"] for s in data["backward"]
     ]
+
+
+def test_a_page_needs_a_one_element_output(tmp_path: Path) -> None:
+    t = Tensor([1.0, 2.0], label="t") * 2.0
+    with pytest.raises(
+        ValueError, match=r"render_graph: a page steps through backward\(\) from a one"
+    ):
+        render_graph(t, tmp_path / "t.html")
+    with pytest.raises(RuntimeError, match="backward_steps: this tensor does not depend"):
+        explore(Tensor([1.0], requires_grad=False) * 2.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_leaf_alone_is_a_page_of_one_position(tmp_path: Path) -> None:
+    data = page_json(render_graph(Value(2.0, label="x"), tmp_path / "x.html").read_text("utf-8"))
+    assert data["forward"] == [] and data["backward"] == []
+    assert data["seed"]["text"] == "backward() starts: grad(x) = 1 (dx/dx)"

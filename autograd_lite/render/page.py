@@ -99,14 +99,14 @@ def _backward_texts(row: StepRow, precision: int, uses: int, seen: int) -> tuple
     p = precision
     if row.local is None:  # a Tensor: the share, no local derivative
         product = f"grad({x}) += grad({r}) · ∂{r}/∂{x} = {number_text(row.share, p)}"
-        summed = summed_operands(row.result)[row.index] if isinstance(row.result, Tensor) else None
-        how = (
-            f"; it is summed over axis {', '.join(map(str, summed.axes))} back to {x}'s shape "
-            f"{summed.shape}"
-            if summed is not None
-            else ""
-        )
-        extra = f" (∂{r}/∂{x} is a Jacobian, so only the product is shown{how})"
+        assert isinstance(row.result, Tensor)
+        summed = summed_operands(row.result)[row.index]
+        how = ""
+        if summed is not None:
+            axes = ", ".join(map(str, summed.axes))
+            word = "axis" if len(summed.axes) == 1 else "axes"
+            how = f"; it is summed over {word} {axes} back to {x}'s shape {summed.shape}"
+        extra = f". ∂{r}/∂{x} is a Jacobian, so only the product is shown{how}."
     else:
         product = (
             f"grad({x}) += grad({r}) × ∂{r}/∂{x} = {number_text(row.upstream, p)} × "
@@ -221,6 +221,12 @@ class StepperPage:
         options: Mapping[str, Any],
         code: Sequence[str | None] | None = None,
     ) -> None:
+        if isinstance(root, Tensor) and root.size != 1:
+            raise ValueError(
+                f"render_graph: a page steps through backward() from a one-element output; "
+                f"this one has shape {root.shape}: reduce it first (.sum()), or draw it as "
+                f".png or .svg"
+            )
         self.root = root
         self.precision: int = options.get("precision", 4)
         self.steps = backward_steps(root, constants=options.get("constant_grads", False))
