@@ -320,3 +320,18 @@ def test_a_leaf_alone_is_a_page_of_one_position(tmp_path: Path) -> None:
     data = page_json(render_graph(Value(2.0, label="x"), tmp_path / "x.html").read_text("utf-8"))
     assert data["forward"] == [] and data["backward"] == []
     assert data["seed"]["text"] == "backward() starts: grad(x) = 1 (dx/dx)"
+
+
+def test_the_page_assets_ship_with_the_package() -> None:
+    # Reference: pyproject's package-data, which decides what a wheel holds besides .py files.
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r"^autograd_lite = \[(.*)\]$", text, re.MULTILINE)
+    assert found is not None
+    shipped = set(re.findall(r'"([^"]+)"', found.group(1)))
+    assets = {
+        p.relative_to(root / "autograd_lite").as_posix()
+        for p in (root / "autograd_lite" / "render").iterdir()
+        if p.suffix in (".js", ".css")
+    }
+    assert assets == {"render/stepper.js", "render/stepper.css"} and assets <= shipped
