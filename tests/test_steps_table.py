@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_lite import Tensor, Value, backward_steps, format_backward_steps
+from autograd_lite import Dual, Tensor, Value, backward_steps, format_backward_steps
 from autograd_lite.render.step_table import BackwardSteps, formula, node_names
 from autograd_lite.walkthrough import build_network, hand_derivation
 
@@ -235,6 +235,8 @@ def test_errors_name_the_function_and_the_value() -> None:
         TypeError, match="backward_steps: output must be a Value or a Tensor, got float"
     ):
         backward_steps(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got Dual: .* \(forward mode has no backward steps\)"):
+        backward_steps(Dual(1.0, 1.0) * 2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="backward_steps: constants must be True or False"):
         backward_steps(Value(1.0), constants=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"backward_steps: the output has shape \(2,\)"):

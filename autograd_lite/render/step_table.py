@@ -24,6 +24,7 @@ from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.node import Node
 from ..engine.steps import backward_order
 from ..engine.tensor import Tensor
+from ..engine.value import Value
 from ..validate import describe
 from .dot import SMALL, _format_number, array_lines
 
@@ -229,9 +230,10 @@ def backward_steps(
     >>> [(s.result_name, s.operand_name, s.share, s.gradient) for s in backward_steps(y)]
     [('y', 'a', 1.0, 1.0), ('y', 't1', 1.0, 1.0), ('t1', 'b', 2.0, 2.0), ('t1', 'a', 3.0, 4.0)]
     """
-    if not isinstance(output, Node):
+    if not isinstance(output, (Value, Tensor)):
+        hint = " (forward mode has no backward steps)" if isinstance(output, Node) else ""
         raise TypeError(
-            f"backward_steps: output must be a Value or a Tensor, got {describe(output)}"
+            f"backward_steps: output must be a Value or a Tensor, got {describe(output)}{hint}"
         )
     if not isinstance(constants, bool):
         raise TypeError(
