@@ -1,15 +1,15 @@
 """Every bad input to a Tensor op: a clear error, raised before any node is made.
 
 References: the inputs themselves (the message must name the op, the offending shapes or
-the first offending element, which the test knows), the count of Tensor objects and the
+the first offending element, which the test knows), the count of Tensors made (none may be) and the
 .grad values before the call (nothing may change), and numpy's own results for NaN and
 inf, which are allowed and propagate as in numpy.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -17,32 +17,49 @@ import numpy as np
 import pytest
 
 from autograd_lite import DomainError, Tensor, Value, concatenate, maximum, stack, where
+from autograd_lite.engine import tensor as _tensor
 
 ACCEPTED = "real numbers: bool, int or float"
 """What a message about bad data must say is accepted."""
 
 
-def count_tensors() -> int:
-    gc.collect()
-    return sum(1 for o in gc.get_objects() if type(o) is Tensor)
+@contextlib.contextmanager
+def counting_tensors() -> Iterator[list[int]]:
+    """Count the Tensors made inside the block: every node an op makes (its result and its
+    constants) is filled in by tensor._fill, and every other one by Tensor.__init__."""
+    made = [0]
+    fill, init = _tensor._fill, Tensor.__init__
+
+    def counted_fill(*args: Any) -> None:
+        made[0] += 1
+        fill(*args)
+
+    def counted_init(self: Tensor, *args: Any, **kwargs: Any) -> None:
+        made[0] += 1
+        init(self, *args, **kwargs)
+
+    _tensor._fill = counted_fill  # type: ignore[assignment]
+    Tensor.__init__ = counted_init  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        _tensor._fill = fill  # type: ignore[assignment]
+        Tensor.__init__ = init  # type: ignore[method-assign]
 
 
 def raises_before_any_node(
     apply: Callable[[], object], kind: type[Exception], words: list[str], count: bool = True
 ) -> str:
     """Call apply(), which must raise `kind` with each of `words` in its message, having made
-    no Tensor (counted while the traceback, which would hold a new node, is alive). apply's
-    operands are made beforehand; a failing constructor (count=False) has made its object
-    before __init__ refuses the data, so only the message is checked there."""
-    before = count_tensors()
-    with pytest.raises(kind) as info:
+    no Tensor. apply's operands are made beforehand; a failing constructor (count=False) is
+    itself the Tensor being made, so only the message is checked there."""
+    with counting_tensors() as made, pytest.raises(kind) as info:
         apply()
-    after = count_tensors()
     message = str(info.value)
     for word in words:
         assert word in message, (word, message)
     if count:
-        assert after == before, f"{after - before} Tensor(s) made before the error: {message}"
+        assert made[0] == 0, f"{made[0]} Tensor(s) made before the error: {message}"
     return message
 
 
