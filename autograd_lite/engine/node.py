@@ -219,6 +219,9 @@ class Op:
     - `check_returns`: what `vjp` returns is checked (a tuple or list of one gradient per
       operand, else a TypeError naming the op). The built-in ops, whose rules are known to
       return such tuples, pass False: the check costs a few percent of a backward pass.
+    - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
+      format string over the operands' source, `"math.sin({0})"`, a function of their
+      source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -236,8 +239,8 @@ class Op:
     """
 
     __slots__ = (
-        "array_check", "array_forward", "base", "check", "display", "forward", "jvp", "name",
-        "params", "parts", "vjp",
+        "array_check", "array_forward", "base", "check", "display", "emit", "forward", "jvp",
+        "name", "params", "parts", "vjp",
     )  # fmt: skip
 
     def __init__(
@@ -254,6 +257,7 @@ class Op:
         display: str | None = None,
         check_returns: bool = True,
         jvp: Callable[..., Any] | str | None = None,
+        emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -280,6 +284,11 @@ class Op:
         if not (jvp is None or callable(jvp) or (isinstance(jvp, str) and jvp == "elementwise")):
             raise TypeError(
                 f"Op {name!r}: jvp must be callable, 'elementwise' or None, got {describe(jvp)}"
+            )
+        if emit is not None and not isinstance(emit, (str, Mapping)) and not callable(emit):
+            raise TypeError(
+                f"Op {name!r}: emit must be a format string, a function or a dict of them, "
+                f"got {describe(emit)}"
             )
         bound = dict(params or {})
         self.name = name
@@ -314,6 +323,8 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
+        self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
+        """How generated code writes this op (None: it has no emit form)."""
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
         """This op with another rule (same name, forwards, params, display; `base` is the
