@@ -156,46 +156,62 @@ def _check_pow_value(a: float, b: float) -> None:
         )
 
 
-# -- the ops: name, forward, derivative rule (vjp), domain -----------------------------------
+# -- the ops: name, forward, derivative rule (vjp), domain, emit form ---------------------
 # Their rules return a tuple of one gradient per operand by construction, so what they
 # return is not checked on every call (see Op's check_returns).
 # All are elementwise: forward mode derives their tangents from these rules (dual.py).
+# Each emit form writes exactly the forward above it (the same helper, or the same
+# expression: the branch-free ones as conditional expressions evaluated when the generated
+# code runs), so that generated code computes the same floats.
 _builtin = functools.partial(Op, check_returns=False, jvp="elementwise")
 
-add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
+add = _builtin("+", operator.add, lambda g, out, a, b: (g, g), emit="{0} + {1}")
 """a + b."""
-sub = _builtin("-", operator.sub, lambda g, out, a, b: (g, -g))
+sub = _builtin("-", operator.sub, lambda g, out, a, b: (g, -g), emit="{0} - {1}")
 """a - b."""
-mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
+mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a), emit="{0} * {1}")
 """a * b."""
 # d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
 div = _builtin("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
-         array_forward=_quiet(operator.truediv), array_check=_check_div_array)  # fmt: skip
+         array_forward=_quiet(operator.truediv), array_check=_check_div_array,
+         emit={"float": "_div({0}, {1})", "array": "{0} / {1}", "check": "_check_div({0}, {1})",
+               "array_check": "_check_div_array({0}, {1})"})  # fmt: skip
 """a / b; DomainError for b == 0."""
-neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,))
+neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,), emit="-{0}")
 """-a."""
-exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp))
+exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp),
+         emit={"float": "_exp({0})", "array": "np.exp({0})"})  # fmt: skip
 """e ** x; overflow gives inf."""
 log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log),
-         array_check=_check_log_array)  # fmt: skip
+         array_check=_check_log_array,
+         emit={"float": "_log({0})", "array": "np.log({0})", "check": "_check_log({0})",
+               "array_check": "_check_log_array({0})"})  # fmt: skip
 """Natural logarithm; DomainError for x <= 0."""
-tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
+tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh,
+          emit={"float": "math.tanh({0})", "array": "np.tanh({0})"})  # fmt: skip
 """Hyperbolic tangent."""
 sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),),
-             array_forward=_quiet(_sigmoid_array))  # fmt: skip
+             array_forward=_quiet(_sigmoid_array),
+             emit={"float": "_sigmoid({0})", "array": "_sigmoid_array({0})"})  # fmt: skip
 """1 / (1 + e ** -x), stable for every finite x."""
 step = _builtin("step", lambda x: 1.0 if x > 0 else 0.0, lambda g, out, x: (g * 0.0,),
-          array_forward=lambda x: (x > 0).astype(np.result_type(x, np.float16)))  # fmt: skip
+          array_forward=lambda x: (x > 0).astype(np.result_type(x, np.float16)),
+          emit={"float": "(1.0 if {0} > 0 else 0.0)",
+                "array": "({0} > 0).astype(np.result_type({0}, np.float16))"})  # fmt: skip
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
 relu = _builtin("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
-          array_forward=lambda x: np.maximum(x, 0))  # fmt: skip
+          array_forward=lambda x: np.maximum(x, 0),
+          emit={"float": "(0.0 if {0} <= 0 else {0})", "array": "np.maximum({0}, 0)"})  # fmt: skip
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
 sign = _builtin("sign", lambda x: 0.0 if x == 0 else math.copysign(1.0, x) if x == x else x,
-          lambda g, out, x: (g * 0.0,), array_forward=np.sign)  # fmt: skip
+          lambda g, out, x: (g * 0.0,), array_forward=np.sign,
+          emit={"float": "(0.0 if {0} == 0 else math.copysign(1.0, {0}) if {0} == {0} else {0})",
+                "array": "np.sign({0})"})  # fmt: skip
 """-1, 0 or 1 (nan stays nan): abs's derivative. Its own derivative is 0 everywhere."""
 abs = _builtin("abs", lambda x: -x if x < 0 else x + 0.0, lambda g, out, x: (g * sign(x),),
-         array_forward=np.abs)  # fmt: skip
+         array_forward=np.abs,
+         emit={"float": "(-{0} if {0} < 0 else {0} + 0.0)", "array": "np.abs({0})"})  # fmt: skip
 """|x|; derivative sign(x), 0 at x == 0 (as PyTorch)."""
 
 
@@ -211,6 +227,12 @@ sqrt = _builtin(
     _check_sqrt,
     array_forward=_quiet(np.sqrt),
     array_check=_check_sqrt_array,
+    emit={
+        "float": "(math.sqrt({0}) if {0} == {0} else {0})",
+        "array": "np.sqrt({0})",
+        "check": "_check_sqrt({0})",
+        "array_check": "_check_sqrt_array({0})",
+    },
 )
 """Square root; DomainError for x < 0."""
 pow_value = _builtin(
@@ -220,6 +242,12 @@ pow_value = _builtin(
     _check_pow_value,
     array_forward=_quiet(np.power),
     array_check=_check_pow_value_array,
+    emit={
+        "float": "_pow({0}, {1})",
+        "array": "np.power({0}, {1})",
+        "check": "_check_pow_value({0}, {1})",
+        "array_check": "_check_pow_value_array({0}, {1})",
+    },
 )
 """a ** b with a Value exponent b: both operands get a gradient, so a must be > 0."""
 
@@ -238,6 +266,14 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
             return (g * 0.0,)
         return (g * (exponent * pow_number(exponent - 1, False)(x)),)
 
+    emit: dict[str, str | None] = {
+        "float": "_pow({0}, {exponent})",
+        "array": "np.power({0}, {exponent})",
+        "check": "_check_pow_number({0}, exponent={exponent})",
+        "array_check": "_check_pow_number_array({0}, exponent={exponent})",
+    }
+    if exponent >= 0 and exponent.is_integer():  # the check cannot fail: not in generated code
+        emit["check"] = emit["array_check"] = None
     op = _builtin(
         "**",
         lambda x: _pow(x, exponent),
@@ -246,6 +282,7 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
         array_forward=_quiet(lambda x: np.power(x, exponent)),
         array_check=(lambda x: _check_pow_number_array(x, exponent=exponent)) if checked else None,
         display=f"**{exponent:g}",
+        emit=emit,
     )
     # The exponent as data, for drawings and generated code. The functions above close over
     # it rather than take it as a keyword argument (params=), which costs a third of the op.
