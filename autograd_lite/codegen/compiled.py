@@ -1,0 +1,203 @@
+"""`backward_code` and `compile_grad`: a recorded graph's forward and backward pass as code.
+
+Both check their arguments first (an output and the leaves to differentiate with respect to,
+as `grad` takes them), then emit.py writes the function.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine.backward import _check_graph_args
+from ..engine.node import Node
+from ..engine.tensor import _as_array
+from ..validate import describe, real
+from .emit import write
+from .literals import CodegenError
+
+__all__ = ["MAX_NODES", "backward_code", "compile_grad"]
+
+MAX_NODES = 2_000_000
+"""The largest graph (in nodes, constants included) written as code unless `max_nodes` says
+otherwise."""
+
+CompiledGrad = Callable[..., tuple[Any, tuple[Any, ...]]]
+"""What `compile_grad` returns: f(*values) -> (output value, (gradient per input, ...))."""
+
+
+def _checked(
+    where: str, output: object, inputs: object, name: object, max_nodes: object
+) -> list[Node]:
+    """The inputs, after checking every argument (nothing is written before)."""
+    found = _check_graph_args(where, output, inputs)
+    assert isinstance(output, Node)
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"{where}: name must be a Python identifier, got {describe(name)}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"{where}: max_nodes must be a positive int, got {describe(max_nodes)}")
+    seen: dict[Node, int] = {}
+    for i, x in enumerate(found):
+        if not x.is_leaf:
+            raise ValueError(
+                f"{where}: inputs[{i}] is computed by op {x.op!r}; the function's arguments "
+                f"are leaves (the Values or Tensors an expression is built from)"
+            )
+        if x in seen:
+            raise ValueError(f"{where}: inputs[{i}] is inputs[{seen[x]}]; list each input once")
+        seen[x] = i
+    size = np.size(output._data)
+    if size != 1:
+        raise ValueError(
+            f"{where}: the output has shape {np.shape(output._data)}, not one element; "
+            f"reduce it first (.sum(), .mean())"
+        )
+    return found
+
+
+def backward_code(
+    output: Node,
+    inputs: Sequence[Node],
+    *,
+    name: str = "forward_backward",
+    compact: bool = False,
+    max_nodes: int = MAX_NODES,
+) -> str:
+    """The source of a module with one function, `name(<inputs>)`, that computes `output`
+    and its gradient with respect to each of `inputs` (leaves: Values, or Tensors), and
+    returns `(output value, (d output / d input, ...))`.
+
+    The function repeats the recorded graph: one statement per op in the forward pass, one
+    per chain-rule step in the backward pass, in `backward()`'s order and with the same
+    float operations, so it gives bit for bit the graph's `.data` and the gradients `grad()`
+    gives (numbers for Values, arrays of each input's shape and dtype for Tensors). Values
+    are named after labels (`ŷ` becomes `y_hat`), gradients `d_<name>`; what depends on no
+    input is written as its recorded value. The module needs only `math` (and `numpy` for
+    Tensors). `compact=True` writes what `compile_grad` compiles: each gradient as one sum of
+    its shares, and values used once inside the expression that uses them.
+
+    CodegenError for an op without an emit form (the message says what to add), a rule that
+    cannot be written as code, or a graph of more than `max_nodes` nodes.
+
+    >>> from autograd_lite import Value, backward_code
+    >>> x, w = Value(3.0, label="x"), Value(-2.0, label="w")
+    >>> y = (x * w).relu()
+    >>> y.label = "y"
+    >>> print(backward_code(y, [x, w]).split("\\n\\n\\n")[-1], end="")
+    def forward_backward(x, w):
+        \"\"\"y and its gradient with respect to x, w.\"\"\"
+        # forward pass
+        t1 = x * w
+        y = (0.0 if t1 <= 0 else t1)
+        # backward pass: d_v is d(y)/dv
+        d_y = 1.0                                 # dy/dy
+        d_t1 = d_y * (1.0 if t1 > 0 else 0.0)     # y = relu(t1)
+        d_w = d_t1 * x                            # t1 = x * w
+        d_x = d_t1 * w                            # t1 = x * w
+        return y, (d_x, d_w)
+    """
+    found = _checked("backward_code", output, inputs, name, max_nodes)
+    return write(
+        output, found, name, compact=bool(compact), standalone=True, max_nodes=max_nodes
+    ).source
+
+
+def compile_grad(
+    output: Node, inputs: Sequence[Node], *, max_nodes: int = MAX_NODES
+) -> CompiledGrad:
+    """`backward_code`'s function, compiled: `f(*values)` returns `(value, grads)` for new
+    values of `inputs` (numbers for Values; for Tensors arrays of the recorded shapes, made
+    the inputs' dtype), bit for bit what building the same expression from those values and
+    calling `grad()` (or `backward()`) gives, without building any node.
+
+    Ops whose result or derivative depends on a sign (relu, abs, maximum, max) are written
+    as expressions evaluated at each call, so they stay right when a sign changes. It is a
+    trace, like `jax.jit`: a Python `if` on a value in the code that built the expression
+    was taken once, at the recorded values, and is not taken again. Leaves not in `inputs`
+    keep their recorded values. A domain error (log of a number <= 0) raises `DomainError`,
+    as building the expression would.
+
+    >>> from autograd_lite import Value, compile_grad
+    >>> x, w = Value(3.0), Value(-2.0)
+    >>> f = compile_grad((x * w).relu(), [x, w])
+    >>> f(3.0, -2.0)   # relu(-6) = 0: no gradient
+    (0.0, (0.0, 0.0))
+    >>> f(3.0, 2.0)    # the sign flipped: relu(6) = 6
+    (6.0, (2.0, 3.0))
+    """
+    found = _checked("compile_grad", output, inputs, "f", max_nodes)
+    tensor = not isinstance(output._data, float)
+    convert = _arrays(found) if tensor else _floats(found)
+    written = write(
+        output,
+        found,
+        "compiled_grad",
+        compact=True,
+        standalone=False,
+        prologue=_prologue(tensor),
+        reserved=frozenset({"_inputs"}),
+        max_nodes=max_nodes,
+        short_names=True,
+    )
+    namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert}
+    namespace.update(written.helpers)
+    namespace.update(written.constants)
+    code = compile(written.source, "<compile_grad>", "exec")
+    exec(code, namespace)
+    function: CompiledGrad = namespace["compiled_grad"]
+    return function
+
+
+def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:
+    """Lines converting the arguments as the engine converts data (floats; arrays of the
+    recorded shape and dtype), checked."""
+
+    def lines(params: list[str]) -> list[str]:
+        if not params:
+            return []
+        names = ", ".join(params) + ","
+        convert = [f"{names} = _inputs(({names}))"]
+        if tensor:
+            return convert
+        test = " or ".join(f"type({p}) is not float" for p in params)
+        return [f"if {test}:", "    " + convert[0]]
+
+    return lines
+
+
+def _floats(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[float]]:
+    labels = [_shown(x, i) for i, x in enumerate(inputs)]
+
+    def floats(values: tuple[Any, ...]) -> list[float]:
+        return [real(v, f"compile_grad: {label}") for v, label in zip(values, labels)]
+
+    return floats
+
+
+def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
+    kinds = [(_shown(x, i), x._data.shape, x._data.dtype) for i, x in enumerate(inputs)]
+
+    def arrays(values: tuple[Any, ...]) -> list[Any]:
+        out = []
+        for v, (label, shape, dtype) in zip(values, kinds):
+            a = _as_array(v, f"compile_grad: {label}", dtype, copy=False)
+            if a.shape != shape:
+                raise ValueError(
+                    f"compile_grad: {label} has shape {a.shape}; the function was compiled "
+                    f"for shape {shape} (compile again for other shapes)"
+                )
+            out.append(a)
+        return out
+
+    return arrays
+
+
+def _shown(x: Node, i: int) -> str:
+    return f"argument {i} ({x._label!r})" if x._label else f"argument {i}"
+
+
+__all__ += ["CodegenError"]

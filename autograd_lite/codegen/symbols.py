@@ -1,0 +1,202 @@
+"""`Sym`: a value of generated code, on which a derivative rule is run to write its source.
+
+A Sym holds the source of an expression (`code`, with its precedence) and an example: the
+number or array that expression has at the recorded values, so that rules can read shapes
+and the result of every operation on Syms is known. Its arithmetic writes the operation
+(parenthesised so that Python reads back the same association: `(a*b)*c` is `a * b * c`, and
+`a*(b*c)` keeps its parentheses); an `Op` applied to a Sym writes the op's emit form (Sym is
+a `Node`, so `Op.__call__` hands it to `Sym._apply`). What a straight-line program cannot
+express, a branch on a value (`if x > 0`) or a conversion to a Python number (`math.cos(x)`),
+raises `Untraceable`.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..engine.node import Node, Op
+from .literals import ATOM, BIT_AND, BIT_OR, BIT_XOR, COMPARE, POWER, SUM, TERM, UNARY
+
+__all__ = ["Sym", "Tracer", "Untraceable"]
+
+
+class Untraceable(TypeError):
+    """A derivative rule did something with a value that straight-line code cannot write."""
+
+
+class Tracer(Protocol):
+    """What a Sym asks of the code being written."""
+
+    def source(self, x: object) -> tuple[str, int]:
+        """The source of x (a Sym or a constant) and its precedence."""
+
+    def apply(self, op: Op, operands: tuple[Any, ...]) -> Sym:
+        """op applied to operands (at least one a Sym), without a domain check."""
+
+
+def _binary(
+    symbol: str, prec: int, fn: Callable[[Any, Any], Any], reflected: bool = False
+) -> Callable[[Sym, object], Sym]:
+    """The operator method writing `left symbol right`."""
+    # Left-associative operators need a right operand that binds tighter; ** is the opposite
+    # (a ** b ** c is a ** (b ** c)), and its right operand may be unary (a ** -b).
+    left_min, right_min = (POWER + 1, UNARY) if symbol == "**" else (prec, prec + 1)
+    if prec == COMPARE:  # a < b < c would chain: parenthesise both sides
+        left_min = COMPARE + 1
+
+    def method(self: Sym, other: object) -> Sym:
+        tracer = self.tracer
+        a, b = (other, self) if reflected else (self, other)
+        (ta, pa), (tb, pb) = tracer.source(a), tracer.source(b)
+        if pa < left_min:
+            ta = f"({ta})"
+        if pb < right_min:
+            tb = f"({tb})"
+        example = fn(_example(a), _example(b))
+        return Sym(tracer, f"{ta} {symbol} {tb}", prec, example)
+
+    return method
+
+
+def _unary(symbol: str, fn: Callable[[Any], Any]) -> Callable[[Sym], Sym]:
+    def method(self: Sym) -> Sym:
+        text = self.code if self.prec >= UNARY else f"({self.code})"
+        return Sym(self.tracer, f"{symbol}{text}", UNARY, fn(self.example))
+
+    return method
+
+
+def _example(x: object) -> Any:
+    return x.example if isinstance(x, Sym) else x
+
+
+def _refuse(what: str) -> Callable[..., Any]:
+    def method(self: Sym, *args: Any) -> Any:
+        raise Untraceable(f"it {what}, which straight-line code cannot do")
+
+    return method
+
+
+class Sym(Node):
+    """A value of generated code: its source, precedence and example (see the module)."""
+
+    __slots__ = ("code", "example", "prec", "tracer")
+    __array_ufunc__ = None  # numpy arrays and scalars defer to the reflected operators
+    __array_priority__ = 1000
+
+    def __init__(self, tracer: Tracer, code: str, prec: int, example: Any) -> None:
+        self.tracer = tracer
+        self.code = code
+        self.prec = prec
+        self.example = example
+        self._data = self  # array_ops' _data(x) reads this: a mask stays an expression
+        self._a = self._b = None
+
+    def __repr__(self) -> str:
+        return f"Sym({self.code!r})"
+
+    @classmethod
+    def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Node:
+        tracer = next(x.tracer for x in operands if isinstance(x, Sym))
+        return tracer.apply(op, operands)
+
+    # -- what a rule reads of an array: from the example ---------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The example's shape."""
+        return np.shape(self.example)
+
+    @property
+    def ndim(self) -> int:
+        """The example's number of dimensions."""
+        return np.ndim(self.example)
+
+    @property
+    def size(self) -> int:
+        """The example's number of elements."""
+        return int(np.size(self.example))
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The example's dtype."""
+        return np.asarray(self.example).dtype
+
+    # -- numpy functions that call methods (np.reshape, np.sum on a Sym) -----------------
+    def reshape(self, shape: Any, order: str = "C", **copy: Any) -> Sym:
+        """np.reshape(self, shape), as numpy's function calls it."""
+        if order != "C" or copy:
+            raise Untraceable("it reshapes with order= or copy=")
+        return self._call("np.reshape", np.reshape, (shape,), {})
+
+    def sum(self, axis: Any = None, out: Any = None, **kwargs: Any) -> Sym:
+        """np.sum(self, axis=..., keepdims=...), as numpy's function calls it."""
+        if out is not None:
+            raise Untraceable("it sums into out=")
+        return self._call("np.sum", np.sum, (), {"axis": axis, **kwargs})
+
+    def astype(self, dtype: Any) -> Sym:
+        """self.astype(dtype)."""
+        code, _ = self.tracer.source(np.dtype(dtype))
+        text = self.code if self.prec >= ATOM else f"({self.code})"
+        return Sym(self.tracer, f"{text}.astype({code})", ATOM, self.example.astype(dtype))
+
+    def _call(
+        self, name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Sym:
+        source = self.tracer.source
+        texts = [self.code] + [source(a)[0] for a in args]
+        texts += [f"{k}={source(v)[0]}" for k, v in kwargs.items()]
+        example = fn(self.example, *args, **kwargs)
+        return Sym(self.tracer, f"{name}({', '.join(texts)})", ATOM, example)
+
+    # -- arithmetic ------------------------------------------------------------------------
+    __add__ = _binary("+", SUM, operator.add)
+    __radd__ = _binary("+", SUM, operator.add, reflected=True)
+    __sub__ = _binary("-", SUM, operator.sub)
+    __rsub__ = _binary("-", SUM, operator.sub, reflected=True)
+    __mul__ = _binary("*", TERM, operator.mul)
+    __rmul__ = _binary("*", TERM, operator.mul, reflected=True)
+    __truediv__ = _binary("/", TERM, operator.truediv)
+    __rtruediv__ = _binary("/", TERM, operator.truediv, reflected=True)
+    __floordiv__ = _binary("//", TERM, operator.floordiv)
+    __rfloordiv__ = _binary("//", TERM, operator.floordiv, reflected=True)
+    __mod__ = _binary("%", TERM, operator.mod)
+    __rmod__ = _binary("%", TERM, operator.mod, reflected=True)
+    __matmul__ = _binary("@", TERM, operator.matmul)
+    __rmatmul__ = _binary("@", TERM, operator.matmul, reflected=True)
+    __pow__ = _binary("**", POWER, operator.pow)
+    __rpow__ = _binary("**", POWER, operator.pow, reflected=True)
+    __and__ = _binary("&", BIT_AND, operator.and_)
+    __rand__ = _binary("&", BIT_AND, operator.and_, reflected=True)
+    __or__ = _binary("|", BIT_OR, operator.or_)
+    __ror__ = _binary("|", BIT_OR, operator.or_, reflected=True)
+    __xor__ = _binary("^", BIT_XOR, operator.xor)
+    __rxor__ = _binary("^", BIT_XOR, operator.xor, reflected=True)
+    __lt__ = _binary("<", COMPARE, operator.lt)
+    __le__ = _binary("<=", COMPARE, operator.le)
+    __gt__ = _binary(">", COMPARE, operator.gt)
+    __ge__ = _binary(">=", COMPARE, operator.ge)
+    __eq__ = _binary("==", COMPARE, operator.eq)  # type: ignore[assignment]
+    __ne__ = _binary("!=", COMPARE, operator.ne)  # type: ignore[assignment]
+    __hash__ = Node.__hash__  # by identity, as every node
+    __neg__ = _unary("-", operator.neg)
+    __pos__ = _unary("+", operator.pos)
+    __invert__ = _unary("~", operator.invert)
+
+    def __abs__(self) -> Sym:
+        return Sym(self.tracer, f"abs({self.code})", ATOM, abs(self.example))
+
+    # -- what straight-line code cannot do --------------------------------------------------
+    __bool__ = _refuse("branches on a value (if, and, or, min, max on values)")
+    __float__ = _refuse("turns a value into a Python number (float(), math.* on a value)")
+    __int__ = _refuse("turns a value into a Python int")
+    __index__ = _refuse("uses a value as an index")
+    __complex__ = _refuse("turns a value into a complex number")
+    __iter__ = _refuse("iterates over a value")
+    __len__ = _refuse("takes the length of a value")
+    __array__ = _refuse("turns a value into a numpy array (a numpy function on a value)")
+    __round__ = _refuse("rounds a value")
