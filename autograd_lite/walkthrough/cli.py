@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
+from ..codegen import backward_code
 from ..render import FORMATS, RenderError, render_graph
 from .compare import compare
 from .forward import forward_mode, forward_text, with_forward
-from .network import DOCUMENT_ETA, DOCUMENT_INPUTS, INPUT_NAMES, Inputs
+from .network import DOCUMENT_ETA, DOCUMENT_INPUTS, INPUT_NAMES, Inputs, build_network
 from .report import graph_text, json_text, table_text, training_text
 from .training import train
 
@@ -47,6 +48,7 @@ examples:
   autograd-lite --out walkthrough.html   a page that steps through backprop on the graph
   autograd-lite --json                   the numbers as one JSON object (no graph drawn)
   autograd-lite --mode forward           also the four gradients by forward mode, one pass each
+  autograd-lite --code                   the forward and backward pass as Python code
 
 exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
   {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
@@ -156,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="forward: also compute the four gradients in forward mode, one pass per "
         "parameter with its tangents, beside reverse mode's one pass (default reverse)",
     )
+    parser.add_argument(
+        "--code",
+        action="store_true",
+        help="print the network's forward and backward pass as Python code (backward_code), "
+        "one statement per op and per chain-rule step, and nothing else",
+    )
     parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
     return parser
 
@@ -166,6 +174,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.no_render and args.out is not None:
         parser.error(f"--out {args.out} asks for a drawing and --no-render for none; drop one")
+    clash = [f"--{o}" for o in ("json", "steps", "out") if getattr(args, o)]
+    clash += [f"--mode {args.mode}"] if args.mode != "reverse" else []
+    if args.code and clash:
+        parser.error(f"--code prints the code alone; drop {' and '.join(clash)}")
     return args
 
 
@@ -215,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     inputs = Inputs(**{name: getattr(args, name) for name in INPUT_NAMES})
+    if args.code:  # x, y and the parameters are the function's arguments, in this order
+        net = build_network(inputs)
+        _write(backward_code(net.L, [getattr(net, name) for name in INPUT_NAMES]))
+        return 0
     comparison = compare(inputs, eta=args.lr)  # the one network of this run
     forward = forward_mode(comparison) if args.mode == "forward" else None
     if not args.json:
