@@ -4,6 +4,7 @@ Build an expression from `Value` objects, call `backward()`, read `.grad`; draw 
 compare with a derivation done by hand.
 """
 
+from .codegen import CodegenError, backward_code, compile_grad
 from .engine import ops
 from .engine.backward import grad, graph_nodes, local_derivatives, zero_grad
 from .engine.dual import Dual
@@ -27,6 +28,7 @@ from .transforms import hessian, hvp, jacobian, jvp, vjp
 __version__ = "0.1.0"
 
 __all__ = [
+    "CodegenError",
     "DomainError",
     "Dual",
     "GradcheckError",
@@ -41,7 +43,9 @@ __all__ = [
     "Tensor",
     "Value",
     "__version__",
+    "backward_code",
     "backward_steps",
+    "compile_grad",
     "concatenate",
     "draw_graph",
     "enable_grad",

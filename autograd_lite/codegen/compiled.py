@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.backward import _check_graph_args
+from ..engine.backward import _check_graph_args, graph_nodes
 from ..engine.node import Node
 from ..engine.tensor import _as_array
-from ..validate import describe, real
+from ..validate import describe, real, sequence
 from .emit import write
 from .literals import CodegenError
 
@@ -26,8 +26,9 @@ MAX_NODES = 2_000_000
 """The largest graph (in nodes, constants included) written as code unless `max_nodes` says
 otherwise."""
 
-CompiledGrad = Callable[..., tuple[Any, tuple[Any, ...]]]
-"""What `compile_grad` returns: f(*values) -> (output value, (gradient per input, ...))."""
+CompiledGrad = Callable[..., tuple[Any, ...]]
+"""What `compile_grad` returns: f(*values) -> (output value, (gradient per input, ...)), and
+the aux values as a third item when asked for."""
 
 
 def _checked(
@@ -107,7 +108,11 @@ def backward_code(
 
 
 def compile_grad(
-    output: Node, inputs: Sequence[Node], *, max_nodes: int = MAX_NODES
+    output: Node,
+    inputs: Sequence[Node],
+    *,
+    aux: Sequence[Node] = (),
+    max_nodes: int = MAX_NODES,
 ) -> CompiledGrad:
     """`backward_code`'s function, compiled: `f(*values)` returns `(value, grads)` for new
     values of `inputs` (numbers for Values; for Tensors arrays of the recorded shapes, made
@@ -121,6 +126,9 @@ def compile_grad(
     keep their recorded values. A domain error (log of a number <= 0) raises `DomainError`,
     as building the expression would.
 
+    `aux`: other nodes of the graph (a model's predictions, say) whose values `f` returns
+    too, as a third item: `f(*values)` is then `(value, grads, aux_values)`.
+
     >>> from autograd_lite import Value, compile_grad
     >>> x, w = Value(3.0), Value(-2.0)
     >>> f = compile_grad((x * w).relu(), [x, w])
@@ -130,6 +138,7 @@ def compile_grad(
     (6.0, (2.0, 3.0))
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
+    extra = _aux(output, aux)
     tensor = not isinstance(output._data, float)
     convert = _arrays(found) if tensor else _floats(found)
     written = write(
@@ -142,6 +151,7 @@ def compile_grad(
         reserved=frozenset({"_inputs"}),
         max_nodes=max_nodes,
         short_names=True,
+        aux=extra,
     )
     namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert}
     namespace.update(written.helpers)
@@ -150,6 +160,28 @@ def compile_grad(
     exec(code, namespace)
     function: CompiledGrad = namespace["compiled_grad"]
     return function
+
+
+def _aux(output: Node, aux: object) -> list[Node]:
+    """aux as a list of nodes of output's graph (a single node is a TypeError: write [node])."""
+    if isinstance(aux, Node):
+        raise TypeError(
+            f"compile_grad: aux must be a sequence of nodes, got a single "
+            f"{type(aux).__name__} (write [node])"
+        )
+    found = sequence(aux, "compile_grad: aux", "a sequence of Values or Tensors")
+    below = set(graph_nodes(output)) if found else set()
+    for i, node in enumerate(found):
+        if not isinstance(node, Node):
+            raise TypeError(
+                f"compile_grad: aux[{i}] must be a Value or Tensor, got {describe(node)}"
+            )
+        if node not in below:
+            raise ValueError(
+                f"compile_grad: aux[{i}] is not in the output's graph; the function computes "
+                f"only what the output is computed from"
+            )
+    return found
 
 
 def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:

@@ -493,10 +493,12 @@ def write(
     prologue: Callable[[list[str]], list[str]] | None = None,
     reserved: frozenset[str] = frozenset(),
     short_names: bool = False,
+    aux: Sequence[Node] = (),
 ) -> Written:
     """The function computing output and its gradient with respect to inputs (leaves), as a
     whole module's source (`standalone`: helpers and constants written out) or as the def
-    alone, with `prologue(params)`'s lines first (compile_grad's checks of its arguments)."""
+    alone, with `prologue(params)`'s lines first (compile_grad's checks of its arguments).
+    With `aux`, nodes of the graph, the function also returns their values, as a tuple."""
     nodes = graph_nodes(output)
     if len(nodes) > max_nodes:
         raise CodegenError(
@@ -510,7 +512,7 @@ def write(
     with np.errstate(all="ignore"):  # inf and nan are values here, as in the engine
         w.forward(nodes)
         grads = w.backward(_seed(output)) if output in w.value_of else {}
-    _return(w, output, inputs, grads)
+    _return(w, output, inputs, grads, aux)
     for forms in w.forms.values():
         w.helpers.add_uses(forms)
     helper_text = w.helpers.collect() if standalone else None
@@ -532,22 +534,35 @@ def _seed(output: Node) -> Any:
     return np.full(data.shape, 1.0, dtype=data.dtype)
 
 
-def _return(w: Writer, output: Node, inputs: Sequence[Node], grads: dict[Node, str]) -> None:
-    """The return statement: the output and the inputs' gradients (zeros if unreached)."""
-    out = w.operand_text(output)
-    if not w.tensor:
-        results = [grads.get(x, "0.0") for x in inputs]
-    else:  # arrays of their own, of the nodes' dtypes, as grad() gives
-        out = f"np.array({out}, dtype={w.source(output._data.dtype)[0]})"
-        results = []
-        for x in inputs:
-            dtype = w.source(x._data.dtype)[0]
-            if x in grads:
-                results.append(f"np.array({grads[x]}, dtype={dtype})")
-            else:
-                results.append(f"np.zeros({x._data.shape!r}, dtype={dtype})")
-    comma = "," if len(results) == 1 else ""
-    w.emit(None, f"return {out}, ({', '.join(results)}{comma})")
+def _return(
+    w: Writer, output: Node, inputs: Sequence[Node], grads: dict[Node, str], aux: Sequence[Node]
+) -> None:
+    """The return statement: the output, the inputs' gradients (zeros if unreached) and the
+    values of the aux nodes, if any."""
+    tensor = w.tensor
+
+    def value(node: Node) -> str:  # as the node's .data: a float, or an array of its own
+        text = w.operand_text(node)
+        return f"np.array({text}, dtype={w.source(node._data.dtype)[0]})" if tensor else text
+
+    results = []
+    for x in inputs:
+        if not tensor:
+            results.append(grads.get(x, "0.0"))
+            continue
+        dtype = w.source(x._data.dtype)[0]
+        if x in grads:  # an array of its own, of the input's dtype, as grad() gives
+            results.append(f"np.array({grads[x]}, dtype={dtype})")
+        else:
+            results.append(f"np.zeros({x._data.shape!r}, dtype={dtype})")
+    parts = [value(output), _tuple(results)]
+    if aux:
+        parts.append(_tuple([value(node) for node in aux]))
+    w.emit(None, "return " + ", ".join(parts))
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
 
 def _output_name(w: Writer, output: Node) -> str:
