@@ -32,7 +32,7 @@ import numpy as np
 from ..engine.backward import graph_nodes
 from ..engine.node import Node, Op
 from ..engine.steps import BackwardStep, backward_order
-from ..validate import real
+from ..validate import describe, real
 from .forms import MODULES, Forms, Helpers
 from .literals import ATOM, CONDITIONAL, SUM, CodegenError, array_text, literal
 from .names import Names, identifier
@@ -134,6 +134,7 @@ class Writer:
         self.value_of: dict[Node, Var] = {}  # the variable of each node that depends on inputs
         self.constants: dict[int, tuple[Var, Any]] = {}  # id(array) -> (var, array)
         self.templates: dict[tuple[Any, ...], list[Share]] = {}
+        self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
@@ -298,6 +299,8 @@ class Writer:
             if found is None:
                 found = shares[r] = self._shares(r, grads[r], step)
             text, prec = found[step.index] or self._none(r, step)
+            if step.index and r._b is None:  # an operand after the first, of 3 or more
+                text, prec = self._converted(x, text, prec, step.share)
             comment = self._relation(r)
             if step.first:
                 g = pending[x] = self.var(None, "d_t", value_of[x])
@@ -307,6 +310,7 @@ class Writer:
                 self.emit(g, f"{g.token} + {_paren(text, prec, SUM + 1)}", SUM, comment, True)
             if step.complete:
                 grads[x] = pending.pop(x).token
+                self.final[x] = step.gradient
 
     def _compact_steps(self, steps: Iterator[BackwardStep], grads: dict[Node, str]) -> None:
         """One statement per gradient: its shares summed in backward()'s order."""
@@ -323,9 +327,12 @@ class Writer:
             if found is None:
                 found = shares[r] = trace(r, grads[r], step)
             share = found[step.index] or self._none(r, step)
+            if step.index and r._b is None:  # an operand after the first, of 3 or more
+                share = self._converted(x, *share, step.share)
             if step.first:
                 if step.complete:  # the only share, the common case
                     grads[x] = self._sum(x, [share])
+                    self.final[x] = step.gradient
                 else:
                     pending[x] = [share]
             else:
@@ -333,6 +340,22 @@ class Writer:
                 terms.append(share)
                 if step.complete:
                     grads[x] = self._sum(x, pending.pop(x))
+                    self.final[x] = step.gradient
+
+    def _converted(self, x: Node, text: str, prec: int, share: Any) -> tuple[str, int]:
+        """A share as backward() hands it to an operand after the first of an op of three or
+        more operands: converted by the operand's node type (a float; an array of the
+        operand's dtype, a number spread to its shape), which the engine does for those
+        shares only. `share` is what the rule gave at the recorded values."""
+        data = x._data
+        if not self.tensor:
+            return (text, prec) if type(share) is float else (f"float({text})", ATOM)
+        if type(share) is np.ndarray and share.dtype == data.dtype and share.shape == data.shape:
+            return text, prec
+        code = f"np.asarray({text}).astype({self.source(data.dtype)[0]}, copy=False)"
+        if np.ndim(share) == 0 and data.ndim:
+            code = f"np.full({data.shape!r}, {code})"
+        return code, ATOM
 
     @staticmethod
     def _none(r: Node, step: BackwardStep) -> tuple[str, int]:
@@ -547,9 +570,18 @@ def _return(
 
     results = []
     for x in inputs:
-        if not tensor:
-            results.append(grads.get(x, "0.0"))
+        final = w.final.get(x, 0.0)
+        if not tensor:  # grad() makes a float of what a custom rule gave as another number
+            results.append(grads.get(x, "0.0") if type(final) is float else f"float({grads[x]})")
             continue
+        found = np.asarray(final)  # as backward.py's _accept_gradients reads it
+        if x in grads and (found.shape != x._data.shape or found.dtype.kind != "f"):
+            raise CodegenError(
+                f"the gradient of input {x!r} comes out as {describe(final)}, not an array of "
+                f"its shape {x._data.shape}: a derivative rule returns shares of another shape. "
+                f"backward() then converts every share as it goes, which generated code does "
+                f"not; give the rule shares of each operand's shape"
+            )
         dtype = w.source(x._data.dtype)[0]
         if x in grads:  # an array of its own, of the input's dtype, as grad() gives
             results.append(f"np.array({grads[x]}, dtype={dtype})")

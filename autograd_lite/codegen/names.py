@@ -26,22 +26,23 @@ _MARKS = {
 }
 """Combining marks that read as part of a variable's name; other marks (é) are dropped."""
 
-_SYMBOLS = {"∂": "d", "∇": "grad", "′": "prime", "'": "prime", "″": "pprime", "∞": "inf"}
-"""Symbols with a usual name in formulas."""
+_SYMBOLS = {"∂": "d", "∇": "grad_", "′": "_prime", "'": "_prime", "″": "_pprime", "∞": "_inf_"}
+"""Symbols with a usual name in formulas, as they join their neighbours (∂L is dL)."""
 
 _GREEK = re.compile(r"GREEK (SMALL|CAPITAL) LETTER (\w+)")
 _SEPARATORS = re.compile(r"_+")
 
 
-def _word(ch: str) -> str | None:
-    """The name of a Greek letter or known symbol (capitals capitalised), else None."""
+def _word(ch: str) -> str:
+    """A Greek letter's name as a word (capitals capitalised), a known symbol's name, or `_`
+    for anything else (a separator)."""
     if ch in _SYMBOLS:
         return _SYMBOLS[ch]
     found = _GREEK.fullmatch(unicodedata.name(ch, ""))
     if found is None:
-        return None
+        return "_"
     name = found.group(2).lower()
-    return name.capitalize() if found.group(1) == "CAPITAL" else name
+    return "_" + (name.capitalize() if found.group(1) == "CAPITAL" else name) + "_"
 
 
 def identifier(label: str) -> str | None:
@@ -56,8 +57,7 @@ def identifier(label: str) -> str | None:
             if mark is not None:
                 parts.append(f"_{mark}_")
         else:
-            word = _word(ch)
-            parts.append("_" if word is None else f"_{word}_")
+            parts.append(_word(ch))
     name = _SEPARATORS.sub("_", "".join(parts)).strip("_")
     if not name:
         return None
