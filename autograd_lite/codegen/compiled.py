@@ -94,11 +94,11 @@ def backward_code(
         # forward pass
         t1 = x * w
         y = (0.0 if t1 <= 0 else t1)
-        # backward pass: d_v is d(y)/dv
-        d_y = 1.0                                 # dy/dy
-        d_t1 = d_y * (1.0 if t1 > 0 else 0.0)     # y = relu(t1)
-        d_w = d_t1 * x                            # t1 = x * w
-        d_x = d_t1 * w                            # t1 = x * w
+        # backward pass: d_v is dy/dv
+        d_y = 1.0                              # dy/dy
+        d_t1 = d_y * (1.0 if t1 > 0 else 0.0)  # y = relu(t1)
+        d_w = d_t1 * x                         # t1 = x * w
+        d_x = d_t1 * w                         # t1 = x * w
         return y, (d_x, d_w)
     """
     found = _checked("backward_code", output, inputs, name, max_nodes)
@@ -132,8 +132,8 @@ def compile_grad(
     >>> from autograd_lite import Value, compile_grad
     >>> x, w = Value(3.0), Value(-2.0)
     >>> f = compile_grad((x * w).relu(), [x, w])
-    >>> f(3.0, -2.0)   # relu(-6) = 0: no gradient
-    (0.0, (0.0, 0.0))
+    >>> f(3.0, -2.0)   # relu(-6) = 0: no gradient (-0.0 is 0.0 * -2.0, as grad() has it)
+    (0.0, (-0.0, 0.0))
     >>> f(3.0, 2.0)    # the sign flipped: relu(6) = 6
     (6.0, (2.0, 3.0))
     """

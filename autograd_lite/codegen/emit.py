@@ -135,6 +135,8 @@ class Writer:
         self.constants: dict[int, tuple[Var, Any]] = {}  # id(array) -> (var, array)
         self.templates: dict[tuple[Any, ...], list[Share]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
+        self.returned: list[Any] = []  # the return statement's parts, for wrapping it
+        self.table: dict[str, str] = {}  # each token's text, once written
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
@@ -495,6 +497,7 @@ class Writer:
                 table[key] = target.name
             text = f"{target.name} = {code}"
             out.append((text, comment.format_map(table) if comment else None, backward))
+        self.table = table
         return out
 
     def _name(self, v: Var, names: Names) -> str:
@@ -590,6 +593,7 @@ def _return(
     parts = [value(output), _tuple(results)]
     if aux:
         parts.append(_tuple([value(node) for node in aux]))
+    w.returned = [value(output), results, [value(node) for node in aux]]
     w.emit(None, "return " + ", ".join(parts))
 
 
@@ -638,8 +642,26 @@ def _body(
         line = indent + text
         if comment:
             line = line.ljust(width) + "  # " + comment
+        if not w.compact and line.startswith(indent + "return ") and len(line) > 100:
+            lines += _wrapped_return(w, indent)
+            continue
         lines.append(line)
     return lines
+
+
+def _wrapped_return(w: Writer, indent: str) -> list[str]:
+    """The return statement over several lines, one item (or one gradient) a line."""
+    table = w.table
+    value, results, aux = w.returned
+    inner = indent + "        "
+    lines = [f"{indent}return (", f"{indent}    {value.format_map(table)},", f"{indent}    ("]
+    lines += [f"{inner}{r.format_map(table)}," for r in results]
+    lines.append(f"{indent}    ),")
+    if aux:
+        lines.append(f"{indent}    (")
+        lines += [f"{inner}{a.format_map(table)}," for a in aux]
+        lines.append(f"{indent}    ),")
+    return [*lines, f"{indent})"]
 
 
 def _module(

@@ -48,9 +48,9 @@ _TOKENS = re.compile(r"\{v\d+\}")  # a value of the generated code (emit.py)
 _BRACES = re.compile(r"[{}]")
 _ABSENT = object()
 _HOW = (
-    'give the Op an emit form: emit="math.sin({0})" (a format string over the operands\' '
-    'source), a function of their source texts, or a dict with "float" and "array" forms '
-    "(see docs/codegen.md)"
+    'give it one: Op(..., emit="math.sin({0})"), a format string over the operands\' source, '
+    'or a function of their source texts, or a dict with "float" and "array" entries (see '
+    "docs/codegen.md)"
 )
 
 
@@ -75,8 +75,7 @@ class Forms:
         self.op = op
         if emit is None:
             raise CodegenError(
-                f"op {op.name!r} ({op!r}) has no emit form, so generated code "
-                f"cannot compute it; {_HOW}"
+                f"op {op.name!r} has no emit form, so generated code cannot compute it; {_HOW}"
             )
         if isinstance(emit, Mapping):
             unknown = sorted(set(emit) - set(EMIT_KEYS))
