@@ -132,6 +132,7 @@ class Writer:
         self.forms: dict[Op, Forms] = {}
         self.helpers = Helpers()
         self.value_of: dict[Node, Var] = {}  # the variable of each node that depends on inputs
+        self.frozen_texts: dict[Node, str] = {}  # the source of each node that does not
         self.constants: dict[int, tuple[Var, Any]] = {}  # id(array) -> (var, array)
         self.templates: dict[tuple[Any, ...], list[Share]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
@@ -174,7 +175,10 @@ class Writer:
         v = self.value_of.get(node)
         if v is not None:
             return v.token
-        return _paren(*self.frozen(node))
+        text = self.frozen_texts.get(node)
+        if text is None:
+            text = self.frozen_texts[node] = _paren(*self.frozen(node))
+        return text
 
     def forms_of(self, op: Op) -> Forms:
         found = self.forms.get(op)
@@ -320,6 +324,7 @@ class Writer:
         shares: dict[Node, list[Share]] = {}
         pending: dict[Node, list[tuple[str, int]]] = {}
         trace = self._shares
+        vars_, stmts, simple = self.vars, self.stmts, _SIMPLE.fullmatch
         for step in steps:
             x = step.operand
             if x not in value_of:
@@ -332,8 +337,15 @@ class Writer:
             if step.index and r._b is None:  # an operand after the first, of 3 or more
                 share = self._converted(x, *share, step.share)
             if step.first:
-                if step.complete:  # the only share, the common case
-                    grads[x] = self._sum(x, [share])
+                if step.complete:  # the only share, the common case: no sum, perhaps a name
+                    text, prec = share
+                    if prec >= ATOM and simple(text):
+                        grads[x] = text
+                    else:
+                        v = Var(f"{{v{len(vars_)}}}", None, "d_t", value_of[x])
+                        vars_.append(v)
+                        stmts.append((v, text, prec, None, True))
+                        grads[x] = v.token
                     self.final[x] = step.gradient
                 else:
                     pending[x] = [share]
@@ -529,8 +541,8 @@ def write(
     if len(nodes) > max_nodes:
         raise CodegenError(
             f"the graph has {len(nodes):,} nodes, more than max_nodes={max_nodes:,}: writing "
-            f"it as code would take long (about 10 s per million nodes, and as long again to "
-            f"compile); pass max_nodes={len(nodes)} to write it anyway"
+            f"and compiling it as code would take long (about 15 s and 1.5 GB of memory per "
+            f"million nodes); pass max_nodes={len(nodes)} to write it anyway"
         )
     w = Writer(output, compact, short_names)
     for x in inputs:
