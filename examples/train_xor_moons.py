@@ -70,6 +70,47 @@ class History:
 LossFn = Callable[[list[Value], list[float]], Value]
 
 
+Step = Callable[[], tuple[float, list[float]]]
+"""One step's forward and backward pass: sets every parameter's .grad, returns the loss and
+the scores."""
+
+
+def interpreted_step(
+    model: MLP, inputs: list[list[float]], targets: list[float], loss_fn: LossFn, opt: Adam
+) -> Step:
+    """The step as usual: build the graph, zero the gradients, backward()."""
+
+    def step() -> tuple[float, list[float]]:
+        scores = [model.scalar(xi) for xi in inputs]
+        loss = loss_fn(scores, targets)
+        opt.zero_grad()
+        loss.backward()
+        return loss.data, [s.data for s in scores]
+
+    return step
+
+
+def compiled_step(
+    model: MLP, inputs: list[list[float]], targets: list[float], loss_fn: LossFn, opt: Adam
+) -> Step:
+    """The step compiled once: `compile_grad` turns the graph, built here once, into
+    f(parameter values) -> (loss, gradients, scores), bit for bit what building it again and
+    calling backward() gives. Valid because the loss's graph has the same shape at every step
+    (the hinge loss's relu is evaluated by the compiled code, whatever the signs). `opt` is
+    not needed: the gradients are set, not added."""
+    params = model.parameters()
+    scores = [model.scalar(xi) for xi in inputs]
+    f = compile_grad(loss_fn(scores, targets), params, aux=scores)
+
+    def step() -> tuple[float, list[float]]:
+        loss, grads, values = f(*[p.data for p in params])
+        for p, g in zip(params, grads):
+            p.grad = g  # the gradient backward() would add to a zeroed .grad
+        return loss, list(values)
+
+    return step
+
+
 def train(
     name: str,
     model: MLP,
@@ -80,65 +121,25 @@ def train(
     lr: float,
     steps: int,
     log_every: int,
+    compiled: bool = False,
 ) -> History:
     """Full-batch training with Adam; prints a progress line every `log_every` steps.
 
     Accuracy is that of the scores computed for the step (before its update); a score > 0
-    means class 1.
+    means class 1. `compiled`: each step calls one compiled function (compiled_step) instead
+    of building the graph; the same losses, sooner.
     """
     opt = Adam(model.parameters(), lr=lr)
     inputs = x.tolist()
     targets = [2.0 * v - 1.0 if signed_labels else float(v) for v in y01]
     history = History()
     start = time.perf_counter()
+    make_step = compiled_step if compiled else interpreted_step
+    one_step = make_step(model, inputs, targets, loss_fn, opt)
     for step in range(1, steps + 1):
-        scores = [model.scalar(xi) for xi in inputs]
-        loss = loss_fn(scores, targets)
-        opt.zero_grad()
-        loss.backward()
+        loss, scores = one_step()
         opt.step()
-        acc = float(np.mean([(s.data > 0) == (t > 0.5) for s, t in zip(scores, y01)]))
-        history.losses.append(loss.data)
-        history.accuracies.append(acc)
-        if acc == 1.0 and history.first_perfect is None:
-            history.first_perfect = step
-        if step % log_every == 0 or step == 1 or step == steps:
-            print(f"{name:5s} step {step:4d}  loss {loss.data:.5f}  accuracy {acc:6.1%}")
-    history.seconds = time.perf_counter() - start
-    return history
-
-
-def train_compiled(
-    name: str,
-    model: MLP,
-    x: Array,
-    y01: Array,
-    loss_fn: LossFn,
-    signed_labels: bool,
-    lr: float,
-    steps: int,
-    log_every: int,
-) -> History:
-    """`train`, with the loss and its gradient computed by one compiled function.
-
-    The graph is built once; `compile_grad` turns it into f(parameter values) -> (loss,
-    gradients, scores), which each step calls instead of building the graph and calling
-    backward(). Valid because the loss's graph has the same shape at every step (the hinge
-    loss's relu is evaluated by the compiled code, whatever the signs).
-    """
-    params = model.parameters()
-    opt = Adam(params, lr=lr)
-    targets = [2.0 * v - 1.0 if signed_labels else float(v) for v in y01]
-    history = History()
-    start = time.perf_counter()
-    scores = [model.scalar(xi) for xi in x.tolist()]
-    step_fn = compile_grad(loss_fn(scores, targets), params, aux=scores)
-    for step in range(1, steps + 1):
-        loss, grads, score_values = step_fn(*[p.data for p in params])
-        for p, g in zip(params, grads):
-            p.grad = g  # the gradient backward() would add to a zeroed .grad
-        opt.step()
-        acc = float(np.mean([(s > 0) == (t > 0.5) for s, t in zip(score_values, y01)]))
+        acc = float(np.mean([(s > 0) == (t > 0.5) for s, t in zip(scores, y01)]))
         history.losses.append(loss)
         history.accuracies.append(acc)
         if acc == 1.0 and history.first_perfect is None:
@@ -282,8 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     x, y = make_moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 1], activation="tanh", rng=args.seed)
-    moons = train_compiled if args.compiled else train
-    hist = moons("moons", model, x, y, hinge_loss, True, lr=0.1, steps=150, log_every=10)
+    hist = train("moons", model, x, y, hinge_loss, True, 0.1, 150, 10, compiled=args.compiled)
     report("two moons (100 points), MLP(2, [16, 1]), hinge loss, Adam lr 0.1", hist, 150)
     results.append(("moons", model, x, y, hist))
 

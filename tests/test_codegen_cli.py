@@ -85,9 +85,11 @@ def test_the_compiled_moons_run_prints_the_same_losses(
 
     x, y = example.make_moons(100, noise=0.1, seed=0)
     runs = []
-    for train in (example.train, example.train_compiled):
+    for compiled in (False, True):
         model = MLP(2, [16, 1], activation="tanh", rng=0)
-        history = train("moons", model, x, y, hinge_loss, True, lr=0.1, steps=25, log_every=5)
+        history = example.train(
+            "moons", model, x, y, hinge_loss, True, lr=0.1, steps=25, log_every=5, compiled=compiled
+        )
         runs.append((history, capsys.readouterr().out, [p.data for p in model.parameters()]))
     (plain, plain_out, plain_params), (compiled, compiled_out, compiled_params) = runs
     assert plain.losses == compiled.losses and plain.accuracies == compiled.accuracies

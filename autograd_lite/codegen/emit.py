@@ -166,9 +166,9 @@ class Writer:
             return literal(data, self.array)
         if data.ndim and data.size:
             return self.array(data, node._label), ATOM
-        if node.is_constant:  # a number mixed in: numpy treats it as the op's dtype anyway
-            return literal(float(data), self.array)
-        return literal(data[()] if data.ndim == 0 else data, self.array)
+        if node.is_constant and data.dtype == np.float64:  # a number mixed in, as written
+            return literal(float(data), self.array)  # (numpy reads a float as float64 too)
+        return literal(data[()] if data.ndim == 0 else data, self.array)  # np.float32(0.5)
 
     def operand_text(self, node: Node) -> str:
         """A node's value as an operand: its variable, or its recorded value."""
@@ -291,11 +291,13 @@ class Writer:
             self._steps(steps, grads)
         return grads
 
-    def _steps(self, steps: Iterator[BackwardStep], grads: dict[Node, str]) -> None:
-        """One statement per chain-rule step: `d_x = share`, then `d_x = d_x + share`."""
+    def _in_order(
+        self, steps: Iterator[BackwardStep], grads: dict[Node, str]
+    ) -> Iterator[tuple[BackwardStep, Node, Node, tuple[str, int]]]:
+        """(step, operand, result, share's source) for each step to an operand that depends
+        on an input, each result's rule traced once, when its gradient is complete."""
         value_of = self.value_of
         shares: dict[Node, list[Share]] = {}
-        pending: dict[Node, Var] = {}
         for step in steps:
             x = step.operand
             if x not in value_of:
@@ -304,12 +306,18 @@ class Writer:
             found = shares.get(r)
             if found is None:
                 found = shares[r] = self._shares(r, grads[r], step)
-            text, prec = found[step.index] or self._none(r, step)
+            share = found[step.index] or self._none(r, step)
             if step.index and r._b is None:  # an operand after the first, of 3 or more
-                text, prec = self._converted(x, text, prec, step.share)
+                share = self._converted(x, *share, step.share)
+            yield step, x, r, share
+
+    def _steps(self, steps: Iterator[BackwardStep], grads: dict[Node, str]) -> None:
+        """One statement per chain-rule step: `d_x = share`, then `d_x = d_x + share`."""
+        pending: dict[Node, Var] = {}
+        for step, x, r, (text, prec) in self._in_order(steps, grads):
             comment = self._relation(r)
             if step.first:
-                g = pending[x] = self.var(None, "d_t", value_of[x])
+                g = pending[x] = self.var(None, "d_t", self.value_of[x])
                 self.emit(g, text, prec, comment, True)
             else:
                 g = pending[x]
@@ -321,21 +329,9 @@ class Writer:
     def _compact_steps(self, steps: Iterator[BackwardStep], grads: dict[Node, str]) -> None:
         """One statement per gradient: its shares summed in backward()'s order."""
         value_of = self.value_of
-        shares: dict[Node, list[Share]] = {}
         pending: dict[Node, list[tuple[str, int]]] = {}
-        trace = self._shares
         vars_, stmts, simple = self.vars, self.stmts, _SIMPLE.fullmatch
-        for step in steps:
-            x = step.operand
-            if x not in value_of:
-                continue
-            r = step.result
-            found = shares.get(r)
-            if found is None:
-                found = shares[r] = trace(r, grads[r], step)
-            share = found[step.index] or self._none(r, step)
-            if step.index and r._b is None:  # an operand after the first, of 3 or more
-                share = self._converted(x, *share, step.share)
+        for step, x, _, share in self._in_order(steps, grads):
             if step.first:
                 if step.complete:  # the only share, the common case: no sum, perhaps a name
                     text, prec = share
@@ -435,12 +431,8 @@ class Writer:
         return out
 
     def _sum(self, node: Node, terms: list[tuple[str, int]]) -> str:
-        """The compact form's gradient of node: its shares summed in order, in statements of
-        at most SUM_TERMS shares; a lone share that is a name or a number is used as is."""
-        if len(terms) == 1:
-            text, prec = terms[0]
-            if prec >= ATOM and _SIMPLE.fullmatch(text):
-                return text
+        """The compact form's gradient of node from its shares (two or more): their sum in
+        order, in statements of at most SUM_TERMS shares."""
         of = self.value_of[node]
         total: str | None = None
         for start in range(0, len(terms), SUM_TERMS):
