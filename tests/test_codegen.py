@@ -401,3 +401,32 @@ def test_colliding_and_unusual_labels_in_generated_code() -> None:
     assert re.search(r"^\s+h_2 = math\.tanh\(t2\)", source, re.MULTILINE)
     assert "lambda_ = h * h_2" in source
     assert same(run_module(source)(0.5), (out.data, tuple(grad(out, [x]))))
+
+
+def _scaled(x: float, *, k: float) -> float:
+    return x * k
+
+
+def test_a_custom_op_with_params_and_one_rule_per_operand() -> None:
+    # Reference: scale(x; k) = k x, d/dx = k; hypot-like h(a, b) = a a + b b with one rule per
+    # operand (parts=), d/da = 2a, d/db = 2b.
+    scale = Op(
+        "scale",
+        _scaled,
+        lambda g, out, x, k: (g * k,),
+        params={"k": 2.5},
+        emit="_scaled({0}, k={k})",
+    )
+    square_sum = Op(
+        "sq",
+        lambda a, b: a * a + b * b,
+        None,
+        parts=(lambda g, out, a, b: g * (2.0 * a), lambda g, out, a, b: g * (2.0 * b)),
+        emit="{0} * {0} + {1} * {1}",
+    )
+    a, b = Value(1.5, label="a"), Value(-2.0, label="b")
+    out = scale(square_sum(a, b))
+    source = backward_code(out, [a, b])
+    assert "def _scaled(x: float, *, k: float) -> float:" in source and "k=2.5" in source
+    assert run_module(source)(1.5, -2.0) == (15.625, (7.5, -10.0))
+    assert compile_grad(out, [a, b])(1.0, 1.0) == (5.0, (5.0, 5.0))

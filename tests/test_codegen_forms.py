@@ -47,8 +47,8 @@ def emitted(op: Op, use: str, arity: int) -> Any:
     helpers = Helpers()
     helpers.add_uses(forms)
     imports, sources = helpers.collect()
-    module = "\n".join(["from __future__ import annotations", "import math",
-                        "import numpy as np", *imports, *sources])  # fmt: skip
+    head = ["from __future__ import annotations", "import math", "import numpy as np"]
+    module = "\n".join([*head, *imports, *sources])
     namespace: dict[str, Any] = {}
     exec(compile(module, "<helpers>", "exec"), namespace)
     exec(f"def f({', '.join(names)}):\n    return {text}\n", namespace)

@@ -117,7 +117,8 @@ def compile_grad(
     """`backward_code`'s function, compiled: `f(*values)` returns `(value, grads)` for new
     values of `inputs` (numbers for Values; for Tensors arrays of the recorded shapes, made
     the inputs' dtype), bit for bit what building the same expression from those values and
-    calling `grad()` (or `backward()`) gives, without building any node.
+    calling `grad()` gives (what `backward()` adds to a zeroed `.grad`), without building a
+    node.
 
     Ops whose result or derivative depends on a sign (relu, abs, maximum, max) are written
     as expressions evaluated at each call, so they stay right when a sign changes. It is a

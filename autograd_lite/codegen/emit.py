@@ -225,6 +225,7 @@ class Writer:
         stmts = self.stmts
         vars_ = self.vars
         text = self.operand_text
+        known: dict[Op, tuple[Callable[..., str] | None, int, bool]] = {}  # writer, prec, check
         for node in nodes:
             a, b = node._a, node._b
             if a is None or node in value_of:
@@ -240,15 +241,22 @@ class Writer:
                     continue
                 texts = [text(x) for x in operands]
             op = node._op
-            forms = self.forms.get(op) or self.forms_of(op)
-            if (op.array_check if tensor else op.check) is not None:
-                check = forms.write(check_use, texts, self.array)
-                if check is not None:
-                    stmts.append((None, check, CONDITIONAL, None, False))
-            fast = forms.fast.get(use)
-            code = fast(*texts) if fast is not None else forms.write(use, texts, self.array)
-            assert code is not None
-            prec = ATOM if forms.atomic[use] else CONDITIONAL
+            found = known.get(op)
+            if found is None or found[2]:  # the first node of this op, or a checked op
+                forms = self.forms_of(op)
+                if (op.array_check if tensor else op.check) is not None:
+                    check = forms.write(check_use, texts, self.array)
+                    if check is not None:
+                        stmts.append((None, check, CONDITIONAL, None, False))
+                code = forms.write(use, texts, self.array)
+                assert code is not None
+                prec = ATOM if forms.atomic[use] else CONDITIONAL
+                checks = (op.array_check if tensor else op.check) is not None
+                found = known[op] = (forms.fast.get(use), prec, checks or use not in forms.fast)
+            else:
+                fast, prec, _ = found
+                assert fast is not None
+                code = fast(*texts)
             if tensor:
                 code, prec = self._cast(node, code, prec)
             label = node._label
@@ -637,7 +645,7 @@ def _body(
     )
     section = "" if w.compact else None
     for text, comment, backward in rendered:
-        if section is None:
+        if section is None and not text.startswith("return "):
             lines.append(f"{indent}# forward pass")
             section = "forward"
         if backward and section == "forward":
