@@ -316,10 +316,7 @@ class Writer:
             found = shares.get(r)
             if found is None:
                 found = shares[r] = self._shares(r, grads[r], step)
-            share = found[step.index] or self._none(r, step)
-            if step.index and r._b is None:  # an operand after the first, of 3 or more
-                share = self._converted(x, *share, step.share)
-            yield step, x, r, share
+            yield step, x, r, found[step.index] or self._none(r, step)
 
     def _steps(self, steps: Iterator[BackwardStep], grads: dict[Node, str]) -> None:
         """One statement per chain-rule step: `d_x = share`, then `d_x = d_x + share`."""
@@ -361,21 +358,6 @@ class Writer:
                 if step.complete:
                     grads[x] = self._sum(x, pending.pop(x))
                     self.final[x] = step.gradient
-
-    def _converted(self, x: Node, text: str, prec: int, share: Any) -> tuple[str, int]:
-        """A share as backward() hands it to an operand after the first of an op of three or
-        more operands: converted by the operand's node type (a float; an array of the
-        operand's dtype, a number spread to its shape), which the engine does for those
-        shares only. `share` is what the rule gave at the recorded values."""
-        data = x._data
-        if not self.tensor:
-            return (text, prec) if type(share) is float else (f"float({text})", ATOM)
-        if type(share) is np.ndarray and share.dtype == data.dtype and share.shape == data.shape:
-            return text, prec
-        code = f"np.asarray({text}).astype({self.source(data.dtype)[0]}, copy=False)"
-        if np.ndim(share) == 0 and data.ndim:
-            code = f"np.full({data.shape!r}, {code})"
-        return code, ATOM
 
     @staticmethod
     def _none(r: Node, step: BackwardStep) -> tuple[str, int]:

@@ -220,7 +220,9 @@ class Helpers:
             self._imports[name] = obj.__name__
             return
         if not (inspect.isfunction(obj) or inspect.isclass(obj)):
-            text, _ = literal(obj, _no_array(name))
+            text = _dotted(obj)
+            if text is None:
+                text, _ = literal(obj, _no_array(name))
             self._sources[name] = f"{name} = {text}"
             return
         if inspect.unwrap(obj) is not obj:
@@ -256,6 +258,23 @@ class Helpers:
 
 _MISSING = object()
 _BUILTIN = object()
+
+
+def _dotted(obj: Any) -> str | None:
+    """The source of a function math or numpy names (`np.add.reduce`, `np.exp`, `math.log1p`),
+    as a helper module refers to one under a name of its own; None for anything else."""
+    owner: Any = getattr(obj, "__self__", None)
+    name: Any = getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    if isinstance(owner, np.ufunc):  # a ufunc's method: np.add.reduce
+        ufunc: Any = owner.__name__
+        if getattr(np, ufunc, None) is owner and getattr(owner, name, None) == obj:
+            return f"np.{ufunc}.{name}"
+    for alias, module in MODULES.items():
+        if getattr(module, name, None) is obj:
+            return f"{alias}.{name}"
+    return None
 
 
 def _lookup(name: str, spaces: list[Mapping[str, Any]]) -> Any:

@@ -38,28 +38,47 @@ class Tracer(Protocol):
         """op applied to operands (at least one a Sym), without a domain check."""
 
 
-def _binary(
-    symbol: str, prec: int, fn: Callable[[Any, Any], Any], reflected: bool = False
-) -> Callable[[Sym, object], Sym]:
-    """The operator method writing `left symbol right`."""
+def _write(
+    tracer: Tracer, a: object, b: object, symbol: str, prec: int, fn: Callable[[Any, Any], Any]
+) -> Sym:
+    """`a symbol b`, parenthesised so that Python reads back this association."""
     # Left-associative operators need a right operand that binds tighter; ** is the opposite
     # (a ** b ** c is a ** (b ** c)), and its right operand may be unary (a ** -b).
     left_min, right_min = (POWER + 1, UNARY) if symbol == "**" else (prec, prec + 1)
     if prec == COMPARE:  # a < b < c would chain: parenthesise both sides
         left_min = COMPARE + 1
+    (ta, pa), (tb, pb) = tracer.source(a), tracer.source(b)
+    if pa < left_min:
+        ta = f"({ta})"
+    if pb < right_min:
+        tb = f"({tb})"
+    return Sym(tracer, f"{ta} {symbol} {tb}", prec, fn(_example(a), _example(b)))
+
+
+def _binary(
+    symbol: str, prec: int, fn: Callable[[Any, Any], Any], reflected: bool = False
+) -> Callable[[Sym, object], Sym]:
+    """The operator method writing `left symbol right`."""
 
     def method(self: Sym, other: object) -> Sym:
-        tracer = self.tracer
         a, b = (other, self) if reflected else (self, other)
-        (ta, pa), (tb, pb) = tracer.source(a), tracer.source(b)
-        if pa < left_min:
-            ta = f"({ta})"
-        if pb < right_min:
-            tb = f"({tb})"
-        example = fn(_example(a), _example(b))
-        return Sym(tracer, f"{ta} {symbol} {tb}", prec, example)
+        return _write(self.tracer, a, b, symbol, prec, fn)
 
+    _OPERATORS[fn] = (symbol, prec)
     return method
+
+
+_OPERATORS: dict[Callable[[Any, Any], Any], tuple[str, int]] = {}
+"""The operator functions with a symbol (operator.mul: "*"), filled in by _binary."""
+_UFUNCS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+    np.remainder: operator.mod, np.power: operator.pow, np.matmul: operator.matmul,
+    np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
+    np.greater_equal: operator.ge, np.equal: operator.eq, np.not_equal: operator.ne,
+    np.bitwise_and: operator.and_, np.bitwise_or: operator.or_, np.bitwise_xor: operator.xor,
+}  # fmt: skip
+"""The ufuncs numpy calls for an array's operators (array * x is np.multiply(array, x))."""
 
 
 def _unary(symbol: str, fn: Callable[[Any], Any]) -> Callable[[Sym], Sym]:
@@ -85,7 +104,6 @@ class Sym(Node):
     """A value of generated code: its source, precedence and example (see the module)."""
 
     __slots__ = ("code", "example", "prec", "tracer")
-    __array_ufunc__ = None  # numpy arrays and scalars defer to the reflected operators
     __array_priority__ = 1000
 
     def __init__(self, tracer: Tracer, code: str, prec: int, example: Any) -> None:
@@ -124,6 +142,22 @@ class Sym(Node):
     def dtype(self) -> np.dtype[Any]:
         """The example's dtype."""
         return np.asarray(self.example).dtype
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Sym:
+        """A numpy ufunc meeting a Sym: an array's operator (array * x, written so) or a call
+        such as np.add.reduce(mask, axis=1) (written as that call)."""
+        if kwargs.get("out") is not None:
+            raise Untraceable("it writes into out=")
+        fn = _UFUNCS.get(ufunc)
+        if method == "__call__" and fn is not None and len(inputs) == 2 and not kwargs:
+            return _write(self.tracer, *inputs, *_OPERATORS[fn], fn)
+        if getattr(np, ufunc.__name__, None) is not ufunc:
+            raise Untraceable(f"it calls numpy's {ufunc.__name__}, which has no name in np")
+        source = self.tracer.source
+        args = [source(x)[0] for x in inputs] + [f"{k}={source(v)[0]}" for k, v in kwargs.items()]
+        name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        example = getattr(ufunc, method)(*[_example(x) for x in inputs], **kwargs)
+        return Sym(self.tracer, f"{name}({', '.join(args)})", ATOM, example)
 
     # -- numpy functions that call methods (np.reshape, np.sum on a Sym) -----------------
     def reshape(self, shape: Any, order: str = "C", **copy: Any) -> Sym:
@@ -198,5 +232,5 @@ class Sym(Node):
     __complex__ = _refuse("turns a value into a complex number")
     __iter__ = _refuse("iterates over a value")
     __len__ = _refuse("takes the length of a value")
-    __array__ = _refuse("turns a value into a numpy array (a numpy function on a value)")
+    __array__ = _refuse("turns a value into a numpy array (a numpy function that is no ufunc)")
     __round__ = _refuse("rounds a value")
