@@ -168,6 +168,11 @@ def _check(
         (lambda a, b: a.logsumexp(1).sum() + (a - b).mean(), [(3, 4), (4,)]),
         (lambda a, b: maximum(a, b).sum() + a.max(axis=0).sum(), [(3, 4), (1, 4)]),
         (lambda a, b: array_ops.broadcast_to(a, (3, 4)).sum() * b.sum(), [(4,), (3,)]),
+        (
+            lambda a, b: ((a.abs() + 0.5) ** np.array([2.0, 0.5, -1.0, 3.0])).sum() + b.sum(),
+            [(3, 4), (2,)],
+        ),
+        (lambda a, b: (a ** np.array([[2.0], [3.0], [1.0]])).sum() * b.sum(), [(3, 4), (2,)]),
     ],
 )
 def test_each_array_op(build_it: Callable[..., Tensor], shapes: list[tuple[int, ...]]) -> None:
@@ -254,3 +259,22 @@ def test_an_op_of_three_operands_in_a_float32_graph_with_float64_shares() -> Non
     fresh = [np.array([[-0.4, 2.5]]), np.array([[1.5, -0.3]])]
     out2, leaves2 = _three_operand_graph(fresh)
     assert same(compile_grad(out, leaves)(*fresh), (out2.data, tuple(grad(out2, leaves2))))
+
+
+def test_an_array_exponent_checks_its_domain_as_the_engine_does() -> None:
+    # Reference: the engine refuses a negative base under a non-integer exponent (DomainError
+    # when the expression is built); the compiled function refuses it too, and the standalone
+    # module with its own DomainError, a ValueError.
+    from autograd_lite import DomainError
+
+    exponent = np.array([2.0, 0.5])
+    a = Tensor([1.0, 4.0], label="a")
+    out = (a**exponent).sum()
+    with pytest.raises(DomainError):
+        Tensor([1.0, -4.0]) ** exponent
+    with pytest.raises(DomainError):
+        compile_grad(out, [a])(np.array([1.0, -4.0]))
+    with pytest.raises(ValueError, match="non-integer"):
+        run_module(backward_code(out, [a]))(np.array([1.0, -4.0]))
+    value, (da,) = compile_grad(out, [a])(np.array([3.0, 9.0]))  # 3² + √9, (2·3, 1/(2√9))
+    assert value == 12.0 and da == pytest.approx([6.0, 1 / 6], rel=1e-15)
