@@ -242,7 +242,11 @@ def test_code_lines_are_shown_beside_their_steps(tmp_path: Path) -> None:
     code = ["d_b = d_y * a", None]
     data = page_json(render_graph(y, tmp_path / "c.html", code=code).read_text(encoding="utf-8"))
     assert data["hasCode"] is True and [s["code"] for s in data["backward"]] == code
-    assert page_json(explore(y).html)["hasCode"] is False
+    # without code=, a Value graph's page shows the generated backward code's lines
+    shown = [s["code"] for s in page_json(explore(y).html)["backward"]]
+    assert shown == ["d_b = d_t1 * a  # t1 = a * b", "d_a = d_t1 * b  # t1 = a * b"]
+    x = Tensor([1.0, 2.0])
+    assert page_json(explore((x * x).sum()).html)["hasCode"] is False  # tensors: none yet
 
 
 @pytest.mark.parametrize(
@@ -335,3 +339,20 @@ def test_the_page_assets_ship_with_the_package() -> None:
         if p.suffix in (".js", ".css")
     }
     assert assets == {"render/stepper.js", "render/stepper.css"} and assets <= shipped
+
+
+def test_the_document_page_shows_each_steps_line_of_the_generated_code() -> None:
+    """Reference: backward_code writes one statement per chain-rule step in backward()'s
+    order, assigning d_<operand>; the document's labelled nodes keep their labels there."""
+    from autograd_lite.render.page import StepperPage
+    from autograd_lite.walkthrough.network import build_network
+
+    page = StepperPage(build_network().L, {})
+    assert page.code is not None and len(page.code) == len(page.steps)
+    labelled = [(row, line) for row, line in zip(page.steps, page.code) if row.operand.label]
+    assert len(labelled) >= 10
+    for row, line in labelled:
+        name = {"ŷ": "y_hat"}.get(row.operand.label, row.operand.label)  # codegen's identifier
+        assert line is not None and line.startswith(f"d_{name} = "), line
+    # the sigmoid step reads as the hand derivation's delta2
+    assert "d_z2 = d_y_hat * (y_hat * (1 - y_hat))  # y_hat = sigmoid(z2)" in page.code

@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from ..codegen import CodegenError, backward_code
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
 from ..engine.tensor import Tensor
+from ..engine.value import Value
 from ..validate import describe
 from .broadcast import summed_operands
 from .dot import SMALL
@@ -232,6 +234,8 @@ class StepperPage:
         self.steps = backward_steps(root, constants=options.get("constant_grads", False))
         if code is not None:
             code = list(_checked_code(code, len(self.steps)))
+        elif not options.get("constant_grads", False):
+            code = generated_lines(root, len(self.steps))
         self.code = code
 
     @property
@@ -260,6 +264,36 @@ class StepperPage:
             data=_json_for_script(data),
             script=_asset("stepper.js"),
         )
+
+
+def generated_lines(root: Node, n_steps: int) -> list[str | None] | None:
+    """The backward statements of `backward_code` for root's graph, one per step, or None.
+
+    backward_code writes one statement per chain-rule step in backward()'s order (steps into
+    constants, which it writes inline, have none), so for a scalar graph its statements after
+    the seed pair up with the steps. A graph it cannot write (a custom op without an emit
+    form), or whose statements do not pair up (a tensor graph's broadcasts take more than
+    one), gets no code column.
+    """
+    if not isinstance(root, Value):
+        return None
+    leaves = [n for n in graph_nodes(root) if n.is_leaf and not n.is_constant]
+    try:
+        code = backward_code(root, leaves).splitlines()
+    except (CodegenError, TypeError, ValueError):
+        return None
+    start = next((k for k, line in enumerate(code) if "# backward pass" in line), None)
+    if start is None:
+        return None
+    statements = [line.strip() for line in code[start + 2 :] if line.strip()]
+    statements = [line for line in statements if not line.startswith("return ")]
+    if len(statements) != n_steps:
+        return None
+    lines: list[str | None] = []
+    for line in statements:  # the comment (which op, which rule) kept, the padding not
+        statement, _, comment = line.partition("  #")
+        lines.append(statement.rstrip() + (f"  # {comment.strip()}" if comment else ""))
+    return lines
 
 
 def _checked_code(code: object, n_steps: int) -> Sequence[str | None]:
