@@ -20,17 +20,16 @@ from typing import Any
 import numpy as np
 
 from ..validate import describe, is_real, real, text
-from . import ops as _ops
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op
-from .tensor import Tensor, _adapted, _as_array, _infix, _method
+from .tensor import Arithmetic, Tensor, _adapted, _as_array
 
 __all__ = ["Dual", "tangent_of"]
 
 Array = np.ndarray[Any, Any]
 
 
-class Dual(Node):
+class Dual(Arithmetic, Node):
     """A number or an array (the primal) with a tangent of its shape, in a computation graph.
 
     `Dual(primal, tangent=None, label=None)`: `primal` is a real number (a scalar Dual, like
@@ -119,47 +118,9 @@ class Dual(Node):
         label = "" if self._label is None else f", label={self._label!r}"
         return f"Dual({shown(self._data)}, tangent={shown(self.tangent)}{label})"
 
-    # -- arithmetic and methods: each applies one op (ops.py, array_ops.py) -----------------
-    # Made by Tensor's helpers, or Tensor's own: they read only the fields above and apply
-    # ops, whose results on Duals are Duals.
-    __add__ = _infix(_ops.add)
-    __radd__ = _infix(_ops.add, reflected=True)
-    __sub__ = _infix(_ops.sub)
-    __rsub__ = _infix(_ops.sub, reflected=True)
-    __mul__ = _infix(_ops.mul)
-    __rmul__ = _infix(_ops.mul, reflected=True)
-    __truediv__ = _infix(_ops.div)
-    __rtruediv__ = _infix(_ops.div, reflected=True)
-    __pow__ = Tensor.__pow__  # a number, a Dual, or (for arrays) an array exponent
-    __rpow__ = _infix(_ops.pow_value, reflected=True)
-    __matmul__ = Tensor.__matmul__
-    __rmatmul__ = Tensor.__rmatmul__
-    __neg__ = _method(_ops.neg, "-self.")
-    __abs__ = _method(_ops.abs, "|self|.")
-    exp = _method(_ops.exp, "e ** self.")
-    log = _method(_ops.log, "Natural logarithm; DomainError for data <= 0.")
-    tanh = _method(_ops.tanh, "Hyperbolic tangent.")
-    sigmoid = _method(_ops.sigmoid, "1 / (1 + e**-x), stable for every finite x.")
-    relu = _method(_ops.relu, "max(x, 0); derivative 0 at exactly 0 (as PyTorch).")
-    abs = _method(_ops.abs, "|x|; derivative sign(x), 0 at 0.")
-    sqrt = _method(_ops.sqrt, "Square root; DomainError for data < 0.")
-    sum = Tensor.sum
-    mean = Tensor.mean
-    max = Tensor.max
-    reshape = Tensor.reshape
-    transpose = Tensor.transpose
-    T = Tensor.T
-    __getitem__ = Tensor.__getitem__
+    # The operators and methods (+, @, exp, sum, reshape, [ ] ...) are Arithmetic's, as for a
+    # Tensor: they apply ops, whose results on Duals are Duals.
     __len__ = Tensor.__len__
-    softmax = Tensor.softmax
-    log_softmax = Tensor.log_softmax
-    logsumexp = Tensor.logsumexp
-    __lt__ = Tensor.__lt__
-    __le__ = Tensor.__le__
-    __gt__ = Tensor.__gt__
-    __ge__ = Tensor.__ge__
-    __eq__ = Tensor.__eq__  # type: ignore[assignment]
-    __ne__ = Tensor.__ne__  # type: ignore[assignment]
     __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
 
     # -- the Node hooks: what a Dual's gradient is ------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from . import ops as _ops
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op
 
-__all__ = ["Tensor", "concatenate", "maximum", "stack", "where"]
+__all__ = ["Arithmetic", "Tensor", "concatenate", "maximum", "stack", "where"]
 
 Array = np.ndarray[Any, Any]
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -90,12 +90,12 @@ def _infix(op: Op | Callable[..., Any], reflected: bool = False) -> Callable[...
     """The operator method for op: self op other, or other op self when reflected."""
     if reflected:
 
-        def method(self: Tensor, other: object) -> Tensor:
-            return op(other, self)  # type: ignore[no-any-return]
+        def method(self: Any, other: object) -> Any:
+            return op(other, self)
     else:
 
-        def method(self: Tensor, other: object) -> Tensor:
-            return op(self, other)  # type: ignore[no-any-return]
+        def method(self: Any, other: object) -> Any:
+            return op(self, other)
 
     name = getattr(op, "name", "**")
     method.__doc__ = (
@@ -104,17 +104,155 @@ def _infix(op: Op | Callable[..., Any], reflected: bool = False) -> Callable[...
     return method
 
 
-def _method(op: Op, doc: str) -> Callable[[Tensor], Tensor]:
+def _method(op: Op, doc: str) -> Callable[[Any], Any]:
     """The method applying a one-operand op to self."""
 
-    def method(self: Tensor) -> Tensor:
-        return op(self)  # type: ignore[no-any-return]
+    def method(self: Any) -> Any:
+        return op(self)
 
     method.__doc__ = doc
     return method
 
 
-class Tensor(Node):
+_Self = TypeVar("_Self", bound="Arithmetic")
+
+
+class Arithmetic:
+    """The operators and methods of array nodes, each one recorded op (ops.py,
+    array_ops.py): shared by `Tensor` and forward mode's `Dual`, which both hold their
+    numbers in `_data` and apply ops whose results are nodes of their own type."""
+
+    __slots__ = ()
+    _data: Any
+
+    __add__ = _infix(_ops.add)
+    __radd__ = _infix(_ops.add, reflected=True)
+    __sub__ = _infix(_ops.sub)
+    __rsub__ = _infix(_ops.sub, reflected=True)
+    __mul__ = _infix(_ops.mul)
+    __rmul__ = _infix(_ops.mul, reflected=True)
+    __truediv__ = _infix(_ops.div)
+    __rtruediv__ = _infix(_ops.div, reflected=True)
+
+    def __pow__(self: _Self, other: object) -> _Self:
+        """self ** other: a number exponent (or a 0-d array) is the op's parameter, as for a
+        Value; an array is a constant exponent, elementwise; a Tensor exponent is an operand
+        (its gradient needs log of the base, so the base must be > 0)."""
+        if isinstance(other, Node) or is_real(other):
+            return _ops.power(self, other)  # type: ignore[no-any-return]
+        exponent = _as_array(other, "**: exponent", self._data.dtype)
+        if not exponent.ndim:
+            return _ops.power(self, float(exponent))  # type: ignore[no-any-return]
+        return _aops.pow_array(self, exponent)  # type: ignore[no-any-return]
+
+    __rpow__ = _infix(_ops.pow_value, reflected=True)
+    __matmul__ = _infix(_aops.matmul_op)
+    __rmatmul__ = _infix(_aops.matmul_op, reflected=True)
+    __neg__ = _method(_ops.neg, "-self, elementwise.")
+    __abs__ = _method(_ops.abs, "|self|, elementwise.")
+    exp = _method(_ops.exp, "e ** self, elementwise (overflow gives inf).")
+    log = _method(_ops.log, "Natural logarithm, elementwise; DomainError if an element is <= 0.")
+    tanh = _method(_ops.tanh, "Hyperbolic tangent, elementwise.")
+    sigmoid = _method(_ops.sigmoid, "1 / (1 + e**-x), elementwise, stable for every finite x.")
+    relu = _method(_ops.relu, "max(x, 0), elementwise; derivative 0 at exactly 0 (as PyTorch).")
+    abs = _method(_ops.abs, "|x|, elementwise; derivative sign(x), 0 at 0.")
+    sqrt = _method(_ops.sqrt, "Square root, elementwise; DomainError if an element is < 0.")
+
+    # comparisons give boolean arrays and record nothing (as numpy; PyTorch gives tensors)
+    def __lt__(self, other: object) -> Array:
+        return self._data < _plain(other)  # type: ignore[no-any-return]
+
+    def __le__(self, other: object) -> Array:
+        return self._data <= _plain(other)  # type: ignore[no-any-return]
+
+    def __gt__(self, other: object) -> Array:
+        return self._data > _plain(other)  # type: ignore[no-any-return]
+
+    def __ge__(self, other: object) -> Array:
+        return self._data >= _plain(other)  # type: ignore[no-any-return]
+
+    def __eq__(self, other: object) -> Array:  # type: ignore[override]
+        return self._data == _plain(other)  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> Array:  # type: ignore[override]
+        return self._data != _plain(other)  # type: ignore[no-any-return]
+
+    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
+
+    # -- shapes and reductions --------------------------------------------------------------
+    def sum(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
+        """The sum over `axis` (None: all; an int or a tuple; negative from the end)."""
+        return _aops.sum(self, _axis(axis, self._data.ndim, "sum"), bool(keepdims))  # type: ignore[no-any-return]
+
+    def mean(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
+        """The mean over `axis` (as for `sum`)."""
+        if self._data.size == 0:
+            raise ValueError(f"mean: the tensor has no elements (shape {self._data.shape})")
+        return _aops.mean(self, _axis(axis, self._data.ndim, "mean"), bool(keepdims))  # type: ignore[no-any-return]
+
+    def max(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
+        """The largest element over `axis` (as for `sum`); ties share the gradient."""
+        axes = _axis(axis, self._data.ndim, "max")
+        if (
+            any(self._data.shape[i] == 0 for i in (axes or range(self._data.ndim)))
+            or not self._data.size
+        ):
+            raise ValueError(f"max: no elements to take the largest of (shape {self._data.shape})")
+        return _aops.max(self, axes, bool(keepdims))  # type: ignore[no-any-return]
+
+    def reshape(self: _Self, *shape: Any) -> _Self:
+        """The same elements in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; one
+        dimension may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            new = np.reshape(self._data, shape).shape
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"reshape: cannot reshape shape {self._data.shape} to {shape}: {e}"
+            ) from None
+        return _aops.reshape(self, new)  # type: ignore[no-any-return]
+
+    def transpose(self: _Self, *axes: Any) -> _Self:
+        """The axes permuted: reversed by default (as numpy), or in the order given."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        order = (
+            tuple(range(self._data.ndim))[::-1] if not axes else _axis_order(axes, self._data.ndim)
+        )
+        return _aops.transpose(self, order)  # type: ignore[no-any-return]
+
+    @property
+    def T(self: _Self) -> _Self:
+        """The axes reversed (the transpose of a matrix)."""
+        return self.transpose()
+
+    def __getitem__(self: _Self, index: object) -> _Self:
+        """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
+        rules). With repeated indices the gradient adds up."""
+        found = _index(index)
+        try:
+            self._data[found]
+        except (IndexError, TypeError, ValueError) as e:
+            raise IndexError(
+                f"getitem: index {index!r} does not fit shape {self._data.shape}: {e}"
+            ) from None
+        return _aops.getitem(self, found)  # type: ignore[no-any-return]
+
+    def softmax(self: _Self, axis: int = -1) -> _Self:
+        """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
+        return _aops.softmax(self, _one_axis(axis, self._data.ndim, "softmax"))  # type: ignore[no-any-return]
+
+    def log_softmax(self: _Self, axis: int = -1) -> _Self:
+        """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
+        return _aops.log_softmax(self, _one_axis(axis, self._data.ndim, "log_softmax"))  # type: ignore[no-any-return]
+
+    def logsumexp(self: _Self, axis: int = -1, keepdims: bool = False) -> _Self:
+        """log(sum(exp(x))) along `axis`, without overflow."""
+        return _aops.logsumexp(self, _one_axis(axis, self._data.ndim, "logsumexp"), bool(keepdims))  # type: ignore[no-any-return]
+
+
+class Tensor(Arithmetic, Node):
     """An array in a computation graph: its `data` (a numpy array), its `grad`, and how it
     was made.
 
@@ -264,128 +402,6 @@ class Tensor(Node):
         if not self._requires:
             extra += ", requires_grad=False"
         return f"Tensor({shown}{extra})"
-
-    # -- arithmetic: each operator and method is one recorded op (ops.py, array_ops.py) ----
-    __add__ = _infix(_ops.add)
-    __radd__ = _infix(_ops.add, reflected=True)
-    __sub__ = _infix(_ops.sub)
-    __rsub__ = _infix(_ops.sub, reflected=True)
-    __mul__ = _infix(_ops.mul)
-    __rmul__ = _infix(_ops.mul, reflected=True)
-    __truediv__ = _infix(_ops.div)
-    __rtruediv__ = _infix(_ops.div, reflected=True)
-
-    def __pow__(self, other: object) -> Tensor:
-        """self ** other: a number exponent (or a 0-d array) is the op's parameter, as for a
-        Value; an array is a constant exponent, elementwise; a Tensor exponent is an operand
-        (its gradient needs log of the base, so the base must be > 0)."""
-        if isinstance(other, Node) or is_real(other):
-            return _ops.power(self, other)  # type: ignore[no-any-return]
-        exponent = _as_array(other, "**: exponent", self._data.dtype)
-        if not exponent.ndim:
-            return _ops.power(self, float(exponent))  # type: ignore[no-any-return]
-        return _aops.pow_array(self, exponent)  # type: ignore[no-any-return]
-
-    __rpow__ = _infix(_ops.pow_value, reflected=True)
-    __matmul__ = _infix(_aops.matmul_op)
-    __rmatmul__ = _infix(_aops.matmul_op, reflected=True)
-    __neg__ = _method(_ops.neg, "-self, elementwise.")
-    __abs__ = _method(_ops.abs, "|self|, elementwise.")
-    exp = _method(_ops.exp, "e ** self, elementwise (overflow gives inf).")
-    log = _method(_ops.log, "Natural logarithm, elementwise; DomainError if an element is <= 0.")
-    tanh = _method(_ops.tanh, "Hyperbolic tangent, elementwise.")
-    sigmoid = _method(_ops.sigmoid, "1 / (1 + e**-x), elementwise, stable for every finite x.")
-    relu = _method(_ops.relu, "max(x, 0), elementwise; derivative 0 at exactly 0 (as PyTorch).")
-    abs = _method(_ops.abs, "|x|, elementwise; derivative sign(x), 0 at 0.")
-    sqrt = _method(_ops.sqrt, "Square root, elementwise; DomainError if an element is < 0.")
-
-    # comparisons give boolean arrays and record nothing (as numpy; PyTorch gives tensors)
-    def __lt__(self, other: object) -> Array:
-        return self._data < _plain(other)  # type: ignore[no-any-return]
-
-    def __le__(self, other: object) -> Array:
-        return self._data <= _plain(other)  # type: ignore[no-any-return]
-
-    def __gt__(self, other: object) -> Array:
-        return self._data > _plain(other)  # type: ignore[no-any-return]
-
-    def __ge__(self, other: object) -> Array:
-        return self._data >= _plain(other)  # type: ignore[no-any-return]
-
-    def __eq__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data == _plain(other)  # type: ignore[no-any-return]
-
-    def __ne__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data != _plain(other)  # type: ignore[no-any-return]
-
-    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
-
-    # -- shapes and reductions --------------------------------------------------------------
-    def sum(self, axis: object = None, keepdims: bool = False) -> Tensor:
-        """The sum over `axis` (None: all; an int or a tuple; negative from the end)."""
-        return _aops.sum(self, _axis(axis, self.ndim, "sum"), bool(keepdims))  # type: ignore[no-any-return]
-
-    def mean(self, axis: object = None, keepdims: bool = False) -> Tensor:
-        """The mean over `axis` (as for `sum`)."""
-        if self._data.size == 0:
-            raise ValueError(f"mean: the tensor has no elements (shape {self.shape})")
-        return _aops.mean(self, _axis(axis, self.ndim, "mean"), bool(keepdims))  # type: ignore[no-any-return]
-
-    def max(self, axis: object = None, keepdims: bool = False) -> Tensor:
-        """The largest element over `axis` (as for `sum`); ties share the gradient."""
-        axes = _axis(axis, self.ndim, "max")
-        if any(self.shape[i] == 0 for i in (axes or range(self.ndim))) or not self.size:
-            raise ValueError(f"max: no elements to take the largest of (shape {self.shape})")
-        return _aops.max(self, axes, bool(keepdims))  # type: ignore[no-any-return]
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same elements in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; one
-        dimension may be -1."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        try:
-            new = np.reshape(self._data, shape).shape
-        except (ValueError, TypeError) as e:
-            raise ValueError(
-                f"reshape: cannot reshape shape {self.shape} to {shape}: {e}"
-            ) from None
-        return _aops.reshape(self, new)  # type: ignore[no-any-return]
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """The axes permuted: reversed by default (as numpy), or in the order given."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        order = tuple(range(self.ndim))[::-1] if not axes else _axis_order(axes, self.ndim)
-        return _aops.transpose(self, order)  # type: ignore[no-any-return]
-
-    @property
-    def T(self) -> Tensor:
-        """The axes reversed (the transpose of a matrix)."""
-        return self.transpose()
-
-    def __getitem__(self, index: object) -> Tensor:
-        """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
-        rules). With repeated indices the gradient adds up."""
-        found = _index(index)
-        try:
-            self._data[found]
-        except (IndexError, TypeError, ValueError) as e:
-            raise IndexError(
-                f"getitem: index {index!r} does not fit shape {self.shape}: {e}"
-            ) from None
-        return _aops.getitem(self, found)  # type: ignore[no-any-return]
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
-        return _aops.softmax(self, _one_axis(axis, self.ndim, "softmax"))  # type: ignore[no-any-return]
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
-        return _aops.log_softmax(self, _one_axis(axis, self.ndim, "log_softmax"))  # type: ignore[no-any-return]
-
-    def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
-        """log(sum(exp(x))) along `axis`, without overflow."""
-        return _aops.logsumexp(self, _one_axis(axis, self.ndim, "logsumexp"), bool(keepdims))  # type: ignore[no-any-return]
 
     # -- gradients (see backward.py) ----------------------------------------------------------
     def backward(self, gradient: object = None) -> None:
