@@ -665,3 +665,49 @@ def test_tensor_argument_validation(
         check(fn, inputs)
     assert words in str(info.value)
     assert check.__name__ in str(info.value)
+
+
+# -- where gradients live: each .grad a tensor's own ------------------------------------------
+def test_a_leaf_gradient_is_not_a_view_of_another_nodes() -> None:
+    """Reference: z = reshape(x) + c, dz/dx = 1 everywhere; zeroing x.grad in place must
+    leave z's and y's gradients (ones) as they are."""
+    x = Tensor(np.arange(4.0))
+    y = x.reshape(2, 2)
+    z = y + Tensor(np.ones((2, 2)), requires_grad=False)
+    z.backward(gradient=np.ones((2, 2)))
+    x.grad[...] = 0.0
+    assert z.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert y.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_writing_into_grad_before_any_backward_is_kept() -> None:
+    """Reference: .grad starts as zeros; a value written into it stays, and backward adds
+    d(sum 2t)/dt = 2 to it."""
+    t = Tensor(np.ones(3))
+    t.grad[0] = 5.0
+    assert t.grad.tolist() == [5.0, 0.0, 0.0]
+    (t * 2.0).sum().backward()
+    assert t.grad.tolist() == [7.0, 2.0, 2.0]
+
+
+def test_a_detached_tensor_has_a_scope() -> None:
+    """Reference: detach() makes a leaf outside any scope block, as Tensor(...) does."""
+    assert Tensor(np.arange(4.0)).detach().scope == ()
+
+
+def test_an_op_made_for_one_call_does_not_outlive_its_graph() -> None:
+    """Reference: a custom op holding a large array, applied once with broadcasting (so a
+    Tensor node keeps an adapted copy of it); once the op and its graph are gone, so is the
+    array."""
+    import gc
+    import weakref
+
+    def once() -> weakref.ref[np.ndarray[Any, Any]]:
+        big = np.ones(10**5)
+        op = Op("plus", lambda a, b: a + b + 0 * big[0], lambda g, out, a, b: (g, g))
+        op(Tensor(np.ones(3)), np.ones((2, 3)))
+        return weakref.ref(big)
+
+    ref = once()
+    gc.collect()
+    assert ref() is None

@@ -22,7 +22,7 @@ import numpy as np
 from ..validate import describe, is_real, real, text
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op
-from .tensor import Arithmetic, Tensor, _adapted, _as_array
+from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast
 
 __all__ = ["Dual", "tangent_of"]
 
@@ -217,7 +217,7 @@ class Dual(Arithmetic, Node):
             return node
         nodes = [x if type(x) is Dual else _constant(d) for x, d in zip(operands, datas)]
         needs = tuple(type(x) is Dual and x._op is not CONSTANT for x in operands)
-        broadcast = arrays and any(d.shape != out.shape for d in datas)
+        broadcast = arrays and _broadcast(op, datas, out.shape)
         if broadcast or not all(needs):  # as a Tensor: shares summed back, none for constants
             op = _adapted(op, needs, broadcast)
         if len(nodes) > 2:

@@ -239,8 +239,8 @@ class Op:
     """
 
     __slots__ = (
-        "array_check", "array_forward", "base", "check", "display", "emit", "forward", "jvp",
-        "name", "params", "parts", "vjp",
+        "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
+        "forward", "jvp", "name", "params", "parts", "vjp",
     )  # fmt: skip
 
     def __init__(
@@ -295,6 +295,9 @@ class Op:
         self.base: Op = self
         """The op a node type specialised this one from (a Tensor's op that skips constants
         or sums broadcast gradients); itself for an op made here."""
+        self.adaptations: dict[Any, Op] = {}
+        """The node types' specialised copies of this op, made once each (they live and die
+        with it)."""
         self.params: Mapping[str, Any] = MappingProxyType(bound)
         self.forward: Callable[..., Any] = _bind(forward, bound)
         self.array_forward: Callable[..., Any] = _bind(array_forward or forward, bound)
@@ -333,6 +336,7 @@ class Op:
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
         op.vjp = vjp
+        op.adaptations = {}
         return op
 
     def __repr__(self) -> str:

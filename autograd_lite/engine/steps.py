@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validate import describe
+from .backward import _count_uses
 from .node import Node
 
 __all__ = ["BackwardStep", "backward_order"]
@@ -54,10 +55,7 @@ def backward_order(root: Node, seed: Any) -> Iterator[BackwardStep]:
     backward()'s order, computed with first-order rules (on data, not nodes)."""
     if not isinstance(root, Node):
         raise TypeError(f"backward_order: root must be a Value or a Tensor, got {describe(root)}")
-    uses: dict[Node, int] = {}
-    for node in _nodes(root):
-        for x in node.operands:
-            uses[x] = uses.get(x, 0) + 1
+    uses = _count_uses(root)  # the walk's own count of each node's users
     pending: dict[Node, Any] = {}
     stack: list[tuple[Node, Any]] = [(root, seed)]
     while stack:
@@ -77,18 +75,3 @@ def backward_order(root: Node, seed: Any) -> Iterator[BackwardStep]:
             yield BackwardStep(node, x, i, g, share, total, first, complete)
             if complete:
                 stack.append((x, pending.pop(x)))
-
-
-def _nodes(root: Node) -> list[Node]:
-    """Every node below root once (iteratively: graphs may be deep)."""
-    seen = {root}
-    stack = [root]
-    out = []
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        for x in node.operands:
-            if x not in seen:
-                seen.add(x)
-                stack.append(x)
-    return out

@@ -11,7 +11,6 @@ things are a Tensor's own, and each has one place, `_adapted`:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -320,8 +319,10 @@ class Tensor(Arithmetic, Node):
     @property
     def grad(self) -> Array:
         """d(output)/d(this tensor), an array of its shape (zeros until a backward pass)."""
-        g = self._grad
-        return np.zeros_like(self._data) if g is None else g
+        g: Array | None = self._grad
+        if g is None:  # kept, so that writing into it in place is not lost
+            g = self._grad = np.zeros_like(self._data)
+        return g
 
     @grad.setter
     def grad(self, value: object) -> None:
@@ -419,6 +420,7 @@ class Tensor(Arithmetic, Node):
         out: Tensor = object.__new__(Tensor)
         _fill(out, self._data, LEAF, None, None, False)
         out._label = self._label
+        out._scope = MODE.get().scope
         return out
 
     # -- the Node hooks: what an array's gradient is ------------------------------------------
@@ -480,10 +482,13 @@ class Tensor(Arithmetic, Node):
                     return None
                 if g.dtype != data.dtype:
                     g = g.astype(data.dtype)
-                # One array may reach several nodes (a + b hands g to both): a leaf gets a
-                # copy of its own, so changing one .grad in place cannot change another; and
-                # a read-only view (broadcast_to's) is copied, so that every .grad can be.
-                elif not g.flags.writeable or (node._a is None and id(g) in seen):
+                # One array may reach several nodes (a + b hands g to both, reshape a view of
+                # it): a leaf gets a copy of its own, so changing its .grad in place cannot
+                # change another's; a read-only view (broadcast_to's) is copied, so that
+                # every .grad can be changed.
+                elif not g.flags.writeable or (
+                    node._a is None and (id(g) in seen or g.base is not None)
+                ):
                     g = g.copy()
                 seen.add(id(g))
             kept_nodes.append(node)
@@ -639,16 +644,15 @@ def _adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     """op's rule for one node: shares only for operands that need them (None for others),
     each summed back to its operand's shape if broadcasting stretched it.
 
-    Cached for ops whose parameters hash (the op table's, and those of the cached factories
-    in array_ops). An op with an array parameter (where's mask, an index array, an array
-    exponent) is made afresh for each call: a cache would keep every one of them, and its
-    array, alive long after its graph is gone.
+    Made once per op and kind of node, and kept on the op itself (`op.adaptations`), so that
+    an op made for one call (where's mask, an index array) takes its copies, and the arrays
+    they hold, with it when it goes.
     """
-    try:
-        hash(tuple(op.params.values()))
-    except TypeError:
-        return _adapt(op, needs, broadcast)
-    return _adapt_cached(op, needs, broadcast)
+    key = (needs, broadcast)
+    found = op.adaptations.get(key)
+    if found is None:
+        found = op.adaptations[key] = _adapt(op, needs, broadcast)
+    return found
 
 
 def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
@@ -677,9 +681,6 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
         )
 
     return op.specialised(summed)
-
-
-_adapt_cached = functools.lru_cache(maxsize=4096)(_adapt)
 
 
 # -- functions of several tensors ---------------------------------------------------------------
