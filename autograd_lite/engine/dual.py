@@ -22,7 +22,7 @@ import numpy as np
 from ..validate import describe, is_real, real, text
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op
-from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast
+from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast, _gradient_array
 
 __all__ = ["Dual", "tangent_of"]
 
@@ -131,12 +131,7 @@ class Dual(Arithmetic, Node):
         elif is_real(gradient) and not isinstance(gradient, np.ndarray):
             g = np.full(data.shape, real(gradient, "backward: gradient"), dtype=data.dtype)
         else:
-            g = _as_array(gradient, "backward: gradient", data.dtype)
-            if g.shape != data.shape:
-                raise ValueError(
-                    f"backward: gradient has shape {g.shape}; it needs the output's shape "
-                    f"{data.shape}"
-                )
+            g = _gradient_array(gradient, data)
         return _constant(g) if create_graph else g
 
     def _zero(self, create_graph: bool) -> Any:

@@ -444,12 +444,7 @@ class Tensor(Arithmetic, Node):
                 dtype=data.dtype,
             )
         else:
-            g = _as_array(gradient, "backward: gradient", data.dtype)
-            if g.shape != data.shape:
-                raise ValueError(
-                    f"backward: gradient has shape {g.shape}; it needs the output's shape "
-                    f"{data.shape}"
-                )
+            g = _gradient_array(gradient, data)
         return _constant(g) if create_graph else g
 
     def _zero(self, create_graph: bool) -> Any:
@@ -571,6 +566,16 @@ class Tensor(Arithmetic, Node):
             _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, True)
         node._scope = mode.scope
         return node
+
+
+def _gradient_array(gradient: object, data: Array) -> Array:
+    """backward's `gradient` for an output holding `data`: an array of its shape and dtype."""
+    g = _as_array(gradient, "backward: gradient", data.dtype)
+    if g.shape != data.shape:
+        raise ValueError(
+            f"backward: gradient has shape {g.shape}; it needs the output's shape {data.shape}"
+        )
+    return g
 
 
 def _broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
