@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,39 @@ class Trainer:
         state = None
         for _, fn in self.phases:
             state = fn(state)
+
+
+def optimizer_trainer(
+    name: str,
+    version: str,
+    loss_of: Callable[[], Any],
+    opt: Any,
+    params: Callable[[], Params],
+    notes: Sequence[str] = (),
+) -> Trainer:
+    """A Trainer for an engine used as its users write a step: `opt.zero_grad()`, the loss,
+    `loss.backward()`, `opt.step()`; `loss_of()` builds the loss (its graph) from the batch."""
+    last: dict[str, Any] = {}
+
+    def forward(_: object) -> Any:
+        opt.zero_grad()
+        loss = last["loss"] = loss_of()
+        return loss
+
+    def backward(loss: Any) -> None:
+        loss.backward()
+
+    def update(_: object) -> None:
+        opt.step()
+
+    return Trainer(
+        name,
+        version,
+        [("forward", forward), ("backward", backward), ("update", update)],
+        loss=lambda: float(last["loss"].item()),
+        params=params,
+        notes=list(notes),
+    )
 
 
 def limit_threads_env() -> None:
@@ -212,29 +245,14 @@ def make_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tr
         for p, a in zip(model.parameters(), init, strict=True):
             p.copy_(torch.from_numpy(a))
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    last: dict[str, Any] = {}
-
-    def forward(_: object) -> Any:
-        # from_numpy shares the array's memory: what a DataLoader's batch costs, about nothing.
-        xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(xt), yt)
-        last["loss"] = loss
-        return loss
-
-    def backward(loss: Any) -> None:
-        loss.backward()
-
-    def update(_: object) -> None:
-        opt.step()
-
-    return Trainer(
+    return optimizer_trainer(
         "torch",
         f"{torch.__version__}, {torch.get_num_threads()} thread",
-        [("forward", forward), ("backward", backward), ("update", update)],
-        loss=lambda: float(last["loss"].item()),
-        params=lambda: [p.detach().numpy().copy() for p in model.parameters()],
-        notes=["torch: its BLAS is MKL (numpy's is OpenBLAS), so part of a gap is the BLAS"],
+        # from_numpy shares the array's memory: what a DataLoader's batch costs, about nothing.
+        lambda: F.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(labels)),
+        opt,
+        lambda: [p.detach().numpy().copy() for p in model.parameters()],
+        ["torch: its BLAS is MKL (numpy's is OpenBLAS), so part of a gap is the BLAS"],
     )
 
 
@@ -404,29 +422,14 @@ def _autograd_lite_nn(
         p.data = a  # the shared initial weights, copied (the setter keeps the dtype)
         if p.dtype != dtype:
             raise SystemExit(f"autograd-lite: model.to({dtype}) left a {p.dtype} parameter")
-    opt = nn.SGD(ps, lr=lr)
-    last: dict[str, Any] = {}
-
-    def forward(_: object) -> Any:
-        # A numpy batch goes in as it is (a constant: no copy, no gradient), as torch's
-        # from_numpy above.
-        opt.zero_grad()
-        loss = nn.cross_entropy(model(x), labels)
-        last["loss"] = loss
-        return loss
-
-    def backward(loss: Any) -> None:
-        loss.backward()
-
-    def update(_: object) -> None:
-        opt.step()
-
-    return Trainer(
+    return optimizer_trainer(
         "autograd-lite",
         al.__version__,
-        [("forward", forward), ("backward", backward), ("update", update)],
-        loss=lambda: float(last["loss"].item()),
-        params=lambda: [np.array(p.data, copy=True) for p in ps],
+        # A numpy batch goes in as it is (a constant: no copy, no gradient), as torch's
+        # from_numpy above.
+        lambda: nn.cross_entropy(model(x), labels),
+        nn.SGD(ps, lr=lr),
+        lambda: [np.array(p.data, copy=True) for p in ps],
     )
 
 

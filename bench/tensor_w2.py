@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from data import w2_data
 from engines import make_autograd_lite as make_scalar_engine
-from tensor_engines import HAND, EngineMissing, Params, Trainer
+from tensor_engines import HAND, EngineMissing, Params, Trainer, optimizer_trainer
 from tensor_measure import Disagreement
 from workloads import (
     W2_ALPHA,
@@ -123,30 +123,19 @@ def make_tensor_w2(init: Params, x: np.ndarray, y: np.ndarray) -> Trainer:
     params = list(model.parameters())
     for p, a in zip(params, init, strict=True):
         p.data = a  # the scalar bench's weights (copied)
-    opt = nn.SGD(params, lr=W2_LR)
     y_col = y[:, None]  # (n, 1), like the scores
-    last: dict[str, Any] = {}
 
-    def forward(_: object) -> Any:
-        opt.zero_grad()
+    def loss_of() -> Any:
         scores = model(Tensor(x, requires_grad=False))
         data_loss = (1.0 - y_col * scores).relu().mean()
-        loss = data_loss + W2_ALPHA * sum((p * p).sum() for p in params)
-        last["loss"] = loss
-        return loss
+        return data_loss + W2_ALPHA * sum((p * p).sum() for p in params)
 
-    def backward(loss: Any) -> None:
-        loss.backward()
-
-    def update(_: object) -> None:
-        opt.step()
-
-    return Trainer(
+    return optimizer_trainer(
         "autograd-lite",
         al.__version__,
-        [("forward", forward), ("backward", backward), ("update", update)],
-        loss=lambda: float(last["loss"].item()),
-        params=lambda: [np.array(p.data, copy=True) for p in params],
+        loss_of,
+        nn.SGD(params, lr=W2_LR),
+        lambda: [np.array(p.data, copy=True) for p in params],
     )
 
 
