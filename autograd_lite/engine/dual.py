@@ -21,7 +21,7 @@ import numpy as np
 
 from ..validate import describe, is_real, real, text
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op
+from .node import CLOCK, CONSTANT, LEAF, Node, Op
 from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast, _gradient_array
 
 __all__ = ["Dual", "tangent_of"]
@@ -233,6 +233,7 @@ def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
 
 def _fill(node: Dual, data: Any, op: Op, a: Any, b: Any, tangent: Any) -> None:
     node._data = data
+    node._stamp = CLOCK[0]
     node._tangent = tangent
     node._grad = None
     node._op = op

@@ -21,7 +21,7 @@ from . import array_ops as _aops
 from . import backward as _backward
 from . import ops as _ops
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op
+from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
 __all__ = ["Arithmetic", "Tensor", "concatenate", "maximum", "stack", "where"]
 
@@ -298,23 +298,32 @@ class Tensor(Arithmetic, Node):
         self._a = self._b = None
         self._scope = MODE.get().scope
         self._requires = bool(requires_grad)
+        self._stamp = CLOCK[0]
 
     # -- what it holds ----------------------------------------------------------------------
     @property
     def data(self) -> Array:
-        """The array this node holds. Assigning converts to the node's dtype (same shape)."""
+        """The array this node holds. Assigning converts to the node's dtype (same shape);
+        only a leaf's can be assigned, and graphs made before that which used it are then
+        stale (a walk through them raises `StaleDataError`). `t.data -= step` counts as an
+        assignment; writes into the array that bypass it (`t.data[0] = 5`) are not seen
+        (docs/tensors.md)."""
         return self._data  # type: ignore[no-any-return]
 
     @data.setter
     def data(self, value: object) -> None:
         if value is self._data:  # `t.data -= step` changed it in place: nothing to copy
+            _backward.check_assignable(self, "Tensor.data", changed=True)
+            stamp_write(self)
             return
         array = _as_array(value, "Tensor.data", self._data.dtype)
         if array.shape != self._data.shape:
             raise ValueError(
                 f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
             )
+        _backward.check_assignable(self, "Tensor.data")
         self._data = array
+        stamp_write(self)
 
     @property
     def grad(self) -> Array:
@@ -600,6 +609,7 @@ def _broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
 
 def _fill(node: Tensor, data: Array, op: Op, a: Any, b: Any, requires: bool) -> None:
     node._data = data
+    node._stamp = CLOCK[0]
     node._grad = None
     node._label = None
     node._op = op
