@@ -59,10 +59,10 @@ def check_unchanged(root: Node) -> None:
     >>> x = Value(2.0, label="x")
     >>> y = x * x
     >>> x.data = 3.0
-    >>> check_unchanged(y)
+    >>> check_unchanged(y)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    autograd_lite.engine.node.StaleDataError: the data of Value 'x' was changed after the graph used it (operand 1 of '*', which made Value(4.0)): a gradient would mix old and new values. Run the forward pass again after changing data (an update after backward() is fine)
+    autograd_lite.engine.node.StaleDataError: the data of Value 'x' was changed after ...
     """
     if not isinstance(root, Node):
         raise TypeError(f"check_unchanged: root must be a Value or Tensor, got {describe(root)}")
@@ -106,8 +106,9 @@ def _stale(user: Node | None, operand: Node) -> NoReturn:
             f"in place after the graph made it: run the forward pass again"
         )
     index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
+    made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
     raise StaleDataError(
-        f"the data of {_name(operand)} was changed after the graph used it (operand {index} "
+        f"the data of {_name(operand)}{made} was changed after the graph used it (operand {index} "
         f"of {user._op.base.display!r}, which made {_name(user)}): a gradient would mix old "
         f"and new values. Run the forward pass again after changing data (an update after "
         f"backward() is fine)"
