@@ -272,15 +272,55 @@ def test_assigning_a_computed_node_is_refused() -> None:
         Tensor([0.0]).sigmoid().data = np.array([0.9])
 
 
-def test_a_computed_tensor_changed_in_place_is_refused_then_and_later() -> None:
-    t = Tensor([0.0, 1.0], label="t")
+def test_a_computed_tensor_cannot_be_changed_in_place() -> None:
+    """An op node's array is read-only: numpy refuses in-place writes before any change.
+    Reference: d/dt sum(sigmoid(t)) = s (1 - s) = 1/4 at t = 0."""
+    t = Tensor([0.0, 0.0], label="t")
     s = t.sigmoid()
+    writes: list[Callable[[], object]] = [
+        lambda: s.data.__isub__(0.1),
+        lambda: s.data.__setitem__(0, 5.0),
+        lambda: np.copyto(s.data, 1.0),
+        lambda: s.data.fill(0.0),
+        lambda: t.T.data.fill(0.0),  # a view of t's array, as an op node's data
+    ]
+    for write in writes:
+        with pytest.raises(ValueError, match="read-only"):
+            write()
+    with pytest.raises(ValueError, match="read-only"):
+        s.data -= 0.1
+    s.sum().backward()
+    assert t.grad.tolist() == [0.25, 0.25]
+
+
+def test_a_computed_dual_changed_in_place_is_refused_then_and_later() -> None:
+    """A Dual op node's array can be changed through `.data -=` (numpy does it before the
+    setter runs): the setter refuses and marks it, so every later walk through it raises."""
+    x = Dual(np.array([0.0, 1.0]), label="x")
+    s = x.sigmoid()
     with pytest.raises(StaleDataError, match="already changed in place"):
-        s.data -= 0.1  # numpy changed it before the setter could refuse
+        s.data -= 0.1
     with pytest.raises(StaleDataError, match="'sigmoid'"):
-        s.sum().backward()  # s as an operand
+        grad(s.sum(), [x])  # s as an operand
     with pytest.raises(StaleDataError, match="'sigmoid'"):
-        s.backward(np.ones(2))  # s as the output: its own rule uses its data
+        grad(s, [x], grad_outputs=np.ones(2))  # s as the output: its rule uses its data
+
+
+def test_leaves_never_share_an_array_with_another_node() -> None:
+    """detach() copies, and a view made under no_grad() (W.T) is a copy: changing W in
+    place (which stamps W) cannot change another leaf's numbers behind its stamp.
+    Reference: d/dx sum(x * c) = c, the numbers c held when the graph was built."""
+    from autograd_lite import no_grad
+
+    w = Tensor([[1.0, 2.0]], label="W")
+    with no_grad():
+        wt = w.T
+    frozen = w.detach()
+    x = Tensor([[3.0], [4.0]], label="x")
+    y = (x * wt).sum() + (x.T * frozen).sum()
+    w.data -= 10.0
+    y.backward()
+    assert x.grad.tolist() == [[2.0], [4.0]]  # 1 + 1 and 2 + 2: the numbers before the change
 
 
 def test_leaves_made_under_no_grad_and_detached_are_assignable() -> None:

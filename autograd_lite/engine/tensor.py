@@ -425,9 +425,12 @@ class Tensor(Arithmetic, Node):
         _backward.zero_grad(self)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, with no history and no gradient."""
+        """A new leaf holding a copy of this tensor's data, with no history and no gradient.
+
+        A copy, not the array itself: an in-place change to one of them (`t.data -= 1`)
+        would change the other behind its write stamp (see `StaleDataError`)."""
         out: Tensor = object.__new__(Tensor)
-        _fill(out, self._data, LEAF, None, None, False)
+        _fill(out, self._data.copy(), LEAF, None, None, False)
         out._label = self._label
         out._scope = MODE.get().scope
         return out
@@ -562,9 +565,13 @@ class Tensor(Arithmetic, Node):
         mode = MODE.get()
         needs = tuple(type(x) is Tensor and x._requires for x in operands)
         if not mode.grad_enabled or not any(needs):
-            _fill(node, out, LEAF, None, None, False)
+            # A leaf's data can be changed in place: it must not be another node's array.
+            _fill(node, out if out.base is None else _unshared(out, datas), LEAF, None, None, False)
             node._scope = mode.scope
             return node
+        if out.base is not None or any(out is d for d in datas):
+            out = out.view()  # its own flag (forward may return an operand's array itself)
+        out.flags.writeable = False  # the graph's: in-place writes would go unseen
         nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
         broadcast = _broadcast(op, datas, out.shape)
         if broadcast or not all(needs):
@@ -575,6 +582,15 @@ class Tensor(Arithmetic, Node):
             _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, True)
         node._scope = mode.scope
         return node
+
+
+def _unshared(out: Array, datas: list[Array]) -> Array:
+    """out, or a copy of it if it is a view of one of the operands' arrays (a transpose or a
+    slice made under no_grad()): a leaf's data must not change when another node's does."""
+    base = out.base
+    if any(base is d or base is d.base for d in datas):
+        return out.copy()
+    return out
 
 
 def _gradient_array(gradient: object, data: Array) -> Array:
