@@ -569,7 +569,7 @@ class Tensor(Arithmetic, Node):
             _fill(node, out if out.base is None else _unshared(out, datas), LEAF, None, None, False)
             node._scope = mode.scope
             return node
-        if out.base is not None or any(out is d for d in datas):
+        if any(out is d for d in datas):
             out = out.view()  # its own flag (forward may return an operand's array itself)
         out.flags.writeable = False  # the graph's: in-place writes would go unseen
         nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
