@@ -29,6 +29,7 @@ from autograd_lite import (
     grad,
     hvp,
     jacobian,
+    local_derivatives,
     render_graph,
     transforms,
     vjp,
@@ -106,6 +107,15 @@ def test_the_stepping_page_refuses_a_changed_graph(kind: str, tmp_path: Path) ->
     assert not page.exists()
     with pytest.raises(StaleDataError, match=NAMED):
         explore(y)
+
+
+def test_local_derivatives_refuse_a_changed_operand() -> None:
+    """The factors are taken at the operands' data: 2x = 4 at the recorded x = 2."""
+    x, y = _square()
+    assert local_derivatives(y) == (2.0, 2.0)
+    x.data = 3.0
+    with pytest.raises(StaleDataError, match=NAMED):
+        local_derivatives(y)
 
 
 def test_transforms_pullback_and_jacobian_refuse_a_changed_captured_leaf() -> None:

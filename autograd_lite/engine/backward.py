@@ -18,7 +18,7 @@ import numpy as np
 
 from ..validate import describe, sequence
 from .grad_mode import enable_grad
-from .node import CLOCK, Node, StaleDataError
+from .node import Node, StaleDataError
 
 _CHANGED = 1 << 62
 """The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
@@ -121,7 +121,7 @@ def _count_uses(root: Node) -> dict[Node, int]:
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
     comparison per slot, on the pass the sweep makes anyway.
     """
-    if root._stamp > CLOCK[0]:
+    if root._stamp >= _CHANGED:
         _stale(None, root)
     uses = {root: 0}
     stack = [root]
@@ -305,6 +305,11 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     operands = node.operands
     if not operands:
         return ()
+    for x in operands:  # the factors are taken at the operands' data: it must be unchanged
+        if x._stamp > node._stamp:
+            _stale(node, x)
+    if node._stamp >= _CHANGED:
+        _stale(None, node)
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
