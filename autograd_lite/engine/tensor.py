@@ -569,9 +569,11 @@ class Tensor(Arithmetic, Node):
             _fill(node, out if out.base is None else _unshared(out, datas), LEAF, None, None, False)
             node._scope = mode.scope
             return node
-        if any(out is d for d in datas):
-            out = out.view()  # its own flag (forward may return an operand's array itself)
-        out.flags.writeable = False  # the graph's: in-place writes would go unseen
+        for d in datas:
+            if out is d:  # forward returned an operand's array itself: flag a view of it
+                out = out.view()
+                break
+        out.setflags(False)  # read-only: the graph's (positional: the quickest way to set it)
         nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
         broadcast = _broadcast(op, datas, out.shape)
         if broadcast or not all(needs):
