@@ -18,6 +18,7 @@ import pytest
 
 from autograd_lite import (
     Dual,
+    Op,
     StaleDataError,
     Tensor,
     Value,
@@ -323,8 +324,10 @@ def test_leaves_never_share_an_array_with_another_node() -> None:
     from autograd_lite import no_grad
 
     w = Tensor([[1.0, 2.0]], label="W")
+    same = Op("same", lambda a: a, lambda g, out, a: (g,))  # forward returns its operand
     with no_grad():
         wt = w.T
+        assert not np.shares_memory(same(w).data, w.data)
     frozen = w.detach()
     x = Tensor([[3.0], [4.0]], label="x")
     y = (x * wt).sum() + (x.T * frozen).sum()

@@ -566,7 +566,7 @@ class Tensor(Arithmetic, Node):
         needs = tuple(type(x) is Tensor and x._requires for x in operands)
         if not mode.grad_enabled or not any(needs):
             # A leaf's data can be changed in place: it must not be another node's array.
-            _fill(node, out if out.base is None else _unshared(out, datas), LEAF, None, None, False)
+            _fill(node, _unshared(out, datas), LEAF, None, None, False)
             node._scope = mode.scope
             return node
         for d in datas:
@@ -587,11 +587,13 @@ class Tensor(Arithmetic, Node):
 
 
 def _unshared(out: Array, datas: list[Array]) -> Array:
-    """out, or a copy of it if it is a view of one of the operands' arrays (a transpose or a
-    slice made under no_grad()): a leaf's data must not change when another node's does."""
-    base = out.base
-    if any(base is d or base is d.base for d in datas):
-        return out.copy()
+    """out, or a copy of it if it shares memory with an operand's array (a transpose or a
+    slice made under no_grad(), or an operand returned as it is): a leaf's data must not
+    change when another node's does."""
+    owner = out if out.base is None else out.base  # numpy's base is the array owning memory
+    for d in datas:
+        if owner is d or owner is d.base:
+            return out.copy()
     return out
 
 
