@@ -231,6 +231,8 @@ def test_second_backward_without_changes_accumulates() -> None:
     x.data = 2.0  # the same number, but assigned: the graph is refused all the same
     with pytest.raises(StaleDataError):
         y.backward()
+    y.zero_grad()  # resetting gradients uses no recorded value: still fine
+    assert (x.grad, y.grad) == (0.0, 0.0)
 
 
 def test_documented_update_loop_trains_with_closed_form_gradients() -> None:
