@@ -13,8 +13,9 @@ A file is written the way a user who owns it expects:
 - otherwise the data goes to a temporary file beside the target, which then replaces it by
   a rename: readers see the old file or the new one, never half of one, and a failure
   leaves the old file as it was and nothing else behind;
-- anything else (a folder, a missing folder, a place nobody may write) is a `FileWriteError`
-  that names the path.
+- anything else (a folder, a missing folder, a place nobody may write, a file the user may
+  not write, even in a folder where a rename could replace it) is a `FileWriteError` that
+  names the path.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, keep_existing: bool
         raise _error(path, e) from e
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise FileWriteError(path, "it is a folder, not a file", errno.EISDIR)
+    if st is not None and not os.access(target, os.W_OK):
+        # A rename could replace it, but a read-only file says: do not change me (as `>` has it).
+        raise FileWriteError(path, "permission denied: the file is read-only", errno.EACCES)
     if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1):
         _write_in_place(path, target, data)  # a device, a pipe, or a file of several names
         return path

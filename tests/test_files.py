@@ -31,7 +31,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_an_existing_files_mode_is_kept(tmp_path: Path) -> None:
-    for bits in (0o600, 0o640, 0o755, 0o444):
+    for bits in (0o600, 0o640, 0o755, 0o604):
         path = tmp_path / f"f{bits:o}.dot"
         path.write_bytes(b"old")
         os.chmod(path, bits)
@@ -178,6 +178,31 @@ def test_an_unwritable_place_is_an_error_naming_the_path(tmp_path: Path) -> None
         with pytest.raises(FileWriteError, match=f"cannot write {place}: "):
             write_file(place, b"x")
         assert not place.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+def test_a_read_only_file_is_left_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "g.dot"
+    path.write_bytes(b"the user's")
+    os.chmod(path, 0o444)
+    with pytest.raises(FileWriteError, match=f"cannot write {path}: permission denied"):
+        write_file(path, b"new")
+    assert path.read_bytes() == b"the user's" and mode(path) == 0o444
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
+def test_a_writable_file_in_a_locked_folder_is_written_in_place(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    path = folder / "g.dot"
+    path.write_bytes(b"old")
+    inode = os.stat(path).st_ino
+    os.chmod(folder, 0o500)
+    try:
+        write_file(path, b"new")
+    finally:
+        os.chmod(folder, 0o700)
+    assert path.read_bytes() == b"new" and os.stat(path).st_ino == inode
 
 
 def test_keep_existing_never_replaces_a_name_even_a_dangling_link(tmp_path: Path) -> None:
