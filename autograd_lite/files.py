@@ -77,8 +77,8 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, keep_existing: bool
     try:
         _replace(target, data, st)
     except PermissionError as e:
-        # No temporary file may be made in the folder, but the file itself may be writable.
-        if st is None or not os.access(target, os.W_OK):
+        # No temporary file may be made in the folder, but the file itself is writable.
+        if st is None:
             raise _error(path, e) from e
         _write_in_place(path, target, data)
     except OSError as e:
