@@ -395,7 +395,7 @@ def gradgradcheck(
     whose rule does not differentiate correctly.
 
     >>> from autograd_lite import gradgradcheck
-    >>> f = lambda a, b: (a * b).tanh() + a / b  # noqa: E731
+    >>> f = lambda a, b: (a * b).tanh() + a / b
     >>> gradgradcheck(f, [0.5, 1.5]) and gradgradcheck(f, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
