@@ -201,12 +201,25 @@ def zero_grads(params: Iterable[Parameter]) -> None:
 
 
 def _new_data(p: Parameter, value: object, where: str) -> Any:
-    """`value` checked as new data for p: a float for a Value, an array of p's shape for a
-    Tensor (TypeError or ValueError naming `where` otherwise)."""
-    if not isinstance(p, Tensor):
-        return real(value, where)
+    """`value` checked as new data for p: a float for a Value, an array of p's shape and
+    dtype for a Tensor (TypeError or ValueError naming `where` otherwise)."""
     if isinstance(value, Node):
         raise TypeError(f"{where}: expected an array, got a {type(value).__name__} (use .data)")
+    if isinstance(p, Tensor):
+        return _exact_array(value, p.shape, p.dtype, where)
+    if isinstance(value, (np.ndarray, np.generic)):  # a 0-d array, as nn.load gives
+        return float(_exact_array(value, (), np.dtype(np.float64), where))
+    return real(value, where)
+
+
+# Numbers and nested lists have no dtype of their own: they are converted if that is exact.
+_NO_DTYPE = (list, tuple, int, float, bool)
+
+
+def _exact_array(value: object, shape: tuple[int, ...], dtype: np.dtype[Any], where: str) -> Array:
+    """value as an array of `shape` and `dtype`, whose numbers are exactly value's: an array
+    of floats must have `dtype` already (TypeError), and a number, list or integer array
+    that would round is a ValueError naming the first element that changes."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError, RuntimeError) as e:  # ragged lists; a torch tensor with grad
@@ -216,9 +229,26 @@ def _new_data(p: Parameter, value: object, where: str) -> Any:
             f"{where}: expected an array of real numbers, got {describe(value)} "
             f"(dtype {array.dtype})"
         )
-    if array.shape != p.shape:
-        raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {p.shape}")
-    return array
+    if array.shape != shape:
+        raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {shape}")
+    if array.dtype.kind == "f" and array.dtype != dtype and type(value) not in _NO_DTYPE:
+        raise TypeError(
+            f"{where}: dtype {array.dtype} does not match the parameter's {dtype}; convert "
+            f"the model (module.to(np.{array.dtype})) or the array (.astype(np.{dtype})) first"
+        )
+    if array.dtype == dtype:
+        return array  # the parameter's setter copies it
+    converted = array.astype(dtype)
+    with np.errstate(all="ignore"):
+        back = converted.astype(array.dtype)
+    changed = (back != array) & ~(np.isnan(converted) & (back != back))
+    if changed.any():
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(changed)), shape))
+        raise ValueError(
+            f"{where}: {int(np.count_nonzero(changed))} value(s) would change in {dtype}: "
+            f"{array[index].item()!r} at index {index} becomes {converted[index].item()!r}"
+        )
+    return converted
 
 
 def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Parameter]]:
