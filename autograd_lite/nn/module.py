@@ -9,6 +9,9 @@ assigns attributes; it registers nothing.
 Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a `Layer`,
 `layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
 `Sequential`, as in PyTorch, so that a state dict loads into the same torch model.
+
+Modules copy (`copy.deepcopy`) and pickle with their parameters, which are leaves; saving
+to a file is `nn.save(model.state_dict(), path)` (saving.py).
 """
 
 from __future__ import annotations
@@ -126,11 +129,14 @@ class Module:
 
         The keys must be exactly the parameter names: ValueError lists the missing and the
         unexpected ones. A Value's entry must be a real number (anything `numbers.Real`
-        accepts; a bool counts as 0 or 1): TypeError otherwise, OverflowError for an int too
-        large for a float. A Tensor's entry is an array of real numbers (numpy, nested lists,
-        or anything with `__array__`, such as a CPU torch tensor) of the parameter's shape:
-        TypeError or ValueError naming the key otherwise; it is copied in the parameter's
-        dtype. Everything is checked before anything is changed.
+        accepts; a bool counts as 0 or 1) or a 0-d array (what `nn.load` gives): TypeError
+        otherwise, OverflowError for an int too large for a float. A Tensor's entry is an
+        array of real numbers (numpy, nested lists, or anything with `__array__`, such as a
+        CPU torch tensor) of the parameter's shape, copied. No number may change on the way:
+        an array of floats must have the parameter's dtype (float64 for a Value; a TypeError
+        says to convert the model or the array), and numbers, lists and integer arrays must
+        convert exactly (ValueError naming the first that would round). Errors name the key;
+        everything is checked before anything is changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
