@@ -76,18 +76,25 @@ def shallow_copy(node: _T) -> _T:
     return new
 
 
+_REFERENCES: dict[int, tuple[str, str]] = {}
+"""Where each op pickled so far was found, by id (checked on each use: ids are reused)."""
+
+
 def op_reference(op: object) -> tuple[str, str]:
     """(module, name) of a module variable holding `op`, autograd_lite's modules first;
     TypeError naming the op if none does."""
-    modules = sorted(
-        list(sys.modules.items()), key=lambda item: not item[0].startswith("autograd_lite")
-    )
-    for module_name, module in modules:
+    known = _REFERENCES.get(id(op))
+    if known is not None and getattr(sys.modules.get(known[0]), known[1], None) is op:
+        return known
+    modules = list(sys.modules.items())
+    ours = [item for item in modules if item[0].startswith("autograd_lite")]
+    for module_name, module in ours + modules:
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
             continue
         for name, value in list(namespace.items()):
             if value is op:
+                _REFERENCES[id(op)] = (module_name, name)
                 return module_name, name
     raise TypeError(
         f"cannot pickle {op!r}: an op is pickled by reference, as the module variable that "
