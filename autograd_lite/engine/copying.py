@@ -104,13 +104,13 @@ def op_reference(op: object) -> tuple[str, str]:
     )
 
 
-def op_named(module: str, name: str) -> Any:
-    """The op that `module.name` holds (what unpickling an op calls)."""
-    from .node import Op
-
+def op_named(module: str, name: str, kind: type) -> Any:
+    """The op that `module.name` holds (what unpickling an op calls), checked to be a `kind`
+    (Op, passed in: this module is below node.py)."""
     op = getattr(importlib.import_module(module), name, None)
-    if not isinstance(op, Op):
+    if not isinstance(op, kind):
         raise TypeError(
-            f"unpickling an op: {module}.{name} is not an Op any more, but {type(op).__name__}"
+            f"unpickling an op: {module}.{name} is not an {kind.__name__} any more, but "
+            f"{type(op).__name__}"
         )
     return op

@@ -365,7 +365,7 @@ class Op:
     # An op is kept by reference (copying.py): a copy is the op itself, and an unpickled
     # built-in op is the very object `ops.add`, which drawings and generated code test for.
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_copying.op_named, _copying.op_reference(self))
+        return (_copying.op_named, (*_copying.op_reference(self), Op))
 
     def __copy__(self) -> Op:
         return self
