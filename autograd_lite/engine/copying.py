@@ -10,7 +10,11 @@
   is copied without an edit here, and the attributes of a subclass that has a `__dict__`.
   Arrays are copied too, even by `copy.copy` (as numpy's own), so a copy is independent.
 - A node computed from others (part of a graph) is refused with a TypeError that says what
-  to copy instead: its data as a new leaf (`detach()`), or the leaves.
+  to copy instead: its data as a new leaf (`detach()`), or the leaves. What users keep and
+  send to other processes are leaves (parameters, data); a graph would bring every node
+  below it, and ops made on the fly (`pow_number(n)`, a Tensor's specialised ops) that no
+  module holds, so it could not be pickled by reference. The refusal looks at the node
+  itself only, so a graph of any depth is refused at once, without recursion.
 """
 
 from __future__ import annotations

@@ -122,6 +122,7 @@ class Node:
         return (_copying.new_node, (type(self),), _copying.leaf_state(self, "copy or pickle"))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Set the fields of a leaf being unpickled or deep-copied."""
         _copying.restore(self, state)
 
     def __copy__(self: _N) -> _N:
