@@ -241,7 +241,9 @@ def _product(step: StepRow, x: str) -> str:
 
 
 def _number(x: Any) -> str:
-    return number_text(x, _DIGITS if not isinstance(x, np.ndarray) else 6)
+    """A gradient in the report: a float to 10 digits, an array's elements to 4 (a row of
+    the table stays readable; the difference column shows the largest gap)."""
+    return number_text(x, 4 if isinstance(x, np.ndarray) else _DIGITS)
 
 
 def _difference(d: Any) -> str:
@@ -251,6 +253,8 @@ def _difference(d: Any) -> str:
     if d.size == 0:
         return "-"
     flat = np.nan_to_num(np.abs(d), nan=np.inf)
+    if not flat.any():
+        return "0"
     at = np.unravel_index(int(np.argmax(flat)), d.shape)
     where = f" at {tuple(int(i) for i in at)}" if d.ndim else ""
     return number_text(float(d[at]), 3) + where
@@ -413,7 +417,7 @@ def compare_gradients(
             f"{_WHERE}: output must have one element (a loss), got shape {output.data.shape}; "
             f"reduce it first (.sum())"
         )
-    steps = backward_steps(output, constants=True)
+    steps = backward_steps(output)  # numbered as the step table and the page number them
     out_name = steps.names[output]
     given = _nodes_named(expected, output, out_name)
     # Each node's gradient and when it is complete: the output at once, the others at the
@@ -425,7 +429,7 @@ def compare_gradients(
     rows = []
     values: dict[Node, Any] = {}
     for node, key, value in given:
-        when, autodiff = final[node]
+        when, autodiff = final.get(node, (0, None))  # constants have no steps
         if autodiff is None:
             raise ValueError(
                 f"{_WHERE}: {_key_text(key)} takes no gradient in this graph (a constant or "
