@@ -43,7 +43,7 @@ _DIGITS = 10  # significant digits of the gradients in the table: enough to see 
 class GradientRow:
     """One node's gradient d(output)/d(node), by hand and by autodiff.
 
-    - `name`: the node's name in `backward_steps`' table (its label);
+    - `name`: the node's name in `backward_steps`' table (its label; the table's first column);
     - `node`: the node itself;
     - `hand`: the gradient given, a float (an array of the node's shape, float64, for a Tensor);
     - `autodiff`: backward()'s gradient, the same kind;
@@ -57,7 +57,7 @@ class GradientRow:
         self.node = node
         self.hand = hand
         self.autodiff = autodiff
-        with np.errstate(invalid="ignore"):  # inf - inf: the difference is nan
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is nan; 1e308 - -1e308 inf
             self.difference: Any = hand - autodiff
         self.ok = ok
 
@@ -133,7 +133,7 @@ class GradientReport:
     def _table(self) -> list[str]:
         out = self.steps.names[self.output]
         lines = [f"d{out}/d(node) by hand and by backward(), in backward order:"]
-        table = [["node", "by hand", "by autodiff", "difference", "ok"]]
+        table = [["label", "by hand", "by autodiff", "difference", "ok"]]
         for row in self.rows:
             table.append(
                 [
@@ -397,9 +397,9 @@ def compare_gradients(
     False
     >>> print(report)
     dy/d(node) by hand and by backward(), in backward order:
-    node  by hand  by autodiff  difference  ok
-    z           3            3           0  yes
-    w           3            9          -6  NO
+    label  by hand  by autodiff  difference  ok
+    z            3            3           0  yes
+    w            3            9          -6  NO
     ok: |by hand - by autodiff| <= atol + rtol × |by autodiff| (rtol=1e-06, atol=1e-12)
     1 of 2 disagrees; the first in backward order is grad(w).
     grad(w) comes from one chain-rule step of backward(), step 2:

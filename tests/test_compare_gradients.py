@@ -72,7 +72,7 @@ def test_a_correct_derivation_agrees_row_by_row_in_backward_order(net: Network) 
         assert row.ok and row.hand == hand[row.name]
         assert abs(row.autodiff - hand[row.name]) <= 1e-15
     text = str(report)
-    assert text.splitlines()[1].split() == ["node", "by", "hand", "by", "autodiff",
+    assert text.splitlines()[1].split() == ["label", "by", "hand", "by", "autodiff",
                                             "difference", "ok"]  # fmt: skip
     assert "All 8 agree." in text and "NO" not in text
     assert assert_gradients_match(net.L, hand_gradients()).ok

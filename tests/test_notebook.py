@@ -251,10 +251,18 @@ def test_check_your_derivation_shows_a_right_and_a_wrong_derivation() -> None:
 
 
 def update(names: Sequence[str]) -> None:
-    """Run each notebook and store it with its fresh outputs."""
+    """Run each notebook and store it with its fresh outputs (memory addresses normalised,
+    so that running it again changes nothing that did not change)."""
     for name in names:
         path = path_of(name)
-        nbformat.write(execute(path), path)
+        notebook = execute(path)
+        for cell in _code_cells(notebook):
+            for out in cell.outputs:
+                if out["output_type"] == "stream":
+                    out["text"] = normalised(_text(out["text"]))
+                elif "text/plain" in out.get("data", {}):
+                    out["data"]["text/plain"] = normalised(_text(out["data"]["text/plain"]))
+        nbformat.write(notebook, path)
         print(f"updated {path.relative_to(ROOT)}")
 
 
