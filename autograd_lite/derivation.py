@@ -3,8 +3,8 @@
 `compare_gradients(output, expected)` takes the gradients a person worked out (d output /
 d node for parameters and for any intermediate node, such as a layer's δ) and lines them up
 with backward()'s in backward order. Where one disagrees, the report shows the chain-rule
-step that made that gradient, grad(result) × ∂result/∂operand, with the number each factor
-would need to be for the person's value: the first wrong gradient in backward order is the
+step that made that gradient, grad(result) × ∂result/∂operand, and what ∂result/∂operand
+would have to be for the person's value: the first wrong gradient in backward order is the
 one whose own step went wrong, since everything before it agrees.
 
 The gradients come from `backward_steps` (the same walk and the same floats as backward()),
