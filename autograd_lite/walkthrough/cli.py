@@ -50,6 +50,9 @@ examples:
   autograd-lite --mode forward           also the four gradients by forward mode, one pass each
   autograd-lite --code                   the forward and backward pass as Python code
 
+the example told in full, every formula and number: docs/worked_example.md in the
+  autograd-lite source (notebooks in examples/: tutorial, matrix form, check your derivation)
+
 exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
   {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
 (e.g. | head)
