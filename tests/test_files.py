@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from autograd_lite import Value, draw_graph, render_graph
@@ -265,3 +266,17 @@ def test_the_clis_out_keeps_mode_and_writes_through_a_symlink(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "link.dot").is_symlink() and mode(target) == 0o600
     assert target.read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_nn_save_keeps_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    from autograd_lite import nn
+
+    target = tmp_path / "weights.npz"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o600)
+    (tmp_path / "link.npz").symlink_to("weights.npz")
+    nn.save({"w": np.arange(3.0)}, tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink() and mode(target) == 0o600
+    np.testing.assert_array_equal(np.load(target)["w"], np.arange(3.0))
+    with pytest.raises(OSError, match=f"cannot write {tmp_path / 'no' / 'w.npz'}: "):
+        nn.save({"w": np.arange(3.0)}, tmp_path / "no" / "w.npz")
