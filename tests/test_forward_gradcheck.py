@@ -153,14 +153,16 @@ def test_a_failure_no_rule_explains_says_so() -> None:
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda x: x * x.data, [1.5], modes=MODES)
     assert info.value.fault is None
-    assert "no op's rule disagrees" in str(info.value).splitlines()[-1]
+    assert "no single op's rule was found at fault" in str(info.value).splitlines()[-1]
 
 
-def test_without_modes_the_failure_is_the_old_table() -> None:
-    """Reference: tests/test_gradcheck.py's table; modes=None adds nothing."""
+def test_without_modes_the_table_ends_with_the_op_at_fault() -> None:
+    """Reference: bad_square's rule gives 3x at x = 1.5 (4.5); the truth is 2x (3)."""
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda x: bad_square(x), [1.5])
-    assert info.value.fault is None and "rule at fault" not in str(info.value)
+    fault = info.value.fault
+    assert fault is not None and (fault.rule, fault.analytical) == ("vjp", 4.5)
+    assert str(info.value).splitlines()[-1] == f"  {fault}"
 
 
 def test_find_wrong_rule_on_a_correct_graph_and_its_arguments() -> None:

@@ -98,7 +98,8 @@ def test_gradcheck_catches_a_wrong_rule_and_tabulates_it() -> None:
     assert isinstance(err, AssertionError)
     message = str(err)
     assert message.startswith("gradcheck failed: 1 of 2 entries")
-    header, row_x, row_y = table_rows(message)
+    header, row_x, row_y, fault = table_rows(message)
+    assert fault[0].startswith("the rule at fault: op 'bad_square'")
     assert header == ["input", "label", "value", "analytical", "numerical", "difference"]
     # The wrong rule gives 3 * x0 = 4.5; the truth, by differences of x**2, is 2 * x0 = 3.
     wrong_rule = 3 * x0

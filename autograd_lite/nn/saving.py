@@ -14,6 +14,7 @@ has `torch.save` / `torch.load` beside them: `nn.save(model.state_dict(), path)`
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.node import Node
+from ..files import write_file
 from ..validate import describe
 
 __all__ = ["load", "save"]
@@ -49,7 +51,9 @@ def save(state: Mapping[str, object], path: str | os.PathLike[str]) -> None:
     Each entry becomes one array under its key, with its dtype (a float: a 0-d float64
     array); `np.load(path)` reads them back, and so does `load`. The keys must be str and
     the values real numbers or arrays of them: TypeError naming the key otherwise, raised
-    before the file is opened. An existing file is replaced.
+    before the file is opened. An existing file is replaced as `files.write_file` does it:
+    whole or not at all, through a symlink, keeping its mode and hard links (an OSError
+    naming the path if it cannot be written).
     """
     target = _npz_path(path, "save")
     if not isinstance(state, Mapping):
@@ -69,10 +73,12 @@ def save(state: Mapping[str, object], path: str | os.PathLike[str]) -> None:
         if key.endswith(".npy"):  # np.load would mistake it for the file of key[:-4]
             raise ValueError(f"save: key {key!r} ends in .npy, which np.load would misread")
         arrays[key] = _real_array(value, f"save[{key!r}]")
-    with target.open("wb") as f, zipfile.ZipFile(f, "w", allowZip64=True) as archive:
+    buffer = io.BytesIO()  # the archive whole first: the file is then written by write_file
+    with zipfile.ZipFile(buffer, "w", allowZip64=True) as archive:
         for key, array in arrays.items():
             with archive.open(key + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
+    write_file(target, buffer.getvalue())
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Array]:

@@ -1,15 +1,14 @@
 """Running Graphviz's `dot` and writing files: `draw_graph`, `render_graph` and their errors.
 
-Files are written beside their final path and renamed, so they appear whole or not at all;
-when `dot` is missing, the DOT text is kept so that nothing the user asked for is lost.
+Files are written by `files.write_file` (whole or not at all, through symlinks, keeping the
+mode and hard links of the file replaced); when `dot` is missing, the DOT text is kept so that
+nothing the user asked for is lost.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import secrets
 import shlex
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,10 +18,9 @@ from typing import Any, NoReturn
 import graphviz
 
 from ..engine.node import Node
+from ..files import FileWriteError, write_file
 from .dot import digraph_parts
 from .page import StepperPage
-
-_MAX_FREE_NAMES = 100  # how many names `_write_atomically` tries before giving up
 
 FORMATS: dict[str, str] = {
     ".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot", ".html": "html"
@@ -175,45 +173,12 @@ def draw_graph(
     return Drawing(name="autograd_lite", **parts._asdict())
 
 
-def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
-    """Write `data` to a temporary file beside `path`, then rename it to `path`; return that.
-
-    Readers never see a half-written file, and a failure leaves nothing behind. With
-    `keep_existing` no existing file is replaced: the data goes to the first free name of
-    `path`, `stem.1.suffix`, `stem.2.suffix`, ... and the name used is returned.
-    """
-    # A short name of its own: the path's name plus a suffix could pass the 255-byte limit.
-    tmp = path.with_name(f".autograd-lite-{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+def _write(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
+    """`write_file(path, data)`, its error a RenderError; the path written."""
     try:
-        fd = os.open(tmp, flags, 0o666)  # 0o666 minus the umask, like open() would give
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if not keep_existing:
-            os.replace(tmp, path)
-            return path
-        for k in range(_MAX_FREE_NAMES):
-            name = path if k == 0 else path.with_name(f"{path.stem}.{k}{path.suffix}")
-            try:
-                try:
-                    os.link(tmp, name)  # unlike a rename, a link never replaces a file
-                except FileExistsError:
-                    raise
-                except OSError:  # no hard links on this file system: create it exclusively
-                    with open(name, "xb") as f:
-                        f.write(data)
-            except FileExistsError:
-                continue
-            return name
-        raise FileExistsError(errno.EEXIST, f"{path} and {_MAX_FREE_NAMES - 1} more names taken")
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # gone already after a rename; after a link, the second name
+        return write_file(path, data, keep_existing=keep_existing)
+    except FileWriteError as e:
+        raise RenderError(str(e), path) from e
 
 
 def render_graph(
@@ -237,8 +202,9 @@ def render_graph(
     or when `dot` is missing, in which case the DOT text is saved to `path` with a .dot
     extension, or the first free name `stem.1.dot`, `stem.2.dot`, ... so that no file is
     replaced (`error.dot_path`), and the message gives the command to render it later and
-    how to install Graphviz. The file appears complete or not at all (it is written beside
-    `path` and renamed).
+    how to install Graphviz. The file is written by `write_file`: whole or not at all, through
+    a symlink to its target, keeping an existing file's mode and hard links; a failed
+    drawing leaves an existing file as it was.
     """
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
@@ -257,7 +223,7 @@ def render_graph(
         graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
-        _write_atomically(path, source)
+        _write(path, source)
         return path
     if shutil.which("dot") is None:
         _missing_dot(path, source)
@@ -272,7 +238,7 @@ def render_graph(
         raise RenderError(f"could not run dot to render {path}: {e}", path) from e
     if page is not None:
         data = page.html(data.decode("utf-8")).encode("utf-8")
-    _write_atomically(path, data)
+    _write(path, data)
     return path
 
 
@@ -290,7 +256,7 @@ def _missing_dot(path: Path, source: bytes) -> NoReturn:
         )
     wanted = path.with_suffix(".dot")
     try:
-        dot_path = _write_atomically(wanted, source, keep_existing=True)
+        dot_path = _write(wanted, source, keep_existing=True)
     except RenderError as e:
         raise RenderError(
             f"{_NO_DOT}, so {path} could not be rendered, and the DOT text could not be "
