@@ -7,9 +7,12 @@ before and after the write.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -165,45 +168,79 @@ def test_a_folder_or_a_missing_folder_is_an_error_naming_the_path(tmp_path: Path
 
 
 def test_an_unwritable_place_is_an_error_naming_the_path(tmp_path: Path) -> None:
-    places = []
-    if os.geteuid() != 0:  # root may write in any folder
-        locked = tmp_path / "locked"
+    def check(folder: Path) -> None:
+        locked = folder / "locked"
         locked.mkdir()
         os.chmod(locked, 0o500)
-        places.append(locked / "g.dot")
-    if Path("/sys/kernel").is_dir():  # Linux: a file system no one may create files in
-        places.append(Path("/sys/g.dot"))
-    if not places:
-        pytest.skip("no unwritable place on this machine")
-    for place in places:
+        place = locked / "g.dot"
         with pytest.raises(FileWriteError, match=f"cannot write {place}: "):
             write_file(place, b"x")
         assert not place.exists()
 
+    unprivileged(check, tmp_path)
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+
+def unprivileged(check: Any, tmp_path: Path) -> None:
+    """Run check(folder) as a user the permission bits apply to: root may write any file, so
+    as root (CI) the check runs in a child process switched to the user nobody, in a folder
+    that user owns; otherwise here, in tmp_path."""
+    if os.geteuid() != 0:
+        check(tmp_path)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="autograd-lite-files-"))
+    os.chmod(folder, 0o755)
+    os.chown(folder, NOBODY, NOBODY)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the check's failure through the pipe, never return
+        os.close(read)
+        code = 0
+        try:
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            check(folder)
+        except BaseException:
+            os.write(write, traceback.format_exc().encode())
+            code = 1
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        report = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    shutil.rmtree(folder)
+    assert os.waitstatus_to_exitcode(status) == 0, report
+
+
+NOBODY = 65534  # the uid and gid of nobody on Debian and Ubuntu
+
+
 def test_a_read_only_file_is_left_as_it_is(tmp_path: Path) -> None:
-    path = tmp_path / "g.dot"
-    path.write_bytes(b"the user's")
-    os.chmod(path, 0o444)
-    with pytest.raises(FileWriteError, match=f"cannot write {path}: permission denied"):
-        write_file(path, b"new")
-    assert path.read_bytes() == b"the user's" and mode(path) == 0o444
+    def check(folder: Path) -> None:
+        path = folder / "g.dot"
+        path.write_bytes(b"the user's")
+        os.chmod(path, 0o444)
+        with pytest.raises(FileWriteError, match=f"cannot write {path}: permission denied"):
+            write_file(path, b"new")
+        assert path.read_bytes() == b"the user's" and mode(path) == 0o444
+
+    unprivileged(check, tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
 def test_a_writable_file_in_a_locked_folder_is_written_in_place(tmp_path: Path) -> None:
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    path = folder / "g.dot"
-    path.write_bytes(b"old")
-    inode = os.stat(path).st_ino
-    os.chmod(folder, 0o500)
-    try:
-        write_file(path, b"new")
-    finally:
-        os.chmod(folder, 0o700)
-    assert path.read_bytes() == b"new" and os.stat(path).st_ino == inode
+    def check(parent: Path) -> None:
+        folder = parent / "locked"
+        folder.mkdir()
+        path = folder / "g.dot"
+        path.write_bytes(b"old")
+        inode = os.stat(path).st_ino
+        os.chmod(folder, 0o500)
+        try:
+            write_file(path, b"new")
+        finally:
+            os.chmod(folder, 0o700)
+        assert path.read_bytes() == b"new" and os.stat(path).st_ino == inode
+
+    unprivileged(check, tmp_path)
 
 
 def test_keep_existing_never_replaces_a_name_even_a_dangling_link(tmp_path: Path) -> None:
