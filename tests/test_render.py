@@ -29,6 +29,7 @@ from autograd_lite.walkthrough import build_network
 from tests.reference import central_gradient
 
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "http://www.w3.org/1999/xlink"
 needs_dot = pytest.mark.needs_dot  # skips with a reason where `dot` is missing (conftest.py)
 REPO = Path(__file__).resolve().parent.parent
 
@@ -653,7 +654,7 @@ def test_legend_explains_the_colours_the_drawing_uses(network_svg: tuple[Value, 
     assert by_start == {
         "input": first_fill(nodes["w1", "data 0.4", "grad -0.006869"]),
         "constant": first_fill(nodes[("data 0.5",)]),
-        "intermediate": first_fill(nodes["data 0.4045", "grad 0.4045"]),
+        "intermediate": first_fill(nodes["t3", "data 0.4045", "grad 0.4045"]),
         "the": first_fill(nodes["L", "data 0.08181", "grad 1"]),  # the output drawn
         "op": first_fill(nodes[("sigmoid",)]),
         "on": label.get("fill"),  # on an edge: ∂
@@ -751,12 +752,18 @@ def test_mlp_parameters_sit_in_their_neuron_box_and_each_derivative_on_its_edge(
     assert len(names) == sum((n_in + 1) * n for n_in, n in zip([nin, *nouts], nouts))
     placed = 0
     for _, texts, g in svg_groups(svg, "node"):
-        if texts[0] not in names:
+        # The box shows the short name (w.0 as w₀, b), its tooltip the whole path.
+        tips = [a.get(f"{{{XLINK}}}title") for a in g.iter(f"{SVG}a")]
+        if not tips or tips[0] not in names:
             continue
-        _, layer, _, neuron, *_ = texts[0].split(".")
+        full = tips[0]
+        *_, kind, last = full.split(".")
+        short = "b" if last == "b" else kind + "₀₁₂₃₄₅₆₇₈₉"[int(last)]
+        assert texts[0] == short, (texts, full)
+        _, layer, _, neuron, *_ = full.split(".")
         (layer_box,) = [box for name, box in clusters if name == f"layers.{layer}"]
         holding = [name for name, box in clusters if inside(center(g), box)]
-        assert sorted(holding) == sorted([f"layers.{layer}", f"neurons.{neuron}"]), texts[0]
+        assert sorted(holding) == sorted([f"layers.{layer}", f"neurons.{neuron}"]), full
         (neuron_box,) = [
             box
             for name, box in clusters

@@ -25,8 +25,8 @@ from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe
 from .broadcast import summed_operands
-from .dot import SMALL
-from .step_table import BackwardSteps, StepRow, backward_steps, formula, number_text
+from .numbers import SMALL, number_text
+from .step_table import BackwardSteps, StepRow, backward_steps, formula
 
 __all__ = ["StepperPage", "page_data"]
 
