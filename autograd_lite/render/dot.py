@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-
 from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
 from ..engine.node import Node
@@ -69,6 +68,10 @@ CHAIN_WEIGHT = 4
 """The weight of the edges along a chain of results (operand result -> op -> result): dot
 keeps heavy edges short and straight, so each neuron is drawn as one column instead of a
 staircase, with its parameters beside it."""
+
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+"""The directions a drawing can take: top to bottom, left to right, and their reverses."""
 
 
 class Look(NamedTuple):
@@ -283,7 +286,7 @@ def _check_options(precision: int, rankdir: str, max_nodes: int, **switches: boo
         raise ValueError(
             f"draw_graph: precision must be an int from 1 to 17, got {describe(precision)}"
         )
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
         raise ValueError(
             f"draw_graph: rankdir must be 'TB' or 'LR' (or 'BT', 'RL'), got {describe(rankdir)}"
         )

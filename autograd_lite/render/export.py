@@ -221,6 +221,8 @@ def render_graph(
     path: str | os.PathLike[str],
     *,
     code: Sequence[str | None] | None = None,
+    parameters: Sequence[Node] | None = None,
+    lr: float | None = None,
     **options: Any,
 ) -> Path:
     """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
@@ -230,7 +232,9 @@ def render_graph(
     .html writes one self-contained page (nothing fetched when opened) that steps through
     the forward pass and then every chain-rule step of backward() on the drawing (see
     `explore`); `code`, for .html only, gives one line of code to show beside each backward
-    step (None for none).
+    step (None for none). The page ends with a table of the gradients of `parameters`
+    (default: every leaf that gets one) and, given a learning rate `lr`, the SGD step
+    w <- w - lr * grad of each (both for .html only).
 
     Errors: ValueError for another extension (before anything is written);
     `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
@@ -248,12 +252,13 @@ def render_graph(
             f"render_graph: cannot tell the format of {str(path)!r} from its extension "
             f"({shown}); use one of {', '.join(FORMATS)}"
         )
-    if code is not None and fmt != "html":
-        raise ValueError(f"render_graph: code= is for .html pages, not {path.suffix!r} files")
+    for name, given in (("code", code), ("parameters", parameters), ("lr", lr)):
+        if given is not None and fmt != "html":
+            raise ValueError(f"render_graph: {name}= is for .html pages, not {path.suffix!r} files")
     graph = draw_graph(root, **options)
     page = None
     if fmt == "html":  # drawn again with the gradients of the pass the page steps through
-        page = StepperPage(root, options, code)
+        page = StepperPage(root, options, code, parameters=parameters, lr=lr)
         graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
