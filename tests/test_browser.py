@@ -456,8 +456,10 @@ def test_every_step_names_what_the_picture_shows_under_a_header_of_one_height(
         exact = {"w1": -0.0068694006, "b1": -0.0068694006, "w2": -0.0606504249,
                  "b2": -0.0974367672}  # fmt: skip
         assert [row[0] for row in rows] == list(DOCUMENT_NEW)
+        initial = {"w1": "0.4", "b1": "0.1", "w2": "0.3", "b2": "0.2"}  # the document's
         for name, grad, old, new in rows:
             assert grad == _text(exact[name]) and new == DOCUMENT_NEW[name]
+            assert old == initial[name]
         assert DOCUMENT_NEW == {"w1": "0.400687", "b1": "0.100687", "w2": "0.306065",
                                 "b2": "0.209744"}  # fmt: skip
         _all_in_view(geometry)  # the summary beside the graph, not over it
