@@ -62,6 +62,10 @@ OP_FILL = "#fff3bf"  # ops: small yellow ellipses
 EDGE_LABEL_COLOR = "#a61e4d"
 SUMMED_COLOR = "#5f3dc4"  # violet: an edge whose gradient backward sums (a broadcast)
 _OP_STYLE = f'shape=ellipse style=filled fillcolor="{OP_FILL}"'
+_DERIVATIVE_STYLE = (
+    f'shape=plaintext width=0 height=0 margin="0.03,0.01" fontsize=10 '
+    f'fontcolor="{EDGE_LABEL_COLOR}"'
+)
 LEGEND_OPS = 4
 """How many of the graph's ops the legend names, in the order they are first used."""
 CHAIN_WEIGHT = 4
@@ -405,23 +409,33 @@ def digraph_parts(
         derivatives: Sequence[float] = local_derivatives(node) if edge_derivatives else ()
         summed = summed_operands(node) if isinstance(node, Tensor) else []
         for k, operand in enumerate(node.operands):
+            tail = f"v{index[operand]}"
             attrs = "" if operand.is_leaf else f" weight={CHAIN_WEIGHT}"
+            first = attrs  # of the edge's first piece, from the operand
             if not operand.is_leaf and boxes[index[operand]] != box:
                 # A rank of its own between the boxes for the next box's parameters: else
                 # they share the operand's rank, and the boxes must sit side by side.
-                attrs += " minlen=2"
+                first += " minlen=2"
             if edge_derivatives and (constant_grads or not operand.is_constant):
-                # `label`, not head/taillabel: dot gives it room beside its own edge.
-                attrs += f" label=<∂={format_number(derivatives[k], precision)}>"
-            elif summed and (where := summed[k]) is not None:
+                # The ∂ is a node of its own that the edge runs through (operand -> ∂ -> op),
+                # so it sits on its edge and no other: an edge's `label` sits beside it,
+                # where two edges that meet at one op can both pass close.
+                mark = f"e{i}_{k}"
+                out.append(
+                    f"{mark} [label=<∂={format_number(derivatives[k], precision)}> "
+                    f"{_DERIVATIVE_STYLE}]\n"
+                )
+                edges.append(f"{tail} -> {mark} [arrowhead=none{first}]\n")
+                tail = mark
+            else:
+                attrs = first
+            if summed and (where := summed[k]) is not None:
                 any_summed = True
                 attrs += (
                     f' label=<{html_text(_summed_text(where))}> color="{SUMMED_COLOR}" '
                     f'fontcolor="{SUMMED_COLOR}" penwidth=2'
                 )
-            edges.append(
-                f"v{index[operand]} -> o{i}" + (f" [{attrs.lstrip()}]" if attrs else "") + "\n"
-            )
+            edges.append(f"{tail} -> o{i}" + (f" [{attrs.lstrip()}]" if attrs else "") + "\n")
         edges.append(f"o{i} -> v{i} [weight={CHAIN_WEIGHT}]\n")
 
     # Nest the clusters with an explicit stack (scopes may nest deeply; no recursion).
@@ -460,7 +474,7 @@ def digraph_parts(
             "fontname": FONT,
             "labeljust": "l",
             "nodesep": "0.25",
-            "ranksep": "0.35",
+            "ranksep": "0.25",
         },
         node_attr={
             "shape": "plain",

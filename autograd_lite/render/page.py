@@ -48,32 +48,44 @@ def _json_for_script(data: object) -> str:
     return text
 
 
+_MARK = re.compile(r"e(\d+)_\d+")  # a ∂ node on an edge (dot.py): e{result}_{operand index}
+
+
 def _svg_for_page(svg: str, tooltips: dict[str, str]) -> str:
     """dot's SVG inline: without its XML prolog, each node group's id its DOT name (`v3`,
     `o3`), each edge's `v1-o3` (`v1-o3-2` for a second edge between the same two), and
-    tooltips saying what a node is rather than its DOT name."""
+    tooltips saying what a node is rather than its DOT name. An edge drawn through a ∂ node
+    (`v1 -> e3_0 -> o3`) is `v1-o3` to the ∂, `v1-o3-to` from it, and the ∂ `v1-o3-label`."""
     svg = _PROLOG.sub("", svg, count=1)
     seen: dict[str, int] = {}
     edges: list[tuple[int, str, int]] = []  # (number in DOT order, name, start in svg)
     for m in _GROUP.finditer(svg):
         if m.group(2) == "edge":
             edges.append((int(m.group(1)), html.unescape(m.group(3)), m.start()))
-    occurrence: dict[int, int] = {}  # start in svg -> which edge of that name
+    ident: dict[int, str] = {}  # start in svg -> the edge's id
+    marks: dict[str, str] = {}  # a ∂ node's DOT name -> the id of the edge it sits on
     for _, name, start in sorted(edges):
-        seen[name] = seen.get(name, 0) + 1
-        occurrence[start] = seen[name]
+        tail, _, head = name.partition("->")
+        if _MARK.fullmatch(tail):  # the piece from a ∂ to its op (after the piece to it)
+            ident[start] = f"{marks[tail]}-to"
+            continue
+        found = _MARK.fullmatch(head)
+        key = f"{tail}-o{found.group(1)}" if found else f"{tail}-{head}"
+        seen[key] = seen.get(key, 0) + 1
+        ident[start] = key + (f"-{seen[key]}" if seen[key] > 1 else "")
+        if found:
+            marks[head] = ident[start]
 
     def rename(m: re.Match[str]) -> str:
         name = html.unescape(m.group(3))
-        if m.group(2) == "node":
-            ident, tip = name, tooltips.get(name, "")
+        if m.group(2) == "edge":
+            new, tip = ident[m.start()], ""
+        elif name in marks:
+            new, tip = f"{marks[name]}-label", ""
         else:
-            tail, _, head = name.partition("->")
-            k = occurrence[m.start()]
-            ident = f"{tail}-{head}" + (f"-{k}" if k > 1 else "")
-            tip = ""
+            new, tip = name, tooltips.get(name, "")
         title = f"<title>{html.escape(tip)}</title>" if tip else ""
-        return f'<g id="{html.escape(ident)}" class="{m.group(2)}">\n{title}'
+        return f'<g id="{html.escape(new)}" class="{m.group(2)}">\n{title}'
 
     return _GROUP.sub(rename, svg)
 

@@ -47,10 +47,13 @@
       edgesIn: [], edgeOut: $("o" + i + "-v" + i),
     };
   });
-  for (const edge of document.querySelectorAll("#graph g.edge")) {
-    const m = /^v(\d+)-o(\d+)/.exec(edge.id);
-    if (m) nodes[Number(m[2])].edgesIn.push(edge);
+  // An operand's edge into an op, with its ∂ (a node the edge runs through) and the piece
+  // from the ∂ on, if drawn: `v1-o3`, `v1-o3-label`, `v1-o3-to` (see page.py).
+  for (const part of document.querySelectorAll("#graph g.edge, #graph g.node")) {
+    const m = /^v(\d+)-o(\d+)/.exec(part.id);
+    if (m) nodes[Number(m[2])].edgesIn.push(part);
   }
+  const edgeParts = (id) => [$(id), $(id + "-label"), $(id + "-to")];
   const forwardAt = new Map(data.forward.map((f, k) => [f.node, k + 1]));
 
   const HIGHLIGHTS = ["hl-result", "hl-operand", "hl-op", "hl-edge", "hl-out", "hl-in", "pending"];
@@ -202,7 +205,7 @@
       const r = nodes[s.result];
       mark(r.box, "hl-result"); mark(r.op, "hl-op"); mark(r.edgeOut, "hl-out");
       mark(nodes[s.operand].box, "hl-operand");
-      mark($(s.edge), "hl-edge");
+      for (const part of edgeParts(s.edge)) mark(part, "hl-edge");
       flowBack($(s.edge));
       say(`Backward pass: step ${k + 1} of ${B}`, s.text, s.note, data.hasCode ? s.code : null);
       focus = [$(s.edge), nodes[s.operand].box, r.box];
