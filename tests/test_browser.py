@@ -409,6 +409,20 @@ def test_the_page_fits_the_screen_and_zooms_and_pans(
         assert panned["nodes"]["v0"][1] - zoomed["nodes"]["v0"][1] == pytest.approx(-60, abs=2)
         click("fit")
         _all_in_view(browser.execute_script(GEOMETRY))
+        # Zoomed in, each step pans its operand and result into view.
+        for _ in range(4):
+            _key(browser, "+")
+        left, top, right, bottom = browser.execute_script(GEOMETRY)["area"]
+        for k in range(11, 25):
+            browser.execute_script(
+                f"const s = document.getElementById('slider'); s.value = '{k}';"
+                "s.dispatchEvent(new Event('input'));"
+            )
+            state = browser.execute_script(STATE)
+            boxes = browser.execute_script(GEOMETRY)["nodes"]
+            for name in state["result"] + state["operand"]:
+                x0, y0, x1, y1 = boxes[name]
+                assert left <= x0 and x1 <= right and top <= y0 and y1 <= bottom, (k, name)
         assert _errors(browser) == []
     finally:
         browser.set_window_size(*WINDOW)
@@ -471,23 +485,32 @@ def test_every_step_names_what_the_picture_shows_under_a_header_of_one_height(
         browser.set_window_size(*WINDOW)
 
 
+SHOT = (1100, 700)
+"""The README's screenshot: a small laptop's window, shown about 900 px wide."""
+
+
 def save_screenshot(path: Path) -> Path:
-    """The README's picture: the document's page in the middle of the backward pass, at the
-    step `grad(h) += grad(t2) × ∂t2/∂h` (step 9 of 14)."""
+    """The README's picture: the document's page as the CLI writes it, in the middle of the
+    backward pass, at the step `grad(h) += grad(t2) × ∂t2/∂h` (step 9 of 14), zoomed in
+    four times with the + key (the page then pans to the step)."""
     import tempfile
+
+    from selenium.webdriver.common.keys import Keys
 
     driver = start_browser()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            page = render_graph(
-                build_network().L, Path(folder) / "backprop.html", edge_derivatives=True
-            )
+            _, page = _document_page(Path(folder))
+            _viewport(driver, *SHOT)
             _open(driver, page)
-            driver.set_window_size(WINDOW[0], 900)
             driver.execute_script(
-                "const s = document.getElementById('slider'); s.value = '19';"
+                "const s = document.getElementById('slider'); s.value = '18';"
                 "s.dispatchEvent(new Event('input'));"
             )
+            for _ in range(4):
+                _key(driver, "+")
+            state = _key(driver, Keys.ARROW_RIGHT)  # the step, panned into view
+            assert state["phase"] == "Backward pass: step 9 of 14", state["phase"]
             driver.save_screenshot(str(path))
     finally:
         driver.quit()

@@ -208,7 +208,9 @@
       for (const part of edgeParts(s.edge)) mark(part, "hl-edge");
       flowBack($(s.edge));
       say(`Backward pass: step ${k + 1} of ${B}`, s.text, s.note, data.hasCode ? s.code : null);
-      focus = [$(s.edge), nodes[s.operand].box, r.box];
+      // The edge's path, not its group: the running dot is not placed yet.
+      const path = $(s.edge) && $(s.edge).querySelector("path");
+      focus = [path, nodes[s.operand].box, r.box];
     } else {
       paintBoxes(pos, B, true);
       say("The end: the gradients", data.summary.text, data.summary.note, null);
