@@ -109,8 +109,12 @@ def draw_graph(
 ) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
-    Every value is a box showing its label (if any) beside its data over its grad; every
-    op is a small node of its own between its operands and its result. A legend in the
+    Every value is a box showing its name beside its data over its grad (its label, or the
+    name the step table and the stepping page give it: `t1`, `t2`, ... for a result,
+    `leaf1`, ... for a leaf; a constant shows its number alone; a module's parameter drawn
+    in its neuron's frame shows the end of its path, `w₀` for `layers.0.neurons.1.w.0`, with
+    the whole path as its tooltip); every op is a small node of its own between its operands
+    and its result. A legend in the
     picture explains what it shows:
 
     - blue box: a leaf you made, an input or a parameter (`Value(...)`);
@@ -120,9 +124,10 @@ def draw_graph(
     - white box: an intermediate result;
     - orange box with a thick border: `root`, the output being drawn;
     - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
-    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
-      d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
-      it to get this operand's share of its grad: the chain rule, one edge at a time;
+    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`), which runs through
+      it: the local derivative d(result)/d(operand) at the recorded values. Backward
+      multiplies the result's grad by it to get this operand's share of its grad: the chain
+      rule, one edge at a time;
     - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
       drawn nested, and an op is drawn in the frame of its result. A parameter made in a
       block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
@@ -144,7 +149,8 @@ def draw_graph(
 
     Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
     (top to bottom, the default: the boxes are wider than tall, so a graph drawn
-    downwards stays narrow enough to read on a page) or "LR" (left to right);
+    downwards stays narrow enough to read on a page), "LR" (left to right, the stepping
+    page's default: a screen is wider than tall), "BT" or "RL";
     `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
     `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
     beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
@@ -159,8 +165,8 @@ def draw_graph(
     >>> y = (Value(2.0, label="a") * 3).tanh()
     >>> y.backward()
     >>> g = draw_graph(y, edge_derivatives=True)
-    >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
-    5
+    >>> g.source.count("->")  # a -> ∂ -> *, 3 -> *, * -> result, result -> ∂ -> tanh, tanh -> y
+    7
     """
     parts = digraph_parts(
         root,
