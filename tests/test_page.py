@@ -432,3 +432,15 @@ def test_bad_page_options_are_clear_errors_before_anything_is_written(
     with pytest.raises(ValueError, match=r"render_graph: lr= is for \.html pages, not '\.svg'"):
         render_graph(y, tmp_path / "c.svg", lr=0.1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_explore_takes_the_update_rule_too() -> None:
+    """Reference: the document's section 4: b2_new = 0.2 - 0.1 * -0.0974367672 (its exact
+    dL/db2), to 6 digits."""
+    net = build_network()
+    shown = explore(net.L, parameters=[net.b2], lr=0.1, rankdir="BT")
+    summary = page_json(shown.html)["summary"]
+    assert summary["rows"] == [{"name": "b2", "grad": "-0.09744", "old": "0.2", "new": "0.209744"}]
+    assert f"{0.2 - 0.1 * -0.0974367672:.6g}" == "0.209744"
+    with pytest.raises(ValueError, match=r"lr must be a positive finite number, got float: -0\.1"):
+        explore(net.L, lr=-0.1)
