@@ -429,6 +429,8 @@ def test_bad_page_options_are_clear_errors_before_anything_is_written(
         render_graph(y, tmp_path / "c.html", **options)
     with pytest.raises(ValueError, match=r"parameters\[1\] \(a\) is given twice"):
         render_graph(y, tmp_path / "c.html", parameters=[a, a])
+    with pytest.raises(ValueError, match=r"parameters\[0\] \(t1\) is computed by an op"):
+        render_graph(y, tmp_path / "c.html", parameters=[y])
     with pytest.raises(ValueError, match=r"render_graph: lr= is for \.html pages, not '\.svg'"):
         render_graph(y, tmp_path / "c.svg", lr=0.1)
     assert list(tmp_path.iterdir()) == []

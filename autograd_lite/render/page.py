@@ -385,6 +385,11 @@ def _checked_parameters(parameters: object, steps: BackwardSteps) -> Sequence[No
             raise ValueError(
                 f"render_graph: parameters[{k}] is not a node of this graph, got {describe(node)}"
             )
+        if node.operands:  # an op's result: SGD does not step it
+            raise ValueError(
+                f"render_graph: parameters[{k}] ({steps.names[node]}) is computed by an op, "
+                f"not a leaf that SGD could update"
+            )
         if node in seen:
             raise ValueError(f"render_graph: parameters[{k}] ({steps.names[node]}) is given twice")
         seen.add(node)
