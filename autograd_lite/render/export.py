@@ -107,8 +107,12 @@ def draw_graph(
 ) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
-    Every value is a box showing its label (if any) beside its data over its grad; every
-    op is a small node of its own between its operands and its result. A legend in the
+    Every value is a box showing its name beside its data over its grad (its label, or the
+    name the step table and the stepping page give it: `t1`, `t2`, ... for a result,
+    `leaf1`, ... for a leaf; a constant shows its number alone; a module's parameter drawn
+    in its neuron's frame shows the end of its path, `w₀` for `layers.0.neurons.1.w.0`, with
+    the whole path as its tooltip); every op is a small node of its own between its operands
+    and its result. A legend in the
     picture explains what it shows:
 
     - blue box: a leaf you made, an input or a parameter (`Value(...)`);
@@ -118,9 +122,10 @@ def draw_graph(
     - white box: an intermediate result;
     - orange box with a thick border: `root`, the output being drawn;
     - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
-    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
-      d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
-      it to get this operand's share of its grad: the chain rule, one edge at a time;
+    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`), which runs through
+      it: the local derivative d(result)/d(operand) at the recorded values. Backward
+      multiplies the result's grad by it to get this operand's share of its grad: the chain
+      rule, one edge at a time;
     - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
       drawn nested, and an op is drawn in the frame of its result. A parameter made in a
       block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
@@ -142,7 +147,8 @@ def draw_graph(
 
     Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
     (top to bottom, the default: the boxes are wider than tall, so a graph drawn
-    downwards stays narrow enough to read on a page) or "LR" (left to right);
+    downwards stays narrow enough to read on a page), "LR" (left to right, the stepping
+    page's default: a screen is wider than tall), "BT" or "RL";
     `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
     `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
     beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
@@ -157,8 +163,8 @@ def draw_graph(
     >>> y = (Value(2.0, label="a") * 3).tanh()
     >>> y.backward()
     >>> g = draw_graph(y, edge_derivatives=True)
-    >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
-    5
+    >>> g.source.count("->")  # a -> ∂ -> *, 3 -> *, * -> result, result -> ∂ -> tanh, tanh -> y
+    7
     """
     parts = digraph_parts(
         root,
@@ -186,6 +192,8 @@ def render_graph(
     path: str | os.PathLike[str],
     *,
     code: Sequence[str | None] | None = None,
+    parameters: Sequence[Node] | None = None,
+    lr: float | None = None,
     **options: Any,
 ) -> Path:
     """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
@@ -195,7 +203,9 @@ def render_graph(
     .html writes one self-contained page (nothing fetched when opened) that steps through
     the forward pass and then every chain-rule step of backward() on the drawing (see
     `explore`); `code`, for .html only, gives one line of code to show beside each backward
-    step (None for none).
+    step (None for none). The page ends with a table of the gradients of `parameters`
+    (default: every leaf that gets one) and, given a learning rate `lr`, the SGD step
+    w <- w - lr * grad of each (both for .html only).
 
     Errors: ValueError for another extension (before anything is written);
     `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
@@ -214,12 +224,13 @@ def render_graph(
             f"render_graph: cannot tell the format of {str(path)!r} from its extension "
             f"({shown}); use one of {', '.join(FORMATS)}"
         )
-    if code is not None and fmt != "html":
-        raise ValueError(f"render_graph: code= is for .html pages, not {path.suffix!r} files")
+    for name, given in (("code", code), ("parameters", parameters), ("lr", lr)):
+        if given is not None and fmt != "html":
+            raise ValueError(f"render_graph: {name}= is for .html pages, not {path.suffix!r} files")
     graph = draw_graph(root, **options)
     page = None
     if fmt == "html":  # drawn again with the gradients of the pass the page steps through
-        page = StepperPage(root, options, code)
+        page = StepperPage(root, options, code, parameters=parameters, lr=lr)
         graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
