@@ -446,3 +446,9 @@ def test_explore_takes_the_update_rule_too() -> None:
     assert f"{0.2 - 0.1 * -0.0974367672:.6g}" == "0.209744"
     with pytest.raises(ValueError, match=r"lr must be a positive finite number, got float: -0\.1"):
         explore(net.L, lr=-0.1)
+
+
+def test_the_footer_leads_to_the_worked_example(document_page: str) -> None:
+    # Reference: issue 23 asks the page's footer to name docs/worked_example.md.
+    footer = document_page.split("<footer>")[1].split("</footer>")[0]
+    assert "docs/worked_example.md" in " ".join(footer.split())

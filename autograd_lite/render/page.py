@@ -464,7 +464,9 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <footer>← → step · Home/End: first/last step · drag to pan, wheel or + − to zoom, 0 to fit ·
 <span class="key result">result</span> hands its gradient down the
-<span class="key edge">edge</span> to the <span class="key operand">operand</span></footer>
+<span class="key edge">edge</span> to the <span class="key operand">operand</span> ·
+the worked example told in full, every formula and number: docs/worked_example.md in
+autograd-lite's source</footer>
 <script type="application/json" id="stepper-data">{data}</script>
 <script>
 {script}</script>
