@@ -57,7 +57,10 @@ def _as_array(
     except (ValueError, TypeError) as e:  # ragged nested lists
         raise TypeError(f"{where}: data must be {accepted} of one shape; {e}") from None
     if array.dtype == object:  # ints beyond int64, Fractions: as a Value takes them
-        array = reals(array, where)
+        try:
+            array = reals(array, f"{where}: data")
+        except TypeError as e:
+            raise TypeError(f"{where}: data must be {accepted}; {e}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{where}: data must be {accepted}, got {describe(data)} (dtype {array.dtype})"
@@ -121,7 +124,8 @@ def _new_shape(shape: tuple[Any, ...], old: tuple[int, ...]) -> tuple[int, ...]:
     known = math.prod(n for n in sizes if n != -1)
     if len(rest) > 1 or any(n < -1 for n in sizes):
         raise ValueError(
-            f"reshape: sizes must be >= 0, with at most one -1 (the rest), got {shape!r}"
+            f"reshape: cannot reshape shape {old} to {shape!r}: sizes must be >= 0, with at "
+            f"most one -1 (the rest)"
         )
     if rest and known and size % known == 0:
         sizes[rest[0]] = size // known
