@@ -204,7 +204,7 @@ def _compare(
 
 _NO_FAULT = (
     "  no op's rule disagrees with finite differences at the values recorded in the graph: "
-    "the difference comes from elsewhere (fn reading .data or calling float(), or a probe "
+    "the difference comes from elsewhere (fn reading .data or .item(), or a probe "
     "across a kink such as relu's at 0)"
 )
 

@@ -256,12 +256,12 @@ def test_a_tensor_takes_the_numbers_a_value_takes(x: object) -> None:
 
 
 def test_an_int_too_large_for_a_float_is_an_overflow_error_for_both() -> None:
-    with pytest.raises(OverflowError, match="^Value: int of about 10\\*\\*400 is too large"):
+    with pytest.raises(OverflowError, match=r"^Value: int of about 10\*\*400 is too large"):
         Value(10**400)
     raises_before_any_node(lambda: Tensor(10**400), OverflowError, ["Tensor", "10**400"], False)
     raises_before_any_node(lambda: Tensor([1, 10**400]), OverflowError, ["10**400"], False)
     x = Tensor([1.0, 2.0])
-    raises_before_any_node(lambda: x + [1, -(10**400)], OverflowError, ["+"])
+    raises_before_any_node(lambda: x * [1, -(10**400)], OverflowError, ["*: operand"])
 
 
 def test_other_constructor_arguments_are_checked() -> None:

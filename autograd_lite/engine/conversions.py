@@ -21,6 +21,7 @@ import numpy as np
 
 from . import numpy_protocol
 from .array_ops import getitem
+from .numpy_protocol import METHODS
 
 __all__ = ["Conversions"]
 
@@ -33,7 +34,7 @@ def _refusal(what: str) -> Callable[..., NoReturn]:
         raise TypeError(
             f"{what} of a {kind} would take its number out of the graph, and nothing computed "
             f"from it would get a gradient (math.* functions, '%f' % x and np.float64(x) call "
-            f"float() too). Stay in the graph with the node's methods ({numpy_protocol.METHODS}) or an Op "
+            f"float() too). Stay in the graph with the node's methods ({METHODS}) or an Op "
             f"of your own (docs/engine.md); for the number itself, outside the graph, write "
             f"x.item() or x.data; for text, f'{{x:.4f}}'"
         )

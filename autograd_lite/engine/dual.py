@@ -22,7 +22,7 @@ import numpy as np
 from ..validate import describe, is_real, real, text
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op
-from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast, _gradient_array
+from .tensor import Arithmetic, _adapted, _as_array, _broadcast, _gradient_array
 
 __all__ = ["Dual", "tangent_of"]
 

@@ -220,7 +220,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
     """The names of func's parameters that can be passed by position, in order."""
     try:

@@ -129,7 +129,7 @@ def _new_shape(shape: tuple[Any, ...], old: tuple[int, ...]) -> tuple[int, ...]:
         )
     if rest and known and size % known == 0:
         sizes[rest[0]] = size // known
-    if rest and sizes[rest[0]] == -1 or math.prod(sizes) != size:
+    if (rest and sizes[rest[0]] == -1) or math.prod(sizes) != size:
         raise ValueError(f"reshape: cannot reshape shape {old} ({size} elements) to {shape!r}")
     return tuple(sizes)
 
