@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import array_ops
+from .axes import joined, plain
 from .node import Node
 
 __all__ = ["FUNCTIONS", "METHODS", "UFUNCS", "array_function", "array_ufunc", "supported"]
@@ -123,15 +124,11 @@ def _transpose(a: Any, axes: Any = None) -> Any:
 
 
 def _concatenate(arrays: Any, axis: Any = 0) -> Any:
-    from .tensor import concatenate  # tensor.py builds on this module
-
-    return concatenate(arrays, axis)
+    return array_ops.concatenate(*joined("np.concatenate", arrays, axis, False))
 
 
 def _stack(arrays: Any, axis: Any = 0) -> Any:
-    from .tensor import stack
-
-    return stack(arrays, axis)
+    return array_ops.stack(*joined("np.stack", arrays, axis, True))
 
 
 def _where(condition: Any, x: Any, y: Any) -> Any:
@@ -139,15 +136,15 @@ def _where(condition: Any, x: Any, y: Any) -> Any:
 
 
 def _shape(a: Any) -> tuple[int, ...]:
-    return np.shape(_plain(a))
+    return np.shape(plain(a))
 
 
 def _ndim(a: Any) -> int:
-    return np.ndim(_plain(a))
+    return np.ndim(plain(a))
 
 
 def _size(a: Any, axis: Any = None) -> int:
-    return int(np.size(_plain(a), axis))
+    return int(np.size(plain(a), axis))
 
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
@@ -172,10 +169,6 @@ def supported() -> list[str]:
     """The names of the numpy functions that work on nodes (`np.add`, `np.sum` ...)."""
     names = {f"np.{f.__name__}" for f in UFUNCS} | {f"np.{f.__name__}" for f in FUNCTIONS}
     return sorted(names)
-
-
-def _plain(x: Any) -> Any:
-    return x._data if isinstance(x, Node) else x
 
 
 def _kind(x: Any) -> str:

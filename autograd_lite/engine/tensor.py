@@ -11,7 +11,6 @@ things are a Tensor's own, and each has one place, `_adapted`:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from ..validate import describe, flag, is_real, real, reals, text
 from . import array_ops as _aops
+from . import axes as _axes
 from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
@@ -66,72 +66,6 @@ def _as_array(
             f"{where}: data must be {accepted}, got {describe(data)} (dtype {array.dtype})"
         )
     return array.astype(dtype or np.float64, copy=False)
-
-
-def _axis(axis: object, ndim: int, where: str) -> tuple[int, ...] | None:
-    """axis (None, an int or a tuple of ints, negative counting from the end) normalised."""
-    if axis is None:
-        return None
-    many = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for a in many:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{where}: axis {a} is out of range for {ndim} dimension(s)")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{where}: axis {axis!r} repeats an axis")
-    return tuple(sorted(out))
-
-
-def _one_axis(axis: object, ndim: int, where: str) -> int:
-    if isinstance(axis, (tuple, list)) or axis is None:
-        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
-    (found,) = _axis(axis, ndim, where) or (0,)
-    return found
-
-
-def _shape(node: Any, where: str) -> tuple[int, ...]:
-    """The shape of an array node's data; TypeError for a scalar Dual, which has no axes."""
-    data = node._data
-    if type(data) is float:
-        raise TypeError(
-            f"{where}: a scalar {type(node).__name__} has no axes; make it an array: "
-            f"{type(node).__name__}(np.array(x), ...)"
-        )
-    return data.shape  # type: ignore[no-any-return]
-
-
-def _nonempty(node: Any, axis: object, where: str, why: str) -> tuple[int, ...] | None:
-    """axis normalised, for a reduction that needs at least one element along it (`why`)."""
-    shape = _shape(node, where)
-    axes = _axis(axis, len(shape), where)
-    if any(shape[i] == 0 for i in (range(len(shape)) if axes is None else axes)):
-        raise ValueError(f"{where}: shape {shape} has no elements along axis {axis!r}, and {why}")
-    return axes
-
-
-def _new_shape(shape: tuple[Any, ...], old: tuple[int, ...]) -> tuple[int, ...]:
-    """reshape's sizes checked (ints >= 0, at most one -1) and -1 resolved for old's size."""
-    sizes = []
-    for n in shape:
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"reshape: sizes must be ints, got {describe(n)} in {shape!r}")
-        sizes.append(int(n))
-    size = math.prod(old)
-    rest = [i for i, n in enumerate(sizes) if n == -1]
-    known = math.prod(n for n in sizes if n != -1)
-    if len(rest) > 1 or any(n < -1 for n in sizes):
-        raise ValueError(
-            f"reshape: cannot reshape shape {old} to {shape!r}: sizes must be >= 0, with at "
-            f"most one -1 (the rest)"
-        )
-    if rest and known and size % known == 0:
-        sizes[rest[0]] = size // known
-    if (rest and sizes[rest[0]] == -1) or math.prod(sizes) != size:
-        raise ValueError(f"reshape: cannot reshape shape {old} ({size} elements) to {shape!r}")
-    return tuple(sizes)
 
 
 def _infix(op: Op | Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
@@ -208,22 +142,22 @@ class Arithmetic(Conversions):
 
     # comparisons give boolean arrays and record nothing (as numpy; PyTorch gives tensors)
     def __lt__(self, other: object) -> Array:
-        return self._data < _plain(other)  # type: ignore[no-any-return]
+        return self._data < _axes.plain(other)  # type: ignore[no-any-return]
 
     def __le__(self, other: object) -> Array:
-        return self._data <= _plain(other)  # type: ignore[no-any-return]
+        return self._data <= _axes.plain(other)  # type: ignore[no-any-return]
 
     def __gt__(self, other: object) -> Array:
-        return self._data > _plain(other)  # type: ignore[no-any-return]
+        return self._data > _axes.plain(other)  # type: ignore[no-any-return]
 
     def __ge__(self, other: object) -> Array:
-        return self._data >= _plain(other)  # type: ignore[no-any-return]
+        return self._data >= _axes.plain(other)  # type: ignore[no-any-return]
 
     def __eq__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data == _plain(other)  # type: ignore[no-any-return]
+        return self._data == _axes.plain(other)  # type: ignore[no-any-return]
 
     def __ne__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data != _plain(other)  # type: ignore[no-any-return]
+        return self._data != _axes.plain(other)  # type: ignore[no-any-return]
 
     __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
 
@@ -231,13 +165,13 @@ class Arithmetic(Conversions):
     def sum(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
         """The sum over `axis` (None: all; an int or a tuple; negative from the end); over
         no elements it is 0, as in numpy."""
-        axes = _axis(axis, len(_shape(self, "sum")), "sum")
+        axes = _axes.normal_axes(axis, len(_axes.array_shape(self, "sum")), "sum")
         return _aops.sum(self, axes, flag(keepdims, "sum: keepdims"))  # type: ignore[no-any-return]
 
     def mean(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
         """The mean over `axis` (as for `sum`); ValueError over an axis of length 0 (0/0:
         numpy and PyTorch give nan)."""
-        axes = _nonempty(
+        axes = _axes.nonempty(
             self, axis, "mean", "a mean of no numbers is 0/0 (nan in numpy and PyTorch)"
         )
         return _aops.mean(self, axes, flag(keepdims, "mean: keepdims"))  # type: ignore[no-any-return]
@@ -245,7 +179,7 @@ class Arithmetic(Conversions):
     def max(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
         """The largest element over `axis` (as for `sum`); ties share the gradient;
         ValueError over an axis of length 0 (as numpy)."""
-        axes = _nonempty(self, axis, "max", "no numbers have no largest")
+        axes = _axes.nonempty(self, axis, "max", "no numbers have no largest")
         return _aops.max(self, axes, flag(keepdims, "max: keepdims"))  # type: ignore[no-any-return]
 
     def reshape(self: _Self, *shape: Any) -> _Self:
@@ -253,15 +187,15 @@ class Arithmetic(Conversions):
         size may be -1 (the rest), the others are ints >= 0."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _aops.reshape(self, _new_shape(shape, _shape(self, "reshape")))  # type: ignore[no-any-return]
+        return _aops.reshape(self, _axes.new_shape(shape, _axes.array_shape(self, "reshape")))  # type: ignore[no-any-return]
 
     def transpose(self: _Self, *axes: Any) -> _Self:
         """The axes permuted: reversed by default (as numpy, also for `None`), or in the
         order given, which must name each axis once."""
         if len(axes) == 1 and (isinstance(axes[0], (tuple, list)) or axes[0] is None):
             axes = () if axes[0] is None else tuple(axes[0])
-        ndim = len(_shape(self, "transpose"))
-        order = tuple(range(ndim))[::-1] if not axes else _axis_order(axes, ndim)
+        ndim = len(_axes.array_shape(self, "transpose"))
+        order = tuple(range(ndim))[::-1] if not axes else _axes.axis_order(axes, ndim)
         return _aops.transpose(self, order)  # type: ignore[no-any-return]
 
     @property
@@ -273,7 +207,7 @@ class Arithmetic(Conversions):
         """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
         rules). With repeated indices the gradient adds up."""
         found = _index(index)
-        _shape(self, "getitem")
+        _axes.array_shape(self, "getitem")
         try:
             self._data[found]
         except (IndexError, TypeError, ValueError) as e:
@@ -284,16 +218,17 @@ class Arithmetic(Conversions):
 
     def softmax(self: _Self, axis: int = -1) -> _Self:
         """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
-        return _aops.softmax(self, _one_axis(axis, len(_shape(self, "softmax")), "softmax"))  # type: ignore[no-any-return]
+        ndim = len(_axes.array_shape(self, "softmax"))
+        return _aops.softmax(self, _axes.normal_axis(axis, ndim, "softmax"))  # type: ignore[no-any-return]
 
     def log_softmax(self: _Self, axis: int = -1) -> _Self:
         """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
-        ndim = len(_shape(self, "log_softmax"))
-        return _aops.log_softmax(self, _one_axis(axis, ndim, "log_softmax"))  # type: ignore[no-any-return]
+        ndim = len(_axes.array_shape(self, "log_softmax"))
+        return _aops.log_softmax(self, _axes.normal_axis(axis, ndim, "log_softmax"))  # type: ignore[no-any-return]
 
     def logsumexp(self: _Self, axis: int = -1, keepdims: bool = False) -> _Self:
         """log(sum(exp(x))) along `axis`, without overflow."""
-        found = _one_axis(axis, len(_shape(self, "logsumexp")), "logsumexp")
+        found = _axes.normal_axis(axis, len(_axes.array_shape(self, "logsumexp")), "logsumexp")
         return _aops.logsumexp(self, found, flag(keepdims, "logsumexp: keepdims"))  # type: ignore[no-any-return]
 
 
@@ -630,17 +565,6 @@ def _constant(data: Array) -> Tensor:
     return node
 
 
-def _plain(x: object) -> Any:
-    return x._data if isinstance(x, Node) else x
-
-
-def _axis_order(axes: Sequence[Any], ndim: int) -> tuple[int, ...]:
-    found = _axis(tuple(axes), ndim, "transpose") or ()
-    if len(found) != ndim:
-        raise ValueError(f"transpose: axes {tuple(axes)} must name each of {ndim} axes once")
-    return tuple(int(a) % ndim for a in axes)
-
-
 def _index(index: object) -> tuple[Any, ...]:
     """index as a tuple whose arrays are numpy arrays of their own (kept by the node)."""
     many = index if isinstance(index, tuple) else (index,)
@@ -714,23 +638,13 @@ def where(condition: object, a: object, b: object) -> Tensor:
     return _aops.where(condition, a, b)  # type: ignore[no-any-return]
 
 
-def _joined(name: str, tensors: object, axis: object, new: bool) -> tuple[list[Any], int]:
-    if isinstance(tensors, (Node, np.ndarray)) or not isinstance(tensors, Sequence):
-        raise TypeError(f"{name}: expects a list or tuple of tensors, got {describe(tensors)}")
-    if not tensors:
-        raise ValueError(f"{name}: needs at least one tensor")
-    items = list(tensors)
-    ndim = np.ndim(_plain(items[0])) + (1 if new else 0)
-    return items, _one_axis(axis, ndim, name)
-
-
 def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along an existing axis (np.concatenate)."""
-    items, found = _joined("concatenate", tensors, axis, False)
+    items, found = _axes.joined("concatenate", tensors, axis, False)
     return _aops.concatenate(items, found)  # type: ignore[no-any-return]
 
 
 def stack(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along a new axis (np.stack)."""
-    items, found = _joined("stack", tensors, axis, True)
+    items, found = _axes.joined("stack", tensors, axis, True)
     return _aops.stack(items, found)  # type: ignore[no-any-return]
