@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import DomainError, Tensor, Value, concatenate, maximum, stack, where
+from autograd_lite import DomainError, Tensor, Value, concatenate, grad, maximum, stack, where
 from autograd_lite.engine import tensor as _tensor
 
 ACCEPTED = "real numbers: bool, int or float"
@@ -278,7 +278,7 @@ def test_other_constructor_arguments_are_checked() -> None:
 
 # -- the other arguments of ops ---------------------------------------------------------------
 M = Tensor(np.arange(6.0).reshape(2, 3))
-EMPTY, NO_ROWS, ONE, MT = Tensor([]), Tensor(np.ones((0, 2))), Tensor(1.0), M.T
+EMPTY, NO_ROWS, ONE, MT, MSUM = Tensor([]), Tensor(np.ones((0, 2))), Tensor(1.0), M.T, M.sum()
 ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], list[str]]] = [
     ("axis out of range", lambda: M.sum(axis=2), ValueError, ["sum", "axis 2", "2 dimension"]),
     ("negative axis out of range", lambda: M.mean(axis=-3), ValueError, ["mean", "-3"]),
@@ -309,6 +309,7 @@ ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], list[str]]] = 
     ("keepdims None", lambda: M.max(keepdims=None), TypeError, ["max: keepdims", "None"]),
     ("logsumexp keepdims", lambda: M.logsumexp(keepdims="yes"), TypeError, ["logsumexp"]),
     ("np.sum keepdims", lambda: np.sum(M, keepdims="no"), TypeError, ["sum: keepdims"]),
+    ("grad create_graph", lambda: grad(MSUM, [M], create_graph="no"), TypeError, ["grad"]),
     # reshape: ints >= 0 and at most one -1, of the same size
     ("reshape -2", lambda: M.reshape(-2, 3), ValueError, ["reshape", "(-2, 3)", "one -1"]),
     ("reshape two -1", lambda: M.reshape(-1, -1), ValueError, ["reshape", "(-1, -1)"]),

@@ -38,8 +38,8 @@ def normal_axes(axis: object, ndim: int, where: str) -> tuple[int, ...] | None:
 
 def normal_axis(axis: object, ndim: int, where: str) -> int:
     """One axis (an int, negative counting from the end) as a non-negative int."""
-    if isinstance(axis, (tuple, list)) or axis is None:
-        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{where}: axis must be an int, got {describe(axis)}")
     (found,) = normal_axes(axis, ndim, where) or (0,)
     return found
 

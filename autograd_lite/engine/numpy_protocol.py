@@ -250,4 +250,8 @@ def array_function(
             f"{_kind(self)} (it takes {', '.join(f'{k}=' for k in accepted[1:])}): the result "
             f"is a new node of the node's dtype"
         )
+    try:
+        inspect.signature(entry).bind(**given)
+    except TypeError as e:  # a required argument left out: np.where(t)
+        raise TypeError(f"{name}: {e}") from None
     return entry(**given)
