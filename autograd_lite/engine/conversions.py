@@ -33,8 +33,8 @@ def _refusal(what: str) -> Callable[..., NoReturn]:
         kind = type(self).__name__
         raise TypeError(
             f"{what} of a {kind} would take its number out of the graph, and nothing computed "
-            f"from it would get a gradient (math.* functions, '%f' % x and np.float64(x) call "
-            f"float() too). Stay in the graph with the node's methods ({METHODS}) or an Op "
+            f"from it would get a gradient (math.* functions and '%f' % x call float() too). "
+            f"Stay in the graph with the node's methods ({METHODS}) or an Op "
             f"of your own (docs/engine.md); for the number itself, outside the graph, write "
             f"x.item() or x.data; for text, f'{{x:.4f}}'"
         )
