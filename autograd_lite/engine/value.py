@@ -62,7 +62,9 @@ class Value(Conversions, Node):
     d(this)/d(node).
 
     Values hash and compare by identity, so they can be dict keys and set members; `==` is
-    not elementwise comparison of data.
+    not elementwise comparison of data. The number leaves the graph only when asked for
+    (`.item()`, `.data`, `f"{v:.4f}"`): `float()`, `math.*` and numpy functions without an
+    op are a TypeError (conversions.py); `bool()` is the truth of the number.
 
     >>> from autograd_lite import Value
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
