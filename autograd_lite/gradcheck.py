@@ -216,7 +216,7 @@ _NO_FAULT = (
     "  no single op's rule was found at fault: every op's rule agrees with finite differences "
     "at the values recorded in the graph, so the difference comes from fn itself: it is not "
     "differentiable there (a probe across a kink such as relu's at 0, or a step), or it "
-    "leaves the graph (reads .data, calls float())"
+    "leaves the graph (reads .data or .item())"
 )
 
 

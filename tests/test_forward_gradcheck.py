@@ -25,7 +25,7 @@ from autograd_lite import (
     gradgradcheck,
     no_grad,
 )
-from tests.test_gradcheck import BUILTIN_CASES, COMPOSITE_CASES
+from tests.test_gradcheck import BUILTIN_CASES, COMPOSITE_CASES, number
 from tests.test_tensor_grad import SMOOTH, TENSOR_CASES
 
 Fn = Any
@@ -122,9 +122,10 @@ def test_a_wrong_rule_on_tensors_is_named_and_only_the_forward_rule_can_be_at_fa
 
 
 def test_gradgradcheck_names_a_rule_that_does_not_differentiate() -> None:
-    """sin whose rule reads math.cos(x): right first derivative, lost second one.
-    Reference: d²/dx² sin at the operand is -sin(operand); the rule run on Values says 0."""
-    detached_sin = Op("detached_sin", math.sin, lambda g, out, x: (g * math.cos(x),))
+    """sin whose rule reads math.cos of the operand's number: right first derivative, lost
+    second one. Reference: d²/dx² sin at the operand is -sin(operand); the rule run on
+    Values says 0."""
+    detached_sin = Op("detached_sin", math.sin, lambda g, out, x: (g * math.cos(number(x)),))
     fn = lambda x, y: (detached_sin(x * y) * y).tanh()  # noqa: E731
     assert gradcheck(fn, [0.3, 0.7], modes=MODES)
     with pytest.raises(GradcheckError) as info:
