@@ -71,7 +71,7 @@ _ARG = re.compile("\x01(\\d+)\x01")
 def _weight(code: str) -> int:
     """A bound on the nesting of an expression: its characters other than letters, digits and
     _. Every level of nesting (a call, subscript, attribute, operator, bracket) takes one."""
-    return len(code) - len(_WORD.sub("", code))
+    return len(_WORD.sub("", code))
 
 
 _WORD = re.compile(r"\w+")

@@ -126,6 +126,11 @@ def literal(
     if isinstance(x, slice):
         parts = ", ".join(literal(v, array, depth + 1)[0] for v in (x.start, x.stop, x.step))
         return f"slice({parts})", ATOM
+    if isinstance(x, (set, frozenset, dict)) and any(_has_nan(k) for k in x):
+        raise CodegenError(
+            f"generated code cannot write {describe(x)}: a NaN among its keys is one object "
+            f"of its own, which a literal cannot make again"
+        )
     if isinstance(x, (tuple, list, set, frozenset)):
         items = [literal(v, array, depth + 1)[0] for v in x]
         if isinstance(x, list):
@@ -144,6 +149,12 @@ def literal(
         f"generated code cannot write {describe(x)} (not a number, an array, or a str, tuple, "
         f"list, dict or set of those)"
     )
+
+
+def _has_nan(key: object) -> bool:
+    if isinstance(key, (float, np.floating)):
+        return bool(key != key)
+    return isinstance(key, (tuple, frozenset)) and any(_has_nan(k) for k in key)
 
 
 def _index_item(x: object, array: Callable[[np.ndarray[Any, Any]], str]) -> str:
