@@ -62,11 +62,11 @@ class HostileInt(int):
         return "<seven>"
 
 
+SPECIAL = [*[b for b in BREAKS if len(b) == 1], "{", "}", "'", '"', "#", "\\", "v", "0"]
 TEXT = st.one_of(
     st.sampled_from(PAYLOADS),
-    st.text(st.one_of(st.sampled_from([*[b for b in BREAKS if len(b) == 1], "{", "}", "'", '"', "#", "\\", "v", "0"]),
-                      st.characters()), max_size=12),
-)  # fmt: skip
+    st.text(st.one_of(st.sampled_from(SPECIAL), st.characters()), max_size=12),
+)
 """Hostile text: payloads, and any characters with every line break, brace and quote."""
 SCALARS = st.one_of(
     TEXT, st.integers(-(10**30), 10**30), st.floats(allow_nan=False), st.booleans(), st.none(),
@@ -76,10 +76,12 @@ KEYS = st.one_of(TEXT, st.integers(), st.floats(allow_nan=False))
 CONTAINERS = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
-        st.dictionaries(KEYS, inner, max_size=3), st.frozensets(KEYS, max_size=3),
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(KEYS, inner, max_size=3),
+        st.frozensets(KEYS, max_size=3),
         st.sets(KEYS, max_size=3),
-    ),  # fmt: skip
+    ),
     max_leaves=8,
 )
 """Param values an emit form writes as literals: containers of every kind, nested."""

@@ -9,11 +9,12 @@ Running the code therefore repeats the engine's float operations one for one.
 
 A rule is traced once per op and kind of operands (type, shape, dtype) and reused as a
 template for the other nodes of that op. Nodes that depend on no input (constants, leaves not
-asked for, what is computed from them only) are written as their recorded values (copies taken now, so
-that later changes to the graph's arrays do not reach the function). Statements refer to
-values by tokens (tokens.py) until the end, when every value is named, in one pass: labels
-made identifiers (`ŷ` is `y_hat`), `t1, t2, ...` for the rest, `d_<name>` for gradients.
-User text (an op's name and display) reaches only comments, escaped to one line.
+asked for, what is computed from them only) are written as their recorded values (copies
+taken now, so that later changes to the graph's arrays do not reach the function).
+Statements refer to values by tokens (tokens.py) until the end, when every value is named,
+in one pass: labels made identifiers (`ŷ` is `y_hat`), `t1, t2, ...` for the rest, `d_<name>`
+for gradients. User text (an op's name and display) reaches only comments, escaped to one
+line; params reach the code as literals (literals.py).
 
 The compact form (for `compile_grad`) writes each operand's gradient as one sum of its shares
 in the same order, and puts a value used once into the expression that uses it, up to a

@@ -140,6 +140,7 @@ class Forms:
         # parenthesised): read once. A function may write anything: read each time.
         if use not in self.names or not isinstance(part, str):
             names = _names_read(op, use, text)
+            assert isinstance(text, str)  # (_names_read made sure)
             self.names[use] = self.names.get(use, set()) | names
             self.atomic[use] = atomic(text)
             if isinstance(part, str) and not self._named[use]:
@@ -179,7 +180,8 @@ def _names_read(op: Op, use: str, text: object) -> set[str]:
             f"op {op.name!r}: its emit form wrote {shown!r}, which is not {what} of Python "
             f"({getattr(e, 'msg', e)})"
         ) from None
-    read, bound = set(), {_OPERAND}
+    read: set[str] = set()
+    bound = {_OPERAND}
     for n in ast.walk(tree):
         if isinstance(n, ast.Name):
             (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
