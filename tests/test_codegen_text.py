@@ -20,7 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_lite import CodegenError, Op, Tensor, Value, backward_code, compile_grad
+from autograd_lite import (
+    CodegenError,
+    Op,
+    Tensor,
+    Value,
+    backward_code,
+    compile_grad,
+    explore,
+    render_graph,
+)
 from autograd_lite.codegen.names import identifier
 from autograd_lite.render.page import generated_lines
 from tests.codegen_helpers import same
@@ -277,6 +286,10 @@ def test_the_page_has_its_code_column_or_none_but_never_fails(tmp_path: Any) -> 
     assert lines is not None and any("scale(t1, s='{0}'" in (line or "") for line in lines)
     bad = Op("bad", lambda x: x * 2.0, lambda g, out, x: (g * 2.0,), emit="{0}\n+ 1")
     assert generated_lines(bad(x) * w, 3) is None
+    for root in (out, bad(x) * w):
+        page = render_graph(root, tmp_path / "p.html").read_text(encoding="utf-8")
+        assert ('"hasCode": true' in page) == (root is out)
+        assert explore(root).html
 
 
 class _Sub(np.ndarray):
