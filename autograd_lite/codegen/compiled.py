@@ -129,8 +129,8 @@ def compile_grad(
     trace, like `jax.jit`: a Python `if` on a value in the code that built the expression
     was taken once, at the recorded values, and is not taken again. Leaves not in `inputs`
     keep their recorded values: `f` holds read-only copies, so later writes into their
-    arrays (`W.data += 1`, an optimizer's step) do not reach it. A domain error (log of a number <= 0) raises `DomainError`,
-    as building the expression would.
+    arrays (`W.data += 1`, an optimizer's step) do not reach it. A domain error (log of a
+    number <= 0) raises `DomainError`, as building the expression would.
 
     `aux`: other nodes of the graph (a model's predictions, say) whose values `f` returns
     too, as a third item: `f(*values)` is then `(value, grads, aux_values)`.
