@@ -253,6 +253,8 @@ def test_label_identifiers_are_safe_names(label: str) -> None:
         (lambda a: f"{a} *\n 2", "line break"),
         (lambda a: f"({a}", "not an expression"),
         (lambda a: 3, "not source text"),
+        ("{0", "not a format string"),
+        ("{0} * {missing}", "failed on 1 operand"),
     ],
 )
 def test_a_malformed_emit_form_is_a_codegen_error_naming_the_op(emit: Any, message: str) -> None:

@@ -100,11 +100,17 @@ class Forms:
         self.names: dict[str, set[str]] = {}  # the helper names each use writes (first seen)
         self.atomic: dict[str, bool] = {}  # whether a use's last source needs no parentheses
         self.fast: dict[str, Callable[..., str]] = {}  # writers that need no more checking
-        self._named = {  # format strings that use params by name (others skip making Params)
-            use: any(f and not f.isdigit() for _, f, _, _ in string.Formatter().parse(part))
-            for use, part in self.parts.items()
-            if isinstance(part, str)
-        }
+        self._named: dict[str, bool] = {}  # format strings that use params by name
+        for use, part in self.parts.items():
+            if not isinstance(part, str):
+                continue
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(part)]
+            except ValueError as e:  # "{0" and the like
+                raise CodegenError(
+                    f"op {op.name!r}: emit[{use!r}] = {part!r} is not a format string: {e}"
+                ) from None
+            self._named[use] = any(f and not f.isdigit() for f in fields)
 
     def write(
         self, use: str, texts: list[str], array: Callable[[np.ndarray[Any, Any]], str]
