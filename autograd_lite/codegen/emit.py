@@ -51,6 +51,8 @@ _SIMPLE = re.compile("\x00\\d+\x00|[\\w.]+")  # a value or a number: used as it 
 _SHORT = re.compile(r"v\d+")  # the names compile_grad gives values
 Share = tuple[str, int] | None
 """A share's source and precedence (None for an operand that takes no gradient)."""
+Template = tuple[tuple[str, ...], tuple[int, ...]]
+"""A traced share's source around the rule's arguments: texts[0], args[ks[0]], texts[1], ..."""
 INLINE_DEPTH = 100
 """The most a value folded into its use may weigh (`_weight` of its source, those folded into
 it included): Python's parser allows 200 nested parentheses, and its compiler nests about
@@ -78,10 +80,19 @@ def _weight(code: str) -> int:
 _WORD = re.compile(r"\w+")
 
 
-def _template(text: str) -> str:
-    """A traced share's source as a format string over the rule's arguments: braces kept as
-    `{{` and `}}`, the k-th argument's placeholder as `{k}` (str.format reads it once)."""
-    return _ARG.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+def _template(text: str) -> Template:
+    """A traced share's source, cut at the placeholders of the rule's arguments."""
+    parts = _ARG.split(text)
+    return tuple(parts[::2]), tuple(int(k) for k in parts[1::2])
+
+
+def _fill(template: Template, args: list[str]) -> str:
+    """The template's source with the rule's arguments put in (text is not read again)."""
+    texts, ks = template
+    out = [texts[0]]
+    for k, text in zip(ks, texts[1:]):
+        out += (args[k], text)
+    return "".join(out)
 
 
 class Var:
@@ -151,7 +162,7 @@ class Writer:
         self.value_of: dict[Node, Var] = {}  # the variable of each node that depends on inputs
         self.frozen_texts: dict[Node, str] = {}  # the source of each node that does not
         self.constants: dict[int, tuple[Var, Any, Any]] = {}  # id(array) -> (var, copy, array)
-        self.templates: dict[tuple[Any, ...], list[Share]] = {}
+        self.templates: dict[tuple[Any, ...], list[tuple[Template, int] | None]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
         self.returned: list[Any] = []  # the return statement's parts, for wrapping it
         self.table: dict[str, str] = {}  # each token's text, once written
@@ -410,9 +421,11 @@ class Writer:
         if template is None:
             examples = [upstream, data, *[x._data for x in node.operands]]
             template = self.templates[key] = self._trace(op, examples, step)
-        return [None if t is None else (t[0].format(*args), t[1]) for t in template]
+        return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
 
-    def _trace(self, op: Op, examples: list[Any], step: BackwardStep) -> list[Share]:
+    def _trace(
+        self, op: Op, examples: list[Any], step: BackwardStep
+    ) -> list[tuple[Template, int] | None]:
         """The op's rule run on Syms for its arguments (g, out, operands), with the first
         node's values as examples; checked against what the rule gave that node."""
         args = [Sym(self, _arg(k), ATOM, e) for k, e in enumerate(examples)]
@@ -437,7 +450,7 @@ class Writer:
                 f"the derivative rule of op {op.name!r} gave another value when traced than "
                 f"when run; it reads values in a way generated code cannot follow"
             )
-        out: list[Share] = []
+        out: list[tuple[Template, int] | None] = []
         for s in shares:
             if s is None:
                 out.append(None)
