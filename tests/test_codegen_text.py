@@ -290,6 +290,14 @@ def test_the_page_has_its_code_column_or_none_but_never_fails(tmp_path: Any) -> 
     assert lines is not None and any("scale(t1, s='{0}'" in (line or "") for line in lines)
     bad = Op("bad", lambda x: x * 2.0, lambda g, out, x: (g * 2.0,), emit="{0}\n+ 1")
     assert generated_lines(bad(x) * w, 3) is None
+    # A string literal holding "  #" in a backward statement: the comment is cut where
+    # Python's tokenizer finds it.
+    tag = Op("tag", lambda x, s: x, lambda g, out, x, s: (g,), params={"s": "a  # b"},
+             emit="({0} if {s} else {0})")  # fmt: skip
+    twice = Op("twice", lambda x: 2.0 * x, lambda g, out, x: (tag(g) * 2.0,), emit="2.0 * {0}")
+    assert generated_lines(twice(x), 1) == [
+        "d_x = (d_t1 if 'a  # b' else d_t1) * 2.0  # t1 = twice(x)"
+    ]
     for root in (out, bad(x) * w):
         page = render_graph(root, tmp_path / "p.html").read_text(encoding="utf-8")
         assert ('"hasCode": true' in page) == (root is out)
