@@ -502,7 +502,7 @@ class Writer:
         """Each statement as text, with its comment and whether it is of the backward pass,
         after naming every value. In the compact form a value used once is not named: its
         source goes into the expression that uses it, unless that would weigh more than
-        INLINE_DEPTH (spaces and parentheses: a proxy of nesting)."""
+        INLINE_DEPTH (`_weight`, a bound on its nesting)."""
         names = Names(reserved)
         table: dict[str, str] = {}  # token -> its text
         # Names for the compiler only: v and each value's number, which nothing else takes.
