@@ -12,9 +12,11 @@ shows literally and runs nothing.
 from __future__ import annotations
 
 import html
+import io
 import json
 import math
 import re
+import tokenize
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -356,7 +358,7 @@ def generated_lines(root: Node, n_steps: int) -> list[str | None] | None:
         code = backward_code(root, leaves).splitlines()
     except (CodegenError, TypeError, ValueError):
         return None
-    start = next((k for k, line in enumerate(code) if "# backward pass" in line), None)
+    start = next((k for k, t in enumerate(code) if t.strip().startswith("# backward pass")), None)
     if start is None:
         return None
     statements = [line.strip() for line in code[start + 2 :] if line.strip()]
@@ -365,9 +367,18 @@ def generated_lines(root: Node, n_steps: int) -> list[str | None] | None:
         return None
     lines: list[str | None] = []
     for line in statements:  # the comment (which op, which rule) kept, the padding not
-        statement, _, comment = line.partition("  #")
-        lines.append(statement.rstrip() + (f"  # {comment.strip()}" if comment else ""))
+        statement, comment = _split_comment(line)
+        lines.append(statement + (f"  # {comment}" if comment else ""))
     return lines
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """A generated line's statement and comment, cut where Python's tokenizer finds the
+    comment (a string literal in the statement may hold a #)."""
+    for token in tokenize.generate_tokens(io.StringIO(line).readline):
+        if token.type == tokenize.COMMENT:
+            return line[: token.start[1]].rstrip(), token.string[1:].strip()
+    return line, ""
 
 
 def _checked_parameters(parameters: object, steps: BackwardSteps) -> Sequence[Node] | None:
