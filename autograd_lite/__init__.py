@@ -5,6 +5,12 @@ compare with a derivation done by hand.
 """
 
 from .codegen import CodegenError, backward_code, compile_grad
+from .derivation import (
+    GradientMismatch,
+    GradientReport,
+    assert_gradients_match,
+    compare_gradients,
+)
 from .engine import ops
 from .engine.backward import grad, graph_nodes, local_derivatives, zero_grad
 from .engine.dual import Dual
@@ -32,6 +38,8 @@ __all__ = [
     "DomainError",
     "Dual",
     "GradcheckError",
+    "GradientMismatch",
+    "GradientReport",
     "GraphTooLargeError",
     "Node",
     "Number",
@@ -44,8 +52,10 @@ __all__ = [
     "Tensor",
     "Value",
     "__version__",
+    "assert_gradients_match",
     "backward_code",
     "backward_steps",
+    "compare_gradients",
     "compile_grad",
     "concatenate",
     "draw_graph",

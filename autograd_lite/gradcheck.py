@@ -35,6 +35,13 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 Function = Callable[..., Any]
 """What a check takes as fn: called on Values, it returns a scalar Value; called on Tensors,
 a one-element Tensor."""
+Locate = Callable[[], RuleFault | None]
+"""Searches the graph of a failing check for the op whose rule is wrong (find_wrong_rule)."""
+Entry = tuple[tuple[Any, ...], tuple[str, ...], Any, Any]
+"""One entry of a check: its fields (named by the table's header), those fields as table
+cells, the analytical and the numerical value."""
+Table = tuple[list[str], Sequence[Entry], Sequence[str]]
+"""A check's table before judging: header, entries and notes to print below it."""
 Inputs = Iterable[Value | Tensor | Number | np.ndarray[Any, Any]]
 """What a check takes as inputs: numbers, or Values whose data and label are used; or
 Tensors (data, label, requires_grad), numpy arrays and numbers, which fn gets as Tensors."""
@@ -48,9 +55,11 @@ class GradcheckError(AssertionError):
 
     The message is a table of every checked entry with the failing rows marked (for tensor
     inputs with more than 40 entries, of the failing ones); the same numbers are in `rows`
-    (one dict per entry, keys as the table's columns plus "ok"). A check with `modes` also
-    looks for the op whose rule is wrong: `fault` is that `RuleFault` (None if no op's rule
-    disagrees with finite differences, or without `modes`), and the message ends with it.
+    (one dict per entry, keys as the table's columns plus "ok"). Every failing check also
+    looks for the op whose rule is wrong (`find_wrong_rule`, with the rules of the modes
+    checked: reverse mode's without `modes`): `fault` is that `RuleFault`, and the message
+    ends with it; when no op's rule disagrees with finite differences (fn is not
+    differentiable there, or leaves the graph), `fault` is None and the last line says so.
     """
 
     def __init__(
@@ -150,19 +159,18 @@ def _fmt(x: float) -> str:
 def _compare(
     where: str,
     header: list[str],
-    entries: Sequence[tuple[tuple[Any, ...], tuple[str, ...], Any, Any]],
+    entries: Sequence[Entry],
+    notes: Sequence[str],
     eps: float,
     atol: float,
     rtol: float,
-    shown: int | None = None,
-    notes: Sequence[str] = (),
-    locate: Callable[[], RuleFault | None] | None = None,
+    locate: Locate,
+    shown: int | None,
 ) -> None:
     """Compare each entry's analytical and numerical value; raise GradcheckError with the
-    table if any differ. An entry is (its fields, named by `header`; those fields as table
-    cells; analytical; numerical). With `shown`, a table of more entries than that lists
+    table if any differ. With `shown`, a table of more entries than that lists
     only the failing ones (at most `shown` of them). On failure, `notes` follow the table,
-    then, with `locate`, the op at fault it finds."""
+    then the op at fault `locate` finds, or a line that says none was found."""
     rows: list[dict[str, Any]] = []
     cells: list[list[str]] = []
     for fields, cell_text, analytical, numerical in entries:
@@ -196,16 +204,19 @@ def _compare(
         lines.append(f"  {text}{mark}")
     lines += notes
     fault = None
-    if locate is not None:
+    try:
         fault = locate()
         lines.append(f"  {fault}" if fault is not None else _NO_FAULT)
+    except Exception as e:  # the table is what was asked for: a failed search must not hide it
+        lines.append(f"  the search for the op at fault stopped: {type(e).__name__}: {e}")
     raise GradcheckError("\n".join(lines), rows, fault)
 
 
 _NO_FAULT = (
-    "  no op's rule disagrees with finite differences at the values recorded in the graph: "
-    "the difference comes from elsewhere (fn reading .data or calling float(), or a probe "
-    "across a kink such as relu's at 0)"
+    "  no single op's rule was found at fault: every op's rule agrees with finite differences "
+    "at the values recorded in the graph, so the difference comes from fn itself: it is not "
+    "differentiable there (a probe across a kink such as relu's at 0, or a step), or it "
+    "leaves the graph (reads .data or .item())"
 )
 
 
@@ -243,16 +254,16 @@ def gradcheck(
 
     Returns True, or raises `GradcheckError` whose message is a table of input, label,
     value, analytical, numerical and difference (for tensors also the element's index),
-    with failing rows marked.
+    with failing rows marked, and ends with the op whose rule is wrong (`find_wrong_rule`;
+    also `GradcheckError.fault`) or a line that says no single op's rule was found at fault.
     TypeError if fn does not return a Value (a one-element Tensor for tensor inputs);
     ValueError for eps <= 0, atol or rtol < 0, empty or non-finite inputs.
 
     With `modes`, "fwd", "rev" or both, the check is HIPS autograd's instead: one random
     direction v (the same every run), and the derivative along it by forward mode (fn called
     on Duals: the tangent), by reverse mode (<gradient, v>) and by finite differences
-    (fn(x + eps v) - fn(x - eps v)) / (2 eps); one table row per mode. When it fails, the
-    graph is searched for the op whose rule is wrong (`find_wrong_rule`), which the message
-    names and `GradcheckError.fault` holds.
+    (fn(x + eps v) - fn(x - eps v)) / (2 eps); one table row per mode; a failure names the
+    op at fault in the rules of those modes.
 
     >>> from autograd_lite import gradcheck
     >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
@@ -260,13 +271,44 @@ def gradcheck(
     >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
-    where = "gradcheck"
-    found, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
-    if modes is not None:
-        _check_directions(where, fn, found, eps, atol, rtol, _modes(where, modes), order=1)
-        return True
-    datas = found.flat
+    return _check("gradcheck", 1, fn, inputs, eps, atol, rtol, modes)
 
+
+def _check(
+    where: str,
+    order: int,
+    fn: Function,
+    inputs: Iterable[Any],
+    eps: object,
+    atol: object,
+    rtol: object,
+    modes: Sequence[str] | None,
+) -> bool:
+    """gradcheck (order 1) and gradgradcheck (order 2): the arguments checked, then the
+    check by entries or, with `modes`, along random directions. Each failure ends with the
+    op at fault, or a line that says no op's rule was found at fault."""
+    found, eps_, atol_, rtol_ = _prepare(where, fn, inputs, eps, atol, rtol)
+    chosen = ("rev",) if modes is None else _modes(where, modes)
+
+    def locate() -> RuleFault | None:
+        with enable_grad():
+            leaves, _ = found.leaves(found.flat)
+            out = _call(where, fn, leaves, found.tensors)
+        return find_wrong_rule(out, chosen, order, eps_, atol_, rtol_)
+
+    if modes is not None:
+        table = _directions(where, fn, found, eps_, chosen, order)
+    elif order == 1:
+        table = _gradient_table(where, fn, found, eps_)
+    else:
+        table = _hessian_table(where, fn, found, eps_)
+    _compare(where, *table, eps_, atol_, rtol_, locate, _SHOWN if found.tensors else None)
+    return True
+
+
+def _gradient_table(where: str, fn: Callable[..., Any], found: FlatInputs, eps: float) -> Table:
+    """The engine's gradient of fn against central differences of fn, entry by entry."""
+    datas = found.flat
     with enable_grad():  # the analytical side needs a graph, even inside no_grad()
         analytical = _first_derivatives(where, fn, found, datas)
 
@@ -290,8 +332,7 @@ def gradcheck(
         )
         for (i, e), x, a, n in zip(found.entries, datas, analytical, numerical)
     ]
-    _compare(where, header, entries, eps, atol, rtol, _SHOWN if tensors else None)
-    return True
+    return header, entries, ()
 
 
 def _value_at(
@@ -306,6 +347,17 @@ def _value_at(
             return np.array(out.data, dtype=np.float64).reshape(1)
 
     return value_at
+
+
+def _gradient_at(
+    where: str, fn: Callable[..., Any], found: FlatInputs
+) -> Callable[[list[float]], FloatArray]:
+    """The engine's gradient of fn as a function of the flat numbers (for differences)."""
+
+    def gradient_at(xs: list[float]) -> FloatArray:
+        return _first_derivatives(where, fn, found, xs)
+
+    return gradient_at
 
 
 def _first_derivatives(
@@ -343,27 +395,22 @@ def gradgradcheck(
     whose rule does not differentiate correctly.
 
     >>> from autograd_lite import gradgradcheck
-    >>> gradgradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5])
-    True
-    >>> gradgradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5], modes=("fwd", "rev"))
+    >>> f = lambda a, b: (a * b).tanh() + a / b
+    >>> gradgradcheck(f, [0.5, 1.5]) and gradgradcheck(f, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
-    where = "gradgradcheck"
-    found, eps, atol, rtol = _prepare(where, fn, inputs, eps, atol, rtol)
-    if modes is not None:
-        _check_directions(where, fn, found, eps, atol, rtol, _modes(where, modes), order=2)
-        return True
+    return _check("gradgradcheck", 2, fn, inputs, eps, atol, rtol, modes)
+
+
+def _hessian_table(where: str, fn: Callable[..., Any], found: FlatInputs, eps: float) -> Table:
+    """The engine's Hessian of fn against central differences of its first derivatives."""
     datas = found.flat
     n = len(datas)
-
     with enable_grad():  # the analytical side needs a graph, even inside no_grad()
         leaves, checked = found.leaves(datas)
         # A rule that returned a plain float dropped the graph: hessian counts that as 0.
         analytical = hessian(_call(where, fn, leaves, found.tensors), checked)
-
-        def gradient_at(xs: list[float]) -> FloatArray:
-            return _first_derivatives(where, fn, found, xs)
-
+        gradient_at = _gradient_at(where, fn, found)
         numerical = np.empty((n, n), dtype=np.float64)
         for j in range(n):
             numerical[:, j] = _central_difference(
@@ -387,8 +434,7 @@ def gradgradcheck(
         for i in range(n)
         for j in range(n)
     ]
-    _compare(where, header, entries, eps, atol, rtol, _SHOWN if tensors else None)
-    return True
+    return header, entries, ()
 
 
 # -- checks along random directions (modes=) ----------------------------------------------------
@@ -416,18 +462,16 @@ def _along(
         ) from exc
 
 
-def _check_directions(
+def _directions(
     where: str,
     fn: Callable[..., Any],
     found: FlatInputs,
     eps: float,
-    atol: float,
-    rtol: float,
     modes: tuple[str, ...],
     order: int,
-) -> None:
-    """HIPS autograd's check: the derivative along random directions by each mode against
-    finite differences (order 1: along v; order 2: <w, H v>); on failure, the op at fault."""
+) -> Table:
+    """HIPS autograd's check, as a table: the derivative along random directions by each
+    mode against finite differences (order 1: along v; order 2: <w, H v>)."""
     rng = np.random.default_rng(0)
     x = np.array(found.flat, dtype=np.float64)
     v = rng.standard_normal(x.size)
@@ -436,11 +480,7 @@ def _check_directions(
         if w is None:
             numerical = float(_along(where, _value_at(where, fn, found), x, v, eps)[0])
         else:
-
-            def gradient_at(xs: list[float]) -> FloatArray:
-                return _first_derivatives(where, fn, found, xs)
-
-            numerical = float(w @ _along(where, gradient_at, x, v, eps))
+            numerical = float(w @ _along(where, _gradient_at(where, fn, found), x, v, eps))
         entries = []
         for mode in modes:
             if mode == "fwd":
@@ -455,14 +495,7 @@ def _check_directions(
     of = "" if w is None else " of the engine's first derivatives"
     rand = "a random v" if w is None else "random v and w"
     note = f"  (each row is {what} for {rand}: by the mode and by finite differences{of})"
-
-    def locate() -> RuleFault | None:
-        with enable_grad():
-            leaves, _ = found.leaves(found.flat)
-            out = _call(where, fn, leaves, found.tensors)
-        return find_wrong_rule(out, modes, order, eps, atol, rtol)
-
-    _compare(where, ["mode"], entries, eps, atol, rtol, notes=[note], locate=locate)
+    return ["mode"], entries, [note]
 
 
 def _fwd(

@@ -85,8 +85,8 @@ class RuleFault:
 def _show(x: Any) -> str:
     if type(x) is float:
         return f"{x:.10g}"
-    if x.size <= 6:
-        return np.array2string(x, separator=", ", precision=6)
+    if x.size <= 6:  # on one line, so that the fault is the last line of a check's message
+        return " ".join(np.array2string(x, separator=", ", precision=6).split())
     return f"<array of shape {x.shape}>"
 
 

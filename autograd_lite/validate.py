@@ -60,6 +60,23 @@ def real(x: object, where: str) -> float:
     )
 
 
+def reals(array: np.ndarray[Any, Any], where: str) -> np.ndarray[Any, Any]:
+    """An array numpy could not type (its dtype is object: ints beyond int64, Fractions, a
+    mix) as float64, each element by `real`'s rule: the numbers a Value accepts, a Tensor
+    accepts too, and what is refused (a node, a str, an int too large for a float) is
+    refused with the same message."""
+    flat = [real(x, where) for x in array.reshape(-1)]
+    return np.array(flat, dtype=np.float64).reshape(array.shape)
+
+
+def flag(x: object, where: str) -> bool:
+    """True or False (a bool or numpy bool) as a bool; else TypeError naming `where`. Other
+    values are refused, not taken by their truth: "no" and [0] are true in Python."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise TypeError(f"{where} must be True or False, got {describe(x)}")
+
+
 def bounded(
     x: object, where: str, low: float, high: float = math.inf, *, above: bool = False
 ) -> float:

@@ -3,10 +3,10 @@ cross-entropy and SGD, on autograd-lite's Tensor, PyTorch, HIPS autograd and a h
 numpy step (the baseline), all in one process, one thread each, interleaved, medians; the peak
 memory of a step; and W2 again as tensors against the scalar engine.
 
-    /work/venv-bench/bin/python bench/tensors.py              # full run, about 2 minutes
-    /work/venv-bench/bin/python bench/tensors.py --quick      # smoke run
-    /work/venv-bench/bin/python bench/tensors.py --batch 1024 --dtype float32 --engines torch,hand
-    /work/venv-bench/bin/python bench/tensors.py --profile    # cProfile autograd-lite's step
+    .venv-bench/bin/python bench/tensors.py              # full run, a few minutes
+    .venv-bench/bin/python bench/tensors.py --quick      # smoke run, about a minute
+    .venv-bench/bin/python bench/tensors.py --batch 1024 --dtype float32 --engines torch,hand
+    .venv-bench/bin/python bench/tensors.py --profile    # cProfile autograd-lite's step
 
 Run it by hand (it is not part of the test suite). Before any timing, every engine's loss and
 weights after one step are checked against the hand step (rtol 1e-4 in float32, 1e-10 in

@@ -10,6 +10,7 @@ Run: .venv/bin/python examples/custom_op.py
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable
 
@@ -48,7 +49,11 @@ def show_failure(
         raise SystemExit("expected the check to fail")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the example (after reading the command line: no arguments)."""
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)  # takes no arguments: --help shows the docstring, others exit 2
     x0, y0 = 0.8, -0.5
     x, y = Value(x0, label="x"), Value(y0, label="y")
     f = expression(x, y)

@@ -9,6 +9,7 @@ Run: .venv/bin/python examples/hessian_document.py
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,11 @@ def gradient_at(params: dict[str, float]) -> np.ndarray[Any, np.dtype[np.float64
     return np.array(grad(net.L, [net.w1, net.b1, net.w2, net.b2]), dtype=np.float64)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the example (after reading the command line: no arguments)."""
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)  # takes no arguments: --help shows the docstring, others exit 2
     net = build_network()
     h = hessian(net.L, [net.w1, net.b1, net.w2, net.b2])
 

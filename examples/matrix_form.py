@@ -12,6 +12,8 @@ Run: .venv/bin/python examples/matrix_form.py
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 from autograd_lite import Tensor
@@ -21,7 +23,11 @@ X = np.array([[1.0], [0.5], [-1.0], [2.0]])  # the first sample is the document'
 Y = np.array([[1.0], [0.0], [1.0], [0.0]])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the example (after reading the command line: no arguments)."""
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)  # takes no arguments: --help shows the docstring, others exit 2
     p = DOCUMENT_INPUTS
     w1, b1 = Tensor([[p.w1]], label="W1"), Tensor([p.b1], label="b1")
     w2, b2 = Tensor([[p.w2]], label="W2"), Tensor([p.b2], label="b2")

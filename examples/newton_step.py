@@ -9,6 +9,7 @@ Run: .venv/bin/python examples/newton_step.py
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable
 
@@ -43,7 +44,12 @@ def newton(
     return x
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the example (after reading the command line: no arguments)."""
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)  # takes no arguments: --help shows the docstring, others exit 2
+
     # f(x) = x^4 - 3x^2 + x: f'(x) = 4x^3 - 6x + 1, f''(x) = 12x^2 - 6. From x = 2 Newton
     # goes to the local minimum near 1.13, a root of the cubic 4x^3 - 6x + 1.
     def quartic(x: Value) -> Value:

@@ -20,15 +20,18 @@ are saved as PNGs.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from autograd_lite import Value, compile_grad, no_grad
+from autograd_lite.files import write_file
 from autograd_lite.nn import MLP, Adam, bce_with_logits, hinge_loss
 
 Array = np.ndarray  # (n, 2) float inputs or (n,) 0/1 labels
@@ -193,7 +196,7 @@ def save_plots(
         ax.legend()
     ax.set(xlabel="step", ylabel="training loss", title=f"{name}: training loss")
     fig.tight_layout()
-    fig.savefig(paths[0], dpi=100)
+    _save(fig, paths[0])
     plt.close(fig)
 
     xx, yy, zz = decision_grid(model, x)
@@ -207,9 +210,17 @@ def save_plots(
     ax.legend(loc="upper right")
     ax.set(title=f"{name}: decision boundary (score = 0)", aspect="equal")
     fig.tight_layout()
-    fig.savefig(paths[1], dpi=100)
+    _save(fig, paths[1])
     plt.close(fig)
     return paths
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save a matplotlib figure as a PNG by the package's one writer (whole or not at all,
+    through a symlink, keeping the mode of a file it replaces)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    write_file(path, buffer.getvalue())
 
 
 PLOT_HINT = (

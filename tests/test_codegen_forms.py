@@ -18,6 +18,7 @@ import pytest
 
 from autograd_lite import DomainError, Op, ops
 from autograd_lite.codegen.forms import Forms, Helpers
+from autograd_lite.codegen.tokens import substitute, token
 from autograd_lite.engine import array_ops
 from tests.codegen_helpers import same
 
@@ -40,10 +41,10 @@ def emitted(op: Op, use: str, arity: int) -> Any:
     """The op's emit form for `use` as a function, run from source with its helpers."""
     forms = Forms(op)
     names = [f"a{i}" for i in range(arity)]
-    tokens = [f"{{v{i}}}" for i in range(arity)]  # operands as generated code passes them
+    tokens = [token(i) for i in range(arity)]  # operands as generated code passes them
     text = forms.write(use, tokens, _no_array)
     assert text is not None
-    text = text.format_map({f"v{i}": name for i, name in enumerate(names)})
+    text = substitute(text, dict(zip(tokens, names)))
     helpers = Helpers()
     helpers.add_uses(forms)
     imports, sources = helpers.collect()
@@ -123,5 +124,5 @@ def test_a_whole_nonnegative_exponent_has_no_check_to_write() -> None:
     # Reference: 0 ** n and (-x) ** n are defined for whole n >= 0, so the engine's check
     # cannot fail there; generated code leaves it out.
     forms = Forms(ops.pow_number(2.0))
-    assert forms.write("check", ["{v0}"], _no_array) is None
-    assert Forms(ops.pow_number(2.5)).write("check", ["{v0}"], _no_array) is not None
+    assert forms.write("check", [token(0)], _no_array) is None
+    assert Forms(ops.pow_number(2.5)).write("check", [token(0)], _no_array) is not None

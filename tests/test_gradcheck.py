@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import GradcheckError, Op, Value, gradcheck, gradgradcheck, no_grad
+from autograd_lite import GradcheckError, Node, Op, Value, gradcheck, gradgradcheck, no_grad
 from tests.reference import central_difference
 
 Fn = Callable[..., Any]
@@ -98,7 +98,8 @@ def test_gradcheck_catches_a_wrong_rule_and_tabulates_it() -> None:
     assert isinstance(err, AssertionError)
     message = str(err)
     assert message.startswith("gradcheck failed: 1 of 2 entries")
-    header, row_x, row_y = table_rows(message)
+    header, row_x, row_y, fault = table_rows(message)
+    assert fault[0].startswith("the rule at fault: op 'bad_square'")
     assert header == ["input", "label", "value", "analytical", "numerical", "difference"]
     # The wrong rule gives 3 * x0 = 4.5; the truth, by differences of x**2, is 2 * x0 = 3.
     wrong_rule = 3 * x0
@@ -118,9 +119,14 @@ def test_gradcheck_catches_a_wrong_rule_and_tabulates_it() -> None:
     assert err.rows[0]["numerical"] == pytest.approx(numerical, abs=1e-8)
 
 
-# sin with a rule whose first derivative is right but built from math.cos: on a Value that
-# reads float(x), a constant, so the rule's own derivative (the second derivative) is lost.
-detached_sin = Op("detached_sin", math.sin, lambda g, out, x: (g * math.cos(x),))
+def number(x: Any) -> float:
+    """x's number, taken out of the graph on purpose (float() of a Value is refused)."""
+    return x.item() if isinstance(x, Node) else float(x)
+
+
+# sin with a rule whose first derivative is right but built from math.cos of the operand's
+# number, a constant, so the rule's own derivative (the second derivative) is lost.
+detached_sin = Op("detached_sin", math.sin, lambda g, out, x: (g * math.cos(number(x)),))
 
 
 def test_gradcheck_passes_but_gradgradcheck_catches_a_wrong_second_order_rule() -> None:
@@ -151,8 +157,8 @@ def test_gradcheck_passes_but_gradgradcheck_catches_a_wrong_second_order_rule() 
 
 
 def test_gradgradcheck_catches_a_rule_that_returns_plain_floats() -> None:
-    # float(g) drops the graph entirely: grad(create_graph=True) returns a float, not a Value.
-    square = Op("float_square", lambda x: x * x, lambda g, out, x: (float(g) * 2 * float(x),))
+    # number(g) drops the graph entirely: grad(create_graph=True) returns a float, not a Value.
+    square = Op("float_square", lambda x: x * x, lambda g, out, x: (number(g) * 2 * number(x),))
     assert gradcheck(lambda x: square(x), [1.25])
     with pytest.raises(GradcheckError) as info:
         gradgradcheck(lambda x: square(x), [1.25])

@@ -255,7 +255,7 @@ def test_label_must_be_a_string() -> None:
 
 def test_value_basics() -> None:
     v = Value(2, label="w")
-    assert (v.data, v.grad, v.label, float(v)) == (2.0, 0.0, "w", 2.0)
+    assert (v.data, v.grad, v.label, v.item()) == (2.0, 0.0, "w", 2.0)
     assert repr(v) == "Value(2.0, grad=0.0, label='w')"
     assert v.is_leaf and v.op is None and v.operands == () and not v.is_constant
     u = Value(2.0)

@@ -356,3 +356,99 @@ def test_the_document_page_shows_each_steps_line_of_the_generated_code() -> None
         assert line is not None and line.startswith(f"d_{name} = "), line
     # the sigmoid step reads as the hand derivation's delta2
     assert "d_z2 = d_y_hat * (y_hat * (1 - y_hat))  # y_hat = sigmoid(z2)" in page.code
+
+
+def _svg_size(page: str) -> tuple[float, float]:
+    """The width and height dot gave the page's drawing, in points."""
+    found = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', page)
+    assert found is not None
+    return float(found.group(1)), float(found.group(2))
+
+
+def test_the_command_page_ends_with_the_document_sgd_step(tmp_path: Path) -> None:
+    """Reference: the document's section 4 (eta = 0.1) with its exact gradients (its note on
+    rounding): w_new = w - eta * dL/dw, to the 6 digits the page shows."""
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_lite", "--out", "p.html", "--rankdir", "TB"],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "p.html").read_text(encoding="utf-8")
+    summary = page_json(text)["summary"]
+    assert summary["lr"] == "0.1"
+    assert [(r["name"], r["grad"], r["old"], r["new"]) for r in summary["rows"]] == [
+        ("w1", "-0.006869", "0.4", "0.400687"),  # 0.4 - 0.1 * -0.0068694006
+        ("b1", "-0.006869", "0.1", "0.100687"),
+        ("w2", "-0.06065", "0.3", "0.306065"),  # 0.3 - 0.1 * -0.0606504249
+        ("b2", "-0.09744", "0.2", "0.209744"),  # 0.2 - 0.1 * -0.0974367672
+    ]
+    width, height = _svg_size(text)
+    assert height > width  # --rankdir TB: drawn downwards
+    lr_page = tmp_path / "lr.html"
+    subprocess.run(
+        [sys.executable, "-m", "autograd_lite", "--out", str(lr_page), "--rankdir", "LR"],
+        capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    width, height = _svg_size(lr_page.read_text(encoding="utf-8"))
+    assert width > height
+    bad = subprocess.run(
+        [sys.executable, "-m", "autograd_lite", "--out", "x.html", "--rankdir", "up"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--rankdir: invalid choice: 'up'" in bad.stderr
+
+
+def test_a_page_without_lr_lists_the_gradients_alone(tmp_path: Path) -> None:
+    """Reference: d(a*b + a)/da = b + 1 = 4, d/db = a = 2, worked out by hand."""
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    y = a * b + a
+    summary = page_json(render_graph(y, tmp_path / "y.html").read_text("utf-8"))["summary"]
+    assert summary["lr"] is None
+    assert summary["rows"] == [{"name": "a", "grad": "4"}, {"name": "b", "grad": "2"}]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"lr": 0.0}, ValueError, "lr must be a positive finite number, got float: 0.0"),
+        ({"lr": "0.1"}, ValueError, "lr must be a positive finite number, got str"),
+        ({"lr": float("inf")}, ValueError, "lr must be a positive finite number"),
+        ({"parameters": "a"}, TypeError, "parameters must be a list of the graph's nodes"),
+        ({"parameters": [Value(1.0)]}, ValueError, r"parameters\[0\] is not a node of this"),
+        ({"rankdir": "diagonal"}, ValueError, "rankdir must be 'TB' or 'LR'"),
+        ({"rankdir": ["LR"]}, ValueError, "rankdir must be 'TB' or 'LR'"),
+    ],
+)
+def test_bad_page_options_are_clear_errors_before_anything_is_written(
+    tmp_path: Path, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    a = Value(2.0, label="a")
+    y = a * 3.0
+    with pytest.raises(error, match=message):
+        render_graph(y, tmp_path / "c.html", **options)
+    with pytest.raises(ValueError, match=r"parameters\[1\] \(a\) is given twice"):
+        render_graph(y, tmp_path / "c.html", parameters=[a, a])
+    with pytest.raises(ValueError, match=r"parameters\[0\] \(t1\) is computed by an op"):
+        render_graph(y, tmp_path / "c.html", parameters=[y])
+    with pytest.raises(ValueError, match=r"render_graph: lr= is for \.html pages, not '\.svg'"):
+        render_graph(y, tmp_path / "c.svg", lr=0.1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explore_takes_the_update_rule_too() -> None:
+    """Reference: the document's section 4: b2_new = 0.2 - 0.1 * -0.0974367672 (its exact
+    dL/db2), to 6 digits."""
+    net = build_network()
+    shown = explore(net.L, parameters=[net.b2], lr=0.1, rankdir="BT")
+    summary = page_json(shown.html)["summary"]
+    assert summary["rows"] == [{"name": "b2", "grad": "-0.09744", "old": "0.2", "new": "0.209744"}]
+    assert f"{0.2 - 0.1 * -0.0974367672:.6g}" == "0.209744"
+    with pytest.raises(ValueError, match=r"lr must be a positive finite number, got float: -0\.1"):
+        explore(net.L, lr=-0.1)
+
+
+def test_the_footer_leads_to_the_worked_example(document_page: str) -> None:
+    # Reference: issue 23 asks the page's footer to name docs/worked_example.md.
+    footer = document_page.split("<footer>")[1].split("</footer>")[0]
+    assert "docs/worked_example.md" in " ".join(footer.split())

@@ -17,6 +17,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import graphviz
 import numpy as np
@@ -29,6 +30,7 @@ from autograd_lite.walkthrough import build_network
 from tests.reference import central_gradient
 
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "http://www.w3.org/1999/xlink"
 needs_dot = pytest.mark.needs_dot  # skips with a reason where `dot` is missing (conftest.py)
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,6 +64,21 @@ def svg_groups(svg: bytes, kind: str) -> list[tuple[str, list[str], ET.Element]]
             texts = [t.text or "" for t in g.iter(f"{SVG}text")]
             out.append((title, texts, g))
     return out
+
+
+def derivative_marks(svg: bytes) -> list[tuple[str, str, str, ET.Element]]:
+    """(operand, op, text, node group) of each ∂ that dot drew: a node (`e3_0`) that the
+    edge from the operand to the op runs through, as draw_graph writes it."""
+    texts = {title: (texts, g) for title, texts, g in svg_groups(svg, "node")}
+    into: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for title, _, _ in svg_groups(svg, "edge"):
+        tail, head = title.split("->")
+        if head.startswith("e"):
+            into[head] = tail
+        if tail.startswith("e"):
+            out[tail] = head
+    return [(into[m], out[m], texts[m][0][0], texts[m][1]) for m in into]
 
 
 def center(g: ET.Element) -> tuple[float, float]:
@@ -131,9 +148,13 @@ def test_svg_node_edge_and_cluster_counts(network_svg: tuple[Value, bytes]) -> N
     nodes = walk(root)
     results = [n for n in nodes if n.operands]
     assert len(nodes) == 16 and len(results) == 9  # sanity: the document's network
-    assert svg.count(b'<g id="node') == len(nodes) + len(results) + 1  # + the legend
+    # A ∂ on each operand's edge but a constant's: 13 of the 14 + 1 (0.5 * ...) edges.
+    marks = sum(1 for n in results for x in n.operands if not x.is_constant)
+    assert marks == 14
+    assert svg.count(b'<g id="node') == len(nodes) + len(results) + marks + 1  # + legend
     assert b"<title>legend</title>" in svg
-    assert svg.count(b'<g id="edge') == sum(len(n.operands) + 1 for n in results)
+    # Each edge through a ∂ is drawn in two pieces.
+    assert svg.count(b'<g id="edge') == sum(len(n.operands) + 1 for n in results) + marks
     scopes = {n.scope[:k] for n in nodes for k in range(1, len(n.scope) + 1)}
     assert svg.count(b'<g id="clust') == len(scopes) == 3
     cluster_titles = sorted(texts[0] for _, texts, _ in svg_groups(svg, "cluster"))
@@ -167,9 +188,9 @@ def test_nodes_are_drawn_inside_their_scope_and_ops_with_their_result(
     op_to_result = 0
     for title, _, _ in svg_groups(svg, "edge"):
         tail, head = title.split("->")
-        tail_texts, tail_g = nodes[tail]
-        if any(t.startswith("data ") for t in tail_texts):
-            continue  # operand -> op edge
+        _, tail_g = nodes[tail]
+        if not tail.startswith("o"):
+            continue  # operand -> op edge, or a piece of one
         op_to_result += 1
         for box in boxes.values():
             assert inside(tail_g, box) == inside(nodes[head][1], box), title
@@ -228,10 +249,8 @@ def test_edge_labels_equal_central_differences(name: str) -> None:
         svg = draw_graph(result, edge_derivatives=True, precision=precision).pipe(format="svg")
         label_of = {title: texts[0] for title, texts, _ in svg_groups(svg, "node")}
         derivative_shown = {}
-        for title, texts, _ in svg_groups(svg, "edge"):
-            tail = title.split("->")[0]
+        for tail, _, text, _ in derivative_marks(svg):
             if label_of[tail] in ("a", "b"):
-                (text,) = texts
                 assert text.startswith("∂=")
                 derivative_shown[label_of[tail]] = float(text[2:])
         operands = ["a", "b"] if len(result.operands) == 2 else ["a"]
@@ -653,7 +672,7 @@ def test_legend_explains_the_colours_the_drawing_uses(network_svg: tuple[Value, 
     assert by_start == {
         "input": first_fill(nodes["w1", "data 0.4", "grad -0.006869"]),
         "constant": first_fill(nodes[("data 0.5",)]),
-        "intermediate": first_fill(nodes["data 0.4045", "grad 0.4045"]),
+        "intermediate": first_fill(nodes["t3", "data 0.4045", "grad 0.4045"]),
         "the": first_fill(nodes["L", "data 0.08181", "grad 1"]),  # the output drawn
         "op": first_fill(nodes[("sigmoid",)]),
         "on": label.get("fill"),  # on an edge: ∂
@@ -679,7 +698,7 @@ def test_constants_show_no_grad_unless_asked() -> None:
     for asked in (False, True):
         svg = draw_graph(net.L, edge_derivatives=True, constant_grads=asked).pipe("svg")
         (const,) = [texts for _, texts, _ in svg_groups(svg, "node") if texts[0] == "data 0.5"]
-        edge_texts = {t for _, texts, _ in svg_groups(svg, "edge") for t in texts}
+        edge_texts = {text for _, _, text, _ in derivative_marks(svg)}
         square = shown(hand["square"])
         assert (const == ["data 0.5", f"grad {square}"]) is asked
         assert (const == ["data 0.5"]) is not asked
@@ -751,12 +770,18 @@ def test_mlp_parameters_sit_in_their_neuron_box_and_each_derivative_on_its_edge(
     assert len(names) == sum((n_in + 1) * n for n_in, n in zip([nin, *nouts], nouts))
     placed = 0
     for _, texts, g in svg_groups(svg, "node"):
-        if texts[0] not in names:
+        # The box shows the short name (w.0 as w₀, b), its tooltip the whole path.
+        tips = [a.get(f"{{{XLINK}}}title") for a in g.iter(f"{SVG}a")]
+        if not tips or tips[0] not in names:
             continue
-        _, layer, _, neuron, *_ = texts[0].split(".")
+        full = tips[0]
+        *_, kind, last = full.split(".")
+        short = "b" if last == "b" else kind + "₀₁₂₃₄₅₆₇₈₉"[int(last)]
+        assert texts[0] == short, (texts, full)
+        _, layer, _, neuron, *_ = full.split(".")
         (layer_box,) = [box for name, box in clusters if name == f"layers.{layer}"]
         holding = [name for name, box in clusters if inside(center(g), box)]
-        assert sorted(holding) == sorted([f"layers.{layer}", f"neurons.{neuron}"]), texts[0]
+        assert sorted(holding) == sorted([f"layers.{layer}", f"neurons.{neuron}"]), full
         (neuron_box,) = [
             box
             for name, box in clusters
@@ -766,17 +791,77 @@ def test_mlp_parameters_sit_in_their_neuron_box_and_each_derivative_on_its_edge(
         assert inside(center(g), neuron_box)
         placed += 1
     assert placed == len(names)
+    assert each_derivative_on_its_edge(svg) == sum(len(n.operands) for n in walk(out))
+
+
+def each_derivative_on_its_edge(svg: bytes) -> int:
+    """Check that each ∂'s text is nearer its own edge (the operand -> op edge it labels,
+    drawn in two pieces through it) than any other edge; return how many there are.
+
+    Reference: dot's SVG geometry: the text's middle (its anchor point, half a line above
+    the baseline) and each edge's sampled Bézier path."""
     paths = edge_paths(svg)
-    labelled = 0
-    for title, _, g in svg_groups(svg, "edge"):
-        for text in g.iter(f"{SVG}text"):
-            x, y = float(text.get("x", 0)), float(text.get("y", 0)) - 3  # baseline to middle
-            distance = {
-                t: min(math.hypot(px - x, py - y) for px, py in p) for t, p in paths.items()
-            }
-            assert min(distance, key=distance.__getitem__) == title, (text.text, title)
-            labelled += 1
-    assert labelled == sum(len(n.operands) for n in walk(out))
+    marks = derivative_marks(svg)
+    for operand, op, text, g in marks:
+        mark = g.findtext(f"{SVG}title")
+        into, out = f"{operand}->{mark}", f"{mark}->{op}"  # the edge's two pieces
+        own = {into, out}
+        # The edge runs through the ∂: from the end of its first piece to the start of its
+        # second, the text is where the line would be.
+        (ax, ay), (bx, by) = paths[into][-1], paths[out][0]
+        through = [(ax + t * (bx - ax), ay + t * (by - ay)) for t in np.linspace(0, 1, 21)]
+        (node_text,) = g.iter(f"{SVG}text")
+        size = float(node_text.get("font-size", 10))
+        x, y = float(node_text.get("x", 0)), float(node_text.get("y", 0)) - size * 0.35
+        width = 0.55 * size * len(node_text.text or "")  # Helvetica's mean advance, about
+        x += {"start": width / 2, "end": -width / 2}.get(node_text.get("text-anchor", ""), 0)
+        distance = {t: min(math.hypot(px - x, py - y) for px, py in p) for t, p in paths.items()}
+        nearest_own = min(distance[into], distance[out], *(math.hypot(px - x, py - y)
+                                                           for px, py in through))  # fmt: skip
+        others = [d for t, d in distance.items() if t not in own]
+        assert not others or nearest_own < min(others), (text, operand, op)
+    return len(marks)
+
+
+def _x_times_y() -> Value:
+    x, y = Value(3.0, label="x"), Value(2.0, label="y")
+    return x * y
+
+
+def _used_three_times() -> Value:
+    a = Value(3.0, label="a")
+    return a * a + a
+
+
+def _four_edges_meet() -> Value:
+    x, y = Value(3.0, label="x"), Value(2.0, label="y")
+    return (x * y) * (x + y)
+
+
+def _long_edges_cross() -> Value:
+    a, b, c = Value(1.5, label="a"), Value(-2.0, label="b"), Value(0.5, label="c")
+    return (a * b + c).tanh() * a - b / c
+
+
+def _one_weight_many_inputs() -> Value:
+    w = Value(0.3, label="w")
+    return sum((Value(float(i), label=f"x{i}") * w for i in range(4)), Value(0.0))
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    "build",
+    [_x_times_y, _used_three_times, _four_edges_meet, _long_edges_cross,
+     _one_weight_many_inputs, lambda: build_network().L],
+    ids=["x*y", "a*a+a", "(x*y)*(x+y)", "long-edges", "fan-out", "document"],
+)  # fmt: skip
+def test_each_derivative_sits_on_its_own_edge(build: Any) -> None:
+    """Reference: dot's SVG geometry (see each_derivative_on_its_edge); the count of edges
+    into ops from operands that are not constants, walked here."""
+    root = build()
+    svg = draw_graph(root, edge_derivatives=True).pipe("svg")
+    expected = sum(1 for n in walk(root) for x in n.operands if not x.is_constant)
+    assert each_derivative_on_its_edge(svg) == expected > 0
 
 
 @needs_dot
@@ -827,3 +912,47 @@ def test_without_hard_links_the_dot_text_is_still_kept(
     assert (tmp_path / "g.dot").read_bytes() == b"mine"
     assert info.value.dot_path == tmp_path / "g.1.dot"
     assert (tmp_path / "g.1.dot").read_text(encoding="utf-8") == draw_graph(root).source
+
+
+@needs_dot
+def test_every_name_the_steps_use_is_on_the_drawing(tmp_path: Path) -> None:
+    """Reference: the names the document's step table uses (docs/stepping.md: t1 = x * w1,
+    t2 = h * w2, t3 = y - ŷ, t4 = t3**2) and, for a graph without labels, the names the
+    module docstring of step_table gives (t1, t2, ...; leaf1, leaf2, ...)."""
+    net = build_network()
+    net.L.backward()
+    svg = render_graph(net.L, tmp_path / "g.svg", edge_derivatives=True).read_bytes()
+    boxes = {texts[0]: texts for _, texts, _ in svg_groups(svg, "node")}
+    assert boxes["t1"] == ["t1", "data 0.4", "grad -0.006869"]  # t1 = x * w1 = 0.4
+    assert boxes["t2"][:2] == ["t2", "data 0.1867"]  # t2 = h * w2 = 0.6225 * 0.3
+    assert boxes["t3"][:2] == ["t3", "data 0.4045"]  # t3 = y - ŷ
+    assert boxes["t4"][:2] == ["t4", "data 0.1636"]  # t4 = t3**2
+    named = {"x", "y", "w1", "b1", "w2", "b2", "z1", "h", "z2", "ŷ", "L", "t1", "t2", "t3", "t4"}
+    assert named <= set(boxes)
+    # The PNG is drawn from the same DOT text.
+    assert all(f"<B>{name}</B>" in draw_graph(net.L).source for name in named)
+    a, b = Value(2.0), Value(3.0)
+    y = (a * b).tanh()
+    svg = draw_graph(y).pipe("svg")
+    firsts = sorted(texts[0] for _, texts, _ in svg_groups(svg, "node"))
+    assert [t for t in firsts if t[:1] in ("t", "l") and t not in ("Legend", "tanh")] == [
+        "leaf1", "leaf2", "t1", "t2"
+    ]  # fmt: skip
+
+
+@needs_dot
+def test_the_document_drawing_has_its_neurons_one_above_the_other() -> None:
+    """Reference: dot's SVG geometry: the boxes' x ranges and the centres of the chain's
+    nodes (a staircase shifts each box sideways)."""
+    net = build_network()
+    net.L.backward()
+    svg = draw_graph(net.L, edge_derivatives=True).pipe("svg")
+    boxes = {texts[0]: bbox(g) for _, texts, g in svg_groups(svg, "cluster")}
+    (h0, h1), (hy0, hy1) = boxes["hidden neuron"]
+    (o0, o1), (oy0, oy1) = boxes["output neuron"]
+    assert hy1 <= oy0 or oy1 <= hy0  # one above the other ...
+    overlap = min(h1, o1) - max(h0, o0)
+    assert overlap >= 0.9 * min(h1 - h0, o1 - o0)  # ... and aligned
+    xs = {texts[0]: center(g)[0] for title, texts, g in svg_groups(svg, "node") if title[0] == "v"}
+    chain = ["t1", "z1", "h", "t2", "z2", "ŷ", "t3", "t4", "L"]
+    assert max(xs[n] for n in chain) - min(xs[n] for n in chain) < 20  # one straight column

@@ -25,7 +25,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_lite import Op, Tensor, draw_graph, maximum, render_graph, scope, where
+from autograd_lite import (
+    Op,
+    Tensor,
+    backward_steps,
+    draw_graph,
+    maximum,
+    render_graph,
+    scope,
+    where,
+)
 from autograd_lite.engine.array_ops import linear
 from autograd_lite.render import GraphTooLargeError
 from tests.test_render import HOSTILE, SVG, first_fill, shown, svg_groups, walk
@@ -151,7 +160,11 @@ def test_layer_on_a_batch_as_svg_and_png(tmp_path: Path) -> None:
     ]
     assert nodes["loss"] == ["loss", "() float64", "data", shown(hand["loss"]), "grad", "1"]
     every = [texts for _, texts, _ in svg_groups(svg, "node")]
-    assert every.count(["(4, 2) float64"]) == 3  # x @ W.T, + b, relu: 8 elements, no numbers
+    # x @ W.T, + b, relu: 8 elements, no numbers; named as the step table names them
+    assert [t for t in every if t[1:] == ["(4, 2) float64"]] == [
+        ["t2", "(4, 2) float64"], ["t3", "(4, 2) float64"], ["t4", "(4, 2) float64"]
+    ]  # fmt: skip
+    assert {"t2", "t3", "t4"} <= set(backward_steps(built["loss"]).names.values())
     ops = [texts[0] for texts in every if len(texts) == 1 and "float" not in texts[0]]
     assert sorted(ops) == sorted(["transpose(axes=(1, 0))", "@", "+", "relu", "sum"])
 
@@ -564,3 +577,16 @@ def _example_layer() -> Tensor:
         sys.path.remove(str(REPO / "examples"))
     loss: Tensor = build_layer()
     return loss
+
+
+def test_the_legend_names_only_ops_the_graph_holds() -> None:
+    """Reference: the ops written in the expression below, in the order they are applied."""
+    x = Tensor(np.ones((3, 2)), label="x")
+    y = (x * 2.0).sum()
+    source = draw_graph(y).source
+    (row,) = [line for line in source.splitlines() if "legend" in line]
+    assert "op: * sum" in row
+    assert "reshape" not in row and "@" not in row and "..." not in row
+    z = ((x @ np.ones((2, 2))).reshape((6,)) + 1.0).tanh().sum()
+    (row,) = [line for line in draw_graph(z).source.splitlines() if "legend" in line]
+    assert "op: @ reshape(6) + tanh ..." in row  # the first four, then "..."

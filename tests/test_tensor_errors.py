@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import DomainError, Tensor, Value, concatenate, maximum, stack, where
+from autograd_lite import DomainError, Tensor, Value, concatenate, grad, maximum, stack, where
 from autograd_lite.engine import tensor as _tensor
 
 ACCEPTED = "real numbers: bool, int or float"
@@ -226,8 +226,6 @@ BAD_DATA: list[tuple[str, object]] = [
     ("None", None),
     ("dict", {"a": 1.0}),
     ("set", {1.0, 2.0}),
-    ("Fraction", Fraction(1, 3)),
-    ("int too large for a float", 10**400),
     ("datetime64", np.array(["2020-01-01"], dtype="datetime64[D]")),
     ("list of Values", [Value(1.0), Value(2.0)]),
 ]
@@ -247,11 +245,31 @@ def test_data_that_is_not_real_numbers_is_a_type_error_saying_what_is_accepted(
     assert x.data.tolist() == [1.0, 2.0]
 
 
+@pytest.mark.parametrize("x", [2**70, -(2**63) - 1, 2**64, Fraction(1, 3), np.uint64(2**64 - 1)])
+def test_a_tensor_takes_the_numbers_a_value_takes(x: object) -> None:
+    """One rule (validate.real): an int beyond int64 or a Fraction is a number for both.
+    Reference: Python's float() of the same number."""
+    assert Value(x).data == float(x)  # type: ignore[arg-type]
+    assert Tensor(x).data.tolist() == float(x)  # type: ignore[arg-type]
+    assert Tensor([[1, x]]).data.tolist() == [[1.0, float(x)]]  # type: ignore[arg-type]
+    assert (Tensor([1.0]) * [x]).data.tolist() == [float(x)]  # type: ignore[arg-type]
+
+
+def test_an_int_too_large_for_a_float_is_an_overflow_error_for_both() -> None:
+    with pytest.raises(OverflowError, match=r"^Value: int of about 10\*\*400 is too large"):
+        Value(10**400)
+    raises_before_any_node(lambda: Tensor(10**400), OverflowError, ["Tensor", "10**400"], False)
+    raises_before_any_node(lambda: Tensor([1, 10**400]), OverflowError, ["10**400"], False)
+    x = Tensor([1.0, 2.0])
+    raises_before_any_node(lambda: x * [1, -(10**400)], OverflowError, ["*: operand"])
+
+
 def test_other_constructor_arguments_are_checked() -> None:
     for apply, words in [
         (lambda: Tensor(1.0, dtype=np.int32), ["dtype", "float64", "float32"]),
         (lambda: Tensor(1.0, dtype="bogus"), ["'bogus'"]),
         (lambda: Tensor(1.0, requires_grad=1), ["requires_grad"]),
+        (lambda: Tensor(1.0, requires_grad="no"), ["requires_grad", "'no'"]),
         (lambda: Tensor(1.0, label=3), ["label"]),
     ]:
         raises_before_any_node(apply, TypeError, words, count=False)
@@ -260,7 +278,7 @@ def test_other_constructor_arguments_are_checked() -> None:
 
 # -- the other arguments of ops ---------------------------------------------------------------
 M = Tensor(np.arange(6.0).reshape(2, 3))
-EMPTY, NO_ROWS, ONE = Tensor([]), Tensor(np.ones((0, 2))), Tensor(1.0)
+EMPTY, NO_ROWS, ONE, MT, MSUM = Tensor([]), Tensor(np.ones((0, 2))), Tensor(1.0), M.T, M.sum()
 ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], list[str]]] = [
     ("axis out of range", lambda: M.sum(axis=2), ValueError, ["sum", "axis 2", "2 dimension"]),
     ("negative axis out of range", lambda: M.mean(axis=-3), ValueError, ["mean", "-3"]),
@@ -285,6 +303,33 @@ ARGUMENTS: list[tuple[str, Callable[[], object], type[Exception], list[str]]] = 
     ("item of many", lambda: M.item(), ValueError, ["item", "6 elements"]),
     ("len of 0-d", lambda: len(ONE), TypeError, ["len", "0-d"]),
     ("truth of many", lambda: bool(M), ValueError, ["truth value", "6 elements"]),
+    # flags are True or False: "no" and 1 are not taken by their truth
+    ("keepdims str", lambda: M.sum(keepdims="no"), TypeError, ["sum: keepdims", "'no'"]),
+    ("keepdims int", lambda: M.mean(keepdims=1), TypeError, ["mean: keepdims", "1"]),
+    ("keepdims None", lambda: M.max(keepdims=None), TypeError, ["max: keepdims", "None"]),
+    ("logsumexp keepdims", lambda: M.logsumexp(keepdims="yes"), TypeError, ["logsumexp"]),
+    ("np.sum keepdims", lambda: np.sum(M, keepdims="no"), TypeError, ["sum: keepdims"]),
+    ("grad create_graph", lambda: grad(MSUM, [M], create_graph="no"), TypeError, ["grad"]),
+    # reshape: ints >= 0 and at most one -1, of the same size
+    ("reshape -2", lambda: M.reshape(-2, 3), ValueError, ["reshape", "(-2, 3)", "one -1"]),
+    ("reshape two -1", lambda: M.reshape(-1, -1), ValueError, ["reshape", "(-1, -1)"]),
+    ("reshape size", lambda: M.reshape(4, -1), ValueError, ["reshape", "(2, 3)", "(4, -1)"]),
+    ("reshape size no -1", lambda: M.reshape(5), ValueError, ["reshape", "6 elements"]),
+    ("reshape float", lambda: M.reshape(3, 2.0), TypeError, ["reshape", "float: 2.0"]),
+    ("reshape bool", lambda: M.reshape((True, 6)), TypeError, ["reshape", "bool: True"]),
+    ("reshape empty -1", lambda: NO_ROWS.reshape(0, -1), ValueError, ["reshape", "(0, -1)"]),
+    ("reshape str", lambda: M.reshape("6"), TypeError, ["reshape", "str"]),
+    ("transpose out of range", lambda: M.transpose(0, 2), ValueError, ["transpose", "axis 2"]),
+    ("transpose too many", lambda: M.transpose(0, 1, 2), ValueError, ["transpose", "axis 2"]),
+    ("transpose float", lambda: M.transpose(0.0, 1), TypeError, ["transpose", "0.0"]),
+    ("index float scalar", lambda: M[np.float64(1.0)], IndexError, ["getitem", "float64"]),
+    ("index a Value", lambda: M[Value(1.0)], IndexError, ["getitem", "float"]),
+    ("stack float axis", lambda: stack([M, M], axis=0.5), TypeError, ["stack", "0.5"]),
+    ("stack shapes", lambda: stack([M, MT]), ValueError, ["stack", "(2, 3)", "(3, 2)"]),
+    ("concatenate 0-d", lambda: concatenate([ONE, ONE]), ValueError, ["concatenate", "axis 0"]),
+    ("concatenate str", lambda: concatenate([M, "a"]), TypeError, ["concatenate", "str"]),
+    ("concatenate generator", lambda: concatenate(x for x in [M]), TypeError, ["concatenate"]),
+    ("mean over empty axis", lambda: NO_ROWS.mean(axis=0), ValueError, ["mean", "0/0"]),
 ]
 
 

@@ -539,10 +539,11 @@ def test_gradcheck_names_the_wrong_element() -> None:
         gradcheck(lambda w, x: skewed_square(w).sum() + (x * x).sum(), [w, x])
     message = str(info.value)
     assert message.startswith("gradcheck failed: 1 of 9 entries")
-    header, *rows = table_rows(message)
+    header, *rows, fault = table_rows(message)
     assert header == ["input", "label", "element", "value", "analytical", "numerical",
                       "difference"]  # fmt: skip
     assert len(rows) == 9
+    assert fault[0].startswith("the rule at fault: op")
     failing = [r for r in rows if r[-1] == "<-- FAIL"]
     assert len(failing) == 1
     (row,) = failing
@@ -567,8 +568,9 @@ def test_gradcheck_of_a_large_tensor_lists_only_the_failing_entries() -> None:
     message = str(info.value)
     assert message.startswith("gradcheck failed: 1 of 100 entries")
     assert "listing 1 of the 1 failing entries" in message
-    _, row = table_rows(message)
+    _, row, fault = table_rows(message)
     assert row[2] == "(1, 2)" and row[-1] == "<-- FAIL"
+    assert fault[0].startswith("the rule at fault: op")
     assert len(info.value.rows) == 100
 
 

@@ -12,6 +12,7 @@ kinks by the values drawn. AUTOGRAD_LITE_FUZZ=1 draws many more examples.
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -992,3 +993,48 @@ def test_an_ops_array_parameter_is_freed_with_the_graph(
     del y, params, array
     gc.collect()
     assert ref() is None, f"{name}: its parameter outlived the graph"
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 0, 4)])
+def test_the_softmax_family_over_an_empty_axis_gives_numpys_results(shape: tuple[int, ...]) -> None:
+    """An axis of length 0 (PyTorch returns these; before, "shapes (0, 3) do not fit").
+    Reference: numpy on the plain array: softmax keeps the shape (and has no elements);
+    logsumexp is log(sum(exp(x))) over no elements, log 0 = -inf; the gradient of a sum of
+    nothing has the input's shape and no elements, or zeros."""
+    data = np.zeros(shape)
+    axis = shape.index(0)
+    with np.errstate(divide="ignore"):
+        lse = np.log(np.sum(np.exp(data), axis=axis))
+    for keepdims in (False, True):
+        x = Tensor(data)
+        out = x.logsumexp(axis=axis, keepdims=keepdims)
+        want = np.expand_dims(lse, axis) if keepdims else lse
+        assert out.shape == want.shape and out.data.tolist() == want.tolist()
+        (g,) = grad(out.sum(), [x])
+        assert g.shape == shape
+    for name in ("softmax", "log_softmax"):
+        x = Tensor(data)
+        out = getattr(x, name)(axis=axis)
+        assert out.shape == shape and out.size == 0
+        (g,) = grad(out.sum(), [x])
+        assert g.shape == shape
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((0, 3), 1), ((0, 3), None), ((2, 0), 0)])
+def test_sum_mean_max_over_an_empty_tensor_give_numpys_shapes(
+    shape: tuple[int, ...], axis: int | None
+) -> None:
+    """Reference: numpy's results on the plain array. Over non-empty axes of an empty array
+    mean and max have empty results (no 0/0); over an empty axis numpy's max raises and its
+    mean is nan with a warning: both are a ValueError here."""
+    data = np.zeros(shape)
+    x = Tensor(data)
+    np.testing.assert_array_equal(x.sum(axis=axis).data, np.sum(data, axis=axis))
+    empty_axis = axis is None or shape[axis] == 0
+    for name in ("mean", "max"):
+        if empty_axis:
+            with pytest.raises(ValueError, match=re.escape(f"{name}: shape {shape} has no")):
+                getattr(x, name)(axis=axis)
+        else:
+            got = getattr(x, name)(axis=axis)
+            assert got.shape == getattr(np, name)(data, axis=axis).shape

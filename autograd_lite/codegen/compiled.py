@@ -6,6 +6,7 @@ as `grad` takes them), then emit.py writes the function.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import math
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from ..engine.node import Node
 from ..engine.tensor import _as_array
 from ..validate import describe, real, sequence
 from .emit import write
+from .forms import MODULES
 from .literals import CodegenError
 
 __all__ = ["MAX_NODES", "backward_code", "compile_grad"]
@@ -40,6 +42,8 @@ def _checked(
     check_unchanged(output)  # code written from changed data would mix old and new values
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"{where}: name must be a Python identifier, got {describe(name)}")
+    if name in MODULES or hasattr(builtins, name):  # the module's code calls float(), math.*
+        raise ValueError(f"{where}: name {name!r} is a name generated code uses; choose another")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"{where}: max_nodes must be a positive int, got {describe(max_nodes)}")
     seen: dict[Node, int] = {}
@@ -125,8 +129,9 @@ def compile_grad(
     as expressions evaluated at each call, so they stay right when a sign changes. It is a
     trace, like `jax.jit`: a Python `if` on a value in the code that built the expression
     was taken once, at the recorded values, and is not taken again. Leaves not in `inputs`
-    keep their recorded values. A domain error (log of a number <= 0) raises `DomainError`,
-    as building the expression would.
+    keep their recorded values: `f` holds read-only copies, so later writes into their
+    arrays (`W.data += 1`, an optimizer's step) do not reach it. A domain error (log of a
+    number <= 0) raises `DomainError`, as building the expression would.
 
     `aux`: other nodes of the graph (a model's predictions, say) whose values `f` returns
     too, as a third item: `f(*values)` is then `(value, grads, aux_values)`.
@@ -158,7 +163,13 @@ def compile_grad(
     namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert}
     namespace.update(written.helpers)
     namespace.update(written.constants)
-    code = compile(written.source, "<compile_grad>", "exec")
+    try:
+        code = compile(written.source, "<compile_grad>", "exec")
+    except (SyntaxError, RecursionError) as e:  # an emit form or rule written too deep
+        raise CodegenError(
+            f"Python cannot compile the code written for this graph ({e!r}): an op's emit "
+            f"form or derivative rule nests too deeply"
+        ) from None
     exec(code, namespace)
     function: CompiledGrad = namespace["compiled_grad"]
     return function

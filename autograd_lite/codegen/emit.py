@@ -9,13 +9,17 @@ Running the code therefore repeats the engine's float operations one for one.
 
 A rule is traced once per op and kind of operands (type, shape, dtype) and reused as a
 template for the other nodes of that op. Nodes that depend on no input (constants, leaves not
-asked for, what is computed from them only) are written as their recorded values. Statements
-refer to values by tokens (`{v<n>}`) until the end, when every value is named: labels made
-identifiers (`ŷ` is `y_hat`), `t1, t2, ...` for the rest, `d_<name>` for gradients.
+asked for, what is computed from them only) are written as their recorded values (copies
+taken now, so that later changes to the graph's arrays do not reach the function).
+Statements refer to values by tokens (tokens.py) until the end, when every value is named,
+in one pass: labels made identifiers (`ŷ` is `y_hat`), `t1, t2, ...` for the rest, `d_<name>`
+for gradients. User text (an op's name and display) reaches only comments, escaped to one
+line; params reach the code as literals (literals.py).
 
 The compact form (for `compile_grad`) writes each operand's gradient as one sum of its shares
 in the same order, and puts a value used once into the expression that uses it, up to a
-bounded depth, so that Python's parser is never asked for deep nesting.
+bounded weight (a bound on its nesting), so that Python's parser and compiler are never asked
+for deep nesting.
 """
 
 from __future__ import annotations
@@ -39,16 +43,20 @@ from .forms import MODULES, Forms, Helpers
 from .literals import ATOM, CONDITIONAL, SUM, CodegenError, array_text, literal
 from .names import Names, identifier
 from .symbols import Sym, Untraceable
+from .tokens import TOKEN, one_line, substitute, token
 
 __all__ = ["Written", "write"]
 
-TOKEN = re.compile(r"\{(v\d+)\}")
-_SIMPLE = re.compile(r"\{v\d+\}|[\w.]+")  # a value or a number: used as it is, not copied
+_SIMPLE = re.compile("\x00\\d+\x00|[\\w.]+")  # a value or a number: used as it is, not copied
+_SHORT = re.compile(r"v\d+")  # the names compile_grad gives values
 Share = tuple[str, int] | None
 """A share's source and precedence (None for an operand that takes no gradient)."""
+Template = tuple[tuple[str, ...], tuple[int, ...]]
+"""A traced share's source around the rule's arguments: texts[0], args[ks[0]], texts[1], ..."""
 INLINE_DEPTH = 100
-"""The most a value folded into its use may weigh (spaces and parentheses of its source,
-those folded into it included): Python's parser allows 200 nested parentheses."""
+"""The most a value folded into its use may weigh (`_weight` of its source, those folded into
+it included): Python's parser allows 200 nested parentheses, and its compiler nests about
+3000 deep (less under a lower recursion limit)."""
 SUM_TERMS = 32
 """The most shares summed in one statement of the compact form."""
 COMMENT_COLUMN = 56
@@ -63,10 +71,28 @@ def _arg(k: int) -> str:
 _ARG = re.compile("\x01(\\d+)\x01")
 
 
-def _template(text: str) -> str:
-    """A traced share's source as a format string over the rule's arguments: `{v3}` kept as
-    `{{v3}}`, the k-th argument's placeholder as `{k}`."""
-    return _ARG.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+def _weight(code: str) -> int:
+    """A bound on the nesting of an expression: its characters other than letters, digits and
+    _. Every level of nesting (a call, subscript, attribute, operator, bracket) takes one."""
+    return len(_WORD.sub("", code))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _template(text: str) -> Template:
+    """A traced share's source, cut at the placeholders of the rule's arguments."""
+    parts = _ARG.split(text)
+    return tuple(parts[::2]), tuple(int(k) for k in parts[1::2])
+
+
+def _fill(template: Template, args: list[str]) -> str:
+    """The template's source with the rule's arguments put in (text is not read again)."""
+    texts, ks = template
+    out = [texts[0]]
+    for k, text in zip(ks, texts[1:]):
+        out += (args[k], text)
+    return "".join(out)
 
 
 class Var:
@@ -76,7 +102,7 @@ class Var:
     __slots__ = ("hint", "kind", "name", "of", "token")
 
     def __init__(self, token: str, hint: str | None, kind: str, of: Var | None = None) -> None:
-        self.token = token  # {v<n>}
+        self.token = token  # tokens.token(n)
         self.hint = hint  # an identifier made from a label
         self.kind = kind  # "x", "c", "t", "d_t": the prefix of numbered names
         self.of = of  # for a gradient: the value it is the gradient of
@@ -135,24 +161,28 @@ class Writer:
         self.helpers = Helpers()
         self.value_of: dict[Node, Var] = {}  # the variable of each node that depends on inputs
         self.frozen_texts: dict[Node, str] = {}  # the source of each node that does not
-        self.constants: dict[int, tuple[Var, Any]] = {}  # id(array) -> (var, array)
-        self.templates: dict[tuple[Any, ...], list[Share]] = {}
+        self.constants: dict[int, tuple[Var, Any, Any]] = {}  # id(array) -> (var, copy, array)
+        self.templates: dict[tuple[Any, ...], list[tuple[Template, int] | None]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
         self.returned: list[Any] = []  # the return statement's parts, for wrapping it
         self.table: dict[str, str] = {}  # each token's text, once written
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
-        v = Var(f"{{v{len(self.vars)}}}", hint, kind, of)
+        v = Var(token(len(self.vars)), hint, kind, of)
         self.vars.append(v)
         return v
 
     def array(self, a: np.ndarray[Any, Any], label: str | None = None) -> str:
-        """The token of a module-level constant holding the array a (one per array)."""
+        """The token of a module-level constant holding the array a as it is now (one per
+        array): a read-only copy, so that what is written later into a's memory (an
+        optimizer's step, `W.data += 1`) does not reach the function."""
         found = self.constants.get(id(a))
         if found is None:
             v = self.var(identifier(label) if label else None, "c")
-            found = self.constants[id(a)] = (v, a)  # the array is kept: its id stays its own
+            copy = np.array(a, copy=True)
+            copy.flags.writeable = False
+            found = self.constants[id(a)] = (v, copy, a)  # a is kept: its id stays its own
         return found[0].token
 
     def source(self, x: object) -> tuple[str, int]:
@@ -166,7 +196,7 @@ class Writer:
         data = node._data
         if not self.tensor:
             return literal(data, self.array)
-        if data.ndim and data.size:
+        if data.ndim:  # (an empty array too: it is no number)
             return self.array(data, node._label), ATOM
         if node.is_constant and data.dtype == np.float64:  # a number mixed in, as written
             return literal(float(data), self.array)  # (numpy reads a float as float64 too)
@@ -262,7 +292,7 @@ class Writer:
             if tensor:
                 code, prec = self._cast(node, code, prec)
             label = node._label
-            v = Var(f"{{v{len(vars_)}}}", identifier(label) if label else None, "t")
+            v = Var(token(len(vars_)), identifier(label) if label else None, "t")
             vars_.append(v)
             stmts.append((v, code, prec, None, False))
             value_of[node] = v
@@ -345,7 +375,7 @@ class Writer:
                     if prec >= ATOM and simple(text):
                         grads[x] = text
                     else:
-                        v = Var(f"{{v{len(vars_)}}}", None, "d_t", value_of[x])
+                        v = Var(token(len(vars_)), None, "d_t", value_of[x])
                         vars_.append(v)
                         stmts.append((v, text, prec, None, True))
                         grads[x] = v.token
@@ -391,9 +421,11 @@ class Writer:
         if template is None:
             examples = [upstream, data, *[x._data for x in node.operands]]
             template = self.templates[key] = self._trace(op, examples, step)
-        return [None if t is None else (t[0].format(*args), t[1]) for t in template]
+        return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
 
-    def _trace(self, op: Op, examples: list[Any], step: BackwardStep) -> list[Share]:
+    def _trace(
+        self, op: Op, examples: list[Any], step: BackwardStep
+    ) -> list[tuple[Template, int] | None]:
         """The op's rule run on Syms for its arguments (g, out, operands), with the first
         node's values as examples; checked against what the rule gave that node."""
         args = [Sym(self, _arg(k), ATOM, e) for k, e in enumerate(examples)]
@@ -407,13 +439,18 @@ class Writer:
             ) from None
         except CodegenError as e:
             raise CodegenError(f"in the derivative rule of op {op.name!r}: {e}") from None
+        except Exception as e:  # the rule met a Sym where it expected a number or an array
+            raise CodegenError(
+                f"the derivative rule of op {op.name!r} failed when run on the symbolic values "
+                f"that write code: {e!r}"
+            ) from None
         shares = tuple(shares)
         if not _same(_example(shares[step.index]), step.share):
             raise CodegenError(
                 f"the derivative rule of op {op.name!r} gave another value when traced than "
                 f"when run; it reads values in a way generated code cannot follow"
             )
-        out: list[Share] = []
+        out: list[tuple[Template, int] | None] = []
         for s in shares:
             if s is None:
                 out.append(None)
@@ -443,7 +480,7 @@ class Writer:
         """`out = op(operands)` for a comment: what the rule is the derivative of."""
         names = [self.operand_text(x) for x in node.operands]
         op = node._op.base
-        name, shown = op.name, op.display
+        name, shown = one_line(op.name), one_line(op.display)  # user text, kept to one line
         if name in ("+", "-", "*", "/", "@", "**") and len(names) == 2:
             text = f"{names[0]} {name} {names[1]}"
         elif name == "**":
@@ -465,31 +502,30 @@ class Writer:
         """Each statement as text, with its comment and whether it is of the backward pass,
         after naming every value. In the compact form a value used once is not named: its
         source goes into the expression that uses it, unless that would weigh more than
-        INLINE_DEPTH (spaces and parentheses: a proxy of nesting)."""
+        INLINE_DEPTH (`_weight`, a bound on its nesting)."""
         names = Names(reserved)
-        table: dict[str, str] = {}
-        # Names for the compiler only: each value's own key (v12), which nothing else takes.
-        short = self.short and not any(TOKEN.fullmatch("{" + r + "}") for r in reserved)
+        table: dict[str, str] = {}  # token -> its text
+        # Names for the compiler only: v and each value's number, which nothing else takes.
+        short = self.short and not any(_SHORT.fullmatch(r) for r in reserved)
         if short:
             for v in self.vars:
-                v.name = v.token[1:-1]
-                table[v.name] = v.name
+                v.name = table[v.token] = "v" + v.token[1:-1]
         for v in self.vars:  # the arguments and module constants first: they have names
             if v.name is not None:
                 continue
             if v.kind in ("x", "c"):
                 v.name = names.take(v.hint) if v.hint else names.numbered(v.kind)
-                table[v.token[1:-1]] = v.name
+                table[v.token] = v.name
         uses = Counter(TOKEN.findall("\n".join(s[1] for s in self.stmts)))
         fold = self.compact
         out: list[tuple[str, str | None, bool]] = []
         for target, code, prec, comment, backward in self.stmts:
-            code = code.format_map(table)
+            code = substitute(code, table)
             if target is None:
                 out.append((code, None, backward))
                 continue
-            key = target.token[1:-1]
-            if fold and uses[key] == 1 and code.count(" ") + code.count("(") <= INLINE_DEPTH:
+            key = target.token
+            if fold and uses[key] == 1 and _weight(code) <= INLINE_DEPTH:
                 table[key] = code if prec >= ATOM else f"({code})"
                 continue
             if target.name is None:  # (a gradient accumulated in place is named once)
@@ -497,7 +533,7 @@ class Writer:
             elif short:
                 table[key] = target.name
             text = f"{target.name} = {code}"
-            out.append((text, comment.format_map(table) if comment else None, backward))
+            out.append((text, substitute(comment, table) if comment else None, backward))
         self.table = table
         return out
 
@@ -558,11 +594,13 @@ def write(
         for forms in w.forms.values():
             w.helpers.add_uses(forms)
         helper_text = w.helpers.collect() if standalone else None
+        if name in w.helpers.names():
+            raise ValueError(f"backward_code: name {name!r} is the name of a helper the code calls")
         lines = w.lines(set(MODULES) | w.helpers.names() | {name} | set(reserved))
         params = [w.value_of[x].name or "" for x in inputs]
         what = _output_name(w, output)
         text = "\n".join(_body(w, name, params, what, prologue, lines)) + "\n"
-        constants = {v.name or "": a for v, a in w.constants.values()}
+        constants = {v.name or "": copy for v, copy, _ in w.constants.values()}
         if standalone:
             assert helper_text is not None
             text = _module(name, params, what, text, helper_text, constants)
@@ -670,12 +708,12 @@ def _wrapped_return(w: Writer, indent: str) -> list[str]:
     table = w.table
     value, results, aux = w.returned
     inner = indent + "        "
-    lines = [f"{indent}return (", f"{indent}    {value.format_map(table)},", f"{indent}    ("]
-    lines += [f"{inner}{r.format_map(table)}," for r in results]
+    lines = [f"{indent}return (", f"{indent}    {substitute(value, table)},", f"{indent}    ("]
+    lines += [f"{inner}{substitute(r, table)}," for r in results]
     lines.append(f"{indent}    ),")
     if aux:
         lines.append(f"{indent}    (")
-        lines += [f"{inner}{a.format_map(table)}," for a in aux]
+        lines += [f"{inner}{substitute(a, table)}," for a in aux]
         lines.append(f"{indent}    ),")
     return [*lines, f"{indent})"]
 

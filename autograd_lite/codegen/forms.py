@@ -17,12 +17,11 @@ write their source at the top of a module (compiled code is given the objects th
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dis
 import inspect
-import keyword
 import math
-import re
 import string
 import textwrap
 import types
@@ -34,6 +33,7 @@ import numpy as np
 from ..engine.node import Op
 from ..validate import describe
 from .literals import CodegenError, Param, atomic, literal
+from .tokens import PLACEHOLDER
 
 __all__ = ["EMIT_KEYS", "Forms", "Helpers"]
 
@@ -43,9 +43,6 @@ EMIT_KEYS = ("float", "array", "check", "array_check")
 MODULES: dict[str, types.ModuleType] = {"math": math, "np": np}
 """The modules generated code imports itself (`import math`, `import numpy as np`)."""
 
-_NAME = re.compile(r"(?<![\w.{\x01])[A-Za-z_]\w*\b(?!\s*=(?!=))")  # not keyword arguments
-_TOKENS = re.compile(r"\{v\d+\}")  # a value of the generated code (emit.py)
-_BRACES = re.compile(r"[{}]")
 _ABSENT = object()
 _HOW = (
     'give it one: Op(..., emit="math.sin({0})"), a format string over the operands\' source, '
@@ -101,13 +98,19 @@ class Forms:
                     f"a function, got {describe(part)}"
                 )
         self.names: dict[str, set[str]] = {}  # the helper names each use writes (first seen)
-        self.atomic: dict[str, bool] = {}  # whether a use's source needs no parentheses
+        self.atomic: dict[str, bool] = {}  # whether a use's last source needs no parentheses
         self.fast: dict[str, Callable[..., str]] = {}  # writers that need no more checking
-        self._named = {  # format strings that use params by name (others skip making Params)
-            use: any(f and not f.isdigit() for _, f, _, _ in string.Formatter().parse(part))
-            for use, part in self.parts.items()
-            if isinstance(part, str)
-        }
+        self._named: dict[str, bool] = {}  # format strings that use params by name
+        for use, part in self.parts.items():
+            if not isinstance(part, str):
+                continue
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(part)]
+            except ValueError as e:  # "{0" and the like
+                raise CodegenError(
+                    f"op {op.name!r}: emit[{use!r}] = {part!r} is not a format string: {e}"
+                ) from None
+            self._named[use] = any(f and not f.isdigit() for f in fields)
 
     def write(
         self, use: str, texts: list[str], array: Callable[[np.ndarray[Any, Any]], str]
@@ -133,24 +136,18 @@ class Forms:
                 text = part.format(*texts, **{k: Param(v, array) for k, v in op.params.items()})
             else:
                 text = part.format(*texts)
-        except CodegenError:
-            raise
+        except CodegenError as e:  # a parameter that cannot be written
+            raise CodegenError(f"op {op.name!r}: {e}") from None
         except Exception as e:
             raise CodegenError(
                 f"op {op.name!r}: its emit form {part!r} failed on {len(texts)} operand(s): {e!r}"
             ) from None
-        if use not in self.names:  # the first time: what the form writes, checked
-            if not isinstance(text, str):
-                raise CodegenError(
-                    f"op {op.name!r}: its emit form returned {describe(text)}, "
-                    f"not source text (a str)"
-                )
-            if _BRACES.search(_TOKENS.sub("", text)):
-                raise CodegenError(
-                    f"op {op.name!r}: its emit form wrote {text!r}; generated "
-                    f"code keeps {{ and }} for itself (no dict or set literals)"
-                )
-            self.names[use] = {n for n in _NAME.findall(text) if not keyword.iskeyword(n)}
+        # A format string writes one shape of text whatever the operands (names, numbers or
+        # parenthesised): read once. A function may write anything: read each time.
+        if use not in self.names or not isinstance(part, str):
+            names = _names_read(op, use, text)
+            assert isinstance(text, str)  # (_names_read made sure)
+            self.names[use] = self.names.get(use, set()) | names
             self.atomic[use] = atomic(text)
             if isinstance(part, str) and not self._named[use]:
                 self.fast[use] = part.format
@@ -164,6 +161,43 @@ class Forms:
         spaces = [getattr(part, "__globals__", None)]
         spaces += [getattr(fn, "__globals__", None) for fn in _functions_of(self.op)]
         return [s for s in spaces if s is not None]
+
+
+def _names_read(op: Op, use: str, text: object) -> set[str]:
+    """The global names text reads (helpers, modules, builtins), after checking that it is
+    one line of Python: an expression, or for a check a statement. CodegenError naming the op
+    otherwise."""
+    if not isinstance(text, str):
+        raise CodegenError(
+            f"op {op.name!r}: its emit form returned {describe(text)}, not source text (a str)"
+        )
+    shown = PLACEHOLDER.sub(_OPERAND, text)
+    if not shown.isprintable():
+        raise CodegenError(
+            f"op {op.name!r}: its emit form wrote {shown!r}, with a line break or another "
+            f"character that is not printable; an emit form writes one line"
+        )
+    mode = "exec" if use in ("check", "array_check") else "eval"
+    try:
+        tree = ast.parse(shown, mode=mode)
+    except (SyntaxError, ValueError) as e:
+        what = "a statement" if mode == "exec" else "an expression"
+        raise CodegenError(
+            f"op {op.name!r}: its emit form wrote {shown!r}, which is not {what} of Python "
+            f"({getattr(e, 'msg', e)})"
+        ) from None
+    read: set[str] = set()
+    bound = {_OPERAND}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, ast.arg):  # a lambda's parameters
+            bound.add(n.arg)
+    return read - bound
+
+
+_OPERAND = "__operand__"
+"""How an operand reads in the text checked by _names_read."""
 
 
 class Helpers:

@@ -63,7 +63,7 @@ def atomic(text: str) -> bool:
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif depth == 0 and not (ch.isalnum() or ch in "_.\x01"):
+        elif depth == 0 and not (ch.isalnum() or ch in "_.\x00\x01"):  # (tokens.py)
             return False
     return True
 
@@ -85,12 +85,21 @@ def dtype_text(dtype: np.dtype[Any]) -> str:
     return f"np.dtype({dtype.str!r})"
 
 
-def literal(x: object, array: Callable[[np.ndarray[Any, Any]], str]) -> tuple[str, int]:
-    """The source of x and its precedence; `array(a)` names an array. CodegenError for a
-    value that has no exact source (a function, an object)."""
+LITERAL_DEPTH = 50
+"""The deepest nesting of containers written as a literal (Python's parser allows 200 nested
+brackets, and the literal sits inside an expression)."""
+
+
+def literal(
+    x: object, array: Callable[[np.ndarray[Any, Any]], str], depth: int = 0
+) -> tuple[str, int]:
+    """The source of x and its precedence; `array(a)` names an array. Text comes from the
+    built-in types' own repr (a subclass's repr is not asked: it could write anything), so it
+    reads back as the value. CodegenError for a value that has no exact source (a function,
+    an object, a numpy array of a subclass, containers nested deeper than LITERAL_DEPTH)."""
     if type(x) is float:
         return _float(x)
-    if isinstance(x, np.ndarray):
+    if type(x) is np.ndarray:
         return array(x), ATOM
     if isinstance(x, (bool, np.bool_)):
         return (repr(bool(x)) if type(x) is bool else f"np.{bool(x)}_"), ATOM
@@ -99,22 +108,53 @@ def literal(x: object, array: Callable[[np.ndarray[Any, Any]], str]) -> tuple[st
     if isinstance(x, np.integer):
         return f"{dtype_text(x.dtype)}({int(x)})", ATOM
     if isinstance(x, int):
-        return repr(x), UNARY if x < 0 else ATOM
+        n = int.__int__(x)
+        return repr(n), UNARY if n < 0 else ATOM
     if isinstance(x, float):  # a float subclass
-        return _float(float(x))
-    if x is None or x is Ellipsis or isinstance(x, str):
-        return ("..." if x is Ellipsis else repr(x)), ATOM
-    if isinstance(x, slice):
-        parts = ", ".join(literal(v, array)[0] for v in (x.start, x.stop, x.step))
-        return f"slice({parts})", ATOM
-    if isinstance(x, (tuple, list)):
-        items = [literal(v, array)[0] for v in x]
-        if isinstance(x, list):
-            return "[" + ", ".join(items) + "]", ATOM
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")", ATOM
+        return _float(float.__float__(x))
+    if x is None or x is Ellipsis:
+        return repr(x), ATOM
+    if isinstance(x, str):
+        return str.__repr__(x), ATOM
     if isinstance(x, np.dtype):
         return dtype_text(x), ATOM
-    raise CodegenError(f"generated code cannot write {describe(x)} (not a number or an array)")
+    if depth >= LITERAL_DEPTH:
+        raise CodegenError(
+            f"generated code cannot write {describe(x)}: containers nested more than "
+            f"{LITERAL_DEPTH} deep"
+        )
+    if isinstance(x, slice):
+        parts = ", ".join(literal(v, array, depth + 1)[0] for v in (x.start, x.stop, x.step))
+        return f"slice({parts})", ATOM
+    if isinstance(x, (set, frozenset, dict)) and any(_has_nan(k) for k in x):
+        raise CodegenError(
+            f"generated code cannot write {describe(x)}: a NaN among its keys is one object "
+            f"of its own, which a literal cannot make again"
+        )
+    if isinstance(x, (tuple, list, set, frozenset)):
+        items = [literal(v, array, depth + 1)[0] for v in x]
+        if isinstance(x, list):
+            return "[" + ", ".join(items) + "]", ATOM
+        if isinstance(x, tuple):
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")", ATOM
+        text = "{" + ", ".join(items) + "}" if items else "()"
+        return (f"frozenset({text})" if isinstance(x, frozenset) else f"set({text})"), ATOM
+    if isinstance(x, dict):
+        pairs = [
+            f"{literal(k, array, depth + 1)[0]}: {literal(v, array, depth + 1)[0]}"
+            for k, v in x.items()
+        ]
+        return "{" + ", ".join(pairs) + "}", ATOM
+    raise CodegenError(
+        f"generated code cannot write {describe(x)} (not a number, an array, or a str, tuple, "
+        f"list, dict or set of those)"
+    )
+
+
+def _has_nan(key: object) -> bool:
+    if isinstance(key, (float, np.floating)):
+        return bool(key != key)
+    return isinstance(key, (tuple, frozenset)) and any(_has_nan(k) for k in key)
 
 
 def _index_item(x: object, array: Callable[[np.ndarray[Any, Any]], str]) -> str:

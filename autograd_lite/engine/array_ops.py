@@ -541,7 +541,14 @@ def stack(xs: Sequence[Any], axis: int) -> Any:
 
 
 # -- softmax and friends: stable for inputs of any size ---------------------------------------
+def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ...]:
+    """shape reduced along axis: kept as 1 with keepdims, else left out."""
+    return _kept(shape, (axis,)) if keepdims else shape[:axis] + shape[axis + 1 :]
+
+
 def _logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
+    if not x.shape[axis]:  # log of an empty sum: -inf (as PyTorch), where max has no start
+        return np.full(_reduced(x.shape, axis, keepdims), -np.inf, x.dtype)
     m = _max_reduce(x, axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
@@ -581,6 +588,8 @@ def logsumexp(x: Any, axis: int, keepdims: bool = False) -> Any:
 def _log_softmax_array(x: Any, axis: int) -> Any:
     # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): logsumexp's m + log(sum) rounds
     # to m's precision, so for large x the difference would lose the digits of log(sum).
+    if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
+        return x.copy()
     m = _max_reduce(x, axis=axis, keepdims=True)
     shifted = x - np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
@@ -605,6 +614,8 @@ def log_softmax(x: Any, axis: int) -> Any:
 
 
 def _softmax_array(x: Any, axis: int) -> Any:
+    if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
+        return x.copy()
     m = _max_reduce(x, axis=axis, keepdims=True)
     e = np.exp(x - np.where(np.isfinite(m), m, 0))
     return e / _add_reduce(e, axis=axis, keepdims=True)

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..validate import describe, sequence
+from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
 from .node import Node, StaleDataError
 
@@ -421,6 +421,7 @@ def grad(
     >>> dy.data, grad(dy, [x])[0]
     (27.0, 18.0)
     """
+    create_graph = flag(create_graph, "grad: create_graph")
     inputs = _check_graph_args("grad", output, inputs)
     recording = enable_grad() if create_graph else contextlib.nullcontext()
     with recording:  # with create_graph, rules record, even inside no_grad()

@@ -23,7 +23,7 @@ from ..validate import describe, is_real, real, text
 from . import backward as _backward
 from .grad_mode import MODE
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
-from .tensor import Arithmetic, Tensor, _adapted, _as_array, _broadcast, _gradient_array
+from .tensor import Arithmetic, _adapted, _as_array, _broadcast, _gradient_array
 
 __all__ = ["Dual", "tangent_of"]
 
@@ -50,8 +50,6 @@ class Dual(Arithmetic, Node):
     """
 
     __slots__ = ("_tangent",)
-    __array_ufunc__ = None  # numpy arrays and scalars defer to our reflected operators
-    __array_priority__ = 1000
 
     _tangent: Any  # a float or an array of the primal's shape; None for zero
 
@@ -118,9 +116,6 @@ class Dual(Arithmetic, Node):
         """The primal's dtype (float64 for a number)."""
         return np.result_type(self._data)
 
-    def __float__(self) -> float:
-        return float(self._data)
-
     def __repr__(self) -> str:
         def shown(x: Any) -> str:
             if type(x) is float:
@@ -134,7 +129,6 @@ class Dual(Arithmetic, Node):
 
     # The operators and methods (+, @, exp, sum, reshape, [ ] ...) are Arithmetic's, as for a
     # Tensor: they apply ops, whose results on Duals are Duals.
-    __len__ = Tensor.__len__
     __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
 
     # -- the Node hooks: what a Dual's gradient is ------------------------------------------

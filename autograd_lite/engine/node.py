@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, SupportsIndex, TypeVar
 
 import numpy as np
 
 from ..validate import describe, real, text
+from . import copying as _copying
 from .grad_mode import ScopeBlock
 
 __all__ = ["DomainError", "Node", "Op", "StaleDataError"]
+
+_N = TypeVar("_N", bound="Node")
 
 
 class DomainError(ValueError):
@@ -142,6 +145,26 @@ class Node:
     @label.setter
     def label(self, value: str | None) -> None:
         self._label = text(value, f"{type(self).__name__}: label", optional=True)
+
+    # -- copies and pickles (copying.py): a leaf whole, a graph refused ----------------------
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """What pickle and copy.deepcopy rebuild a leaf from (TypeError for a graph)."""
+        return (_copying.new_node, (type(self),), _copying.leaf_state(self, "copy or pickle"))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Set the fields of a leaf being unpickled or deep-copied."""
+        _copying.restore(self, state)
+
+    def __copy__(self: _N) -> _N:
+        """A new leaf with the same fields and its own copies of the arrays."""
+        return _copying.shallow_copy(self)
+
+    def _renew(self) -> None:
+        """Called on a copied or unpickled leaf once its fields are set: a field whose value
+        holds only in the process or at the time it was set (a clock reading) is renewed
+        here. The write stamp: a copy is a new leaf, written now by this process's clock
+        (another process's reading could be later than every op made here)."""
+        self._stamp = CLOCK[0]
 
     # -- hooks a node type fills in ----------------------------------------------------------
     def _seed(self, gradient: object, create_graph: bool) -> Any:
@@ -371,6 +394,17 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.display!r})"
+
+    # An op is kept by reference (copying.py): a copy is the op itself, and an unpickled
+    # built-in op is the very object `ops.add`, which drawings and generated code test for.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_copying.op_named, (*_copying.op_reference(self), Op))
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
 
     def __str__(self) -> str:
         return self.display

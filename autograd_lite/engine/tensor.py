@@ -11,15 +11,17 @@ things are a Tensor's own, and each has one place, `_adapted`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-from ..validate import describe, is_real, real, text
+from ..validate import describe, flag, is_real, real, reals, text
 from . import array_ops as _aops
+from . import axes as _axes
 from . import backward as _backward
 from . import ops as _ops
+from .conversions import Conversions
 from .grad_mode import MODE
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
@@ -54,35 +56,16 @@ def _as_array(
         array = np.array(data, copy=copy or None)
     except (ValueError, TypeError) as e:  # ragged nested lists
         raise TypeError(f"{where}: data must be {accepted} of one shape; {e}") from None
+    if array.dtype == object:  # ints beyond int64, Fractions: as a Value takes them
+        try:
+            array = reals(array, f"{where}: data")
+        except TypeError as e:
+            raise TypeError(f"{where}: data must be {accepted}; {e}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{where}: data must be {accepted}, got {describe(data)} (dtype {array.dtype})"
         )
     return array.astype(dtype or np.float64, copy=False)
-
-
-def _axis(axis: object, ndim: int, where: str) -> tuple[int, ...] | None:
-    """axis (None, an int or a tuple of ints, negative counting from the end) normalised."""
-    if axis is None:
-        return None
-    many = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for a in many:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{where}: axis {a} is out of range for {ndim} dimension(s)")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{where}: axis {axis!r} repeats an axis")
-    return tuple(sorted(out))
-
-
-def _one_axis(axis: object, ndim: int, where: str) -> int:
-    if isinstance(axis, (tuple, list)) or axis is None:
-        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
-    (found,) = _axis(axis, ndim, where) or (0,)
-    return found
 
 
 def _infix(op: Op | Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
@@ -116,7 +99,7 @@ def _method(op: Op, doc: str) -> Callable[[Any], Any]:
 _Self = TypeVar("_Self", bound="Arithmetic")
 
 
-class Arithmetic:
+class Arithmetic(Conversions):
     """The operators and methods of array nodes, each one recorded op (ops.py,
     array_ops.py): shared by `Tensor` and forward mode's `Dual`, which both hold their
     numbers in `_data` and apply ops whose results are nodes of their own type."""
@@ -159,66 +142,60 @@ class Arithmetic:
 
     # comparisons give boolean arrays and record nothing (as numpy; PyTorch gives tensors)
     def __lt__(self, other: object) -> Array:
-        return self._data < _plain(other)  # type: ignore[no-any-return]
+        return self._data < _axes.plain(other)  # type: ignore[no-any-return]
 
     def __le__(self, other: object) -> Array:
-        return self._data <= _plain(other)  # type: ignore[no-any-return]
+        return self._data <= _axes.plain(other)  # type: ignore[no-any-return]
 
     def __gt__(self, other: object) -> Array:
-        return self._data > _plain(other)  # type: ignore[no-any-return]
+        return self._data > _axes.plain(other)  # type: ignore[no-any-return]
 
     def __ge__(self, other: object) -> Array:
-        return self._data >= _plain(other)  # type: ignore[no-any-return]
+        return self._data >= _axes.plain(other)  # type: ignore[no-any-return]
 
     def __eq__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data == _plain(other)  # type: ignore[no-any-return]
+        return self._data == _axes.plain(other)  # type: ignore[no-any-return]
 
     def __ne__(self, other: object) -> Array:  # type: ignore[override]
-        return self._data != _plain(other)  # type: ignore[no-any-return]
+        return self._data != _axes.plain(other)  # type: ignore[no-any-return]
 
     __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
 
     # -- shapes and reductions --------------------------------------------------------------
     def sum(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
-        """The sum over `axis` (None: all; an int or a tuple; negative from the end)."""
-        return _aops.sum(self, _axis(axis, self._data.ndim, "sum"), bool(keepdims))  # type: ignore[no-any-return]
+        """The sum over `axis` (None: all; an int or a tuple; negative from the end); over
+        no elements it is 0, as in numpy."""
+        axes = _axes.normal_axes(axis, len(_axes.array_shape(self, "sum")), "sum")
+        return _aops.sum(self, axes, flag(keepdims, "sum: keepdims"))  # type: ignore[no-any-return]
 
     def mean(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
-        """The mean over `axis` (as for `sum`)."""
-        if self._data.size == 0:
-            raise ValueError(f"mean: the tensor has no elements (shape {self._data.shape})")
-        return _aops.mean(self, _axis(axis, self._data.ndim, "mean"), bool(keepdims))  # type: ignore[no-any-return]
+        """The mean over `axis` (as for `sum`); ValueError over an axis of length 0 (0/0:
+        numpy and PyTorch give nan)."""
+        axes = _axes.nonempty(
+            self, axis, "mean", "a mean of no numbers is 0/0 (nan in numpy and PyTorch)"
+        )
+        return _aops.mean(self, axes, flag(keepdims, "mean: keepdims"))  # type: ignore[no-any-return]
 
     def max(self: _Self, axis: object = None, keepdims: bool = False) -> _Self:
-        """The largest element over `axis` (as for `sum`); ties share the gradient."""
-        axes = _axis(axis, self._data.ndim, "max")
-        if (
-            any(self._data.shape[i] == 0 for i in (axes or range(self._data.ndim)))
-            or not self._data.size
-        ):
-            raise ValueError(f"max: no elements to take the largest of (shape {self._data.shape})")
-        return _aops.max(self, axes, bool(keepdims))  # type: ignore[no-any-return]
+        """The largest element over `axis` (as for `sum`); ties share the gradient;
+        ValueError over an axis of length 0 (as numpy)."""
+        axes = _axes.nonempty(self, axis, "max", "no numbers have no largest")
+        return _aops.max(self, axes, flag(keepdims, "max: keepdims"))  # type: ignore[no-any-return]
 
     def reshape(self: _Self, *shape: Any) -> _Self:
         """The same elements in a new shape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; one
-        dimension may be -1."""
+        size may be -1 (the rest), the others are ints >= 0."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        try:
-            new = np.reshape(self._data, shape).shape
-        except (ValueError, TypeError) as e:
-            raise ValueError(
-                f"reshape: cannot reshape shape {self._data.shape} to {shape}: {e}"
-            ) from None
-        return _aops.reshape(self, new)  # type: ignore[no-any-return]
+        return _aops.reshape(self, _axes.new_shape(shape, _axes.array_shape(self, "reshape")))  # type: ignore[no-any-return]
 
     def transpose(self: _Self, *axes: Any) -> _Self:
-        """The axes permuted: reversed by default (as numpy), or in the order given."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        order = (
-            tuple(range(self._data.ndim))[::-1] if not axes else _axis_order(axes, self._data.ndim)
-        )
+        """The axes permuted: reversed by default (as numpy, also for `None`), or in the
+        order given, which must name each axis once."""
+        if len(axes) == 1 and (isinstance(axes[0], (tuple, list)) or axes[0] is None):
+            axes = () if axes[0] is None else tuple(axes[0])
+        ndim = len(_axes.array_shape(self, "transpose"))
+        order = tuple(range(ndim))[::-1] if not axes else _axes.axis_order(axes, ndim)
         return _aops.transpose(self, order)  # type: ignore[no-any-return]
 
     @property
@@ -230,6 +207,7 @@ class Arithmetic:
         """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
         rules). With repeated indices the gradient adds up."""
         found = _index(index)
+        _axes.array_shape(self, "getitem")
         try:
             self._data[found]
         except (IndexError, TypeError, ValueError) as e:
@@ -240,15 +218,18 @@ class Arithmetic:
 
     def softmax(self: _Self, axis: int = -1) -> _Self:
         """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
-        return _aops.softmax(self, _one_axis(axis, self._data.ndim, "softmax"))  # type: ignore[no-any-return]
+        ndim = len(_axes.array_shape(self, "softmax"))
+        return _aops.softmax(self, _axes.normal_axis(axis, ndim, "softmax"))  # type: ignore[no-any-return]
 
     def log_softmax(self: _Self, axis: int = -1) -> _Self:
         """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
-        return _aops.log_softmax(self, _one_axis(axis, self._data.ndim, "log_softmax"))  # type: ignore[no-any-return]
+        ndim = len(_axes.array_shape(self, "log_softmax"))
+        return _aops.log_softmax(self, _axes.normal_axis(axis, ndim, "log_softmax"))  # type: ignore[no-any-return]
 
     def logsumexp(self: _Self, axis: int = -1, keepdims: bool = False) -> _Self:
         """log(sum(exp(x))) along `axis`, without overflow."""
-        return _aops.logsumexp(self, _one_axis(axis, self._data.ndim, "logsumexp"), bool(keepdims))  # type: ignore[no-any-return]
+        found = _axes.normal_axis(axis, len(_axes.array_shape(self, "logsumexp")), "logsumexp")
+        return _aops.logsumexp(self, found, flag(keepdims, "logsumexp: keepdims"))  # type: ignore[no-any-return]
 
 
 class Tensor(Arithmetic, Node):
@@ -276,8 +257,6 @@ class Tensor(Arithmetic, Node):
     """
 
     __slots__ = ("_requires",)
-    __array_ufunc__ = None  # numpy arrays and scalars defer to our reflected operators
-    __array_priority__ = 1000
 
     _requires: bool
 
@@ -289,15 +268,14 @@ class Tensor(Arithmetic, Node):
         dtype: object = None,
     ) -> None:
         kind = None if dtype is None else _dtype(dtype, "Tensor")
-        if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"Tensor: requires_grad must be a bool, got {describe(requires_grad)}")
+        requires = flag(requires_grad, "Tensor: requires_grad")
         self._data = _as_array(data, "Tensor", kind)
         self._grad = None
         self._label = label if label is None else text(label, "Tensor: label", optional=True)
         self._op = LEAF
         self._a = self._b = None
         self._scope = MODE.get().scope
-        self._requires = bool(requires_grad)
+        self._requires = requires
         self._stamp = CLOCK[0]
 
     # -- what it holds ----------------------------------------------------------------------
@@ -362,42 +340,14 @@ class Tensor(Arithmetic, Node):
         """float64 or float32."""
         return self._data.dtype  # type: ignore[no-any-return]
 
-    def item(self) -> float:
-        """The one element as a float (ValueError for more than one)."""
-        if self._data.size != 1:
-            raise ValueError(f"item: the tensor has {self._data.size} elements, not one")
-        return float(self._data.reshape(()))
-
     def numpy(self) -> Array:
         """A copy of `data`."""
         return self._data.copy()  # type: ignore[no-any-return]
-
-    def __float__(self) -> float:
-        return self.item()
 
     def __array__(self, dtype: object = None, copy: object = None) -> Array:
         """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays."""
         data = self._data if dtype is None else self._data.astype(dtype)
         return data.copy() if copy else data  # type: ignore[no-any-return]
-
-    def __len__(self) -> int:
-        if not self._data.ndim:
-            raise TypeError("len() of a 0-d Tensor")
-        return len(self._data)
-
-    def __iter__(self) -> Iterator[Tensor]:
-        """The tensor's elements along its first axis, each a Tensor in the graph."""
-        if not self._data.ndim:  # else iter() would fall back on t[0], t[1] ... and find none
-            raise TypeError("iteration over a 0-d Tensor")
-        return (self[i] for i in range(len(self._data)))
-
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise ValueError(
-                f"the truth value of a Tensor of {self._data.size} elements is ambiguous; "
-                f"use (t.data).any() or .all()"
-            )
-        return bool(self._data.reshape(()))
 
     def __repr__(self) -> str:
         data = self._data
@@ -645,17 +595,6 @@ def _constant(data: Array) -> Tensor:
     return node
 
 
-def _plain(x: object) -> Any:
-    return x._data if isinstance(x, Node) else x
-
-
-def _axis_order(axes: Sequence[Any], ndim: int) -> tuple[int, ...]:
-    found = _axis(tuple(axes), ndim, "transpose") or ()
-    if len(found) != ndim:
-        raise ValueError(f"transpose: axes {tuple(axes)} must name each of {ndim} axes once")
-    return tuple(int(a) % ndim for a in axes)
-
-
 def _index(index: object) -> tuple[Any, ...]:
     """index as a tuple whose arrays are numpy arrays of their own (kept by the node)."""
     many = index if isinstance(index, tuple) else (index,)
@@ -729,23 +668,13 @@ def where(condition: object, a: object, b: object) -> Tensor:
     return _aops.where(condition, a, b)  # type: ignore[no-any-return]
 
 
-def _joined(name: str, tensors: object, axis: object, new: bool) -> tuple[list[Any], int]:
-    if isinstance(tensors, (Node, np.ndarray)) or not isinstance(tensors, Sequence):
-        raise TypeError(f"{name}: expects a list or tuple of tensors, got {describe(tensors)}")
-    if not tensors:
-        raise ValueError(f"{name}: needs at least one tensor")
-    items = list(tensors)
-    ndim = np.ndim(_plain(items[0])) + (1 if new else 0)
-    return items, _one_axis(axis, ndim, name)
-
-
 def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along an existing axis (np.concatenate)."""
-    items, found = _joined("concatenate", tensors, axis, False)
+    items, found = _axes.joined("concatenate", tensors, axis, False)
     return _aops.concatenate(items, found)  # type: ignore[no-any-return]
 
 
 def stack(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along a new axis (np.stack)."""
-    items, found = _joined("stack", tensors, axis, True)
+    items, found = _axes.joined("stack", tensors, axis, True)
     return _aops.stack(items, found)  # type: ignore[no-any-return]

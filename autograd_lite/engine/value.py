@@ -14,6 +14,7 @@ import numpy as np
 from ..validate import describe, is_real, real, text
 from . import backward as _backward
 from . import ops as _ops
+from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
@@ -51,7 +52,7 @@ def _method(op: Op, doc: str) -> Callable[[Value], Value]:
     return method
 
 
-class Value(Node):
+class Value(Conversions, Node):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
@@ -61,7 +62,9 @@ class Value(Node):
     d(this)/d(node).
 
     Values hash and compare by identity, so they can be dict keys and set members; `==` is
-    not elementwise comparison of data.
+    not elementwise comparison of data. The number leaves the graph only when asked for
+    (`.item()`, `.data`, `f"{v:.4f}"`): `float()`, `math.*` and numpy functions without an
+    op are a TypeError (conversions.py); `bool()` is the truth of the number.
 
     >>> from autograd_lite import Value
     >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
@@ -72,7 +75,6 @@ class Value(Node):
     """
 
     __slots__ = ()
-    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     def __init__(self, data: Number, label: str | None = None) -> None:
         self._data = real(data, "Value")
@@ -100,9 +102,6 @@ class Value(Node):
     def __repr__(self) -> str:
         label = "" if self._label is None else f", label={self._label!r}"
         return f"Value({self._data!r}, grad={self._grad!r}{label})"
-
-    def __float__(self) -> float:
-        return self._data  # type: ignore[no-any-return]
 
     # -- arithmetic: each operator and method is one recorded op (see ops.py) ---------------
     __add__ = _infix(_ops.add)

@@ -10,6 +10,9 @@
   `bce_with_logits`, `hinge_loss`; `cross_entropy` on Tensors.
 - Optimizers: `SGD` (momentum, weight decay) and `Adam`, with PyTorch's update rules, for
   Value and Tensor parameters alike.
+- `save(state_dict, path)` and `load(path)`: a state dict as an .npz file, which numpy alone
+  reads and which loads into the same PyTorch model. Modules, optimizers and leaves also
+  pickle and `copy.deepcopy` (docs/nn.md).
 
 >>> from autograd_lite.nn import MLP, SGD, mse_loss
 >>> net = MLP(2, [4, 1], rng=0)
@@ -24,6 +27,7 @@ from .layers import ACTIVATIONS, MLP, Inputs, Layer, Neuron, RngLike
 from .losses import Reduction, bce_with_logits, half_squared_error, hinge_loss, mse_loss
 from .module import Module, Parameter
 from .optim import SGD, Adam, Optimizer
+from .saving import load, save
 from .tensor_layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from .tensor_losses import TensorReduction, cross_entropy
 
@@ -50,5 +54,7 @@ __all__ = [
     "cross_entropy",
     "half_squared_error",
     "hinge_loss",
+    "load",
     "mse_loss",
+    "save",
 ]

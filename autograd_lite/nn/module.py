@@ -9,6 +9,9 @@ assigns attributes; it registers nothing.
 Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a `Layer`,
 `layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
 `Sequential`, as in PyTorch, so that a state dict loads into the same torch model.
+
+Modules copy (`copy.deepcopy`) and pickle with their parameters, which are leaves; saving
+to a file is `nn.save(model.state_dict(), path)` (saving.py).
 """
 
 from __future__ import annotations
@@ -127,11 +130,14 @@ class Module:
 
         The keys must be exactly the parameter names: ValueError lists the missing and the
         unexpected ones. A Value's entry must be a real number (anything `numbers.Real`
-        accepts; a bool counts as 0 or 1): TypeError otherwise, OverflowError for an int too
-        large for a float. A Tensor's entry is an array of real numbers (numpy, nested lists,
-        or anything with `__array__`, such as a CPU torch tensor) of the parameter's shape:
-        TypeError or ValueError naming the key otherwise; it is copied in the parameter's
-        dtype. Everything is checked before anything is changed.
+        accepts; a bool counts as 0 or 1) or a 0-d array (what `nn.load` gives): TypeError
+        otherwise, OverflowError for an int too large for a float. A Tensor's entry is an
+        array of real numbers (numpy, nested lists, or anything with `__array__`, such as a
+        CPU torch tensor) of the parameter's shape, copied. No number may change on the way:
+        an array of floats must have the parameter's dtype (float64 for a Value; a TypeError
+        says to convert the model or the array), and numbers, lists and integer arrays must
+        convert exactly (ValueError naming the first that would round). Errors name the key;
+        everything is checked before anything is changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -202,12 +208,25 @@ def zero_grads(params: Iterable[Parameter]) -> None:
 
 
 def _new_data(p: Parameter, value: object, where: str) -> Any:
-    """`value` checked as new data for p: a float for a Value, an array of p's shape for a
-    Tensor (TypeError or ValueError naming `where` otherwise)."""
-    if not isinstance(p, Tensor):
-        return real(value, where)
+    """`value` checked as new data for p: a float for a Value, an array of p's shape and
+    dtype for a Tensor (TypeError or ValueError naming `where` otherwise)."""
     if isinstance(value, Node):
         raise TypeError(f"{where}: expected an array, got a {type(value).__name__} (use .data)")
+    if isinstance(p, Tensor):
+        return _exact_array(value, p.shape, p.dtype, where)
+    if isinstance(value, (np.ndarray, np.generic)):  # a 0-d array, as nn.load gives
+        return float(_exact_array(value, (), np.dtype(np.float64), where))
+    return real(value, where)
+
+
+# Numbers and nested lists have no dtype of their own: they are converted if that is exact.
+_NO_DTYPE = (list, tuple, int, float, bool)
+
+
+def _exact_array(value: object, shape: tuple[int, ...], dtype: np.dtype[Any], where: str) -> Array:
+    """value as an array of `shape` and `dtype`, whose numbers are exactly value's: an array
+    of floats must have `dtype` already (TypeError), and a number, list or integer array
+    that would round is a ValueError naming the first element that changes."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError, RuntimeError) as e:  # ragged lists; a torch tensor with grad
@@ -217,9 +236,26 @@ def _new_data(p: Parameter, value: object, where: str) -> Any:
             f"{where}: expected an array of real numbers, got {describe(value)} "
             f"(dtype {array.dtype})"
         )
-    if array.shape != p.shape:
-        raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {p.shape}")
-    return array
+    if array.shape != shape:
+        raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {shape}")
+    if array.dtype.kind == "f" and array.dtype != dtype and type(value) not in _NO_DTYPE:
+        raise TypeError(
+            f"{where}: dtype {array.dtype} does not match the parameter's {dtype}; convert "
+            f"the model (module.to(np.{array.dtype})) or the array (.astype(np.{dtype})) first"
+        )
+    if array.dtype == dtype:
+        return array  # the parameter's setter copies it
+    converted = array.astype(dtype)
+    with np.errstate(all="ignore"):
+        back = converted.astype(array.dtype)
+    changed = (back != array) & ~(np.isnan(converted) & (back != back))
+    if changed.any():
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(changed)), shape))
+        raise ValueError(
+            f"{where}: {int(np.count_nonzero(changed))} value(s) would change in {dtype}: "
+            f"{array[index].item()!r} at index {index} becomes {converted[index].item()!r}"
+        )
+    return converted
 
 
 def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Parameter]]:

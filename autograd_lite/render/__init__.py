@@ -8,7 +8,7 @@
 (`backward_steps`); `page` builds the stepping page; `explore` shows it in a notebook.
 """
 
-from .dot import GraphTooLargeError
+from .dot import RANKDIRS, GraphTooLargeError
 from .explore import Explorer, explore
 from .export import FORMATS, INSTALL_HINT, Drawing, RenderError, draw_graph, render_graph
 from .step_table import BackwardSteps, StepRow, backward_steps, format_backward_steps
@@ -16,6 +16,7 @@ from .step_table import BackwardSteps, StepRow, backward_steps, format_backward_
 __all__ = [
     "FORMATS",
     "INSTALL_HINT",
+    "RANKDIRS",
     "BackwardSteps",
     "Drawing",
     "Explorer",

@@ -15,8 +15,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
 from ..engine.node import Node
@@ -24,6 +22,8 @@ from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe
 from .broadcast import Summed, summed_operands
+from .numbers import SMALL, array_lines, format_number
+from .step_table import node_names
 
 
 class GraphTooLargeError(ValueError):
@@ -61,10 +61,21 @@ CLUSTER_FILL = ("#f8f9fa", "#eef1f4")  # alternates with nesting depth
 OP_FILL = "#fff3bf"  # ops: small yellow ellipses
 EDGE_LABEL_COLOR = "#a61e4d"
 SUMMED_COLOR = "#5f3dc4"  # violet: an edge whose gradient backward sums (a broadcast)
-SMALL = 6
-"""A Tensor of at most this many elements shows its data and grad; a larger one only its
-shape and dtype (a box stays readable)."""
 _OP_STYLE = f'shape=ellipse style=filled fillcolor="{OP_FILL}"'
+_DERIVATIVE_STYLE = (
+    f'shape=plaintext width=0 height=0 margin="0.03,0.01" fontsize=10 '
+    f'fontcolor="{EDGE_LABEL_COLOR}"'
+)
+LEGEND_OPS = 4
+"""How many of the graph's ops the legend names, in the order they are first used."""
+CHAIN_WEIGHT = 4
+"""The weight of the edges along a chain of results (operand result -> op -> result): dot
+keeps heavy edges short and straight, so each neuron is drawn as one column instead of a
+staircase, with its parameters beside it."""
+
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+"""The directions a drawing can take: top to bottom, left to right, and their reverses."""
 
 
 class Look(NamedTuple):
@@ -114,11 +125,6 @@ def html_text(text: str) -> str:
     return "<BR/>".join(lines)
 
 
-def _format_number(x: float, precision: int) -> str:
-    """`x` to `precision` significant digits, as shown in the drawing."""
-    return f"{x:.{precision}g}"
-
-
 def _kind(node: Node, root: Node) -> str:
     if node is root:
         return "root"
@@ -138,33 +144,39 @@ def _table(look: Look) -> str:
     )
 
 
-def _value_label(node: Node, look: Look, precision: int, grad: Any) -> str:
-    """The HTML-like label of a value node: its label beside data over grad (two rows).
+_PATH = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def shown_name(name: str, boxed: bool) -> str:
+    """The name a box shows: `name`, or for a module's parameter drawn in its scope box
+    (`boxed`), the end of its dotted path (`layers.0.neurons.1.w.0` is `w₀`, `...b` is
+    `b`): the frames around it say the rest, and the tooltip the whole name."""
+    if not boxed or not _PATH.fullmatch(name):
+        return name
+    *_, head, last = name.split(".")
+    return head + last.translate(_SUBSCRIPTS) if last.isdigit() else last
+
+
+def _name_cell(name: str, rows: int) -> str:
+    """The cell that shows a node's name (bold, left of its rows), or none for no name."""
+    if not name:
+        return ""
+    return f'<TD ROWSPAN="{rows}"><B>{html_text(name)}</B></TD><VR/>'
+
+
+def _value_label(node: Node, name: str, look: Look, precision: int, grad: Any) -> str:
+    """The HTML-like label of a value node: its name beside data over grad (two rows).
 
     Two short rows instead of one long one keep the boxes, and so the picture, narrow.
     """
-    data = f"data {_format_number(node.data, precision)}"
+    data = f"data {format_number(node.data, precision)}"
     rows = [f"<I>{data}</I>" if look.italic else data]
     if grad is not None:  # None: not shown
-        rows.append(f"grad {_format_number(grad, precision)}")
-    name = ""
-    if node.label:
-        name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
+        rows.append(f"grad {format_number(grad, precision)}")
+    name = _name_cell(name, len(rows))
     cells = "</TR><TR>".join(f'<TD ALIGN="LEFT">{row}</TD>' for row in rows)
     return f"{_table(look)}<TR>{name}{cells}</TR></TABLE>"
-
-
-def array_lines(array: object, precision: int) -> list[str]:
-    """The numbers of a small array as text: nested brackets, one line per innermost row,
-    each number as `_format_number` shows a Value's."""
-    text = np.array2string(
-        np.asarray(array),
-        separator=", ",
-        formatter={"float_kind": lambda x: _format_number(float(x), precision)},
-        max_line_width=10**6,
-        threshold=10**6,
-    )
-    return [line for line in text.split("\n") if line]  # no blank line between blocks
 
 
 def _array_text(array: object, precision: int) -> str:
@@ -176,8 +188,8 @@ def _array_text(array: object, precision: int) -> str:
     )
 
 
-def _tensor_label(node: Tensor, look: Look, precision: int, grad: Any) -> str:
-    """The HTML-like label of a Tensor node: its label beside its shape and dtype, and, for a
+def _tensor_label(node: Tensor, name: str, look: Look, precision: int, grad: Any) -> str:
+    """The HTML-like label of a Tensor node: its name beside its shape and dtype, and, for a
     small tensor, its data and (once a backward pass gave one) its grad below them."""
     heading = f"{node.shape} {node.dtype}"
     numbers: list[tuple[str, str]] = []
@@ -194,10 +206,17 @@ def _tensor_label(node: Tensor, look: Look, precision: int, grad: Any) -> str:
         f'<TD ALIGN="LEFT" VALIGN="TOP">{key}</TD><TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD>'
         for key, text in numbers
     ]
-    name = ""
-    if node.label:
-        name = f'<TD ROWSPAN="{len(rows)}"><B>{html_text(node.label)}</B></TD><VR/>'
-    return f"{_table(look)}<TR>{name}{'</TR><TR>'.join(rows)}</TR></TABLE>"
+    return f"{_table(look)}<TR>{_name_cell(name, len(rows))}{'</TR><TR>'.join(rows)}</TR></TABLE>"
+
+
+def _box_name(node: Node, name: str) -> str:
+    """What a box says it is: its label (`h#2` for a label's second use, as the steps say),
+    its made-up name (`t1`, `leaf1`) if it has none, nothing for a constant (its data says)."""
+    if node.is_constant:
+        return ""
+    if node.label and not node.label.isprintable():
+        return node.label  # html_text shows its line breaks and escapes
+    return name
 
 
 def _summed_text(summed: Summed) -> str:
@@ -217,7 +236,7 @@ def _sample(fill: str, border: int, text: str = " ", dashed: bool = False) -> st
 
 
 def _legend(
-    kinds: set[str], ops: bool, derivatives: bool, scopes: bool, tensors: bool, summed: bool
+    kinds: set[str], ops: list[str], derivatives: bool, scopes: bool, tensors: bool, summed: bool
 ) -> str:
     """The legend node: a sample and its meaning for each kind of thing the drawing shows."""
     meanings = TENSOR_MEANINGS if tensors else {}
@@ -231,9 +250,10 @@ def _legend(
             ("", f'shape and dtype; data and grad when at<BR ALIGN="LEFT"/>most {SMALL} '
              f'elements (grad after backward)<BR ALIGN="LEFT"/>')
         )  # fmt: skip
-    if ops:
-        examples = "@ + sum(axis=(1,)) reshape(64, 1) ..." if tensors else "+ * **2 sigmoid ..."
-        rows.append((_sample(OP_FILL, 1, "op"), f"op: {examples}"))
+    if ops:  # examples from this graph only: the legend must not name ops it does not hold
+        examples = " ".join(html_text(op) for op in ops[:LEGEND_OPS])
+        more = " ..." if len(ops) > LEGEND_OPS else ""
+        rows.append((_sample(OP_FILL, 1, "op"), f"op: {examples}{more}"))
     if summed:
         rows.append(
             (
@@ -270,7 +290,7 @@ def _check_options(precision: int, rankdir: str, max_nodes: int, **switches: boo
         raise ValueError(
             f"draw_graph: precision must be an int from 1 to 17, got {describe(precision)}"
         )
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
         raise ValueError(
             f"draw_graph: rankdir must be 'TB' or 'LR' (or 'BT', 'RL'), got {describe(rankdir)}"
         )
@@ -349,13 +369,15 @@ def digraph_parts(
         raise GraphTooLargeError(n_drawn, n_values, max_nodes, "tensors" if tensors else "values")
 
     index = {node: i for i, node in enumerate(nodes)}
+    names = node_names(nodes)  # the step table's and the page's names, t1, t2, ...
     # Statements per box; clusters numbered in order of first appearance (deterministic).
     members: dict[Box, list[str]] = {(): []}
     children: dict[Box, list[Box]] = {(): []}
     edges: list[str] = []
     kinds: set[str] = set()
     any_summed = False
-    for i, (node, box) in enumerate(zip(nodes, _boxes(nodes))):
+    boxes = _boxes(nodes)
+    for i, (node, box) in enumerate(zip(nodes, boxes)):
         if box not in members:
             for depth in range(1, len(box) + 1):
                 prefix = box[:depth]
@@ -370,12 +392,15 @@ def digraph_parts(
         if constant_grads or kind != "constant":
             grad = node._grad if gradients is None else gradients.get(node)
         look = LOOKS[kind]
+        name = _box_name(node, names[node])
+        shown = shown_name(name, bool(box))
         label = (
-            _tensor_label(node, look, precision, grad)
+            _tensor_label(node, shown, look, precision, grad)
             if isinstance(node, Tensor)
-            else _value_label(node, look, precision, grad)
+            else _value_label(node, shown, look, precision, grad)
         )
-        out.append(f"v{i} [label=<{label}>]\n")
+        tooltip = f' tooltip="{name}"' if shown != name else ""  # a dotted path: no quotes
+        out.append(f"v{i} [label=<{label}>{tooltip}]\n")
         if not node.operands:
             continue
         op = node.op
@@ -384,26 +409,44 @@ def digraph_parts(
         derivatives: Sequence[float] = local_derivatives(node) if edge_derivatives else ()
         summed = summed_operands(node) if isinstance(node, Tensor) else []
         for k, operand in enumerate(node.operands):
-            label = ""
+            tail = f"v{index[operand]}"
+            attrs = "" if operand.is_leaf else f" weight={CHAIN_WEIGHT}"
+            first = attrs  # of the edge's first piece, from the operand
+            if not operand.is_leaf and boxes[index[operand]] != box:
+                # A rank of its own between the boxes for the next box's parameters: else
+                # they share the operand's rank, and the boxes must sit side by side.
+                first += " minlen=2"
             if edge_derivatives and (constant_grads or not operand.is_constant):
-                # `label`, not head/taillabel: dot gives it room beside its own edge.
-                label = f" [label=<∂={_format_number(derivatives[k], precision)}>]"
-            elif summed and (where := summed[k]) is not None:
-                any_summed = True
-                label = (
-                    f' [label=<{html_text(_summed_text(where))}> color="{SUMMED_COLOR}" '
-                    f'fontcolor="{SUMMED_COLOR}" penwidth=2]'
+                # The ∂ is a node of its own that the edge runs through (operand -> ∂ -> op),
+                # so it sits on its edge and no other: an edge's `label` sits beside it,
+                # where two edges that meet at one op can both pass close.
+                mark = f"e{i}_{k}"
+                out.append(
+                    f"{mark} [label=<∂={format_number(derivatives[k], precision)}> "
+                    f"{_DERIVATIVE_STYLE}]\n"
                 )
-            edges.append(f"v{index[operand]} -> o{i}{label}\n")
-        edges.append(f"o{i} -> v{i}\n")
+                edges.append(f"{tail} -> {mark} [arrowhead=none{first}]\n")
+                tail = mark
+            else:
+                attrs = first
+            if summed and (where := summed[k]) is not None:
+                any_summed = True
+                attrs += (
+                    f' label=<{html_text(_summed_text(where))}> color="{SUMMED_COLOR}" '
+                    f'fontcolor="{SUMMED_COLOR}" penwidth=2'
+                )
+            edges.append(f"{tail} -> o{i}" + (f" [{attrs.lstrip()}]" if attrs else "") + "\n")
+        edges.append(f"o{i} -> v{i} [weight={CHAIN_WEIGHT}]\n")
 
     # Nest the clusters with an explicit stack (scopes may nest deeply; no recursion).
     body: list[str] = []
     if legend:
-        ops = len(nodes) > 1
+        ops = list(dict.fromkeys(n.op.display for n in nodes if n.op is not None and n.operands))
         body.append(
             "\t"
-            + _legend(kinds, ops, edge_derivatives and ops, len(members) > 1, tensors, any_summed)
+            + _legend(
+                kinds, ops, edge_derivatives and bool(ops), len(members) > 1, tensors, any_summed
+            )
         )
     cluster_ids = {box: k for k, box in enumerate(members) if box}
     stack: list[tuple[Box, bool]] = [((), False)]
@@ -431,7 +474,7 @@ def digraph_parts(
             "fontname": FONT,
             "labeljust": "l",
             "nodesep": "0.25",
-            "ranksep": "0.35",
+            "ranksep": "0.25",
         },
         node_attr={
             "shape": "plain",

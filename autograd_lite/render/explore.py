@@ -15,17 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.node import Node
-from .export import _write_atomically, draw_graph
+from .export import _write, draw_graph
 from .page import StepperPage
 from .step_table import BackwardSteps
 
 __all__ = ["Explorer", "explore"]
 
-HEADER_PX = 190
-"""About how tall the page's header (title, controls, the step's formula) is, in pixels."""
+HEADER_PX = 250
+"""About how tall the page's header (title, controls, the step's text) and footer are, in
+pixels."""
 
 MAX_HEIGHT_PX = 760
-"""The tallest an inline page is: a taller graph scrolls inside it, below the header."""
+"""The tallest an inline page is: a taller graph is fitted into it below the header (zoom
+and pan to read it)."""
 
 
 class Explorer:
@@ -41,7 +43,7 @@ class Explorer:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to `path` (whole or not at all) and return the path."""
         path = Path(path)
-        _write_atomically(path, self.html.encode("utf-8"))
+        _write(path, self.html.encode("utf-8"))
         return path
 
     def _repr_html_(self) -> str:
@@ -59,20 +61,29 @@ class Explorer:
         )
 
 
-def explore(root: Node, *, code: Sequence[str | None] | None = None, **options: Any) -> Explorer:
+def explore(
+    root: Node,
+    *,
+    code: Sequence[str | None] | None = None,
+    parameters: Sequence[Node] | None = None,
+    lr: float | None = None,
+    **options: Any,
+) -> Explorer:
     """The page that steps through the forward pass and then every chain-rule step of
     backward() on the drawing of the graph below `root`, shown inline in Jupyter.
 
     The same page as `render_graph(root, "page.html", ...)` writes; `options` are
-    draw_graph's, and `code`, optional, one line per backward step to show beside it (see
-    `render_graph`). The graph is laid out now, so a missing `dot` raises `RenderError`, and
-    a graph beyond `max_nodes` `GraphTooLargeError`, as for a drawing. Nothing is written to
-    the nodes: the page shows one backward pass whatever `.grad` holds.
+    draw_graph's; `code`, optional, one line per backward step to show beside it, and
+    `parameters` and `lr`, the parameters whose gradients the last step lists and the
+    learning rate of the SGD step it shows (see `render_graph`). The graph is laid out now,
+    so a missing `dot` raises `RenderError`, and a graph beyond `max_nodes`
+    `GraphTooLargeError`, as for a drawing. Nothing is written to the nodes: the page shows
+    one backward pass whatever `.grad` holds.
     """
     draw_graph(root, **options)  # the options and the graph's size are checked first
-    page = StepperPage(root, options, code)
+    page = StepperPage(root, options, code, parameters=parameters, lr=lr)
     svg = draw_graph(root, **page.drawing_options(options)).pipe(format="svg").decode("utf-8")
     found = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg)
     graph_px = float(found.group(1)) * 4 / 3 if found else MAX_HEIGHT_PX
-    height = int(min(MAX_HEIGHT_PX, HEADER_PX + graph_px + 60))
+    height = int(min(MAX_HEIGHT_PX, HEADER_PX + graph_px + 20))
     return Explorer(page.html(svg), page.steps, height)

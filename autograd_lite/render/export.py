@@ -1,15 +1,14 @@
 """Running Graphviz's `dot` and writing files: `draw_graph`, `render_graph` and their errors.
 
-Files are written beside their final path and renamed, so they appear whole or not at all;
-when `dot` is missing, the DOT text is kept so that nothing the user asked for is lost.
+Files are written by `files.write_file` (whole or not at all, through symlinks, keeping the
+mode and hard links of the file replaced); when `dot` is missing, the DOT text is kept so that
+nothing the user asked for is lost.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import secrets
 import shlex
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,10 +18,9 @@ from typing import Any, NoReturn
 import graphviz
 
 from ..engine.node import Node
+from ..files import FileWriteError, write_file
 from .dot import digraph_parts
 from .page import StepperPage
-
-_MAX_FREE_NAMES = 100  # how many names `_write_atomically` tries before giving up
 
 FORMATS: dict[str, str] = {
     ".png": "png", ".svg": "svg", ".pdf": "pdf", ".dot": "dot", ".html": "html"
@@ -109,8 +107,12 @@ def draw_graph(
 ) -> Drawing:
     """The graph below `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
-    Every value is a box showing its label (if any) beside its data over its grad; every
-    op is a small node of its own between its operands and its result. A legend in the
+    Every value is a box showing its name beside its data over its grad (its label, or the
+    name the step table and the stepping page give it: `t1`, `t2`, ... for a result,
+    `leaf1`, ... for a leaf; a constant shows its number alone; a module's parameter drawn
+    in its neuron's frame shows the end of its path, `w₀` for `layers.0.neurons.1.w.0`, with
+    the whole path as its tooltip); every op is a small node of its own between its operands
+    and its result. A legend in the
     picture explains what it shows:
 
     - blue box: a leaf you made, an input or a parameter (`Value(...)`);
@@ -120,9 +122,10 @@ def draw_graph(
     - white box: an intermediate result;
     - orange box with a thick border: `root`, the output being drawn;
     - yellow ellipse: an op (`node.op.display`: "+", "*", "**2", "sigmoid", ...);
-    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`): the local derivative
-      d(result)/d(operand) at the recorded values. Backward multiplies the result's grad by
-      it to get this operand's share of its grad: the chain rule, one edge at a time;
+    - "∂=..." on an operand -> op edge (with `edge_derivatives=True`), which runs through
+      it: the local derivative d(result)/d(operand) at the recorded values. Backward
+      multiplies the result's grad by it to get this operand's share of its grad: the chain
+      rule, one edge at a time;
     - grey rounded frame: a `scope(...)` block, labelled with its name; nested scopes are
       drawn nested, and an op is drawn in the frame of its result. A parameter made in a
       block where nothing is computed (as `nn.Neuron` makes its weights) is drawn in the
@@ -144,7 +147,8 @@ def draw_graph(
 
     Options: `precision` significant digits for data, grad and derivatives; `rankdir` "TB"
     (top to bottom, the default: the boxes are wider than tall, so a graph drawn
-    downwards stays narrow enough to read on a page) or "LR" (left to right);
+    downwards stays narrow enough to read on a page), "LR" (left to right, the stepping
+    page's default: a screen is wider than tall), "BT" or "RL";
     `max_nodes` the most nodes to draw, counting value nodes plus op nodes, beyond which
     `GraphTooLargeError` is raised (raise it to draw bigger graphs; Graphviz gets slow
     beyond a few thousand); `constant_grads` shows the grad of constants and the ∂ on their
@@ -159,8 +163,8 @@ def draw_graph(
     >>> y = (Value(2.0, label="a") * 3).tanh()
     >>> y.backward()
     >>> g = draw_graph(y, edge_derivatives=True)
-    >>> g.source.count("->")  # a -> *, 3 -> *, * -> result, result -> tanh, tanh -> y
-    5
+    >>> g.source.count("->")  # a -> ∂ -> *, 3 -> *, * -> result, result -> ∂ -> tanh, tanh -> y
+    7
     """
     parts = digraph_parts(
         root,
@@ -175,45 +179,12 @@ def draw_graph(
     return Drawing(name="autograd_lite", **parts._asdict())
 
 
-def _write_atomically(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
-    """Write `data` to a temporary file beside `path`, then rename it to `path`; return that.
-
-    Readers never see a half-written file, and a failure leaves nothing behind. With
-    `keep_existing` no existing file is replaced: the data goes to the first free name of
-    `path`, `stem.1.suffix`, `stem.2.suffix`, ... and the name used is returned.
-    """
-    # A short name of its own: the path's name plus a suffix could pass the 255-byte limit.
-    tmp = path.with_name(f".autograd-lite-{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+def _write(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
+    """`write_file(path, data)`, its error a RenderError; the path written."""
     try:
-        fd = os.open(tmp, flags, 0o666)  # 0o666 minus the umask, like open() would give
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if not keep_existing:
-            os.replace(tmp, path)
-            return path
-        for k in range(_MAX_FREE_NAMES):
-            name = path if k == 0 else path.with_name(f"{path.stem}.{k}{path.suffix}")
-            try:
-                try:
-                    os.link(tmp, name)  # unlike a rename, a link never replaces a file
-                except FileExistsError:
-                    raise
-                except OSError:  # no hard links on this file system: create it exclusively
-                    with open(name, "xb") as f:
-                        f.write(data)
-            except FileExistsError:
-                continue
-            return name
-        raise FileExistsError(errno.EEXIST, f"{path} and {_MAX_FREE_NAMES - 1} more names taken")
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}", path) from e
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # gone already after a rename; after a link, the second name
+        return write_file(path, data, keep_existing=keep_existing)
+    except FileWriteError as e:
+        raise RenderError(str(e), path) from e
 
 
 def render_graph(
@@ -221,6 +192,8 @@ def render_graph(
     path: str | os.PathLike[str],
     *,
     code: Sequence[str | None] | None = None,
+    parameters: Sequence[Node] | None = None,
+    lr: float | None = None,
     **options: Any,
 ) -> Path:
     """Draw the graph below `root` to `path`; `options` are draw_graph's, legend included.
@@ -230,15 +203,18 @@ def render_graph(
     .html writes one self-contained page (nothing fetched when opened) that steps through
     the forward pass and then every chain-rule step of backward() on the drawing (see
     `explore`); `code`, for .html only, gives one line of code to show beside each backward
-    step (None for none).
+    step (None for none). The page ends with a table of the gradients of `parameters`
+    (default: every leaf that gets one) and, given a learning rate `lr`, the SGD step
+    w <- w - lr * grad of each (both for .html only).
 
     Errors: ValueError for another extension (before anything is written);
     `GraphTooLargeError` above `max_nodes`; `RenderError` when the file cannot be written,
     or when `dot` is missing, in which case the DOT text is saved to `path` with a .dot
     extension, or the first free name `stem.1.dot`, `stem.2.dot`, ... so that no file is
     replaced (`error.dot_path`), and the message gives the command to render it later and
-    how to install Graphviz. The file appears complete or not at all (it is written beside
-    `path` and renamed).
+    how to install Graphviz. The file is written by `write_file`: whole or not at all, through
+    a symlink to its target, keeping an existing file's mode and hard links; a failed
+    drawing leaves an existing file as it was.
     """
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
@@ -248,16 +224,17 @@ def render_graph(
             f"render_graph: cannot tell the format of {str(path)!r} from its extension "
             f"({shown}); use one of {', '.join(FORMATS)}"
         )
-    if code is not None and fmt != "html":
-        raise ValueError(f"render_graph: code= is for .html pages, not {path.suffix!r} files")
+    for name, given in (("code", code), ("parameters", parameters), ("lr", lr)):
+        if given is not None and fmt != "html":
+            raise ValueError(f"render_graph: {name}= is for .html pages, not {path.suffix!r} files")
     graph = draw_graph(root, **options)
     page = None
     if fmt == "html":  # drawn again with the gradients of the pass the page steps through
-        page = StepperPage(root, options, code)
+        page = StepperPage(root, options, code, parameters=parameters, lr=lr)
         graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
-        _write_atomically(path, source)
+        _write(path, source)
         return path
     if shutil.which("dot") is None:
         _missing_dot(path, source)
@@ -272,7 +249,7 @@ def render_graph(
         raise RenderError(f"could not run dot to render {path}: {e}", path) from e
     if page is not None:
         data = page.html(data.decode("utf-8")).encode("utf-8")
-    _write_atomically(path, data)
+    _write(path, data)
     return path
 
 
@@ -290,7 +267,7 @@ def _missing_dot(path: Path, source: bytes) -> NoReturn:
         )
     wanted = path.with_suffix(".dot")
     try:
-        dot_path = _write_atomically(wanted, source, keep_existing=True)
+        dot_path = _write(wanted, source, keep_existing=True)
     except RenderError as e:
         raise RenderError(
             f"{_NO_DOT}, so {path} could not be rendered, and the DOT text could not be "

@@ -12,8 +12,11 @@ shows literally and runs nothing.
 from __future__ import annotations
 
 import html
+import io
 import json
+import math
 import re
+import tokenize
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
@@ -25,8 +28,8 @@ from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe
 from .broadcast import summed_operands
-from .dot import SMALL
-from .step_table import BackwardSteps, StepRow, backward_steps, formula, number_text
+from .numbers import SMALL, number_text
+from .step_table import BackwardSteps, StepRow, backward_steps, formula
 
 __all__ = ["StepperPage", "page_data"]
 
@@ -47,32 +50,44 @@ def _json_for_script(data: object) -> str:
     return text
 
 
+_MARK = re.compile(r"e(\d+)_\d+")  # a ∂ node on an edge (dot.py): e{result}_{operand index}
+
+
 def _svg_for_page(svg: str, tooltips: dict[str, str]) -> str:
     """dot's SVG inline: without its XML prolog, each node group's id its DOT name (`v3`,
     `o3`), each edge's `v1-o3` (`v1-o3-2` for a second edge between the same two), and
-    tooltips saying what a node is rather than its DOT name."""
+    tooltips saying what a node is rather than its DOT name. An edge drawn through a ∂ node
+    (`v1 -> e3_0 -> o3`) is `v1-o3` to the ∂, `v1-o3-to` from it, and the ∂ `v1-o3-label`."""
     svg = _PROLOG.sub("", svg, count=1)
     seen: dict[str, int] = {}
     edges: list[tuple[int, str, int]] = []  # (number in DOT order, name, start in svg)
     for m in _GROUP.finditer(svg):
         if m.group(2) == "edge":
             edges.append((int(m.group(1)), html.unescape(m.group(3)), m.start()))
-    occurrence: dict[int, int] = {}  # start in svg -> which edge of that name
+    ident: dict[int, str] = {}  # start in svg -> the edge's id
+    marks: dict[str, str] = {}  # a ∂ node's DOT name -> the id of the edge it sits on
     for _, name, start in sorted(edges):
-        seen[name] = seen.get(name, 0) + 1
-        occurrence[start] = seen[name]
+        tail, _, head = name.partition("->")
+        if _MARK.fullmatch(tail):  # the piece from a ∂ to its op (after the piece to it)
+            ident[start] = f"{marks[tail]}-to"
+            continue
+        found = _MARK.fullmatch(head)
+        key = f"{tail}-o{found.group(1)}" if found else f"{tail}-{head}"
+        seen[key] = seen.get(key, 0) + 1
+        ident[start] = key + (f"-{seen[key]}" if seen[key] > 1 else "")
+        if found:
+            marks[head] = ident[start]
 
     def rename(m: re.Match[str]) -> str:
         name = html.unescape(m.group(3))
-        if m.group(2) == "node":
-            ident, tip = name, tooltips.get(name, "")
+        if m.group(2) == "edge":
+            new, tip = ident[m.start()], ""
+        elif name in marks:
+            new, tip = f"{marks[name]}-label", ""
         else:
-            tail, _, head = name.partition("->")
-            k = occurrence[m.start()]
-            ident = f"{tail}-{head}" + (f"-{k}" if k > 1 else "")
-            tip = ""
+            new, tip = name, tooltips.get(name, "")
         title = f"<title>{html.escape(tip)}</title>" if tip else ""
-        return f'<g id="{html.escape(ident)}" class="{m.group(2)}">\n{title}'
+        return f'<g id="{html.escape(new)}" class="{m.group(2)}">\n{title}'
 
     return _GROUP.sub(rename, svg)
 
@@ -124,15 +139,60 @@ def _backward_texts(row: StepRow, precision: int, uses: int, seen: int) -> tuple
     return product, status + extra
 
 
+PAGE_RANKDIR = "LR"
+"""The page's drawing direction unless `rankdir` is given: screens are wider than tall."""
+
+UPDATE_PRECISION = 6
+"""Significant digits of the SGD step's numbers: at 4, 0.4 - 0.1 * -0.006869 would show
+as 0.4007 and hide most of the change."""
+
+
+def _summary(
+    steps: BackwardSteps,
+    parameters: Sequence[Node] | None,
+    lr: float | None,
+    precision: int,
+) -> dict[str, Any]:
+    """The page's last position: each parameter's gradient and, given a learning rate `lr`,
+    the SGD step w <- w - lr * dL/dw with the old and new values."""
+    gradients: dict[Node, Any] = {steps.output: steps.seed}
+    for step in steps:
+        gradients[step.operand] = step.gradient
+    if parameters is None:  # every leaf that gets a gradient, in the drawing's order
+        parameters = [n for n in steps.names if n.is_leaf and n in gradients]
+    out = steps.names[steps.output]
+    rows: list[dict[str, str]] = []
+    for node in parameters:
+        grad = gradients.get(node)
+        row = {"name": steps.names[node], "grad": number_text(grad, precision)}
+        if lr is not None and grad is not None:
+            q = max(precision, UPDATE_PRECISION)
+            row["old"] = number_text(node.data, q)
+            row["new"] = number_text(node.data - lr * grad, q)
+        rows.append(row)
+    text = f"The gradient of {out} with respect to each parameter, as backward() leaves it"
+    note = "Each is complete: every use of the parameter has handed its share."
+    if lr is not None:
+        eta = number_text(lr, precision)
+        text += f"; one SGD step with learning rate η = {eta}: w ← w − η · d{out}/dw"
+        note += " The new values are what the next forward pass would use."
+    return {"text": text + ".", "note": note, "lr": None if lr is None else number_text(lr, 6),
+            "output": out, "rows": rows}  # fmt: skip
+
+
 def page_data(
     root: Node,
     steps: BackwardSteps,
     *,
     precision: int = 4,
     code: Sequence[str | None] | None = None,
+    parameters: Sequence[Node] | None = None,
+    lr: float | None = None,
 ) -> dict[str, Any]:
-    """What the page's script reads: the nodes, the forward steps, the seed and the
-    backward steps, every text formatted (see stepper.js for how each is shown)."""
+    """What the page's script reads: the nodes, the forward steps, the seed, the backward
+    steps and the summary at the end (the parameters' gradients, and the SGD step with
+    learning rate `lr` if given), every text formatted (see stepper.js for how each is
+    shown)."""
     nodes = graph_nodes(root)
     index = {node: i for i, node in enumerate(nodes)}
     names = dict(steps.names)
@@ -202,6 +262,7 @@ def page_data(
             f"share: grad(result) × ∂result/∂operand.",
         },
         "backward": backward,
+        "summary": _summary(steps, parameters, lr, p),
         "hidden": steps.hidden,
         "hasCode": code is not None,
     }
@@ -214,7 +275,9 @@ class StepperPage:
 
     `options` are draw_graph's (the page uses `precision` and `constant_grads` too); `code`,
     optional, one line per backward step (None for a step without one), shown beside the
-    step, such as the matching line of the generated backward code.
+    step, such as the matching line of the generated backward code. The page ends with a
+    table of the gradients of `parameters` (default: every leaf that gets one) and, given a
+    learning rate `lr`, the SGD step each takes.
     """
 
     def __init__(
@@ -222,6 +285,9 @@ class StepperPage:
         root: Node,
         options: Mapping[str, Any],
         code: Sequence[str | None] | None = None,
+        *,
+        parameters: Sequence[Node] | None = None,
+        lr: float | None = None,
     ) -> None:
         if isinstance(root, Tensor) and root.size != 1:
             raise ValueError(
@@ -232,6 +298,8 @@ class StepperPage:
         self.root = root
         self.precision: int = options.get("precision", 4)
         self.steps = backward_steps(root, constants=options.get("constant_grads", False))
+        self.parameters = _checked_parameters(parameters, self.steps)
+        self.lr = _checked_lr(lr)
         if code is not None:
             code = list(_checked_code(code, len(self.steps)))
         elif not options.get("constant_grads", False):
@@ -248,12 +316,20 @@ class StepperPage:
         return out
 
     def drawing_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        """draw_graph's options for the page's drawing."""
-        return {**options, "gradients": self.gradients}
+        """draw_graph's options for the page's drawing: left to right unless `rankdir` says
+        otherwise (a screen is wider than tall, and the page fits the drawing to it)."""
+        return {"rankdir": PAGE_RANKDIR, **options, "gradients": self.gradients}
 
     def html(self, svg: str) -> str:
         """The page around `svg`, the drawing laid out by `dot -Tsvg`."""
-        data = page_data(self.root, self.steps, precision=self.precision, code=self.code)
+        data = page_data(
+            self.root,
+            self.steps,
+            precision=self.precision,
+            code=self.code,
+            parameters=self.parameters,
+            lr=self.lr,
+        )
         tooltips = {f"v{i}": node["tooltip"] for i, node in enumerate(data["nodes"])}
         tooltips.update({f"o{i}": f"op: {n['tooltip']}" for i, n in enumerate(data["nodes"])})
         title = html.escape(data["title"])
@@ -282,7 +358,7 @@ def generated_lines(root: Node, n_steps: int) -> list[str | None] | None:
         code = backward_code(root, leaves).splitlines()
     except (CodegenError, TypeError, ValueError):
         return None
-    start = next((k for k, line in enumerate(code) if "# backward pass" in line), None)
+    start = next((k for k, t in enumerate(code) if t.strip().startswith("# backward pass")), None)
     if start is None:
         return None
     statements = [line.strip() for line in code[start + 2 :] if line.strip()]
@@ -291,9 +367,53 @@ def generated_lines(root: Node, n_steps: int) -> list[str | None] | None:
         return None
     lines: list[str | None] = []
     for line in statements:  # the comment (which op, which rule) kept, the padding not
-        statement, _, comment = line.partition("  #")
-        lines.append(statement.rstrip() + (f"  # {comment.strip()}" if comment else ""))
+        statement, comment = _split_comment(line)
+        lines.append(statement + (f"  # {comment}" if comment else ""))
     return lines
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """A generated line's statement and comment, cut where Python's tokenizer finds the
+    comment (a string literal in the statement may hold a #)."""
+    for token in tokenize.generate_tokens(io.StringIO(line).readline):
+        if token.type == tokenize.COMMENT:
+            return line[: token.start[1]].rstrip(), token.string[1:].strip()
+    return line, ""
+
+
+def _checked_parameters(parameters: object, steps: BackwardSteps) -> Sequence[Node] | None:
+    """`parameters` as a list of distinct nodes of the graph, or None; else a clear error."""
+    if parameters is None:
+        return None
+    if isinstance(parameters, (str, Node)) or not isinstance(parameters, Sequence):
+        raise TypeError(
+            f"render_graph: parameters must be a list of the graph's nodes, got "
+            f"{describe(parameters)}"
+        )
+    seen: set[Node] = set()
+    for k, node in enumerate(parameters):
+        if not isinstance(node, Node) or node not in steps.names:
+            raise ValueError(
+                f"render_graph: parameters[{k}] is not a node of this graph, got {describe(node)}"
+            )
+        if node.operands:  # an op's result: SGD does not step it
+            raise ValueError(
+                f"render_graph: parameters[{k}] ({steps.names[node]}) is computed by an op, "
+                f"not a leaf that SGD could update"
+            )
+        if node in seen:
+            raise ValueError(f"render_graph: parameters[{k}] ({steps.names[node]}) is given twice")
+        seen.add(node)
+    return list(parameters)
+
+
+def _checked_lr(lr: object) -> float | None:
+    """`lr` as a positive finite float, or None; else a clear error."""
+    if lr is None:
+        return None
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+        raise ValueError(f"render_graph: lr must be a positive finite number, got {describe(lr)}")
+    return float(lr)
 
 
 def _checked_code(code: object, n_steps: int) -> Sequence[str | None]:
@@ -325,27 +445,39 @@ _TEMPLATE = """<!DOCTYPE html>
 </head>
 <body>
 <header id="top">
-  <h1>{title}</h1>
   <div class="controls">
+    <h1>{title}</h1>
     <button type="button" id="reset" title="Back to the start (Home)">Reset</button>
     <button type="button" id="prev" title="One step back (←)">◀ Back</button>
     <button type="button" id="next" title="One step on (→)">Next ▶</button>
     <input type="range" id="slider" min="0" max="0" value="0" aria-label="step">
     <span id="counter"></span>
+    <span class="view">
+      <button type="button" id="zoom-out" title="Zoom out (−)">−</button>
+      <button type="button" id="zoom-in" title="Zoom in (+)">+</button>
+      <button type="button" id="fit" title="The whole graph in view (0)">Fit</button>
+    </span>
   </div>
   <div id="panel" aria-live="polite">
     <div id="phase"></div>
     <div id="formula"></div>
     <div id="note"></div>
-    <div id="code-line" hidden><span class="code-label">code</span><code id="code"></code></div>
+    <div id="code-line"><span class="code-label">code</span><code id="code"></code></div>
   </div>
 </header>
-<main id="graph">
+<div id="stage">
+<main id="graph" title="Drag to pan, wheel or +/− to zoom">
 {svg}
 </main>
-<footer>← → step · Home/End: first/last step · the slider jumps ·
+<aside id="summary" hidden>
+  <table id="gradients"><thead><tr id="summary-head"></tr></thead><tbody></tbody></table>
+</aside>
+</div>
+<footer>← → step · Home/End: first/last step · drag to pan, wheel or + − to zoom, 0 to fit ·
 <span class="key result">result</span> hands its gradient down the
-<span class="key edge">edge</span> to the <span class="key operand">operand</span></footer>
+<span class="key edge">edge</span> to the <span class="key operand">operand</span> ·
+the worked example told in full, every formula and number: docs/worked_example.md in
+autograd-lite's source</footer>
 <script type="application/json" id="stepper-data">{data}</script>
 <script>
 {script}</script>

@@ -26,7 +26,7 @@ from ..engine.steps import backward_order
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe
-from .dot import SMALL, _format_number, array_lines
+from .numbers import SMALL, number_text
 
 __all__ = [
     "BackwardSteps",
@@ -128,18 +128,6 @@ class BackwardSteps(Sequence[StepRow]):
     def __repr__(self) -> str:
         name = self.names[self.output]
         return f"<BackwardSteps of {name}: {len(self.rows)} steps, {self.hidden} left out>"
-
-
-def number_text(x: Any, precision: int) -> str:
-    """A float, or an array on one line (its shape alone beyond `SMALL` elements), with
-    `precision` significant digits; "-" for None (no gradient)."""
-    if x is None:
-        return "-"
-    if isinstance(x, np.ndarray):
-        if x.size > SMALL:
-            return f"{x.shape} array"
-        return " ".join(line.strip() for line in array_lines(x, precision))
-    return _format_number(float(x), precision)
 
 
 def _wrapped(text: str) -> str:

@@ -15,13 +15,21 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..codegen import backward_code
-from ..render import FORMATS, RenderError, render_graph
+from ..render import FORMATS, RANKDIRS, RenderError, render_graph
 from .compare import compare
 from .forward import forward_mode, forward_text, with_forward
-from .network import DOCUMENT_ETA, DOCUMENT_INPUTS, INPUT_NAMES, Inputs, build_network
+from .network import (
+    DOCUMENT_ETA,
+    DOCUMENT_INPUTS,
+    INPUT_NAMES,
+    PARAMETERS,
+    Inputs,
+    build_network,
+)
 from .report import graph_text, json_text, table_text, training_text
 from .training import train
 
@@ -46,9 +54,13 @@ examples:
   autograd-lite --y -1e-3                negative numbers in any notation (or --y=-1e-3)
   autograd-lite --out graph.svg          the graph as SVG (.png .svg .pdf .dot)
   autograd-lite --out walkthrough.html   a page that steps through backprop on the graph
+  autograd-lite --out page.html --rankdir LR   the same, the graph drawn left to right
   autograd-lite --json                   the numbers as one JSON object (no graph drawn)
   autograd-lite --mode forward           also the four gradients by forward mode, one pass each
   autograd-lite --code                   the forward and backward pass as Python code
+
+the example told in full, every formula and number: docs/worked_example.md in the
+  autograd-lite source (notebooks in examples/: tutorial, matrix form, check your derivation)
 
 exit codes: 0 done, 1 the graph or the output could not be written, 2 usage error,
   {EXIT_INTERRUPTED} interrupted (Ctrl-C), {EXIT_BROKEN_PIPE} the output was closed early \
@@ -142,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
             f"through the forward and backward pass (default {DEFAULT_OUT}; with --json the "
             "graph is drawn only when --out is given)"
         ),
+    )
+    parser.add_argument(
+        "--rankdir",
+        choices=RANKDIRS,
+        help="the drawing's direction: TB top to bottom (the default for pictures), LR left "
+        "to right (the default for an .html page, which fits it to the screen), BT, RL",
     )
     parser.add_argument(
         "--no-render", action="store_true", help="do not draw the graph (not with --out)"
@@ -243,10 +261,16 @@ def _run(args: argparse.Namespace) -> int:
     graph: Path | None = None
     error: str | None = None
     if not args.no_render and (args.out is not None or not args.json):
+        net = comparison.network
+        path = args.out or Path(DEFAULT_OUT)
+        # A page ends with the four gradients and the SGD step the walkthrough takes.
+        options: dict[str, Any] = {"edge_derivatives": True}
+        if args.rankdir is not None:
+            options["rankdir"] = args.rankdir
+        if path.suffix.lower() == ".html":
+            options.update(parameters=[getattr(net, n) for n in PARAMETERS], lr=args.lr)
         try:
-            graph = render_graph(
-                comparison.network.L, args.out or Path(DEFAULT_OUT), edge_derivatives=True
-            )
+            graph = render_graph(net.L, path, **options)
         except RenderError as exc:
             error = str(exc)
     if args.json:

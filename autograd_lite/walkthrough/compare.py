@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..derivation import GradientReport, compare_gradients
 from ..engine.backward import local_derivatives
 from ..validate import real
 from .document import DOCUMENT_PRINTED, QUANTITY_TITLES, SECTIONS
 from .hand import hand_derivation
 from .network import DOCUMENT_ETA, DOCUMENT_INPUTS, Inputs, Network, build_network, inputs_of
+
+HAND_GRADIENTS = {
+    "ŷ": "dL_dy_hat", "z2": "delta2", "b2": "dL_db2", "w2": "dL_dw2",
+    "h": "dL_dh", "z1": "delta1", "b1": "dL_db1", "w1": "dL_dw1",
+}  # fmt: skip
+"""Which node's gradient each derivative of the hand derivation is, by the node's label:
+delta2 is dL/dz2 (z2 the output neuron's pre-activation), delta1 is dL/dz1."""
 
 
 def autodiff_quantities(net: Network, eta: float = DOCUMENT_ETA) -> dict[str, float]:
@@ -78,6 +86,17 @@ class Comparison:
     def document_setup(self) -> bool:
         """True when the inputs and learning rate are the document's (its column is shown)."""
         return is_document_setup(self.inputs, self.eta)
+
+    def gradient_report(self, *, rtol: float = 1e-6, atol: float = 1e-12) -> GradientReport:
+        """The hand derivation's eight gradients (dL/dŷ, δ₂, the four parameters', dL/dh,
+        δ₁) checked against the network's backward() by `compare_gradients`.
+
+        >>> compare().gradient_report().ok
+        True
+        """
+        hand = {row.name: row.hand for row in self.rows}
+        expected = {label: hand[name] for label, name in HAND_GRADIENTS.items()}
+        return compare_gradients(self.network.L, expected, rtol=rtol, atol=atol)
 
 
 def compare(

@@ -1,0 +1,257 @@
+"""numpy functions on nodes: the table of those the engine records into the graph.
+
+numpy hands a call that has a node among its arguments to the node's `__array_ufunc__`
+(np.exp(t), np.add(a, t), and an ndarray's or numpy scalar's operator with a node on the
+right: `array + t`) or `__array_function__` (np.sum(t), np.reshape(t, ...)). Each table entry
+says what the call becomes: an operator or method of the node, or one of the engine's
+functions, so that the graph records the same op as the node's own method would. Any other
+numpy function on a node is a TypeError that names it: computed on plain numbers, its result
+would leave the graph without a gradient. `np.asarray(t)` and `np.array(t)` are not such
+calls: they are the explicit conversion (a Tensor's `__array__`).
+
+To support another numpy function, add an entry: `UFUNCS[np.sin] = _method("sin")` once the
+nodes have a `sin` method, or a function to `FUNCTIONS` whose parameters have numpy's names.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import array_ops
+from .axes import joined, plain
+from .node import Node
+
+__all__ = ["FUNCTIONS", "METHODS", "UFUNCS", "array_function", "array_ufunc", "supported"]
+
+METHODS = "x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x.sqrt(), abs(x), x ** n"
+"""The node methods a refusal suggests (every node type has each one)."""
+
+
+def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
+    """A two-operand ufunc as the node's operator: a.name(b), or b.reflected(a) when the
+    node is on the right (NotImplemented when its type has no such operator)."""
+
+    def call(a: Any, b: Any) -> Any:
+        node, method, other = (a, name, b) if isinstance(a, Node) else (b, reflected, a)
+        found = getattr(type(node), method, None)
+        return NotImplemented if found is None else found(node, other)
+
+    return call
+
+
+def _identity(equal: bool) -> Callable[[Any, Any], Any]:
+    """np.equal / np.not_equal: the node's == (elementwise for arrays), or, as Python's
+    fallback for ==, whether the operands are the same object (a Value compares so)."""
+    compare = _operator("__eq__" if equal else "__ne__", "__eq__" if equal else "__ne__")
+
+    def call(a: Any, b: Any) -> Any:
+        found = compare(a, b)
+        if found is NotImplemented:
+            return (a is b) == equal
+        return found
+
+    return call
+
+
+def _method(name: str) -> Callable[[Any], Any]:
+    """A one-operand ufunc as the node's method `name` (NotImplemented if it has none)."""
+
+    def call(x: Any) -> Any:
+        found = getattr(type(x), name, None)
+        return NotImplemented if found is None else found(x)
+
+    return call
+
+
+UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
+    np.add: _operator("__add__", "__radd__"),
+    np.subtract: _operator("__sub__", "__rsub__"),
+    np.multiply: _operator("__mul__", "__rmul__"),
+    np.true_divide: _operator("__truediv__", "__rtruediv__"),  # np.divide is this one
+    np.power: _operator("__pow__", "__rpow__"),
+    np.matmul: _operator("__matmul__", "__rmatmul__"),
+    np.less: _operator("__lt__", "__gt__"),
+    np.less_equal: _operator("__le__", "__ge__"),
+    np.greater: _operator("__gt__", "__lt__"),
+    np.greater_equal: _operator("__ge__", "__le__"),
+    np.equal: _identity(True),
+    np.not_equal: _identity(False),
+    np.negative: _method("__neg__"),
+    np.absolute: _method("__abs__"),  # np.abs is this one
+    np.exp: _method("exp"),
+    np.log: _method("log"),
+    np.tanh: _method("tanh"),
+    np.sqrt: _method("sqrt"),
+    np.maximum: array_ops.maximum,
+}
+"""numpy ufunc -> what it is on nodes (operands as given; NotImplemented: not for these)."""
+
+
+def _node_method(x: Any, name: str, where: str) -> Any:
+    """x's bound method `name`, or TypeError naming the numpy function `where`."""
+    if not isinstance(x, Node) or not hasattr(type(x), name):
+        raise TypeError(
+            f"{where}: not recorded for {_kind(x)} (Tensors and array Duals have "
+            f"x.{name}(); a Value is one number)"
+        )
+    return getattr(x, name)
+
+
+def _sum(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "sum", "np.sum")(axis, keepdims)
+
+
+def _mean(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "mean", "np.mean")(axis, keepdims)
+
+
+def _max(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "max", "np.max")(axis, keepdims)
+
+
+def _reshape(a: Any, shape: Any) -> Any:
+    return _node_method(a, "reshape", "np.reshape")(shape)
+
+
+def _transpose(a: Any, axes: Any = None) -> Any:
+    method = _node_method(a, "transpose", "np.transpose")
+    return method() if axes is None else method(axes)
+
+
+def _concatenate(arrays: Any, axis: Any = 0) -> Any:
+    return array_ops.concatenate(*joined("np.concatenate", arrays, axis, False))
+
+
+def _stack(arrays: Any, axis: Any = 0) -> Any:
+    return array_ops.stack(*joined("np.stack", arrays, axis, True))
+
+
+def _where(condition: Any, x: Any, y: Any) -> Any:
+    return array_ops.where(condition, x, y)
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return np.shape(plain(a))
+
+
+def _ndim(a: Any) -> int:
+    return np.ndim(plain(a))
+
+
+def _size(a: Any, axis: Any = None) -> int:
+    return int(np.size(plain(a), axis))
+
+
+FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
+    np.sum: _sum,
+    np.mean: _mean,
+    np.max: _max,
+    np.amax: _max,
+    np.reshape: _reshape,
+    np.transpose: _transpose,
+    np.concatenate: _concatenate,
+    np.stack: _stack,
+    np.where: _where,
+    np.shape: _shape,  # shapes are no numbers of the graph
+    np.ndim: _ndim,
+    np.size: _size,
+}
+"""numpy array function -> the engine's function, whose parameters are the numpy ones it
+supports, by numpy's names (any other argument is refused, naming it)."""
+
+
+def supported() -> list[str]:
+    """The names of the numpy functions that work on nodes (`np.add`, `np.sum` ...)."""
+    names = {f"np.{f.__name__}" for f in UFUNCS} | {f"np.{f.__name__}" for f in FUNCTIONS}
+    return sorted(names)
+
+
+def _kind(x: Any) -> str:
+    return f"a {type(x).__name__}"
+
+
+def _refused(name: str, node: Any) -> TypeError:
+    """The error for a numpy function the table does not have."""
+    return TypeError(
+        f"{name} on {_kind(node)}: not one of the numpy functions the engine records into "
+        f"the graph, and computed on the plain numbers its result would get no gradient. "
+        f"Use the node's methods ({METHODS}) or an Op of your own (docs/engine.md), or one of "
+        f"{', '.join(supported())}; for the numbers outside the graph, pass x.data"
+    )
+
+
+def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """numpy's ufunc protocol: np.exp(x), np.add(a, x), array + x ... as the node's op."""
+    name = f"np.{ufunc.__name__}"
+    if method != "__call__":
+        raise TypeError(
+            f"{name}.{method} on {_kind(self)} is not recorded into the graph; use the node's "
+            f"methods (x.sum(axis), x.max(axis)) or np.sum / np.max, which are"
+        )
+    if kwargs:
+        given = ", ".join(f"{k}=" for k in kwargs)
+        raise TypeError(
+            f"{name}: {given} is not supported with {_kind(self)}: its result is a new node "
+            f"(write a = a + x, not a += x or out=)"
+        )
+    entry = UFUNCS.get(ufunc)
+    if entry is None:
+        raise _refused(name, self)
+    found = entry(*inputs)
+    if found is NotImplemented:
+        kinds = " and ".join(type(x).__name__ for x in inputs)
+        raise TypeError(
+            f"{name}: no op of the engine takes operands of types {kinds} (a Value goes with "
+            f"numbers, a Tensor with numbers and arrays: Tensor(v.data) makes a Tensor of a "
+            f"Value)"
+        )
+    return found
+
+
+@functools.cache
+def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of func's parameters that can be passed by position, in order."""
+    try:
+        found = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # a function without a signature: keywords only
+        return ()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in found if p.kind in positional)
+
+
+def array_function(
+    self: Any,
+    func: Callable[..., Any],
+    types: tuple[type, ...],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """numpy's array function protocol: np.sum(t), np.reshape(t, ...) ... as the engine's
+    function of the same name, or TypeError naming the function and the fix."""
+    name = f"np.{getattr(func, '__name__', repr(func))}"
+    entry = FUNCTIONS.get(func)
+    if entry is None:
+        raise _refused(name, self)
+    names = _parameters(func)
+    if len(args) > len(names):
+        raise TypeError(f"{name}: takes at most {len(names)} positional arguments")
+    given = dict(zip(names, args))
+    given.update(kwargs)
+    accepted = _parameters(entry)
+    extra = [k for k in given if k not in accepted]
+    if extra:
+        raise TypeError(
+            f"{name}: {', '.join(f'{k}=' for k in extra)} is not supported with "
+            f"{_kind(self)} (it takes {', '.join(f'{k}=' for k in accepted[1:])}): the result "
+            f"is a new node of the node's dtype"
+        )
+    try:
+        inspect.signature(entry).bind(**given)
+    except TypeError as e:  # a required argument left out: np.where(t)
+        raise TypeError(f"{name}: {e}") from None
+    return entry(**given)
