@@ -814,7 +814,8 @@ def test_zero_grad_no_grad_detach() -> None:
         z = x * 3
     assert z.is_leaf and not z.requires_grad
     d = x.detach()
-    assert d.is_leaf and not d.requires_grad and d.data is x.data
+    assert d.is_leaf and not d.requires_grad and d.data.tolist() == [1.0, 2.0]
+    assert d.data is not x.data  # a copy: changing one in place cannot change the other
 
 
 def test_grad_to_any_order_on_tensors() -> None:

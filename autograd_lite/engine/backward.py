@@ -4,19 +4,25 @@ Nothing here knows any op's derivative (each node's `Op.vjp` gives it) or any no
 reads only what `Node` declares, and the node type makes the seed and checks each gradient
 (and may mark nodes that take no gradient with a false `requires_grad`, as Tensor does).
 Every walk is iterative (an explicit stack), so graph depth is limited only by memory.
+Every walk that uses recorded values first checks that no node's data changed since the
+graph used it (`check_unchanged`, merged into the count of uses the sweep makes anyway).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
-from .node import Node
+from .node import Node, StaleDataError
+
+_CHANGED = 1 << 62
+"""The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
+Tensor): later than any write, so every walk through it finds it stale."""
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -43,8 +49,80 @@ def graph_nodes(root: Node) -> list[Node]:
     return order
 
 
+def check_unchanged(root: Node) -> None:
+    """Raise `StaleDataError` if the data of a node below `root` changed after an op of the
+    graph used it (its write stamp is later than the op node's; see `Node`), naming that
+    node and the op. Walks that use recorded values call it (backward and grad do it while
+    counting uses). Iterative, one pass over the graph.
+
+    >>> from autograd_lite import Value
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x
+    >>> x.data = 3.0
+    >>> check_unchanged(y)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autograd_lite.engine.node.StaleDataError: the data of Value 'x' was changed after ...
+    """
+    if not isinstance(root, Node):
+        raise TypeError(f"check_unchanged: root must be a Value or Tensor, got {describe(root)}")
+    _count_uses(root)
+
+
+def check_assignable(node: Node, where: str, changed: bool = False) -> None:
+    """Refuse, before anything is changed, to assign the data of an op node (`where` names
+    the assignment): its graph and its own derivative rule (sigmoid's uses its result) rely
+    on it. `changed` says the data was already changed in place (`t.data -= 1`): the node
+    is then marked so that every later walk through it raises too."""
+    if node._a is None:
+        return
+    if changed:
+        node._stamp = _CHANGED
+    raise StaleDataError(
+        f"{where}: {_name(node)} was computed by {node._op.base.display!r} from other "
+        f"nodes; its data cannot be assigned (its graph and derivative rule use it"
+        f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
+        f"). Assign a leaf's data, or make a new leaf with .detach()"
+    )
+
+
+def _name(node: Node) -> str:
+    """How an error names a node: its type and label, or its data if small."""
+    kind = type(node).__name__
+    if node._label is not None:
+        return f"{kind} {node._label!r}"
+    data = node._data
+    if type(data) is float:
+        return f"{'the constant' if node.is_constant else kind}({data!r})"
+    return f"{'a constant' if node.is_constant else 'a'} {kind} of shape {np.shape(data)}"
+
+
+def _stale(user: Node | None, operand: Node) -> NoReturn:
+    """The error for an operand whose data changed after `user` (None: it is the root)
+    used it."""
+    if user is None:
+        raise StaleDataError(
+            f"the data of {_name(operand)}, made by {operand._op.base.display!r}, was changed "
+            f"in place after the graph made it: run the forward pass again"
+        )
+    index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
+    made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
+    raise StaleDataError(
+        f"the data of {_name(operand)}{made} was changed after the graph used it (operand {index} "
+        f"of {user._op.base.display!r}, which made {_name(user)}): a gradient would mix old "
+        f"and new values. Run the forward pass again after changing data (an update after "
+        f"backward() is fine)"
+    )
+
+
 def _count_uses(root: Node) -> dict[Node, int]:
-    """For each node below root, how many operand slots of nodes below root refer to it."""
+    """For each node below root, how many operand slots of nodes below root refer to it.
+
+    It checks every operand slot's write stamp on the way (see `check_unchanged`): one
+    comparison per slot, on the pass the sweep makes anyway.
+    """
+    if root._stamp >= _CHANGED:
+        _stale(None, root)
     uses = {root: 0}
     stack = [root]
     while stack:
@@ -53,12 +131,17 @@ def _count_uses(root: Node) -> dict[Node, int]:
         if a is None:
             continue
         b = node._b
+        s = node._stamp
         if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
             for x in a:
+                if x._stamp > s:
+                    _stale(node, x)
                 if x not in uses:
                     stack.append(x)
                 uses[x] = uses.get(x, 0) + 1
             continue
+        if a._stamp > s:
+            _stale(node, a)
         # The first two operands are written out: most nodes then build no tuple of operands.
         if (n := uses.get(a)) is None:
             uses[a] = 1
@@ -66,6 +149,8 @@ def _count_uses(root: Node) -> dict[Node, int]:
         else:
             uses[a] = n + 1
         if b is not None:
+            if b._stamp > s:
+                _stale(node, b)
             if (n := uses.get(b)) is None:
                 uses[b] = 1
                 stack.append(b)
@@ -91,6 +176,8 @@ def _propagate(
         )
         if accepted is not None:
             return accepted
+    except StaleDataError:  # found before any rule ran: nothing to name
+        raise
     except Exception:  # the checked sweep raises it again, saying whose rule failed
         pass
     accepted = root._accept_gradients(*_sweep(root, seed, create_graph, keep, True), create_graph)
@@ -218,6 +305,11 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     operands = node.operands
     if not operands:
         return ()
+    for x in operands:  # the factors are taken at the operands' data: it must be unchanged
+        if x._stamp > node._stamp:
+            _stale(node, x)
+    if node._stamp >= _CHANGED:
+        _stale(None, node)
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..validate import describe, is_real, real, text
+from . import backward as _backward
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op
+from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 from .tensor import Arithmetic, _adapted, _as_array, _broadcast, _gradient_array
 
 __all__ = ["Dual", "tangent_of"]
@@ -70,8 +71,21 @@ class Dual(Arithmetic, Node):
     # -- what it holds ----------------------------------------------------------------------
     @property
     def data(self) -> Any:
-        """The primal: a float, or a numpy array."""
+        """The primal: a float, or a numpy array. It cannot be assigned (its tangent and
+        the tangents computed from it would no longer fit it): make a new Dual."""
         return self._data
+
+    @data.setter
+    def data(self, value: object) -> None:
+        changed = value is self._data  # `d.data -= 1`: numpy already changed it in place
+        if changed:
+            _backward.check_assignable(self, "Dual.data", changed=True)
+            stamp_write(self)  # a leaf: every op that used it is now stale
+        why = "; it was changed in place, so walks through ops that used it raise"
+        raise TypeError(
+            f"Dual.data: a Dual's primal cannot be assigned (its tangent would not fit it"
+            f"{why if changed else ''}): make a new Dual, Dual(new_primal, tangent)"
+        )
 
     @property
     def tangent(self) -> Any:
@@ -227,6 +241,7 @@ def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
 
 def _fill(node: Dual, data: Any, op: Op, a: Any, b: Any, tangent: Any) -> None:
     node._data = data
+    node._stamp = CLOCK[0]
     node._tangent = tangent
     node._grad = None
     node._op = op

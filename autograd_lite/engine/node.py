@@ -19,7 +19,7 @@ from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 
-__all__ = ["DomainError", "Node", "Op"]
+__all__ = ["DomainError", "Node", "Op", "StaleDataError"]
 
 _N = TypeVar("_N", bound="Node")
 
@@ -29,6 +29,27 @@ class DomainError(ValueError):
 
     Raised before any node is created; the message names the op and the offending values.
     """
+
+
+class StaleDataError(RuntimeError):
+    """A node's data was changed after the graph used it (see `Node` on write stamps).
+
+    Raised by every walk that would use the recorded values (backward, grad, hessian, the
+    forward-mode replay, the step table and page, generated code) before it computes
+    anything; the message names the node and the op that used it.
+    """
+
+
+CLOCK = [0]
+"""The write clock: it ticks at every assignment to a node's data (the one list cell, so
+that the hot paths read it without a function call)."""
+
+
+def stamp_write(node: Node) -> None:
+    """Record that `node`'s data was just written: tick the clock and stamp the node with it,
+    so that every op node made before now that used `node` is stale (see `Node`)."""
+    CLOCK[0] = now = CLOCK[0] + 1
+    node._stamp = now
 
 
 class Node:
@@ -41,9 +62,17 @@ class Node:
     One and two operands fill `_a` and `_b`; an op of three or more puts the tuple of all its
     operands in `_a` (and None in `_b`), so that two-operand nodes, the most common, are told
     apart by `_b` alone.
+
+    Write stamps: `_stamp` is the write clock's value (`CLOCK`) when the node's data was
+    written: when it was made (by an op, or as a leaf), or, for a leaf, when its `.data` was
+    last assigned (`stamp_write` ticks the clock first). So an op node is stale exactly when
+    one of its operands has a later stamp than itself: that operand's data changed after the
+    op used it, and a walk would mix old and new values. `backward.check_unchanged` raises
+    `StaleDataError` then. Making a node costs one store; the walks compare stamps on the
+    pass over the graph they already make.
     """
 
-    __slots__ = ("_a", "_b", "_data", "_grad", "_label", "_op", "_scope")
+    __slots__ = ("_a", "_b", "_data", "_grad", "_label", "_op", "_scope", "_stamp")
 
     _a: Any  # the first operand (a Node); None for leaves; a tuple of all of three or more
     _b: Node | None  # the second operand of a two-operand op, else None
@@ -52,6 +81,7 @@ class Node:
     _label: str | None
     _scope: tuple[ScopeBlock, ...]
     _grad: Any
+    _stamp: int  # the write clock when the data was written (see above)
 
     @property
     def data(self) -> Any:
@@ -132,7 +162,9 @@ class Node:
     def _renew(self) -> None:
         """Called on a copied or unpickled leaf once its fields are set: a field whose value
         holds only in the process or at the time it was set (a clock reading) is renewed
-        here. Nothing to renew by default."""
+        here. The write stamp: a copy is a new leaf, written now by this process's clock
+        (another process's reading could be later than every op made here)."""
+        self._stamp = CLOCK[0]
 
     # -- hooks a node type fills in ----------------------------------------------------------
     def _seed(self, gradient: object, create_graph: bool) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .backward import graph_nodes
+from .backward import check_unchanged, graph_nodes
 from .dual import Dual, leaf
 from .grad_mode import enable_grad
 from .node import Node
@@ -35,6 +35,7 @@ def replay(output: Node, seeds: Mapping[Node, Any]) -> dict[Node, Any]:
     >>> replay(f, {x: 1.0})[f].tangent   # d/dx x²y = 2xy
     12.0
     """
+    check_unchanged(output)  # StaleDataError if a node's data changed since it was used
     done: dict[Node, Any] = {node: leaf(node._data, t, node._label) for node, t in seeds.items()}
     with enable_grad():
         for node in graph_nodes(output):

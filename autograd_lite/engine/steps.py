@@ -52,10 +52,17 @@ class BackwardStep:
 
 def backward_order(root: Node, seed: Any) -> Iterator[BackwardStep]:
     """The steps of backward from `root` with gradient `seed` (root._seed(...)'s value), in
-    backward()'s order, computed with first-order rules (on data, not nodes)."""
+    backward()'s order, computed with first-order rules (on data, not nodes).
+
+    The graph is checked now, not at the first step: `StaleDataError` if a node's data
+    changed after the graph used it (see `check_unchanged`)."""
     if not isinstance(root, Node):
         raise TypeError(f"backward_order: root must be a Value or a Tensor, got {describe(root)}")
-    uses = _count_uses(root)  # the walk's own count of each node's users
+    return _steps(root, seed, _count_uses(root))  # the walk's own count, and its check
+
+
+def _steps(root: Node, seed: Any, uses: dict[Node, int]) -> Iterator[BackwardStep]:
+    """backward_order's steps, given the walk's count of each node's users."""
     pending: dict[Node, Any] = {}
     stack: list[tuple[Node, Any]] = [(root, seed)]
     while stack:

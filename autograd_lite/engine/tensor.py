@@ -23,7 +23,7 @@ from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op
+from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
 __all__ = ["Arithmetic", "Tensor", "concatenate", "maximum", "stack", "where"]
 
@@ -276,23 +276,32 @@ class Tensor(Arithmetic, Node):
         self._a = self._b = None
         self._scope = MODE.get().scope
         self._requires = requires
+        self._stamp = CLOCK[0]
 
     # -- what it holds ----------------------------------------------------------------------
     @property
     def data(self) -> Array:
-        """The array this node holds. Assigning converts to the node's dtype (same shape)."""
+        """The array this node holds. Assigning converts to the node's dtype (same shape);
+        only a leaf's can be assigned, and graphs made before that which used it are then
+        stale (a walk through them raises `StaleDataError`). `t.data -= step` counts as an
+        assignment; writes into the array that bypass it (`t.data[0] = 5`) are not seen
+        (docs/tensors.md)."""
         return self._data  # type: ignore[no-any-return]
 
     @data.setter
     def data(self, value: object) -> None:
         if value is self._data:  # `t.data -= step` changed it in place: nothing to copy
+            _backward.check_assignable(self, "Tensor.data", changed=True)
+            stamp_write(self)
             return
         array = _as_array(value, "Tensor.data", self._data.dtype)
         if array.shape != self._data.shape:
             raise ValueError(
                 f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
             )
+        _backward.check_assignable(self, "Tensor.data")
         self._data = array
+        stamp_write(self)
 
     @property
     def grad(self) -> Array:
@@ -366,9 +375,12 @@ class Tensor(Arithmetic, Node):
         _backward.zero_grad(self)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, with no history and no gradient."""
+        """A new leaf holding a copy of this tensor's data, with no history and no gradient.
+
+        A copy, not the array itself: an in-place change to one of them (`t.data -= 1`)
+        would change the other behind its write stamp (see `StaleDataError`)."""
         out: Tensor = object.__new__(Tensor)
-        _fill(out, self._data, LEAF, None, None, False)
+        _fill(out, self._data.copy(), LEAF, None, None, False)
         out._label = self._label
         out._scope = MODE.get().scope
         return out
@@ -503,9 +515,15 @@ class Tensor(Arithmetic, Node):
         mode = MODE.get()
         needs = tuple(type(x) is Tensor and x._requires for x in operands)
         if not mode.grad_enabled or not any(needs):
-            _fill(node, out, LEAF, None, None, False)
+            # A leaf's data can be changed in place: it must not be another node's array.
+            _fill(node, _unshared(out, datas), LEAF, None, None, False)
             node._scope = mode.scope
             return node
+        for d in datas:
+            if out is d:  # forward returned an operand's array itself: flag a view of it
+                out = out.view()
+                break
+        out.setflags(False)  # read-only: the graph's (positional: the quickest way to set it)
         nodes = [x if type(x) is Tensor else _constant(d) for x, d in zip(operands, datas)]
         broadcast = _broadcast(op, datas, out.shape)
         if broadcast or not all(needs):
@@ -516,6 +534,17 @@ class Tensor(Arithmetic, Node):
             _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, True)
         node._scope = mode.scope
         return node
+
+
+def _unshared(out: Array, datas: list[Array]) -> Array:
+    """out, or a copy of it if it shares memory with an operand's array (a transpose or a
+    slice made under no_grad(), or an operand returned as it is): a leaf's data must not
+    change when another node's does."""
+    owner = out if out.base is None else out.base  # numpy's base is the array owning memory
+    for d in datas:
+        if owner is d or owner is d.base:
+            return out.copy()
+    return out
 
 
 def _gradient_array(gradient: object, data: Array) -> Array:
@@ -550,6 +579,7 @@ def _broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
 
 def _fill(node: Tensor, data: Array, op: Op, a: Any, b: Any, requires: bool) -> None:
     node._data = data
+    node._stamp = CLOCK[0]
     node._grad = None
     node._label = None
     node._op = op

@@ -16,7 +16,7 @@ from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
-from .node import CONSTANT, LEAF, Node, Op
+from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
 Number = int | float | np.integer[Any] | np.floating[Any]
 """A plain real number: Python int or float, or a numpy real scalar (Fraction and bool work too)."""
@@ -83,15 +83,21 @@ class Value(Conversions, Node):
         self._op = LEAF
         self._a = self._b = None
         self._scope = MODE.get().scope
+        self._stamp = CLOCK[0]
 
     @property
     def data(self) -> float:
-        """The number this node holds; assigning converts it to a float (or TypeError)."""
+        """The number this node holds. Assigning converts it to a float (or TypeError); only
+        a leaf's can be assigned, and graphs made before that which used it are then stale
+        (a walk through them raises `StaleDataError`; see docs/engine.md)."""
         return self._data  # type: ignore[no-any-return]
 
     @data.setter
     def data(self, value: Number) -> None:
-        self._data = real(value, "Value.data")
+        new = real(value, "Value.data")
+        _backward.check_assignable(self, "Value.data")
+        self._data = new
+        stamp_write(self)
 
     def __repr__(self) -> str:
         label = "" if self._label is None else f", label={self._label!r}"
@@ -281,6 +287,7 @@ def _binary(op: Op, a: Operand, b: Operand) -> Value:
     node._a = av
     node._b = bv
     node._scope = scope
+    node._stamp = CLOCK[0]
     return node
 
 
@@ -299,4 +306,5 @@ def _make(data: float, op: Op, a: Any, b: Node | None, scope: tuple[ScopeBlock, 
     node._op = op
     node._a, node._b = a, b
     node._scope = scope
+    node._stamp = CLOCK[0]
     return node

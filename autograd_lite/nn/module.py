@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..engine.node import Node
+from ..engine.node import Node, stamp_write
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe, real
@@ -111,6 +111,7 @@ class Module:
                 grad = p._grad
                 # The data setter keeps a tensor's dtype, so the array is swapped directly.
                 p._data = p._data.astype(kind)
+                stamp_write(p)  # graphs that used the old array are stale
                 p.grad = None if grad is None else grad.astype(kind)
         return self
 

@@ -1,11 +1,12 @@
 """Optimizers: `SGD` and `Adam`, with PyTorch's published update rules.
 
-An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both). `step()` changes
-their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's array in
-place), so it records no graph; `zero_grad()` resets the gradients, which otherwise
-accumulate across `backward()` calls. A Tensor's gradient is reset to none (it reads as
-zeros, and costs no allocation), and `step()` skips a Tensor that has none, as PyTorch's
-optimizers skip a parameter whose `.grad` is None.
+An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
+changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
+array in place), so it records no graph; like an assignment to `.data`, it makes a graph
+built before the step stale (its `backward()` raises `StaleDataError`). `zero_grad()`
+resets the gradients, which otherwise accumulate across `backward()` calls. A Tensor's
+gradient is reset to none (it reads as zeros, and costs no allocation), and `step()` skips a
+Tensor that has none, as PyTorch's optimizers skip a parameter whose `.grad` is None.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import SGD
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.node import stamp_write
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import bounded, sequence
@@ -49,6 +51,11 @@ class Optimizer:
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(
                     f"{cls}: params[{i}] must be a Value or a Tensor, got {type(p).__name__}"
+                )
+            if not p.is_leaf:  # its data is its graph's (and in place, stepping it corrupts both)
+                raise ValueError(
+                    f"{cls}: params[{i}] was computed by {p._op.base.display!r}; only leaves "
+                    f"(inputs and parameters) can be optimized: pass the leaves it came from"
                 )
         if len(set(self.params)) != len(self.params):
             raise ValueError(f"{cls}: a parameter appears more than once (it would step twice)")
@@ -117,6 +124,7 @@ class SGD(Optimizer):
                 buf += g
             g = buf
         data -= self.lr * g
+        stamp_write(p)  # in place, as the setter would: graphs that used p are stale
 
 
 class Adam(Optimizer):
@@ -201,3 +209,4 @@ class Adam(Optimizer):
         np.divide(m, step, out=step)
         step *= self.lr / (1.0 - b1**t)
         data -= step
+        stamp_write(p)  # in place, as the setter would: graphs that used p are stale
