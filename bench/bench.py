@@ -28,7 +28,15 @@ from typing import Any
 
 from data import workload_params
 from engines import BASE, ENGINE_ORDER, HAND
-from measure import EngineProcess, Result, Row, Workload, memory_rows, run_interleaved
+from measure import (
+    EngineProcess,
+    Result,
+    Sampler,
+    Workload,
+    in_engine_process,
+    interleave,
+    memory_rows,
+)
 from profiling import profile
 from report import check_targets, machine_line, report_memory, report_workload
 from workloads import DEFAULT_RECURSION_LIMIT, SPECS, describe
@@ -180,13 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             title, notes = describe(key, params)
             repeats = args.w3_repeats if key == "W3" else args.repeats
             wl = Workload(key, title, SPECS[key].total_phases, repeats, notes)
-            rows: list[Row] = []
+            rows: dict[str, Sampler] = {}
             for p in procs:
                 got = p.request({"cmd": "setup", "workload": key, "params": params})
-                rows += [(row, p) for row in got["rows"]]
+                rows.update({row: in_engine_process(p, row) for row in got["rows"]})
                 wl.notes += got["notes"]
                 wl.extra.update(got["extra"])
-            results = run_interleaved(wl, rows, log)
+            results = interleave(key, rows, wl.repeats, log, wl.total_phases, wl.notes)
             all_results[key] = results
             report_workload(wl, results, out)
             report["workloads"][key] = {

@@ -14,6 +14,7 @@ only when their trainer is made, so that a run that does not ask for an engine d
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -447,3 +448,53 @@ def make_trainer(
 ) -> Trainer:
     """The named engine set up on (copies of) `init`, for steps on the batch (x, labels)."""
     return MAKERS[name](init, x, labels, lr)
+
+
+# -- the check before timing: every engine against the hand step ------------------------------
+
+RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}
+"""How closely an engine's loss and updated weights must agree with the hand step's."""
+
+
+class Disagreement(AssertionError):
+    """An engine's step does not match the hand-written step: its timings would mean nothing."""
+
+
+def _rel(got: np.ndarray, want: np.ndarray) -> float:
+    """max |got - want| / max |want|: a relative error at the array's own scale."""
+    scale = float(np.max(np.abs(want))) or 1.0
+    return float(np.max(np.abs(np.asarray(got, dtype=np.float64) - want))) / scale
+
+
+def check_against(ref: Trainer, other: Trainer, init: Params, rtol: float) -> str:
+    """Compare `other`'s loss, updated weights and updates (new - initial) with `ref`'s.
+
+    Both must have made exactly one step from `init`. The updates are compared too because
+    lr * grad is small next to the weights: a wrong gradient could hide under the weights'
+    tolerance. Raises `Disagreement` naming the worst array; returns a one-line note.
+    """
+    want_loss, got_loss = ref.loss(), other.loss()
+    worst = {"loss": abs(got_loss - want_loss) / max(abs(want_loss), 1e-30)}
+    names = ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for name, g, w, p0 in zip(names, other.params(), ref.params(), init):
+        if g.shape != w.shape:
+            raise Disagreement(
+                f"{other.name}: {name} has shape {g.shape}, the hand step's {w.shape}"
+            )
+        worst[name] = _rel(g, w)
+        worst[f"update of {name}"] = _rel(np.asarray(g, np.float64) - p0, w.astype(np.float64) - p0)
+    key = max(worst, key=lambda k: worst[k])
+    if not worst[key] <= rtol:  # also catches NaN
+        raise Disagreement(
+            f"{other.name} disagrees with the {ref.name} step after one step: {key} differs by "
+            f"{worst[key]:.2e} relative (tolerance {rtol:g}); loss {got_loss!r} vs {want_loss!r}"
+        )
+    return f"{other.name}: matches the {ref.name} step (worst: {key}, {worst[key]:.1e} relative)"
+
+
+def check_finite(trainer: Trainer) -> str | None:
+    """After timing: a note if the engine's loss or weights stopped being finite (NaN or
+    infinity, whose arithmetic can be slower), else None."""
+    if math.isfinite(trainer.loss()) and all(np.isfinite(p).all() for p in trainer.params()):
+        return None
+    return f"{trainer.name}: loss or weights are not finite after the timed steps"

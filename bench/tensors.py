@@ -12,7 +12,7 @@ Run it by hand (it is not part of the test suite). Before any timing, every engi
 weights after one step are checked against the hand step (rtol 1e-4 in float32, 1e-10 in
 float64); a disagreement stops the run. See bench/README.md, section "Tensors (W5)".
 Layout: tensor_engines.py (the engines and data), tensor_w2.py (W2 as tensors),
-tensor_measure.py (checks, calibrated loops, interleaving), tensor_memory.py (peak memory, a
+measure.py (calibrated loops, the interleaved runner), tensor_memory.py (peak memory, a
 process per engine), tensor_report.py (tables, targets).
 """
 
@@ -35,31 +35,26 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from engines import git_state  # noqa: E402
-from measure import Result, Runner  # noqa: E402
+from measure import Result, Sampler, calibrate, choose_repeats, in_process, interleave  # noqa: E402
 from profiling import print_profile  # noqa: E402
 from report import machine_line  # noqa: E402
 from tensor_engines import (  # noqa: E402
     DEFAULT_ENGINES,
     ENGINES,
     HAND,
+    RTOL,
     W5_LR,
     W5_SIZES,
+    Disagreement,
     EngineMissing,
     Trainer,
+    check_against,
+    check_finite,
     init_params,
     limit_threads,
     make_trainer,
     thread_report,
     w5_batch,
-)
-from tensor_measure import (  # noqa: E402
-    RTOL,
-    Disagreement,
-    calibrate,
-    check_against,
-    check_finite,
-    choose_repeats,
-    interleave,
 )
 from tensor_memory import build_malloc_counter, run_child  # noqa: E402
 from tensor_profile import per_op_profile  # noqa: E402
@@ -141,18 +136,17 @@ def time_engines(
     for t in trainers.values():
         if t is not ref:
             notes.append(check_against(ref, t, init, rtol))
-    runners: dict[str, Runner] = {}
+    rows: dict[str, Sampler] = {}
     ks: dict[str, int] = {}
     samples = []
     for name, t in trainers.items():
         cal = calibrate(t, args.sample)
-        runners[name], ks[name] = cal.runner, cal.k
+        rows[name], ks[name] = in_process(cal.runner, args.disable_gc), cal.k
         samples.append(cal.k * cal.step_s)
         notes += t.notes
     repeats = args.repeats or choose_repeats(samples, args.budget, *args.repeats_range)
     log(f"{label}: k = {ks}, {repeats} repeats")
-    phases = {name: tuple(p for p, _ in t.phases) for name, t in trainers.items()}
-    results = interleave(runners, phases, repeats, args.disable_gc, log, label)
+    results = interleave(label, rows, repeats, log)
     for t in trainers.values():
         bad = check_finite(t)
         if bad:
