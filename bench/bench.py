@@ -38,7 +38,7 @@ from measure import (
     memory_rows,
 )
 from profiling import profile
-from report import check_targets, machine_line, report_memory, report_workload
+from report import check_targets, machine_line, report_graph_memory, report_workload
 from workloads import DEFAULT_RECURSION_LIMIT, SPECS, describe
 
 WORKLOADS = ("W1", "W2", "W2-eval", "W3", "W4", "MEM")
@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "MEM" in only and engines:
         log("MEM ...")
         mem_rows = memory_rows([(p.name, srcs.get(p.name)) for p in engines], args.n_mem, log)
-        report_memory(mem_rows, args.n_mem, out)
+        report_graph_memory(mem_rows, args.n_mem, out)
         report["memory"] = {"n": args.n_mem, "rows": mem_rows}
     report["targets"] = check_targets(all_results, mem_rows, args, out)
     if args.json is not None:

@@ -1,4 +1,5 @@
-"""Reporting: the tables, autograd-lite's ratios to the other engines, the performance targets."""
+"""Reporting for bench.py and tensors.py: the tables, autograd-lite's ratios to the other
+engines, the memory tables, the performance targets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ import numpy as np
 from engines import HAND
 from measure import Result, Workload, fmt_time
 
+Out = Callable[[str], None]
+
+
+TARGET_HAND = 1.15
+"""W5 (tensors): autograd-lite's step within 1.15x of the hand-written numpy step."""
+TARGET_TORCH = 1.2
+"""... within 1.2x of PyTorch's."""
+TARGET_MEMORY = 1.5
+"""... and its peak memory within 1.5x of PyTorch's."""
+
 
 def fmt_ratio(mine: float, other: float, me: str, them: str) -> str:
     """'me is 3.2x faster than them' (or slower)."""
@@ -30,34 +41,56 @@ def _split_row(row: str) -> tuple[str, str]:
     return engine, sep + variant
 
 
-def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str], None]) -> None:
-    """The workload's table: median, min, x hand, phase medians; then the ratios."""
+def ratio(r: float) -> str:
+    """A ratio as "1.07x", or "1471x" once the decimals say nothing."""
+    return f"{r:.2f}x" if r < 100 else f"{r:.0f}x"
+
+
+def report_table(
+    title: str,
+    how: str,
+    results: dict[str, Result],
+    out: Out,
+    ks: dict[str, int] | None = None,
+) -> None:
+    """One workload's table, scalar or tensor: median, min, x hand, (k,) phase medians; then
+    each autograd-lite row's ratio to the other rows (rows with a variant, like
+    "torch (no_grad)", against rows of the same variant only)."""
     out("")
-    out(f"{wl.key}  {wl.title}")
-    out(f"  ({wl.repeats} repeats; median and min of the total; phases are medians)")
+    out(title)
+    out(f"  ({how})")
     hand = results.get(HAND)
     hand_med = hand.median if hand else None
-    out(f"  {'engine':<30}{'median':>11}{'min':>11}{'x hand':>9}   phases")
+    k_head = f"{'k':>6}" if ks is not None else ""
+    out(f"  {'engine':<30}{'median':>11}{'min':>11}{'x hand':>9}{k_head}   phases")
     for name, res in results.items():
         if res.error is not None and not res.totals:
             out(f"  {name:<30}{'FAILED':>11}   {res.error[:150]}")
             continue
         med = res.median
         assert med is not None
-        xh = f"{med / hand_med:.1f}x" if hand_med and name != HAND else ""
+        xh = ratio(med / hand_med) if hand_med and name != HAND else ""
+        k = f"{ks.get(name, 0):>6}" if ks is not None else ""
         phases = ", ".join(
-            f"{k} {fmt_time(statistics.median(v))}" for k, v in res.phases.items() if k != "total"
+            f"{p} {fmt_time(statistics.median(v))}" for p, v in res.phases.items() if p != "total"
         )
-        out(f"  {name:<30}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}   {phases}")
+        out(f"  {name:<30}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}{k}   {phases}")
     for mine_name, mine in results.items():
         engine, variant = _split_row(mine_name)
         if engine != "autograd-lite" or not mine.median:
             continue
         for name, res in results.items():
-            other, other_variant = _split_row(name)
-            if other in (engine, HAND) or (variant and other_variant != variant) or not res.median:
+            other_variant = _split_row(name)[1]
+            if name in (mine_name, HAND) or (variant and other_variant != variant):
                 continue
-            out(f"  -> {fmt_ratio(mine.median, res.median, mine_name, name)}")
+            if res.median:
+                out(f"  -> {fmt_ratio(mine.median, res.median, mine_name, name)}")
+
+
+def report_workload(wl: Workload, results: dict[str, Result], out: Out) -> None:
+    """A scalar workload's table, W2-eval's no_grad speed-ups, and the notes."""
+    how = f"{wl.repeats} repeats; median and min of the total; phases are medians"
+    report_table(f"{wl.key}  {wl.title}", how, results, out)
     if wl.key == "W2-eval":
         for name in results:
             if name.endswith("(graph)"):
@@ -73,8 +106,8 @@ def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str
         out(f"  note: {note}")
 
 
-def report_memory(rows: list[dict[str, Any]], n: int, out: Callable[[str], None]) -> None:
-    """Bytes per node of W3's graph for each engine and method."""
+def report_graph_memory(rows: list[dict[str, Any]], n: int, out: Out) -> None:
+    """Bytes per node of W3's graph for each engine and method (the scalar MEM)."""
     all_nodes, op_nodes = 4 * n + 1, 2 * n
     out("")
     out(f"MEM  bytes held by W3's graph (N = {n:,}), each engine in a fresh process")
@@ -110,7 +143,7 @@ def check_targets(
     res: dict[str, dict[str, Result]],
     mem: list[dict[str, Any]],
     args: argparse.Namespace,
-    out: Callable[[str], None],
+    out: Out,
 ) -> list[dict[str, Any]]:
     """The performance targets for autograd-lite, each with its measured value and PASS/FAIL."""
     checks: list[dict[str, Any]] = []
@@ -167,9 +200,149 @@ def check_targets(
     return checks
 
 
+# -- the tensor workloads (bench/tensors.py) --------------------------------------------------
+
+
+def report_steps(
+    title: str, results: dict[str, Result], ks: dict[str, int], notes: list[str], out: Out
+) -> None:
+    """A tensor workload's table (a sample is k steps, k per engine) and its notes."""
+    n = max((len(r.totals) for r in results.values()), default=0)
+    how = f"{n} repeats, interleaved; a sample is k steps: time per step, median and min"
+    report_table(title, how + "; phases are medians", results, out, ks)
+    for note in notes:
+        out(f"  note: {note}")
+
+
+def report_summary(w5: dict[str, dict[str, Result]], out: Out) -> None:
+    """Every configuration's median per step and its ratio to the hand step, side by side."""
+    if not w5:
+        return
+    configs = list(w5)
+    engines = list(dict.fromkeys(e for res in w5.values() for e in res))
+    out("")
+    out("W5 summary: median time per step (x the hand step of the same run)")
+    out(f"  {'engine':<22}" + "".join(f"{c:>24}" for c in configs))
+    for e in engines:
+        cells = []
+        for c in configs:
+            r, h = w5[c].get(e), w5[c].get(HAND)
+            if r is None or r.median is None:
+                cells.append("-")
+                continue
+            xh = f" ({r.median / h.median:.2f}x)" if h and h.median and e != HAND else ""
+            cells.append(fmt_time(r.median) + xh)
+        out(f"  {e:<22}" + "".join(f"{c:>24}" for c in cells))
+
+
+MEMORY_METHOD = "malloc"
+"""The figure the memory target uses (exact); RSS is the cross-check, or the fallback."""
+
+
+def _mem(row: dict[str, Any]) -> dict[str, int] | None:
+    """The figures of `row` the target uses: malloc's, or RSS's without the counter."""
+    figures: dict[str, int] | None = row.get(MEMORY_METHOD) or row.get("rss")
+    return figures
+
+
+def report_step_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) -> None:
+    """The memory table: model, held between steps, the step's own peak, their sum; by malloc
+    (exact) and by RSS (physical), each engine and size in a fresh process."""
+    if not rows:
+        return
+    mb = 2**20
+    out("")
+    out("MEM  memory of one W5 step (MB), each engine and size in a fresh process")
+    out("  tracemalloc cannot see PyTorch's C++ allocations, so every engine is measured by two")
+    out("  methods that see numpy and PyTorch alike, during the same steps: malloc = the bytes")
+    out("  of every block obtained through malloc (bench/malloc_peak.c, preloaded; exact, peak")
+    out("  reset before the step); RSS = physical memory, with every block >= 16 KiB its own")
+    out("  mmap so that freed arrays leave it at once, no transparent huge pages, and the")
+    out("  kernel's high-water mark reset before the step (the kernel's counters make it good")
+    out("  to about +-0.13 MB). model = the trainer's own parameters; held = kept between steps")
+    out("  (gradients, optimizer state); step = the step's peak over that; peak = held + step,")
+    out("  what a step needs beyond the parameters and the batch. Median of 3 steps.")
+    if counter_note:
+        out(f"  note: {counter_note}; malloc figures are missing")
+    out(
+        f"  {'engine':<22}{'batch':>6}{'dtype':>9}   {'malloc: model':>13}{'held':>7}{'step':>7}"
+        f"{'peak':>7}{'x torch':>8}   {'RSS: held':>9}{'step':>7}{'peak':>7}{'x torch':>8}"
+    )
+    torch_rows = {(r["batch"], r["dtype"]): r for r in rows if r["engine"] == "torch"}
+    columns: dict[str, tuple[tuple[str, int], ...]] = {
+        "malloc": (("model", 13), ("held", 7), ("step", 7), ("peak", 7)),
+        "rss": (("held", 9), ("step", 7), ("peak", 7)),
+    }
+    for r in rows:
+        head = f"  {r['engine']:<22}{r['batch']:>6}{r['dtype']:>9}   "
+        if "skipped" in r or "error" in r:
+            what = f"skipped: {r['skipped']}" if "skipped" in r else f"FAILED: {r['error']}"
+            out(f"{head}{what[:150]}")
+            continue
+        t = torch_rows.get((r["batch"], r["dtype"]), {})
+        cells = []
+        for method, fields in columns.items():
+            f = r.get(method)
+            if f is None:
+                cells.append("".join(f"{'-':>{w}}" for _, w in fields) + " " * 8)
+                continue
+            tp = t.get(method, {}).get("peak")
+            xt = f"{f['peak'] / tp:.2f}x" if tp and r["engine"] != "torch" else ""
+            cells.append("".join(f"{f[k] / mb:>{w}.2f}" for k, w in fields) + f"{xt:>8}")
+        out(head + "   ".join(cells))
+    sizes = sorted({(r["dtype"], r["params"]) for r in rows if "params" in r})
+    if sizes:
+        out("  (parameters: " + ", ".join(f"{p / mb:.2f} MB in {d}" for d, p in sizes) + ")")
+
+
+def check_w5_targets(
+    w5: dict[str, dict[str, Result]], mem: list[dict[str, Any]], out: Out
+) -> list[dict[str, Any]]:
+    """W5's targets for autograd-lite per configuration, PASS / FAIL / n/a; returns them."""
+    checks: list[dict[str, Any]] = []
+
+    def add(target: str, value: str, ok: bool | None) -> None:
+        checks.append({"target": target, "value": value, "ok": ok})
+
+    for config, res in w5.items():
+        mine = res.get("autograd-lite")
+        a = mine.median if mine else None
+        for other, label, limit, strict in (
+            (HAND, f"<= {TARGET_HAND}x the hand numpy step", TARGET_HAND, False),
+            ("torch", f"<= {TARGET_TORCH}x PyTorch", TARGET_TORCH, False),
+            ("hips-autograd", "faster than HIPS autograd", 1.0, True),
+        ):
+            o = res.get(other)
+            b = o.median if o else None
+            if a is None or b is None:
+                add(f"W5 {config}: {label}", "not measured", None)
+            else:
+                ratio = a / b
+                ok = ratio < limit if strict else ratio <= limit
+                add(f"W5 {config}: {label}", f"{ratio:.2f}x", ok)
+    peaks: dict[tuple[str, int, str], tuple[int, int | None]] = {}
+    for row in mem:
+        f = _mem(row)
+        if f is not None:
+            rss = row.get("rss", {}).get("peak")
+            peaks[(row["engine"], row["batch"], row["dtype"])] = (f["peak"], rss)
+    for batch, dtype in dict.fromkeys((row["batch"], row["dtype"]) for row in mem):
+        al, t = peaks.get(("autograd-lite", batch, dtype)), peaks.get(("torch", batch, dtype))
+        label = f"W5 batch {batch} {dtype}: peak memory <= {TARGET_MEMORY}x PyTorch's"
+        if al is None or t is None or not t[0]:
+            add(label, "not measured", None)
+            continue
+        value = f"{al[0] / t[0]:.2f}x ({al[0] / 2**20:.2f} vs {t[0] / 2**20:.2f} MB"
+        if al[1] is not None and t[1]:
+            value += f"; RSS {al[1] / t[1]:.2f}x"
+        add(label, value + ")", al[0] / t[0] <= TARGET_MEMORY)
+    print_targets(checks, out, "W5 targets (autograd-lite; ratios of medians per step)")
+    return checks
+
+
 def print_targets(
     checks: list[dict[str, Any]],
-    out: Callable[[str], None],
+    out: Out,
     title: str = "Performance targets (autograd-lite)",
 ) -> None:
     """The targets as PASS / FAIL / n/a lines, each with its measured value."""

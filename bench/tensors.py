@@ -13,7 +13,7 @@ weights after one step are checked against the hand step (rtol 1e-4 in float32, 
 float64); a disagreement stops the run. See bench/README.md, section "Tensors (W5)".
 Layout: tensor_engines.py (the engines and data), tensor_w2.py (W2 as tensors),
 measure.py (calibrated loops, the interleaved runner), tensor_memory.py (peak memory, a
-process per engine), tensor_report.py (tables, targets).
+process per engine), report.py (tables, targets).
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ import numpy as np  # noqa: E402
 from engines import git_state  # noqa: E402
 from measure import Result, Sampler, calibrate, choose_repeats, in_process, interleave  # noqa: E402
 from profiling import print_profile  # noqa: E402
-from report import machine_line  # noqa: E402
+from report import (  # noqa: E402
+    check_w5_targets,
+    machine_line,
+    report_step_memory,
+    report_steps,
+    report_summary,
+)
 from tensor_engines import (  # noqa: E402
     DEFAULT_ENGINES,
     ENGINES,
@@ -58,7 +64,6 @@ from tensor_engines import (  # noqa: E402
 )
 from tensor_memory import build_malloc_counter, run_child  # noqa: E402
 from tensor_profile import per_op_profile  # noqa: E402
-from tensor_report import check_w5_targets, report_memory, report_summary, report_timing  # noqa: E402
 from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
 
 PARTS = ("W2", "W5", "MEM")
@@ -168,7 +173,7 @@ def run_w2(args: argparse.Namespace, out: Callable[[str], None], log: Callable[[
     results, ks, notes = time_engines("W2", trainers, RTOL[np.dtype(np.float64)], init, args, log)
     notes.insert(0, anchor)
     notes.append(f"torch loaded in this process during W2: {'torch' in sys.modules}")
-    report_timing(w2_title(args.points), results, ks, notes, out)
+    report_steps(w2_title(args.points), results, ks, notes, out)
     return results
 
 
@@ -197,7 +202,7 @@ def run_w5(
                 f"W5  MLP {'-'.join(map(str, W5_SIZES))} ReLU, {config}: one training step "
                 f"(forward, cross-entropy, backward, SGD lr {W5_LR})"
             )
-            report_timing(title, results, ks, notes, out)
+            report_steps(title, results, ks, notes, out)
             all_results[config] = results
     report_summary(all_results, out)
     return all_results
@@ -229,7 +234,7 @@ def run_profile(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     results, ks, notes = time_engines(
         f"profile batch {batch} {dtype.name}", trainers, RTOL[dtype], init, args, lambda s: None
     )
-    report_timing(f"W5 batch {batch} {dtype.name}: phases", results, ks, notes, out)
+    report_steps(f"W5 batch {batch} {dtype.name}: phases", results, ks, notes, out)
     for name in mine:
         t = trainers[name]
         per_op_profile(t, args.profile_steps, out)
@@ -291,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "MEM" in args.parts:
         log("MEM ...")
         mem, why = run_memory(args, log)
-        report_memory(mem, why, out)
+        report_step_memory(mem, why, out)
         report["memory"] = mem
     report["targets"] = check_w5_targets(w5, mem, out)
     if args.json is not None:
