@@ -36,7 +36,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from engines import git_state  # noqa: E402
 from measure import Result, Sampler, calibrate, choose_repeats, in_process, interleave  # noqa: E402
-from profiling import print_profile  # noqa: E402
+from profiling import per_op_profile, print_profile  # noqa: E402
 from report import (  # noqa: E402
     check_w5_targets,
     machine_line,
@@ -63,7 +63,6 @@ from tensor_engines import (  # noqa: E402
     w5_batch,
 )
 from tensor_memory import build_malloc_counter, run_child  # noqa: E402
-from tensor_profile import per_op_profile  # noqa: E402
 from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
 
 PARTS = ("W2", "W5", "MEM")
