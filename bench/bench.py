@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +37,14 @@ from measure import (
     memory_rows,
 )
 from profiling import profile
-from report import check_targets, machine_line, report_graph_memory, report_workload
+from report import (
+    check_targets,
+    machine_line,
+    printers,
+    report_graph_memory,
+    report_workload,
+    write_json,
+)
 from workloads import DEFAULT_RECURSION_LIMIT, SPECS, describe
 
 WORKLOADS = ("W1", "W2", "W2-eval", "W3", "W4", "MEM")
@@ -113,13 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads on the selected engines and print the report."""
     args = parse_args(argv)
 
-    def out(line: str) -> None:
-        print(line, flush=True)
-
-    def log(line: str) -> None:
-        if not args.quiet:
-            print(line, file=sys.stderr, flush=True)
-
+    out, log = printers(args.quiet)
     if args.profile:
         profile(args.profile, args, out)
         return 0
@@ -211,9 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_graph_memory(mem_rows, args.n_mem, out)
         report["memory"] = {"n": args.n_mem, "rows": mem_rows}
     report["targets"] = check_targets(all_results, mem_rows, args, out)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2))
-        out(f"\nwrote {args.json}")
+    write_json(args.json, report, out)
     return 0
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,26 @@ TARGET_TORCH = 1.2
 """... within 1.2x of PyTorch's."""
 TARGET_MEMORY = 1.5
 """... and its peak memory within 1.5x of PyTorch's."""
+
+
+def printers(quiet: bool) -> tuple[Out, Out]:
+    """`out` for the report (stdout) and `log` for progress lines (stderr, none if quiet)."""
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+
+    def log(line: str) -> None:
+        if not quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    return out, log
+
+
+def write_json(path: Path | None, report: dict[str, Any], out: Out) -> None:
+    """`--json`: the whole report as a file, if a path was given."""
+    if path is not None:
+        path.write_text(json.dumps(report, indent=2))
+        out(f"\nwrote {path}")
 
 
 def fmt_ratio(mine: float, other: float, me: str, them: str) -> str:

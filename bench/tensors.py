@@ -27,7 +27,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -40,9 +39,11 @@ from profiling import per_op_profile, print_profile  # noqa: E402
 from report import (  # noqa: E402
     check_w5_targets,
     machine_line,
+    printers,
     report_step_memory,
     report_steps,
     report_summary,
+    write_json,
 )
 from tensor_engines import (  # noqa: E402
     DEFAULT_ENGINES,
@@ -252,13 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected parts and print the report."""
     args = parse_args(argv)
 
-    def out(line: str) -> None:
-        print(line, flush=True)
-
-    def log(line: str) -> None:
-        if not args.quiet:
-            print(line, file=sys.stderr, flush=True)
-
+    out, log = printers(args.quiet)
     keep = limit_threads()
     if args.profile:
         run_profile(args, out)
@@ -298,9 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_step_memory(mem, why, out)
         report["memory"] = mem
     report["targets"] = check_w5_targets(w5, mem, out)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2))
-        out(f"\nwrote {args.json}")
+    write_json(args.json, report, out)
     return 0
 
 
