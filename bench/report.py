@@ -236,14 +236,14 @@ def report_steps(
         out(f"  note: {note}")
 
 
-def report_summary(w5: dict[str, dict[str, Result]], out: Out) -> None:
+def report_summary(key: str, w5: dict[str, dict[str, Result]], out: Out) -> None:
     """Every configuration's median per step and its ratio to the hand step, side by side."""
     if not w5:
         return
     configs = list(w5)
     engines = list(dict.fromkeys(e for res in w5.values() for e in res))
     out("")
-    out("W5 summary: median time per step (x the hand step of the same run)")
+    out(f"{key} summary: median time per step (x the hand step of the same run)")
     out(f"  {'engine':<22}" + "".join(f"{c:>24}" for c in configs))
     for e in engines:
         cells = []

@@ -29,6 +29,7 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -54,6 +55,7 @@ from tensor_engines import (  # noqa: E402
     W5_SIZES,
     Disagreement,
     EngineMissing,
+    Params,
     Trainer,
     check_against,
     check_finite,
@@ -66,7 +68,6 @@ from tensor_engines import (  # noqa: E402
 from tensor_memory import build_malloc_counter, run_child  # noqa: E402
 from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
 
-PARTS = ("W2", "W5", "MEM")
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -159,53 +160,95 @@ def time_engines(
     return results, ks, notes
 
 
-def run_w2(args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]) -> Any:
-    """W2 as tensors against the scalar engine (run first: torch is not loaded yet, so the
-    scalar engine's cyclic GC walks no torch objects, as in bench/bench.py's own process)."""
+@dataclass
+class Config:
+    """One table of a tensor workload: its engines set up on the same start and data."""
+
+    name: str
+    """What sets it apart from the workload's other tables, e.g. "batch 64 float32"."""
+    title: str
+    init: Params
+    rtol: float
+    """How closely every engine's first step must match the hand step's (measure.RTOL)."""
+    engines: list[str]
+    make: Callable[[str], Trainer]
+    """The named engine set up on `init` and the data; EngineMissing if it cannot load."""
+    notes: list[str] = field(default_factory=list)
+
+
+def w2_configs(args: argparse.Namespace) -> list[Config]:
+    """W2 as tensors against the scalar engine, float64, one table; its hand step is first
+    checked against the scalar bench's plain-float step."""
     weights, init, x, y = w2_problem(args.points)
-    trainers: dict[str, Trainer] = {}
-    for name in W2_ENGINES:
-        try:
-            trainers[name] = make_w2_trainer(name, weights, init, x, y)
-        except EngineMissing as exc:
-            out(f"W2: {name} skipped: {exc}")
     anchor = check_hand_w2(weights, init, x, y)
-    results, ks, notes = time_engines("W2", trainers, RTOL[np.dtype(np.float64)], init, args, log)
-    notes.insert(0, anchor)
-    notes.append(f"torch loaded in this process during W2: {'torch' in sys.modules}")
-    report_steps(w2_title(args.points), results, ks, notes, out)
-    return results
+    return [
+        Config(
+            f"{args.points} points",
+            w2_title(args.points),
+            init,
+            RTOL[np.dtype(np.float64)],
+            list(W2_ENGINES),
+            lambda name: make_w2_trainer(name, weights, init, x, y),
+            [anchor, f"torch loaded in this process during W2: {'torch' in sys.modules}"],
+        )
+    ]
 
 
-def run_w5(
-    args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]
-) -> dict[str, dict[str, Result]]:
-    """W5 at every batch size and dtype: the check, then the interleaved timing, per config."""
-    all_results: dict[str, dict[str, Result]] = {}
+def w5_configs(args: argparse.Namespace) -> list[Config]:
+    """W5, one table per dtype and batch size."""
+    configs = []
     for dtype in args.dtypes:
         init = init_params(W5_SIZES, dtype)
         for batch in args.batches:
             x, labels = w5_batch(batch, dtype)
-            config = f"batch {batch} {dtype.name}"
-            trainers: dict[str, Trainer] = {}
-            for name in args.engine_list:
-                try:
-                    trainers[name] = make_trainer(name, init, x, labels)
-                except EngineMissing as exc:
-                    out(f"W5 {config}: {name} skipped: {exc}")
-            keep = limit_threads()  # again: torch brings its own OpenMP runtime
-            results, ks, notes = time_engines(
-                f"W5 {config}", trainers, RTOL[dtype], init, args, log
-            )
-            del keep
             title = (
-                f"W5  MLP {'-'.join(map(str, W5_SIZES))} ReLU, {config}: one training step "
-                f"(forward, cross-entropy, backward, SGD lr {W5_LR})"
+                f"W5  MLP {'-'.join(map(str, W5_SIZES))} ReLU, batch {batch} {dtype.name}: one "
+                f"training step (forward, cross-entropy, backward, SGD lr {W5_LR})"
             )
-            report_steps(title, results, ks, notes, out)
-            all_results[config] = results
-    report_summary(all_results, out)
-    return all_results
+
+            def make(name: str, init: Params = init, x: Any = x, labels: Any = labels) -> Trainer:
+                return make_trainer(name, init, x, labels)
+
+            configs.append(
+                Config(
+                    f"batch {batch} {dtype.name}", title, init, RTOL[dtype], args.engine_list, make
+                )
+            )
+    return configs
+
+
+WORKLOADS: dict[str, Callable[[argparse.Namespace], list[Config]]] = {
+    "W2": w2_configs,  # first: torch is not loaded yet, so the scalar engine's cyclic GC
+    "W5": w5_configs,  # walks no torch objects, as in bench/bench.py's own processes
+}
+"""The tensor workloads, in the order they run: each gives its tables (configurations)."""
+
+PARTS = (*WORKLOADS, "MEM")
+"""What --only chooses from: the workloads, and the memory of a W5 step."""
+
+
+def run_workload(
+    key: str, args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]
+) -> dict[str, dict[str, Result]]:
+    """Every table of workload `key`: the engines' check against the hand step, then the
+    interleaved timing; a summary across the tables when there are several."""
+    results: dict[str, dict[str, Result]] = {}
+    for c in WORKLOADS[key](args):
+        label = f"{key} {c.name}"
+        trainers: dict[str, Trainer] = {}
+        for name in c.engines:
+            try:
+                trainers[name] = c.make(name)
+            except EngineMissing as exc:
+                out(f"{label}: {name} skipped: {exc}")
+        keep = limit_threads()  # again: torch brings its own OpenMP runtime
+        res, ks, notes = time_engines(label, trainers, c.rtol, c.init, args, log)
+        del keep
+        report_steps(c.title, res, ks, c.notes + notes, out)
+        results[c.name] = res
+    if len(results) > 1:
+        report_summary(key, results, out)
+    return results
 
 
 def run_memory(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[list[Any], str]:
@@ -270,14 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": machine_line(), "options": vars(args).copy()}
     report["options"] = {k: str(v) for k, v in report["options"].items()}
     try:
-        if "W2" in args.parts:
-            log("W2 ...")
-            report["W2"] = _as_json(run_w2(args, out, log))
-        w5: dict[str, dict[str, Result]] = {}
-        if "W5" in args.parts:
-            log("W5 ...")
-            w5 = run_w5(args, out, log)
-            report["W5"] = {c: _as_json(r) for c, r in w5.items()}
+        runs: dict[str, dict[str, dict[str, Result]]] = {}
+        for key in WORKLOADS:
+            if key in args.parts:
+                log(f"{key} ...")
+                runs[key] = run_workload(key, args, out, log)
+                report[key] = {c: _as_json(r) for c, r in runs[key].items()}
     except Disagreement as exc:
         out(f"\nFAILED the correctness check, nothing timed after it: {exc}")
         return 1
@@ -292,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mem, why = run_memory(args, log)
         report_step_memory(mem, why, out)
         report["memory"] = mem
-    report["targets"] = check_w5_targets(w5, mem, out)
+    report["targets"] = check_w5_targets(runs.get("W5", {}), mem, out)
     write_json(args.json, report, out)
     return 0
 
