@@ -11,6 +11,7 @@ import platform
 import statistics
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,39 @@ from measure import Result, Workload, fmt_time
 Out = Callable[[str], None]
 
 
-TARGET_HAND = 1.15
-"""W5 (tensors): autograd-lite's step within 1.15x of the hand-written numpy step."""
-TARGET_TORCH = 1.2
-"""... within 1.2x of PyTorch's."""
-TARGET_MEMORY = 1.5
-"""... and its peak memory within 1.5x of PyTorch's."""
+@dataclass(frozen=True)
+class StepTarget:
+    """A W5 target: `engine`'s median step (or peak memory) at most `limit` times `versus`'s,
+    at the batch sizes `batches` (all if empty), in every dtype measured. One row each."""
+
+    engine: str
+    versus: str
+    limit: float
+    what: str
+    """How the report names `versus`."""
+    strict: bool = False
+    """Below the limit, not at it ("faster than")."""
+    batches: tuple[int, ...] = ()
+
+    def label(self, config: str, measure: str = "") -> str:
+        """The target's line in the report, for one configuration ("batch 64 float32")."""
+        bound = f"faster than {self.what}" if self.strict else f"<= {self.limit}x {self.what}"
+        return f"W5 {config}: {self.engine}{measure} {bound}"
+
+    def applies(self, batch: int) -> bool:
+        """Whether the target holds at this batch size."""
+        return not self.batches or batch in self.batches
+
+
+W5_TARGETS = (
+    StepTarget("autograd-lite", HAND, 1.15, "the hand numpy step"),
+    StepTarget("autograd-lite", "torch", 1.2, "PyTorch"),
+    StepTarget("autograd-lite", "hips-autograd", 1.0, "HIPS autograd", strict=True),
+)
+"""The time targets of a W5 step (issue "Performance"), checked per batch size and dtype."""
+
+W5_MEMORY_TARGETS = (StepTarget("autograd-lite", "torch", 1.5, "PyTorch's"),)
+"""The peak-memory targets of a W5 step, by the malloc counter (RSS as the cross-check)."""
 
 
 def printers(quiet: bool) -> tuple[Out, Out]:
@@ -320,28 +348,25 @@ def report_step_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) 
 def check_w5_targets(
     w5: dict[str, dict[str, Result]], mem: list[dict[str, Any]], out: Out
 ) -> list[dict[str, Any]]:
-    """W5's targets for autograd-lite per configuration, PASS / FAIL / n/a; returns them."""
+    """Every target of W5_TARGETS and W5_MEMORY_TARGETS per configuration, PASS / FAIL / n/a;
+    returns them."""
     checks: list[dict[str, Any]] = []
 
-    def add(target: str, value: str, ok: bool | None) -> None:
-        checks.append({"target": target, "value": value, "ok": ok})
+    def check(
+        t: StepTarget, label: str, a: float | None, b: float | None, detail: str = ""
+    ) -> None:
+        if a is None or not b:
+            checks.append({"target": label, "value": "not measured", "ok": None})
+        else:
+            ok = a / b < t.limit if t.strict else a / b <= t.limit
+            checks.append({"target": label, "value": f"{a / b:.2f}x{detail}", "ok": ok})
 
     for config, res in w5.items():
-        mine = res.get("autograd-lite")
-        a = mine.median if mine else None
-        for other, label, limit, strict in (
-            (HAND, f"<= {TARGET_HAND}x the hand numpy step", TARGET_HAND, False),
-            ("torch", f"<= {TARGET_TORCH}x PyTorch", TARGET_TORCH, False),
-            ("hips-autograd", "faster than HIPS autograd", 1.0, True),
-        ):
-            o = res.get(other)
-            b = o.median if o else None
-            if a is None or b is None:
-                add(f"W5 {config}: {label}", "not measured", None)
-            else:
-                ratio = a / b
-                ok = ratio < limit if strict else ratio <= limit
-                add(f"W5 {config}: {label}", f"{ratio:.2f}x", ok)
+        batch = int(config.split()[1])  # "batch 64 float32"
+        for t in W5_TARGETS:
+            mine, other = res.get(t.engine), res.get(t.versus)
+            if t.applies(batch):
+                check(t, t.label(config), mine and mine.median, other and other.median)
     peaks: dict[tuple[str, int, str], tuple[int, int | None]] = {}
     for row in mem:
         f = _mem(row)
@@ -349,16 +374,17 @@ def check_w5_targets(
             rss = row.get("rss", {}).get("peak")
             peaks[(row["engine"], row["batch"], row["dtype"])] = (f["peak"], rss)
     for batch, dtype in dict.fromkeys((row["batch"], row["dtype"]) for row in mem):
-        al, t = peaks.get(("autograd-lite", batch, dtype)), peaks.get(("torch", batch, dtype))
-        label = f"W5 batch {batch} {dtype}: peak memory <= {TARGET_MEMORY}x PyTorch's"
-        if al is None or t is None or not t[0]:
-            add(label, "not measured", None)
-            continue
-        value = f"{al[0] / t[0]:.2f}x ({al[0] / 2**20:.2f} vs {t[0] / 2**20:.2f} MB"
-        if al[1] is not None and t[1]:
-            value += f"; RSS {al[1] / t[1]:.2f}x"
-        add(label, value + ")", al[0] / t[0] <= TARGET_MEMORY)
-    print_targets(checks, out, "W5 targets (autograd-lite; ratios of medians per step)")
+        for t in W5_MEMORY_TARGETS:
+            a, b = peaks.get((t.engine, batch, dtype)), peaks.get((t.versus, batch, dtype))
+            if not t.applies(batch):
+                continue
+            detail = ""
+            if a and b:
+                detail = f" ({a[0] / 2**20:.2f} vs {b[0] / 2**20:.2f} MB"
+                detail += f"; RSS {a[1] / b[1]:.2f}x)" if a[1] is not None and b[1] else ")"
+            label = t.label(f"batch {batch} {dtype}", "'s peak memory")
+            check(t, label, a and a[0], b and b[0], detail)
+    print_targets(checks, out, "W5 targets (ratios of medians per step)")
     return checks
 
 
@@ -372,7 +398,7 @@ def print_targets(
     out(title)
     for c in checks:
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[c["ok"]]
-        out(f"  {verdict:<5} {c['target']:<62} {c['value']}")
+        out(f"  {verdict:<5} {c['target']:<70} {c['value']}")
 
 
 def machine_line() -> str:
