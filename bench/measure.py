@@ -232,6 +232,16 @@ def interleave(
     return results
 
 
+def once(fn: Callable[[], object]) -> Runner:
+    """A runner timing one call of `fn` (a call long enough to time alone)."""
+
+    def run(t: PhaseTimer) -> None:
+        with t("total"):
+            fn()
+
+    return run
+
+
 def calibrated(fn: Callable[[], object], target_s: float) -> Runner:
     """A runner timing `fn` in a loop long enough (~target_s) to time a microsecond-scale call."""
     t0 = time.perf_counter()

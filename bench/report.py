@@ -102,29 +102,32 @@ def report_table(
     results: dict[str, Result],
     out: Out,
     ks: dict[str, int] | None = None,
+    base: str = HAND,
 ) -> None:
-    """One workload's table, scalar or tensor: median, min, x hand, (k,) phase medians; then
+    """One workload's table, scalar or tensor: median, min, x `base` (the hand-written row),
+    (k,) phase medians; then
     each autograd-lite row's ratio to the other rows (rows with a variant, like
     "torch (no_grad)", against rows of the same variant only)."""
     out("")
     out(title)
     out(f"  ({how})")
-    hand = results.get(HAND)
+    hand = results.get(base)
     hand_med = hand.median if hand else None
     k_head = f"{'k':>6}" if ks is not None else ""
-    out(f"  {'engine':<30}{'median':>11}{'min':>11}{'x hand':>9}{k_head}   phases")
+    w = max(30, *(len(name) + 2 for name in results))
+    out(f"  {'engine':<{w}}{'median':>11}{'min':>11}{'x hand':>9}{k_head}   phases")
     for name, res in results.items():
         if res.error is not None and not res.totals:
-            out(f"  {name:<30}{'FAILED':>11}   {res.error[:150]}")
+            out(f"  {name:<{w}}{'FAILED':>11}   {res.error[:150]}")
             continue
         med = res.median
         assert med is not None
-        xh = ratio(med / hand_med) if hand_med and name != HAND else ""
+        xh = ratio(med / hand_med) if hand_med and name != base else ""
         k = f"{ks.get(name, 0):>6}" if ks is not None else ""
         phases = ", ".join(
             f"{p} {fmt_time(statistics.median(v))}" for p, v in res.phases.items() if p != "total"
         )
-        out(f"  {name:<30}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}{k}   {phases}")
+        out(f"  {name:<{w}}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}{k}   {phases}")
     for mine_name, mine in results.items():
         engine, variant = _split_row(mine_name)
         if engine != "autograd-lite" or not mine.median:
