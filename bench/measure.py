@@ -276,7 +276,7 @@ def calibrate(trainer: Any, target_s: float, warmup: int = 2) -> Calibrated:
     """Warm up, time a step, and make a runner of k steps, k such that a sample takes ~target_s.
 
     `trainer` has `step()` and `phases`, a list of (name, function of the previous phase's
-    result) (tensor_engines.Trainer).
+    result) (trainers.Trainer).
     """
     for _ in range(warmup):
         trainer.step()

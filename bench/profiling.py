@@ -25,7 +25,7 @@ from typing import Any
 
 from data import w2_data
 from engines import make_autograd_lite
-from tensor_engines import Trainer
+from trainers import Trainer
 from workloads import W2_LR, build_w3, make_model, model_params, w2_loss
 
 Out = Callable[[str], None]

@@ -11,8 +11,8 @@ memory of a step; and W2 again as tensors against the scalar engine.
 Run it by hand (it is not part of the test suite). Before any timing, every engine's loss and
 weights after one step are checked against the hand step (rtol 1e-4 in float32, 1e-10 in
 float64); a disagreement stops the run. See bench/README.md, section "Tensors (W5)".
-Layout: tensor_engines.py (the engines and data), tensor_w2.py (W2 as tensors),
-measure.py (calibrated loops, the interleaved runner), tensor_memory.py (peak memory, a
+Layout: trainers.py (the engines and data), w2_tensors.py (W2 as tensors),
+measure.py (calibrated loops, the interleaved runner), step_memory.py (peak memory, a
 process per engine), report.py (tables, targets).
 """
 
@@ -46,7 +46,8 @@ from report import (  # noqa: E402
     report_summary,
     write_json,
 )
-from tensor_engines import (  # noqa: E402
+from step_memory import build_malloc_counter, run_child  # noqa: E402
+from trainers import (  # noqa: E402
     DEFAULT_ENGINES,
     ENGINES,
     HAND,
@@ -65,8 +66,7 @@ from tensor_engines import (  # noqa: E402
     thread_report,
     w5_batch,
 )
-from tensor_memory import build_malloc_counter, run_child  # noqa: E402
-from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
+from w2_tensors import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from data import w2_data
 from engines import make_autograd_lite as make_scalar_engine
-from tensor_engines import HAND, Disagreement, EngineMissing, Params, Trainer, optimizer_trainer
+from trainers import HAND, Disagreement, EngineMissing, Params, Trainer, optimizer_trainer
 from workloads import (
     W2_ALPHA,
     W2_LR,

@@ -1,6 +1,6 @@
 """Peak memory of a W5 step, each engine in a fresh process (run by bench/tensors.py).
 
-    python bench/tensor_memory.py ENGINE BATCH DTYPE     # prints one JSON line
+    python bench/step_memory.py ENGINE BATCH DTYPE     # prints one JSON line
 
 What is fair to numpy and to PyTorch alike: tracemalloc sees numpy's array buffers but not
 PyTorch's (they are allocated in C++), so it cannot compare them. Every engine is measured
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tensor_engines import (
+from trainers import (
     THREAD_VARS,
     W5_SIZES,
     EngineMissing,
