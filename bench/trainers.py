@@ -299,48 +299,16 @@ def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tra
     )
 
 
-NN_API = ("Sequential", "Linear", "ReLU", "SGD", "cross_entropy")
-"""What autograd_lite.nn needs for the step as announced (PyTorch's way of writing it)."""
-
-
 def _load_autograd_lite() -> Any:
-    try:
-        import autograd_lite as al
-        from autograd_lite import Tensor  # noqa: F401
-    except ImportError as exc:
-        raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
+    import autograd_lite as al  # this checkout's: tensors.py has no other tree to compare
+
     return al
 
 
-def nn_missing() -> list[str]:
-    """The parts of the announced nn API for Tensors that autograd_lite.nn lacks (or whose
-    SGD does not take Tensors yet)."""
-    al = _load_autograd_lite()
-    from autograd_lite import nn
-
-    missing = [name for name in NN_API if not hasattr(nn, name)]
-    if "SGD" not in missing:
-        try:
-            nn.SGD([al.Tensor([1.0])], lr=0.1)
-        except TypeError:
-            missing.append("SGD of Tensors")
-    return missing
-
-
 def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
-    """autograd-lite's Tensor, as announced: nn.Sequential of nn.Linear and nn.ReLU,
-    nn.cross_entropy, nn.SGD; while nn lacks those, the same step in Tensor ops."""
-    al = _load_autograd_lite()
-    missing = nn_missing()
-    if missing:
-        trainer = _autograd_lite_ops(al, init, x, labels, lr)
-        trainer.notes.append(
-            f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
-            "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
-            "SGD as p.data -= lr * p.grad"
-        )
-        return trainer
-    return _autograd_lite_nn(al, init, x, labels, lr)
+    """autograd-lite's Tensor as its users write the step: nn.Sequential of nn.Linear and
+    nn.ReLU, nn.cross_entropy, nn.SGD with zero_grad()."""
+    return _autograd_lite_nn(_load_autograd_lite(), init, x, labels, lr)
 
 
 def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
