@@ -59,42 +59,26 @@ class Optimizer:
         zero_grads(self.params)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient: `data -= self._delta(i, grad, data)`."""
+        """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
+
+        This loop is the one place where an optimizer changes a parameter: a Tensor's array
+        in place (its `.data` setter would copy), a Value's float by assignment.
+        """
+        delta = self._delta
         for i, p in enumerate(self.params):
-            g = _gradient(p)
-            if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
-                continue
-            _subtract(p, self._delta(i, g, p.data))
+            if isinstance(p, Tensor):
+                g = p._grad  # the slot: `.grad` would make zeros
+                if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
+                    continue
+                data = p.data
+                data -= delta(i, g, data)
+            else:
+                p.data -= delta(i, p.grad, p.data)
 
     def _delta(self, i: int, g: Any, data: Any) -> Any:
         """What to subtract from parameter i's data, given its gradient `g` (a float for a
         Value, an array for a Tensor); it may update the optimizer's state for i."""
         raise NotImplementedError
-
-
-def _gradient(p: Parameter) -> Any:
-    """p's gradient: a Value's float, a Tensor's array, or None for a Tensor that has none
-    since `zero_grad` (read from the slot: `.grad` would make zeros)."""
-    return p._grad if isinstance(p, Tensor) else p.grad
-
-
-def _subtract(p: Parameter, delta: Any) -> None:
-    """The one place where an optimizer changes a parameter: `p.data -= delta`, a Tensor's
-    array in place (its `.data` setter would copy)."""
-    if isinstance(p, Tensor):
-        data = p.data
-        data -= delta
-    else:
-        p.data -= delta
-
-
-def _decayed_sum(acc: Any, decay: float, x: Any) -> Any:
-    """decay * acc + x: a running average's update, in place when acc is an array."""
-    if isinstance(acc, np.ndarray):
-        acc *= decay
-        acc += x
-        return acc
-    return decay * acc + x  # a float, or a new array on the first step (acc = 0.0)
 
 
 class SGD(Optimizer):
@@ -127,8 +111,11 @@ class SGD(Optimizer):
             buf = self._buf[i]
             if buf is None:  # its own copy: a Tensor's .grad may change in place
                 buf = np.array(g, copy=True) if isinstance(g, np.ndarray) else g
+            elif isinstance(buf, np.ndarray):  # in place: no new array per step
+                buf *= self.momentum
+                buf += g
             else:
-                buf = _decayed_sum(buf, self.momentum, g)
+                buf = self.momentum * buf + g
             g = self._buf[i] = buf
         return self.lr * g
 
@@ -170,6 +157,7 @@ class Adam(Optimizer):
         self._m: list[Any] = [0.0] * len(self.params)  # a float, or an array for a Tensor
         self._v: list[Any] = [0.0] * len(self.params)
         self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
+        self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
 
     def step(self) -> None:
         """One Adam update of every parameter (see the class docstring for the rule)."""
@@ -181,17 +169,26 @@ class Adam(Optimizer):
         self._steps[i] += 1
         t = self._steps[i]
         b1, b2 = self.betas
+        if self._corrections[0] != t:  # once per step for parameters at the same count
+            self._corrections = (t, 1.0 - b1**t, 1.0 - b2**t)
+        _, c1, c2 = self._corrections
         if self.weight_decay:
             g = g + self.weight_decay * data
-        m = self._m[i] = _decayed_sum(self._m[i], b1, (1.0 - b1) * g)
-        v = self._v[i] = _decayed_sum(self._v[i], b2, (1.0 - b2) * (g * g))
-        # sqrt(v_hat) = sqrt(v) / sqrt(1 - b2^t); m_hat = m / (1 - b1^t)
-        root_c2, lr_c1 = 1.0 / math.sqrt(1.0 - b2**t), self.lr / (1.0 - b1**t)
-        if not isinstance(v, np.ndarray):
-            return m / (math.sqrt(v) * root_c2 + self.eps) * lr_c1
-        step = np.sqrt(v)  # one temporary array, in place from here
-        step *= root_c2
+        if not isinstance(g, np.ndarray):
+            m = self._m[i] = b1 * self._m[i] + (1.0 - b1) * g
+            v = self._v[i] = b2 * self._v[i] + (1.0 - b2) * g * g
+            return self.lr * (m / c1) / (math.sqrt(v / c2) + self.eps)
+        if t == 1:  # the running averages start at 0: arrays of the parameter's shape
+            self._m[i], self._v[i] = np.zeros_like(data), np.zeros_like(data)
+        m, v = self._m[i], self._v[i]
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * (g * g)
+        # lr * (m / c1) / (sqrt(v / c2) + eps), with one temporary array
+        step = np.sqrt(v)
+        step *= 1.0 / math.sqrt(c2)
         step += self.eps
         np.divide(m, step, out=step)
-        step *= lr_c1
+        step *= self.lr / c1
         return step
