@@ -56,7 +56,7 @@ from ..engine import array_ops
 from ..engine.node import Node, Op
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
-from ..validate import choice, is_real
+from ..validate import array_of, choice, is_real
 from .arguments import SEQUENCE, operand, operands
 
 Reduction = Literal["mean", "sum"]
@@ -223,10 +223,8 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
             f"{type(labels).__name__}, which holds floats; pass the labels' numpy array"
         )
-    try:
-        found = np.array(labels)  # a copy: the op keeps it
-    except (TypeError, ValueError) as e:  # ragged nested lists
-        raise TypeError(f"cross_entropy: labels must be an integer array: {e}") from None
+    # a copy: the op keeps it
+    found = array_of(labels, "cross_entropy: labels must be an integer array", copy=True)
     if found.dtype.kind not in "iu":
         raise TypeError(
             f"cross_entropy: labels must be integers (class indices 0 to {classes - 1}), got "
