@@ -66,7 +66,7 @@ from trainers import (  # noqa: E402
     thread_report,
     w5_batch,
 )
-from w2_tensors import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
+from w2_tensors import W2_MAKERS, check_hand_w2, w2_problem, w2_title  # noqa: E402
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -187,8 +187,8 @@ def w2_configs(args: argparse.Namespace) -> list[Config]:
             w2_title(args.points),
             init,
             RTOL[np.dtype(np.float64)],
-            list(W2_ENGINES),
-            lambda name: make_w2_trainer(name, weights, init, x, y),
+            list(W2_MAKERS),
+            lambda name: W2_MAKERS[name](weights, init, x, y),
             [anchor, f"torch loaded in this process during W2: {'torch' in sys.modules}"],
         )
     ]
