@@ -69,6 +69,22 @@ def reals(array: np.ndarray[Any, Any], where: str) -> np.ndarray[Any, Any]:
     return np.array(flat, dtype=np.float64).reshape(array.shape)
 
 
+def array_of(
+    x: object, refusal: str, kinds: str = "", *, copy: bool = False
+) -> np.ndarray[Any, Any]:
+    """x as a numpy array (a new one with `copy`), or a TypeError that starts with `refusal`:
+    for what numpy cannot make one array of (ragged lists, a torch tensor that requires
+    grad), with numpy's reason; with `kinds` (dtype kinds, "biuf" for real numbers), also
+    for an array of another kind (strings, objects), with the value and its dtype."""
+    try:
+        array = np.array(x) if copy else np.asarray(x)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"{refusal}: {e}") from None
+    if kinds and array.dtype.kind not in kinds:
+        raise TypeError(f"{refusal}, got {describe(x)} (dtype {array.dtype})")
+    return array
+
+
 def flag(x: object, where: str) -> bool:
     """True or False (a bool or numpy bool) as a bool; else TypeError naming `where`. Other
     values are refused, not taken by their truth: "no" and [0] are true in Python."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,9 +27,24 @@ from typing import Any
 
 from data import workload_params
 from engines import BASE, ENGINE_ORDER, HAND
-from measure import EngineProcess, Result, Row, Workload, memory_rows, run_interleaved
+from measure import (
+    EngineProcess,
+    Result,
+    Sampler,
+    Workload,
+    in_engine_process,
+    interleave,
+    memory_rows,
+)
 from profiling import profile
-from report import check_targets, machine_line, report_memory, report_workload
+from report import (
+    check_targets,
+    machine_line,
+    printers,
+    report_graph_memory,
+    report_workload,
+    write_json,
+)
 from workloads import DEFAULT_RECURSION_LIMIT, SPECS, describe
 
 WORKLOADS = ("W1", "W2", "W2-eval", "W3", "W4", "MEM")
@@ -105,13 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads on the selected engines and print the report."""
     args = parse_args(argv)
 
-    def out(line: str) -> None:
-        print(line, flush=True)
-
-    def log(line: str) -> None:
-        if not args.quiet:
-            print(line, file=sys.stderr, flush=True)
-
+    out, log = printers(args.quiet)
     if args.profile:
         profile(args.profile, args, out)
         return 0
@@ -180,13 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             title, notes = describe(key, params)
             repeats = args.w3_repeats if key == "W3" else args.repeats
             wl = Workload(key, title, SPECS[key].total_phases, repeats, notes)
-            rows: list[Row] = []
+            rows: dict[str, Sampler] = {}
             for p in procs:
                 got = p.request({"cmd": "setup", "workload": key, "params": params})
-                rows += [(row, p) for row in got["rows"]]
+                rows.update({row: in_engine_process(p, row) for row in got["rows"]})
                 wl.notes += got["notes"]
                 wl.extra.update(got["extra"])
-            results = run_interleaved(wl, rows, log)
+            results = interleave(key, rows, wl.repeats, log, wl.total_phases, wl.notes)
             all_results[key] = results
             report_workload(wl, results, out)
             report["workloads"][key] = {
@@ -200,12 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "MEM" in only and engines:
         log("MEM ...")
         mem_rows = memory_rows([(p.name, srcs.get(p.name)) for p in engines], args.n_mem, log)
-        report_memory(mem_rows, args.n_mem, out)
+        report_graph_memory(mem_rows, args.n_mem, out)
         report["memory"] = {"n": args.n_mem, "rows": mem_rows}
     report["targets"] = check_targets(all_results, mem_rows, args, out)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2))
-        out(f"\nwrote {args.json}")
+    write_json(args.json, report, out)
     return 0
 
 

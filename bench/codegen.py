@@ -15,26 +15,25 @@ of workloads.py and against autograd-lite building the graph and calling backwar
   and also with that build;
 - W3, the chain x -> x * 1.0001 + 0.0001 of N = 1e5 links: compiling and one call, against
   the hand-written loops.
-Everything runs in this one process, in interleaved repeats (every row once per repeat, the
-order rotating), with gc.collect() before each sample; medians are shown, and ratios of
-medians from the same run. Every compiled result is first checked against backward()'s,
-bit for bit.
+Everything runs in this one process, in measure.py's interleaved repeats (every row once per
+repeat, the order rotating), with gc.collect() before each sample; report.py's table gives
+medians, and ratios of medians from the same run. Every compiled result is first checked
+against backward()'s, bit for bit.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's package
 
 from data import w2_data
-from measure import fmt_time
+from measure import Result, Runner, calibrated, fmt_time, in_process, interleave, once
+from report import report_table
 from workloads import (
     W1_INPUTS,
     W2_LR,
@@ -50,57 +49,30 @@ from workloads import (
 
 from autograd_lite import Value, compile_grad, grad
 
-Sample = Callable[[], float]
-"""Runs once and returns the seconds of what it timed."""
-
 
 def leaf(x: float, requires_grad: bool = True) -> Value:
     """The leaf factory of workloads.py's builders (data points too are plain Values)."""
     return Value(x)
 
 
-def timed(fn: Callable[[], object]) -> Sample:
-    def run() -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-
-    return run
-
-
-def looped(fn: Callable[[], object], target_s: float) -> Sample:
-    """A sample of a microsecond-scale call: a loop of about target_s, per call."""
-    t0 = time.perf_counter()
-    for _ in range(10):
-        fn()
-    number = max(1, int(target_s / max((time.perf_counter() - t0) / 10, 1e-8)))
-
-    def run() -> float:
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        return (time.perf_counter() - t0) / number
-
-    return run
+def interleaved(title: str, rows: dict[str, Runner], repeats: int) -> dict[str, Result]:
+    """measure.py's interleaved repeats of the rows, in this process; the table (the first
+    row is the hand-written baseline); the results."""
+    results = interleave(title, {n: in_process(r, False) for n, r in rows.items()}, repeats, _quiet)
+    how = f"{repeats} repeats, interleaved; median and min"
+    report_table(title, how, results, print, base=next(iter(rows)))
+    return results
 
 
-def interleaved(rows: dict[str, Sample], repeats: int) -> dict[str, float]:
-    """Each row's median over `repeats` rounds, rows rotating within a round."""
-    names = list(rows)
-    found: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            gc.collect()
-            found[name].append(rows[name]())
-    return {name: median(times) for name, times in found.items()}
+def _quiet(line: str) -> None:
+    """No progress lines: the runs are short."""
 
 
-def table(title: str, times: dict[str, float], base: str, notes: list[str]) -> None:
-    print(f"\n{title}")
-    for name, t in times.items():
-        print(f"  {name:44s} {fmt_time(t):>10s}   {t / times[base]:6.2f}x {base}")
-    for note in notes:
-        print(f"  {note}")
+def median(results: dict[str, Result], row: str) -> float:
+    """The row's median (every row here completes: a failure raises)."""
+    found = results[row].median
+    assert found is not None, row
+    return found
 
 
 def w1(repeats: int, target: float) -> None:
@@ -115,20 +87,16 @@ def w1(repeats: int, target: float) -> None:
         loss.backward()
 
     times = interleaved(
+        "W1 the document's network, one call (forward + backward)",
         {
-            "hand-written floats": looped(hand_w1, target),
-            "compile_grad's function": looped(lambda: f(*values), target),
-            "autograd-lite: build + backward": looped(interpreted, target),
+            "hand-written floats": calibrated(hand_w1, target),
+            "compile_grad's function": calibrated(lambda: f(*values), target),
+            "autograd-lite: build + backward": calibrated(interpreted, target),
         },
         repeats,
     )
-    ratio = times["compile_grad's function"] / times["hand-written floats"]
-    table(
-        "W1 the document's network, one call (forward + backward)",
-        times,
-        "hand-written floats",
-        [f"compiled / hand = {ratio:.2f} (target <= 2)"],
-    )
+    ratio = median(times, "compile_grad's function") / median(times, "hand-written floats")
+    print(f"  compiled / hand = {ratio:.2f} (target <= 2)")
 
 
 def w2(repeats: int, points: int) -> None:
@@ -164,29 +132,27 @@ def w2(repeats: int, points: int) -> None:
         compile_grad(w2_loss(model, leaf, xs, ys), params)
 
     times = interleaved(
+        f"W2 MLP(2, [16, 16, 1]) on {points} points: one SGD step, and compiling",
         {
-            "hand-written floats: one step": timed(
+            "hand-written floats: one step": once(
                 lambda: hand_w2_step(hand_weights, xs, ys, W2_LR)
             ),
-            "compile_grad's function: one step": timed(compiled_step),
-            "autograd-lite: one step (build, backward)": timed(interpreted_step),
-            "compile_grad (the graph built)": timed(compiling),
-            "build the graph + compile_grad": timed(building_and_compiling),
+            "compile_grad's function: one step": once(compiled_step),
+            "autograd-lite: one step (build, backward)": once(interpreted_step),
+            "compile_grad (the graph built)": once(compiling),
+            "build the graph + compile_grad": once(building_and_compiling),
         },
         repeats,
     )
-    step = times["autograd-lite: one step (build, backward)"]
-    ratio = times["compile_grad's function: one step"] / times["hand-written floats: one step"]
-    table(
-        f"W2 MLP(2, [16, 16, 1]) on {points} points: one SGD step, and compiling",
-        times,
-        "hand-written floats: one step",
-        [
-            f"compiled step / hand step = {ratio:.2f} (target <= 2)",
-            f"compile_grad = {times['compile_grad (the graph built)'] / step:.1f} interpreted "
-            f"steps; with building the graph {times['build the graph + compile_grad'] / step:.1f}"
-            f" (target <= 20)",
-        ],
+    step = median(times, "autograd-lite: one step (build, backward)")
+    compiled = median(times, "compile_grad's function: one step")
+    hand = median(times, "hand-written floats: one step")
+    print(f"  compiled step / hand step = {compiled / hand:.2f} (target <= 2)")
+    compiling_s = median(times, "compile_grad (the graph built)")
+    with_build_s = median(times, "build the graph + compile_grad")
+    print(
+        f"  compile_grad = {compiling_s / step:.1f} interpreted steps; with building the graph "
+        f"{with_build_s / step:.1f} (target <= 20)"
     )
 
 
@@ -205,21 +171,17 @@ def w3(repeats: int, n: int) -> None:
     def compiling() -> None:
         compile_grad(y, [x])
 
-    times = interleaved(
+    interleaved(
+        f"W3 chain x -> x*1.0001+0.0001, N = {n:,} ({4 * n + 1:,} nodes)",
         {
-            "hand-written floats: forward + backward": timed(lambda: hand_w3(n)),
-            "compile_grad's function: one call": timed(lambda: f(1.0)),
-            "autograd-lite: build + backward": timed(interpreted),
-            "compile_grad": timed(compiling),
+            "hand-written floats: forward + backward": once(lambda: hand_w3(n)),
+            "compile_grad's function: one call": once(lambda: f(1.0)),
+            "autograd-lite: build + backward": once(interpreted),
+            "compile_grad": once(compiling),
         },
         repeats,
     )
-    table(
-        f"W3 chain x -> x*1.0001+0.0001, N = {n:,} ({4 * n + 1:,} nodes)",
-        times,
-        "hand-written floats: forward + backward",
-        [f"the first compile_grad took {fmt_time(first)}"],
-    )
+    print(f"  the first compile_grad took {fmt_time(first)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,11 +1,11 @@
-/* A malloc counter for bench/tensor_memory.py: preloaded (LD_PRELOAD) into a memory process,
+/* A malloc counter for bench/step_memory.py: preloaded (LD_PRELOAD) into a memory process,
  * it counts the bytes of every block obtained through malloc, calloc, realloc and the aligned
  * allocators (numpy's arrays and PyTorch's CPU tensors alike), and keeps the peak, which the
  * process can reset. Exact and the same for every engine, unlike the resident set, whose
  * counters the kernel keeps only approximately. Blocks are counted at their usable size
  * (malloc_usable_size), which is what they occupy. glibc only: it forwards to __libc_*.
  *
- * Built by tensor_memory.py:  cc -O2 -shared -fPIC -o malloc_peak.so malloc_peak.c
+ * Built by step_memory.py:  cc -O2 -shared -fPIC -o malloc_peak.so malloc_peak.c
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -178,34 +178,68 @@ class EngineProcess:
         self.close()
 
 
-Row = tuple[str, EngineProcess]
-"""A row of a table: its name and the process that runs it."""
+Sampler = Callable[[], dict[str, Any]]
+"""Takes one sample of a row, wherever the row runs (in this process or an engine's), and
+gives `time_sample`'s answer: {"times": ..., "error": ..., "notes": [...]}."""
 
 
-def run_interleaved(wl: Workload, rows: list[Row], log: Callable[[str], None]) -> dict[str, Result]:
-    """Take `wl.repeats` samples of every row, interleaved: the order rotates each repeat.
+def in_process(runner: Runner, disable_gc: bool) -> Sampler:
+    """A row timed in this process (the tensor workloads: every engine in one process)."""
+    return lambda: {**time_sample(runner, disable_gc), "notes": []}
 
-    Each sample runs in its engine's own process; the others wait, idle, meanwhile.
+
+def in_engine_process(proc: EngineProcess, row: str) -> Sampler:
+    """A row timed in its engine's own process (the scalar workloads)."""
+    return lambda: proc.request({"cmd": "sample", "row": row})
+
+
+def interleave(
+    label: str,
+    rows: dict[str, Sampler],
+    repeats: int,
+    log: Callable[[str], None],
+    total_phases: tuple[str, ...] | None = None,
+    notes: list[str] | None = None,
+) -> dict[str, Result]:
+    """The one runner: `repeats` samples of every row, the order rotating each repeat.
+
+    A sample's total is the sum of `total_phases` (None: of every phase it timed). A row
+    that fails (a RecursionError) is not sampled again: the failure is deterministic. Notes
+    that samples bring are added to `notes`.
     """
-    results = {name: Result() for name, _ in rows}
-    for r in range(wl.repeats):
-        for name, proc in rows[r % len(rows) :] + rows[: r % len(rows)]:
+    names = list(rows)
+    results = {name: Result() for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             res = results[name]
             if res.error is not None:
-                continue  # a failure (RecursionError) is deterministic: don't repeat it
-            sample = proc.request({"cmd": "sample", "row": name})
-            wl.notes.extend(sample["notes"])
+                continue
+            sample = rows[name]()
+            if notes is not None:
+                notes.extend(sample["notes"])
             if sample["error"] is not None:
                 res.error = sample["error"]
-                log(f"  {wl.key} {name}: {res.error}")
+                log(f"  {label} {name}: {res.error}")
                 continue
             times: dict[str, float] = sample["times"]
-            total = sum(times.get(p, 0.0) for p in wl.total_phases)
-            res.totals.append(total)
+            wanted = times if total_phases is None else total_phases
+            res.totals.append(sum(times.get(p, 0.0) for p in wanted))
             for k, v in times.items():
                 res.phases.setdefault(k, []).append(v)
-            log(f"  {wl.key} repeat {r + 1}/{wl.repeats} {name}: {fmt_time(total)}")
+        if (r + 1) % max(1, repeats // 5) == 0 or r + 1 == repeats:
+            now = ", ".join(f"{n} {fmt_time(results[n].median)}" for n in names)
+            log(f"  {label} repeat {r + 1}/{repeats}: medians so far {now}")
     return results
+
+
+def once(fn: Callable[[], object]) -> Runner:
+    """A runner timing one call of `fn` (a call long enough to time alone)."""
+
+    def run(t: PhaseTimer) -> None:
+        with t("total"):
+            fn()
+
+    return run
 
 
 def calibrated(fn: Callable[[], object], target_s: float) -> Runner:
@@ -226,6 +260,56 @@ def calibrated(fn: Callable[[], object], target_s: float) -> Runner:
         t.times["total"] /= number
 
     return run
+
+
+@dataclass
+class Calibrated:
+    """A runner timing k steps of a trainer (each phase summed, then divided by k)."""
+
+    runner: Runner
+    k: int
+    step_s: float
+    """One step's time during calibration (after warm-up)."""
+
+
+def calibrate(trainer: Any, target_s: float, warmup: int = 2) -> Calibrated:
+    """Warm up, time a step, and make a runner of k steps, k such that a sample takes ~target_s.
+
+    `trainer` has `step()` and `phases`, a list of (name, function of the previous phase's
+    result) (trainers.Trainer).
+    """
+    for _ in range(warmup):
+        trainer.step()
+    t0 = time.perf_counter()
+    trainer.step()
+    once = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n = max(1, min(20, int(0.2 * target_s / max(once, 1e-9))))
+    for _ in range(n):
+        trainer.step()
+    once = min(once, (time.perf_counter() - t0) / n)
+    k = max(1, round(target_s / once))
+    phases = trainer.phases
+    clock = time.perf_counter
+
+    def run(t: PhaseTimer) -> None:
+        acc = [0.0] * len(phases)
+        for _ in range(k):
+            state = None
+            for i, (_, fn) in enumerate(phases):
+                t0 = clock()
+                state = fn(state)
+                acc[i] += clock() - t0
+        for (name, _), s in zip(phases, acc):
+            t.times[name] = s / k
+
+    return Calibrated(run, k, once)
+
+
+def choose_repeats(sample_s: list[float], budget_s: float, lo: int, hi: int) -> int:
+    """Repeats so that one round over every engine times `budget_s` in all, within [lo, hi]."""
+    per_round = sum(sample_s)
+    return max(lo, min(hi, int(budget_s / max(per_round, 1e-9))))
 
 
 def rss_bytes() -> int:

@@ -1,19 +1,80 @@
-"""Reporting: the tables, autograd-lite's ratios to the other engines, the performance targets."""
+"""Reporting for bench.py and tensors.py: the tables, autograd-lite's ratios to the other
+engines, the memory tables, the performance targets."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from engines import HAND
 from measure import Result, Workload, fmt_time
+
+Out = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StepTarget:
+    """A W5 target: `engine`'s median step (or peak memory) at most `limit` times `versus`'s,
+    at the batch sizes `batches` (all if empty), in every dtype measured. One row each."""
+
+    engine: str
+    versus: str
+    limit: float
+    what: str
+    """How the report names `versus`."""
+    strict: bool = False
+    """Below the limit, not at it ("faster than")."""
+    batches: tuple[int, ...] = ()
+
+    def label(self, config: str, measure: str = "") -> str:
+        """The target's line in the report, for one configuration ("batch 64 float32")."""
+        bound = f"faster than {self.what}" if self.strict else f"<= {self.limit}x {self.what}"
+        return f"W5 {config}: {self.engine}{measure} {bound}"
+
+    def applies(self, batch: int) -> bool:
+        """Whether the target holds at this batch size."""
+        return not self.batches or batch in self.batches
+
+
+W5_TARGETS = (
+    StepTarget("autograd-lite", HAND, 1.15, "the hand numpy step"),
+    StepTarget("autograd-lite", "torch", 1.2, "PyTorch"),
+    StepTarget("autograd-lite", "hips-autograd", 1.0, "HIPS autograd", strict=True),
+)
+"""The time targets of a W5 step (issue "Performance"), checked per batch size and dtype."""
+
+W5_MEMORY_TARGETS = (StepTarget("autograd-lite", "torch", 1.5, "PyTorch's"),)
+"""The peak-memory targets of a W5 step, by the malloc counter (RSS as the cross-check)."""
+
+
+def printers(quiet: bool) -> tuple[Out, Out]:
+    """`out` for the report (stdout) and `log` for progress lines (stderr, none if quiet)."""
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+
+    def log(line: str) -> None:
+        if not quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    return out, log
+
+
+def write_json(path: Path | None, report: dict[str, Any], out: Out) -> None:
+    """`--json`: the whole report as a file, if a path was given."""
+    if path is not None:
+        path.write_text(json.dumps(report, indent=2))
+        out(f"\nwrote {path}")
 
 
 def fmt_ratio(mine: float, other: float, me: str, them: str) -> str:
@@ -30,34 +91,59 @@ def _split_row(row: str) -> tuple[str, str]:
     return engine, sep + variant
 
 
-def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str], None]) -> None:
-    """The workload's table: median, min, x hand, phase medians; then the ratios."""
+def ratio(r: float) -> str:
+    """A ratio as "1.07x", or "1471x" once the decimals say nothing."""
+    return f"{r:.2f}x" if r < 100 else f"{r:.0f}x"
+
+
+def report_table(
+    title: str,
+    how: str,
+    results: dict[str, Result],
+    out: Out,
+    ks: dict[str, int] | None = None,
+    base: str = HAND,
+) -> None:
+    """One workload's table, scalar or tensor: median, min, x `base` (the hand-written row),
+    (k,) phase medians; then
+    each autograd-lite row's ratio to the other rows (rows with a variant, like
+    "torch (no_grad)", against rows of the same variant only)."""
     out("")
-    out(f"{wl.key}  {wl.title}")
-    out(f"  ({wl.repeats} repeats; median and min of the total; phases are medians)")
-    hand = results.get(HAND)
+    out(title)
+    out(f"  ({how})")
+    hand = results.get(base)
     hand_med = hand.median if hand else None
-    out(f"  {'engine':<30}{'median':>11}{'min':>11}{'x hand':>9}   phases")
+    k_head = f"{'k':>6}" if ks is not None else ""
+    w = max(30, *(len(name) + 2 for name in results))
+    out(f"  {'engine':<{w}}{'median':>11}{'min':>11}{'x hand':>9}{k_head}   phases")
     for name, res in results.items():
         if res.error is not None and not res.totals:
-            out(f"  {name:<30}{'FAILED':>11}   {res.error[:150]}")
+            out(f"  {name:<{w}}{'FAILED':>11}   {res.error[:150]}")
             continue
         med = res.median
         assert med is not None
-        xh = f"{med / hand_med:.1f}x" if hand_med and name != HAND else ""
+        xh = ratio(med / hand_med) if hand_med and name != base else ""
+        k = f"{ks.get(name, 0):>6}" if ks is not None else ""
         phases = ", ".join(
-            f"{k} {fmt_time(statistics.median(v))}" for k, v in res.phases.items() if k != "total"
+            f"{p} {fmt_time(statistics.median(v))}" for p, v in res.phases.items() if p != "total"
         )
-        out(f"  {name:<30}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}   {phases}")
+        out(f"  {name:<{w}}{fmt_time(med):>11}{fmt_time(min(res.totals)):>11}{xh:>9}{k}   {phases}")
     for mine_name, mine in results.items():
         engine, variant = _split_row(mine_name)
         if engine != "autograd-lite" or not mine.median:
             continue
         for name, res in results.items():
-            other, other_variant = _split_row(name)
-            if other in (engine, HAND) or (variant and other_variant != variant) or not res.median:
+            other_variant = _split_row(name)[1]
+            if name in (mine_name, HAND) or (variant and other_variant != variant):
                 continue
-            out(f"  -> {fmt_ratio(mine.median, res.median, mine_name, name)}")
+            if res.median:
+                out(f"  -> {fmt_ratio(mine.median, res.median, mine_name, name)}")
+
+
+def report_workload(wl: Workload, results: dict[str, Result], out: Out) -> None:
+    """A scalar workload's table, W2-eval's no_grad speed-ups, and the notes."""
+    how = f"{wl.repeats} repeats; median and min of the total; phases are medians"
+    report_table(f"{wl.key}  {wl.title}", how, results, out)
     if wl.key == "W2-eval":
         for name in results:
             if name.endswith("(graph)"):
@@ -73,8 +159,8 @@ def report_workload(wl: Workload, results: dict[str, Result], out: Callable[[str
         out(f"  note: {note}")
 
 
-def report_memory(rows: list[dict[str, Any]], n: int, out: Callable[[str], None]) -> None:
-    """Bytes per node of W3's graph for each engine and method."""
+def report_graph_memory(rows: list[dict[str, Any]], n: int, out: Out) -> None:
+    """Bytes per node of W3's graph for each engine and method (the scalar MEM)."""
     all_nodes, op_nodes = 4 * n + 1, 2 * n
     out("")
     out(f"MEM  bytes held by W3's graph (N = {n:,}), each engine in a fresh process")
@@ -110,7 +196,7 @@ def check_targets(
     res: dict[str, dict[str, Result]],
     mem: list[dict[str, Any]],
     args: argparse.Namespace,
-    out: Callable[[str], None],
+    out: Out,
 ) -> list[dict[str, Any]]:
     """The performance targets for autograd-lite, each with its measured value and PASS/FAIL."""
     checks: list[dict[str, Any]] = []
@@ -167,9 +253,147 @@ def check_targets(
     return checks
 
 
+# -- the tensor workloads (bench/tensors.py) --------------------------------------------------
+
+
+def report_steps(
+    title: str, results: dict[str, Result], ks: dict[str, int], notes: list[str], out: Out
+) -> None:
+    """A tensor workload's table (a sample is k steps, k per engine) and its notes."""
+    n = max((len(r.totals) for r in results.values()), default=0)
+    how = f"{n} repeats, interleaved; a sample is k steps: time per step, median and min"
+    report_table(title, how + "; phases are medians", results, out, ks)
+    for note in notes:
+        out(f"  note: {note}")
+
+
+def report_summary(key: str, w5: dict[str, dict[str, Result]], out: Out) -> None:
+    """Every configuration's median per step and its ratio to the hand step, side by side."""
+    if not w5:
+        return
+    configs = list(w5)
+    engines = list(dict.fromkeys(e for res in w5.values() for e in res))
+    out("")
+    out(f"{key} summary: median time per step (x the hand step of the same run)")
+    out(f"  {'engine':<22}" + "".join(f"{c:>24}" for c in configs))
+    for e in engines:
+        cells = []
+        for c in configs:
+            r, h = w5[c].get(e), w5[c].get(HAND)
+            if r is None or r.median is None:
+                cells.append("-")
+                continue
+            xh = f" ({r.median / h.median:.2f}x)" if h and h.median and e != HAND else ""
+            cells.append(fmt_time(r.median) + xh)
+        out(f"  {e:<22}" + "".join(f"{c:>24}" for c in cells))
+
+
+MEMORY_METHOD = "malloc"
+"""The figure the memory target uses (exact); RSS is the cross-check, or the fallback."""
+
+
+def _mem(row: dict[str, Any]) -> dict[str, int] | None:
+    """The figures of `row` the target uses: malloc's, or RSS's without the counter."""
+    figures: dict[str, int] | None = row.get(MEMORY_METHOD) or row.get("rss")
+    return figures
+
+
+def report_step_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) -> None:
+    """The memory table: model, held between steps, the step's own peak, their sum; by malloc
+    (exact) and by RSS (physical), each engine and size in a fresh process."""
+    if not rows:
+        return
+    mb = 2**20
+    out("")
+    out("MEM  memory of one W5 step (MB), each engine and size in a fresh process")
+    out("  tracemalloc cannot see PyTorch's C++ allocations, so every engine is measured by two")
+    out("  methods that see numpy and PyTorch alike, during the same steps: malloc = the bytes")
+    out("  of every block obtained through malloc (bench/malloc_peak.c, preloaded; exact, peak")
+    out("  reset before the step); RSS = physical memory, with every block >= 16 KiB its own")
+    out("  mmap so that freed arrays leave it at once, no transparent huge pages, and the")
+    out("  kernel's high-water mark reset before the step (the kernel's counters make it good")
+    out("  to about +-0.13 MB). model = the trainer's own parameters; held = kept between steps")
+    out("  (gradients, optimizer state); step = the step's peak over that; peak = held + step,")
+    out("  what a step needs beyond the parameters and the batch. Median of 3 steps.")
+    if counter_note:
+        out(f"  note: {counter_note}; malloc figures are missing")
+    out(
+        f"  {'engine':<22}{'batch':>6}{'dtype':>9}   {'malloc: model':>13}{'held':>7}{'step':>7}"
+        f"{'peak':>7}{'x torch':>8}   {'RSS: held':>9}{'step':>7}{'peak':>7}{'x torch':>8}"
+    )
+    torch_rows = {(r["batch"], r["dtype"]): r for r in rows if r["engine"] == "torch"}
+    columns: dict[str, tuple[tuple[str, int], ...]] = {
+        "malloc": (("model", 13), ("held", 7), ("step", 7), ("peak", 7)),
+        "rss": (("held", 9), ("step", 7), ("peak", 7)),
+    }
+    for r in rows:
+        head = f"  {r['engine']:<22}{r['batch']:>6}{r['dtype']:>9}   "
+        if "skipped" in r or "error" in r:
+            what = f"skipped: {r['skipped']}" if "skipped" in r else f"FAILED: {r['error']}"
+            out(f"{head}{what[:150]}")
+            continue
+        t = torch_rows.get((r["batch"], r["dtype"]), {})
+        cells = []
+        for method, fields in columns.items():
+            f = r.get(method)
+            if f is None:
+                cells.append("".join(f"{'-':>{w}}" for _, w in fields) + " " * 8)
+                continue
+            tp = t.get(method, {}).get("peak")
+            xt = f"{f['peak'] / tp:.2f}x" if tp and r["engine"] != "torch" else ""
+            cells.append("".join(f"{f[k] / mb:>{w}.2f}" for k, w in fields) + f"{xt:>8}")
+        out(head + "   ".join(cells))
+    sizes = sorted({(r["dtype"], r["params"]) for r in rows if "params" in r})
+    if sizes:
+        out("  (parameters: " + ", ".join(f"{p / mb:.2f} MB in {d}" for d, p in sizes) + ")")
+
+
+def check_w5_targets(
+    w5: dict[str, dict[str, Result]], mem: list[dict[str, Any]], out: Out
+) -> list[dict[str, Any]]:
+    """Every target of W5_TARGETS and W5_MEMORY_TARGETS per configuration, PASS / FAIL / n/a;
+    returns them."""
+    checks: list[dict[str, Any]] = []
+
+    def check(
+        t: StepTarget, label: str, a: float | None, b: float | None, detail: str = ""
+    ) -> None:
+        if a is None or not b:
+            checks.append({"target": label, "value": "not measured", "ok": None})
+        else:
+            ok = a / b < t.limit if t.strict else a / b <= t.limit
+            checks.append({"target": label, "value": f"{a / b:.2f}x{detail}", "ok": ok})
+
+    for config, res in w5.items():
+        batch = int(config.split()[1])  # "batch 64 float32"
+        for t in W5_TARGETS:
+            mine, other = res.get(t.engine), res.get(t.versus)
+            if t.applies(batch):
+                check(t, t.label(config), mine and mine.median, other and other.median)
+    peaks: dict[tuple[str, int, str], tuple[int, int | None]] = {}
+    for row in mem:
+        f = _mem(row)
+        if f is not None:
+            rss = row.get("rss", {}).get("peak")
+            peaks[(row["engine"], row["batch"], row["dtype"])] = (f["peak"], rss)
+    for batch, dtype in dict.fromkeys((row["batch"], row["dtype"]) for row in mem):
+        for t in W5_MEMORY_TARGETS:
+            a, b = peaks.get((t.engine, batch, dtype)), peaks.get((t.versus, batch, dtype))
+            if not t.applies(batch):
+                continue
+            detail = ""
+            if a and b:
+                detail = f" ({a[0] / 2**20:.2f} vs {b[0] / 2**20:.2f} MB"
+                detail += f"; RSS {a[1] / b[1]:.2f}x)" if a[1] is not None and b[1] else ")"
+            label = t.label(f"batch {batch} {dtype}", "'s peak memory")
+            check(t, label, a and a[0], b and b[0], detail)
+    print_targets(checks, out, "W5 targets (ratios of medians per step)")
+    return checks
+
+
 def print_targets(
     checks: list[dict[str, Any]],
-    out: Callable[[str], None],
+    out: Out,
     title: str = "Performance targets (autograd-lite)",
 ) -> None:
     """The targets as PASS / FAIL / n/a lines, each with its measured value."""
@@ -177,7 +401,7 @@ def print_targets(
     out(title)
     for c in checks:
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[c["ok"]]
-        out(f"  {verdict:<5} {c['target']:<62} {c['value']}")
+        out(f"  {verdict:<5} {c['target']:<70} {c['value']}")
 
 
 def machine_line() -> str:

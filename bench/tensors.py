@@ -11,9 +11,9 @@ memory of a step; and W2 again as tensors against the scalar engine.
 Run it by hand (it is not part of the test suite). Before any timing, every engine's loss and
 weights after one step are checked against the hand step (rtol 1e-4 in float32, 1e-10 in
 float64); a disagreement stops the run. See bench/README.md, section "Tensors (W5)".
-Layout: tensor_engines.py (the engines and data), tensor_w2.py (W2 as tensors),
-tensor_measure.py (checks, calibrated loops, interleaving), tensor_memory.py (peak memory, a
-process per engine), tensor_report.py (tables, targets).
+Layout: trainers.py (the engines and data), w2_tensors.py (W2 as tensors),
+measure.py (calibrated loops, the interleaved runner), step_memory.py (peak memory, a
+process per engine), report.py (tables, targets).
 """
 
 from __future__ import annotations
@@ -27,46 +27,47 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from engines import git_state  # noqa: E402
-from measure import Result, Runner  # noqa: E402
-from profiling import print_profile  # noqa: E402
-from report import machine_line  # noqa: E402
-from tensor_engines import (  # noqa: E402
+from measure import Result, Sampler, calibrate, choose_repeats, in_process, interleave  # noqa: E402
+from profiling import per_op_profile, print_profile  # noqa: E402
+from report import (  # noqa: E402
+    check_w5_targets,
+    machine_line,
+    printers,
+    report_step_memory,
+    report_steps,
+    report_summary,
+    write_json,
+)
+from step_memory import build_malloc_counter, run_child  # noqa: E402
+from trainers import (  # noqa: E402
     DEFAULT_ENGINES,
     ENGINES,
     HAND,
+    RTOL,
     W5_LR,
     W5_SIZES,
+    Disagreement,
     EngineMissing,
+    Params,
     Trainer,
+    check_against,
+    check_finite,
     init_params,
     limit_threads,
     make_trainer,
     thread_report,
     w5_batch,
 )
-from tensor_measure import (  # noqa: E402
-    RTOL,
-    Disagreement,
-    calibrate,
-    check_against,
-    check_finite,
-    choose_repeats,
-    interleave,
-)
-from tensor_memory import build_malloc_counter, run_child  # noqa: E402
-from tensor_profile import per_op_profile  # noqa: E402
-from tensor_report import check_w5_targets, report_memory, report_summary, report_timing  # noqa: E402
-from tensor_w2 import W2_ENGINES, check_hand_w2, make_w2_trainer, w2_problem, w2_title  # noqa: E402
+from w2_tensors import W2_MAKERS, check_hand_w2, w2_problem, w2_title  # noqa: E402
 
-PARTS = ("W2", "W5", "MEM")
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -141,18 +142,17 @@ def time_engines(
     for t in trainers.values():
         if t is not ref:
             notes.append(check_against(ref, t, init, rtol))
-    runners: dict[str, Runner] = {}
+    rows: dict[str, Sampler] = {}
     ks: dict[str, int] = {}
     samples = []
     for name, t in trainers.items():
         cal = calibrate(t, args.sample)
-        runners[name], ks[name] = cal.runner, cal.k
+        rows[name], ks[name] = in_process(cal.runner, args.disable_gc), cal.k
         samples.append(cal.k * cal.step_s)
         notes += t.notes
     repeats = args.repeats or choose_repeats(samples, args.budget, *args.repeats_range)
     log(f"{label}: k = {ks}, {repeats} repeats")
-    phases = {name: tuple(p for p, _ in t.phases) for name, t in trainers.items()}
-    results = interleave(runners, phases, repeats, args.disable_gc, log, label)
+    results = interleave(label, rows, repeats, log)
     for t in trainers.values():
         bad = check_finite(t)
         if bad:
@@ -160,53 +160,95 @@ def time_engines(
     return results, ks, notes
 
 
-def run_w2(args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]) -> Any:
-    """W2 as tensors against the scalar engine (run first: torch is not loaded yet, so the
-    scalar engine's cyclic GC walks no torch objects, as in bench/bench.py's own process)."""
+@dataclass
+class Config:
+    """One table of a tensor workload: its engines set up on the same start and data."""
+
+    name: str
+    """What sets it apart from the workload's other tables, e.g. "batch 64 float32"."""
+    title: str
+    init: Params
+    rtol: float
+    """How closely every engine's first step must match the hand step's (measure.RTOL)."""
+    engines: list[str]
+    make: Callable[[str], Trainer]
+    """The named engine set up on `init` and the data; EngineMissing if it cannot load."""
+    notes: list[str] = field(default_factory=list)
+
+
+def w2_configs(args: argparse.Namespace) -> list[Config]:
+    """W2 as tensors against the scalar engine, float64, one table; its hand step is first
+    checked against the scalar bench's plain-float step."""
     weights, init, x, y = w2_problem(args.points)
-    trainers: dict[str, Trainer] = {}
-    for name in W2_ENGINES:
-        try:
-            trainers[name] = make_w2_trainer(name, weights, init, x, y)
-        except EngineMissing as exc:
-            out(f"W2: {name} skipped: {exc}")
     anchor = check_hand_w2(weights, init, x, y)
-    results, ks, notes = time_engines("W2", trainers, RTOL[np.dtype(np.float64)], init, args, log)
-    notes.insert(0, anchor)
-    notes.append(f"torch loaded in this process during W2: {'torch' in sys.modules}")
-    report_timing(w2_title(args.points), results, ks, notes, out)
-    return results
+    return [
+        Config(
+            f"{args.points} points",
+            w2_title(args.points),
+            init,
+            RTOL[np.dtype(np.float64)],
+            list(W2_MAKERS),
+            lambda name: W2_MAKERS[name](weights, init, x, y),
+            [anchor, f"torch loaded in this process during W2: {'torch' in sys.modules}"],
+        )
+    ]
 
 
-def run_w5(
-    args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]
-) -> dict[str, dict[str, Result]]:
-    """W5 at every batch size and dtype: the check, then the interleaved timing, per config."""
-    all_results: dict[str, dict[str, Result]] = {}
+def w5_configs(args: argparse.Namespace) -> list[Config]:
+    """W5, one table per dtype and batch size."""
+    configs = []
     for dtype in args.dtypes:
         init = init_params(W5_SIZES, dtype)
         for batch in args.batches:
             x, labels = w5_batch(batch, dtype)
-            config = f"batch {batch} {dtype.name}"
-            trainers: dict[str, Trainer] = {}
-            for name in args.engine_list:
-                try:
-                    trainers[name] = make_trainer(name, init, x, labels)
-                except EngineMissing as exc:
-                    out(f"W5 {config}: {name} skipped: {exc}")
-            keep = limit_threads()  # again: torch brings its own OpenMP runtime
-            results, ks, notes = time_engines(
-                f"W5 {config}", trainers, RTOL[dtype], init, args, log
-            )
-            del keep
             title = (
-                f"W5  MLP {'-'.join(map(str, W5_SIZES))} ReLU, {config}: one training step "
-                f"(forward, cross-entropy, backward, SGD lr {W5_LR})"
+                f"W5  MLP {'-'.join(map(str, W5_SIZES))} ReLU, batch {batch} {dtype.name}: one "
+                f"training step (forward, cross-entropy, backward, SGD lr {W5_LR})"
             )
-            report_timing(title, results, ks, notes, out)
-            all_results[config] = results
-    report_summary(all_results, out)
-    return all_results
+
+            def make(name: str, init: Params = init, x: Any = x, labels: Any = labels) -> Trainer:
+                return make_trainer(name, init, x, labels)
+
+            configs.append(
+                Config(
+                    f"batch {batch} {dtype.name}", title, init, RTOL[dtype], args.engine_list, make
+                )
+            )
+    return configs
+
+
+WORKLOADS: dict[str, Callable[[argparse.Namespace], list[Config]]] = {
+    "W2": w2_configs,  # first: torch is not loaded yet, so the scalar engine's cyclic GC
+    "W5": w5_configs,  # walks no torch objects, as in bench/bench.py's own processes
+}
+"""The tensor workloads, in the order they run: each gives its tables (configurations)."""
+
+PARTS = (*WORKLOADS, "MEM")
+"""What --only chooses from: the workloads, and the memory of a W5 step."""
+
+
+def run_workload(
+    key: str, args: argparse.Namespace, out: Callable[[str], None], log: Callable[[str], None]
+) -> dict[str, dict[str, Result]]:
+    """Every table of workload `key`: the engines' check against the hand step, then the
+    interleaved timing; a summary across the tables when there are several."""
+    results: dict[str, dict[str, Result]] = {}
+    for c in WORKLOADS[key](args):
+        label = f"{key} {c.name}"
+        trainers: dict[str, Trainer] = {}
+        for name in c.engines:
+            try:
+                trainers[name] = c.make(name)
+            except EngineMissing as exc:
+                out(f"{label}: {name} skipped: {exc}")
+        keep = limit_threads()  # again: torch brings its own OpenMP runtime
+        res, ks, notes = time_engines(label, trainers, c.rtol, c.init, args, log)
+        del keep
+        report_steps(c.title, res, ks, c.notes + notes, out)
+        results[c.name] = res
+    if len(results) > 1:
+        report_summary(key, results, out)
+    return results
 
 
 def run_memory(args: argparse.Namespace, log: Callable[[str], None]) -> tuple[list[Any], str]:
@@ -235,7 +277,7 @@ def run_profile(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     results, ks, notes = time_engines(
         f"profile batch {batch} {dtype.name}", trainers, RTOL[dtype], init, args, lambda s: None
     )
-    report_timing(f"W5 batch {batch} {dtype.name}: phases", results, ks, notes, out)
+    report_steps(f"W5 batch {batch} {dtype.name}: phases", results, ks, notes, out)
     for name in mine:
         t = trainers[name]
         per_op_profile(t, args.profile_steps, out)
@@ -254,13 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected parts and print the report."""
     args = parse_args(argv)
 
-    def out(line: str) -> None:
-        print(line, flush=True)
-
-    def log(line: str) -> None:
-        if not args.quiet:
-            print(line, file=sys.stderr, flush=True)
-
+    out, log = printers(args.quiet)
     keep = limit_threads()
     if args.profile:
         run_profile(args, out)
@@ -277,14 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": machine_line(), "options": vars(args).copy()}
     report["options"] = {k: str(v) for k, v in report["options"].items()}
     try:
-        if "W2" in args.parts:
-            log("W2 ...")
-            report["W2"] = _as_json(run_w2(args, out, log))
-        w5: dict[str, dict[str, Result]] = {}
-        if "W5" in args.parts:
-            log("W5 ...")
-            w5 = run_w5(args, out, log)
-            report["W5"] = {c: _as_json(r) for c, r in w5.items()}
+        runs: dict[str, dict[str, dict[str, Result]]] = {}
+        for key in WORKLOADS:
+            if key in args.parts:
+                log(f"{key} ...")
+                runs[key] = run_workload(key, args, out, log)
+                report[key] = {c: _as_json(r) for c, r in runs[key].items()}
     except Disagreement as exc:
         out(f"\nFAILED the correctness check, nothing timed after it: {exc}")
         return 1
@@ -297,12 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "MEM" in args.parts:
         log("MEM ...")
         mem, why = run_memory(args, log)
-        report_memory(mem, why, out)
+        report_step_memory(mem, why, out)
         report["memory"] = mem
-    report["targets"] = check_w5_targets(w5, mem, out)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2))
-        out(f"\nwrote {args.json}")
+    report["targets"] = check_w5_targets(runs.get("W5", {}), mem, out)
+    write_json(args.json, report, out)
     return 0
 
 

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import math
+import pathlib
 import re
 from collections.abc import Callable
 from fractions import Fraction
@@ -17,6 +18,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import autograd_lite.nn as nn_package
 from autograd_lite import Value, graph_nodes, no_grad
 from autograd_lite.nn import ACTIVATIONS, MLP, SGD, Layer, Module, Neuron, mse_loss
 
@@ -368,3 +370,20 @@ def test_parameters_in_a_dict_attribute_are_found_by_key() -> None:
 
     names = [name for name, _ in Net().named_parameters()]
     assert names == ["d.scale", "d.inner.w.0", "d.inner.b"]
+
+
+def test_nn_modules_hold_one_kind_of_thing_for_every_node_type() -> None:
+    """nn/ is split by what a module holds (layers, losses, optimizers), not by node type:
+    the Value and the Tensor forms of a layer or a loss live in one module, and no module
+    is named for a node type. Reference: issue 20's layout ("nn/ by what each module holds");
+    the expected module of each public name is written out here."""
+    expected = {
+        "autograd_lite.nn.layers": ["Neuron", "Layer", "MLP", "Linear", "Sequential", "ReLU"],
+        "autograd_lite.nn.losses": ["half_squared_error", "mse_loss", "cross_entropy"],
+        "autograd_lite.nn.optim": ["SGD", "Adam", "Optimizer"],
+    }
+    for module, names in expected.items():
+        for name in names:
+            assert getattr(nn_package, name).__module__ == module, name
+    files = [p.name for p in pathlib.Path(nn_package.__file__).parent.glob("*.py")]
+    assert not [f for f in files if f.startswith(("tensor_", "value_", "dual_"))], files

@@ -23,13 +23,31 @@
 >>> opt.step()
 """
 
-from .layers import ACTIVATIONS, MLP, Inputs, Layer, Neuron, RngLike
-from .losses import Reduction, bce_with_logits, half_squared_error, hinge_loss, mse_loss
+from .layers import (
+    ACTIVATIONS,
+    MLP,
+    Inputs,
+    Layer,
+    Linear,
+    Neuron,
+    ReLU,
+    RngLike,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+from .losses import (
+    Reduction,
+    TensorReduction,
+    bce_with_logits,
+    cross_entropy,
+    half_squared_error,
+    hinge_loss,
+    mse_loss,
+)
 from .module import Module, Parameter
 from .optim import SGD, Adam, Optimizer
 from .saving import load, save
-from .tensor_layers import Linear, ReLU, Sequential, Sigmoid, Tanh
-from .tensor_losses import TensorReduction, cross_entropy
 
 __all__ = [
     "ACTIVATIONS",

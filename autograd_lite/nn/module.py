@@ -24,7 +24,7 @@ import numpy as np
 from ..engine.node import Node, stamp_write
 from ..engine.tensor import Tensor
 from ..engine.value import Value
-from ..validate import describe, real
+from ..validate import array_of, real
 
 Parameter = Value | Tensor
 """What a module holds as a parameter: a scalar `Value` or an array `Tensor`."""
@@ -227,15 +227,7 @@ def _exact_array(value: object, shape: tuple[int, ...], dtype: np.dtype[Any], wh
     """value as an array of `shape` and `dtype`, whose numbers are exactly value's: an array
     of floats must have `dtype` already (TypeError), and a number, list or integer array
     that would round is a ValueError naming the first element that changes."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, RuntimeError) as e:  # ragged lists; a torch tensor with grad
-        raise TypeError(f"{where}: expected an array of real numbers: {e}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{where}: expected an array of real numbers, got {describe(value)} "
-            f"(dtype {array.dtype})"
-        )
+    array = array_of(value, f"{where}: expected an array of real numbers", "biuf")
     if array.shape != shape:
         raise ValueError(f"{where}: shape {array.shape} does not match the parameter's {shape}")
     if array.dtype.kind == "f" and array.dtype != dtype and type(value) not in _NO_DTYPE:

@@ -66,7 +66,26 @@ class Optimizer:
         zero_grads(self.params)
 
     def step(self) -> None:
-        """Update every parameter's `.data` from its `.grad`."""
+        """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
+
+        This loop is the one place where an optimizer changes a parameter: a Tensor's array
+        in place (its `.data` setter would copy), a Value's float by assignment.
+        """
+        delta = self._delta
+        for i, p in enumerate(self.params):
+            if isinstance(p, Tensor):
+                g = p._grad  # the slot: `.grad` would make zeros
+                if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
+                    continue
+                data = p.data
+                data -= delta(i, g, data)
+                stamp_write(p)  # in place, as the setter would: graphs that used p are stale
+            else:
+                p.data -= delta(i, p.grad, p.data)
+
+    def _delta(self, i: int, g: Any, data: Any) -> Any:
+        """What to subtract from parameter i's data, given its gradient `g` (a float for a
+        Value, an array for a Tensor); it may update the optimizer's state for i."""
         raise NotImplementedError
 
 
@@ -92,39 +111,21 @@ class SGD(Optimizer):
         self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
         self._buf: list[Any] = [None] * len(self.params)
 
-    def step(self) -> None:
-        """One SGD update of every parameter (see the class docstring for the rule)."""
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        for i, p in enumerate(self.params):
-            if isinstance(p, Tensor):
-                self._step_tensor(i, p)
-                continue
-            g = p.grad
-            if wd:
-                g = g + wd * p.data
-            if mu:
-                buf = self._buf[i]
-                g = g if buf is None else mu * buf + g
-                self._buf[i] = g
-            p.data -= lr * g
-
-    def _step_tensor(self, i: int, p: Tensor) -> None:
-        g = p._grad
-        if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
-            return
-        data = p.data  # updated in place (the setter would copy)
+    def _delta(self, i: int, g: Any, data: Any) -> Any:
+        """lr * g, g with weight decay and momentum (the class docstring's rule)."""
         if self.weight_decay:
             g = g + self.weight_decay * data
         if self.momentum:
             buf = self._buf[i]
-            if buf is None:
-                buf = self._buf[i] = np.array(g, copy=True)  # its own: .grad may change
-            else:
+            if buf is None:  # its own copy: a Tensor's .grad may change in place
+                buf = np.array(g, copy=True) if isinstance(g, np.ndarray) else g
+            elif isinstance(buf, np.ndarray):  # in place: no new array per step
                 buf *= self.momentum
                 buf += g
-            g = buf
-        data -= self.lr * g
-        stamp_write(p)  # in place, as the setter would: graphs that used p are stale
+            else:
+                buf = self.momentum * buf + g
+            g = self._buf[i] = buf
+        return self.lr * g
 
 
 class Adam(Optimizer):
@@ -163,50 +164,39 @@ class Adam(Optimizer):
         self.t = 0
         self._m: list[Any] = [0.0] * len(self.params)  # a float, or an array for a Tensor
         self._v: list[Any] = [0.0] * len(self.params)
-        self._steps = [0] * len(self.params)  # per Tensor: its steps with a gradient
+        self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
+        self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
 
     def step(self) -> None:
         """One Adam update of every parameter (see the class docstring for the rule)."""
         self.t += 1
-        b1, b2 = self.betas
-        c1 = 1.0 - b1**self.t
-        c2 = 1.0 - b2**self.t
-        lr, eps, wd = self.lr, self.eps, self.weight_decay
-        m, v = self._m, self._v
-        for i, p in enumerate(self.params):
-            if isinstance(p, Tensor):
-                self._step_tensor(i, p)
-                continue
-            g = p.grad
-            if wd:
-                g = g + wd * p.data
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+        super().step()
 
-    def _step_tensor(self, i: int, p: Tensor) -> None:
-        g = p._grad
-        if g is None:  # skipped, and its own step count stays (PyTorch's per-parameter step)
-            return
+    def _delta(self, i: int, g: Any, data: Any) -> Any:
+        """lr * m_hat / (sqrt(v_hat) + eps), after updating parameter i's moments."""
         self._steps[i] += 1
         t = self._steps[i]
         b1, b2 = self.betas
-        data = p.data  # updated in place (the setter would copy)
+        if self._corrections[0] != t:  # once per step for parameters at the same count
+            self._corrections = (t, 1.0 - b1**t, 1.0 - b2**t)
+        _, c1, c2 = self._corrections
         if self.weight_decay:
             g = g + self.weight_decay * data
-        m, v = self._m[i], self._v[i]
+        if not isinstance(g, np.ndarray):
+            m = self._m[i] = b1 * self._m[i] + (1.0 - b1) * g
+            v = self._v[i] = b2 * self._v[i] + (1.0 - b2) * g * g
+            return self.lr * (m / c1) / (math.sqrt(v / c2) + self.eps)
         if t == 1:  # the running averages start at 0: arrays of the parameter's shape
-            m = self._m[i] = np.zeros_like(data)
-            v = self._v[i] = np.zeros_like(data)
+            self._m[i], self._v[i] = np.zeros_like(data), np.zeros_like(data)
+        m, v = self._m[i], self._v[i]
         m *= b1
         m += (1.0 - b1) * g
         v *= b2
         v += (1.0 - b2) * (g * g)
-        # p -= lr * (m / c1) / (sqrt(v / c2) + eps), with one temporary array
+        # lr * (m / c1) / (sqrt(v / c2) + eps), with one temporary array
         step = np.sqrt(v)
-        step *= 1.0 / math.sqrt(1.0 - b2**t)
+        step *= 1.0 / math.sqrt(c2)
         step += self.eps
         np.divide(m, step, out=step)
-        step *= self.lr / (1.0 - b1**t)
-        data -= step
-        stamp_write(p)  # in place, as the setter would: graphs that used p are stale
+        step *= self.lr / c1
+        return step

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..engine.node import Node
 from ..files import write_file
-from ..validate import describe
+from ..validate import array_of, describe
 
 __all__ = ["load", "save"]
 
@@ -123,13 +123,4 @@ def _real_array(value: object, where: str) -> Array:
     """value as an array of real numbers (bool, int or float), or TypeError naming `where`."""
     if isinstance(value, Node):
         raise TypeError(f"{where}: got a {type(value).__name__}; save its .data (or a state_dict)")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, RuntimeError) as e:  # ragged lists; a torch tensor with grad
-        raise TypeError(f"{where}: expected an array of real numbers: {e}") from None
-    if array.dtype.kind not in _REAL_KINDS:
-        raise TypeError(
-            f"{where}: expected real numbers (bool, int or float), got {describe(value)} "
-            f"(dtype {array.dtype})"
-        )
-    return array
+    return array_of(value, f"{where}: expected real numbers (bool, int or float)", _REAL_KINDS)

@@ -1,6 +1,6 @@
 """Peak memory of a W5 step, each engine in a fresh process (run by bench/tensors.py).
 
-    python bench/tensor_memory.py ENGINE BATCH DTYPE     # prints one JSON line
+    python bench/step_memory.py ENGINE BATCH DTYPE     # prints one JSON line
 
 What is fair to numpy and to PyTorch alike: tracemalloc sees numpy's array buffers but not
 PyTorch's (they are allocated in C++), so it cannot compare them. Every engine is measured
@@ -42,11 +42,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tensor_engines import (
+from trainers import (
     THREAD_VARS,
     W5_SIZES,
     EngineMissing,
@@ -102,8 +103,31 @@ def _status() -> dict[str, int]:
     return out
 
 
-class _Counter:
-    """The preloaded malloc counter, if this process has it."""
+class RssProbe:
+    """RSS: what is resident (RssAnon); a step's peak is the kernel's high-water mark (VmHWM),
+    reset through /proc/self/clear_refs, over the resident set before it (VmRSS)."""
+
+    ok = True
+
+    def now(self) -> int:
+        """The bytes held now."""
+        return _status()["RssAnon"]
+
+    def start(self) -> int:
+        """Reset the peak; the base the step's peak is measured over."""
+        base = _status()["VmRSS"]
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # 5: reset the peak resident set size to the current one
+        return base
+
+    def peak(self) -> int:
+        """The peak since `start`."""
+        return _status()["VmHWM"]
+
+
+class MallocProbe:
+    """malloc: the bytes of every live block, by the preloaded counter (bench/malloc_peak.c);
+    `ok` is False in a process without it."""
 
     def __init__(self) -> None:
         lib = ctypes.CDLL(None)
@@ -113,21 +137,31 @@ class _Counter:
             lib.malloc_peak_peak.restype = ctypes.c_longlong
             self._lib = lib
 
-    def current(self) -> int:
-        return int(self._lib.malloc_peak_current()) if self.ok else 0
+    def now(self) -> int:
+        """The bytes held now."""
+        return int(self._lib.malloc_peak_current())
+
+    def start(self) -> int:
+        """Reset the peak; the base the step's peak is measured over."""
+        self._lib.malloc_peak_reset()
+        return self.now()
 
     def peak(self) -> int:
-        return int(self._lib.malloc_peak_peak()) if self.ok else 0
+        """The peak since `start`."""
+        return int(self._lib.malloc_peak_peak())
 
-    def reset(self) -> None:
-        if self.ok:
-            self._lib.malloc_peak_reset()
+
+PROBES: dict[str, Callable[[], RssProbe | MallocProbe]] = {"rss": RssProbe, "malloc": MallocProbe}
+"""The memory methods, each one entry: a probe that reads what is held now, and a step's peak
+over a base it resets (report.py's memory table shows a column group per method)."""
 
 
 def measure(engine: str, batch: int, dtype_name: str) -> dict[str, Any]:
-    """One engine's memory figures for a W5 step (see the module docstring), in this process."""
+    """One engine's memory figures for a W5 step (see the module docstring), in this process,
+    by every probe of PROBES that works here."""
     ctypes.CDLL(None).prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
-    counter = _Counter()
+    made_probes = {name: make() for name, make in PROBES.items()}
+    probes = {name: p for name, p in made_probes.items() if p.ok}
     dtype = np.dtype(dtype_name)
     init = init_params(W5_SIZES, dtype)
     x, labels = w5_batch(batch, dtype)
@@ -138,43 +172,34 @@ def measure(engine: str, batch: int, dtype_name: str) -> dict[str, Any]:
     del warm
     gc.collect()
 
-    rss_before, mal_before = _status()["RssAnon"], counter.current()
+    before = {name: p.now() for name, p in probes.items()}
     trainer = make_trainer(engine, init, x, labels)
-    rss_made, mal_made = _status()["RssAnon"], counter.current()
+    made = {name: p.now() for name, p in probes.items()}
     for _ in range(2):
         trainer.step()
     gc.collect()
-    rss_held, mal_held = _status()["RssAnon"] - rss_made, counter.current() - mal_made
-    rss_steps, mal_steps = [], []
+    held = {name: p.now() - made[name] for name, p in probes.items()}
+    steps: dict[str, list[int]] = {name: [] for name in probes}
     for _ in range(3):
         gc.collect()
-        rss0, mal0 = _status()["VmRSS"], counter.current()
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # 5: reset the peak resident set size to the current one
-        counter.reset()
+        bases = {name: p.start() for name, p in probes.items()}
         trainer.step()
-        rss_steps.append(_status()["VmHWM"] - rss0)
-        mal_steps.append(counter.peak() - mal0)
+        for name, p in probes.items():
+            steps[name].append(p.peak() - bases[name])
     del keep
-    rss_step, mal_step = int(statistics.median(rss_steps)), int(statistics.median(mal_steps))
     row: dict[str, Any] = {
         "engine": engine,
         "batch": batch,
         "dtype": dtype_name,
         "params": sum(a.nbytes for a in init),
-        "rss": {
-            "model": rss_made - rss_before,
-            "held": rss_held,
-            "step": rss_step,
-            "peak": rss_held + rss_step,
-        },
     }
-    if counter.ok:
-        row["malloc"] = {
-            "model": mal_made - mal_before,
-            "held": mal_held,
-            "step": mal_step,
-            "peak": mal_held + mal_step,
+    for name in probes:
+        step = int(statistics.median(steps[name]))
+        row[name] = {
+            "model": made[name] - before[name],
+            "held": held[name],
+            "step": step,
+            "peak": held[name] + step,
         }
     return row
 

@@ -14,6 +14,7 @@ only when their trainer is made, so that a run that does not ask for an engine d
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -298,48 +299,16 @@ def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tra
     )
 
 
-NN_API = ("Sequential", "Linear", "ReLU", "SGD", "cross_entropy")
-"""What autograd_lite.nn needs for the step as announced (PyTorch's way of writing it)."""
-
-
 def _load_autograd_lite() -> Any:
-    try:
-        import autograd_lite as al
-        from autograd_lite import Tensor  # noqa: F401
-    except ImportError as exc:
-        raise EngineMissing(f"autograd_lite.Tensor does not import yet ({exc})") from None
+    import autograd_lite as al  # this checkout's: tensors.py has no other tree to compare
+
     return al
 
 
-def nn_missing() -> list[str]:
-    """The parts of the announced nn API for Tensors that autograd_lite.nn lacks (or whose
-    SGD does not take Tensors yet)."""
-    al = _load_autograd_lite()
-    from autograd_lite import nn
-
-    missing = [name for name in NN_API if not hasattr(nn, name)]
-    if "SGD" not in missing:
-        try:
-            nn.SGD([al.Tensor([1.0])], lr=0.1)
-        except TypeError:
-            missing.append("SGD of Tensors")
-    return missing
-
-
 def make_autograd_lite(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
-    """autograd-lite's Tensor, as announced: nn.Sequential of nn.Linear and nn.ReLU,
-    nn.cross_entropy, nn.SGD; while nn lacks those, the same step in Tensor ops."""
-    al = _load_autograd_lite()
-    missing = nn_missing()
-    if missing:
-        trainer = _autograd_lite_ops(al, init, x, labels, lr)
-        trainer.notes.append(
-            f"autograd-lite: autograd_lite.nn has no {', '.join(missing)} yet: the step is "
-            "written in Tensor ops: relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(), "
-            "SGD as p.data -= lr * p.grad"
-        )
-        return trainer
-    return _autograd_lite_nn(al, init, x, labels, lr)
+    """autograd-lite's Tensor as its users write the step: nn.Sequential of nn.Linear and
+    nn.ReLU, nn.cross_entropy, nn.SGD with zero_grad()."""
+    return _autograd_lite_nn(_load_autograd_lite(), init, x, labels, lr)
 
 
 def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
@@ -447,3 +416,53 @@ def make_trainer(
 ) -> Trainer:
     """The named engine set up on (copies of) `init`, for steps on the batch (x, labels)."""
     return MAKERS[name](init, x, labels, lr)
+
+
+# -- the check before timing: every engine against the hand step ------------------------------
+
+RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}
+"""How closely an engine's loss and updated weights must agree with the hand step's."""
+
+
+class Disagreement(AssertionError):
+    """An engine's step does not match the hand-written step: its timings would mean nothing."""
+
+
+def _rel(got: np.ndarray, want: np.ndarray) -> float:
+    """max |got - want| / max |want|: a relative error at the array's own scale."""
+    scale = float(np.max(np.abs(want))) or 1.0
+    return float(np.max(np.abs(np.asarray(got, dtype=np.float64) - want))) / scale
+
+
+def check_against(ref: Trainer, other: Trainer, init: Params, rtol: float) -> str:
+    """Compare `other`'s loss, updated weights and updates (new - initial) with `ref`'s.
+
+    Both must have made exactly one step from `init`. The updates are compared too because
+    lr * grad is small next to the weights: a wrong gradient could hide under the weights'
+    tolerance. Raises `Disagreement` naming the worst array; returns a one-line note.
+    """
+    want_loss, got_loss = ref.loss(), other.loss()
+    worst = {"loss": abs(got_loss - want_loss) / max(abs(want_loss), 1e-30)}
+    names = ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for name, g, w, p0 in zip(names, other.params(), ref.params(), init):
+        if g.shape != w.shape:
+            raise Disagreement(
+                f"{other.name}: {name} has shape {g.shape}, the hand step's {w.shape}"
+            )
+        worst[name] = _rel(g, w)
+        worst[f"update of {name}"] = _rel(np.asarray(g, np.float64) - p0, w.astype(np.float64) - p0)
+    key = max(worst, key=lambda k: worst[k])
+    if not worst[key] <= rtol:  # also catches NaN
+        raise Disagreement(
+            f"{other.name} disagrees with the {ref.name} step after one step: {key} differs by "
+            f"{worst[key]:.2e} relative (tolerance {rtol:g}); loss {got_loss!r} vs {want_loss!r}"
+        )
+    return f"{other.name}: matches the {ref.name} step (worst: {key}, {worst[key]:.1e} relative)"
+
+
+def check_finite(trainer: Trainer) -> str | None:
+    """After timing: a note if the engine's loss or weights stopped being finite (NaN or
+    infinity, whose arithmetic can be slower), else None."""
+    if math.isfinite(trainer.loss()) and all(np.isfinite(p).all() for p in trainer.params()):
+        return None
+    return f"{trainer.name}: loss or weights are not finite after the timed steps"

@@ -9,13 +9,13 @@ weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from data import w2_data
 from engines import make_autograd_lite as make_scalar_engine
-from tensor_engines import HAND, EngineMissing, Params, Trainer, optimizer_trainer
-from tensor_measure import Disagreement
+from trainers import HAND, Disagreement, EngineMissing, Params, Trainer, optimizer_trainer
 from workloads import (
     W2_ALPHA,
     W2_LR,
@@ -26,8 +26,6 @@ from workloads import (
     model_params,
     w2_loss,
 )
-
-W2_ENGINES = ("autograd-lite", "autograd-lite (scalar)", HAND)
 
 
 def w2_arrays(weights: Weights) -> Params:
@@ -174,17 +172,13 @@ def make_scalar_w2(weights: Weights, x: np.ndarray, y: np.ndarray) -> Trainer:
     )
 
 
-def make_w2_trainer(
-    name: str, weights: Weights, init: Params, x: np.ndarray, y: np.ndarray
-) -> Trainer:
-    """The named W2 engine, set up on the scalar bench's weights and points."""
-    if name == HAND:
-        return make_hand_w2(init, x, y)
-    if name == "autograd-lite":
-        return make_tensor_w2(init, x, y)
-    if name == "autograd-lite (scalar)":
-        return make_scalar_w2(weights, x, y)
-    raise ValueError(f"unknown W2 engine {name!r}")
+W2_MAKERS: dict[str, Callable[[Weights, Params, np.ndarray, np.ndarray], Trainer]] = {
+    "autograd-lite": lambda weights, init, x, y: make_tensor_w2(init, x, y),
+    "autograd-lite (scalar)": lambda weights, init, x, y: make_scalar_w2(weights, x, y),
+    HAND: lambda weights, init, x, y: make_hand_w2(init, x, y),
+}
+"""W2's engines in the order of the table, each set up on the scalar bench's weights (as
+lists and as arrays) and points."""
 
 
 def w2_title(points: int) -> str:
