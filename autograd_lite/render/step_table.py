@@ -25,6 +25,7 @@ from ..engine.node import Node
 from ..engine.steps import backward_order
 from ..engine.tensor import Tensor
 from ..engine.value import Value
+from ..notation import formula, one_line
 from ..validate import describe
 from .numbers import SMALL, number_text
 
@@ -130,29 +131,6 @@ class BackwardSteps(Sequence[StepRow]):
         return f"<BackwardSteps of {name}: {len(self.rows)} steps, {self.hidden} left out>"
 
 
-def _wrapped(text: str) -> str:
-    """`text` in parentheses when it would not read as one term beside an operator."""
-    return f"({text})" if text.startswith("-") or " " in text else text
-
-
-def formula(display: str, args: Sequence[str]) -> str:
-    """An op applied to its arguments as a reader writes it: `x * w1`, `sigmoid(z1)`,
-    `t3**2`, `x[0, :]`, `sum(t1, axis=(1,))` (`display` is the op's `display`)."""
-    if len(args) == 2 and not any(ch.isalnum() or ch == "_" for ch in display):
-        return f"{_wrapped(args[0])} {display} {_wrapped(args[1])}"
-    if len(args) == 1 and display.startswith(("**", "[")):
-        return f"{_wrapped(args[0])}{display}"
-    head, paren, rest = display.partition("(")
-    if paren and display.endswith(")") and head.isidentifier():
-        return f"{head}({', '.join([*args, rest[:-1]])})"
-    return f"{display}({', '.join(args)})"
-
-
-def _printable(label: str) -> str:
-    """A label on one line, with what a terminal cannot show as escapes."""
-    return label if label.isprintable() else repr(label)[1:-1]
-
-
 def _constant_name(node: Node) -> str:
     data = node.data
     if isinstance(data, np.ndarray) and data.size > SMALL:
@@ -167,7 +145,7 @@ def node_names(nodes: Sequence[Node]) -> dict[Node, str]:
     taken: set[str] = set()
     for node in nodes:
         if node.label:
-            name = base = _printable(node.label)
+            name = base = one_line(node.label)
             k = 1
             while name in taken:
                 k += 1
@@ -194,7 +172,7 @@ def node_names(nodes: Sequence[Node]) -> dict[Node, str]:
 
 def _seed(output: Node, gradient: object) -> Any:
     try:
-        return output._seed(gradient, False)
+        return output.backward_seed(gradient)
     except (TypeError, ValueError, RuntimeError, OverflowError) as e:
         # The node type's message names backward(); say which function was called.
         raise type(e)(str(e).replace("backward", "backward_steps", 1)) from None
