@@ -30,4 +30,3 @@ def substitute(text: str, table: Mapping[str, str]) -> str:
     if "\x00" not in text:
         return text
     return TOKEN.sub(lambda m: table[m.group()], text)
-
