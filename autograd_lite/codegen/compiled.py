@@ -223,7 +223,7 @@ def _floats(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[float]]:
 
 
 def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    kinds = [(_shown(x, i), x._data.shape, x._data.dtype) for i, x in enumerate(inputs)]
+    kinds = [(_shown(x, i), x.data.shape, x.data.dtype) for i, x in enumerate(inputs)]
 
     def arrays(values: tuple[Any, ...]) -> list[Any]:
         out = []
@@ -241,7 +241,7 @@ def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
 
 
 def _shown(x: Node, i: int) -> str:
-    return f"argument {i} ({x._label!r})" if x._label else f"argument {i}"
+    return f"argument {i} ({x.label!r})" if x.label else f"argument {i}"
 
 
 __all__ += ["CodegenError"]

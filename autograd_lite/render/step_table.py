@@ -14,7 +14,7 @@ unless `constants=True`, as the drawing leaves out constants' gradients.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -119,9 +119,6 @@ class BackwardSteps(Sequence[StepRow]):
 
     def __len__(self) -> int:
         return len(self.rows)
-
-    def __iter__(self) -> Iterator[StepRow]:
-        return iter(self.rows)
 
     def __str__(self) -> str:
         return format_backward_steps(self)
