@@ -55,10 +55,10 @@ def _checked(
         if x in seen:
             raise ValueError(f"{where}: inputs[{i}] is inputs[{seen[x]}]; list each input once")
         seen[x] = i
-    size = np.size(output._data)
+    size = np.size(output.data)
     if size != 1:
         raise ValueError(
-            f"{where}: the output has shape {np.shape(output._data)}, not one element; "
+            f"{where}: the output has shape {np.shape(output.data)}, not one element; "
             f"reduce it first (.sum(), .mean())"
         )
     return found
@@ -145,7 +145,7 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
-    tensor = not isinstance(output._data, float)
+    tensor = not isinstance(output.data, float)
     convert = _arrays(found) if tensor else _floats(found)
     written = write(
         output,
