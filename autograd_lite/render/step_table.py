@@ -10,6 +10,8 @@ Names: a node's label; a constant, its value; another result `t1, t2, ...`; anot
 `leaf1, leaf2, ...` (numbered in `graph_nodes` order, skipping names labels already use).
 Steps into constants (and, for Tensors, into operands that take no gradient) are left out
 unless `constants=True`, as the drawing leaves out constants' gradients.
+What each made-up name stands for is written by `notation.formula`, the writer of the
+stepping page's formulas and of generated code's comments too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ __all__ = [
     "StepRow",
     "backward_steps",
     "format_backward_steps",
-    "formula",
     "node_names",
     "number_text",
 ]
