@@ -368,15 +368,17 @@ class Writer:
     def _shares(self, node: Node, g: str, step: BackwardStep) -> list[Share]:
         """The sources of the node's shares, one per operand (None for one taking none):
         the template of its rule for this kind of arguments, filled in."""
-        rule, operands = node.rule, node.operands
-        examples = [step.upstream, node.data, *[x.data for x in operands]]
-        if type(examples[0]) is float and type(examples[1]) is float:
+        rule, operands, data = node.rule, node.operands, node.data
+        examples: list[Any] | None = None
+        if type(step.upstream) is float and type(data) is float:
             key: tuple[Any, ...] = (rule, len(operands))  # Values: the common case, quickly
         else:
+            examples = [step.upstream, data, *[x.data for x in operands]]
             key = (rule, *[_kind(e) for e in examples])
         args = [g, self.value_of[node].token, *[self.operand_text(x) for x in operands]]
         template = self.templates.get(key)
         if template is None:
+            examples = examples or [step.upstream, data, *[x.data for x in operands]]
             template = self.templates[key] = self._trace(node, examples, step)
         return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
 
