@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.node import Node
-from .literals import ATOM, array_text
+from .literals import array_text
 from .names import Names, identifier
-from .statements import Var, Writer
+from .statements import Var, Writer, paren
 from .tokens import TOKEN, substitute
 
 __all__ = [
@@ -81,7 +81,7 @@ def named_lines(w: Writer, reserved: set[str]) -> tuple[list[Line], dict[str, st
             continue
         key = target.token
         if fold and uses[key] == 1 and _weight(code) <= INLINE_DEPTH:
-            table[key] = code if prec >= ATOM else f"({code})"
+            table[key] = paren(code, prec)
             continue
         if target.name is None:  # (a gradient accumulated in place is named once)
             target.name = table[key] = _name(target, names)

@@ -137,6 +137,7 @@ class Writer:
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
+        """A new value of the function (see `Var`), with the next token."""
         v = Var(token(len(self.vars)), hint, kind, of)
         self.vars.append(v)
         return v
@@ -181,6 +182,7 @@ class Writer:
         return text
 
     def forms_of(self, op: Op) -> Forms:
+        """The op's emit forms, read once per op."""
         found = self.forms.get(op)
         if found is None:
             found = self.forms[op] = Forms(op)
@@ -215,10 +217,13 @@ class Writer:
         comment: str | None = None,
         backward: bool = False,
     ) -> None:
+        """Add a statement (see `Stmt`): `target = code`, or code alone for a check."""
         self.stmts.append((target, code, prec, comment, backward))
 
     # -- the forward pass --------------------------------------------------------------------
     def forward(self, nodes: list[Node]) -> None:
+        """One statement per op node that depends on an input (its domain check first, if
+        it has one), in the order of `nodes` (graph_nodes: operands first)."""
         value_of = self.value_of
         tensor = self.tensor
         use, check_use = ("array", "array_check") if tensor else ("float", "check")
