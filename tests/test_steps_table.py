@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_lite import Dual, Tensor, Value, backward_steps, format_backward_steps
-from autograd_lite.render.step_table import BackwardSteps, formula, node_names
+from autograd_lite.notation import formula
+from autograd_lite.render.step_table import BackwardSteps, node_names
 from autograd_lite.walkthrough import build_network, hand_derivation
 
 from .reference import EXACT_TABLE, central_difference, textbook_gradients

@@ -56,10 +56,10 @@ def _checked(
         if x in seen:
             raise ValueError(f"{where}: inputs[{i}] is inputs[{seen[x]}]; list each input once")
         seen[x] = i
-    size = np.size(output._data)
+    size = np.size(output.data)
     if size != 1:
         raise ValueError(
-            f"{where}: the output has shape {np.shape(output._data)}, not one element; "
+            f"{where}: the output has shape {np.shape(output.data)}, not one element; "
             f"reduce it first (.sum(), .mean())"
         )
     return found
@@ -146,7 +146,7 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
-    tensor = not isinstance(output._data, float)
+    tensor = not isinstance(output.data, float)
     convert = _arrays(found) if tensor else _floats(found)
     written = write(
         output,
@@ -224,7 +224,7 @@ def _floats(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[float]]:
 
 
 def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    kinds = [(_shown(x, i), x._data.shape, x._data.dtype) for i, x in enumerate(inputs)]
+    kinds = [(_shown(x, i), x.data.shape, x.data.dtype) for i, x in enumerate(inputs)]
 
     def arrays(values: tuple[Any, ...]) -> list[Any]:
         out = []
@@ -242,7 +242,7 @@ def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
 
 
 def _shown(x: Node, i: int) -> str:
-    return f"argument {i} ({x._label!r})" if x._label else f"argument {i}"
+    return f"argument {i} ({x.label!r})" if x.label else f"argument {i}"
 
 
 __all__ += ["CodegenError"]

@@ -64,12 +64,29 @@ def _binary(
         a, b = (other, self) if reflected else (self, other)
         return _write(self.tracer, a, b, symbol, prec, fn)
 
-    _OPERATORS[fn] = (symbol, prec)
     return method
 
 
-_OPERATORS: dict[Callable[[Any, Any], Any], tuple[str, int]] = {}
-"""The operator functions with a symbol (operator.mul: "*"), filled in by _binary."""
+_BINARY = (
+    ("add", "+", SUM, operator.add), ("sub", "-", SUM, operator.sub),
+    ("mul", "*", TERM, operator.mul), ("truediv", "/", TERM, operator.truediv),
+    ("floordiv", "//", TERM, operator.floordiv), ("mod", "%", TERM, operator.mod),
+    ("matmul", "@", TERM, operator.matmul), ("pow", "**", POWER, operator.pow),
+    ("and", "&", BIT_AND, operator.and_), ("or", "|", BIT_OR, operator.or_),
+    ("xor", "^", BIT_XOR, operator.xor),
+)  # fmt: skip
+"""Sym's binary operators, each `__name__` and reflected `__rname__`: (name, symbol,
+precedence, function)."""
+_COMPARISONS = (
+    ("lt", "<", operator.lt), ("le", "<=", operator.le), ("gt", ">", operator.gt),
+    ("ge", ">=", operator.ge), ("eq", "==", operator.eq), ("ne", "!=", operator.ne),
+)  # fmt: skip
+"""Sym's comparisons (name, symbol, function), written as code like the other operators."""
+_OPERATORS: dict[Callable[[Any, Any], Any], tuple[str, int]] = {
+    **{fn: (symbol, prec) for _, symbol, prec, fn in _BINARY},
+    **{fn: (symbol, COMPARE) for _, symbol, fn in _COMPARISONS},
+}
+"""The operator functions with a symbol (operator.mul: "*") and its precedence."""
 _UFUNCS = {
     np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
     np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
@@ -100,6 +117,17 @@ def _refuse(what: str) -> Callable[..., Any]:
     return method
 
 
+_REFUSED = {
+    "bool": "branches on a value (if, and, or, min, max on values)",
+    "float": "turns a value into a Python number (float(), math.* on a value)",
+    "int": "turns a value into a Python int", "index": "uses a value as an index",
+    "complex": "turns a value into a complex number", "iter": "iterates over a value",
+    "len": "takes the length of a value", "round": "rounds a value",
+    "array": "turns a value into a numpy array (a numpy function that is no ufunc)",
+}  # fmt: skip
+"""What straight-line code cannot do with a value: each `__name__` raises Untraceable."""
+
+
 class Sym(Node):
     """A value of generated code: its source, precedence and example (see the module)."""
 
@@ -123,25 +151,10 @@ class Sym(Node):
         return tracer.apply(op, operands)
 
     # -- what a rule reads of an array: from the example ---------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The example's shape."""
-        return np.shape(self.example)
-
-    @property
-    def ndim(self) -> int:
-        """The example's number of dimensions."""
-        return np.ndim(self.example)
-
-    @property
-    def size(self) -> int:
-        """The example's number of elements."""
-        return int(np.size(self.example))
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        """The example's dtype."""
-        return np.asarray(self.example).dtype
+    shape = property(lambda self: np.shape(self.example), doc="The example's shape.")
+    ndim = property(lambda self: np.ndim(self.example), doc="The example's dimensions.")
+    size = property(lambda self: int(np.size(self.example)), doc="The example's size.")
+    dtype = property(lambda self: np.asarray(self.example).dtype, doc="The example's dtype.")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Sym:
         """A numpy ufunc meeting a Sym: an array's operator (array * x, written so) or a call
@@ -187,36 +200,8 @@ class Sym(Node):
         example = fn(self.example, *args, **kwargs)
         return Sym(self.tracer, f"{name}({', '.join(texts)})", ATOM, example)
 
-    # -- arithmetic ------------------------------------------------------------------------
-    __add__ = _binary("+", SUM, operator.add)
-    __radd__ = _binary("+", SUM, operator.add, reflected=True)
-    __sub__ = _binary("-", SUM, operator.sub)
-    __rsub__ = _binary("-", SUM, operator.sub, reflected=True)
-    __mul__ = _binary("*", TERM, operator.mul)
-    __rmul__ = _binary("*", TERM, operator.mul, reflected=True)
-    __truediv__ = _binary("/", TERM, operator.truediv)
-    __rtruediv__ = _binary("/", TERM, operator.truediv, reflected=True)
-    __floordiv__ = _binary("//", TERM, operator.floordiv)
-    __rfloordiv__ = _binary("//", TERM, operator.floordiv, reflected=True)
-    __mod__ = _binary("%", TERM, operator.mod)
-    __rmod__ = _binary("%", TERM, operator.mod, reflected=True)
-    __matmul__ = _binary("@", TERM, operator.matmul)
-    __rmatmul__ = _binary("@", TERM, operator.matmul, reflected=True)
-    __pow__ = _binary("**", POWER, operator.pow)
-    __rpow__ = _binary("**", POWER, operator.pow, reflected=True)
-    __and__ = _binary("&", BIT_AND, operator.and_)
-    __rand__ = _binary("&", BIT_AND, operator.and_, reflected=True)
-    __or__ = _binary("|", BIT_OR, operator.or_)
-    __ror__ = _binary("|", BIT_OR, operator.or_, reflected=True)
-    __xor__ = _binary("^", BIT_XOR, operator.xor)
-    __rxor__ = _binary("^", BIT_XOR, operator.xor, reflected=True)
-    __lt__ = _binary("<", COMPARE, operator.lt)
-    __le__ = _binary("<=", COMPARE, operator.le)
-    __gt__ = _binary(">", COMPARE, operator.gt)
-    __ge__ = _binary(">=", COMPARE, operator.ge)
-    __eq__ = _binary("==", COMPARE, operator.eq)  # type: ignore[assignment]
-    __ne__ = _binary("!=", COMPARE, operator.ne)  # type: ignore[assignment]
-    __hash__ = Node.__hash__  # by identity, as every node
+    # -- arithmetic (and what cannot be written): installed from the tables above -------
+    __hash__ = Node.__hash__  # by identity, as every node: its == writes code, compares nothing
     __neg__ = _unary("-", operator.neg)
     __pos__ = _unary("+", operator.pos)
     __invert__ = _unary("~", operator.invert)
@@ -224,13 +209,11 @@ class Sym(Node):
     def __abs__(self) -> Sym:
         return Sym(self.tracer, f"abs({self.code})", ATOM, abs(self.example))
 
-    # -- what straight-line code cannot do --------------------------------------------------
-    __bool__ = _refuse("branches on a value (if, and, or, min, max on values)")
-    __float__ = _refuse("turns a value into a Python number (float(), math.* on a value)")
-    __int__ = _refuse("turns a value into a Python int")
-    __index__ = _refuse("uses a value as an index")
-    __complex__ = _refuse("turns a value into a complex number")
-    __iter__ = _refuse("iterates over a value")
-    __len__ = _refuse("takes the length of a value")
-    __array__ = _refuse("turns a value into a numpy array (a numpy function that is no ufunc)")
-    __round__ = _refuse("rounds a value")
+
+for _name, _symbol, _prec, _fn in _BINARY:
+    setattr(Sym, f"__{_name}__", _binary(_symbol, _prec, _fn))
+    setattr(Sym, f"__r{_name}__", _binary(_symbol, _prec, _fn, reflected=True))
+for _name, _symbol, _fn in _COMPARISONS:
+    setattr(Sym, f"__{_name}__", _binary(_symbol, COMPARE, _fn))
+for _name, _what in _REFUSED.items():
+    setattr(Sym, f"__{_name}__", _refuse(_what))

@@ -4,7 +4,7 @@ A statement refers to a value by a token, `\\x00<n>\\x00`, until every value is 
 `substitute` replaces each token by its text in one pass, so a replacement is never read
 again. No user text can forge a token: labels become identifiers (names.py), values are
 written with `repr` (literals.py), which escapes every control character, and the text of a
-comment goes through `one_line`, which escapes them too.
+comment goes through `notation.one_line`, which escapes them too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["PLACEHOLDER", "TOKEN", "one_line", "substitute", "token"]
+__all__ = ["PLACEHOLDER", "TOKEN", "substitute", "token"]
 
 TOKEN = re.compile("\x00\\d+\x00")
 """A value of the generated function, not named yet."""
@@ -30,12 +30,3 @@ def substitute(text: str, table: Mapping[str, str]) -> str:
     if "\x00" not in text:
         return text
     return TOKEN.sub(lambda m: table[m.group()], text)
-
-
-def one_line(text: str) -> str:
-    """User text (an op's name or display) as the inside of a one-line `# ...` comment: every
-    character that is not printable (each line break str.splitlines knows, tabs, control and
-    format characters, lone surrogates) written as its escape, as repr writes it."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -109,6 +109,13 @@ class Node:
         return (a,)
 
     @property
+    def rule(self) -> Callable[..., tuple[Any, ...]]:
+        """The derivative rule backward() runs at this node, `rule(g, out, *operands' data)`:
+        its op's `vjp` as the node type adapted it to this node (a Tensor's skips operands
+        that take no gradient and sums broadcast shares back); it gives `()` for leaves."""
+        return self._op.vjp
+
+    @property
     def is_leaf(self) -> bool:
         """True for inputs, parameters and constants: nodes not computed from others."""
         return self._a is None
@@ -136,6 +143,12 @@ class Node:
     @grad.setter
     def grad(self, value: Any) -> None:
         self._grad = self._as_gradient(value, None, False, f"{type(self).__name__}.grad")
+
+    def backward_seed(self, gradient: object = 1.0) -> Any:
+        """The gradient `backward(gradient)` starts from at this node, checked and converted
+        as backward() does it (a float for a Value; for a Tensor an array of its shape and
+        dtype): where the step table and generated code start too."""
+        return self._seed(gradient, False)
 
     @property
     def label(self) -> str | None:

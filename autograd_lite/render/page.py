@@ -26,10 +26,11 @@ from ..engine.backward import graph_nodes
 from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Value
+from ..notation import formula
 from ..validate import describe
 from .broadcast import summed_operands
 from .numbers import SMALL, number_text
-from .step_table import BackwardSteps, StepRow, backward_steps, formula
+from .step_table import BackwardSteps, StepRow, backward_steps
 
 __all__ = ["StepperPage", "page_data"]
 

@@ -10,11 +10,13 @@ Names: a node's label; a constant, its value; another result `t1, t2, ...`; anot
 `leaf1, leaf2, ...` (numbered in `graph_nodes` order, skipping names labels already use).
 Steps into constants (and, for Tensors, into operands that take no gradient) are left out
 unless `constants=True`, as the drawing leaves out constants' gradients.
+What each made-up name stands for is written by `notation.formula`, the writer of the
+stepping page's formulas and of generated code's comments too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -25,6 +27,7 @@ from ..engine.node import Node
 from ..engine.steps import backward_order
 from ..engine.tensor import Tensor
 from ..engine.value import Value
+from ..notation import formula, one_line
 from ..validate import describe
 from .numbers import SMALL, number_text
 
@@ -33,7 +36,6 @@ __all__ = [
     "StepRow",
     "backward_steps",
     "format_backward_steps",
-    "formula",
     "node_names",
     "number_text",
 ]
@@ -119,38 +121,12 @@ class BackwardSteps(Sequence[StepRow]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self) -> Iterator[StepRow]:
-        return iter(self.rows)
-
     def __str__(self) -> str:
         return format_backward_steps(self)
 
     def __repr__(self) -> str:
         name = self.names[self.output]
         return f"<BackwardSteps of {name}: {len(self.rows)} steps, {self.hidden} left out>"
-
-
-def _wrapped(text: str) -> str:
-    """`text` in parentheses when it would not read as one term beside an operator."""
-    return f"({text})" if text.startswith("-") or " " in text else text
-
-
-def formula(display: str, args: Sequence[str]) -> str:
-    """An op applied to its arguments as a reader writes it: `x * w1`, `sigmoid(z1)`,
-    `t3**2`, `x[0, :]`, `sum(t1, axis=(1,))` (`display` is the op's `display`)."""
-    if len(args) == 2 and not any(ch.isalnum() or ch == "_" for ch in display):
-        return f"{_wrapped(args[0])} {display} {_wrapped(args[1])}"
-    if len(args) == 1 and display.startswith(("**", "[")):
-        return f"{_wrapped(args[0])}{display}"
-    head, paren, rest = display.partition("(")
-    if paren and display.endswith(")") and head.isidentifier():
-        return f"{head}({', '.join([*args, rest[:-1]])})"
-    return f"{display}({', '.join(args)})"
-
-
-def _printable(label: str) -> str:
-    """A label on one line, with what a terminal cannot show as escapes."""
-    return label if label.isprintable() else repr(label)[1:-1]
 
 
 def _constant_name(node: Node) -> str:
@@ -167,7 +143,7 @@ def node_names(nodes: Sequence[Node]) -> dict[Node, str]:
     taken: set[str] = set()
     for node in nodes:
         if node.label:
-            name = base = _printable(node.label)
+            name = base = one_line(node.label)
             k = 1
             while name in taken:
                 k += 1
@@ -194,7 +170,7 @@ def node_names(nodes: Sequence[Node]) -> dict[Node, str]:
 
 def _seed(output: Node, gradient: object) -> Any:
     try:
-        return output._seed(gradient, False)
+        return output.backward_seed(gradient)
     except (TypeError, ValueError, RuntimeError, OverflowError) as e:
         # The node type's message names backward(); say which function was called.
         raise type(e)(str(e).replace("backward", "backward_steps", 1)) from None
