@@ -424,8 +424,8 @@ class Embedding(Module):
             where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), found.shape))
             raise IndexError(
                 f"{self!r}: index {found[where]} at position {where} is out of range for "
-                f"num_embeddings={self.num_embeddings} (indices are in [0, "
-                f"{self.num_embeddings})); {int(bad.sum())} are"
+                f"num_embeddings={self.num_embeddings}: indices are in [0, "
+                f"{self.num_embeddings}) ({int(bad.sum())} of {found.size} are not)"
             )
         out: Tensor = self.weight[found]
         return out
