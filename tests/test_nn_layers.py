@@ -410,3 +410,15 @@ def test_modules_with_buffers_copy_and_pickle() -> None:
     for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         for key, value in twin.state_dict().items():
             assert np.array_equal(value, model.state_dict()[key]), key
+
+
+def test_a_float32_model_stays_float32_in_both_modes_for_arrays_and_tensors() -> None:
+    """Regression: the evaluation-mode constants (running statistics) and an input array
+    follow the layer's dtype, as an input of Linear does."""
+    model = Sequential(BatchNorm1d(3), LayerNorm(3), Dropout(0.3, rng=0)).to(np.float32)
+    x = np.arange(15, dtype=np.float32).reshape(5, 3) % 4
+    for mode in (True, False):
+        model.train(mode)
+        assert model(x).dtype == np.float32
+        assert model(x.astype(np.float64)).dtype == np.float32
+        assert model(Tensor(x, dtype=np.float32)).dtype == np.float32

@@ -45,10 +45,16 @@ from .module import Module
 Array = np.ndarray[Any, Any]
 
 
-def _node(x: object) -> Any:
+def _node(x: object, like: Array | Tensor | None) -> Any:
     """x if it is an array node (a Tensor, or a Dual in forward mode), else a constant
-    Tensor of it (it takes no gradient)."""
-    return x if isinstance(x, Arithmetic) else Tensor(x, requires_grad=False)
+    Tensor of it (it takes no gradient) in the dtype of `like`, the layer's numbers (an
+    input array follows the parameters, as for Linear); without any, float32 stays float32."""
+    if isinstance(x, Arithmetic):
+        return x
+    if like is not None:
+        return Tensor(x, requires_grad=False, dtype=like.dtype)
+    kind = getattr(x, "dtype", None)
+    return Tensor(x, requires_grad=False, dtype=kind if kind == np.float32 else None)
 
 
 def _normalized(x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any, Any]:
@@ -103,7 +109,7 @@ class LayerNorm(Module):
 
     def forward(self, x: Any) -> Any:
         """x normalized over its last axes, which must be `normalized_shape`."""
-        x = _node(x)
+        x = _node(x, self.weight)
         k = len(self.normalized_shape)
         if tuple(x.shape[len(x.shape) - k :]) != self.normalized_shape or len(x.shape) < k:
             raise ValueError(
@@ -165,7 +171,7 @@ class BatchNorm1d(Module):
     def forward(self, x: Any) -> Any:
         """x normalized per feature: by the batch's statistics in training mode (updating
         the running ones), by the running statistics in evaluation mode."""
-        x = _node(x)
+        x = _node(x, self.weight if self.weight is not None else self.running_mean)
         shape = tuple(x.shape)
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(
@@ -189,9 +195,11 @@ class BatchNorm1d(Module):
                 self._track(np.asarray(mean.data).reshape(-1), np.asarray(var.data).reshape(-1), n)
             return _affine(y, weight, bias)
         # constants: a copy each, so a later update or load does not touch this graph
-        mean_c = Tensor(self.running_mean.reshape(per_feature), requires_grad=False)
-        std = Tensor(np.sqrt(self.running_var + self.eps).reshape(per_feature), requires_grad=False)
-        return _affine((x - mean_c) / std, weight, bias)
+        kind = self.running_mean.dtype
+        mean_c = Tensor(self.running_mean.reshape(per_feature), requires_grad=False, dtype=kind)
+        std = np.sqrt(self.running_var + self.eps).reshape(per_feature)
+        std_c = Tensor(std, requires_grad=False, dtype=kind)
+        return _affine((x - mean_c) / std_c, weight, bias)
 
     def _track(self, mean: Array, var: Array, n: int) -> None:
         """The running statistics' update from one batch's mean and biased variance."""
