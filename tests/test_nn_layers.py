@@ -55,6 +55,20 @@ def buffer(layer: BatchNorm1d, name: str) -> Array:
     return found
 
 
+def assert_gradients_match_finite_differences(
+    layer: LayerNorm | BatchNorm1d, x0: Array, g: Array, f: Any
+) -> None:
+    """x's, weight's and bias's gradients of sum(layer(x) * g) against central differences
+    of the numpy forward f(x, weight, bias)."""
+    w, b = affine(layer)
+    layer.zero_grad()
+    x = Tensor(x0)
+    (layer(x) * g).sum().backward()
+    fd = numeric_gradients(f, [x0, w.data, b.data], g)
+    for got, want in zip([x.grad, w.grad, b.grad], fd):
+        assert_close(got, want, rtol=1e-6, atol=1e-7)
+
+
 def norm_reference(x: Array, axes: tuple[int, ...], eps: float, w: Array, b: Array) -> Array:
     """PyTorch's normalization formula, biased variance, in numpy."""
     mean = x.mean(axis=axes, keepdims=True)
@@ -101,11 +115,7 @@ def test_layer_norm_matches_the_formula_and_its_gradients(
     def f(xv: Array, wv: Array, bv: Array) -> Array:
         return norm_reference(xv, axes, 1e-5, wv, bv)
 
-    x = Tensor(x0)
-    (ln(x) * g).sum().backward()
-    fd = numeric_gradients(f, [x0, w, b], g)
-    for got, want in zip([x.grad, ln_w.grad, ln_b.grad], fd):
-        assert_close(got, want, rtol=1e-6, atol=1e-7)
+    assert_gradients_match_finite_differences(ln, x0, g, f)
 
 
 def test_normalization_second_derivatives_match_finite_differences_of_the_closed_form() -> None:
@@ -181,12 +191,7 @@ def test_batch_norm_train_then_eval_matches_pytorchs_formulas(
     def f(xv: Array, wv: Array, bv: Array) -> Array:
         return (xv - r_mean.reshape(view)) / sigma * wv.reshape(view) + bv.reshape(view)
 
-    bn.zero_grad()
-    x = Tensor(x0)
-    (bn(x) * g).sum().backward()
-    fd = numeric_gradients(f, [x0, w, b], g)
-    for got, want_g in zip([x.grad, bn_w.grad, bn_b.grad], fd):
-        assert_close(got, want_g, rtol=1e-6, atol=1e-7)
+    assert_gradients_match_finite_differences(bn, x0, g, f)
 
 
 def test_batch_norm_training_gradients_match_finite_differences() -> None:
@@ -196,11 +201,8 @@ def test_batch_norm_training_gradients_match_finite_differences() -> None:
     bn = BatchNorm1d(2)
     bn_w, bn_b = affine(bn)
     bn_w.data, bn_b.data = w, b
-    x = Tensor(x0)
-    (bn(x) * g).sum().backward()
-    fd = numeric_gradients(lambda xv, wv, bv: norm_reference(xv, (0,), 1e-5, wv, bv), [x0, w, b], g)
-    for got, want in zip([x.grad, bn_w.grad, bn_b.grad], fd):
-        assert_close(got, want, rtol=1e-6, atol=1e-7)
+    reference = lambda xv, wv, bv: norm_reference(xv, (0,), 1e-5, wv, bv)  # noqa: E731
+    assert_gradients_match_finite_differences(bn, x0, g, reference)
 
 
 def test_batch_norm_without_running_stats_uses_the_batch_in_eval_and_has_no_buffers() -> None:
