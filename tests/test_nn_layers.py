@@ -144,6 +144,7 @@ def test_layer_norm_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match=r"LayerNorm: normalized_shape\[1\]"):
         LayerNorm((2, 0))
     assert [n for n, _ in LayerNorm((2, 3)).named_parameters()] == ["weight", "bias"]
+    assert LayerNorm(np.int64(3)).normalized_shape == (3,)
     assert LayerNorm(3, elementwise_affine=False).parameters() == []
 
 
@@ -404,6 +405,9 @@ def test_module_dict_behaves_as_pytorchs() -> None:
         heads["a.b"] = enc
     with pytest.raises(TypeError, match=r"a name must be a str"):
         heads[1] = enc  # type: ignore[index]
+    with pytest.raises(TypeError, match=r"ModuleDict.update: item 0 must be a \(name, module\)"):
+        heads.update(["abc"])  # type: ignore[list-item]
+    assert heads.keys() == ["dec", "bn"]
 
 
 def test_modules_with_buffers_copy_and_pickle() -> None:

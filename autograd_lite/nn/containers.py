@@ -186,6 +186,12 @@ class ModuleDict(Module):
         """Add or replace the modules of a mapping or of (name, module) pairs; all are checked
         before any is added."""
         pairs = list(modules.items()) if isinstance(modules, Mapping) else list(modules)
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise TypeError(
+                    f"ModuleDict.update: item {i} must be a (name, module) pair, got "
+                    f"{describe(pair)}"
+                )
         checked = [(self._key(k), _module(m, f"ModuleDict[{k!r}]")) for k, m in pairs]
         self._modules.update(checked)
 

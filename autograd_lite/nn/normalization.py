@@ -88,11 +88,12 @@ class LayerNorm(Module):
 
     def __init__(
         self,
-        normalized_shape: int | Sequence[int],
+        normalized_shape: int | np.integer[Any] | Sequence[int],
         eps: float = 1e-5,
         elementwise_affine: bool = True,
     ) -> None:
-        dims = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        single = isinstance(normalized_shape, (int, np.integer))
+        dims = (normalized_shape,) if single else normalized_shape
         if not isinstance(dims, Sequence) or isinstance(dims, str) or not dims:
             raise TypeError(
                 f"LayerNorm: normalized_shape must be an int or a non-empty tuple of ints, "
