@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, grad, nn
+from autograd_lite import Tensor, compile_grad, grad, nn
 from autograd_lite.nn import (
     BatchNorm1d,
     Dropout,
@@ -428,3 +428,21 @@ def test_a_float32_model_stays_float32_in_both_modes_for_arrays_and_tensors() ->
         assert model(x).dtype == np.float32
         assert model(x.astype(np.float64)).dtype == np.float32
         assert model(Tensor(x, dtype=np.float32)).dtype == np.float32
+
+
+def test_the_layers_compile_to_code_that_gives_backwards_numbers() -> None:
+    """Made of engine ops, so compile_grad writes them out: the compiled value and gradients
+    are bit for bit those of backward() on the same graph (reference: backward's walk)."""
+    rng = np.random.default_rng(9)
+    emb, bn, ln = Embedding(6, 2, rng=0), BatchNorm1d(4), LayerNorm(4)
+    lin = Linear(4, 4, rng=1)
+    idx = np.array([[0, 5], [1, 1], [3, 2]])
+    rows = emb(idx).reshape(3, 4)
+    loss = (ln(bn(lin(rows))) * rng.normal(size=(3, 4))).sum()
+    inputs = [emb.weight, lin.weight, *affine(bn), *affine(ln)]
+    compiled = compile_grad(loss, inputs)
+    value, grads = compiled(*[p.data for p in inputs])
+    loss.backward()
+    assert np.array_equal(value, loss.data)
+    for p, g in zip(inputs, grads):
+        assert np.array_equal(g, p.grad), p.label
