@@ -4,8 +4,10 @@
   `to(dtype)`, `forward` called by `module(x)`, a printout like PyTorch's.
 - `Neuron`, `Layer`, `MLP`: fully connected layers of scalar `Value`s. A Layer and an MLP
   always return a list; `MLP.scalar(x)` gives the output of a one-output network.
-- `Linear`, `Sequential`, `ReLU`, `Tanh`, `Sigmoid`: layers on `Tensor`s, with PyTorch's
-  names, layouts and state-dict keys.
+- `Linear`, `Sequential`, `ReLU`, `Tanh`, `Sigmoid`, `Dropout`, `Embedding`, `LayerNorm`,
+  `BatchNorm1d`: layers on `Tensor`s, with PyTorch's names, layouts and state-dict keys
+  (BatchNorm1d's running statistics are buffers, saved with the parameters); `train()` and
+  `eval()` on every module; `ModuleList` and `ModuleDict` hold modules by position and name.
 - Losses: `half_squared_error` (the worked example's), `mse_loss` (Values or Tensors),
   `bce_with_logits`, `hinge_loss`; `cross_entropy` on Tensors.
 - Optimizers: `SGD` (momentum, weight decay) and `Adam`, with PyTorch's update rules, for
@@ -23,9 +25,12 @@
 >>> opt.step()
 """
 
+from .containers import ModuleDict, ModuleList
 from .layers import (
     ACTIVATIONS,
     MLP,
+    Dropout,
+    Embedding,
     Inputs,
     Layer,
     Linear,
@@ -46,6 +51,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, Optimizer
 from .saving import load, save
 
@@ -54,10 +60,16 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "BatchNorm1d",
+    "Dropout",
+    "Embedding",
     "Inputs",
     "Layer",
+    "LayerNorm",
     "Linear",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Neuron",
     "Optimizer",
     "Parameter",

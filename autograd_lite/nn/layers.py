@@ -1,5 +1,7 @@
 """Layers: `Neuron`, `Layer` and `MLP` on scalar `Value`s; `Linear`, `Sequential`, `ReLU`,
-`Tanh` and `Sigmoid` on `Tensor`s, with PyTorch's names and layouts.
+`Tanh`, `Sigmoid`, `Dropout` and `Embedding` on `Tensor`s, with PyTorch's names and layouts
+(the normalization layers are in normalization.py, ModuleList and ModuleDict in
+containers.py).
 
 ## On Values
 
@@ -40,7 +42,7 @@ torch model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,10 +50,12 @@ import numpy as np
 from ..engine import ops
 from ..engine.array_ops import linear
 from ..engine.grad_mode import is_grad_enabled, scope
+from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
-from ..validate import choice, count, describe, is_real, sequence
+from ..validate import array_of, choice, count, describe, is_real, real, sequence
 from .arguments import operands
+from .containers import ModuleSequence
 from .module import Module
 
 
@@ -326,27 +330,21 @@ class Sigmoid(_Activation):
     _op = ops.sigmoid
 
 
-class Sequential(Module):
+class Sequential(ModuleSequence):
     """Modules applied one after the other: `Sequential(m0, m1, ...)(x)` is `...m1(m0(x))`.
 
     The modules are named by position, as in PyTorch: the parameters of the first are
-    `0.weight`, `0.bias` ..., and `model[0]`, `len(model)` and iteration work as there.
-    Each parameter's label becomes its name, which drawings show.
+    `0.weight`, `0.bias` ..., and `model[0]`, `model[1:]`, `len(model)`, iteration,
+    `append`, `extend` and `insert` work as there (ModuleList's, containers.py). Each
+    parameter's label becomes its name, which drawings show.
     """
 
+    _item_word = "argument"
+
     def __init__(self, *modules: Module) -> None:
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(
-                    f"Sequential: argument {i} must be a Module (Linear(...), ReLU() ...), "
-                    f"got {describe(m)}"
-                )
-        self._layers = list(modules)
+        super().__init__(modules)
         for name, p in self.named_parameters():  # drawings then show `0.weight`, as the MLP
             p.label = name
-
-    def _items(self) -> Iterable[tuple[str, Any]]:
-        return [(str(i), m) for i, m in enumerate(self._layers)]
 
     def forward(self, x: Any) -> Any:
         """x through every module in order."""
@@ -354,22 +352,84 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, index: int) -> Module:
-        """The module at position `index` (negative counts from the end)."""
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise TypeError(f"Sequential: index must be an int, got {describe(index)}")
-        if not -len(self._layers) <= index < len(self._layers):
-            raise IndexError(
-                f"Sequential: index {index} is out of range for {len(self._layers)} modules"
-            )
-        return self._layers[index]
 
-    def __len__(self) -> int:
-        return len(self._layers)
+class Dropout(Module):
+    """PyTorch's `nn.Dropout(p=0.5)`: in training mode each element is zeroed with
+    probability `p` and the others are scaled by 1 / (1 - p), so the expected output is the
+    input; in evaluation mode (`eval()`) it is the identity (the input itself is returned).
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._layers)
+    `p` is a real number in [0, 1] (p = 1 zeroes everything). The masks are drawn by `rng`
+    (a numpy Generator, a seed, or None for fresh entropy), one per call, so a seed repeats
+    a run. The output is x times a constant array of 0s and 1/(1-p), one op whose
+    derivative is that array.
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
+        found = real(p, "Dropout: p")
+        if not 0.0 <= found <= 1.0:
+            raise ValueError(f"Dropout: p is a probability, in [0, 1]; got {found!r}")
+        self.p = found
+        self._rng = _rng(rng, "Dropout")
+
+    def forward(self, x: Any) -> Any:
+        """x with elements dropped and the rest scaled in training mode; x in evaluation."""
+        if not self.training or self.p == 0.0:
+            return x
+        data = x.data if isinstance(x, Node) else np.asarray(x)
+        if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+            raise TypeError(f"{self!r}: expected a Tensor or a float array, got {describe(x)}")
+        keep = self._rng.random(data.shape) >= self.p
+        scale = keep / (1.0 - self.p) if self.p < 1.0 else np.zeros(data.shape)
+        return x * scale.astype(data.dtype)
 
     def extra_repr(self) -> str:
-        """Nothing: the modules are listed below the name, as PyTorch prints them."""
-        return ""
+        """PyTorch's: `p=0.5, inplace=False` without the inplace, which this has not."""
+        return f"p={self.p}"
+
+
+class Embedding(Module):
+    """PyTorch's `nn.Embedding(num_embeddings, embedding_dim)`: a table `weight` of shape
+    (num_embeddings, embedding_dim), drawn from the standard normal distribution (PyTorch's
+    default) by `rng`; calling it on an integer array of indices of any shape gives their
+    rows, of shape indices.shape + (embedding_dim,). It is one getitem op: an index used
+    twice adds both gradients into its row.
+
+    Indices must be integers in [0, num_embeddings) (a numpy array, a list or an int):
+    anything else is an error naming Embedding and the first bad index.
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, rng: RngLike = None, dtype: object = None
+    ) -> None:
+        self.num_embeddings = count(num_embeddings, "Embedding: num_embeddings", minimum=1)
+        self.embedding_dim = count(embedding_dim, "Embedding: embedding_dim", minimum=1)
+        table = _rng(rng, "Embedding").standard_normal((self.num_embeddings, self.embedding_dim))
+        self.weight = Tensor(table, label="weight", dtype=dtype)
+
+    def forward(self, indices: Any) -> Tensor:
+        """The rows of `weight` at `indices`: shape indices.shape + (embedding_dim,)."""
+        if isinstance(indices, Node):
+            raise TypeError(
+                f"{self!r}: indices must be an integer array, got a {type(indices).__name__}, "
+                f"which holds floats; pass the indices' numpy array"
+            )
+        found = array_of(indices, f"{self!r}: indices must be an integer array", copy=True)
+        if found.dtype.kind not in "iu":
+            raise TypeError(
+                f"{self!r}: indices must be integers in [0, {self.num_embeddings}), got dtype "
+                f"{found.dtype} (convert whole numbers with .astype(int))"
+            )
+        bad = (found < 0) | (found >= self.num_embeddings)
+        if bad.any():
+            where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), found.shape))
+            raise IndexError(
+                f"{self!r}: index {found[where]} at position {where} is out of range for "
+                f"num_embeddings={self.num_embeddings}: indices are in [0, "
+                f"{self.num_embeddings}) ({int(bad.sum())} of {found.size} are not)"
+            )
+        out: Tensor = self.weight[found]
+        return out
+
+    def extra_repr(self) -> str:
+        """PyTorch's: `num_embeddings, embedding_dim`."""
+        return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -56,7 +56,7 @@ from ..engine import array_ops
 from ..engine.node import Node, Op
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
-from ..validate import array_of, choice, is_real
+from ..validate import array_of, choice, describe, is_real, real
 from .arguments import SEQUENCE, operand, operands
 
 Reduction = Literal["mean", "sum"]
@@ -216,8 +216,9 @@ def _as_tensor(x: object) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x, requires_grad=False)
 
 
-def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
-    """labels as an int array of shape (n,) in [0, classes), or a clear error."""
+def _labels(labels: object, n: int, classes: int, ignore_index: int) -> np.ndarray[Any, Any]:
+    """labels as an int array of shape (n,), each in [0, classes) or ignore_index, or a
+    clear error."""
     if isinstance(labels, Node):
         raise TypeError(
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
@@ -236,26 +237,46 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
-    bad = np.flatnonzero((found < 0) | (found >= classes))
+    bad = np.flatnonzero(((found < 0) | (found >= classes)) & (found != ignore_index))
     if bad.size:
         i = int(bad[0])
         raise ValueError(
-            f"cross_entropy: labels must be in [0, {classes}) for {classes} classes; "
-            f"{bad.size} are not, the first is labels[{i}] = {found[i]}"
+            f"cross_entropy: labels must be in [0, {classes}) for {classes} classes; {bad.size} "
+            f"are not, the first is labels[{i}] = {found[i]} (only ignore_index={ignore_index} "
+            f"may be outside)"
         )
     return found
 
 
-def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "mean") -> Tensor:
+def cross_entropy(
+    logits: object,
+    labels: object,
+    reduction: TensorReduction = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """PyTorch's `cross_entropy(input, target)` for logits of shape (N, C) and integer
     labels of shape (N,): -log softmax(logits)[i, labels[i]], averaged over the batch
     (`reduction="sum"` adds them, `"none"` gives the N losses).
 
+    A sample whose label is `ignore_index` (default -100) counts for nothing: its loss is
+    0, and the mean is over the other samples (0/0, nan, if every one is ignored, as in
+    PyTorch). With `label_smoothing` = e in [0, 1], the target of sample i is (1 - e) on
+    its class and e / C on every class, so its loss is (1 - e) * (lse_i - z_i,label) +
+    e * (lse_i - mean_c z_ic), lse_i being logsumexp(z_i): PyTorch's definition.
+
     `logits` is a Tensor (an array becomes a constant); `labels` a numpy array (or list) of
-    ints in [0, C). Float labels, labels of another shape or out of range are errors that
-    say what is needed, raised before any node is made.
+    ints in [0, C) or equal to ignore_index. Float labels, labels of another shape or out
+    of range, an ignore_index that is not an int and a label_smoothing outside [0, 1] are
+    errors that say what is needed, raised before any node is made.
     """
     choice(reduction, "cross_entropy: reduction", _REDUCTIONS)
+    if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
+        raise TypeError(f"cross_entropy: ignore_index must be an int, got {describe(ignore_index)}")
+    ignore = int(ignore_index)
+    smoothing = real(label_smoothing, "cross_entropy: label_smoothing")
+    if not 0.0 <= smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing!r}")
     x = _as_tensor(logits)
     if x.ndim != 2 or 0 in x.shape:
         raise ValueError(
@@ -263,32 +284,46 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
             f"got shape {x.shape}"
         )
     n, classes = x.shape
-    found = _labels(labels, n, classes)
-    rows = np.arange(n)
+    found = _labels(labels, n, classes, ignore)
+    kept = found != ignore
+    rows, picked = np.arange(n), np.where(kept, found, 0)  # an ignored row picks any class
+    counted = int(np.count_nonzero(kept))
+    # The target distribution q (rows of 0 where ignored): the derivative is softmax - q.
+    target = np.zeros(x.shape, dtype=x.dtype)
+    target[rows, picked] = 1.0 - smoothing
+    target += smoothing / classes
+    target[~kept] = 0.0
+    weights = kept.astype(x.dtype).reshape(n, 1)  # 1 for a counted sample, 0 if ignored
     saved: list[Any] = []  # (logits, their logsumexp) from the forward
 
     def forward(z: Any) -> Any:
         lse = array_ops.logsumexp(z, 1, True)
         saved[:] = [z, lse]
-        losses = lse[:, 0] - z[rows, found]
+        losses = lse[:, 0] - z[rows, picked]
+        if smoothing:  # PyTorch's sum: (1 - e) * nll + e * (lse - mean of the logits)
+            losses = (1.0 - smoothing) * losses + smoothing * (lse[:, 0] - z.mean(axis=1))
+        losses = np.where(kept, losses, 0.0).astype(z.dtype)
         if reduction == "none":
             return losses
-        return np.add.reduce(losses) / n if reduction == "mean" else np.add.reduce(losses)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
+            total = np.add.reduce(losses)
+            return total / counted if reduction == "mean" else total
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
-        # d(loss_i)/d(z_i) = softmax(z_i) - one_hot_i. With create_graph it is written with
-        # the softmax op, whose own derivative the higher orders need.
+        # d(loss_i)/d(z_i) = softmax(z_i) - q_i for a counted sample, 0 for an ignored one.
+        # With create_graph it is written with the softmax op, whose own derivative the
+        # higher orders need.
         if isinstance(z, Node):
-            one_hot = np.zeros(z.data.shape, dtype=z.data.dtype)
-            one_hot[rows, found] = 1.0
-            error = array_ops.softmax(z, 1) - one_hot
+            error = (array_ops.softmax(z, 1) - target) * weights
         else:  # on arrays: exp(z - lse) with the forward's lse when z is its logits
             lse = saved[1] if saved and saved[0] is z else array_ops.logsumexp(z, 1, True)
-            error = np.exp(z - lse)
-            error[rows, found] -= 1.0
+            error = (np.exp(z - lse) - target) * weights
         if reduction == "none":
             return (error * array_ops.reshape(g, (n, 1)),)
-        return (error * (g / n) if reduction == "mean" else error * g,)
+        if reduction == "sum":
+            return (error * g,)
+        # every row zero if all are ignored: a zero gradient, as PyTorch's (not 0 * inf)
+        return (error * (g / max(counted, 1)),)
 
     op = Op(
         "cross_entropy",
@@ -298,7 +333,14 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
         display=f"cross_entropy(reduction={reduction!r})",
     )
     # the parameters as data (as array_ops' ops keep theirs), without passing them as keywords
-    op.params = MappingProxyType({"labels": found, "reduction": reduction})
+    op.params = MappingProxyType(
+        {
+            "labels": found,
+            "reduction": reduction,
+            "ignore_index": ignore,
+            "label_smoothing": smoothing,
+        }
+    )
     out: Tensor = op(x)
     return out
 

@@ -10,6 +10,13 @@ Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a
 `layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
 `Sequential`, as in PyTorch, so that a state dict loads into the same torch model.
 
+A module may also hold buffers: arrays that are state but not parameters (BatchNorm1d's
+running statistics). A class names them in `_buffer_names`; they get no gradient, are not in
+`parameters()`, and are in `state_dict()` after the parameters, under PyTorch's keys.
+
+Every module has PyTorch's `training` flag: `train(mode=True)` and `eval()` set it on the
+module and all its sub-modules (Dropout and BatchNorm1d behave differently in each).
+
 Modules copy (`copy.deepcopy`) and pickle with their parameters, which are leaves; saving
 to a file is `nn.save(model.state_dict(), path)` (saving.py).
 """
@@ -24,7 +31,7 @@ import numpy as np
 from ..engine.node import Node, stamp_write
 from ..engine.tensor import Tensor
 from ..engine.value import Value
-from ..validate import array_of, real
+from ..validate import array_of, flag, real
 
 Parameter = Value | Tensor
 """What a module holds as a parameter: a scalar `Value` or an array `Tensor`."""
@@ -43,6 +50,13 @@ class Module:
     `set_parameter`) writes into the existing parameters' `.data`, so an optimizer that
     holds them keeps working.
     """
+
+    training: bool = True
+    """True in training mode (the default), False after `eval()`, as PyTorch's flag."""
+
+    _buffer_names: tuple[str, ...] = ()
+    """The attributes that hold buffers (arrays saved in the state dict, not trained); an
+    attribute that is None holds none (BatchNorm1d without running statistics)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """The module's output: `self.forward(*args, **kwargs)`."""
@@ -86,6 +100,35 @@ class Module:
             out.extend(_children(name, item))
         return out
 
+    def _buffer_slots(self, prefix: str) -> Iterator[tuple[str, Module, str]]:
+        """(name, owner, attribute) of every buffer, this module's first, then its children's."""
+        for name, item in self._items():
+            if name in self._buffer_names:
+                if item is not None:
+                    yield prefix + name, self, name
+            else:
+                for child_name, child in _children(prefix + name, item):
+                    yield from child._buffer_slots(child_name + ".")
+
+    def named_buffers(self) -> list[tuple[str, Array]]:
+        """(name, array) of every buffer (BatchNorm1d's `running_mean` ...), as PyTorch's."""
+        return [(name, getattr(owner, attr)) for name, owner, attr in self._buffer_slots("")]
+
+    # -- training and evaluation ----------------------------------------------------------------
+    def train(self: _M, mode: bool = True) -> _M:
+        """Set `training` to `mode` on this module and every sub-module; returns the module
+        (PyTorch's `Module.train`). Dropout drops and BatchNorm1d uses batch statistics only
+        in training mode."""
+        found = flag(mode, f"{type(self).__name__}.train: mode")
+        self.training = found
+        for _, child in self.named_children():
+            child.train(found)
+        return self
+
+    def eval(self: _M) -> _M:
+        """Evaluation mode: `train(False)`; returns the module."""
+        return self.train(False)
+
     # -- gradients and dtypes -------------------------------------------------------------------
     def zero_grad(self) -> None:
         """Reset every parameter's gradient, which otherwise adds up over backward calls: a
@@ -96,8 +139,9 @@ class Module:
     def to(self: _M, dtype: object) -> _M:
         """Convert every Tensor parameter (and its gradient) to `dtype`, np.float32 or
         np.float64, in place: the same Tensor objects, so convert before making an
-        optimizer (Adam's running averages keep the dtype they started with). Returns the
-        module, as PyTorch's `Module.to`."""
+        optimizer (Adam's running averages keep the dtype they started with). Float buffers
+        are converted too, integer ones kept (as PyTorch). Returns the module, as PyTorch's
+        `Module.to`."""
         try:
             kind = np.dtype(dtype)  # type: ignore[call-overload]
         except TypeError:
@@ -113,39 +157,50 @@ class Module:
                 p._data = p._data.astype(kind)
                 stamp_write(p)  # graphs that used the old array are stale
                 p.grad = None if grad is None else grad.astype(kind)
+        for _, owner, attr in self._buffer_slots(""):
+            buffer = getattr(owner, attr)
+            if buffer.dtype.kind == "f":
+                setattr(owner, attr, buffer.astype(kind))
         return self
 
     # -- saving and restoring -------------------------------------------------------------------
     def state_dict(self) -> dict[str, float | Array]:
         """The parameter values by name: a float for a Value, a copy of the array for a
-        Tensor (so later training does not change it). For Values only, it is a plain
-        dict of floats (JSON-friendly); for Tensors, the names and shapes are PyTorch's."""
-        return {
+        Tensor (so later training does not change it); then a copy of every buffer. For
+        Values only, it is a plain dict of floats (JSON-friendly); for Tensors, the names
+        and shapes are PyTorch's."""
+        out: dict[str, float | Array] = {
             name: p.data.copy() if isinstance(p, Tensor) else p.data
             for name, p in self.named_parameters()
         }
+        out.update((name, buffer.copy()) for name, buffer in self.named_buffers())
+        return out
 
     def load_state_dict(self, state: Mapping[str, object]) -> None:
-        """Set every parameter from `state` (as made by `state_dict()`).
+        """Set every parameter and buffer from `state` (as made by `state_dict()`).
 
-        The keys must be exactly the parameter names: ValueError lists the missing and the
-        unexpected ones. A Value's entry must be a real number (anything `numbers.Real`
-        accepts; a bool counts as 0 or 1) or a 0-d array (what `nn.load` gives): TypeError
-        otherwise, OverflowError for an int too large for a float. A Tensor's entry is an
-        array of real numbers (numpy, nested lists, or anything with `__array__`, such as a
-        CPU torch tensor) of the parameter's shape, copied. No number may change on the way:
-        an array of floats must have the parameter's dtype (float64 for a Value; a TypeError
-        says to convert the model or the array), and numbers, lists and integer arrays must
-        convert exactly (ValueError naming the first that would round). Errors name the key;
-        everything is checked before anything is changed.
+        The keys must be exactly the parameter and buffer names: ValueError lists the
+        missing and the unexpected ones. A Value's entry must be a real number (anything
+        `numbers.Real` accepts; a bool counts as 0 or 1) or a 0-d array (what `nn.load`
+        gives): TypeError otherwise, OverflowError for an int too large for a float. A
+        Tensor's entry is an array of real numbers (numpy, nested lists, or anything with
+        `__array__`, such as a CPU torch tensor) of the parameter's shape, copied. No
+        number may change on the way: an array of floats must have the parameter's dtype
+        (float64 for a Value; a TypeError says to convert the model or the array), and
+        numbers, lists and integer arrays must convert exactly (ValueError naming the first
+        that would round). A buffer's entry is checked as a Tensor's, against the buffer's
+        shape and dtype (int64 for `num_batches_tracked`), and replaces it. Errors name the
+        key; everything is checked before anything is changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
                 f"load_state_dict: expected a mapping of name -> value, got {type(state).__name__}"
             )
         params = dict(self.named_parameters())
-        missing = [k for k in params if k not in state]
-        unexpected = [k for k in state if k not in params]
+        slots = {name: (owner, attr) for name, owner, attr in self._buffer_slots("")}
+        names = [*params, *slots]
+        missing = [k for k in names if k not in state]
+        unexpected = [k for k in state if k not in params and k not in slots]
         if missing or unexpected:
             parts = []
             if missing:
@@ -157,8 +212,16 @@ class Module:
             name: _new_data(p, state[name], f"load_state_dict[{name!r}]")
             for name, p in params.items()
         }
+        buffers = {
+            name: np.array(
+                _new_data(getattr(owner, attr), state[name], f"load_state_dict[{name!r}]")
+            )
+            for name, (owner, attr) in slots.items()
+        }
         for name, p in params.items():
             p.data = values[name]
+        for name, (owner, attr) in slots.items():
+            setattr(owner, attr, buffers[name])
 
     def get_parameter(self, name: str) -> Parameter:
         """The parameter called `name`; KeyError listing a few valid names if there is none."""
@@ -207,12 +270,12 @@ def zero_grads(params: Iterable[Parameter]) -> None:
             p.grad = 0.0
 
 
-def _new_data(p: Parameter, value: object, where: str) -> Any:
+def _new_data(p: Parameter | Array, value: object, where: str) -> Any:
     """`value` checked as new data for p: a float for a Value, an array of p's shape and
-    dtype for a Tensor (TypeError or ValueError naming `where` otherwise)."""
+    dtype for a Tensor or a buffer (TypeError or ValueError naming `where` otherwise)."""
     if isinstance(value, Node):
         raise TypeError(f"{where}: expected an array, got a {type(value).__name__} (use .data)")
-    if isinstance(p, Tensor):
+    if isinstance(p, (Tensor, np.ndarray)):
         return _exact_array(value, p.shape, p.dtype, where)
     if isinstance(value, (np.ndarray, np.generic)):  # a 0-d array, as nn.load gives
         return float(_exact_array(value, (), np.dtype(np.float64), where))

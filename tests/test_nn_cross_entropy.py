@@ -1,0 +1,147 @@
+"""cross_entropy's ignore_index and label_smoothing (issue 21), against a numpy implementation
+of PyTorch's documented formula written here.
+
+Reference (PyTorch's CrossEntropyLoss documentation): with log-probabilities
+lp = log_softmax(z), the loss of sample i is (1 - e) * (-lp[i, y_i]) + e * sum_c(-lp[i, c]) / C;
+a sample whose target is ignore_index contributes 0 and is not counted: "mean" divides the sum
+by the number of counted samples. Gradients: central finite differences of that numpy function,
+and the closed form softmax(z_i) - q_i, q_i = (1 - e) one_hot(y_i) + e / C (0 for ignored rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_lite import Tensor, grad
+from autograd_lite.nn import TensorReduction, cross_entropy
+
+from .array_reference import assert_close, numeric_gradients
+
+Array = np.ndarray[Any, Any]
+
+
+def reference(z: Array, y: Array, reduction: str, ignore: int, e: float) -> Array:
+    """PyTorch's formula in numpy."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    lp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n, c = z.shape
+    kept = y != ignore
+    losses = np.zeros(n)
+    for i in range(n):
+        if kept[i]:
+            losses[i] = (1 - e) * -lp[i, y[i]] + e * -lp[i].sum() / c
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return np.asarray(total / kept.sum() if reduction == "mean" else total)
+
+
+def closed_form_gradient(z: Array, y: Array, reduction: str, ignore: int, e: float) -> Array:
+    """d mean/sum of the losses / dz: (softmax - q) per counted row, scaled."""
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    n, c = z.shape
+    out = np.zeros_like(z)
+    for i in range(n):
+        if y[i] != ignore:
+            q = np.full(c, e / c)
+            q[y[i]] += 1 - e
+            out[i] = p[i] - q
+    count = max(int((y != ignore).sum()), 1)
+    return out / count if reduction == "mean" else out
+
+
+CASES = [
+    (np.array([0, -100, 4, 2, -100, 1]), -100),
+    (np.array([3, 7, 1, 0, 7, 2]), 7),  # an ignore_index that is a class number's neighbour
+    (np.array([3, 2, 1, 0, 4, 2]), 2),  # an ignore_index that is a valid class
+    (np.array([3, 2, 1, 0, 4, 2]), -100),  # nothing ignored
+]
+
+
+@pytest.mark.parametrize("labels, ignore", CASES)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.75, 1.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_matches_pytorchs_formula(
+    labels: Array, ignore: int, smoothing: float, reduction: TensorReduction
+) -> None:
+    rng = np.random.default_rng(0)
+    z0 = rng.normal(size=(6, 5)) * 3
+    g = rng.normal(size=(6,)) if reduction == "none" else np.asarray(1.0)
+    z = Tensor(z0)
+    loss = cross_entropy(
+        z, labels, reduction=reduction, ignore_index=ignore, label_smoothing=smoothing
+    )
+    want = reference(z0, labels, reduction, ignore, smoothing)
+    assert_close(loss.data, want, rtol=1e-12, atol=1e-12)
+    (loss * g).sum().backward()
+    fd = numeric_gradients(lambda zv: reference(zv, labels, reduction, ignore, smoothing), [z0], g)
+    assert_close(z.grad, fd[0], rtol=1e-6, atol=1e-8)
+    if reduction != "none":
+        closed = closed_form_gradient(z0, labels, reduction, ignore, smoothing)
+        assert_close(z.grad, closed, rtol=1e-9, atol=1e-12)
+
+
+def test_cross_entropy_second_derivative_with_ignore_and_smoothing() -> None:
+    """create_graph through the one rule: d/dz sum(grad_z(loss) * c), against central
+    differences of the closed-form gradient."""
+    rng = np.random.default_rng(1)
+    z0, c = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    labels = np.array([2, -1, 0, 1])
+    z = Tensor(z0)
+    (first,) = grad(cross_entropy(z, labels, ignore_index=-1, label_smoothing=0.2), [z],
+                    create_graph=True)  # fmt: skip
+    (second,) = grad((first * c).sum(), [z])
+    want = numeric_gradients(lambda zv: closed_form_gradient(zv, labels, "mean", -1, 0.2), [z0], c)[
+        0
+    ]
+    assert_close(second.data, want, rtol=1e-6, atol=1e-8)
+
+
+def test_every_sample_ignored_gives_nan_and_a_zero_gradient_as_pytorch() -> None:
+    z = Tensor(np.zeros((2, 3)))
+    loss = cross_entropy(z, np.array([-100, -100]), label_smoothing=0.2)
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert np.array_equal(z.grad, np.zeros((2, 3)))
+    assert cross_entropy(Tensor(np.zeros((2, 3))), [-100, -100], reduction="sum").item() == 0.0
+
+
+def test_an_ignored_sample_changes_nothing() -> None:
+    """Dropping the ignored rows by hand gives the same loss and gradients."""
+    rng = np.random.default_rng(2)
+    z0 = rng.normal(size=(5, 4))
+    labels = np.array([1, -100, 3, -100, 0])
+    z = Tensor(z0)
+    loss = cross_entropy(z, labels, label_smoothing=0.3)
+    loss.backward()
+    kept = Tensor(z0[[0, 2, 4]])
+    small = cross_entropy(kept, np.array([1, 3, 0]), label_smoothing=0.3)
+    small.backward()
+    assert_close(loss.data, small.data, rtol=1e-14)
+    assert_close(z.grad[[0, 2, 4]], kept.grad, rtol=1e-14)
+    assert np.array_equal(z.grad[[1, 3]], np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, labels, exc, msg",
+    [
+        ({"ignore_index": 1.5}, [0, 1], TypeError, r"cross_entropy: ignore_index must be an int"),
+        ({"ignore_index": True}, [0, 1], TypeError, r"ignore_index must be an int, got bool"),
+        ({"label_smoothing": 1.5}, [0, 1], ValueError,
+         r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"),
+        ({"label_smoothing": -0.1}, [0, 1], ValueError, r"label_smoothing must be in \[0, 1\]"),
+        ({"label_smoothing": float("nan")}, [0, 1], ValueError, r"label_smoothing.*nan"),
+        ({"label_smoothing": "a"}, [0, 1], TypeError, r"cross_entropy: label_smoothing"),
+        ({"ignore_index": 5}, [0, -100], ValueError,
+         r"labels must be in \[0, 3\).*labels\[1\] = -100 \(only ignore_index=5 may be outside"),
+    ],
+)  # fmt: skip
+def test_cross_entropy_option_errors(
+    kwargs: dict[str, Any], labels: list[int], exc: type[Exception], msg: str
+) -> None:
+    with pytest.raises(exc, match=msg):
+        cross_entropy(Tensor(np.zeros((2, 3))), np.array(labels), **kwargs)
