@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.arrays import as_array
 from ..engine.backward import _check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
-from ..engine.arrays import as_array
 from ..validate import describe, real, sequence
 from .emit import write
 from .forms import MODULES

@@ -86,7 +86,7 @@ def transpose(self: _N, *axes: Any) -> _N:
     return found
 
 
-def T(self: _N) -> _N:  # noqa: N802 -- numpy's name; installed as a property
+def T(self: _N) -> _N:
     """The axes reversed (the transpose of a matrix)."""
     return transpose(self)
 

@@ -69,7 +69,6 @@ def as_array(
     return array.astype(dtype or np.float64, copy=False)
 
 
-
 def unshared(out: Array, datas: list[Array]) -> Array:
     """out, or a copy of it if it shares memory with an operand's array (a transpose or a
     slice made under no_grad(), or an operand returned as it is): a leaf's data must not
@@ -166,7 +165,9 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
 
     def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(
-            s if s is None or getattr(s, "shape", x.shape) == x.shape else array_ops.sum_to(s, x.shape)
+            s
+            if s is None or getattr(s, "shape", x.shape) == x.shape
+            else array_ops.sum_to(s, x.shape)
             for s, x in zip(inner(g, out, *xs), xs)
         )
 

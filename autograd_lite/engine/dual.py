@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..validate import describe, is_real, real, text
-from . import backward as _backward
 from . import array_node
+from . import backward as _backward
 from .array_node import ArrayNode, made
 from .arrays import adapted, as_array, broadcast, gradient_array
 from .grad_mode import MODE

@@ -29,6 +29,7 @@ from .node import Node
 
 __all__ = ["FUNCTIONS", "UFUNCS", "array_function", "array_ufunc", "supported"]
 
+
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
     """A two-operand ufunc as the node's operator: a.name(b), or b.reflected(a) when the
     node is on the right (NotImplemented when its type has no such operator)."""

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from ..validate import flag, is_real, real, text
+from . import array_node
 from . import array_ops as _aops
 from . import axes as _axes
 from . import backward as _backward
-from . import array_node
 from .array_node import ArrayNode, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, gradient_array, unshared
 from .grad_mode import MODE
@@ -174,7 +174,9 @@ class Tensor(ArrayNode):
 
         A copy, not the array itself: an in-place change to one of them (`t.data -= 1`)
         would change the other behind its write stamp (see `StaleDataError`)."""
-        return made(Tensor, self._data.copy(), LEAF, None, None, False, MODE.get().scope, self._label)
+        return made(
+            Tensor, self._data.copy(), LEAF, None, None, False, MODE.get().scope, self._label
+        )
 
     # -- the Node hooks: what an array's gradient is ------------------------------------------
     def _seed(self, gradient: object, create_graph: bool) -> Any:

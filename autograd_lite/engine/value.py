@@ -7,7 +7,6 @@ has, each applying one op from ops.py through the fast paths here (`_binary`, `_
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Union, cast
 
 import numpy as np
@@ -16,8 +15,8 @@ from ..validate import describe, is_real, real, text
 from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
-from .methods import Applying, Methods, install
 from .grad_mode import MODE, ScopeBlock
+from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
 
 Number = int | float | np.integer[Any] | np.floating[Any]
@@ -33,8 +32,8 @@ class Value(Methods, Conversions, Node):
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
     scalar, bool), stored as a float. Each operator and method of the method table
     (`+ - * / **`, unary `-`, `abs`, `exp`, `log`, ...: `methods.Methods`) records a node;
-    numbers mixed in become constant leaves. `backward()` then fills `.grad` of every node below with
-    d(this)/d(node).
+    numbers mixed in become constant leaves. `backward()` then fills `.grad` of every node
+    below with d(this)/d(node).
 
     Values hash and compare by identity, so they can be dict keys and set members; `==` is
     not elementwise comparison of data. The number leaves the graph only when asked for
