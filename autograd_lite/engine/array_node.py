@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import numpy as np
+
 from . import array_methods
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, ArrayMethods, install
 from .node import CLOCK, CONSTANT, Node, Op
+from .vspace import space_of
 
 __all__ = ["ArrayNode", "fill", "made"]
 
@@ -38,6 +41,46 @@ class ArrayNode(ArrayMethods, Conversions, Node):
 
     _constant_carry: Any = None
     """What a constant of the node type carries."""
+
+    def _takes_gradient(self) -> bool:
+        """Whether a derivative rule must give this node a share (constants take none)."""
+        return self._op is not CONSTANT
+
+    # -- the Node hooks: the kind of data says what a gradient is (vspace.py) -------------
+    _scalar_fills = True
+    """Whether backward's number `gradient` fills an output of several elements."""
+
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        g = space_of(self._data).seed(self._data, gradient, self._scalar_fills)
+        return self._constant(g) if create_graph else g
+
+    def _zero(self, create_graph: bool) -> Any:
+        zero = space_of(self._data).zero(self._data)
+        return self._constant(zero) if create_graph else zero
+
+    def _as_gradient(
+        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
+    ) -> Any:
+        rule = where or f"the derivative rule of {op!r}"
+        if share is None:
+            if where is not None or not self._takes_gradient():
+                return None  # .grad = None resets it; constants get no share
+            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
+        kind, data = type(self).__name__, self._data
+        if type(share) is type(self):
+            if not create_graph:
+                raise TypeError(f"{rule} returned a {kind}; it must return numbers or arrays")
+            found = share._data
+            if (type(found) is float) != (type(data) is float) or np.shape(found) != np.shape(data):
+                raise ValueError(
+                    f"{rule} gave a gradient of shape {np.shape(found)} for a {kind} of shape "
+                    f"{np.shape(data)}"
+                )
+            return share
+        if isinstance(share, Node):
+            raise TypeError(f"{rule} returned a {type(share).__name__} for a {kind} operand")
+        g = space_of(data).share(data, share, rule, where is not None)
+        return self._constant(g) if create_graph else g
 
 
 def fill(

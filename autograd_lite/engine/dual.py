@@ -23,7 +23,7 @@ from ..validate import describe, is_real, real, text
 from . import array_node
 from . import backward as _backward
 from .array_node import ArrayNode, made
-from .arrays import adapted, as_array, broadcast, gradient_array
+from .arrays import adapted, as_array, broadcast
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op, stamp_write
 
@@ -131,20 +131,6 @@ class Dual(ArrayNode):
     # method table, as for a Tensor: they apply ops, whose results on Duals are Duals.
 
     # -- the Node hooks: what a Dual's gradient is ------------------------------------------
-    def _seed(self, gradient: object, create_graph: bool) -> Any:
-        data = self._data
-        if type(data) is float:
-            g: Any = real(gradient, "backward: gradient")
-        elif is_real(gradient) and not isinstance(gradient, np.ndarray):
-            g = np.full(data.shape, real(gradient, "backward: gradient"), dtype=data.dtype)
-        else:
-            g = gradient_array(gradient, data)
-        return Dual._constant(g) if create_graph else g
-
-    def _zero(self, create_graph: bool) -> Any:
-        zero = 0.0 if type(self._data) is float else np.zeros_like(self._data)
-        return Dual._constant(zero) if create_graph else zero
-
     @staticmethod
     def _accept_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
@@ -158,37 +144,6 @@ class Dual(ArrayNode):
             kept_nodes.append(node)
             kept.append(g)
         return kept_nodes, kept
-
-    def _as_gradient(
-        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
-    ) -> Any:
-        rule = where or f"the derivative rule of {op!r}"
-        data = self._data
-        if share is None:
-            if where is not None or self._op is CONSTANT:
-                return None  # .grad = None resets it; constants get no share
-            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
-        g: Any
-        if type(share) is Dual:
-            if not create_graph:
-                raise TypeError(f"{rule} returned a Dual; it must return numbers or arrays")
-            g, found = share, share._data
-        elif isinstance(share, Node):
-            raise TypeError(f"{rule} returned a {type(share).__name__} for a Dual operand")
-        elif type(data) is float:
-            found = real(share, rule)
-            g = Dual._constant(found) if create_graph else found
-        else:
-            found = as_array(share, rule, data.dtype, copy=False)
-            if found.shape != data.shape and where is None and found.ndim == 0:
-                found = np.full(data.shape, found)  # a constant derivative
-            g = Dual._constant(found) if create_graph else found
-        if (type(found) is float) != (type(data) is float) or np.shape(found) != np.shape(data):
-            raise ValueError(
-                f"{rule} gave a gradient of shape {np.shape(found)} ({type(found).__name__}) "
-                f"for a Dual of shape {np.shape(data)} ({type(data).__name__})"
-            )
-        return g
 
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Dual:

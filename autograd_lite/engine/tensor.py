@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import flag, is_real, real, text
+from ..validate import flag, is_real, text
 from . import array_node
 from . import array_ops as _aops
 from . import axes as _axes
 from . import backward as _backward
 from .array_node import ArrayNode, made
-from .arrays import Array, adapted, as_array, broadcast, dtype_of, gradient_array, unshared
+from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, stamp_write
 
@@ -56,6 +56,7 @@ class Tensor(ArrayNode):
     _data: Array
     _carry: bool  # requires_grad
     _constant_carry = False
+    _scalar_fills = False  # a number as `gradient` only for a one-element output
 
     def __init__(
         self,
@@ -186,25 +187,7 @@ class Tensor(ArrayNode):
                 "(it was computed from constants or requires_grad=False tensors only, or "
                 "under no_grad())"
             )
-        data = self._data
-        if gradient is None or (is_real(gradient) and not isinstance(gradient, np.ndarray)):
-            if data.size != 1:
-                raise ValueError(
-                    f"backward: the output has shape {data.shape}, not one element: pass "
-                    f"gradient=, an array of shape {data.shape}, or reduce it first (.sum())"
-                )
-            g = np.full(
-                data.shape,
-                1.0 if gradient is None else real(gradient, "backward"),
-                dtype=data.dtype,
-            )
-        else:
-            g = gradient_array(gradient, data)
-        return Tensor._constant(g) if create_graph else g
-
-    def _zero(self, create_graph: bool) -> Any:
-        zeros = np.zeros_like(self._data)
-        return Tensor._constant(zeros) if create_graph else zeros
+        return super()._seed(gradient, create_graph)
 
     @staticmethod
     def _accept_gradients(
@@ -245,32 +228,8 @@ class Tensor(ArrayNode):
             kept.append(g)
         return kept_nodes, kept
 
-    def _as_gradient(
-        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
-    ) -> Any:
-        rule = where or f"the derivative rule of {op!r}"
-        if share is None:
-            if where is not None or not self._carry:
-                return None  # .grad = None resets it; constants get no share
-            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
-        g: Any
-        if isinstance(share, Tensor):
-            if not create_graph:
-                raise TypeError(f"{rule} returned a Tensor; it must return arrays")
-            g = share
-        else:
-            if isinstance(share, Node):
-                raise TypeError(f"{rule} returned a {type(share).__name__} for a Tensor operand")
-            array = as_array(share, rule, self._data.dtype, copy=False)
-            if array.shape != self._data.shape and where is None and array.ndim == 0:
-                array = np.full(self._data.shape, array)  # a constant derivative
-            g = Tensor._constant(array) if create_graph else array
-        shape = g.shape
-        if shape != self._data.shape:
-            raise ValueError(
-                f"{rule} gave a gradient of shape {shape} for a tensor of shape {self._data.shape}"
-            )
-        return g
+    def _takes_gradient(self) -> bool:
+        return self._carry
 
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Tensor:

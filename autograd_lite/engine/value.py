@@ -18,6 +18,7 @@ from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
+from .vspace import FLOATS
 
 Number = int | float | np.integer[Any] | np.floating[Any]
 """A plain real number: Python int or float, or a numpy real scalar (Fraction and bool work too)."""
@@ -101,11 +102,12 @@ class Value(Methods, Conversions, Node):
 
     # -- the Node hooks: what a scalar's gradient is ------------------------------------------
     def _seed(self, gradient: object, create_graph: bool) -> Any:
-        g = real(gradient, "backward: gradient")
+        g = FLOATS.seed(self._data, gradient)
         return Value(g) if create_graph else g
 
     def _zero(self, create_graph: bool) -> Any:
-        return Value(0.0) if create_graph else 0.0
+        zero = FLOATS.zero(self._data)
+        return Value(zero) if create_graph else zero
 
     @staticmethod
     def _accept_gradients(
