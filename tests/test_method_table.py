@@ -38,29 +38,26 @@ def _cosh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     return (g * SINH(x),)
 
 
-# The engine guide's recipe: one Op each (emit given explicitly: the derived emit form of
-# issue 20's "ops written once" item is another branch's work) ...
-SINH = Op(
-    "sinh",
-    math.sinh,
-    _sinh_vjp,
-    array_forward=np.sinh,
-    jvp="elementwise",
-    emit={"float": "math.sinh({0})", "array": "np.sinh({0})"},
-)
-COSH = Op(
-    "cosh",
-    math.cosh,
-    _cosh_vjp,
-    array_forward=np.cosh,
-    jvp="elementwise",
-    emit={"float": "math.cosh({0})", "array": "np.cosh({0})"},
-)
+def _elementwise(name: str, vjp: Any) -> Op:
+    """The engine guide's recipe: one Op, its forward on floats (math) and on arrays (np),
+    its rule, and its emit form (given explicitly: deriving it from the forward is issue 20's
+    "ops written once" item, another branch's work)."""
+    return Op(
+        name,
+        getattr(math, name),
+        vjp,
+        array_forward=getattr(np, name),
+        jvp="elementwise",
+        emit={"float": f"math.{name}({{0}})", "array": f"np.{name}({{0}})"},
+    )
+
+
+SINH, COSH = _elementwise("sinh", _sinh_vjp), _elementwise("cosh", _cosh_vjp)
 
 
 @pytest.fixture
 def sinh_method() -> Iterator[None]:
-    """... and one row of the method table, taken out again after the test."""
+    """... and one row of the method table (taken out again after the test)."""
     methods.add("sinh", methods.Unary(SINH, "Hyperbolic sine; derivative cosh."))
     try:
         yield

@@ -7,17 +7,18 @@ They are installed from the method table (methods.py) as they are, so that `t.su
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..validate import flag, is_real
 from . import array_ops, ops
 from . import axes as _axes
-from .arrays import as_array, index_of
+from .arrays import Array, as_array, index_of
 from .node import Node
 
 __all__ = [
-    "T", "getitem", "log_softmax", "logsumexp", "max", "mean", "power", "reshape", "softmax",
-    "sum", "transpose",
+    "T", "comparison", "getitem", "log_softmax", "logsumexp", "max", "mean", "power", "reshape",
+    "softmax", "sum", "transpose",
 ]  # fmt: skip
 
 _N = TypeVar("_N", bound=Node)
@@ -36,6 +37,19 @@ def power(self: _N, other: object) -> _N:
         return scalar
     array: _N = array_ops.pow_array(self, exponent)
     return array
+
+
+def comparison(compare: Callable[[Any, Any], Any], symbol: str) -> Callable[[Node, object], Any]:
+    """The method `self <symbol> other`: the comparison of the data, elementwise, a boolean
+    array outside the graph (as numpy; PyTorch gives tensors). Typed Any, not Array: `==`
+    and `!=` override object's, which return bool."""
+
+    def method(self: Node, other: object) -> Array:
+        found: Array = compare(self._data, _axes.plain(other))
+        return found
+
+    method.__doc__ = f"self {symbol} other on the data: a boolean array, no graph."
+    return method
 
 
 # -- shapes and reductions ------------------------------------------------------------------

@@ -6,8 +6,8 @@ adds the rows only array nodes have. A row names what the method applies and how
 - `Infix(op)`: `self op other`; `Reflected(op)`: `other op self` (`2 * x`);
 - `Unary(op)`: `op(self)` (`x.exp()`, `-x`);
 - `Power()`: `self ** other`, whose exponent decides the op (each node type's own);
-- `Compare(operator)`: an elementwise comparison of the data (arrays: no graph);
-- a plain function of the node (`sum`, `reshape`, `__getitem__`: array_methods.py).
+- a plain function of the node (`sum`, `reshape`, `__getitem__`, the comparisons of the data:
+  array_methods.py), installed as it is.
 
 `install(cls, applying)` is the one loop that turns the rows into plain functions on a node
 type, each calling that type's way of applying an op (`Applying`): Value passes its fast
@@ -25,11 +25,10 @@ from types import FunctionType
 from typing import Any, TypeVar, overload
 
 from . import array_methods, array_ops, ops
-from .axes import plain
 from .node import Op
 
 __all__ = [
-    "Applying", "ArrayMethods", "Compare", "Infix", "Methods", "Power", "Reflected", "Row",
+    "Applying", "ArrayMethods", "Infix", "Methods", "Power", "Reflected", "Row",
     "Unary", "add", "install", "remove", "rows", "suggested",
 ]  # fmt: skip
 
@@ -67,12 +66,19 @@ class Row:
 class Infix(Row):
     """`self op other` (NotImplemented for an operand the node type does not take)."""
 
-    def bind(self, applying: Applying) -> Callable[..., Any]:
-        """The method: applying.binary(op, self, other)."""
-        op, binary = self.target, applying.binary
+    reflected = False
 
-        def method(self: Any, other: Any) -> Any:
-            return binary(op, self, other)
+    def bind(self, applying: Applying) -> Callable[..., Any]:
+        """The method: applying.binary(op, self, other), or (op, other, self) reflected."""
+        op, binary = self.target, applying.binary
+        if self.reflected:
+
+            def method(self: Any, other: Any) -> Any:
+                return binary(op, other, self)
+        else:
+
+            def method(self: Any, other: Any) -> Any:
+                return binary(op, self, other)
 
         return method
 
@@ -84,24 +90,10 @@ class Infix(Row):
         return _uninstalled(self, obj, owner)
 
 
-class Reflected(Row):
+class Reflected(Infix):
     """`other op self`: the operator Python calls when the node is on the right."""
 
-    def bind(self, applying: Applying) -> Callable[..., Any]:
-        """The method: applying.binary(op, other, self)."""
-        op, binary = self.target, applying.binary
-
-        def method(self: Any, other: Any) -> Any:
-            return binary(op, other, self)
-
-        return method
-
-    @overload
-    def __get__(self, obj: None, owner: type[_N]) -> Callable[[_N, Any], _N]: ...
-    @overload
-    def __get__(self, obj: _N, owner: type) -> Callable[[Any], _N]: ...
-    def __get__(self, obj: Any, owner: type) -> Any:
-        return _uninstalled(self, obj, owner)
+    reflected = True
 
 
 class Unary(Row):
@@ -131,27 +123,6 @@ class Power(Infix):
     def bind(self, applying: Applying) -> Callable[..., Any]:
         """The node type's `**` itself."""
         return applying.power
-
-
-class Compare(Row):
-    """An elementwise comparison of the data: a boolean array, outside the graph (as numpy;
-    PyTorch gives tensors)."""
-
-    def bind(self, applying: Applying) -> Callable[..., Any]:
-        """The method: operator(self.data, other's data)."""
-        compare = self.target
-
-        def method(self: Any, other: object) -> Any:
-            return compare(self._data, plain(other))
-
-        return method
-
-    @overload
-    def __get__(self, obj: None, owner: type[_N]) -> Callable[[_N, object], Any]: ...
-    @overload
-    def __get__(self, obj: object, owner: type) -> Callable[[object], Any]: ...
-    def __get__(self, obj: Any, owner: type) -> Any:
-        return _uninstalled(self, obj, owner)
 
 
 def _uninstalled(row: Row, obj: object, owner: type) -> Any:
@@ -199,12 +170,12 @@ class ArrayMethods(Methods):
 
     __matmul__ = Infix(array_ops.matmul_op, "self @ other (np.matmul's rules).")
     __rmatmul__ = Reflected(array_ops.matmul_op, "other @ self (np.matmul's rules).")
-    __lt__ = Compare(operator.lt, "self < other on the data: a boolean array, no graph.")
-    __le__ = Compare(operator.le, "self <= other on the data: a boolean array, no graph.")
-    __gt__ = Compare(operator.gt, "self > other on the data: a boolean array, no graph.")
-    __ge__ = Compare(operator.ge, "self >= other on the data: a boolean array, no graph.")
-    __eq__ = Compare(operator.eq, "self == other on the data: a boolean array, no graph.")
-    __ne__ = Compare(operator.ne, "self != other on the data: a boolean array, no graph.")
+    __lt__ = array_methods.comparison(operator.lt, "<")
+    __le__ = array_methods.comparison(operator.le, "<=")
+    __gt__ = array_methods.comparison(operator.gt, ">")
+    __ge__ = array_methods.comparison(operator.ge, ">=")
+    __eq__ = array_methods.comparison(operator.eq, "==")
+    __ne__ = array_methods.comparison(operator.ne, "!=")
     sum = array_methods.sum
     mean = array_methods.mean
     max = array_methods.max
