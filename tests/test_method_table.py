@@ -125,6 +125,9 @@ def test_a_new_op_in_a_drawing_and_the_step_table(sinh_method: None) -> None:
 def test_add_refuses_a_name_the_table_has_and_remove_takes_the_row_away() -> None:
     with pytest.raises(ValueError, match="'exp' already"):
         methods.add("exp", methods.Unary(SINH, "no"))
+    with pytest.raises(ValueError, match="'exp' is not a row added"):
+        methods.remove("exp")
+    assert Value(0.0).exp().data == 1.0
     methods.add("sinh", methods.Unary(SINH, "Hyperbolic sine."))
     methods.remove("sinh")
     for cls in (Value, Tensor, Dual):

@@ -190,6 +190,8 @@ class ArrayMethods(Methods):
 
 _INSTALLED: list[tuple[type, type, Applying]] = []
 """Each node type installed so far, with its part of the table and how it applies ops."""
+_ADDED: set[str] = set()
+"""The names `add` put in the table (only those can be removed)."""
 
 
 def rows(table: type = ArrayMethods) -> dict[str, Any]:
@@ -237,13 +239,18 @@ def add(name: str, row: Row, arrays_only: bool = False) -> None:
     table = ArrayMethods if arrays_only else Methods
     row.__set_name__(table, name)
     setattr(table, name, row)
+    _ADDED.add(name)
     for cls, installed, applying in _INSTALLED:
         if issubclass(installed, table):
             setattr(cls, name, _method(row, applying))
 
 
 def remove(name: str) -> None:
-    """Take a row that `add` added out of the table and off every node type."""
+    """Take a row that `add` added out of the table and off every node type (ValueError
+    for another name: the built-in rows stay)."""
+    if name not in _ADDED:
+        raise ValueError(f"{name!r} is not a row added by methods.add")
+    _ADDED.discard(name)
     for table in (Methods, ArrayMethods):
         if name in vars(table):
             delattr(table, name)
