@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import DomainError, Tensor, Value, concatenate, grad, maximum, stack, where
-from autograd_lite.engine import tensor as _tensor
+from autograd_lite.engine import array_node as _array_node
 
 ACCEPTED = "real numbers: bool, int or float"
 """What a message about bad data must say is accepted."""
@@ -25,26 +25,20 @@ ACCEPTED = "real numbers: bool, int or float"
 
 @contextlib.contextmanager
 def counting_tensors() -> Iterator[list[int]]:
-    """Count the Tensors made inside the block: every node an op makes (its result and its
-    constants) is filled in by tensor._fill, and every other one by Tensor.__init__."""
+    """Count the Tensors made inside the block: every one, made by an op (its result and its
+    constants) or by Tensor(...), has its slots set by array_node.fill."""
     made = [0]
-    fill, init = _tensor._fill, Tensor.__init__
+    fill = _array_node.fill
 
-    def counted_fill(*args: Any) -> None:
-        made[0] += 1
-        fill(*args)
+    def counted_fill(node: Any, *args: Any) -> None:
+        made[0] += type(node) is Tensor
+        fill(node, *args)
 
-    def counted_init(self: Tensor, *args: Any, **kwargs: Any) -> None:
-        made[0] += 1
-        init(self, *args, **kwargs)
-
-    _tensor._fill = counted_fill  # type: ignore[assignment]
-    Tensor.__init__ = counted_init  # type: ignore[method-assign]
+    _array_node.fill = counted_fill
     try:
         yield made
     finally:
-        _tensor._fill = fill  # type: ignore[assignment]
-        Tensor.__init__ = init  # type: ignore[method-assign]
+        _array_node.fill = fill
 
 
 def raises_before_any_node(

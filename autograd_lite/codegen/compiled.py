@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.arrays import as_array
 from ..engine.backward import _check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
-from ..engine.tensor import _as_array
 from ..validate import describe, real, sequence
 from .emit import write
 from .forms import MODULES
@@ -229,7 +229,7 @@ def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
     def arrays(values: tuple[Any, ...]) -> list[Any]:
         out = []
         for v, (label, shape, dtype) in zip(values, kinds):
-            a = _as_array(v, f"compile_grad: {label}", dtype, copy=False)
+            a = as_array(v, f"compile_grad: {label}", dtype, copy=False)
             if a.shape != shape:
                 raise ValueError(
                     f"compile_grad: {label} has shape {a.shape}; the function was compiled "

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import numpy_protocol
 from .array_ops import getitem
-from .numpy_protocol import METHODS
+from .methods import suggested
 
 __all__ = ["Conversions"]
 
@@ -34,7 +34,7 @@ def _refusal(what: str) -> Callable[..., NoReturn]:
         raise TypeError(
             f"{what} of a {kind} would take its number out of the graph, and nothing computed "
             f"from it would get a gradient (math.* functions and '%f' % x call float() too). "
-            f"Stay in the graph with the node's methods ({METHODS}) or an Op "
+            f"Stay in the graph with the node's methods ({suggested()}) or an Op "
             f"of your own (docs/engine.md); for the number itself, outside the graph, write "
             f"x.item() or x.data; for text, f'{{x:.4f}}'"
         )

@@ -20,17 +20,17 @@ from typing import Any
 import numpy as np
 
 from ..validate import describe, is_real, real, text
+from . import array_node
 from . import backward as _backward
+from .array_node import ArrayNode, made
+from .arrays import adapted, as_array, broadcast
 from .grad_mode import MODE
-from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
-from .tensor import Arithmetic, _adapted, _as_array, _broadcast, _gradient_array
+from .node import CONSTANT, LEAF, Node, Op, stamp_write
 
 __all__ = ["Dual", "tangent_of"]
 
-Array = np.ndarray[Any, Any]
 
-
-class Dual(Arithmetic, Node):
+class Dual(ArrayNode):
     """A number or an array (the primal) with a tangent of its shape, in a computation graph.
 
     `Dual(primal, tangent=None, label=None)`: `primal` is a real number (a scalar Dual, like
@@ -49,9 +49,9 @@ class Dual(Arithmetic, Node):
     (15.0, 12.0)
     """
 
-    __slots__ = ("_tangent",)
+    __slots__ = ()
 
-    _tangent: Any  # a float or an array of the primal's shape; None for zero
+    _carry: Any  # the tangent: a float or an array of the primal's shape; None for zero
 
     def __init__(self, primal: object, tangent: object = None, label: str | None = None) -> None:
         if isinstance(primal, Node):
@@ -63,10 +63,10 @@ class Dual(Arithmetic, Node):
             data: Any = real(primal, "Dual")
         else:
             kind = primal.dtype if isinstance(primal, np.ndarray) else None
-            data = _as_array(primal, "Dual", kind if kind == np.float32 else None)
-        _fill(self, data, LEAF, None, None, _tangent_like(tangent, data, "Dual: tangent"))
-        self._label = label if label is None else text(label, "Dual: label", optional=True)
-        self._scope = MODE.get().scope
+            data = as_array(primal, "Dual", kind if kind == np.float32 else None)
+        label = label if label is None else text(label, "Dual: label", optional=True)
+        carry = _tangent_like(tangent, data, "Dual: tangent")
+        array_node.fill(self, data, LEAF, None, None, carry, MODE.get().scope, label)
 
     # -- what it holds ----------------------------------------------------------------------
     @property
@@ -91,7 +91,7 @@ class Dual(Arithmetic, Node):
     def tangent(self) -> Any:
         """The derivative of `data` along the input tangents (0.0 or zeros when none reach
         it): a float, or an array of the primal's shape."""
-        t = self._tangent
+        t = self._carry
         if t is None:
             return 0.0 if type(self._data) is float else np.zeros_like(self._data)
         return t
@@ -127,25 +127,10 @@ class Dual(Arithmetic, Node):
         label = "" if self._label is None else f", label={self._label!r}"
         return f"Dual({shown(self._data)}, tangent={shown(self.tangent)}{label})"
 
-    # The operators and methods (+, @, exp, sum, reshape, [ ] ...) are Arithmetic's, as for a
-    # Tensor: they apply ops, whose results on Duals are Duals.
-    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk
+    # The operators and methods (+, @, exp, sum, reshape, [ ] ...) are ArrayNode's, from the
+    # method table, as for a Tensor: they apply ops, whose results on Duals are Duals.
 
     # -- the Node hooks: what a Dual's gradient is ------------------------------------------
-    def _seed(self, gradient: object, create_graph: bool) -> Any:
-        data = self._data
-        if type(data) is float:
-            g: Any = real(gradient, "backward: gradient")
-        elif is_real(gradient) and not isinstance(gradient, np.ndarray):
-            g = np.full(data.shape, real(gradient, "backward: gradient"), dtype=data.dtype)
-        else:
-            g = _gradient_array(gradient, data)
-        return _constant(g) if create_graph else g
-
-    def _zero(self, create_graph: bool) -> Any:
-        zero = 0.0 if type(self._data) is float else np.zeros_like(self._data)
-        return _constant(zero) if create_graph else zero
-
     @staticmethod
     def _accept_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
@@ -159,37 +144,6 @@ class Dual(Arithmetic, Node):
             kept_nodes.append(node)
             kept.append(g)
         return kept_nodes, kept
-
-    def _as_gradient(
-        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
-    ) -> Any:
-        rule = where or f"the derivative rule of {op!r}"
-        data = self._data
-        if share is None:
-            if where is not None or self._op is CONSTANT:
-                return None  # .grad = None resets it; constants get no share
-            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
-        g: Any
-        if type(share) is Dual:
-            if not create_graph:
-                raise TypeError(f"{rule} returned a Dual; it must return numbers or arrays")
-            g, found = share, share._data
-        elif isinstance(share, Node):
-            raise TypeError(f"{rule} returned a {type(share).__name__} for a Dual operand")
-        elif type(data) is float:
-            found = real(share, rule)
-            g = _constant(found) if create_graph else found
-        else:
-            found = _as_array(share, rule, data.dtype, copy=False)
-            if found.shape != data.shape and where is None and found.ndim == 0:
-                found = np.full(data.shape, found)  # a constant derivative
-            g = _constant(found) if create_graph else found
-        if (type(found) is float) != (type(data) is float) or np.shape(found) != np.shape(data):
-            raise ValueError(
-                f"{rule} gave a gradient of shape {np.shape(found)} ({type(found).__name__}) "
-                f"for a Dual of shape {np.shape(data)} ({type(data).__name__})"
-            )
-        return g
 
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Dual:
@@ -207,27 +161,22 @@ class Dual(Arithmetic, Node):
         if arrays:
             dtype = datas[0].dtype
             if type(out) is not np.ndarray or out.dtype != dtype:
-                out = _as_array(out, f"{op.name}: the result of forward", dtype, False)
+                out = as_array(out, f"{op.name}: the result of forward", dtype, False)
         elif type(out) is not float:
             out = real(out, f"{op.name}: the result of forward")
         tangent = tangent_of(op, tangents, out, datas)
-        node: Dual = object.__new__(Dual)
         mode = MODE.get()
-        node._scope = mode.scope
-        node._label = None
         if not mode.grad_enabled:
-            _fill(node, out, LEAF, None, None, tangent)
-            return node
-        nodes = [x if type(x) is Dual else _constant(d) for x, d in zip(operands, datas)]
+            return made(Dual, out, LEAF, None, None, tangent, mode.scope)
+        nodes = [x if type(x) is Dual else Dual._constant(d) for x, d in zip(operands, datas)]
         needs = tuple(type(x) is Dual and x._op is not CONSTANT for x in operands)
-        broadcast = arrays and _broadcast(op, datas, out.shape)
-        if broadcast or not all(needs):  # as a Tensor: shares summed back, none for constants
-            op = _adapted(op, needs, broadcast)
+        stretched = arrays and broadcast(op, datas, out.shape)
+        if stretched or not all(needs):  # as a Tensor: shares summed back, none for constants
+            op = adapted(op, needs, stretched)
         if len(nodes) > 2:
-            _fill(node, out, op, tuple(nodes), None, tangent)
-        else:
-            _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, tangent)
-        return node
+            return made(Dual, out, op, tuple(nodes), None, tangent, mode.scope)
+        second = nodes[1] if len(nodes) == 2 else None
+        return made(Dual, out, op, nodes[0], second, tangent, mode.scope)
 
 
 def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
@@ -239,32 +188,11 @@ def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
     return type(found) is np.ndarray and found.shape == data.shape and found.dtype == data.dtype
 
 
-def _fill(node: Dual, data: Any, op: Op, a: Any, b: Any, tangent: Any) -> None:
-    node._data = data
-    node._stamp = CLOCK[0]
-    node._tangent = tangent
-    node._grad = None
-    node._op = op
-    node._a, node._b = a, b
-
-
-def _constant(data: Any) -> Dual:
-    """A constant leaf: a number or array mixed into an expression (tangent zero)."""
-    node: Dual = object.__new__(Dual)
-    _fill(node, data, CONSTANT, None, None, None)
-    node._label = None
-    node._scope = MODE.get().scope
-    return node
-
-
 def leaf(data: Any, tangent: object, label: str | None = None) -> Dual:
     """A Dual leaf holding `data` as it is (a float, or an array whose dtype is kept) with
     `tangent` (checked: the data's shape; None for zero)."""
-    node: Dual = object.__new__(Dual)
-    _fill(node, data, LEAF, None, None, _tangent_like(tangent, data, "Dual: tangent"))
-    node._label = label
-    node._scope = MODE.get().scope
-    return node
+    carry = _tangent_like(tangent, data, "Dual: tangent")
+    return made(Dual, data, LEAF, None, None, carry, MODE.get().scope, label)
 
 
 def _tangent_like(tangent: object, data: Any, where: str) -> Any:
@@ -275,7 +203,7 @@ def _tangent_like(tangent: object, data: Any, where: str) -> Any:
         raise TypeError(f"{where}: must be numbers or an array, got a {type(tangent).__name__}")
     if type(data) is float:
         return real(tangent, where)
-    found = _as_array(tangent, where, data.dtype)
+    found = as_array(tangent, where, data.dtype)
     if found.shape != data.shape:
         raise ValueError(
             f"{where}: has shape {found.shape}; it needs the primal's shape {data.shape}"
@@ -298,7 +226,7 @@ def _operands(op: Op, operands: tuple[Any, ...]) -> tuple[list[Any], tuple[Any, 
     scalar = [type(d._data) is float for d in duals]
     if all(scalar) and not any(isinstance(x, np.ndarray) for x in operands):
         datas = [x._data if type(x) is Dual else real(x, op.name) for x in operands]
-        return datas, tuple(x._tangent if type(x) is Dual else None for x in operands)
+        return datas, tuple(x._carry if type(x) is Dual else None for x in operands)
     if any(scalar):
         raise TypeError(
             f"{op.name}: cannot mix a scalar Dual with arrays; make it an array Dual: "
@@ -308,11 +236,11 @@ def _operands(op: Op, operands: tuple[Any, ...]) -> tuple[list[Any], tuple[Any, 
     datas = [
         x._data.astype(dtype, copy=False)
         if type(x) is Dual
-        else _as_array(x, f"{op.name}: operand", dtype, False)
+        else as_array(x, f"{op.name}: operand", dtype, False)
         for x in operands
     ]
     tangents = tuple(
-        None if type(x) is not Dual or x._tangent is None else x._tangent.astype(dtype, copy=False)
+        None if type(x) is not Dual or x._carry is None else x._carry.astype(dtype, copy=False)
         for x in operands
     )
     return datas, tangents
@@ -347,7 +275,7 @@ def tangent_of(op: Op, tangents: Sequence[Any], out: Any, xs: Sequence[Any]) -> 
         raise TypeError(f"{where} returned {describe(found)}; it must return numbers or an array")
     if scalar:
         return real(found, where)
-    found = _as_array(found, where, out.dtype, copy=False)
+    found = as_array(found, where, out.dtype, copy=False)
     if found.shape != out.shape:
         raise ValueError(
             f"{where} gave a tangent of shape {found.shape} for a result of shape {out.shape}"

@@ -24,12 +24,10 @@ import numpy as np
 
 from . import array_ops
 from .axes import joined, plain
+from .methods import suggested
 from .node import Node
 
-__all__ = ["FUNCTIONS", "METHODS", "UFUNCS", "array_function", "array_ufunc", "supported"]
-
-METHODS = "x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x.sqrt(), abs(x), x ** n"
-"""The node methods a refusal suggests (every node type has each one)."""
+__all__ = ["FUNCTIONS", "UFUNCS", "array_function", "array_ufunc", "supported"]
 
 
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
@@ -180,7 +178,7 @@ def _refused(name: str, node: Any) -> TypeError:
     return TypeError(
         f"{name} on {_kind(node)}: not one of the numpy functions the engine records into "
         f"the graph, and computed on the plain numbers its result would get no gradient. "
-        f"Use the node's methods ({METHODS}) or an Op of your own (docs/engine.md), or one of "
+        f"Use the node's methods ({suggested()}) or an Op of your own (docs/engine.md), or one of "
         f"{', '.join(supported())}; for the numbers outside the graph, pass x.data"
     )
 

@@ -1,12 +1,12 @@
 """`Value`, the scalar node type: a float `data`, a float `grad`, and the `Node` fields.
 
-Arithmetic with `+ - * / **`, unary `-` and the methods `exp log tanh sigmoid relu` each
-apply one op from ops.py; `backward()` runs the walk in backward.py.
+Its operators and methods are the rows of the method table (methods.py) that every node type
+has, each applying one op from ops.py through the fast paths here (`_binary`, `_unary`);
+`backward()` runs the walk in backward.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Union, cast
 
 import numpy as np
@@ -16,7 +16,9 @@ from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
+from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
+from .vspace import FLOATS
 
 Number = int | float | np.integer[Any] | np.floating[Any]
 """A plain real number: Python int or float, or a numpy real scalar (Fraction and bool work too)."""
@@ -25,41 +27,14 @@ Operand = Union["Value", Number]
 """What an op accepts: a `Value`, or a number that becomes a constant leaf."""
 
 
-def _infix(op: Op, reflected: bool = False) -> Callable[[Value, Operand], Value]:
-    """The operator method for op: self op other, or other op self when reflected."""
-    if reflected:
-
-        def method(self: Value, other: Operand) -> Value:
-            return _binary(op, other, self)
-    else:
-
-        def method(self: Value, other: Operand) -> Value:
-            return _binary(op, self, other)
-
-    method.__doc__ = (
-        f"{'other' if reflected else 'self'} {op.name} {'self' if reflected else 'other'}."
-    )
-    return method
-
-
-def _method(op: Op, doc: str) -> Callable[[Value], Value]:
-    """The method applying a one-operand op to self."""
-
-    def method(self: Value) -> Value:
-        return _unary(op, self)
-
-    method.__doc__ = doc
-    return method
-
-
-class Value(Conversions, Node):
+class Value(Methods, Conversions, Node):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
-    scalar, bool), stored as a float. Arithmetic with `+ - * / **` and unary `-`, and the
-    methods `exp`, `log`, `tanh`, `sigmoid`, `relu`, record a node each; numbers mixed in
-    become constant leaves. `backward()` then fills `.grad` of every node below with
-    d(this)/d(node).
+    scalar, bool), stored as a float. Each operator and method of the method table
+    (`+ - * / **`, unary `-`, `abs`, `exp`, `log`, ...: `methods.Methods`) records a node;
+    numbers mixed in become constant leaves. `backward()` then fills `.grad` of every node
+    below with d(this)/d(node).
 
     Values hash and compare by identity, so they can be dict keys and set members; `==` is
     not elementwise comparison of data. The number leaves the graph only when asked for
@@ -76,6 +51,8 @@ class Value(Conversions, Node):
 
     __slots__ = ()
 
+    _data: float
+
     def __init__(self, data: Number, label: str | None = None) -> None:
         self._data = real(data, "Value")
         self._grad = 0.0
@@ -90,7 +67,7 @@ class Value(Conversions, Node):
         """The number this node holds. Assigning converts it to a float (or TypeError); only
         a leaf's can be assigned, and graphs made before that which used it are then stale
         (a walk through them raises `StaleDataError`; see docs/engine.md)."""
-        return self._data  # type: ignore[no-any-return]
+        return self._data
 
     @data.setter
     def data(self, value: Number) -> None:
@@ -103,39 +80,8 @@ class Value(Conversions, Node):
         label = "" if self._label is None else f", label={self._label!r}"
         return f"Value({self._data!r}, grad={self._grad!r}{label})"
 
-    # -- arithmetic: each operator and method is one recorded op (see ops.py) ---------------
-    __add__ = _infix(_ops.add)
-    __radd__ = _infix(_ops.add, reflected=True)
-    __sub__ = _infix(_ops.sub)
-    __rsub__ = _infix(_ops.sub, reflected=True)
-    __mul__ = _infix(_ops.mul)
-    __rmul__ = _infix(_ops.mul, reflected=True)
-    __truediv__ = _infix(_ops.div)
-    __rtruediv__ = _infix(_ops.div, reflected=True)
-    __rpow__ = _infix(_ops.pow_value, reflected=True)
-    __neg__ = _method(_ops.neg, "-self.")
-    exp = _method(
-        _ops.exp, "e ** self. Overflow gives inf (as IEEE and numpy do), not an exception."
-    )
-    log = _method(_ops.log, "Natural logarithm; DomainError for data <= 0.")
-    tanh = _method(_ops.tanh, "Hyperbolic tangent; derivative 1 - tanh**2.")
-    sigmoid = _method(
-        _ops.sigmoid, "1 / (1 + e**-x), without overflow for any finite x; derivative s * (1 - s)."
-    )
-    relu = _method(
-        _ops.relu, "max(x, 0); its derivative at exactly 0 is taken as 0 (PyTorch's convention)."
-    )
-    abs = _method(_ops.abs, "|x|; its derivative sign(x) is taken as 0 at x == 0 (as PyTorch).")
-    __abs__ = abs
-    sqrt = _method(_ops.sqrt, "Square root; DomainError for data < 0; derivative inf at 0.")
-
-    def __pow__(self, other: Operand) -> Value:
-        """self ** other: a number exponent is the op's parameter, a Value one an operand."""
-        if isinstance(other, Value):
-            return _binary(_ops.pow_value, self, other)
-        if is_real(other):
-            return _unary(_ops.pow_number(real(other, "**")), self)
-        return _NOT_IMPLEMENTED
+    # The operators and methods (+, *, **, exp, relu ...) are the method table's (methods.py),
+    # installed below with the fast paths `_binary` and `_unary`.
 
     # -- gradients (see backward.py) --------------------------------------------------------
     def backward(self, gradient: float = 1.0) -> None:
@@ -156,11 +102,12 @@ class Value(Conversions, Node):
 
     # -- the Node hooks: what a scalar's gradient is ------------------------------------------
     def _seed(self, gradient: object, create_graph: bool) -> Any:
-        g = real(gradient, "backward: gradient")
+        g = FLOATS.seed(self._data, gradient)
         return Value(g) if create_graph else g
 
     def _zero(self, create_graph: bool) -> Any:
-        return Value(0.0) if create_graph else 0.0
+        zero = FLOATS.zero(self._data)
+        return Value(zero) if create_graph else zero
 
     @staticmethod
     def _accept_gradients(
@@ -308,3 +255,15 @@ def _make(data: float, op: Op, a: Any, b: Node | None, scope: tuple[ScopeBlock, 
     node._scope = scope
     node._stamp = CLOCK[0]
     return node
+
+
+def _power(self: Value, other: Operand) -> Value:
+    """self ** other: a number exponent is the op's parameter, a Value one an operand."""
+    if isinstance(other, Value):
+        return _binary(_ops.pow_value, self, other)
+    if is_real(other):
+        return _unary(_ops.pow_number(real(other, "**")), self)
+    return _NOT_IMPLEMENTED
+
+
+install(Value, Methods, Applying(binary=_binary, unary=_unary, power=_power))

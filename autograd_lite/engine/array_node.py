@@ -1,0 +1,120 @@
+"""`ArrayNode`, what the array node types share: the method table's array rows, and `fill`,
+the one place that sets every slot of a node an op or a constant makes.
+
+`Tensor` and `Dual` differ by what they carry besides their data (`_carry`): a Tensor
+whether it requires a gradient, a Dual its tangent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import array_methods
+from .conversions import Conversions
+from .grad_mode import MODE, ScopeBlock
+from .methods import Applying, ArrayMethods, install
+from .node import CLOCK, CONSTANT, Node, Op
+from .vspace import space_of
+
+__all__ = ["ArrayNode", "fill", "made"]
+
+_A = TypeVar("_A", bound="ArrayNode")
+
+
+class ArrayNode(ArrayMethods, Conversions, Node):
+    """An array in a graph (a Dual's primal may also be a number): the operators and methods
+    of the method table, each one recorded op; subclasses say what they carry."""
+
+    __slots__ = ("_carry",)
+
+    _carry: Any  # Tensor: requires_grad (a bool); Dual: the tangent (None for zero)
+
+    __hash__ = Node.__hash__  # by identity: nodes are dict keys in the walk (== is elementwise)
+
+    @classmethod
+    def _constant(cls: type[_A], data: Any) -> _A:
+        """A constant leaf: a number or array mixed into an expression (no gradient, no
+        tangent)."""
+        return made(cls, data, CONSTANT, None, None, cls._constant_carry, MODE.get().scope)
+
+    _constant_carry: Any = None
+    """What a constant of the node type carries."""
+
+    def _takes_gradient(self) -> bool:
+        """Whether a derivative rule must give this node a share (constants take none)."""
+        return self._op is not CONSTANT
+
+    # -- the Node hooks: the kind of data says what a gradient is (vspace.py) -------------
+    _scalar_fills = True
+    """Whether backward's number `gradient` fills an output of several elements."""
+
+    def _seed(self, gradient: object, create_graph: bool) -> Any:
+        g = space_of(self._data).seed(self._data, gradient, self._scalar_fills)
+        return self._constant(g) if create_graph else g
+
+    def _zero(self, create_graph: bool) -> Any:
+        zero = space_of(self._data).zero(self._data)
+        return self._constant(zero) if create_graph else zero
+
+    def _as_gradient(
+        self, share: object, op: Op | None, create_graph: bool, where: str | None = None
+    ) -> Any:
+        rule = where or f"the derivative rule of {op!r}"
+        if share is None:
+            if where is not None or not self._takes_gradient():
+                return None  # .grad = None resets it; constants get no share
+            raise TypeError(f"{rule} returned None for an operand that needs a gradient")
+        kind, data = type(self).__name__, self._data
+        if type(share) is type(self):
+            if not create_graph:
+                raise TypeError(f"{rule} returned a {kind}; it must return numbers or arrays")
+            found = share._data
+            if (type(found) is float) != (type(data) is float) or np.shape(found) != np.shape(data):
+                raise ValueError(
+                    f"{rule} gave a gradient of shape {np.shape(found)} for a {kind} of shape "
+                    f"{np.shape(data)}"
+                )
+            return share
+        if isinstance(share, Node):
+            raise TypeError(f"{rule} returned a {type(share).__name__} for a {kind} operand")
+        g = space_of(data).share(data, share, rule, where is not None)
+        return self._constant(g) if create_graph else g
+
+
+def fill(
+    node: ArrayNode,
+    data: Any,
+    op: Op,
+    a: Any,
+    b: Any,
+    carry: Any,
+    scope: tuple[ScopeBlock, ...],
+    label: str | None = None,
+) -> None:
+    """Set every slot of `node`: the write stamp is the clock's now, the gradient unset."""
+    node._data = data
+    node._stamp = CLOCK[0]
+    node._grad = None
+    node._label = label
+    node._op = op
+    node._a, node._b = a, b
+    node._carry = carry
+    node._scope = scope
+
+
+def made(cls: type[_A], *fields: Any) -> _A:
+    """A new node of `cls` whose slots `fill` sets from `fields` (data, op, a, b, carry,
+    scope and optionally label: ops have checked every one)."""
+    node: _A = object.__new__(cls)
+    fill(node, *fields)
+    return node
+
+
+install(
+    ArrayNode,
+    ArrayMethods,
+    # Op.__call__ finds the node among the operands and calls its type's _apply.
+    Applying(binary=Op.__call__, unary=Op.__call__, power=array_methods.power),
+)
