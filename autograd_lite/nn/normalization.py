@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.tensor import Arithmetic, Tensor
+from ..engine.array_node import ArrayNode
+from ..engine.tensor import Tensor
 from ..validate import bounded, count, describe, flag, real
 from .module import Module
 
@@ -49,7 +50,7 @@ def _node(x: object, like: Array | Tensor | None) -> Any:
     """x if it is an array node (a Tensor, or a Dual in forward mode), else a constant
     Tensor of it (it takes no gradient) in the dtype of `like`, the layer's numbers (an
     input array follows the parameters, as for Linear); without any, float32 stays float32."""
-    if isinstance(x, Arithmetic):
+    if isinstance(x, ArrayNode):
         return x
     if like is not None:
         return Tensor(x, requires_grad=False, dtype=like.dtype)
