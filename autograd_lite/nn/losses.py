@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import Any, Literal, overload
 
 import numpy as np
 
 from ..engine import array_ops
+from ..engine.array_ops import _logsumexp_array
 from ..engine.node import Node, Op
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
@@ -236,15 +236,63 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
-    bad = np.flatnonzero((found < 0) | (found >= classes))
+    _check_range(found, classes)
+    return found
+
+
+
+def _check_range(labels: Any, classes: int) -> None:
+    """ValueError unless every label is in [0, classes)."""
+    bad = np.flatnonzero((labels < 0) | (labels >= classes))
     if bad.size:
         i = int(bad[0])
         raise ValueError(
             f"cross_entropy: labels must be in [0, {classes}) for {classes} classes; "
-            f"{bad.size} are not, the first is labels[{i}] = {found[i]}"
+            f"{bad.size} are not, the first is labels[{i}] = {labels[i]}"
         )
-    return found
 
+
+def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
+    """The losses logsumexp(z[i]) - z[i, labels[i]], reduced. Generated code calls it too,
+    with labels given anew at each call (compile_grad's args): so it checks their range."""
+    _check_range(labels, z.shape[1])
+    lse = _logsumexp_array(z, 1, True)
+    losses = lse[:, 0] - z[np.arange(z.shape[0]), labels]
+    if reduction == "none":
+        return losses
+    total = np.add.reduce(losses)
+    return total / z.shape[0] if reduction == "mean" else total
+
+
+def _cross_entropy_error(z: Any, labels: Any) -> Any:
+    """softmax(z) - one_hot(labels), row by row: exp(z - logsumexp(z)), 1 taken off at the
+    labels (d(loss_i)/d(z_i))."""
+    error = np.exp(z - _logsumexp_array(z, 1, True))
+    error[np.arange(z.shape[0]), labels] -= 1.0
+    return error
+
+
+def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) -> tuple[Any]:
+    n = len(labels)
+    if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
+        one_hot = np.zeros(z.data.shape, dtype=z.data.dtype)
+        one_hot[np.arange(n), labels] = 1.0
+        error = array_ops.softmax(z, 1) - one_hot
+    else:  # on arrays, and on the symbolic values of generated code: one op
+        error = Op(
+            "cross_entropy_error",
+            _cross_entropy_error,
+            _no_rule,
+            params={"labels": labels},
+            emit="_cross_entropy_error({0}, labels={labels})",
+        )(z)
+    if reduction == "none":
+        return (error * array_ops.reshape(g, (n, 1)),)
+    return (error * (g / n) if reduction == "mean" else error * g,)
+
+
+def _no_rule(g: Any, out: Any, z: Any, labels: Any) -> tuple[Any]:
+    raise TypeError("cross_entropy_error is the derivative of cross_entropy on arrays only")
 
 def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "mean") -> Tensor:
     """PyTorch's `cross_entropy(input, target)` for logits of shape (N, C) and integer
@@ -264,41 +312,15 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    rows = np.arange(n)
-    saved: list[Any] = []  # (logits, their logsumexp) from the forward
-
-    def forward(z: Any) -> Any:
-        lse = array_ops.logsumexp(z, 1, True)
-        saved[:] = [z, lse]
-        losses = lse[:, 0] - z[rows, found]
-        if reduction == "none":
-            return losses
-        return np.add.reduce(losses) / n if reduction == "mean" else np.add.reduce(losses)
-
-    def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
-        # d(loss_i)/d(z_i) = softmax(z_i) - one_hot_i. With create_graph it is written with
-        # the softmax op, whose own derivative the higher orders need.
-        if isinstance(z, Node):
-            one_hot = np.zeros(z.data.shape, dtype=z.data.dtype)
-            one_hot[rows, found] = 1.0
-            error = array_ops.softmax(z, 1) - one_hot
-        else:  # on arrays: exp(z - lse) with the forward's lse when z is its logits
-            lse = saved[1] if saved and saved[0] is z else array_ops.logsumexp(z, 1, True)
-            error = np.exp(z - lse)
-            error[rows, found] -= 1.0
-        if reduction == "none":
-            return (error * array_ops.reshape(g, (n, 1)),)
-        return (error * (g / n) if reduction == "mean" else error * g,)
-
     op = Op(
         "cross_entropy",
-        forward,
-        vjp,
+        _cross_entropy_forward,
+        _cross_entropy_vjp,
         check_returns=False,
+        params={"labels": found, "reduction": reduction},
         display=f"cross_entropy(reduction={reduction!r})",
+        emit="_cross_entropy_forward({0}, labels={labels}, reduction={reduction})",
     )
-    # the parameters as data (as array_ops' ops keep theirs), without passing them as keywords
-    op.params = MappingProxyType({"labels": found, "reduction": reduction})
     out: Tensor = op(x)
     return out
 
