@@ -16,8 +16,8 @@ import numpy as np
 
 from ..engine.backward import _check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
-from ..engine.tensor import _as_array
-from ..validate import describe, real, sequence
+from ..validate import describe, sequence
+from .args import convert, resolve
 from .emit import write
 from .forms import MODULES
 from .literals import CodegenError
@@ -116,6 +116,7 @@ def compile_grad(
     output: Node,
     inputs: Sequence[Node],
     *,
+    args: Sequence[Node | np.ndarray[Any, Any]] = (),
     aux: Sequence[Node] = (),
     max_nodes: int = MAX_NODES,
 ) -> CompiledGrad:
@@ -146,8 +147,8 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
+    taken = resolve(output, found, args)
     tensor = not isinstance(output.data, float)
-    convert = _arrays(found) if tensor else _floats(found)
     written = write(
         output,
         found,
@@ -159,8 +160,9 @@ def compile_grad(
         max_nodes=max_nodes,
         short_names=True,
         aux=extra,
+        args=taken,
     )
-    namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert}
+    namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert(found, taken)}
     namespace.update(written.helpers)
     namespace.update(written.constants)
     try:
@@ -212,37 +214,6 @@ def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:
         return [f"if {test}:", "    " + convert[0]]
 
     return lines
-
-
-def _floats(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[float]]:
-    labels = [_shown(x, i) for i, x in enumerate(inputs)]
-
-    def floats(values: tuple[Any, ...]) -> list[float]:
-        return [real(v, f"compile_grad: {label}") for v, label in zip(values, labels)]
-
-    return floats
-
-
-def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    kinds = [(_shown(x, i), x.data.shape, x.data.dtype) for i, x in enumerate(inputs)]
-
-    def arrays(values: tuple[Any, ...]) -> list[Any]:
-        out = []
-        for v, (label, shape, dtype) in zip(values, kinds):
-            a = _as_array(v, f"compile_grad: {label}", dtype, copy=False)
-            if a.shape != shape:
-                raise ValueError(
-                    f"compile_grad: {label} has shape {a.shape}; the function was compiled "
-                    f"for shape {shape} (compile again for other shapes)"
-                )
-            out.append(a)
-        return out
-
-    return arrays
-
-
-def _shown(x: Node, i: int) -> str:
-    return f"argument {i} ({x.label!r})" if x.label else f"argument {i}"
 
 
 __all__ += ["CodegenError"]

@@ -134,6 +134,12 @@ class Writer:
         self.templates: dict[tuple[Any, ...], list[tuple[Template, int] | None]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
         self.returned: list[Any] = []  # the return statement's parts, for wrapping it
+        # compile_grad's args: arrays the function takes (id -> its parameter), the nodes
+        # that read one through their op's params (computed, never frozen), and the nodes
+        # that depend on a differentiated input (the only ones that take a gradient)
+        self.arg_arrays: dict[int, Var] = {}
+        self.live: set[Node] = set()
+        self.wrt: set[Node] = set()
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
@@ -146,6 +152,9 @@ class Writer:
         """The token of a module-level constant holding the array a as it is now (one per
         array): a read-only copy, so that what is written later into a's memory (an
         optimizer's step, `W.data += 1`) does not reach the function."""
+        arg = self.arg_arrays.get(id(a))
+        if arg is not None:  # given anew at each call
+            return arg.token
         found = self.constants.get(id(a))
         if found is None:
             v = self.var(identifier(label) if label else None, "c")
@@ -231,6 +240,7 @@ class Writer:
         vars_ = self.vars
         text = self.operand_text
         known: dict[Op, tuple[Callable[..., str] | None, int, bool]] = {}  # writer, prec, check
+        live, wrt = self.live, self.wrt
         for node in nodes:
             operands = node.operands
             if not operands or node in value_of:
@@ -238,11 +248,11 @@ class Writer:
             if len(operands) == 2:  # the common case, without a generator
                 a, b = operands
                 va, vb = value_of.get(a), value_of.get(b)
-                if va is None and vb is None:
+                if va is None and vb is None and node not in live:
                     continue  # depends on no input: its recorded value is written where used
                 texts = [va.token if va else text(a), vb.token if vb else text(b)]
             else:
-                if not any(x in value_of for x in operands):
+                if not any(x in value_of for x in operands) and node not in live:
                     continue
                 texts = [text(x) for x in operands]
             op = node.op
@@ -270,6 +280,8 @@ class Writer:
             vars_.append(v)
             stmts.append((v, code, prec, None, False))
             value_of[node] = v
+            if any(x in wrt for x in operands):
+                wrt.add(node)
 
     def _cast(self, node: Node, op: Op, code: str, prec: int) -> tuple[str, int]:
         """code, cast as the engine casts a forward result of another dtype."""
@@ -310,11 +322,11 @@ class Writer:
     ) -> Iterator[tuple[BackwardStep, Node, Node, tuple[str, int]]]:
         """(step, operand, result, share's source) for each step to an operand that depends
         on an input, each result's rule traced once, when its gradient is complete."""
-        value_of = self.value_of
+        wrt = self.wrt
         shares: dict[Node, list[Share]] = {}
         for step in steps:
             x = step.operand
-            if x not in value_of:
+            if x not in wrt:  # depends on no differentiated input: takes no gradient
                 continue
             r = step.result
             found = shares.get(r)

@@ -240,7 +240,6 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
     return found
 
 
-
 def _check_range(labels: Any, classes: int) -> None:
     """ValueError unless every label is in [0, classes)."""
     bad = np.flatnonzero((labels < 0) | (labels >= classes))
@@ -293,6 +292,7 @@ def _cross_entropy_vjp(g: Any, out: Any, z: Any, labels: Any, reduction: str) ->
 
 def _no_rule(g: Any, out: Any, z: Any, labels: Any) -> tuple[Any]:
     raise TypeError("cross_entropy_error is the derivative of cross_entropy on arrays only")
+
 
 def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "mean") -> Tensor:
     """PyTorch's `cross_entropy(input, target)` for logits of shape (N, C) and integer

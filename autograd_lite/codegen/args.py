@@ -1,0 +1,246 @@
+"""compile_grad's arguments: the inputs it differentiates, and the `args` it takes anew.
+
+An arg is a value the compiled function takes at each call without differentiating it: a
+leaf of the graph (a Tensor made with `requires_grad=False`, the batch; a Value taken as a
+number), or an integer array an op of the graph holds as a param (cross_entropy's labels, the
+index arrays of `x[rows, cols]`). The engine keeps copies of such arrays, so an array arg is
+found by value: the graph's array equal to it (same shape, dtype and elements); the graph's
+own array object (`loss.op.params["labels"]`) picks one of several equal ones.
+
+Every shape, and every number the code was written with (a mean's 1 / n, a scatter's shape),
+is the recorded one, so a value of another shape is refused with both shapes: compile again
+for it. Checked here at each call, before anything is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..engine.backward import graph_nodes
+from ..engine.node import Node
+from ..engine.tensor import _as_array
+from ..validate import describe, real, sequence
+from .literals import CodegenError
+from .statements import Var, Writer
+
+__all__ = ["Arg", "convert", "live_nodes", "resolve", "unread"]
+
+
+@dataclass
+class Arg:
+    """One of compile_grad's args: a leaf of the graph or an array its ops hold."""
+
+    where: str  # how errors name it: "args[0] ('X')"
+    hint: str | None  # a label, for the parameter's name
+    node: Node | None = None
+    array: np.ndarray[Any, Any] | None = None
+
+
+def _params_arrays(value: object) -> Iterator[np.ndarray[Any, Any]]:
+    """The numpy arrays in an op's param (an index tuple holds several)."""
+    if type(value) is np.ndarray:
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _params_arrays(item)
+
+
+def _held_arrays(nodes: list[Node]) -> dict[int, np.ndarray[Any, Any]]:
+    """The integer arrays the graph's ops hold as params, by id."""
+    found: dict[int, np.ndarray[Any, Any]] = {}
+    for node in nodes:
+        op = node.op
+        if op is None or not op.params:
+            continue
+        for value in op.params.values():
+            for a in _params_arrays(value):
+                if a.dtype.kind in "biu":
+                    found[id(a)] = a
+    return found
+
+
+def resolve(output: Node, inputs: list[Node], args: object) -> list[Arg]:
+    """args as Arg entries, checked: each a leaf of the graph that is not an input, or an
+    integer array equal to exactly one the graph's ops hold; none twice."""
+    if isinstance(args, (Node, np.ndarray)):
+        raise TypeError(
+            f"compile_grad: args must be a sequence, got a single {type(args).__name__} (write [x])"
+        )
+    found = sequence(args, "compile_grad: args", "a sequence of leaves or integer arrays")
+    if not found:
+        return []
+    nodes = graph_nodes(output)
+    below = set(nodes)
+    held = _held_arrays(nodes)
+    position = {x: i for i, x in enumerate(inputs)}
+    out: list[Arg] = []
+    taken: dict[int, int] = {}  # id of the node or array -> its position in args
+    for k, value in enumerate(found):
+        where = f"args[{k}]"
+        if isinstance(value, Node):
+            arg = _leaf_arg(where, value, output, below, position)
+            key = id(value)
+        elif isinstance(value, np.ndarray):
+            arg = _array_arg(where, value, held)
+            assert arg.array is not None
+            key = id(arg.array)
+        else:
+            raise TypeError(
+                f"compile_grad: {where} must be a leaf of the graph (a Value or Tensor) or an "
+                f"integer array it uses (labels, indices), got {describe(value)}"
+            )
+        if key in taken:
+            raise ValueError(f"compile_grad: {where} is args[{taken[key]}]; list each arg once")
+        taken[key] = k
+        out.append(arg)
+    return out
+
+
+def _leaf_arg(
+    where: str, x: Node, output: Node, below: set[Node], position: dict[Node, int]
+) -> Arg:
+    if type(x) is not type(output):
+        raise TypeError(
+            f"compile_grad: {where} is a {type(x).__name__} and the output a "
+            f"{type(output).__name__}"
+        )
+    if x not in below:
+        raise ValueError(f"compile_grad: {where} is not in the output's graph")
+    if not x.is_leaf:
+        raise ValueError(
+            f"compile_grad: {where} is computed by op {x.op!r}; args are leaves (a batch "
+            f"Tensor made with requires_grad=False) or integer arrays"
+        )
+    if x in position:
+        raise ValueError(
+            f"compile_grad: {where} is inputs[{position[x]}]; an input is differentiated, an "
+            f"arg is not: list it in one of them"
+        )
+    label = x.label
+    return Arg(f"{where} ({label!r})" if label else where, label or None, node=x)
+
+
+def _array_arg(where: str, a: np.ndarray[Any, Any], held: dict[int, np.ndarray[Any, Any]]) -> Arg:
+    if a.dtype.kind == "b":
+        raise ValueError(
+            f"compile_grad: {where} is a boolean array; what a mask picks depends on its "
+            f"values, which the code's shapes do not follow: index with integer arrays "
+            f"(np.flatnonzero(mask)) and give those"
+        )
+    if id(a) in held:
+        return Arg(where, None, array=a)
+    equal = [
+        h
+        for h in held.values()
+        if h.shape == a.shape and h.dtype == a.dtype and np.array_equal(h, a)
+    ]
+    if not equal:
+        raise ValueError(
+            f"compile_grad: {where} ({describe(a)}) is no array the graph uses: an arg array "
+            f"is one the graph's ops hold (cross_entropy's labels, index arrays), found by "
+            f"its shape, dtype and values"
+        )
+    if len(equal) > 1:
+        raise ValueError(
+            f"compile_grad: {where} equals {len(equal)} arrays the graph uses; give the "
+            f"graph's own array (node.op.params[...]) to say which"
+        )
+    return Arg(where, None, array=equal[0])
+
+
+def live_nodes(nodes: list[Node], args: Sequence[Arg]) -> set[Node]:
+    """The nodes whose op holds an arg array: they are computed at each call."""
+    ids = {id(a.array) for a in args if a.array is not None}
+    if not ids:
+        return set()
+    return {
+        node
+        for node in nodes
+        if node.op is not None
+        and any(id(a) in ids for v in node.op.params.values() for a in _params_arrays(v))
+    }
+
+
+def unread(w: Writer, args: Sequence[Arg], tokens: Sequence[Var]) -> None:
+    """CodegenError for an arg the written code does not read: an op that holds the array
+    computes with it in a way its emit form does not write, and a new value would not
+    reach the result."""
+    text = "\n".join(stmt[1] for stmt in w.stmts)
+    for arg, v in zip(args, tokens):
+        if v.token not in text:
+            raise CodegenError(
+                f"compile_grad: {arg.where} is not read by the code written for the graph "
+                f"(an op holding it writes it as no param of its emit form), so a new value "
+                f"would not change the result"
+            )
+
+
+def convert(inputs: list[Node], args: list[Arg]) -> Callable[[tuple[Any, ...]], list[Any]]:
+    """The function that converts and checks the compiled function's arguments: inputs as
+    the engine makes data (floats; arrays of the recorded dtype), args as recorded, each of
+    the recorded shape."""
+    checks = [_input_check(x, _shown(x, i)) for i, x in enumerate(inputs)]
+    checks += [_arg_check(arg) for arg in args]
+
+    def converted(values: tuple[Any, ...]) -> list[Any]:
+        return [check(v) for check, v in zip(checks, values)]
+
+    return converted
+
+
+def _shown(x: Node, i: int) -> str:
+    return f"argument {i} ({x.label!r})" if x.label else f"argument {i}"
+
+
+def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
+    data = x.data
+    where = f"compile_grad: {label}"
+    if isinstance(data, float):
+        return lambda v: real(v, where)
+    shape, dtype = data.shape, data.dtype
+
+    def array(v: Any) -> Any:
+        a = _as_array(v, where, dtype, copy=False)
+        _same_shape(where, a.shape, shape)
+        return a
+
+    return array
+
+
+def _arg_check(arg: Arg) -> Callable[[Any], Any]:
+    where = f"compile_grad: {arg.where}"
+    if arg.node is not None:
+        data = arg.node.data
+        if isinstance(data, float):
+            return lambda v: real(v, where)
+        return _input_check(arg.node, arg.where)
+    recorded = arg.array
+    assert recorded is not None
+    shape = recorded.shape
+
+    def indices(v: Any) -> Any:
+        if isinstance(v, Node):
+            raise TypeError(f"{where} must be an integer array, got a {type(v).__name__}")
+        a = np.asarray(v)
+        if a.dtype.kind not in "iu":
+            raise TypeError(
+                f"{where} must be integers (labels or indices, as recorded: {recorded.dtype}), "
+                f"got dtype {a.dtype}"
+            )
+        _same_shape(where, a.shape, shape)
+        return a
+
+    return indices
+
+
+def _same_shape(where: str, shape: tuple[int, ...], recorded: tuple[int, ...]) -> None:
+    if shape != recorded:
+        raise ValueError(
+            f"{where} has shape {shape}; the function was compiled for shape {recorded} "
+            f"(its code holds the recorded shapes, a mean's 1/n among them: compile again "
+            f"for other shapes)"
+        )
