@@ -72,6 +72,7 @@ def backward_code(
     name: str = "forward_backward",
     compact: bool = False,
     max_nodes: int = MAX_NODES,
+    args: Sequence[Node | np.ndarray[Any, Any]] = (),
 ) -> str:
     """The source of a module with one function, `name(<inputs>)`, that computes `output`
     and its gradient with respect to each of `inputs` (leaves: Values, or Tensors), and
@@ -84,7 +85,8 @@ def backward_code(
     are named after labels (`ŷ` becomes `y_hat`), gradients `d_<name>`; what depends on no
     input is written as its recorded value. The module needs only `math` (and `numpy` for
     Tensors). `compact=True` writes what `compile_grad` compiles: each gradient as one sum of
-    its shares, and values used once inside the expression that uses them.
+    its shares, and values used once inside the expression that uses them. `args` are
+    parameters after the inputs, as compile_grad takes them.
 
     CodegenError for an op without an emit form (the message says what to add), a rule that
     cannot be written as code, or a graph of more than `max_nodes` nodes.
@@ -107,8 +109,15 @@ def backward_code(
         return y, (d_x, d_w)
     """
     found = _checked("backward_code", output, inputs, name, max_nodes)
+    taken = resolve(output, found, args)
     return write(
-        output, found, name, compact=bool(compact), standalone=True, max_nodes=max_nodes
+        output,
+        found,
+        name,
+        compact=bool(compact),
+        standalone=True,
+        max_nodes=max_nodes,
+        args=taken,
     ).source
 
 
@@ -133,6 +142,16 @@ def compile_grad(
     keep their recorded values: `f` holds read-only copies, so later writes into their
     arrays (`W.data += 1`, an optimizer's step) do not reach it. A domain error (log of a
     number <= 0) raises `DomainError`, as building the expression would.
+
+    `args`: what `f` takes anew at each call, after the inputs, without differentiating it:
+    leaves of the graph (a batch Tensor made with `requires_grad=False`; a Value taken as a
+    number), and integer arrays the graph's ops hold (cross_entropy's labels, the index
+    arrays of `x[rows, labels]`), found by value since the engine keeps copies (the graph's
+    own array, `node.op.params[...]`, picks one of several equal ones).
+    `f(*input_values, *arg_values)` is bit for bit the graph built again on those values and
+    its `backward()`. Values of another shape than recorded are a ValueError naming both
+    (the code holds the recorded shapes, a mean's 1/n among them: compile once per batch
+    size); labels out of range raise cross_entropy's own ValueError.
 
     `aux`: other nodes of the graph (a model's predictions, say) whose values `f` returns
     too, as a third item: `f(*values)` is then `(value, grads, aux_values)`.

@@ -251,10 +251,14 @@ def _check_range(labels: Any, classes: int) -> None:
         )
 
 
-def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
-    """The losses logsumexp(z[i]) - z[i, labels[i]], reduced. Generated code calls it too,
-    with labels given anew at each call (compile_grad's args): so it checks their range."""
+def _check_labels(z: Any, labels: Any, reduction: str) -> None:
+    """The op's domain check: generated code runs it on labels given anew at each call
+    (compile_grad's args)."""
     _check_range(labels, z.shape[1])
+
+
+def _cross_entropy_forward(z: Any, labels: Any, reduction: str) -> Any:
+    """The losses logsumexp(z[i]) - z[i, labels[i]], reduced."""
     lse = _logsumexp_array(z, 1, True)
     losses = lse[:, 0] - z[np.arange(z.shape[0]), labels]
     if reduction == "none":
@@ -319,7 +323,11 @@ def cross_entropy(logits: object, labels: object, reduction: TensorReduction = "
         check_returns=False,
         params={"labels": found, "reduction": reduction},
         display=f"cross_entropy(reduction={reduction!r})",
-        emit="_cross_entropy_forward({0}, labels={labels}, reduction={reduction})",
+        array_check=_check_labels,
+        emit={
+            "array": "_cross_entropy_forward({0}, labels={labels}, reduction={reduction})",
+            "array_check": "_check_labels({0}, labels={labels}, reduction={reduction})",
+        },
     )
     out: Tensor = op(x)
     return out

@@ -1,0 +1,249 @@
+"""compile_grad's args: a batch, labels and index arrays taken anew at each call.
+
+Reference: the issue's definition, the graph built again on the new values and its
+backward() (`.grad` of each parameter), compared bit for bit; for one case, the gradient of
+a linear softmax classifier written by hand in numpy, (softmax(XWᵀ + b) - onehot(y))ᵀ X / n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_lite import Tensor, Value, backward_code, compile_grad
+from autograd_lite.nn import cross_entropy
+from tests.codegen_helpers import same
+
+Array = np.ndarray[Any, Any]
+DTYPES = [np.float32, np.float64]
+
+
+def _params(rng: np.random.Generator, dtype: Any) -> list[Array]:
+    return [
+        rng.normal(size=(6, 4)).astype(dtype),
+        rng.normal(size=6).astype(dtype),
+        rng.normal(size=(3, 6)).astype(dtype),
+        rng.normal(size=3).astype(dtype),
+    ]
+
+
+def _mlp_loss(params: list[Tensor], x: Tensor, y: Array) -> Tensor:
+    w1, b1, w2, b2 = params
+    loss: Tensor = cross_entropy((x @ w1.T + b1).relu() @ w2.T + b2, y)
+    return loss
+
+
+def _rebuilt(
+    loss_of: Callable[[list[Tensor], Tensor, Any], Tensor],
+    values: list[Array],
+    x: Array,
+    y: Any,
+    dtype: Any,
+) -> tuple[Array, list[Array]]:
+    """The issue's reference: the graph built on these values, and backward()'s .grad."""
+    params = [Tensor(v, dtype=dtype) for v in values]
+    loss = loss_of(params, Tensor(x, requires_grad=False, dtype=dtype), y)
+    loss.backward()
+    return loss.data, [p.grad for p in params]
+
+
+def _compiled(
+    loss_of: Callable[[list[Tensor], Tensor, Any], Tensor],
+    values: list[Array],
+    x: Array,
+    y: Any,
+    dtype: Any,
+) -> tuple[Any, list[Tensor], Tensor]:
+    params = [Tensor(v, dtype=dtype) for v in values]
+    batch = Tensor(x, requires_grad=False, dtype=dtype, label="X")
+    return compile_grad(loss_of(params, batch, y), params, args=[batch, y]), params, batch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_an_mlp_step_on_new_batches_is_the_rebuilt_graphs_backward(dtype: Any) -> None:
+    rng = np.random.default_rng(0)
+    values = _params(rng, dtype)
+    f, _, _ = _compiled(
+        _mlp_loss, values, rng.normal(size=(5, 4)), np.array([0, 2, 1, 1, 0]), dtype
+    )
+    for _ in range(3):  # new batches, new labels, new parameter values
+        values = [v + np.asarray(rng.normal(size=v.shape) * 0.1, dtype) for v in values]
+        x = rng.normal(size=(5, 4)).astype(dtype)
+        y = rng.integers(0, 3, size=5)
+        value, grads = f(*values, x, y)
+        ref_value, ref_grads = _rebuilt(_mlp_loss, values, x, y, dtype)
+        assert same(value, ref_value) and same(list(grads), ref_grads)
+        assert grads[0].dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_batch_of_another_size_needs_a_step_compiled_for_it(dtype: Any) -> None:
+    rng = np.random.default_rng(1)
+    values = _params(rng, dtype)
+    f, _, _ = _compiled(
+        _mlp_loss, values, rng.normal(size=(5, 4)), np.array([0, 2, 1, 1, 0]), dtype
+    )
+    x3, y3 = rng.normal(size=(3, 4)).astype(dtype), np.array([2, 0, 1])
+    # the code holds the recorded shapes (the mean's 1/5 among them): refused, both shapes named
+    with pytest.raises(ValueError, match=r"args\[0\] \('X'\) has shape \(3, 4\); .*\(5, 4\)"):
+        f(*values, x3, np.array([2, 0, 1, 1, 1]))
+    with pytest.raises(ValueError, match=r"args\[1\] has shape \(3,\); .*\(5,\)"):
+        f(*values, rng.normal(size=(5, 4)), y3)
+    # a step compiled from a graph of that size divides by 3
+    g, _, _ = _compiled(_mlp_loss, values, rng.normal(size=(3, 4)), np.array([1, 1, 1]), dtype)
+    value, grads = g(*values, x3, y3)
+    ref_value, ref_grads = _rebuilt(_mlp_loss, values, x3, y3, dtype)
+    assert same(value, ref_value) and same(list(grads), ref_grads)
+
+
+def _indexed_loss(params: list[Tensor], x: Tensor, index: tuple[Array, Array]) -> Tensor:
+    """-mean log softmax at (rows, labels), written with integer-array indexing."""
+    w, b = params
+    rows, labels = index
+    loss: Tensor = -(x @ w.T + b).log_softmax(axis=1)[rows, labels].mean()
+    return loss
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_integer_index_arrays_as_args(dtype: Any) -> None:
+    rng = np.random.default_rng(2)
+    values = [rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=3).astype(dtype)]
+    rows, labels = np.array([0, 1, 2, 3]), np.array([2, 2, 0, 1])
+    params = [Tensor(v, dtype=dtype) for v in values]
+    batch = Tensor(rng.normal(size=(4, 4)), requires_grad=False, dtype=dtype)
+    f = compile_grad(_indexed_loss(params, batch, (rows, labels)), params, args=[batch, labels])
+    for _ in range(2):
+        x, new = rng.normal(size=(4, 4)).astype(dtype), rng.integers(0, 3, size=4)
+        value, grads = f(*values, x, new)
+        ref_value, ref_grads = _rebuilt(_indexed_loss, values, x, (rows, new), dtype)
+        assert same(value, ref_value) and same(list(grads), ref_grads)
+    # the index gathers with repeats and negative indices as numpy does: scatter adds them up
+    x, new = rng.normal(size=(4, 4)).astype(dtype), np.array([-1, -1, 0, 2])
+    value, grads = f(*values, x, new)
+    ref_value, ref_grads = _rebuilt(_indexed_loss, values, x, (rows, new), dtype)
+    assert same(value, ref_value) and same(list(grads), ref_grads)
+    with pytest.raises(IndexError):  # out of bounds: numpy's IndexError, as the engine's
+        f(*values, x, np.array([0, 3, 0, 0]))
+
+
+def test_a_node_computed_from_an_arg_array_alone_is_not_folded() -> None:
+    # table[idx] depends on no input, only on the arg idx: it is computed at each call
+    # (table is a parameter not differentiated here: a frozen embedding)
+    table = Tensor(np.arange(12.0).reshape(4, 3))
+    w = Tensor([0.5, -1.0, 2.0])
+    idx = np.array([3, 0])
+
+    def loss_of(params: list[Tensor], _: Tensor, index: Array) -> Tensor:
+        loss: Tensor = (table[index] * params[0]).sum()
+        return loss
+
+    f = compile_grad(loss_of([w], table, idx), [w], args=[idx])
+    value, (dw,) = f(w.data, np.array([1, 1]))
+    # Reference by hand: rows 1 and 1 of table are [3, 4, 5]; d/dw sum = their sum
+    assert dw.tolist() == [6.0, 8.0, 10.0]
+    assert value.item() == 2 * (3 * 0.5 - 4.0 + 10.0)
+
+
+def test_a_linear_softmax_classifier_against_its_hand_written_gradient() -> None:
+    rng = np.random.default_rng(3)
+    w, b = Tensor(rng.normal(size=(3, 5))), Tensor(np.zeros(3))
+    x = Tensor(rng.normal(size=(8, 5)), requires_grad=False)
+    y = rng.integers(0, 3, size=8)
+    f = compile_grad(cross_entropy(x @ w.T + b, y), [w, b], args=[x, y])
+    x2, y2 = rng.normal(size=(8, 5)), rng.integers(0, 3, size=8)
+    value, (dw, db) = f(w.data, b.data, x2, y2)
+    # Reference: numpy by hand, p = softmax(x Wᵀ + b); dL/dz = (p - onehot) / n
+    z = x2 @ w.data.T + b.data
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(8), y2]))
+    dz = p.copy()
+    dz[np.arange(8), y2] -= 1.0
+    dz /= 8
+    np.testing.assert_allclose(value, loss, rtol=1e-13)
+    np.testing.assert_allclose(dw, dz.T @ x2, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db, dz.sum(axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_a_value_leaf_as_an_arg() -> None:
+    x, c = Value(0.5), Value(3.0)
+    f = compile_grad((x * c).tanh() + c * c, [x], args=[c])
+    value, (dx,) = f(0.25, -2.0)
+    # Reference: d/dx [tanh(xc) + c²] = c (1 - tanh(xc)²), at x = 0.25, c = -2
+    t = np.tanh(-0.5)
+    assert value == pytest.approx(t + 4.0, rel=1e-15)
+    assert dx == pytest.approx(-2.0 * (1 - t * t), rel=1e-15)
+    with pytest.raises(TypeError, match=r"args\[0\]"):
+        f(0.25, "2")
+
+
+def _small() -> tuple[Tensor, list[Tensor], Tensor, Array]:
+    w, b = Tensor(np.ones((3, 2))), Tensor(np.zeros(3))
+    x = Tensor(np.ones((4, 2)), requires_grad=False, label="X")
+    y = np.array([0, 1, 2, 0])
+    return cross_entropy(x @ w.T + b, y), [w, b], x, y
+
+
+def test_bad_args_are_refused_when_compiling() -> None:
+    loss, params, x, y = _small()
+    elsewhere = Tensor(np.ones((4, 2)), requires_grad=False)
+    with pytest.raises(ValueError, match=r"args\[0\] is not in the output's graph"):
+        compile_grad(loss, params, args=[elsewhere])
+    with pytest.raises(ValueError, match=r"args\[0\] is inputs\[1\]; an input is differentiated"):
+        compile_grad(loss, params, args=[params[1]])
+    with pytest.raises(ValueError, match=r"args\[1\] is args\[0\]; list each arg once"):
+        compile_grad(loss, params, args=[x, x])
+    with pytest.raises(ValueError, match=r"args\[1\] is args\[0\]"):
+        compile_grad(loss, params, args=[y, y.copy()])
+    with pytest.raises(ValueError, match=r"args\[0\] is computed by op"):
+        compile_grad(loss, params, args=[loss])
+    with pytest.raises(ValueError, match=r"args\[0\] .* is no array the graph uses"):
+        compile_grad(loss, params, args=[np.array([0, 1, 2, 1])])
+    with pytest.raises(ValueError, match=r"boolean array"):
+        compile_grad(loss, params, args=[np.array([True, False])])
+    with pytest.raises(TypeError, match=r"args must be a sequence, got a single Tensor"):
+        compile_grad(loss, params, args=x)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"args\[0\] must be a leaf"):
+        compile_grad(loss, params, args=["X"])  # type: ignore[list-item]
+
+
+def test_equal_arrays_are_told_apart_by_the_graphs_own() -> None:
+    w = Tensor(np.ones((4, 3)))
+    rows = np.array([0, 1, 2])
+    out = w[rows, rows].sum()  # two index arrays of equal values: which is meant is unclear
+    with pytest.raises(ValueError, match=r"equals 2 arrays the graph uses"):
+        compile_grad(out, [w], args=[rows])
+    assert out.op is not None
+    first = out.operands[0].op.params["index"][0]  # type: ignore[union-attr]
+    f = compile_grad(out, [w], args=[first])
+    _, (dw,) = f(w.data, np.array([3, 3, 0]))
+    # Reference by hand: w[[3, 3, 0], [0, 1, 2]] picks (3, 0), (3, 1), (0, 2)
+    assert np.argwhere(dw).tolist() == [[0, 2], [3, 0], [3, 1]]
+
+
+def test_bad_values_at_a_call_are_clear_errors() -> None:
+    loss, params, x, y = _small()
+    f = compile_grad(loss, params, args=[x, y])
+    w, b = params[0].data, params[1].data
+    with pytest.raises(TypeError, match=r"args\[1\] must be integers .* got dtype float64"):
+        f(w, b, x.data, np.array([0.0, 1.0, 2.0, 0.0]))
+    # the engine's own check of the labels' range (cross_entropy's message)
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must be in \[0, 3\) .* = 3"):
+        f(w, b, x.data, np.array([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match=r"labels\[0\] = -1"):
+        f(w, b, x.data, np.array([-1, 1, 2, 0]))
+    with pytest.raises(TypeError, match=r"args\[0\] \('X'\)"):
+        f(w, b, [["a", "b"]] * 4, y)
+    with pytest.raises(TypeError, match=r"args\[1\] must be an integer array, got a Tensor"):
+        f(w, b, x.data, Tensor(y))
+
+
+def test_backward_code_shows_the_args_as_parameters() -> None:
+    loss, params, x, y = _small()
+    params[0].label, params[1].label = "W", "b"
+    source = backward_code(loss, params, args=[x, y])
+    assert "def forward_backward(W, b, X, x1):" in source
+    assert "_cross_entropy_forward(t3, labels=x1, reduction='mean')" in source
