@@ -213,10 +213,7 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
 
 def _arg_check(arg: Arg) -> Callable[[Any], Any]:
     where = f"compile_grad: {arg.where}"
-    if arg.node is not None:
-        data = arg.node.data
-        if isinstance(data, float):
-            return lambda v: real(v, where)
+    if arg.node is not None:  # as an input's value: a float, or an array of its dtype
         return _input_check(arg.node, arg.where)
     recorded = arg.array
     assert recorded is not None
