@@ -247,3 +247,26 @@ def test_backward_code_shows_the_args_as_parameters() -> None:
     source = backward_code(loss, params, args=[x, y])
     assert "def forward_backward(W, b, X, x1):" in source
     assert "_cross_entropy_forward(t3, labels=x1, reduction='mean')" in source
+
+
+def test_a_tensor_computed_from_the_batch_alone_must_be_an_arg_too() -> None:
+    # The engine records no op for X * X (X takes no gradient): a leaf holding the recorded
+    # batch's squares. Given only X, the code would keep them: refused, never a wrong number.
+    rng = np.random.default_rng(6)
+    w = Tensor(rng.normal(size=(4, 2)))
+    x = Tensor(rng.normal(size=(3, 4)), requires_grad=False, label="X")
+    squares = x * x
+    out = (squares @ w).sum() + (x @ w).sum()
+    with pytest.raises(ValueError, match=r"a Tensor of shape \(3, 4\) that takes no gradient"):
+        compile_grad(out, [w], args=[x])
+    f = compile_grad(out, [w], args=[x, squares])  # computed from each batch, given too
+    x2 = rng.normal(size=(3, 4))
+    value, (dw,) = f(w.data, x2, x2 * x2)
+    # Reference: the rebuilt graph's backward()
+    w2, xt = Tensor(w.data), Tensor(x2, requires_grad=False)
+    again = ((xt * xt) @ w2).sum() + (xt @ w2).sum()
+    again.backward()
+    assert same(value, again.data) and same(dw, w2.grad)
+    # a fixed array mixed in as numpy data is a constant, kept as recorded: accepted
+    fixed = compile_grad((x @ w + np.ones(2)).sum(), [w], args=[x])
+    assert same(fixed(w.data, x2)[0], (Tensor(x2) @ w + np.ones(2)).sum().data)

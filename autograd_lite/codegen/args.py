@@ -7,6 +7,10 @@ index arrays of `x[rows, cols]`). The engine keeps copies of such arrays, so an 
 found by value: the graph's array equal to it (same shape, dtype and elements); the graph's
 own array object (`loss.op.params["labels"]`) picks one of several equal ones.
 
+When a batch is an arg, every other Tensor of the graph that takes no gradient must be one
+too: the engine records no op for what is computed from such tensors alone (`X * X` is a new
+leaf), so the code could not compute it again.
+
 Every shape, and every number the code was written with (a mean's 1 / n, a scatter's shape),
 is the recorded one, so a value of another shape is refused with both shapes: compile again
 for it. Checked here at each call, before anything is computed.
@@ -97,7 +101,29 @@ def resolve(output: Node, inputs: list[Node], args: object) -> list[Arg]:
             raise ValueError(f"compile_grad: {where} is args[{taken[key]}]; list each arg once")
         taken[key] = k
         out.append(arg)
+    _untracked(nodes, out)
     return out
+
+
+def _untracked(nodes: list[Node], args: list[Arg]) -> None:
+    """ValueError if a batch is an arg and the graph holds another Tensor that takes no
+    gradient: the engine records no op for what is computed from such tensors alone
+    (`X * X`), so that Tensor may hold numbers of the old batch, which the code would keep."""
+    given = {a.node for a in args}
+    if not any(getattr(x, "requires_grad", True) is False for x in given):
+        return
+    for node in nodes:
+        if node.is_leaf and not node.is_constant and node not in given:
+            if getattr(node, "requires_grad", True) is False:
+                label = f" ({node.label!r})" if node.label else ""
+                raise ValueError(
+                    f"compile_grad: the graph holds a Tensor{label} of shape "
+                    f"{np.shape(node.data)} that takes no gradient and is not among args; "
+                    f"a tensor computed from the batch alone (X * X) is such a leaf, made "
+                    f"without its op, so its numbers would stay the recorded ones. Give it as "
+                    f"an arg too (computed from each batch), or mix a fixed array in as a "
+                    f"numpy array"
+                )
 
 
 def _leaf_arg(
