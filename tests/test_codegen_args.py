@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, Value, backward_code, compile_grad
+from autograd_lite import CodegenError, Tensor, Value, backward_code, compile_grad, where
 from autograd_lite.nn import cross_entropy
 from tests.codegen_helpers import same
 
@@ -114,19 +114,20 @@ def test_integer_index_arrays_as_args(dtype: Any) -> None:
     rows, labels = np.array([0, 1, 2, 3]), np.array([2, 2, 0, 1])
     params = [Tensor(v, dtype=dtype) for v in values]
     batch = Tensor(rng.normal(size=(4, 4)), requires_grad=False, dtype=dtype)
-    f = compile_grad(_indexed_loss(params, batch, (rows, labels)), params, args=[batch, labels])
+    loss = _indexed_loss(params, batch, (rows, labels))
+    f = compile_grad(loss, params, args=[batch, rows, labels])  # rows go with the batch too
     for _ in range(2):
         x, new = rng.normal(size=(4, 4)).astype(dtype), rng.integers(0, 3, size=4)
-        value, grads = f(*values, x, new)
+        value, grads = f(*values, x, rows, new)
         ref_value, ref_grads = _rebuilt(_indexed_loss, values, x, (rows, new), dtype)
         assert same(value, ref_value) and same(list(grads), ref_grads)
     # the index gathers with repeats and negative indices as numpy does: scatter adds them up
     x, new = rng.normal(size=(4, 4)).astype(dtype), np.array([-1, -1, 0, 2])
-    value, grads = f(*values, x, new)
+    value, grads = f(*values, x, rows, new)
     ref_value, ref_grads = _rebuilt(_indexed_loss, values, x, (rows, new), dtype)
     assert same(value, ref_value) and same(list(grads), ref_grads)
     with pytest.raises(IndexError):  # out of bounds: numpy's IndexError, as the engine's
-        f(*values, x, np.array([0, 3, 0, 0]))
+        f(*values, x, rows, np.array([0, 3, 0, 0]))
 
 
 def test_a_node_computed_from_an_arg_array_alone_is_not_folded() -> None:
@@ -202,8 +203,10 @@ def test_bad_args_are_refused_when_compiling() -> None:
         compile_grad(loss, params, args=[loss])
     with pytest.raises(ValueError, match=r"args\[0\] .* is no array the graph uses"):
         compile_grad(loss, params, args=[np.array([0, 1, 2, 1])])
-    with pytest.raises(ValueError, match=r"boolean array"):
+    with pytest.raises(ValueError, match=r"args\[0\] .* is no array the graph uses"):
         compile_grad(loss, params, args=[np.array([True, False])])
+    with pytest.raises(ValueError, match=r"op 'cross_entropy' .* holds an array 'labels' of shape"):
+        compile_grad(loss, params, args=[x])  # the batch without its labels
     with pytest.raises(TypeError, match=r"args must be a sequence, got a single Tensor"):
         compile_grad(loss, params, args=x)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"args\[0\] must be a leaf"):
@@ -237,7 +240,9 @@ def test_bad_values_at_a_call_are_clear_errors() -> None:
         f(w, b, x.data, np.array([-1, 1, 2, 0]))
     with pytest.raises(TypeError, match=r"args\[0\] \('X'\)"):
         f(w, b, [["a", "b"]] * 4, y)
-    with pytest.raises(TypeError, match=r"args\[1\] must be an integer array, got a Tensor"):
+    with pytest.raises(
+        TypeError, match=r"args\[1\] must be a numpy array of integers, got a Tensor"
+    ):
         f(w, b, x.data, Tensor(y))
 
 
@@ -270,3 +275,23 @@ def test_a_tensor_computed_from_the_batch_alone_must_be_an_arg_too() -> None:
     # a fixed array mixed in as numpy data is a constant, kept as recorded: accepted
     fixed = compile_grad((x @ w + np.ones(2)).sum(), [w], args=[x])
     assert same(fixed(w.data, x2)[0], (Tensor(x2) @ w + np.ones(2)).sum().data)
+
+
+def test_boolean_masks_as_args() -> None:
+    rng = np.random.default_rng(7)
+    w = Tensor(rng.normal(size=4))
+    mask = np.array([True, False, True, True])
+    new = np.array([False, False, True, False])
+    # where's rule computes ~condition in numpy: that array would be held as recorded, so
+    # the condition cannot be an arg (refused, not a stale mask)
+    out = (where(mask, w * 2.0, w.exp()) * w).sum()
+    with pytest.raises(CodegenError, match=r"op 'where' holds an array given as an arg"):
+        compile_grad(out, [w], args=[mask])
+    # a mask as an index sets the shapes (the mean's 1/3): the same count, or an error
+    g = compile_grad(w[mask].mean(), [w], args=[mask])
+    _, (dw,) = g(w.data, np.array([True, True, False, True]))
+    assert same(dw, np.array([1 / 3, 1 / 3, 0.0, 1 / 3]))  # Reference: d mean / d w_i by hand
+    with pytest.raises(ValueError, match=r"a mask picking 2 elements; .* one picking 3"):
+        g(w.data, new | mask[::-1] & False | np.array([True, False, False, False]))
+    with pytest.raises(TypeError, match=r"must be booleans .* got dtype int64"):
+        g(w.data, np.array([1, 0, 1, 1]))

@@ -42,6 +42,7 @@ class Arg:
     hint: str | None  # a label, for the parameter's name
     node: Node | None = None
     array: np.ndarray[Any, Any] | None = None
+    picks: int | None = None  # a boolean index array: how many elements it picks
 
 
 def _params_arrays(value: object) -> Iterator[np.ndarray[Any, Any]]:
@@ -53,17 +54,23 @@ def _params_arrays(value: object) -> Iterator[np.ndarray[Any, Any]]:
             yield from _params_arrays(item)
 
 
-def _held_arrays(nodes: list[Node]) -> dict[int, np.ndarray[Any, Any]]:
-    """The integer arrays the graph's ops hold as params, by id."""
-    found: dict[int, np.ndarray[Any, Any]] = {}
+Held = dict[int, tuple[np.ndarray[Any, Any], str, str]]
+"""The integer and boolean arrays the graph's ops hold as params, by id: (array, the op's
+name, the param's name)."""
+
+
+def _held_arrays(nodes: list[Node]) -> Held:
+    """The integer and boolean arrays the graph's ops hold as params (labels, indices,
+    where's condition), by id."""
+    found: Held = {}
     for node in nodes:
         op = node.op
         if op is None or not op.params:
             continue
-        for value in op.params.values():
+        for name, value in op.params.items():
             for a in _params_arrays(value):
-                if a.dtype.kind in "biu":
-                    found[id(a)] = a
+                if a.dtype.kind in "biu" and id(a) not in found:
+                    found[id(a)] = (a, op.name, name)
     return found
 
 
@@ -101,17 +108,27 @@ def resolve(output: Node, inputs: list[Node], args: object) -> list[Arg]:
             raise ValueError(f"compile_grad: {where} is args[{taken[key]}]; list each arg once")
         taken[key] = k
         out.append(arg)
-    _untracked(nodes, out)
+    _untracked(nodes, out, held)
     return out
 
 
-def _untracked(nodes: list[Node], args: list[Arg]) -> None:
+def _untracked(nodes: list[Node], args: list[Arg], held: Held) -> None:
     """ValueError if a batch is an arg and the graph holds another Tensor that takes no
-    gradient: the engine records no op for what is computed from such tensors alone
-    (`X * X`), so that Tensor may hold numbers of the old batch, which the code would keep."""
+    gradient, or an integer or boolean array, that is not an arg: the engine records no op
+    for what is computed from such tensors alone (`X * X`), and labels, indices and masks
+    go with a batch, so the code would keep the old batch's numbers."""
     given = {a.node for a in args}
     if not any(getattr(x, "requires_grad", True) is False for x in given):
         return
+    arrays = {id(a.array) for a in args}
+    for a, op, param in held.values():
+        if id(a) not in arrays:
+            raise ValueError(
+                f"compile_grad: op {op!r} of the graph holds an array {param!r} of shape "
+                f"{a.shape} (dtype {a.dtype}) that is not among args; labels, indices and "
+                f"masks go with a batch, so give it as an arg too (one that does not change, "
+                f"np.arange(n), as well)"
+            )
     for node in nodes:
         if node.is_leaf and not node.is_constant and node not in given:
             if getattr(node, "requires_grad", True) is False:
@@ -150,45 +167,48 @@ def _leaf_arg(
     return Arg(f"{where} ({label!r})" if label else where, label or None, node=x)
 
 
-def _array_arg(where: str, a: np.ndarray[Any, Any], held: dict[int, np.ndarray[Any, Any]]) -> Arg:
-    if a.dtype.kind == "b":
-        raise ValueError(
-            f"compile_grad: {where} is a boolean array; what a mask picks depends on its "
-            f"values, which the code's shapes do not follow: index with integer arrays "
-            f"(np.flatnonzero(mask)) and give those"
-        )
+def _array_arg(where: str, a: np.ndarray[Any, Any], held: Held) -> Arg:
     if id(a) in held:
-        return Arg(where, None, array=a)
-    equal = [
-        h
-        for h in held.values()
-        if h.shape == a.shape and h.dtype == a.dtype and np.array_equal(h, a)
-    ]
-    if not equal:
-        raise ValueError(
-            f"compile_grad: {where} ({describe(a)}) is no array the graph uses: an arg array "
-            f"is one the graph's ops hold (cross_entropy's labels, index arrays), found by "
-            f"its shape, dtype and values"
-        )
-    if len(equal) > 1:
-        raise ValueError(
-            f"compile_grad: {where} equals {len(equal)} arrays the graph uses; give the "
-            f"graph's own array (node.op.params[...]) to say which"
-        )
-    return Arg(where, None, array=equal[0])
+        found = held[id(a)]
+    else:
+        equal = [
+            h
+            for h in held.values()
+            if h[0].shape == a.shape and h[0].dtype == a.dtype and np.array_equal(h[0], a)
+        ]
+        if not equal:
+            raise ValueError(
+                f"compile_grad: {where} ({describe(a)}) is no array the graph uses: an arg "
+                f"array is one the graph's ops hold (cross_entropy's labels, index arrays, "
+                f"where's condition), found by its shape, dtype and values"
+            )
+        if len(equal) > 1:
+            raise ValueError(
+                f"compile_grad: {where} equals {len(equal)} arrays the graph uses; give the "
+                f"graph's own array (node.op.params[...]) to say which"
+            )
+        found = equal[0]
+    array, _, param = found
+    # a mask used as an index: what it picks sets the shapes, which the code holds
+    picks = int(np.count_nonzero(array)) if array.dtype.kind == "b" and param == "index" else None
+    return Arg(where, None, array=array, picks=picks)
 
 
-def live_nodes(nodes: list[Node], args: Sequence[Arg]) -> set[Node]:
-    """The nodes whose op holds an arg array: they are computed at each call."""
+def live_nodes(nodes: list[Node], args: Sequence[Arg]) -> tuple[set[Node], set[int]]:
+    """The nodes whose op holds an arg array (they are computed at each call), and the ids
+    of every array their ops hold."""
     ids = {id(a.array) for a in args if a.array is not None}
-    if not ids:
-        return set()
-    return {
-        node
-        for node in nodes
-        if node.op is not None
-        and any(id(a) in ids for v in node.op.params.values() for a in _params_arrays(v))
-    }
+    live: set[Node] = set()
+    held: set[int] = set()
+    for node in nodes if ids else []:
+        op = node.op
+        if op is None:
+            continue
+        arrays = [id(a) for v in op.params.values() for a in _params_arrays(v)]
+        if ids.intersection(arrays):
+            live.add(node)
+            held.update(arrays)
+    return live, held
 
 
 def unread(w: Writer, args: Sequence[Arg], tokens: Sequence[Var]) -> None:
@@ -243,18 +263,23 @@ def _arg_check(arg: Arg) -> Callable[[Any], Any]:
         return _input_check(arg.node, arg.where)
     recorded = arg.array
     assert recorded is not None
-    shape = recorded.shape
+    shape, picks = recorded.shape, arg.picks
+    kinds, what = ("b", "booleans") if recorded.dtype.kind == "b" else ("iu", "integers")
 
     def indices(v: Any) -> Any:
         if isinstance(v, Node):
-            raise TypeError(f"{where} must be an integer array, got a {type(v).__name__}")
+            raise TypeError(f"{where} must be a numpy array of {what}, got a {type(v).__name__}")
         a = np.asarray(v)
-        if a.dtype.kind not in "iu":
+        if a.dtype.kind not in kinds:
             raise TypeError(
-                f"{where} must be integers (labels or indices, as recorded: {recorded.dtype}), "
-                f"got dtype {a.dtype}"
+                f"{where} must be {what} (as recorded: {recorded.dtype}), got dtype {a.dtype}"
             )
         _same_shape(where, a.shape, shape)
+        if picks is not None and np.count_nonzero(a) != picks:
+            raise ValueError(
+                f"{where} is a mask picking {np.count_nonzero(a)} elements; the function was "
+                f"compiled for one picking {picks} (the shapes follow from it: compile again)"
+            )
         return a
 
     return indices

@@ -87,7 +87,7 @@ def write(
         w.wrt.update(inputs)
         arg_vars = [_arg_var(w, arg) for arg in args]
         if args:
-            w.live.update(live_nodes(nodes, args))
+            w.live, w.held = live_nodes(nodes, args)
         with np.errstate(all="ignore"):  # inf and nan are values here, as in the engine
             w.forward(nodes)
             grads = w.backward(output.backward_seed()) if output in w.value_of else {}

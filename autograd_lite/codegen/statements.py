@@ -139,6 +139,8 @@ class Writer:
         # that depend on a differentiated input (the only ones that take a gradient)
         self.arg_arrays: dict[int, Var] = {}
         self.live: set[Node] = set()
+        self.held: set[int] = set()  # ids of the arrays the live nodes' ops hold
+        self.watching: Op | None = None  # a live node's op, while its code is written
         self.wrt: set[Node] = set()
 
     # -- values ------------------------------------------------------------------------------
@@ -157,6 +159,13 @@ class Writer:
             return arg.token
         found = self.constants.get(id(a))
         if found is None:
+            if self.watching is not None and id(a) not in self.held:
+                raise CodegenError(
+                    f"op {self.watching.name!r} holds an array given as an arg, and its code "
+                    f"or derivative rule computes another array from it in numpy, which "
+                    f"generated code would hold as recorded; it cannot take that array as "
+                    f"an arg (compile for each value instead)"
+                )
             v = self.var(identifier(label) if label else None, "c")
             copy = np.array(a, copy=True)
             copy.flags.writeable = False
@@ -257,7 +266,10 @@ class Writer:
                 texts = [text(x) for x in operands]
             op = node.op
             assert op is not None  # (a node with operands)
-            found = known.get(op)
+            if node in live:  # what its code makes of an arg array must be written, not held
+                self.watching, found = op, None
+            else:
+                found = known.get(op)
             if found is None or found[2]:  # the first node of this op, or a checked op
                 forms = self.forms_of(op)
                 if (op.array_check if tensor else op.check) is not None:
@@ -273,6 +285,7 @@ class Writer:
                 fast, prec, _ = found
                 assert fast is not None
                 code = fast(*texts)
+            self.watching = None
             if tensor:
                 code, prec = self._cast(node, op, code, prec)
             label = node.label
@@ -396,7 +409,9 @@ class Writer:
         template = self.templates.get(key)
         if template is None:
             examples = examples or [step.upstream, data, *[x.data for x in operands]]
+            self.watching = node.op if node in self.live else None
             template = self.templates[key] = self._trace(node, examples, step)
+            self.watching = None
         return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
 
     def _trace(
