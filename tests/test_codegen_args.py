@@ -295,3 +295,19 @@ def test_boolean_masks_as_args() -> None:
         g(w.data, new | mask[::-1] & False | np.array([True, False, False, False]))
     with pytest.raises(TypeError, match=r"must be booleans .* got dtype int64"):
         g(w.data, np.array([1, 0, 1, 1]))
+
+
+def test_an_arg_array_the_code_does_not_read_is_refused() -> None:
+    # An op holding the array but writing it as a literal of its own in its emit form: a new
+    # value would not reach the result, so compiling says so.
+    from autograd_lite import Op
+
+    index = np.array([1, 0])
+
+    def rule(g: Any, out: Any, x: Any, idx: Any) -> tuple[Any]:
+        return (g * 0.0,)
+
+    pick = Op("pick", lambda x, idx: x[idx], rule, params={"idx": index}, emit="{0}[::-1]")
+    w, c = Tensor([2.0, 3.0]), Tensor([1.0, 1.0])
+    with pytest.raises(CodegenError, match=r"args\[0\] is not read by the code"):
+        compile_grad((pick(c) * w).sum(), [w], args=[index])
