@@ -50,25 +50,19 @@ def _rebuilt(
     return loss.data, [p.grad for p in params]
 
 
-def _compiled(
-    loss_of: Callable[[list[Tensor], Tensor, Any], Tensor],
-    values: list[Array],
-    x: Array,
-    y: Any,
-    dtype: Any,
-) -> tuple[Any, list[Tensor], Tensor]:
+def _mlp_step(rng: np.random.Generator, values: list[Array], n: int, dtype: Any) -> Any:
+    """The MLP's step compiled from a graph of a batch of n, its batch and labels as args."""
     params = [Tensor(v, dtype=dtype) for v in values]
-    batch = Tensor(x, requires_grad=False, dtype=dtype, label="X")
-    return compile_grad(loss_of(params, batch, y), params, args=[batch, y]), params, batch
+    batch = Tensor(rng.normal(size=(n, 4)), requires_grad=False, dtype=dtype, label="X")
+    labels = np.arange(n) % 3
+    return compile_grad(_mlp_loss(params, batch, labels), params, args=[batch, labels])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_an_mlp_step_on_new_batches_is_the_rebuilt_graphs_backward(dtype: Any) -> None:
     rng = np.random.default_rng(0)
     values = _params(rng, dtype)
-    f, _, _ = _compiled(
-        _mlp_loss, values, rng.normal(size=(5, 4)), np.array([0, 2, 1, 1, 0]), dtype
-    )
+    f = _mlp_step(rng, values, 5, dtype)
     for _ in range(3):  # new batches, new labels, new parameter values
         values = [v + np.asarray(rng.normal(size=v.shape) * 0.1, dtype) for v in values]
         x = rng.normal(size=(5, 4)).astype(dtype)
@@ -83,9 +77,7 @@ def test_an_mlp_step_on_new_batches_is_the_rebuilt_graphs_backward(dtype: Any) -
 def test_a_batch_of_another_size_needs_a_step_compiled_for_it(dtype: Any) -> None:
     rng = np.random.default_rng(1)
     values = _params(rng, dtype)
-    f, _, _ = _compiled(
-        _mlp_loss, values, rng.normal(size=(5, 4)), np.array([0, 2, 1, 1, 0]), dtype
-    )
+    f = _mlp_step(rng, values, 5, dtype)
     x3, y3 = rng.normal(size=(3, 4)).astype(dtype), np.array([2, 0, 1])
     # the code holds the recorded shapes (the mean's 1/5 among them): refused, both shapes named
     with pytest.raises(ValueError, match=r"args\[0\] \('X'\) has shape \(3, 4\); .*\(5, 4\)"):
@@ -93,7 +85,7 @@ def test_a_batch_of_another_size_needs_a_step_compiled_for_it(dtype: Any) -> Non
     with pytest.raises(ValueError, match=r"args\[1\] has shape \(3,\); .*\(5,\)"):
         f(*values, rng.normal(size=(5, 4)), y3)
     # a step compiled from a graph of that size divides by 3
-    g, _, _ = _compiled(_mlp_loss, values, rng.normal(size=(3, 4)), np.array([1, 1, 1]), dtype)
+    g = _mlp_step(rng, values, 3, dtype)
     value, grads = g(*values, x3, y3)
     ref_value, ref_grads = _rebuilt(_mlp_loss, values, x3, y3, dtype)
     assert same(value, ref_value) and same(list(grads), ref_grads)
