@@ -303,3 +303,23 @@ def test_an_arg_array_the_code_does_not_read_is_refused() -> None:
     w, c = Tensor([2.0, 3.0]), Tensor([1.0, 1.0])
     with pytest.raises(CodegenError, match=r"args\[0\] is not read by the code"):
         compile_grad((pick(c) * w).sum(), [w], args=[index])
+
+
+def test_gradients_are_arrays_of_their_own_copied_or_not() -> None:
+    # A gradient made by an operator (X.T @ g) is returned as numpy made it, one that may be
+    # an operand or shared (a + b gives both the same upstream) is copied: each result owns
+    # its memory, none is another result, an argument or the function's own constant.
+    rng = np.random.default_rng(8)
+    a, b = Tensor(rng.normal(size=(3, 2))), Tensor(rng.normal(size=(3, 2)))
+    x = Tensor(rng.normal(size=(4, 3)), requires_grad=False)
+    f = compile_grad((x @ a + x @ b).sum() + (a + b).sum() + a.sum(), [a, b], args=[x])
+    xs = rng.normal(size=(4, 3))
+    args = (a.data, b.data, xs)
+    _, grads = f(*args)
+    for g in grads:
+        assert g.flags.owndata and g.flags.writeable
+        assert not any(np.shares_memory(g, other) for other in [*args, *grads] if other is not g)
+    # Reference: d/da = xᵀ 1 + 1 + 1 and d/db = xᵀ 1 + 1, by hand
+    ones = np.ones((4, 2))
+    np.testing.assert_allclose(grads[0], xs.T @ ones + 2.0, rtol=1e-15)
+    np.testing.assert_allclose(grads[1], xs.T @ ones + 1.0, rtol=1e-15)

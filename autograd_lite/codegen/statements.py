@@ -22,6 +22,7 @@ it.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -36,7 +37,7 @@ from .forms import Forms, Helpers
 from .literals import ATOM, CONDITIONAL, SUM, CodegenError, literal
 from .names import identifier
 from .symbols import Sym, Untraceable
-from .tokens import token
+from .tokens import TOKEN, token
 
 __all__ = ["Stmt", "Var", "Writer", "paren"]
 
@@ -134,6 +135,8 @@ class Writer:
         self.templates: dict[tuple[Any, ...], list[tuple[Template, int] | None]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
         self.returned: list[Any] = []  # the return statement's parts, for wrapping it
+        # compact form: the code of each gradient's statement, by token (see `_fresh`)
+        self.grad_code: dict[str, str] = {}
         # compile_grad's args: arrays the function takes (id -> its parameter), the nodes
         # that read one through their op's params (computed, never frozen), and the nodes
         # that depend on a differentiated input (the only ones that take a gradient)
@@ -378,6 +381,7 @@ class Writer:
                         vars_.append(v)
                         stmts.append((v, text, prec, None, True))
                         grads[x] = v.token
+                        self.grad_code[v.token] = text
                     self.final[x] = step.gradient
                 else:
                     pending[x] = [share]
@@ -466,6 +470,7 @@ class Writer:
             self.emit(g, " + ".join(parts), SUM if len(parts) > 1 else prec, backward=True)
             total = g.token
         assert total is not None
+        self.grad_code[total] = self.stmts[-1][1]
         return total
 
     def _relation(self, node: Node) -> str:
@@ -474,6 +479,17 @@ class Writer:
         assert op is not None  # (a node with operands)
         args = [self.operand_text(x) for x in node.operands]
         return f"{self.value_of[node].token} = {formula(op.display, args)}"
+
+    def _fresh(self, g: str) -> bool:
+        """Whether the gradient g (a token) is a new array made by one of Python's operators
+        (`a @ b`, `a * b + c`, `-a`): numpy makes a new array for each, so returning it
+        as it is gives an array of its own, without the copy `np.array` would make. (A
+        function or a name may return an operand, an argument or a shared array.)"""
+        code = self.grad_code.get(g)
+        if code is None:
+            return False
+        tree = ast.parse(TOKEN.sub("_", code), mode="eval")
+        return isinstance(tree.body, (ast.BinOp, ast.UnaryOp))
 
     # -- the return statement ----------------------------------------------------------------
     def returns(
@@ -505,7 +521,9 @@ class Writer:
                     f"does not; give the rule shares of each operand's shape"
                 )
             dtype = self.source(x.data.dtype)[0]
-            if x in grads:  # an array of its own, of the input's dtype, as grad() gives
+            if x in grads and shape and found.dtype == x.data.dtype and self._fresh(grads[x]):
+                results.append(grads[x])  # a new array of numpy's operator: its own already
+            elif x in grads:  # an array of its own, of the input's dtype, as grad() gives
                 results.append(f"np.array({grads[x]}, dtype={dtype})")
             else:
                 results.append(f"np.zeros({shape!r}, dtype={dtype})")
