@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 HAND = "hand"
-ENGINES = ("autograd-lite", "autograd-lite-ops", "torch", "hips-autograd", HAND)
+ENGINES = (
+    "autograd-lite", "autograd-lite-ops", "autograd-lite-compiled", "torch", "hips-autograd", HAND
+)  # fmt: skip
 """W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
 DEFAULT_ENGINES = ("autograd-lite", "torch", "hips-autograd", HAND)
 
@@ -366,10 +368,44 @@ def _autograd_lite_ops(
     )
 
 
-def _autograd_lite_nn(
-    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+def make_autograd_lite_compiled(
+    init: Params, x: np.ndarray, labels: np.ndarray, lr: float
 ) -> Trainer:
-    """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
+    """nn's step compiled once (compile_grad, the batch and labels as args, untimed), then
+    per step: the compiled function on the parameters, the batch and the labels, and SGD
+    written as the hand step writes it (the gradients are the call's own arrays)."""
+    al = _load_autograd_lite()
+    from autograd_lite import Tensor, compile_grad, nn
+
+    model, ps = _nn_model(init)
+    batch = Tensor(x, requires_grad=False, dtype=init[0].dtype)
+    step = compile_grad(nn.cross_entropy(model(batch), labels), ps, args=[batch, labels])
+    last: dict[str, Any] = {}
+
+    def forward_backward(_: object) -> Any:
+        last["loss"], grads = step(*[p.data for p in ps], x, labels)
+        return grads
+
+    def update(grads: Any) -> None:
+        for p, g in zip(ps, grads):
+            g *= lr
+            p.data -= g  # in place (the setter sees its own array and keeps it)
+
+    return Trainer(
+        "autograd-lite-compiled",
+        al.__version__,
+        [("forward+backward", forward_backward), ("update", update)],
+        loss=lambda: float(last["loss"]),
+        params=lambda: [np.array(p.data, copy=True) for p in ps],
+        notes=[
+            "autograd-lite-compiled: compile_grad of the nn step, batch and labels as args "
+            "(compiled once, untimed); per step the call and p.data -= lr * g in place"
+        ],
+    )
+
+
+def _nn_model(init: Params) -> tuple[Any, list[Any]]:
+    """nn.Sequential of W5's shape holding the shared initial weights, and its parameters."""
     from autograd_lite import nn
 
     dtype = init[0].dtype
@@ -391,6 +427,16 @@ def _autograd_lite_nn(
         p.data = a  # the shared initial weights, copied (the setter keeps the dtype)
         if p.dtype != dtype:
             raise SystemExit(f"autograd-lite: model.to({dtype}) left a {p.dtype} parameter")
+    return model, ps
+
+
+def _autograd_lite_nn(
+    al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
+) -> Trainer:
+    """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
+    from autograd_lite import nn
+
+    model, ps = _nn_model(init)
     return optimizer_trainer(
         "autograd-lite",
         al.__version__,
@@ -405,6 +451,7 @@ def _autograd_lite_nn(
 MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = {
     "autograd-lite": make_autograd_lite,
     "autograd-lite-ops": make_autograd_lite_ops,
+    "autograd-lite-compiled": make_autograd_lite_compiled,
     "torch": make_torch,
     "hips-autograd": make_hips,
     HAND: make_hand,

@@ -2,6 +2,7 @@
 
     python examples/train_digits.py                       # 64-128-10, 30 epochs, Adam
     python examples/train_digits.py --epochs 10 --hidden 64 32 --seed 1 --dtype float32
+    python examples/train_digits.py --compiled            # the same run, with a compiled step
 
 The data is scikit-learn's `load_digits`: 1797 8x8 grey images of the digits 0-9, shipped
 inside the package (nothing is downloaded). Pixels 0..16 are scaled to [0, 1]; a fixed
@@ -10,8 +11,10 @@ PyTorch, `Sequential(Linear(64, 128), ReLU(), Linear(128, 10))`, and trained wit
 `cross_entropy` and Adam on shuffled mini-batches, the step size decaying along a cosine.
 One line per epoch shows the mean training loss and the training and test accuracy; the
 total time comes last. The seed draws the weights and the batch order: it repeats a run
-exactly. scikit-learn comes with the `examples` extra: from a checkout, in its folder,
-`.venv/bin/pip install -e '.[examples]'`.
+exactly. `--compiled` computes each step's loss and gradient with `compile_grad`, the batch
+and its labels given anew at each call (`args`): the same numbers, bit for bit, so the same
+losses and accuracies, without building a graph per step. scikit-learn comes with the
+`examples` extra: from a checkout, in its folder, `.venv/bin/pip install -e '.[examples]'`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import no_grad
+from autograd_lite import Tensor, compile_grad, no_grad
+from autograd_lite.codegen import CompiledGrad
 from autograd_lite.nn import Adam, Linear, ReLU, Sequential, cross_entropy
 
 Array = np.ndarray[Any, Any]
@@ -98,9 +102,13 @@ def train(
     batch_size: int,
     seed: int,
     log: bool = True,
+    compiled: bool = False,
 ) -> History:
-    """Adam on shuffled mini-batches (the order drawn from `seed`); a line per epoch."""
-    opt = Adam(model.parameters(), lr=lr)
+    """Adam on shuffled mini-batches (the order drawn from `seed`); a line per epoch. With
+    `compiled`, each step's loss and gradient come from a compiled step (`compiled_step`)."""
+    params = model.parameters()
+    opt = Adam(params, lr=lr)
+    steps: dict[int, CompiledGrad] = {}
     order_rng = np.random.default_rng(seed)
     history = History()
     start = time.perf_counter()
@@ -112,11 +120,16 @@ def train(
         total = 0.0
         for begin in range(0, n, batch_size):
             batch = order[begin : begin + batch_size]
-            loss = cross_entropy(model(data.x_train[batch]), data.y_train[batch])
+            x, y = data.x_train[batch], data.y_train[batch]
             opt.zero_grad()
-            loss.backward()
+            if compiled:
+                value = compiled_step(model, steps, x, y)
+            else:
+                loss = cross_entropy(model(x), y)
+                loss.backward()
+                value = loss.item()
             opt.step()
-            total += loss.item() * len(batch)
+            total += value * len(batch)
         history.losses.append(total / n)
         history.train_accuracy.append(accuracy(model, data.x_train, data.y_train))
         history.test_accuracy.append(accuracy(model, data.x_test, data.y_test))
@@ -127,6 +140,23 @@ def train(
             )
     history.seconds = time.perf_counter() - start
     return history
+
+
+def compiled_step(model: Sequential, steps: dict[int, CompiledGrad], x: Array, y: Array) -> float:
+    """The loss on the batch (x, y), its gradient put into each parameter's `.grad`, as
+    `backward()` would put it, by a step compiled once per batch size (the last batch of an
+    epoch is smaller: its code holds its own shapes, a mean's 1/n among them) and called with
+    the parameters' current values, the batch and its labels."""
+    params = model.parameters()
+    step = steps.get(len(y))
+    if step is None:  # one graph, written as code once; its batch and labels become args
+        batch = Tensor(x, requires_grad=False, dtype=x.dtype)
+        loss = cross_entropy(model(batch), y)
+        step = steps[len(y)] = compile_grad(loss, params, args=[batch, y])
+    value, grads = step(*[p.data for p in params], x, y)
+    for p, g in zip(params, grads):
+        p.grad = g
+    return float(value)
 
 
 def whole(minimum: int) -> Any:
@@ -178,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--target", type=float, default=0.97, help="test accuracy to reach (exit status 1 if not)"
     )
+    parser.add_argument(
+        "--compiled", action="store_true", help="compute each step with a compiled step"
+    )
     args = parser.parse_args(argv)
     try:
         import sklearn  # noqa: F401
@@ -192,8 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{len(data.y_train)} training and {len(data.y_test)} test images; Adam lr {args.lr}, "
         f"batch {args.batch_size}, {args.dtype}, seed {args.seed}"
+        + (", compiled step" if args.compiled else "")
     )
-    history = train(model, data, args.epochs, args.lr, args.batch_size, args.seed)
+    history = train(
+        model, data, args.epochs, args.lr, args.batch_size, args.seed, compiled=args.compiled
+    )
     final = history.test_accuracy[-1]
     print(
         f"test accuracy {final:.2%} after {args.epochs} epochs; total time {history.seconds:.2f} s"

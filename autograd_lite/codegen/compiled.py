@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.arrays import as_array
 from ..engine.backward import _check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
-from ..validate import describe, real, sequence
+from ..validate import describe, sequence
+from .args import convert, resolve
 from .emit import write
 from .forms import MODULES
 from .literals import CodegenError
@@ -72,6 +72,7 @@ def backward_code(
     name: str = "forward_backward",
     compact: bool = False,
     max_nodes: int = MAX_NODES,
+    args: Sequence[Node | np.ndarray[Any, Any]] = (),
 ) -> str:
     """The source of a module with one function, `name(<inputs>)`, that computes `output`
     and its gradient with respect to each of `inputs` (leaves: Values, or Tensors), and
@@ -84,7 +85,8 @@ def backward_code(
     are named after labels (`ŷ` becomes `y_hat`), gradients `d_<name>`; what depends on no
     input is written as its recorded value. The module needs only `math` (and `numpy` for
     Tensors). `compact=True` writes what `compile_grad` compiles: each gradient as one sum of
-    its shares, and values used once inside the expression that uses them.
+    its shares, and values used once inside the expression that uses them. `args` are
+    parameters after the inputs, as compile_grad takes them.
 
     CodegenError for an op without an emit form (the message says what to add), a rule that
     cannot be written as code, or a graph of more than `max_nodes` nodes.
@@ -107,8 +109,15 @@ def backward_code(
         return y, (d_x, d_w)
     """
     found = _checked("backward_code", output, inputs, name, max_nodes)
+    taken = resolve(output, found, args)
     return write(
-        output, found, name, compact=bool(compact), standalone=True, max_nodes=max_nodes
+        output,
+        found,
+        name,
+        compact=bool(compact),
+        standalone=True,
+        max_nodes=max_nodes,
+        args=taken,
     ).source
 
 
@@ -116,6 +125,7 @@ def compile_grad(
     output: Node,
     inputs: Sequence[Node],
     *,
+    args: Sequence[Node | np.ndarray[Any, Any]] = (),
     aux: Sequence[Node] = (),
     max_nodes: int = MAX_NODES,
 ) -> CompiledGrad:
@@ -133,6 +143,16 @@ def compile_grad(
     arrays (`W.data += 1`, an optimizer's step) do not reach it. A domain error (log of a
     number <= 0) raises `DomainError`, as building the expression would.
 
+    `args`: what `f` takes anew at each call, after the inputs, without differentiating it:
+    leaves of the graph (a batch Tensor made with `requires_grad=False`; a Value taken as a
+    number), and integer arrays the graph's ops hold (cross_entropy's labels, the index
+    arrays of `x[rows, labels]`), found by value since the engine keeps copies (the graph's
+    own array, `node.op.params[...]`, picks one of several equal ones).
+    `f(*input_values, *arg_values)` is bit for bit the graph built again on those values and
+    its `backward()`. Values of another shape than recorded are a ValueError naming both
+    (the code holds the recorded shapes, a mean's 1/n among them: compile once per batch
+    size); labels out of range raise cross_entropy's own ValueError.
+
     `aux`: other nodes of the graph (a model's predictions, say) whose values `f` returns
     too, as a third item: `f(*values)` is then `(value, grads, aux_values)`.
 
@@ -146,8 +166,8 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
+    taken = resolve(output, found, args)
     tensor = not isinstance(output.data, float)
-    convert = _arrays(found) if tensor else _floats(found)
     written = write(
         output,
         found,
@@ -159,8 +179,9 @@ def compile_grad(
         max_nodes=max_nodes,
         short_names=True,
         aux=extra,
+        args=taken,
     )
-    namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert}
+    namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert(found, taken)}
     namespace.update(written.helpers)
     namespace.update(written.constants)
     try:
@@ -212,37 +233,6 @@ def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:
         return [f"if {test}:", "    " + convert[0]]
 
     return lines
-
-
-def _floats(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[float]]:
-    labels = [_shown(x, i) for i, x in enumerate(inputs)]
-
-    def floats(values: tuple[Any, ...]) -> list[float]:
-        return [real(v, f"compile_grad: {label}") for v, label in zip(values, labels)]
-
-    return floats
-
-
-def _arrays(inputs: list[Node]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    kinds = [(_shown(x, i), x.data.shape, x.data.dtype) for i, x in enumerate(inputs)]
-
-    def arrays(values: tuple[Any, ...]) -> list[Any]:
-        out = []
-        for v, (label, shape, dtype) in zip(values, kinds):
-            a = as_array(v, f"compile_grad: {label}", dtype, copy=False)
-            if a.shape != shape:
-                raise ValueError(
-                    f"compile_grad: {label} has shape {a.shape}; the function was compiled "
-                    f"for shape {shape} (compile again for other shapes)"
-                )
-            out.append(a)
-        return out
-
-    return arrays
-
-
-def _shown(x: Node, i: int) -> str:
-    return f"argument {i} ({x.label!r})" if x.label else f"argument {i}"
 
 
 __all__ += ["CodegenError"]

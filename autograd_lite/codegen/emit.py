@@ -18,11 +18,12 @@ import numpy as np
 
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
+from .args import Arg, live_nodes, unread
 from .forms import MODULES
 from .layout import function_lines, module_text, named_lines, output_name
 from .literals import CodegenError
 from .names import identifier
-from .statements import Writer
+from .statements import Var, Writer
 
 __all__ = ["Written", "write"]
 
@@ -62,11 +63,14 @@ def write(
     reserved: frozenset[str] = frozenset(),
     short_names: bool = False,
     aux: Sequence[Node] = (),
+    args: Sequence[Arg] = (),
 ) -> Written:
     """The function computing output and its gradient with respect to inputs (leaves), as a
     whole module's source (`standalone`: helpers and constants written out) or as the def
     alone, with `prologue(params)`'s lines first (compile_grad's checks of its arguments).
     With `aux`, nodes of the graph, the function also returns their values, as a tuple.
+    `args` (args.py) are parameters after the inputs that take no gradient: leaves of the
+    graph, or arrays its ops hold as params.
     `compact` writes each gradient as one sum and puts values used once into their use."""
     with _no_collector():
         nodes = graph_nodes(output)
@@ -80,17 +84,22 @@ def write(
         for x in inputs:
             label = x.label
             w.value_of[x] = w.var(identifier(label) if label else None, "x")
+        w.wrt.update(inputs)
+        arg_vars = [_arg_var(w, arg) for arg in args]
+        if args:
+            w.live, w.held = live_nodes(nodes, args)
         with np.errstate(all="ignore"):  # inf and nan are values here, as in the engine
             w.forward(nodes)
             grads = w.backward(output.backward_seed()) if output in w.value_of else {}
         w.returns(output, inputs, grads, aux)
+        unread(w, args, arg_vars)
         for forms in w.forms.values():
             w.helpers.add_uses(forms)
         helper_text = w.helpers.collect() if standalone else None
         if name in w.helpers.names():
             raise ValueError(f"backward_code: name {name!r} is the name of a helper the code calls")
         named = named_lines(w, set(MODULES) | w.helpers.names() | {name} | set(reserved))
-        params = [w.value_of[x].name or "" for x in inputs]
+        params = [v.name or "" for v in [w.value_of[x] for x in inputs] + arg_vars]
         what = output_name(w, output)
         text = "\n".join(function_lines(w, name, params, what, prologue, named)) + "\n"
         constants = {v.name or "": copy for v, copy, _ in w.constants.values()}
@@ -98,3 +107,13 @@ def write(
             assert helper_text is not None
             text = module_text(name, params, what, text, helper_text, constants)
         return Written(text, w.helpers.objects, constants)
+
+
+def _arg_var(w: Writer, arg: Arg) -> Var:
+    """The parameter of one of compile_grad's args."""
+    v = w.var(identifier(arg.hint) if arg.hint else None, "x")
+    if arg.node is not None:
+        w.value_of[arg.node] = v
+    else:
+        w.arg_arrays[id(arg.array)] = v
+    return v

@@ -22,6 +22,7 @@ it.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -36,7 +37,7 @@ from .forms import Forms, Helpers
 from .literals import ATOM, CONDITIONAL, SUM, CodegenError, literal
 from .names import identifier
 from .symbols import Sym, Untraceable
-from .tokens import token
+from .tokens import TOKEN, token
 
 __all__ = ["Stmt", "Var", "Writer", "paren"]
 
@@ -134,6 +135,16 @@ class Writer:
         self.templates: dict[tuple[Any, ...], list[tuple[Template, int] | None]] = {}
         self.final: dict[Node, Any] = {}  # each node's gradient at the recorded values
         self.returned: list[Any] = []  # the return statement's parts, for wrapping it
+        # compact form: the code of each gradient's statement, by token (see `_fresh`)
+        self.grad_code: dict[str, str] = {}
+        # compile_grad's args: arrays the function takes (id -> its parameter), the nodes
+        # that read one through their op's params (computed, never frozen), and the nodes
+        # that depend on a differentiated input (the only ones that take a gradient)
+        self.arg_arrays: dict[int, Var] = {}
+        self.live: set[Node] = set()
+        self.held: set[int] = set()  # ids of the arrays the live nodes' ops hold
+        self.watching: Op | None = None  # a live node's op, while its code is written
+        self.wrt: set[Node] = set()
 
     # -- values ------------------------------------------------------------------------------
     def var(self, hint: str | None, kind: str, of: Var | None = None) -> Var:
@@ -146,8 +157,18 @@ class Writer:
         """The token of a module-level constant holding the array a as it is now (one per
         array): a read-only copy, so that what is written later into a's memory (an
         optimizer's step, `W.data += 1`) does not reach the function."""
+        arg = self.arg_arrays.get(id(a))
+        if arg is not None:  # given anew at each call
+            return arg.token
         found = self.constants.get(id(a))
         if found is None:
+            if self.watching is not None and id(a) not in self.held:
+                raise CodegenError(
+                    f"op {self.watching.name!r} holds an array given as an arg, and its code "
+                    f"or derivative rule computes another array from it in numpy, which "
+                    f"generated code would hold as recorded; it cannot take that array as "
+                    f"an arg (compile for each value instead)"
+                )
             v = self.var(identifier(label) if label else None, "c")
             copy = np.array(a, copy=True)
             copy.flags.writeable = False
@@ -231,6 +252,7 @@ class Writer:
         vars_ = self.vars
         text = self.operand_text
         known: dict[Op, tuple[Callable[..., str] | None, int, bool]] = {}  # writer, prec, check
+        live, wrt = self.live, self.wrt
         for node in nodes:
             operands = node.operands
             if not operands or node in value_of:
@@ -238,16 +260,19 @@ class Writer:
             if len(operands) == 2:  # the common case, without a generator
                 a, b = operands
                 va, vb = value_of.get(a), value_of.get(b)
-                if va is None and vb is None:
+                if va is None and vb is None and node not in live:
                     continue  # depends on no input: its recorded value is written where used
                 texts = [va.token if va else text(a), vb.token if vb else text(b)]
             else:
-                if not any(x in value_of for x in operands):
+                if not any(x in value_of for x in operands) and node not in live:
                     continue
                 texts = [text(x) for x in operands]
             op = node.op
             assert op is not None  # (a node with operands)
-            found = known.get(op)
+            if node in live:  # what its code makes of an arg array must be written, not held
+                self.watching, found = op, None
+            else:
+                found = known.get(op)
             if found is None or found[2]:  # the first node of this op, or a checked op
                 forms = self.forms_of(op)
                 if (op.array_check if tensor else op.check) is not None:
@@ -263,6 +288,7 @@ class Writer:
                 fast, prec, _ = found
                 assert fast is not None
                 code = fast(*texts)
+            self.watching = None
             if tensor:
                 code, prec = self._cast(node, op, code, prec)
             label = node.label
@@ -270,6 +296,8 @@ class Writer:
             vars_.append(v)
             stmts.append((v, code, prec, None, False))
             value_of[node] = v
+            if any(x in wrt for x in operands):
+                wrt.add(node)
 
     def _cast(self, node: Node, op: Op, code: str, prec: int) -> tuple[str, int]:
         """code, cast as the engine casts a forward result of another dtype."""
@@ -310,11 +338,11 @@ class Writer:
     ) -> Iterator[tuple[BackwardStep, Node, Node, tuple[str, int]]]:
         """(step, operand, result, share's source) for each step to an operand that depends
         on an input, each result's rule traced once, when its gradient is complete."""
-        value_of = self.value_of
+        wrt = self.wrt
         shares: dict[Node, list[Share]] = {}
         for step in steps:
             x = step.operand
-            if x not in value_of:
+            if x not in wrt:  # depends on no differentiated input: takes no gradient
                 continue
             r = step.result
             found = shares.get(r)
@@ -353,6 +381,7 @@ class Writer:
                         vars_.append(v)
                         stmts.append((v, text, prec, None, True))
                         grads[x] = v.token
+                        self.grad_code[v.token] = text
                     self.final[x] = step.gradient
                 else:
                     pending[x] = [share]
@@ -384,7 +413,9 @@ class Writer:
         template = self.templates.get(key)
         if template is None:
             examples = examples or [step.upstream, data, *[x.data for x in operands]]
+            self.watching = node.op if node in self.live else None
             template = self.templates[key] = self._trace(node, examples, step)
+            self.watching = None
         return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
 
     def _trace(
@@ -439,6 +470,7 @@ class Writer:
             self.emit(g, " + ".join(parts), SUM if len(parts) > 1 else prec, backward=True)
             total = g.token
         assert total is not None
+        self.grad_code[total] = self.stmts[-1][1]
         return total
 
     def _relation(self, node: Node) -> str:
@@ -447,6 +479,17 @@ class Writer:
         assert op is not None  # (a node with operands)
         args = [self.operand_text(x) for x in node.operands]
         return f"{self.value_of[node].token} = {formula(op.display, args)}"
+
+    def _fresh(self, g: str) -> bool:
+        """Whether the gradient g (a token) is a new array made by one of Python's operators
+        (`a @ b`, `a * b + c`, `-a`): numpy makes a new array for each, so returning it
+        as it is gives an array of its own, without the copy `np.array` would make. (A
+        function or a name may return an operand, an argument or a shared array.)"""
+        code = self.grad_code.get(g)
+        if code is None:
+            return False
+        tree = ast.parse(TOKEN.sub("_", code), mode="eval")
+        return isinstance(tree.body, (ast.BinOp, ast.UnaryOp))
 
     # -- the return statement ----------------------------------------------------------------
     def returns(
@@ -478,7 +521,9 @@ class Writer:
                     f"does not; give the rule shares of each operand's shape"
                 )
             dtype = self.source(x.data.dtype)[0]
-            if x in grads:  # an array of its own, of the input's dtype, as grad() gives
+            if x in grads and shape and found.dtype == x.data.dtype and self._fresh(grads[x]):
+                results.append(grads[x])  # a new array of numpy's operator: its own already
+            elif x in grads:  # an array of its own, of the input's dtype, as grad() gives
                 results.append(f"np.array({grads[x]}, dtype={dtype})")
             else:
                 results.append(f"np.zeros({shape!r}, dtype={dtype})")

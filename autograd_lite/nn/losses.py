@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import Any, Literal, overload
 
 import numpy as np
 
 from ..engine import array_ops
+from ..engine.array_ops import _logsumexp_array
 from ..engine.node import Node, Op
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
@@ -237,15 +237,116 @@ def _labels(labels: object, n: int, classes: int, ignore_index: int) -> np.ndarr
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
-    bad = np.flatnonzero(((found < 0) | (found >= classes)) & (found != ignore_index))
+    _check_range(found, classes, ignore_index)
+    return found
+
+
+def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
+    """ValueError unless every label is in [0, classes) or equal to ignore_index."""
+    bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
     if bad.size:
         i = int(bad[0])
         raise ValueError(
             f"cross_entropy: labels must be in [0, {classes}) for {classes} classes; {bad.size} "
-            f"are not, the first is labels[{i}] = {found[i]} (only ignore_index={ignore_index} "
+            f"are not, the first is labels[{i}] = {labels[i]} (only ignore_index={ignore_index} "
             f"may be outside)"
         )
-    return found
+
+
+def _check_labels(
+    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> None:
+    """The op's domain check: generated code runs it on labels given anew at each call
+    (compile_grad's args)."""
+    _check_range(labels, z.shape[1], ignore_index)
+
+
+def _targets(
+    z: Any, labels: Any, ignore_index: int, label_smoothing: float
+) -> tuple[Any, Any, Any, Any]:
+    """For logits z: the kept rows (label != ignore_index), the class each row picks (any
+    for an ignored row), the target distribution q (rows of 0 where ignored; the derivative
+    is softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
+    n, classes = z.shape
+    kept = labels != ignore_index
+    picked = np.where(kept, labels, 0)
+    target = np.zeros(z.shape, dtype=z.dtype)
+    target[np.arange(n), picked] = 1.0 - label_smoothing
+    target += label_smoothing / classes
+    target[~kept] = 0.0
+    return kept, picked, target, kept.astype(z.dtype).reshape(n, 1)
+
+
+def _cross_entropy_forward(
+    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
+    (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
+    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
+    kept, picked, _, _ = _targets(z, labels, ignore_index, label_smoothing)
+    lse = _logsumexp_array(z, 1, True)
+    losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
+    if label_smoothing:
+        losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
+    losses = np.where(kept, losses, 0.0).astype(z.dtype)
+    if reduction == "none":
+        return losses
+    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
+        total = np.add.reduce(losses)
+        return total / np.count_nonzero(kept) if reduction == "mean" else total
+
+
+def _cross_entropy_error(
+    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """d(loss)/d(z) for an output gradient of 1, row by row: softmax(z_i) - q_i,
+    exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
+    number of counted samples for the mean (counted from the labels here, so that
+    generated code counts the labels it is given)."""
+    _, _, target, weights = _targets(z, labels, ignore_index, label_smoothing)
+    error = (np.exp(z - _logsumexp_array(z, 1, True)) - target) * weights
+    return _averaged(error, labels, reduction, ignore_index)
+
+
+def _averaged(error: Any, labels: Any, reduction: str, ignore_index: int) -> Any:
+    """error / (the number of counted samples) for the mean, else error; every row is 0
+    if all are ignored: a zero gradient then, as PyTorch's (not 0 * inf)."""
+    if reduction != "mean":
+        return error
+    return error / max(int(np.count_nonzero(labels != ignore_index)), 1)
+
+
+def _cross_entropy_vjp(
+    g: Any, out: Any, z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> tuple[Any]:
+    n = len(labels)
+    if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
+        _, _, target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
+        softmax_error = (array_ops.softmax(z, 1) - target) * weights
+        error = _averaged(softmax_error, labels, reduction, ignore_index)
+    else:  # on arrays, and on the symbolic values of generated code: one op
+        error = Op(
+            "cross_entropy_error",
+            _cross_entropy_error,
+            _no_rule,
+            params={
+                "labels": labels,
+                "reduction": reduction,
+                "ignore_index": ignore_index,
+                "label_smoothing": label_smoothing,
+            },
+            emit=(
+                "_cross_entropy_error({0}, labels={labels}, reduction={reduction}, "
+                "ignore_index={ignore_index}, label_smoothing={label_smoothing})"
+            ),
+        )(z)
+    if reduction == "none":
+        return (error * array_ops.reshape(g, (n, 1)),)
+    return (error * g,)
+
+
+def _no_rule(g: Any, out: Any, z: Any, **params: Any) -> tuple[Any]:
+    raise TypeError("cross_entropy_error is the derivative of cross_entropy on arrays only")
 
 
 def cross_entropy(
@@ -268,7 +369,9 @@ def cross_entropy(
     `logits` is a Tensor (an array becomes a constant); `labels` a numpy array (or list) of
     ints in [0, C) or equal to ignore_index. Float labels, labels of another shape or out
     of range, an ignore_index that is not an int and a label_smoothing outside [0, 1] are
-    errors that say what is needed, raised before any node is made.
+    errors that say what is needed, raised before any node is made. The labels, reduction,
+    ignore_index and label_smoothing are the op's params (`compile_grad` can take new
+    labels as args).
     """
     choice(reduction, "cross_entropy: reduction", _REDUCTIONS)
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
@@ -285,61 +388,28 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes, ignore)
-    kept = found != ignore
-    rows, picked = np.arange(n), np.where(kept, found, 0)  # an ignored row picks any class
-    counted = int(np.count_nonzero(kept))
-    # The target distribution q (rows of 0 where ignored): the derivative is softmax - q.
-    target = np.zeros(x.shape, dtype=x.dtype)
-    target[rows, picked] = 1.0 - smoothing
-    target += smoothing / classes
-    target[~kept] = 0.0
-    weights = kept.astype(x.dtype).reshape(n, 1)  # 1 for a counted sample, 0 if ignored
-    saved: list[Any] = []  # (logits, their logsumexp) from the forward
-
-    def forward(z: Any) -> Any:
-        lse = array_ops.logsumexp(z, 1, True)
-        saved[:] = [z, lse]
-        losses = lse[:, 0] - z[rows, picked]
-        if smoothing:  # PyTorch's sum: (1 - e) * nll + e * (lse - mean of the logits)
-            losses = (1.0 - smoothing) * losses + smoothing * (lse[:, 0] - z.mean(axis=1))
-        losses = np.where(kept, losses, 0.0).astype(z.dtype)
-        if reduction == "none":
-            return losses
-        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
-            total = np.add.reduce(losses)
-            return total / counted if reduction == "mean" else total
-
-    def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
-        # d(loss_i)/d(z_i) = softmax(z_i) - q_i for a counted sample, 0 for an ignored one.
-        # With create_graph it is written with the softmax op, whose own derivative the
-        # higher orders need.
-        if isinstance(z, Node):
-            error = (array_ops.softmax(z, 1) - target) * weights
-        else:  # on arrays: exp(z - lse) with the forward's lse when z is its logits
-            lse = saved[1] if saved and saved[0] is z else array_ops.logsumexp(z, 1, True)
-            error = (np.exp(z - lse) - target) * weights
-        if reduction == "none":
-            return (error * array_ops.reshape(g, (n, 1)),)
-        if reduction == "sum":
-            return (error * g,)
-        # every row zero if all are ignored: a zero gradient, as PyTorch's (not 0 * inf)
-        return (error * (g / max(counted, 1)),)
-
+    params = {
+        "labels": found,
+        "reduction": reduction,
+        "ignore_index": ignore,
+        "label_smoothing": smoothing,
+    }
+    keywords = (
+        "labels={labels}, reduction={reduction}, ignore_index={ignore_index}, "
+        "label_smoothing={label_smoothing}"
+    )
     op = Op(
         "cross_entropy",
-        forward,
-        vjp,
+        _cross_entropy_forward,
+        _cross_entropy_vjp,
         check_returns=False,
+        params=params,
         display=f"cross_entropy(reduction={reduction!r})",
-    )
-    # the parameters as data (as array_ops' ops keep theirs), without passing them as keywords
-    op.params = MappingProxyType(
-        {
-            "labels": found,
-            "reduction": reduction,
-            "ignore_index": ignore,
-            "label_smoothing": smoothing,
-        }
+        array_check=_check_labels,
+        emit={
+            "array": "_cross_entropy_forward({0}, " + keywords + ")",
+            "array_check": "_check_labels({0}, " + keywords + ")",
+        },
     )
     out: Tensor = op(x)
     return out
