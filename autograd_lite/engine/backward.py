@@ -162,45 +162,34 @@ def _count_uses(root: Node) -> dict[Node, int]:
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
-    """d(root)/d(node) * seed for every node below root (all, or those in `keep`).
-
-    Returns the nodes and their gradients; nothing is written, so a failing rule changes
-    nothing. The sweep runs first without checking what each rule returns (a check per share
-    costs about 5% of a backward pass); if it fails, or the node type's cheap check of all
-    gradients at once fails, it runs again checking every share, so that a wrong rule is
-    named (and numbers of another type are converted).
-    """
-    try:
-        accepted = root._accept_gradients(
-            *_sweep(root, seed, create_graph, keep, False), create_graph
-        )
-        if accepted is not None:
-            return accepted
-    except StaleDataError:  # found before any rule ran: nothing to name
-        raise
-    except Exception:  # the checked sweep raises it again, saying whose rule failed
-        pass
-    accepted = root._accept_gradients(*_sweep(root, seed, create_graph, keep, True), create_graph)
-    if accepted is None:  # every share was checked and converted: a node type's bug
-        raise TypeError(f"backward: {type(root).__name__} refused its checked gradients")
-    return accepted
+    """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
+    node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
+    changes nothing."""
+    return root._finish_gradients(*_sweep(root, seed, create_graph, keep), create_graph)
 
 
 def _sweep(
-    root: Node, seed: Any, create_graph: bool, keep: set[Node] | None, checked: bool
+    root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
-    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves;
-    `checked` checks and converts each share through the operand's node type.
+    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
 
-    tests/reference.py holds the same sweep written plainly; this one is tuned for speed,
-    since it runs once per node:
-    - operands are read from Node's slots, and for the first two operands the five lines
-      that hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share that completes its node's gradient goes straight on, without a dict entry.
+    Each rule's share is checked as it is made, so a bad one is named with its rule, once,
+    and never reaches another rule or a sum: a share of the node type's plain gradient type
+    (`_plain_gradient`: a float for Values) passes as it is, any other goes through the
+    operand's `_as_gradient`, which converts it or raises a TypeError naming the rule. An
+    error inside a rule gets a note naming the rule too.
+
+    tests/reference.py holds the same sweep written plainly. This one runs once per node,
+    and its optimisations are these three, all here:
+    - operands are read from Node's slots, and for the first two operands the lines that
+      hand a share on are written out (a loop costs a tuple and an iterator per node);
+    - a share that completes its node's gradient goes straight on, without a dict entry;
+    - the check of a share is one type comparison unless it fails (see above).
     """
-    uses = _count_uses(root)
+    uses = _count_uses(root)  # also the stale-data check: before any rule runs
+    plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
     done: list[Node] = []
@@ -216,15 +205,17 @@ def _sweep(
             a = node._a
             if a is None:
                 continue
-            vjp = node._op.vjp
+            op = node._op
             b = node._b
             if b is not None:  # two operands, the most common case, first
                 shares = (
-                    vjp(g, node, a, b) if create_graph else vjp(g, node._data, a._data, b._data)
+                    op.vjp(g, node, a, b)
+                    if create_graph
+                    else op.vjp(g, node._data, a._data, b._data)
                 )
                 sa, sb = shares  # its count and kind checked by the op (see Op's check_returns)
-                if checked:
-                    sb = b._as_gradient(sb, node._op, create_graph)
+                if type(sb) is not plain:
+                    sb = b._as_gradient(sb, op, create_graph)
                 if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
                     nodes.append(b)
                     grads.append(sb if (old := pending.pop(b, None)) is None else old + sb)
@@ -232,12 +223,12 @@ def _sweep(
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
             elif type(a) is not tuple:
-                shares = vjp(g, node, a) if create_graph else vjp(g, node._data, a._data)
+                shares = op.vjp(g, node, a) if create_graph else op.vjp(g, node._data, a._data)
                 (sa,) = shares
             else:
-                a, sa = _many_shares(node, g, create_graph, checked, uses, pending, nodes, grads)
-            if checked:
-                sa = a._as_gradient(sa, node._op, create_graph)
+                a, sa = _many_shares(node, g, create_graph, plain, uses, pending, nodes, grads)
+            if type(sa) is not plain:
+                sa = a._as_gradient(sa, op, create_graph)
             if (n := uses[a]) == 1:
                 nodes.append(a)
                 grads.append(sa if (old := pending.pop(a, None)) is None else old + sa)
@@ -245,7 +236,7 @@ def _sweep(
                 pending[a] = sa if (old := pending.get(a)) is None else old + sa
                 uses[a] = n - 1
     except Exception as exc:
-        if checked and hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
+        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
     return done, done_grads
@@ -255,14 +246,14 @@ def _many_shares(
     node: Node,
     g: Any,
     create_graph: bool,
-    checked: bool,
+    plain: type | None,
     uses: dict[Node, int],
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked by its node type if `checked`, and parked in `pending` until complete);
+    (each checked as the sweep checks shares, and parked in `pending` until complete);
     return the first operand and its share. The op has checked that there is one share per
     operand."""
     op = node._op
@@ -270,7 +261,7 @@ def _many_shares(
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        if checked:
+        if type(share) is not plain:
             share = x._as_gradient(share, op, create_graph)
         old = pending.get(x)
         pending[x] = share if old is None else old + share
@@ -430,12 +421,7 @@ def grad(
         if _takes(output):
             seed = output._seed(start, create_graph)
             found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
-        return [
-            _own(x._as_gradient(found[x], None, create_graph))
-            if x in found
-            else x._zero(create_graph)
-            for x in inputs
-        ]
+        return [_own(found[x]) if x in found else x._zero(create_graph) for x in inputs]
 
 
 def _own(g: Any) -> Any:

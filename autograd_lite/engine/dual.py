@@ -147,18 +147,11 @@ class Dual(Arithmetic, Node):
         return _constant(zero) if create_graph else zero
 
     @staticmethod
-    def _accept_gradients(
+    def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        kept_nodes, kept = [], []
-        for node, g in zip(nodes, grads):
-            if g is None:  # a constant's: it takes no gradient
-                continue
-            if not _fits(node._data, g._data if type(g) is Dual else g, create_graph, g):
-                return None
-            kept_nodes.append(node)
-            kept.append(g)
-        return kept_nodes, kept
+    ) -> tuple[list[Any], list[Any]]:
+        kept = [(node, g) for node, g in zip(nodes, grads) if g is not None]  # None: a constant's
+        return [node for node, _ in kept], [g for _, g in kept]
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
@@ -228,15 +221,6 @@ class Dual(Arithmetic, Node):
         else:
             _fill(node, out, op, nodes[0], nodes[1] if len(nodes) == 2 else None, tangent)
         return node
-
-
-def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
-    """Whether g is a well-formed gradient for a Dual holding data (its data is `found`)."""
-    if create_graph and type(g) is not Dual:
-        return False
-    if type(data) is float:
-        return type(found) is float
-    return type(found) is np.ndarray and found.shape == data.shape and found.dtype == data.dtype
 
 
 def _fill(node: Dual, data: Any, op: Op, a: Any, b: Any, tangent: Any) -> None:

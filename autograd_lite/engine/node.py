@@ -176,14 +176,20 @@ class Node:
         raise NotImplementedError
 
     @staticmethod
-    def _accept_gradients(
+    def _plain_gradient(create_graph: bool) -> type | None:
+        """The type of a rule's share that is a gradient of this node type as it stands (a
+        float for a Value's first-order walk): the walk takes such a share without calling
+        `_as_gradient`. None: every share is checked by `_as_gradient`."""
+        return None
+
+    @staticmethod
+    def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        """A cheap check, all at once, of the gradients from a sweep that did not check each
-        rule's return: the nodes and their gradients (converted if need be, without those
-        of nodes that take none) if well-formed; None makes the walk run the checked sweep,
-        which names the rule at fault."""
-        raise NotImplementedError
+    ) -> tuple[list[Any], list[Any]]:
+        """The walk's gradients (each share checked by `_as_gradient`) as `.grad` and
+        `grad()` take them: without those of nodes that take none (a None gradient), and
+        with a copy of an array that a node must own. Here: as they are."""
+        return nodes, grads
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None

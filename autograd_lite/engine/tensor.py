@@ -414,40 +414,23 @@ class Tensor(Arithmetic, Node):
         return _constant(zeros) if create_graph else zeros
 
     @staticmethod
-    def _accept_gradients(
+    def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
+    ) -> tuple[list[Any], list[Any]]:
         kept_nodes, kept = [], []
         seen: set[int] = set()
         for node, g in zip(nodes, grads):
             if g is None:  # a node that takes no gradient
                 continue
-            data = node._data
-            if create_graph:
-                if type(g) is not Tensor:
-                    if not isinstance(g, np.ndarray):
-                        return None
-                    g = _constant(g)
-                if g._data.shape != data.shape:
-                    return None
-            else:
-                if type(g) is not np.ndarray:
-                    if not is_real(g) and not isinstance(g, np.generic):
-                        return None
-                    g = np.asarray(g)
-                if g.shape != data.shape or g.dtype.kind != "f":
-                    return None
-                if g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
-                # One array may reach several nodes (a + b hands g to both, reshape a view of
-                # it): a leaf gets a copy of its own, so changing its .grad in place cannot
-                # change another's; a read-only view (broadcast_to's) is copied, so that
-                # every .grad can be changed.
-                elif not g.flags.writeable or (
-                    node._a is None and (id(g) in seen or g.base is not None)
-                ):
-                    g = g.copy()
-                seen.add(id(g))
+            # One array may reach several nodes (a + b hands g to both, reshape a view of
+            # it): a leaf gets a copy of its own, so changing its .grad in place cannot
+            # change another's; a read-only view (broadcast_to's) is copied, so that every
+            # .grad can be changed.
+            if not create_graph and (
+                not g.flags.writeable or (node._a is None and (id(g) in seen or g.base is not None))
+            ):
+                g = g.copy()
+            seen.add(id(g))
             kept_nodes.append(node)
             kept.append(g)
         return kept_nodes, kept
@@ -455,6 +438,14 @@ class Tensor(Arithmetic, Node):
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
     ) -> Any:
+        data = self._data
+        if (  # the common case, first: an array of the operand's shape and dtype
+            type(share) is np.ndarray
+            and not create_graph
+            and share.shape == data.shape
+            and share.dtype == data.dtype
+        ):
+            return share
         rule = where or f"the derivative rule of {op!r}"
         if share is None:
             if where is not None or not self._requires:

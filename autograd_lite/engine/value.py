@@ -163,18 +163,8 @@ class Value(Conversions, Node):
         return Value(0.0) if create_graph else 0.0
 
     @staticmethod
-    def _accept_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        if create_graph:  # Values, or floats from rules that return constants
-            ok = all(type(g) is Value or type(g) is float for g in grads)
-            return (nodes, grads) if ok else None
-        # sum is a C loop; float + x stays a float only for real numbers, so an ndarray, a
-        # Value or a str among them shows. (grad() converts the ints this lets through.)
-        if type(sum(grads, 0.0)) is float:
-            return nodes, grads
-        # Other real numbers (numpy scalars from a rule written with numpy) are converted.
-        return (nodes, [float(g) for g in grads]) if all(map(is_real, grads)) else None
+    def _plain_gradient(create_graph: bool) -> type | None:
+        return Value if create_graph else float
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
