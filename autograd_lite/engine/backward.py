@@ -11,7 +11,7 @@ graph used it (`check_unchanged`, merged into the count of uses the sweep makes 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
@@ -438,7 +438,14 @@ def _takes(output: Node) -> bool:
     return bool(getattr(output, "requires_grad", True))
 
 
-def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np.float64]]:
+Rows = Callable[[Node, list[Node], list[tuple[int, ...]]], Iterator[Any]]
+"""How the rows of a Hessian are computed: from the output, the checked inputs and their
+shapes, the n rows in order (each n numbers, the inputs' elements flattened)."""
+
+
+def hessian(
+    output: Node, inputs: Sequence[Node], rows: Rows | None = None
+) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The n x n numpy float64 array of d²(output)/d(x_i) d(x_j), x the inputs' elements.
 
     For Values, n is the number of inputs. For Tensors (a one-element output), x is every
@@ -446,7 +453,8 @@ def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np
     total size (the input's .reshape(-1) order). Row i is the gradient of d(output)/d(x_i);
     the matrix is symmetric up to rounding (it is not symmetrised, so an asymmetry would show
     a wrong rule). A first derivative that a custom rule returned as a plain number has
-    second derivatives 0. It costs one backward pass per row.
+    second derivatives 0. It costs one backward pass per row: reverse over reverse, unless
+    `rows` computes them otherwise (`transforms.hessian`'s forward over reverse).
 
     >>> from autograd_lite import Value, hessian
     >>> x, y = Value(1.0), Value(2.0)
@@ -463,17 +471,23 @@ def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np
     shapes = [np.shape(x._data) for x in inputs]
     n = sum(int(np.prod(s)) for s in shapes)
     out = np.zeros((n, n), dtype=np.float64)
-    first = grad(output, inputs, create_graph=True)
-    row = 0
-    for g, s in zip(first, shapes):
-        for k in range(int(np.prod(s))):
-            if isinstance(g, Node):  # else a plain number from a custom rule: its row is 0
-                pick = np.zeros(s)  # d(g.flat[k])/d(inputs): the seed picks element k
-                pick.flat[k] = 1.0
-                parts = grad(g, inputs, grad_outputs=pick)
-                out[row] = np.concatenate([np.ravel(p) for p in parts])
-            row += 1
+    for i, row in enumerate((rows or _reverse_rows)(output, inputs, shapes)):
+        out[i] = row
     return out
+
+
+def _reverse_rows(output: Node, inputs: list[Node], shapes: list[tuple[int, ...]]) -> Iterator[Any]:
+    """The Hessian's rows by reverse over reverse: one backward pass through the graph of
+    each element of the first derivatives."""
+    for g, s in zip(grad(output, inputs, create_graph=True), shapes):
+        for k in range(int(np.prod(s))):
+            if not isinstance(g, Node):  # a plain number from a custom rule: its row is 0
+                yield 0.0
+                continue
+            pick = np.zeros(s)  # d(g.flat[k])/d(inputs): the seed picks element k
+            pick.flat[k] = 1.0
+            parts = grad(g, inputs, grad_outputs=pick)
+            yield np.concatenate([np.ravel(p) for p in parts])
 
 
 def zero_grad(root: Node | Iterable[Node]) -> None:
