@@ -162,7 +162,7 @@ def test_the_fast_sweep_equals_the_textbook_sweep(seed: int, n_leaves: int, n_op
     for node in graph_nodes(root):
         assert node.grad == pytest.approx(expected[node], rel=1e-12, abs=1e-300)
     # The sweep's own output (before .grad accumulates it) gives the same.
-    nodes, grads = _sweep(root, 1.0, False, None)
+    nodes, grads = _sweep(root, 1.0, False)
     for node, g in zip(nodes, grads):
         assert g == pytest.approx(expected[node], rel=1e-12, abs=1e-300)
 

@@ -165,24 +165,30 @@ def _propagate(
     """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
     node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
     changes nothing."""
-    return root._finish_gradients(*_sweep(root, seed, create_graph, keep), create_graph)
+    nodes, grads = _sweep(root, seed, create_graph)
+    if keep is not None:
+        nodes, grads = (
+            [n for n in nodes if n in keep],
+            [g for n, g in zip(nodes, grads) if n in keep],
+        )
+    return root._finish_gradients(nodes, grads, create_graph)
 
 
-def _sweep(
-    root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
-) -> tuple[list[Node], list[Any]]:
+def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
     `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
 
-    Each rule's share is checked as it is made, so a bad one is named with its rule, once,
-    and never reaches another rule or a sum: a share of the node type's plain gradient type
-    (`_plain_gradient`: a float for Values) passes as it is, any other goes through the
-    operand's `_as_gradient`, which converts it or raises a TypeError naming the rule. An
-    error inside a rule gets a note naming the rule too.
+    Each rule's share is checked as it is made, so that a bad one is named with its rule
+    (the rule runs once) and never reaches another rule or a sum: a share of the node type's
+    plain gradient type (`_plain_gradient`: a float for Values) passes as it is; any other
+    goes through the operand's `_as_gradient`, which converts it, raises a TypeError naming
+    the rule, or gives None for an operand that takes no gradient (Tensor's constants): that
+    share is dropped, and the nodes below it are not walked. An error inside a rule gets a
+    note naming the rule.
 
     tests/reference.py holds the same sweep written plainly. This one runs once per node,
-    and its optimisations are these three, all here:
+    and its optimisations are these, all here:
     - operands are read from Node's slots, and for the first two operands the lines that
       hand a share on are written out (a loop costs a tuple and an iterator per node);
     - a share that completes its node's gradient goes straight on, without a dict entry;
@@ -192,46 +198,49 @@ def _sweep(
     plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    done: list[Node] = []
+    done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
     node = root
     try:
         while nodes:
             node = nodes.pop()
             g = grads.pop()
-            if keep is None or node in keep:
-                done.append(node)
-                done_grads.append(g)
+            done.append(node)
+            done_grads.append(g)
             a = node._a
             if a is None:
                 continue
-            op = node._op
             b = node._b
             if b is not None:  # two operands, the most common case, first
-                shares = (
-                    op.vjp(g, node, a, b)
+                sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
+                    node._op.vjp(g, node, a, b)
                     if create_graph
-                    else op.vjp(g, node._data, a._data, b._data)
+                    else node._op.vjp(g, node._data, a._data, b._data)
                 )
-                sa, sb = shares  # its count and kind checked by the op (see Op's check_returns)
-                if type(sb) is not plain:
-                    sb = b._as_gradient(sb, op, create_graph)
-                if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
+                if (
+                    type(sb) is not plain
+                    and (sb := b._as_gradient(sb, node._op, create_graph)) is None
+                ):
+                    pass  # b takes no gradient
+                elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
                     nodes.append(b)
-                    grads.append(sb if (old := pending.pop(b, None)) is None else old + sb)
+                    grads.append(pending.pop(b) + sb if b in pending else sb)
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
             elif type(a) is not tuple:
-                shares = op.vjp(g, node, a) if create_graph else op.vjp(g, node._data, a._data)
-                (sa,) = shares
+                (sa,) = (
+                    node._op.vjp(g, node, a)
+                    if create_graph
+                    else node._op.vjp(g, node._data, a._data)
+                )
             else:
                 a, sa = _many_shares(node, g, create_graph, plain, uses, pending, nodes, grads)
-            if type(sa) is not plain:
-                sa = a._as_gradient(sa, op, create_graph)
+            if type(sa) is not plain and (sa := a._as_gradient(sa, node._op, create_graph)) is None:
+                continue  # a takes no gradient
             if (n := uses[a]) == 1:
                 nodes.append(a)
-                grads.append(sa if (old := pending.pop(a, None)) is None else old + sa)
+                grads.append(pending.pop(a) + sa if a in pending else sa)
             else:
                 pending[a] = sa if (old := pending.get(a)) is None else old + sa
                 uses[a] = n - 1
@@ -253,22 +262,23 @@ def _many_shares(
     grads: list[Any],
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked as the sweep checks shares, and parked in `pending` until complete);
-    return the first operand and its share. The op has checked that there is one share per
-    operand."""
+    (each checked and dropped or parked in `pending` as the sweep does); return the first
+    operand and its share. The op has checked that there is one share per operand."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        if type(share) is not plain:
-            share = x._as_gradient(share, op, create_graph)
-        old = pending.get(x)
-        pending[x] = share if old is None else old + share
-        uses[x] -= 1
-        if not uses[x]:
+        if type(share) is not plain and (share := x._as_gradient(share, op, create_graph)) is None:
+            continue  # x takes no gradient
+        if x in pending:
+            share = pending.pop(x) + share
+        if uses[x] == 1:
             nodes.append(x)
-            grads.append(pending.pop(x))
+            grads.append(share)
+        else:
+            pending[x] = share
+            uses[x] -= 1
     return operands[0], shares[0]
 
 

@@ -146,13 +146,6 @@ class Dual(Arithmetic, Node):
         zero = 0.0 if type(self._data) is float else np.zeros_like(self._data)
         return _constant(zero) if create_graph else zero
 
-    @staticmethod
-    def _finish_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]]:
-        kept = [(node, g) for node, g in zip(nodes, grads) if g is not None]  # None: a constant's
-        return [node for node, _ in kept], [g for _, g in kept]
-
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
     ) -> Any:

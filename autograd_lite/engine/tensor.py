@@ -417,23 +417,20 @@ class Tensor(Arithmetic, Node):
     def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
     ) -> tuple[list[Any], list[Any]]:
-        kept_nodes, kept = [], []
+        if create_graph:  # Tensors: never changed in place
+            return nodes, grads
+        owned = []
         seen: set[int] = set()
         for node, g in zip(nodes, grads):
-            if g is None:  # a node that takes no gradient
-                continue
             # One array may reach several nodes (a + b hands g to both, reshape a view of
             # it): a leaf gets a copy of its own, so changing its .grad in place cannot
             # change another's; a read-only view (broadcast_to's) is copied, so that every
             # .grad can be changed.
-            if not create_graph and (
-                not g.flags.writeable or (node._a is None and (id(g) in seen or g.base is not None))
-            ):
+            if not g.flags.writeable or (node._a is None and (id(g) in seen or g.base is not None)):
                 g = g.copy()
             seen.add(id(g))
-            kept_nodes.append(node)
-            kept.append(g)
-        return kept_nodes, kept
+            owned.append(g)
+        return nodes, owned
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
