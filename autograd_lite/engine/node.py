@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,14 @@ from . import copying as _copying
 from .grad_mode import ScopeBlock
 
 __all__ = ["DomainError", "Node", "Op", "StaleDataError"]
+
+if TYPE_CHECKING:  # a default (PEP 696) for type checkers: a bare `Node` is `Node[Any]`
+    from typing_extensions import TypeVar as DefaultingTypeVar
+
+    D = DefaultingTypeVar("D", default=Any)
+else:  # at run time typing's TypeVar is enough (typing_extensions is not a dependency)
+    D = TypeVar("D")
+"""The kind of data a node holds: float for a Value, a numpy array for a Tensor."""
 
 _N = TypeVar("_N", bound="Node")
 
@@ -52,11 +60,13 @@ def stamp_write(node: Node) -> None:
     node._stamp = now
 
 
-class Node:
+class Node(Generic[D]):
     """A node of a computation graph: what the walk, the drawings and every node type share.
 
     Node types subclass it and fill in the hooks at the bottom (what a gradient seed, a zero
     gradient and a valid gradient are for their data, and how an op makes a node of theirs).
+    Node is generic in its data, so that type checkers see it: `Value(Node[float])`,
+    `Tensor(Node[Array])`; a bare `Node` is a node of any data.
     Operands are kept in two slots, not a tuple: one GC-tracked object per node instead of
     two, which is 56 bytes less memory and much less garbage-collector work on large graphs.
     One and two operands fill `_a` and `_b`; an op of three or more puts the tuple of all its
@@ -77,14 +87,14 @@ class Node:
     _a: Any  # the first operand (a Node); None for leaves; a tuple of all of three or more
     _b: Node | None  # the second operand of a two-operand op, else None
     _op: Op  # LEAF for inputs and parameters; CONSTANT for numbers mixed into an expression
-    _data: Any
+    _data: D
     _label: str | None
     _scope: tuple[ScopeBlock, ...]
     _grad: Any
     _stamp: int  # the write clock when the data was written (see above)
 
     @property
-    def data(self) -> Any:
+    def data(self) -> D:
         """What this node holds (a float for a Value)."""
         return self._data
 

@@ -232,7 +232,7 @@ class Arithmetic(Conversions):
         return _aops.logsumexp(self, found, flag(keepdims, "logsumexp: keepdims"))  # type: ignore[no-any-return]
 
 
-class Tensor(Arithmetic, Node):
+class Tensor(Arithmetic, Node[Array]):
     """An array in a computation graph: its `data` (a numpy array), its `grad`, and how it
     was made.
 

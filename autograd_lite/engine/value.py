@@ -52,7 +52,7 @@ def _method(op: Op, doc: str) -> Callable[[Value], Value]:
     return method
 
 
-class Value(Conversions, Node):
+class Value(Conversions, Node[float]):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
