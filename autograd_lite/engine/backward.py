@@ -66,7 +66,7 @@ def check_unchanged(root: Node) -> None:
     """
     if not isinstance(root, Node):
         raise TypeError(f"check_unchanged: root must be a Value or Tensor, got {describe(root)}")
-    _count_uses(root)
+    count_uses(root)
 
 
 def check_assignable(node: Node, where: str, changed: bool = False) -> None:
@@ -115,8 +115,9 @@ def _stale(user: Node | None, operand: Node) -> NoReturn:
     )
 
 
-def _count_uses(root: Node) -> dict[Node, int]:
-    """For each node below root, how many operand slots of nodes below root refer to it.
+def count_uses(root: Node) -> dict[Node, int]:
+    """For each node below root, how many operand slots of nodes below root refer to it;
+    StaleDataError if a node's data changed after the graph used it.
 
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
     comparison per slot, on the pass the sweep makes anyway.
@@ -194,7 +195,7 @@ def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[
     - a share that completes its node's gradient goes straight on, without a dict entry;
     - the check of a share is one type comparison unless it fails (see above).
     """
-    uses = _count_uses(root)  # also the stale-data check: before any rule runs
+    uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
@@ -329,7 +330,7 @@ def backward(root: Node, gradient: object = 1.0) -> None:
         node._grad = g if (old := node._grad) is None else old + g
 
 
-def _check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
+def check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
     """The inputs as a list, after checking output and inputs: nodes of the output's type
     (no Values among Tensors), each taking a gradient."""
     if not isinstance(output, Node):
@@ -423,7 +424,7 @@ def grad(
     (27.0, 18.0)
     """
     create_graph = flag(create_graph, "grad: create_graph")
-    inputs = _check_graph_args("grad", output, inputs)
+    inputs = check_graph_args("grad", output, inputs)
     recording = enable_grad() if create_graph else contextlib.nullcontext()
     with recording:  # with create_graph, rules record, even inside no_grad()
         start = _seed_value(output, grad_outputs)
@@ -471,7 +472,7 @@ def hessian(
     >>> hessian(x * x * y, [x, y]).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
     """
-    inputs = _check_graph_args("hessian", output, inputs)
+    inputs = check_graph_args("hessian", output, inputs)
     shape = np.shape(output._data)
     if int(np.prod(shape)) != 1:
         raise ValueError(
