@@ -137,26 +137,22 @@ def count_uses(root: Node) -> dict[Node, int]:
             for x in a:
                 if x._stamp > s:
                     _stale(node, x)
-                if x not in uses:
+                if (n := uses.get(x, 0)) == 0:
                     stack.append(x)
-                uses[x] = uses.get(x, 0) + 1
+                uses[x] = n + 1
             continue
+        # The first two operands are written out: most nodes then build no tuple of operands.
         if a._stamp > s:
             _stale(node, a)
-        # The first two operands are written out: most nodes then build no tuple of operands.
-        if (n := uses.get(a)) is None:
-            uses[a] = 1
+        if (n := uses.get(a, 0)) == 0:
             stack.append(a)
-        else:
-            uses[a] = n + 1
+        uses[a] = n + 1
         if b is not None:
             if b._stamp > s:
                 _stale(node, b)
-            if (n := uses.get(b)) is None:
-                uses[b] = 1
+            if (n := uses.get(b, 0)) == 0:
                 stack.append(b)
-            else:
-                uses[b] = n + 1
+            uses[b] = n + 1
     return uses
 
 
