@@ -426,7 +426,11 @@ class Tensor(Arithmetic, Node[Array]):
             # it): a leaf gets a copy of its own, so changing its .grad in place cannot
             # change another's; a read-only view (broadcast_to's) is copied, so that every
             # .grad can be changed.
-            if not g.flags.writeable or (node._a is None and (id(g) in seen or g.base is not None)):
+            if type(g) is not np.ndarray:  # a numpy scalar: the sum of two 0-d arrays
+                g = np.asarray(g)
+            elif not g.flags.writeable or (
+                node._a is None and (id(g) in seen or g.base is not None)
+            ):
                 g = g.copy()
             seen.add(id(g))
             owned.append(g)
