@@ -137,22 +137,24 @@ def count_uses(root: Node) -> dict[Node, int]:
             for x in a:
                 if x._stamp > s:
                     _stale(node, x)
-                if (n := uses.get(x, 0)) == 0:
+                if (k := uses.get(x, 0)) == 0:
                     stack.append(x)
-                uses[x] = n + 1
+                uses[x] = k + 1
             continue
         # The first two operands are written out: most nodes then build no tuple of operands.
-        if a._stamp > s:
-            _stale(node, a)
-        if (n := uses.get(a, 0)) == 0:
+        if a._stamp > s or (b is not None and b._stamp > s):
+            _stale(node, next(x for x in (a, b) if x is not None and x._stamp > s))
+        if (n := uses.get(a)) is None:
+            uses[a] = 1
             stack.append(a)
-        uses[a] = n + 1
+        else:
+            uses[a] = n + 1
         if b is not None:
-            if b._stamp > s:
-                _stale(node, b)
-            if (n := uses.get(b, 0)) == 0:
+            if (n := uses.get(b)) is None:
+                uses[b] = 1
                 stack.append(b)
-            uses[b] = n + 1
+            else:
+                uses[b] = n + 1
     return uses
 
 
