@@ -11,7 +11,7 @@ Tensors, one Tensor of any shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -301,19 +301,14 @@ def hessian(output: Node, inputs: Sequence[Node], mode: str = "rev") -> FloatArr
     [[4.0, 2.0], [2.0, 0.0]]
     """
     mode = choice(mode, "hessian: mode", ("rev", "fwd-over-rev"))
-    if mode == "rev":
-        return _backward.hessian(output, inputs)
-    found = _backward._check_graph_args("hessian", output, inputs)
-    shape = np.shape(output._data)
-    if int(np.prod(shape)) != 1:
-        raise ValueError(
-            f"hessian: the output has shape {shape}; a Hessian is of one number: reduce the "
-            f"output first (.sum())"
-        )
-    shapes = [np.shape(x._data) for x in found]
+    return _backward.hessian(output, inputs, None if mode == "rev" else _forward_rows)
+
+
+def _forward_rows(output: Node, found: list[Node], shapes: list[tuple[int, ...]]) -> Iterator[Any]:
+    """The Hessian's rows by forward over reverse: the graph replayed on Duals whose
+    tangents pick one element of the inputs, then one backward pass on the Duals."""
     sizes = [int(np.prod(s)) for s in shapes]
     n = sum(sizes)
-    out = np.zeros((n, n), dtype=np.float64)
     for k in range(n):
         e = np.zeros(n)
         e[k] = 1.0
@@ -326,7 +321,8 @@ def hessian(output: Node, inputs: Sequence[Node], mode: str = "rev") -> FloatArr
             seeds[x] = part if x not in seeds else seeds[x] + part  # an input listed twice
         done = replay(output, seeds)
         top = done[output]
-        if type(top) is Dual:
-            grads = grad(top, [done[x] for x in found], create_graph=True)
-            out[k] = np.concatenate([_flat(_tangent(g)) for g in grads])
-    return out
+        if type(top) is not Dual:  # the output does not depend on the inputs: a zero row
+            yield 0.0
+            continue
+        grads = grad(top, [done[x] for x in found], create_graph=True)
+        yield np.concatenate([_flat(_tangent(g)) for g in grads])

@@ -161,11 +161,10 @@ def test_the_fast_sweep_equals_the_textbook_sweep(seed: int, n_leaves: int, n_op
     root.backward()
     for node in graph_nodes(root):
         assert node.grad == pytest.approx(expected[node], rel=1e-12, abs=1e-300)
-    # The checked sweep (run when a cheap check of the results fails) gives the same.
-    for checked in (False, True):
-        nodes, grads = _sweep(root, 1.0, False, None, checked)
-        for node, g in zip(nodes, grads):
-            assert g == pytest.approx(expected[node], rel=1e-12, abs=1e-300)
+    # The sweep's own output (before .grad accumulates it) gives the same.
+    nodes, grads = _sweep(root, 1.0, False)
+    for node, g in zip(nodes, grads):
+        assert g == pytest.approx(expected[node], rel=1e-12, abs=1e-300)
 
 
 def test_gradient_of_a_deep_mixed_chain_has_no_recursion_error() -> None:

@@ -53,6 +53,32 @@ def test_a_wrong_rule_return_is_a_type_error_before_any_grad_changes(
         grad(c, [a, b])
 
 
+@pytest.mark.parametrize("failure", ["returns a str", "raises"])
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("kind", ["Value", "Tensor"])
+def test_a_failing_rule_runs_once_and_is_named(kind: str, create_graph: bool, failure: str) -> None:
+    # Issue 20: the walk used to rerun every rule, checked, after a failed unchecked sweep.
+    # Reference: the count of calls the rule itself makes, and the op's name.
+    from autograd_lite import Tensor
+
+    calls = []
+
+    def rule(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        calls.append(1)
+        if failure == "raises":
+            raise ZeroDivisionError("inside the rule")
+        return ("oops",)
+
+    s = Op("s", lambda x: 2 * x, rule)
+    x: Any = Value(1.0) if kind == "Value" else Tensor([1.0, 2.0], requires_grad=True)
+    y = (s(x * 3.0) * 2.0).sum() if kind == "Tensor" else s(x * 3.0) * 2.0
+    error = TypeError if failure == "returns a str" else ZeroDivisionError
+    with pytest.raises(error) as info:
+        grad(y, [x], create_graph=create_graph)
+    assert calls == [1]
+    assert "Op('s')" in str(info.value) + "".join(getattr(info.value, "__notes__", []))
+
+
 def test_a_rule_may_return_any_real_number_and_grads_stay_floats() -> None:
     # ints, numpy scalars and Fractions are real numbers: converted, never leaked into .grad.
     for share in (2, np.float32(2.0), np.int64(2), Fraction(2, 1), True):

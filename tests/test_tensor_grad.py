@@ -713,3 +713,14 @@ def test_an_op_made_for_one_call_does_not_outlive_its_graph() -> None:
     ref = once()
     gc.collect()
     assert ref() is None
+
+
+def test_a_0d_tensor_sums_shares_into_an_array_gradient() -> None:
+    # Two 0-d arrays add up to a numpy scalar; .grad and grad() still give 0-d arrays.
+    # Reference: d/dx (|x| + |x|) = 2 sign(x) = 2 at x = 2.
+    x = Tensor(2.0, requires_grad=True)
+    y = x.abs() + x.abs()
+    (d,) = grad(y, [x])
+    y.backward()
+    for g in (x.grad, d):
+        assert type(g) is np.ndarray and g.shape == () and g == 2.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.backward import _check_graph_args, check_unchanged, graph_nodes
+from ..engine.backward import check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
 from ..validate import describe, sequence
 from .args import convert, resolve
@@ -37,7 +37,7 @@ def _checked(
     where: str, output: object, inputs: object, name: object, max_nodes: object
 ) -> list[Node]:
     """The inputs, after checking every argument (nothing is written before)."""
-    found = _check_graph_args(where, output, inputs)
+    found = check_graph_args(where, output, inputs)
     assert isinstance(output, Node)
     check_unchanged(output)  # code written from changed data would mix old and new values
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):

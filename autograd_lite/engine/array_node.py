@@ -58,15 +58,44 @@ class ArrayNode(ArrayMethods, Conversions, Node):
         zero = space_of(self._data).zero(self._data)
         return self._constant(zero) if create_graph else zero
 
+    @staticmethod
+    def _finish_gradients(
+        nodes: list[Any], grads: list[Any], create_graph: bool
+    ) -> tuple[list[Any], list[Any]]:
+        """The gradients in each node's own dtype (a total summed in another float dtype is
+        converted once, here)."""
+        if create_graph:
+            return nodes, grads
+        return nodes, [in_dtype_of(n, g) for n, g in zip(nodes, grads)]
+
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
     ) -> Any:
+        data = self._data
+        if (  # the common case, first: a float array of the operand's shape
+            type(share) is np.ndarray
+            and type(data) is np.ndarray
+            and not create_graph
+            and share.shape == data.shape
+            and share.dtype.kind == "f"
+        ):
+            # Another float dtype (float64 from a float64 constant in a float32 graph) is
+            # summed as it is and converted once, when the walk ends (`_finish_gradients`):
+            # the same rounding as generated code, which converts the total.
+            return share
+        if (  # a numpy float scalar for a 0-d array: summed as it is, the same way
+            isinstance(share, np.floating)
+            and type(data) is np.ndarray
+            and not create_graph
+            and data.ndim == 0
+        ):
+            return share
         rule = where or f"the derivative rule of {op!r}"
         if share is None:
             if where is not None or not self._takes_gradient():
                 return None  # .grad = None resets it; constants get no share
             raise TypeError(f"{rule} returned None for an operand that needs a gradient")
-        kind, data = type(self).__name__, self._data
+        kind = type(self).__name__
         if type(share) is type(self):
             if not create_graph:
                 raise TypeError(f"{rule} returned a {kind}; it must return numbers or arrays")
@@ -81,6 +110,14 @@ class ArrayNode(ArrayMethods, Conversions, Node):
             raise TypeError(f"{rule} returned a {type(share).__name__} for a {kind} operand")
         g = space_of(data).share(data, share, rule, where is not None)
         return self._constant(g) if create_graph else g
+
+
+def in_dtype_of(node: Node, g: Any) -> Any:
+    """g, an array gradient of node's shape, in node's dtype (a float of a 0-d Dual as it is)."""
+    dtype = getattr(node._data, "dtype", None)
+    if dtype is None or type(g) is not np.ndarray or g.dtype == dtype:
+        return g
+    return g.astype(dtype)
 
 
 def fill(

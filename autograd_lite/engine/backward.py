@@ -11,7 +11,7 @@ graph used it (`check_unchanged`, merged into the count of uses the sweep makes 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
@@ -66,7 +66,7 @@ def check_unchanged(root: Node) -> None:
     """
     if not isinstance(root, Node):
         raise TypeError(f"check_unchanged: root must be a Value or Tensor, got {describe(root)}")
-    _count_uses(root)
+    count_uses(root)
 
 
 def check_assignable(node: Node, where: str, changed: bool = False) -> None:
@@ -115,8 +115,9 @@ def _stale(user: Node | None, operand: Node) -> NoReturn:
     )
 
 
-def _count_uses(root: Node) -> dict[Node, int]:
-    """For each node below root, how many operand slots of nodes below root refer to it.
+def count_uses(root: Node) -> dict[Node, int]:
+    """For each node below root, how many operand slots of nodes below root refer to it;
+    StaleDataError if a node's data changed after the graph used it.
 
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
     comparison per slot, on the pass the sweep makes anyway.
@@ -136,21 +137,19 @@ def _count_uses(root: Node) -> dict[Node, int]:
             for x in a:
                 if x._stamp > s:
                     _stale(node, x)
-                if x not in uses:
+                if (k := uses.get(x, 0)) == 0:
                     stack.append(x)
-                uses[x] = uses.get(x, 0) + 1
+                uses[x] = k + 1
             continue
-        if a._stamp > s:
-            _stale(node, a)
         # The first two operands are written out: most nodes then build no tuple of operands.
+        if a._stamp > s or (b is not None and b._stamp > s):
+            _stale(node, next(x for x in (a, b) if x is not None and x._stamp > s))
         if (n := uses.get(a)) is None:
             uses[a] = 1
             stack.append(a)
         else:
             uses[a] = n + 1
         if b is not None:
-            if b._stamp > s:
-                _stale(node, b)
             if (n := uses.get(b)) is None:
                 uses[b] = 1
                 stack.append(b)
@@ -162,90 +161,90 @@ def _count_uses(root: Node) -> dict[Node, int]:
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
-    """d(root)/d(node) * seed for every node below root (all, or those in `keep`).
-
-    Returns the nodes and their gradients; nothing is written, so a failing rule changes
-    nothing. The sweep runs first without checking what each rule returns (a check per share
-    costs about 5% of a backward pass); if it fails, or the node type's cheap check of all
-    gradients at once fails, it runs again checking every share, so that a wrong rule is
-    named (and numbers of another type are converted).
-    """
-    try:
-        accepted = root._accept_gradients(
-            *_sweep(root, seed, create_graph, keep, False), create_graph
+    """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
+    node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
+    changes nothing."""
+    nodes, grads = _sweep(root, seed, create_graph)
+    if keep is not None:
+        nodes, grads = (
+            [n for n in nodes if n in keep],
+            [g for n, g in zip(nodes, grads) if n in keep],
         )
-        if accepted is not None:
-            return accepted
-    except StaleDataError:  # found before any rule ran: nothing to name
-        raise
-    except Exception:  # the checked sweep raises it again, saying whose rule failed
-        pass
-    accepted = root._accept_gradients(*_sweep(root, seed, create_graph, keep, True), create_graph)
-    if accepted is None:  # every share was checked and converted: a node type's bug
-        raise TypeError(f"backward: {type(root).__name__} refused its checked gradients")
-    return accepted
+    return root._finish_gradients(nodes, grads, create_graph)
 
 
-def _sweep(
-    root: Node, seed: Any, create_graph: bool, keep: set[Node] | None, checked: bool
-) -> tuple[list[Node], list[Any]]:
+def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
-    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves;
-    `checked` checks and converts each share through the operand's node type.
+    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
 
-    tests/reference.py holds the same sweep written plainly; this one is tuned for speed,
-    since it runs once per node:
-    - operands are read from Node's slots, and for the first two operands the five lines
-      that hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share that completes its node's gradient goes straight on, without a dict entry.
+    Each rule's share is checked as it is made, so that a bad one is named with its rule
+    (the rule runs once) and never reaches another rule or a sum: a share of the node type's
+    plain gradient type (`_plain_gradient`: a float for Values) passes as it is; any other
+    goes through the operand's `_as_gradient`, which converts it, raises a TypeError naming
+    the rule, or gives None for an operand that takes no gradient (Tensor's constants): that
+    share is dropped, and the nodes below it are not walked. An error inside a rule gets a
+    note naming the rule.
+
+    tests/reference.py holds the same sweep written plainly. This one runs once per node,
+    and its optimisations are these, all here:
+    - operands are read from Node's slots, and for the first two operands the lines that
+      hand a share on are written out (a loop costs a tuple and an iterator per node);
+    - a share that completes its node's gradient goes straight on, without a dict entry;
+    - the check of a share is one type comparison unless it fails (see above).
     """
-    uses = _count_uses(root)
+    uses = count_uses(root)  # also the stale-data check: before any rule runs
+    plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    done: list[Node] = []
+    done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
     node = root
     try:
         while nodes:
             node = nodes.pop()
             g = grads.pop()
-            if keep is None or node in keep:
-                done.append(node)
-                done_grads.append(g)
+            done.append(node)
+            done_grads.append(g)
             a = node._a
             if a is None:
                 continue
-            vjp = node._op.vjp
             b = node._b
             if b is not None:  # two operands, the most common case, first
-                shares = (
-                    vjp(g, node, a, b) if create_graph else vjp(g, node._data, a._data, b._data)
+                sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
+                    node._op.vjp(g, node, a, b)
+                    if create_graph
+                    else node._op.vjp(g, node._data, a._data, b._data)
                 )
-                sa, sb = shares  # its count and kind checked by the op (see Op's check_returns)
-                if checked:
-                    sb = b._as_gradient(sb, node._op, create_graph)
-                if (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
+                if (
+                    type(sb) is not plain
+                    and (sb := b._as_gradient(sb, node._op, create_graph)) is None
+                ):
+                    pass  # b takes no gradient
+                elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
                     nodes.append(b)
-                    grads.append(sb if (old := pending.pop(b, None)) is None else old + sb)
+                    grads.append(pending.pop(b) + sb if b in pending else sb)
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
             elif type(a) is not tuple:
-                shares = vjp(g, node, a) if create_graph else vjp(g, node._data, a._data)
-                (sa,) = shares
+                (sa,) = (
+                    node._op.vjp(g, node, a)
+                    if create_graph
+                    else node._op.vjp(g, node._data, a._data)
+                )
             else:
-                a, sa = _many_shares(node, g, create_graph, checked, uses, pending, nodes, grads)
-            if checked:
-                sa = a._as_gradient(sa, node._op, create_graph)
+                a, sa = _many_shares(node, g, create_graph, plain, uses, pending, nodes, grads)
+            if type(sa) is not plain and (sa := a._as_gradient(sa, node._op, create_graph)) is None:
+                continue  # a takes no gradient
             if (n := uses[a]) == 1:
                 nodes.append(a)
-                grads.append(sa if (old := pending.pop(a, None)) is None else old + sa)
+                grads.append(pending.pop(a) + sa if a in pending else sa)
             else:
                 pending[a] = sa if (old := pending.get(a)) is None else old + sa
                 uses[a] = n - 1
     except Exception as exc:
-        if checked and hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
+        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
     return done, done_grads
@@ -255,29 +254,30 @@ def _many_shares(
     node: Node,
     g: Any,
     create_graph: bool,
-    checked: bool,
+    plain: type | None,
     uses: dict[Node, int],
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked by its node type if `checked`, and parked in `pending` until complete);
-    return the first operand and its share. The op has checked that there is one share per
-    operand."""
+    (each checked and dropped or parked in `pending` as the sweep does); return the first
+    operand and its share. The op has checked that there is one share per operand."""
     op = node._op
     operands = node.operands
     args = operands if create_graph else tuple(x._data for x in operands)
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        if checked:
-            share = x._as_gradient(share, op, create_graph)
-        old = pending.get(x)
-        pending[x] = share if old is None else old + share
-        uses[x] -= 1
-        if not uses[x]:
+        if type(share) is not plain and (share := x._as_gradient(share, op, create_graph)) is None:
+            continue  # x takes no gradient
+        if x in pending:
+            share = pending.pop(x) + share
+        if uses[x] == 1:
             nodes.append(x)
-            grads.append(pending.pop(x))
+            grads.append(share)
+        else:
+            pending[x] = share
+            uses[x] -= 1
     return operands[0], shares[0]
 
 
@@ -328,7 +328,7 @@ def backward(root: Node, gradient: object = 1.0) -> None:
         node._grad = g if (old := node._grad) is None else old + g
 
 
-def _check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
+def check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
     """The inputs as a list, after checking output and inputs: nodes of the output's type
     (no Values among Tensors), each taking a gradient."""
     if not isinstance(output, Node):
@@ -422,7 +422,7 @@ def grad(
     (27.0, 18.0)
     """
     create_graph = flag(create_graph, "grad: create_graph")
-    inputs = _check_graph_args("grad", output, inputs)
+    inputs = check_graph_args("grad", output, inputs)
     recording = enable_grad() if create_graph else contextlib.nullcontext()
     with recording:  # with create_graph, rules record, even inside no_grad()
         start = _seed_value(output, grad_outputs)
@@ -430,12 +430,7 @@ def grad(
         if _takes(output):
             seed = output._seed(start, create_graph)
             found = dict(zip(*_propagate(output, seed, create_graph, set(inputs))))
-        return [
-            _own(x._as_gradient(found[x], None, create_graph))
-            if x in found
-            else x._zero(create_graph)
-            for x in inputs
-        ]
+        return [_own(found[x]) if x in found else x._zero(create_graph) for x in inputs]
 
 
 def _own(g: Any) -> Any:
@@ -452,7 +447,14 @@ def _takes(output: Node) -> bool:
     return bool(getattr(output, "requires_grad", True))
 
 
-def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np.float64]]:
+Rows = Callable[[Node, list[Node], list[tuple[int, ...]]], Iterator[Any]]
+"""How the rows of a Hessian are computed: from the output, the checked inputs and their
+shapes, the n rows in order (each n numbers, the inputs' elements flattened)."""
+
+
+def hessian(
+    output: Node, inputs: Sequence[Node], rows: Rows | None = None
+) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The n x n numpy float64 array of d²(output)/d(x_i) d(x_j), x the inputs' elements.
 
     For Values, n is the number of inputs. For Tensors (a one-element output), x is every
@@ -460,14 +462,15 @@ def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np
     total size (the input's .reshape(-1) order). Row i is the gradient of d(output)/d(x_i);
     the matrix is symmetric up to rounding (it is not symmetrised, so an asymmetry would show
     a wrong rule). A first derivative that a custom rule returned as a plain number has
-    second derivatives 0. It costs one backward pass per row.
+    second derivatives 0. It costs one backward pass per row: reverse over reverse, unless
+    `rows` computes them otherwise (`transforms.hessian`'s forward over reverse).
 
     >>> from autograd_lite import Value, hessian
     >>> x, y = Value(1.0), Value(2.0)
     >>> hessian(x * x * y, [x, y]).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
     """
-    inputs = _check_graph_args("hessian", output, inputs)
+    inputs = check_graph_args("hessian", output, inputs)
     shape = np.shape(output._data)
     if int(np.prod(shape)) != 1:
         raise ValueError(
@@ -477,17 +480,23 @@ def hessian(output: Node, inputs: Sequence[Node]) -> np.ndarray[Any, np.dtype[np
     shapes = [np.shape(x._data) for x in inputs]
     n = sum(int(np.prod(s)) for s in shapes)
     out = np.zeros((n, n), dtype=np.float64)
-    first = grad(output, inputs, create_graph=True)
-    row = 0
-    for g, s in zip(first, shapes):
-        for k in range(int(np.prod(s))):
-            if isinstance(g, Node):  # else a plain number from a custom rule: its row is 0
-                pick = np.zeros(s)  # d(g.flat[k])/d(inputs): the seed picks element k
-                pick.flat[k] = 1.0
-                parts = grad(g, inputs, grad_outputs=pick)
-                out[row] = np.concatenate([np.ravel(p) for p in parts])
-            row += 1
+    for i, row in enumerate((rows or _reverse_rows)(output, inputs, shapes)):
+        out[i] = row
     return out
+
+
+def _reverse_rows(output: Node, inputs: list[Node], shapes: list[tuple[int, ...]]) -> Iterator[Any]:
+    """The Hessian's rows by reverse over reverse: one backward pass through the graph of
+    each element of the first derivatives."""
+    for g, s in zip(grad(output, inputs, create_graph=True), shapes):
+        for k in range(int(np.prod(s))):
+            if not isinstance(g, Node):  # a plain number from a custom rule: its row is 0
+                yield 0.0
+                continue
+            pick = np.zeros(s)  # d(g.flat[k])/d(inputs): the seed picks element k
+            pick.flat[k] = 1.0
+            parts = grad(g, inputs, grad_outputs=pick)
+            yield np.concatenate([np.ravel(p) for p in parts])
 
 
 def zero_grad(root: Node | Iterable[Node]) -> None:

@@ -131,19 +131,6 @@ class Dual(ArrayNode):
     # method table, as for a Tensor: they apply ops, whose results on Duals are Duals.
 
     # -- the Node hooks: what a Dual's gradient is ------------------------------------------
-    @staticmethod
-    def _accept_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        kept_nodes, kept = [], []
-        for node, g in zip(nodes, grads):
-            if g is None:  # a constant's: it takes no gradient
-                continue
-            if not _fits(node._data, g._data if type(g) is Dual else g, create_graph, g):
-                return None
-            kept_nodes.append(node)
-            kept.append(g)
-        return kept_nodes, kept
 
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Dual:
@@ -177,15 +164,6 @@ class Dual(ArrayNode):
             return made(Dual, out, op, tuple(nodes), None, tangent, mode.scope)
         second = nodes[1] if len(nodes) == 2 else None
         return made(Dual, out, op, nodes[0], second, tangent, mode.scope)
-
-
-def _fits(data: Any, found: Any, create_graph: bool, g: Any) -> bool:
-    """Whether g is a well-formed gradient for a Dual holding data (its data is `found`)."""
-    if create_graph and type(g) is not Dual:
-        return False
-    if type(data) is float:
-        return type(found) is float
-    return type(found) is np.ndarray and found.shape == data.shape and found.dtype == data.dtype
 
 
 def leaf(data: Any, tangent: object, label: str | None = None) -> Dual:

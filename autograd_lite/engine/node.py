@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,14 @@ from . import copying as _copying
 from .grad_mode import ScopeBlock
 
 __all__ = ["DomainError", "Node", "Op", "StaleDataError"]
+
+if TYPE_CHECKING:  # a default (PEP 696) for type checkers: a bare `Node` is `Node[Any]`
+    from typing_extensions import TypeVar as DefaultingTypeVar
+
+    D = DefaultingTypeVar("D", default=Any)
+else:  # at run time typing's TypeVar is enough (typing_extensions is not a dependency)
+    D = TypeVar("D")
+"""The kind of data a node holds: float for a Value, a numpy array for a Tensor."""
 
 _N = TypeVar("_N", bound="Node")
 
@@ -52,11 +60,13 @@ def stamp_write(node: Node) -> None:
     node._stamp = now
 
 
-class Node:
+class Node(Generic[D]):
     """A node of a computation graph: what the walk, the drawings and every node type share.
 
     Node types subclass it and fill in the hooks at the bottom (what a gradient seed, a zero
     gradient and a valid gradient are for their data, and how an op makes a node of theirs).
+    Node is generic in its data, so that type checkers see it: `Value(Node[float])`,
+    `Tensor(Node[Array])`; a bare `Node` is a node of any data.
     Operands are kept in two slots, not a tuple: one GC-tracked object per node instead of
     two, which is 56 bytes less memory and much less garbage-collector work on large graphs.
     One and two operands fill `_a` and `_b`; an op of three or more puts the tuple of all its
@@ -77,14 +87,14 @@ class Node:
     _a: Any  # the first operand (a Node); None for leaves; a tuple of all of three or more
     _b: Node | None  # the second operand of a two-operand op, else None
     _op: Op  # LEAF for inputs and parameters; CONSTANT for numbers mixed into an expression
-    _data: Any
+    _data: D
     _label: str | None
     _scope: tuple[ScopeBlock, ...]
     _grad: Any
     _stamp: int  # the write clock when the data was written (see above)
 
     @property
-    def data(self) -> Any:
+    def data(self) -> D:
         """What this node holds (a float for a Value)."""
         return self._data
 
@@ -189,14 +199,20 @@ class Node:
         raise NotImplementedError
 
     @staticmethod
-    def _accept_gradients(
+    def _plain_gradient(create_graph: bool) -> type | None:
+        """The type of a rule's share that is a gradient of this node type as it stands (a
+        float for a Value's first-order walk): the walk takes such a share without calling
+        `_as_gradient`. None: every share is checked by `_as_gradient`."""
+        return None
+
+    @staticmethod
+    def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        """A cheap check, all at once, of the gradients from a sweep that did not check each
-        rule's return: the nodes and their gradients (converted if need be, without those
-        of nodes that take none) if well-formed; None makes the walk run the checked sweep,
-        which names the rule at fault."""
-        raise NotImplementedError
+    ) -> tuple[list[Any], list[Any]]:
+        """The walk's gradients (each share checked by `_as_gradient`) as `.grad` and
+        `grad()` take them: without those of nodes that take none (a None gradient), and
+        with a copy of an array that a node must own. Here: as they are."""
+        return nodes, grads
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validate import describe
-from .backward import _count_uses
+from .backward import count_uses
 from .node import Node
 
 __all__ = ["BackwardStep", "backward_order"]
@@ -58,7 +58,7 @@ def backward_order(root: Node, seed: Any) -> Iterator[BackwardStep]:
     changed after the graph used it (see `check_unchanged`)."""
     if not isinstance(root, Node):
         raise TypeError(f"backward_order: root must be a Value or a Tensor, got {describe(root)}")
-    return _steps(root, seed, _count_uses(root))  # the walk's own count, and its check
+    return _steps(root, seed, count_uses(root))  # the walk's own count, and its check
 
 
 def _steps(root: Node, seed: Any, uses: dict[Node, int]) -> Iterator[BackwardStep]:

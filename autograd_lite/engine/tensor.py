@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import flag, is_real, text
+from ..validate import flag, text
 from . import array_node
 from . import array_ops as _aops
 from . import axes as _axes
 from . import backward as _backward
-from .array_node import ArrayNode, made
+from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, stamp_write
@@ -190,43 +190,29 @@ class Tensor(ArrayNode):
         return super()._seed(gradient, create_graph)
 
     @staticmethod
-    def _accept_gradients(
+    def _finish_gradients(
         nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        kept_nodes, kept = [], []
+    ) -> tuple[list[Any], list[Any]]:
+        if create_graph:  # Tensors: never changed in place
+            return nodes, grads
+        owned = []
         seen: set[int] = set()
         for node, g in zip(nodes, grads):
-            if g is None:  # a node that takes no gradient
-                continue
-            data = node._data
-            if create_graph:
-                if type(g) is not Tensor:
-                    if not isinstance(g, np.ndarray):
-                        return None
-                    g = Tensor._constant(g)
-                if g._data.shape != data.shape:
-                    return None
-            else:
-                if type(g) is not np.ndarray:
-                    if not is_real(g) and not isinstance(g, np.generic):
-                        return None
-                    g = np.asarray(g)
-                if g.shape != data.shape or g.dtype.kind != "f":
-                    return None
-                if g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
-                # One array may reach several nodes (a + b hands g to both, reshape a view of
-                # it): a leaf gets a copy of its own, so changing its .grad in place cannot
-                # change another's; a read-only view (broadcast_to's) is copied, so that
-                # every .grad can be changed.
-                elif not g.flags.writeable or (
-                    node._a is None and (id(g) in seen or g.base is not None)
-                ):
-                    g = g.copy()
-                seen.add(id(g))
-            kept_nodes.append(node)
-            kept.append(g)
-        return kept_nodes, kept
+            # One array may reach several nodes (a + b hands g to both, reshape a view of
+            # it): a leaf gets a copy of its own, so changing its .grad in place cannot
+            # change another's; a read-only view (broadcast_to's) is copied, so that every
+            # .grad can be changed.
+            if type(g) is not np.ndarray:  # a numpy scalar: the sum of two 0-d arrays
+                g = in_dtype_of(node, np.asarray(g))
+            elif g.dtype != node._data.dtype:  # summed in another float dtype: a new array
+                g = g.astype(node._data.dtype)
+            elif not g.flags.writeable or (
+                node._a is None and (id(g) in seen or g.base is not None)
+            ):
+                g = g.copy()
+            seen.add(id(g))
+            owned.append(g)
+        return nodes, owned
 
     def _takes_gradient(self) -> bool:
         return self._carry

@@ -27,7 +27,7 @@ Operand = Union["Value", Number]
 """What an op accepts: a `Value`, or a number that becomes a constant leaf."""
 
 
-class Value(Methods, Conversions, Node):
+class Value(Methods, Conversions, Node[float]):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
@@ -110,18 +110,8 @@ class Value(Methods, Conversions, Node):
         return Value(zero) if create_graph else zero
 
     @staticmethod
-    def _accept_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
-    ) -> tuple[list[Any], list[Any]] | None:
-        if create_graph:  # Values, or floats from rules that return constants
-            ok = all(type(g) is Value or type(g) is float for g in grads)
-            return (nodes, grads) if ok else None
-        # sum is a C loop; float + x stays a float only for real numbers, so an ndarray, a
-        # Value or a str among them shows. (grad() converts the ints this lets through.)
-        if type(sum(grads, 0.0)) is float:
-            return nodes, grads
-        # Other real numbers (numpy scalars from a rule written with numpy) are converted.
-        return (nodes, [float(g) for g in grads]) if all(map(is_real, grads)) else None
+    def _plain_gradient(create_graph: bool) -> type | None:
+        return Value if create_graph else float
 
     def _as_gradient(
         self, share: object, op: Op | None, create_graph: bool, where: str | None = None
