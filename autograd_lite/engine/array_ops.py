@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from . import ops
 from .node import Node, Op
-from .ops import check_pow_array  # by its own name: generated code copies it (codegen)
+from .ops import check_pow_array, quiet
 
 __all__ = [
     "broadcast_to",
@@ -67,7 +67,8 @@ def _op(
     parts: Sequence[Callable[..., Any]] | None = None,
     display: str | None = None,
     jvp: Callable[..., Any] | str | None = None,
-    emit: str | Callable[..., str] | Mapping[str, str] | None = None,
+    emit: Callable[..., str] | None = None,
+    array_check: Callable[..., None] | None = None,
 ) -> Op:
     """An op whose functions close over its parameters (faster than Op's params=, which
     passes them as keywords on every call), with the parameters kept as data."""
@@ -75,8 +76,9 @@ def _op(
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
         display = f"{name}({shown})" if shown else name
     op = Op(
-        name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp, emit=emit
-    )
+        name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp,
+        emit=emit, array_check=array_check,
+    )  # fmt: skip
     op.params = MappingProxyType(params)
     return op
 
@@ -117,7 +119,6 @@ def _reshape(shape: tuple[int, ...]) -> Op:
         lambda g, out, x: (reshape(g, x.shape),),
         display=f"reshape{shape if len(shape) != 1 else f'({shape[0]})'}",
         jvp=lambda ts, out, x: reshape(ts[0], shape),
-        emit="np.reshape({0}, {shape})",
     )
 
 
@@ -135,7 +136,6 @@ def _transpose(axes: tuple[int, ...]) -> Op:
         lambda x: np.transpose(x, axes),
         lambda g, out, x: (transpose(g, inverse),),
         jvp=lambda ts, out, x: transpose(ts[0], axes),
-        emit="np.transpose({0}, {axes})",
     )
 
 
@@ -152,7 +152,6 @@ def _broadcast_to(shape: tuple[int, ...]) -> Op:
         lambda x: np.broadcast_to(x, shape),
         lambda g, out, x: (sum_to(g, x.shape),),
         jvp=lambda ts, out, x: broadcast_to(ts[0], shape),
-        emit="np.broadcast_to({0}, {shape})",
     )
 
 
@@ -178,7 +177,6 @@ def _sum_to(shape: tuple[int, ...]) -> Op:
         lambda x: _sum_to_array(x, shape),
         lambda g, out, x: (broadcast_to(g, x.shape),),
         jvp=lambda ts, out, x: sum_to(ts[0], shape),
-        emit="_sum_to_array({0}, {shape})",
     )
 
 
@@ -189,11 +187,6 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 
 # -- reductions -----------------------------------------------------------------------------
-def _reduction(function: str, axis: Axis, keepdims: bool) -> str:
-    """The emit form of a reduction: `function(x, axis=..., keepdims=...)` as its forward."""
-    return f"{function}({{0}}, axis={axis!r}, keepdims={keepdims!r})"
-
-
 def _spread(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
     """g, the gradient of a reduction's result, spread back over x's shape."""
     if not keepdims:
@@ -209,7 +202,6 @@ def _sum(axis: Axis, keepdims: bool) -> Op:
         lambda x: _add_reduce(x, axis=axis, keepdims=keepdims),
         lambda g, out, x: (_spread(g, x, axis, keepdims),),
         jvp=lambda ts, out, x: sum(ts[0], axis, keepdims),
-        emit=_reduction("np.add.reduce", axis, keepdims),
     )
 
 
@@ -230,7 +222,6 @@ def _mean(axis: Axis, keepdims: bool) -> Op:
         lambda x: np.mean(x, axis=axis, keepdims=keepdims),
         vjp,
         jvp=lambda ts, out, x: mean(ts[0], axis, keepdims),
-        emit=_reduction("np.mean", axis, keepdims),
     )
 
 
@@ -257,7 +248,6 @@ def _max(axis: Axis, keepdims: bool) -> Op:
         lambda x: _max_reduce(x, axis=axis, keepdims=keepdims),
         lambda g, out, x: (_spread(g, x, axis, keepdims) * _max_share(x, out, axis),),
         jvp=lambda ts, out, x: sum(ts[0] * _max_share(x, out, axis), axis, keepdims),
-        emit=_reduction("np.maximum.reduce", axis, keepdims),
     )
 
 
@@ -272,14 +262,17 @@ def _maximum_mask(a: Any, b: Any) -> Any:
     return (ad > bd) + 0.5 * (ad == bd)  # ties split the gradient, as in PyTorch
 
 
+def _maximum(a: float, b: float) -> float:
+    return a if a > b or b != b else b
+
+
 maximum_op = Op(
     "maximum",
-    lambda a, b: a if a > b or b != b else b,
+    _maximum,
     lambda g, out, a, b: (g * _maximum_mask(a, b), g * (1.0 - _maximum_mask(a, b))),
     array_forward=np.maximum,
     check_returns=False,
     jvp="elementwise",
-    emit={"float": "({0} if {0} > {1} or {1} != {1} else {1})", "array": "np.maximum({0}, {1})"},
 )
 """The larger of a and b, elementwise (nan if either is nan)."""
 
@@ -302,7 +295,6 @@ def where(condition: Any, a: Any, b: Any) -> Any:
         lambda g, out, a, b: (g * cond, g * ~cond),
         display=f"where{cond.shape}",
         jvp="elementwise",
-        emit="np.where({condition}, {0}, {1})",
     )
     return op(a, b)
 
@@ -313,25 +305,15 @@ def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
     base is allowed where the exponent is an integer. The rule's x ** (exponent - 1) is
     unchecked, as pow_number's is (inf at 0 for 0 < exponent < 1)."""
     e = np.array(exponent)  # a copy: later changes to the caller's array must not reach the node
-
-    def forward(x: Any) -> Any:
-        with np.errstate(all="ignore"):  # inf and nan are results, as for the number exponent
-            return np.power(x, e)
-
-    emit = {"float": "np.power({0}, {exponent})", "array": "np.power({0}, {exponent})"}
-    if checked:
-        emit["array_check"] = "check_pow_array({0}, {exponent})"
     op = _op(
         "**",
         {"exponent": e},
-        forward,
+        quiet(lambda x: np.power(x, e)),  # inf and nan are results, as for a number exponent
         lambda g, out, x: (g * (e * pow_array(x, e - 1, False)),),
         display="**" + (str(e.tolist()) if e.size <= 4 else f"<array {e.shape}>"),
         jvp="elementwise",
-        emit=emit,
+        array_check=(lambda x: check_pow_array(x, e)) if checked else None,
     )
-    if checked:
-        op.array_check = lambda x: check_pow_array(x, e)
     return op(x)
 
 
@@ -377,7 +359,6 @@ matmul_op = Op(
     parts=(_matmul_a, _matmul_b),
     array_forward=np.matmul,
     jvp=_summed(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
-    emit={"float": "_matmul_forward({0}, {1})", "array": "{0} @ {1}"},
 )
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
 
@@ -416,7 +397,6 @@ linear_op = Op(
         lambda t, out, x, w, b: matmul(x, transpose(t, (1, 0))),
         lambda t, out, x, w, b: broadcast_to(t, out.shape),
     ),
-    emit="_linear_forward({0}, {1}, {2})",
 )
 """x @ w.T + b for x of shape (..., in), w (out, in), b (out,): PyTorch's `F.linear`, one
 node instead of three, whose weight gradient g.T @ x is made in w's layout."""
@@ -466,7 +446,6 @@ def getitem(x: Any, index: tuple[Any, ...]) -> Any:
         lambda g, out, x: (scatter(g, index, x.shape),),
         display=_show_index(index),
         jvp=lambda ts, out, x: getitem(ts[0], index),
-        emit="{0}[{index:index}]",
     )
     return op(x)
 
@@ -481,7 +460,6 @@ def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
         lambda gg, out, g: (getitem(gg, index),),
         display=f"scatter{_show_index(index)}",
         jvp=lambda ts, out, g: scatter(ts[0], index, shape),
-        emit="_scatter_array({0}, {index}, {shape})",
     )
     return op(g)
 
@@ -576,7 +554,6 @@ def _logsumexp(axis: int, keepdims: bool) -> Op:
         lambda x: _logsumexp_array(x, axis, keepdims),
         vjp,
         jvp=lambda ts, out, x: sum(ts[0] * weights(out, x), kept, keepdims),
-        emit=f"_logsumexp_array({{0}}, {axis!r}, {keepdims!r})",
     )
 
 
@@ -604,7 +581,6 @@ def _log_softmax(axis: int) -> Op:
         lambda x: _log_softmax_array(x, axis),
         lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
         jvp=lambda ts, out, x: ts[0] - sum(ops.exp(out) * ts[0], (axis,), True),
-        emit=f"_log_softmax_array({{0}}, {axis!r})",
     )
 
 
@@ -632,7 +608,6 @@ def _softmax(axis: int) -> Op:
         lambda x: _softmax_array(x, axis),
         vjp,
         jvp=lambda ts, out, x: vjp(ts[0], out, x)[0],  # its Jacobian is symmetric
-        emit=f"_softmax_array({{0}}, {axis!r})",
     )
 
 
