@@ -15,6 +15,7 @@ through: generated code runs with numpy's warnings off, as the engine's forwards
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import inspect
 import linecache
@@ -153,9 +154,9 @@ def _expression(fn: types.FunctionType) -> tuple[ast.arguments, ast.expr] | None
         if isinstance(node, ast.Lambda) and code.co_name == "<lambda>":
             found.append((node.args, node.body))
         elif isinstance(node, ast.FunctionDef) and node.name == code.co_name:
-            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-            if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value:
-                found.append((node.args, body[0].value))
+            stmts = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            if len(stmts) == 1 and isinstance(stmts[0], ast.Return) and stmts[0].value:
+                found.append((node.args, stmts[0].value))
     # Two lambdas on one line are told apart by their parameters only; if those match too,
     # the function is called by name, or refused, rather than guessed.
     names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
@@ -175,7 +176,7 @@ class _Operands(ast.NodeTransformer):
 
     def __init__(self, fields: dict[str, str], space: Mapping[str, Any]) -> None:
         self.fields = fields
-        self.space = space
+        self.space = space  # global and closed-over names that may be functions numpy names
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         if isinstance(node.slice, ast.Name) and node.slice.id in self.fields:
@@ -205,9 +206,13 @@ def _inlined(
         if a.arg not in keywords:
             raise CodegenError(f"{fn.__qualname__}: keyword parameter {a.arg!r} is not a param")
         fields[a.arg], values[a.arg] = a.arg, keywords[a.arg]
+    space = dict(fn.__globals__)
     for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
-        fields[name], values[name] = name, cell.cell_contents
-    tree = _Operands(fields, fn.__globals__).visit(ast.Expression(body))
+        if dotted(cell.cell_contents) is None:  # a value: written as a literal
+            fields[name], values[name] = name, cell.cell_contents
+        else:  # a function numpy or math names (np.add.reduce): written by that name
+            space[name] = cell.cell_contents
+    tree = _Operands(fields, space).visit(ast.Expression(copy.deepcopy(body)))  # (parsed once)
     text = ast.unparse(tree).replace("{", "{{").replace("}", "}}")
     for field in list(fields.values()) + [f"{k}:index" for k in values]:
         text = text.replace(f"\x02{field}\x02", f"{{{field}}}")

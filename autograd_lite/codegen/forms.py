@@ -39,7 +39,7 @@ from .derived import MODULES, derive, dotted
 from .literals import CodegenError, Param, atomic, literal
 from .tokens import PLACEHOLDER
 
-__all__ = ["EMIT_KEYS", "Forms", "Helpers"]
+__all__ = ["EMIT_KEYS", "MODULES", "Forms", "Helpers"]
 
 EMIT_KEYS = ("float", "array", "check", "array_check")
 """The keys of an emit dict: the result for floats and for arrays, and their domain checks."""
