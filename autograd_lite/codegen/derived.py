@@ -78,14 +78,14 @@ def derive(op: Op, use: str, fn: Callable[..., Any]) -> Derived:
     if inner in _OPERATORS:
         return Derived(_OPERATORS[inner], {}, {})
     name = dotted(inner)
-    if name is not None:
-        n = inner.nin if isinstance(inner, np.ufunc) else _positional(inner)
-        return Derived(_call(name, n or 1, ()), {}, {})
+    n = inner.nin if isinstance(inner, np.ufunc) else _positional(inner)
+    if name is not None and n is not None:
+        return Derived(_call(name, n, ()), {}, {})
     if inspect.isfunction(inner):
         found = _expression(inner)
         if found is not None:
             return _inlined(inner, found, keywords)
-        if _module_level(inner):
+        if _module_level(inner) and n is not None:
             kw = [k for k in inspect.signature(inner).parameters if k in keywords]
             return Derived(
                 _call(inner.__name__, _positional(inner), kw), keywords, inner.__globals__
@@ -93,7 +93,7 @@ def derive(op: Op, use: str, fn: Callable[..., Any]) -> Derived:
     what = getattr(inner, "__qualname__", repr(inner))
     why = (
         "(it is not an operator, a math or numpy function, one expression, or a module-level "
-        "function)"
+        "function, with a fixed number of operands)"
     )
     if use in ("check", "array_check"):
         raise CodegenError(
@@ -114,11 +114,14 @@ def _call(name: str, n: int, keywords: list[str] | tuple[str, ...]) -> str:
     return f"{name}({', '.join(args)})"
 
 
-def _positional(fn: Callable[..., Any]) -> int:
+def _positional(fn: Callable[..., Any]) -> int | None:
+    """How many operands fn takes; None if its signature does not say (`*args`, or none)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
-        return 1
+        return None
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return sum(1 for p in params if p.kind in kinds and p.default is p.empty)
 
