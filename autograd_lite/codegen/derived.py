@@ -90,7 +90,7 @@ def derive(op: Op, use: str, fn: Callable[..., Any]) -> Derived:
             return Derived(
                 _call(inner.__name__, _positional(inner), kw), keywords, inner.__globals__
             )
-    what = getattr(inner, "__qualname__", repr(inner))
+    what = repr(getattr(inner, "__qualname__", inner))
     why = (
         "(it is not an operator, a math or numpy function, one expression, or a module-level "
         "function, with a fixed number of operands)"

@@ -18,6 +18,7 @@ elementwise: their tangent comes from their one rule.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -161,7 +162,7 @@ matmul_op = Op(
     _matmul_forward,
     None,
     parts=(_matmul_a, _matmul_b),
-    array_forward=np.matmul,
+    array_forward=operator.matmul,
     jvp=summed_jvp(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
 )
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
