@@ -87,9 +87,7 @@ def derive(op: Op, use: str, fn: Callable[..., Any]) -> Derived:
             return _inlined(inner, found, keywords)
         if _module_level(inner) and n is not None:
             kw = [k for k in inspect.signature(inner).parameters if k in keywords]
-            return Derived(
-                _call(inner.__name__, _positional(inner), kw), keywords, inner.__globals__
-            )
+            return Derived(_call(inner.__name__, n, kw), keywords, inner.__globals__)
     what = repr(getattr(inner, "__qualname__", inner))
     why = (
         "(it is not an operator, a math or numpy function, one expression, or a module-level "
