@@ -7,7 +7,7 @@ or a dict of those with the keys:
   graph); a string or function alone serves both;
 - "check", "array_check": a statement that raises `DomainError` outside the op's domain, run
   before the result is computed (as the engine runs `check`); None for a check that cannot
-  fail. An op with a `check` needs one.
+  fail.
 
 A use the op's emit leaves out (all of them, for an op made without `emit=`) is derived from
 the op's own function for it (derived.py): each forward is written once.
