@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import DomainError, Op, ops
+from autograd_lite.codegen import CodegenError
 from autograd_lite.codegen.forms import Forms, Helpers
 from autograd_lite.codegen.tokens import substitute, token
 from autograd_lite.engine import array_ops
@@ -126,3 +127,33 @@ def test_a_whole_nonnegative_exponent_has_no_check_to_write() -> None:
     forms = Forms(ops.pow_number(2.0))
     assert forms.write("check", [token(0)], _no_array) is None
     assert Forms(ops.pow_number(2.5)).write("check", [token(0)], _no_array) is not None
+
+
+def test_reductions_made_by_one_factory_each_write_their_own_forward() -> None:
+    """sum, mean and max share the lambda that calls the numpy reduction they close over; each
+    derived form must write its own. Reference: numpy's reductions called directly."""
+    from autograd_lite import Tensor
+
+    x = np.array([[1.5, -2.0, 7.25], [0.125, 3.0, -9.5]])
+    cases = [
+        (lambda t: t.sum(axis=0), np.add.reduce(x, axis=0)),
+        (lambda t: t.mean(axis=1, keepdims=True), np.mean(x, axis=1, keepdims=True)),
+        (lambda t: t.max(), np.maximum.reduce(x, axis=None)),
+        (lambda t: t.sum(axis=1), np.add.reduce(x, axis=1)),
+    ]
+    for make, expected in cases:
+        f = emitted(make(Tensor(x)).op, "array", 1)
+        assert same(np.asarray(f(x)), np.asarray(expected))
+
+
+def test_an_op_made_without_an_emit_form_is_written_from_its_functions() -> None:
+    """Reference: math.atan2, math.copysign and a closed-over constant, computed directly;
+    math.hypot takes any number of operands, so it cannot be written without an emit form."""
+    k = 0.75
+    one_expression = Op("scaled", lambda x: math.copysign(x * k, -1.0), lambda g, out, x: (g,))
+    named = Op("atan2", math.atan2, lambda g, out, a, b: (g, g))
+    for x in EDGES:
+        assert same(emitted(one_expression, "float", 1)(x), math.copysign(x * k, -1.0))
+        assert same(emitted(named, "float", 2)(x, 2.0), math.atan2(x, 2.0))
+    with pytest.raises(CodegenError, match=r"op 'hypot'.*fixed number of operands"):
+        emitted(Op("hypot", math.hypot, lambda g, out, a, b: (g, g)), "float", 2)

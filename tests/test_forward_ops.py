@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd_lite import Dual, Tensor, Value, concatenate, grad, maximum, stack, where
-from autograd_lite.engine import array_ops
+from autograd_lite.engine import array_ops, shape_ops
 from tests.conftest import FUZZ
 from tests.test_properties import leaves
 
@@ -284,7 +284,7 @@ def case_scatter(draw: Any) -> Case:
     return (
         arrays(draw, (size, 4)),
         lambda g: array_ops.scatter(g, index, (3, 4)),
-        lambda g: array_ops._scatter_array(g, index, (3, 4)),
+        lambda g: shape_ops._scatter_array(g, index, (3, 4)),
     )
 
 

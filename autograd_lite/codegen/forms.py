@@ -7,12 +7,16 @@ or a dict of those with the keys:
   graph); a string or function alone serves both;
 - "check", "array_check": a statement that raises `DomainError` outside the op's domain, run
   before the result is computed (as the engine runs `check`); None for a check that cannot
-  fail. An op with a `check` needs one.
+  fail.
+
+A use the op's emit leaves out (all of them, for an op made without `emit=`) is derived from
+the op's own function for it (derived.py): each forward is written once.
 
 Names in the source other than `math`, `np` and builtins are helpers: functions (or classes,
 modules, constants) looked up in the module of the emit function, or for a string in the
-module of the op's forward function. `Helpers` collects them and what they use in turn, to
-write their source at the top of a module (compiled code is given the objects themselves).
+module of the op's forward function (for a derived form, of the function it copies).
+`Helpers` collects them and what they use in turn, to write their source at the top of a
+module (compiled code is given the objects themselves).
 """
 
 from __future__ import annotations
@@ -21,59 +25,40 @@ import ast
 import builtins
 import dis
 import inspect
-import math
 import string
 import textwrap
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..engine.node import Op
 from ..validate import describe
+from .derived import MODULES, derive, dotted
 from .literals import CodegenError, Param, atomic, literal
 from .tokens import PLACEHOLDER
 
-__all__ = ["EMIT_KEYS", "Forms", "Helpers"]
+__all__ = ["EMIT_KEYS", "MODULES", "Forms", "Helpers"]
 
 EMIT_KEYS = ("float", "array", "check", "array_check")
 """The keys of an emit dict: the result for floats and for arrays, and their domain checks."""
 
-MODULES: dict[str, types.ModuleType] = {"math": math, "np": np}
-"""The modules generated code imports itself (`import math`, `import numpy as np`)."""
-
 _ABSENT = object()
-_HOW = (
-    'give it one: Op(..., emit="math.sin({0})"), a format string over the operands\' source, '
-    'or a function of their source texts, or a dict with "float" and "array" entries (see '
-    "docs/codegen.md)"
-)
-
-
-def _functions_of(op: Op) -> Iterator[Callable[..., Any]]:
-    """The op's own functions, unwrapped (functools.wraps, and Op's binding of params)."""
-    for fn in (op.forward, op.array_forward, op.check, op.array_check):
-        if fn is None:
-            continue
-        fn = inspect.unwrap(fn)
-        closure = getattr(fn, "__closure__", None) or ()
-        if getattr(fn, "__qualname__", "").startswith("_bind."):  # params= bound by Op
-            inner = [c.cell_contents for c in closure if callable(c.cell_contents)]
-            fn = inspect.unwrap(inner[0]) if inner else fn
-        yield fn
+_FUNCTIONS = {"float": "forward", "array": "array_forward", "check": "check",
+              "array_check": "array_check"}  # fmt: skip
 
 
 class Forms:
-    """An op's emit form, checked once: `write(use, texts)` gives the source for one use."""
+    """An op's emit form, checked once: `write(use, texts)` gives the source for one use.
+
+    Each use comes from the op's `emit` if it gives one, else it is derived from the op's own
+    function for that use (derived.py), when first written."""
 
     def __init__(self, op: Op) -> None:
         emit = op.emit
         self.op = op
-        if emit is None:
-            raise CodegenError(
-                f"op {op.name!r} has no emit form, so generated code cannot compute it; {_HOW}"
-            )
+        given: dict[str, Any] = {}
         if isinstance(emit, Mapping):
             unknown = sorted(set(emit) - set(EMIT_KEYS))
             if unknown:
@@ -81,36 +66,42 @@ class Forms:
                     f"op {op.name!r}: emit has unknown key(s) {unknown}; the keys "
                     f"are {', '.join(EMIT_KEYS)}"
                 )
-            self.parts: dict[str, Any] = dict(emit)
-        else:
-            self.parts = {"float": emit, "array": emit}
-        for use, needed in (("check", op.check), ("array_check", op.array_check)):
-            if needed is not None and use not in self.parts:
-                raise CodegenError(
-                    f"op {op.name!r} checks its domain, but its emit form has no {use!r}: give "
-                    f'one (a statement raising DomainError, e.g. "_my_check({{0}})"), or '
-                    f"{use!r}: None if the check cannot fail"
-                )
-        for use, part in self.parts.items():
+            given = dict(emit)
+        elif emit is not None:
+            given = {"float": emit, "array": emit}
+        for use, part in given.items():
             if part is not None and not isinstance(part, str) and not callable(part):
                 raise CodegenError(
                     f"op {op.name!r}: emit[{use!r}] must be a format string or "
                     f"a function, got {describe(part)}"
                 )
+        self.parts: dict[str, Any] = {}  # each use's format string or function (None: none)
+        self._values: dict[str, Mapping[str, Any]] = {}  # a format string's named fields
+        self._spaces: dict[str, list[Mapping[str, Any]]] = {}  # where its names are found
+        own = [getattr(inspect.unwrap(f), "__globals__", None) for f in _functions(op)]
+        for use, part in given.items():
+            self.parts[use], self._values[use] = part, op.params
+            self._spaces[use] = [s for s in [getattr(part, "__globals__", None), *own] if s]
         self.names: dict[str, set[str]] = {}  # the helper names each use writes (first seen)
         self.atomic: dict[str, bool] = {}  # whether a use's last source needs no parentheses
         self.fast: dict[str, Callable[..., str]] = {}  # writers that need no more checking
         self._named: dict[str, bool] = {}  # format strings that use params by name
-        for use, part in self.parts.items():
-            if not isinstance(part, str):
-                continue
-            try:
-                fields = [f for _, f, _, _ in string.Formatter().parse(part)]
-            except ValueError as e:  # "{0" and the like
-                raise CodegenError(
-                    f"op {op.name!r}: emit[{use!r}] = {part!r} is not a format string: {e}"
-                ) from None
-            self._named[use] = any(f and not f.isdigit() for f in fields)
+
+    def _part(self, use: str) -> Any:
+        """The use's format string or function, derived if the op's emit does not give it;
+        _ABSENT for a check the op does not have."""
+        if use in self.parts:
+            return self.parts[use]
+        fn = getattr(self.op, _FUNCTIONS[use])
+        if fn is None:
+            return _ABSENT
+        found = derive(self.op, use, fn)
+        self.parts[use], self._values[use], self._spaces[use] = (
+            found.text,
+            found.values,
+            [found.space],
+        )
+        return found.text
 
     def write(
         self, use: str, texts: list[str], array: Callable[[np.ndarray[Any, Any]], str]
@@ -119,21 +110,17 @@ class Forms:
         `texts` (names, or parenthesised); None for a check that cannot fail or that the op
         does not have. `array` names an array parameter."""
         op = self.op
-        part = self.parts.get(use, _ABSENT)
-        if part is _ABSENT:
-            if use in ("check", "array_check"):
-                return None  # the op has no check (__init__ made sure)
-            kind = "floats (a Value graph)" if use == "float" else "arrays (a Tensor graph)"
-            raise CodegenError(
-                f"op {op.name!r}: its emit form has no {use!r} entry, for {kind}; {_HOW}"
-            )
-        if part is None:
-            return None
+        part = self._part(use)
+        if part is _ABSENT or part is None:
+            return None  # the op has no check, or one that cannot fail
+        if isinstance(part, str) and use not in self._named:
+            self._named[use] = _reads_names(op, use, part)
         try:
             if not isinstance(part, str):
                 text: object = part(*texts)
             elif self._named[use]:
-                text = part.format(*texts, **{k: Param(v, array) for k, v in op.params.items()})
+                values = self._values[use]
+                text = part.format(*texts, **{k: Param(v, array) for k, v in values.items()})
             else:
                 text = part.format(*texts)
         except CodegenError as e:  # a parameter that cannot be written
@@ -156,11 +143,24 @@ class Forms:
 
     def namespaces(self, use: str) -> list[Mapping[str, Any]]:
         """Where the names of one use are looked up: the emit function's module, then the
-        modules of the op's own functions."""
-        part = self.parts.get(use)
-        spaces = [getattr(part, "__globals__", None)]
-        spaces += [getattr(fn, "__globals__", None) for fn in _functions_of(self.op)]
-        return [s for s in spaces if s is not None]
+        modules of the op's own functions (for a derived use, its function's module)."""
+        return self._spaces.get(use, [])
+
+
+def _functions(op: Op) -> list[Callable[..., Any]]:
+    return [f for f in (op.forward, op.array_forward, op.check, op.array_check) if f]
+
+
+def _reads_names(op: Op, use: str, part: str) -> bool:
+    """Whether a format string uses params by name (`{exponent}`); CodegenError if it is not
+    a format string."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(part)]
+    except ValueError as e:  # "{0" and the like
+        raise CodegenError(
+            f"op {op.name!r}: emit[{use!r}] = {part!r} is not a format string: {e}"
+        ) from None
+    return any(f and not f.isdigit() for f in fields)
 
 
 def _names_read(op: Op, use: str, text: object) -> set[str]:
@@ -254,7 +254,7 @@ class Helpers:
             self._imports[name] = obj.__name__
             return
         if not (inspect.isfunction(obj) or inspect.isclass(obj)):
-            text = _dotted(obj)
+            text = dotted(obj)
             if text is None:
                 text, _ = literal(obj, _no_array(name))
             self._sources[name] = f"{name} = {text}"
@@ -292,23 +292,6 @@ class Helpers:
 
 _MISSING = object()
 _BUILTIN = object()
-
-
-def _dotted(obj: Any) -> str | None:
-    """The source of a function math or numpy names (`np.add.reduce`, `np.exp`, `math.log1p`),
-    as a helper module refers to one under a name of its own; None for anything else."""
-    owner: Any = getattr(obj, "__self__", None)
-    name: Any = getattr(obj, "__name__", None)
-    if not isinstance(name, str):
-        return None
-    if isinstance(owner, np.ufunc):  # a ufunc's method: np.add.reduce
-        ufunc: Any = owner.__name__
-        if getattr(np, ufunc, None) is owner and getattr(owner, name, None) == obj:
-            return f"np.{ufunc}.{name}"
-    for alias, module in MODULES.items():
-        if getattr(module, name, None) is obj:
-            return f"{alias}.{name}"
-    return None
 
 
 def _lookup(name: str, spaces: list[Mapping[str, Any]]) -> Any:

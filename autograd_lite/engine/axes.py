@@ -60,7 +60,7 @@ def array_shape(node: Any, where: str) -> tuple[int, ...]:
             f"{where}: a scalar {type(node).__name__} has no axes; make it an array: "
             f"{type(node).__name__}(np.array(x), ...)"
         )
-    return data.shape  # type: ignore[no-any-return]
+    return tuple(data.shape)
 
 
 def nonempty(node: Any, axis: object, where: str, why: str) -> tuple[int, ...] | None:

@@ -9,6 +9,7 @@ rule, a domain check and its parameters as data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
@@ -229,10 +230,12 @@ class Node(Generic[D]):
 
 def _bind(fn: Callable[..., Any] | None, params: dict[str, Any]) -> Any:
     """fn with params passed as keyword arguments (a closure: functools.partial would copy
-    its keywords on every call, which doubles the cost of a parameterised op)."""
+    its keywords on every call, which doubles the cost of a parameterised op). It names fn as
+    its `__wrapped__`, for codegen to write the function it calls."""
     if fn is None or not params:
         return fn
 
+    @functools.wraps(fn)
     def bound(*xs: Any) -> Any:
         return fn(*xs, **params)
 

@@ -26,7 +26,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A numpy forward without warnings: inf and nan are results here, as with floats."""
 
     @functools.wraps(fn)
@@ -77,6 +77,35 @@ def _sigmoid(x: float) -> float:
 def _sigmoid_array(x: Any) -> Any:
     e = np.exp(-np.abs(x))  # the same two forms as on floats, chosen by sign
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# One expression each: generated code writes the expression in place (codegen/derived.py).
+def _step(x: float) -> float:
+    return 1.0 if x > 0 else 0.0
+
+
+def _step_array(x: Any) -> Any:
+    return (x > 0).astype(np.result_type(x, np.float16))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0 else x
+
+
+def _relu_array(x: Any) -> Any:
+    return np.maximum(x, 0)
+
+
+def _sign(x: float) -> float:
+    return 0.0 if x == 0 else math.copysign(1.0, x) if x == x else x
+
+
+def _abs(x: float) -> float:
+    return -x if x < 0 else x + 0.0
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x == x else x
 
 
 # -- domain checks --------------------------------------------------------------------------
@@ -156,62 +185,44 @@ def _check_pow_value(a: float, b: float) -> None:
         )
 
 
-# -- the ops: name, forward, derivative rule (vjp), domain, emit form ---------------------
+# -- the ops: name, forward, derivative rule (vjp), domain ---------------------------------
 # Their rules return a tuple of one gradient per operand by construction, so what they
 # return is not checked on every call (see Op's check_returns).
 # All are elementwise: forward mode derives their tangents from these rules (dual.py).
-# Each emit form writes exactly the forward above it (the same helper, or the same
-# expression: the branch-free ones as conditional expressions evaluated when the generated
-# code runs), so that generated code computes the same floats.
+# Generated code writes each forward and check from the function itself (no emit form is
+# given): the same helper, or the same expression, so it computes the same floats.
 _builtin = functools.partial(Op, check_returns=False, jvp="elementwise")
 
-add = _builtin("+", operator.add, lambda g, out, a, b: (g, g), emit="{0} + {1}")
+add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
 """a + b."""
-sub = _builtin("-", operator.sub, lambda g, out, a, b: (g, -g), emit="{0} - {1}")
+sub = _builtin("-", operator.sub, lambda g, out, a, b: (g, -g))
 """a - b."""
-mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a), emit="{0} * {1}")
+mul = _builtin("*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 """a * b."""
 # d(a/b)/db = -a/b² written as -out/b: b*b would overflow or underflow where the answer does not.
 div = _builtin("/", _div, lambda g, out, a, b: (g / b, -g * out / b), _check_div,
-         array_forward=_quiet(operator.truediv), array_check=_check_div_array,
-         emit={"float": "_div({0}, {1})", "array": "{0} / {1}", "check": "_check_div({0}, {1})",
-               "array_check": "_check_div_array({0}, {1})"})  # fmt: skip
+         array_forward=quiet(operator.truediv), array_check=_check_div_array)  # fmt: skip
 """a / b; DomainError for b == 0."""
-neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,), emit="-{0}")
+neg = _builtin("neg", operator.neg, lambda g, out, a: (-g,))
 """-a."""
-exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=_quiet(np.exp),
-         emit={"float": "_exp({0})", "array": "np.exp({0})"})  # fmt: skip
+exp = _builtin("exp", _exp, lambda g, out, x: (g * out,), array_forward=quiet(np.exp))
 """e ** x; overflow gives inf."""
-log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=_quiet(np.log),
-         array_check=_check_log_array,
-         emit={"float": "_log({0})", "array": "np.log({0})", "check": "_check_log({0})",
-               "array_check": "_check_log_array({0})"})  # fmt: skip
+log = _builtin("log", _log, lambda g, out, x: (g / x,), _check_log, array_forward=quiet(np.log),
+         array_check=_check_log_array)  # fmt: skip
 """Natural logarithm; DomainError for x <= 0."""
-tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh,
-          emit={"float": "math.tanh({0})", "array": "np.tanh({0})"})  # fmt: skip
+tanh = _builtin("tanh", math.tanh, lambda g, out, x: (g * (1 - out * out),), array_forward=np.tanh)
 """Hyperbolic tangent."""
 sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out)),),
-             array_forward=_quiet(_sigmoid_array),
-             emit={"float": "_sigmoid({0})", "array": "_sigmoid_array({0})"})  # fmt: skip
+             array_forward=quiet(_sigmoid_array))  # fmt: skip
 """1 / (1 + e ** -x), stable for every finite x."""
-step = _builtin("step", lambda x: 1.0 if x > 0 else 0.0, lambda g, out, x: (g * 0.0,),
-          array_forward=lambda x: (x > 0).astype(np.result_type(x, np.float16)),
-          emit={"float": "(1.0 if {0} > 0 else 0.0)",
-                "array": "({0} > 0).astype(np.result_type({0}, np.float16))"})  # fmt: skip
+step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step_array)
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
-relu = _builtin("relu", lambda x: 0.0 if x <= 0 else x, lambda g, out, x: (g * step(x),),
-          array_forward=lambda x: np.maximum(x, 0),
-          emit={"float": "(0.0 if {0} <= 0 else {0})", "array": "np.maximum({0}, 0)"})  # fmt: skip
+relu = _builtin("relu", _relu, lambda g, out, x: (g * step(x),), array_forward=_relu_array)
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
-sign = _builtin("sign", lambda x: 0.0 if x == 0 else math.copysign(1.0, x) if x == x else x,
-          lambda g, out, x: (g * 0.0,), array_forward=np.sign,
-          emit={"float": "(0.0 if {0} == 0 else math.copysign(1.0, {0}) if {0} == {0} else {0})",
-                "array": "np.sign({0})"})  # fmt: skip
+sign = _builtin("sign", _sign, lambda g, out, x: (g * 0.0,), array_forward=np.sign)
 """-1, 0 or 1 (nan stays nan): abs's derivative. Its own derivative is 0 everywhere."""
-abs = _builtin("abs", lambda x: -x if x < 0 else x + 0.0, lambda g, out, x: (g * sign(x),),
-         array_forward=np.abs,
-         emit={"float": "(-{0} if {0} < 0 else {0} + 0.0)", "array": "np.abs({0})"})  # fmt: skip
+abs = _builtin("abs", _abs, lambda g, out, x: (g * sign(x),), array_forward=np.abs)
 """|x|; derivative sign(x), 0 at x == 0 (as PyTorch)."""
 
 
@@ -220,34 +231,16 @@ def _sqrt_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     return (g * (0.5 * pow_number(-0.5, False)(x)),)
 
 
-sqrt = _builtin(
-    "sqrt",
-    lambda x: math.sqrt(x) if x == x else x,
-    _sqrt_vjp,
-    _check_sqrt,
-    array_forward=_quiet(np.sqrt),
-    array_check=_check_sqrt_array,
-    emit={
-        "float": "(math.sqrt({0}) if {0} == {0} else {0})",
-        "array": "np.sqrt({0})",
-        "check": "_check_sqrt({0})",
-        "array_check": "_check_sqrt_array({0})",
-    },
-)
+sqrt = _builtin("sqrt", _sqrt, _sqrt_vjp, _check_sqrt, array_forward=quiet(np.sqrt),
+          array_check=_check_sqrt_array)  # fmt: skip
 """Square root; DomainError for x < 0."""
 pow_value = _builtin(
     "**",
     _pow,
     lambda g, out, a, b: (g * (b * power(a, b - 1)), g * (out * log(a))),
     _check_pow_value,
-    array_forward=_quiet(np.power),
+    array_forward=quiet(np.power),
     array_check=_check_pow_value_array,
-    emit={
-        "float": "_pow({0}, {1})",
-        "array": "np.power({0}, {1})",
-        "check": "_check_pow_value({0}, {1})",
-        "array_check": "_check_pow_value_array({0}, {1})",
-    },
 )
 """a ** b with a Value exponent b: both operands get a gradient, so a must be > 0."""
 
@@ -266,23 +259,16 @@ def pow_number(exponent: float, checked: bool = True) -> Op:
             return (g * 0.0,)
         return (g * (exponent * pow_number(exponent - 1, False)(x)),)
 
-    emit: dict[str, str | None] = {
-        "float": "_pow({0}, {exponent})",
-        "array": "np.power({0}, {exponent})",
-        "check": "_check_pow_number({0}, exponent={exponent})",
-        "array_check": "_check_pow_number_array({0}, exponent={exponent})",
-    }
-    if exponent >= 0 and exponent.is_integer():  # the check cannot fail: not in generated code
-        emit["check"] = emit["array_check"] = None
+    # A check that cannot fail (a whole exponent >= 0) is left out, here and in generated code.
+    checked = checked and not (exponent >= 0 and exponent.is_integer())
     op = _builtin(
         "**",
         lambda x: _pow(x, exponent),
         vjp,
         (lambda x: _check_pow_number(x, exponent=exponent)) if checked else None,
-        array_forward=_quiet(lambda x: np.power(x, exponent)),
+        array_forward=quiet(lambda x: np.power(x, exponent)),
         array_check=(lambda x: _check_pow_number_array(x, exponent=exponent)) if checked else None,
         display=f"**{exponent:g}",
-        emit=emit,
     )
     # The exponent as data, for drawings and generated code. The functions above close over
     # it rather than take it as a keyword argument (params=), which costs a third of the op.

@@ -52,8 +52,8 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from ..engine import array_ops
-from ..engine.array_ops import _logsumexp_array
 from ..engine.node import Node, Op
+from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
 from ..validate import array_of, choice, describe, is_real, real
@@ -284,7 +284,7 @@ def _cross_entropy_forward(
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
     kept, picked, _, _ = _targets(z, labels, ignore_index, label_smoothing)
-    lse = _logsumexp_array(z, 1, True)
+    lse = logsumexp_array(z, 1, True)
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -304,7 +304,7 @@ def _cross_entropy_error(
     number of counted samples for the mean (counted from the labels here, so that
     generated code counts the labels it is given)."""
     _, _, target, weights = _targets(z, labels, ignore_index, label_smoothing)
-    error = (np.exp(z - _logsumexp_array(z, 1, True)) - target) * weights
+    error = (np.exp(z - logsumexp_array(z, 1, True)) - target) * weights
     return _averaged(error, labels, reduction, ignore_index)
 
 

@@ -1,0 +1,73 @@
+"""What the array ops share: an op whose functions close over its parameters, the data of an
+operand, and the shape helpers of reductions. The ops themselves are in shape_ops.py,
+reductions.py and array_ops.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .node import Node, Op
+
+__all__ = ["Axis", "add_reduce", "closed_op", "data_of", "kept_shape", "max_reduce", "summed_jvp"]
+
+# The ufuncs' reduce, not np.sum / np.max: those add a Python wrapper (2 us a call).
+add_reduce: Any = np.add.reduce
+max_reduce: Any = np.maximum.reduce
+
+Axis = tuple[int, ...] | None
+"""Axes as non-negative ints, or None for all."""
+
+
+def closed_op(
+    name: str,
+    params: dict[str, Any],
+    forward: Callable[..., Any],
+    vjp: Callable[..., tuple[Any, ...]] | None = None,
+    *,
+    parts: Sequence[Callable[..., Any]] | None = None,
+    display: str | None = None,
+    jvp: Callable[..., Any] | str | None = None,
+    emit: Callable[..., str] | None = None,
+    array_check: Callable[..., None] | None = None,
+) -> Op:
+    """An op whose functions close over its parameters (faster than Op's params=, which
+    passes them as keywords on every call), with the parameters kept as data."""
+    if display is None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
+        display = f"{name}({shown})" if shown else name
+    op = Op(
+        name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp,
+        emit=emit, array_check=array_check,
+    )  # fmt: skip
+    op.params = MappingProxyType(params)
+    return op
+
+
+def data_of(x: Any) -> Any:
+    """The array of a Tensor (rules read data for masks, which are constants), or x."""
+    return x._data if isinstance(x, Node) else x
+
+
+def summed_jvp(*terms: Callable[..., Any]) -> Callable[..., Any]:
+    """A jvp rule from one linear term per operand: the sum of `term(t, out, *xs)` over the
+    operands whose tangent t is not None (is not zero)."""
+
+    def jvp(tangents: tuple[Any, ...], out: Any, *xs: Any) -> Any:
+        total = None
+        for term, t in zip(terms, tangents):
+            if t is not None:
+                total = term(t, out, *xs) if total is None else total + term(t, out, *xs)
+        return total
+
+    return jvp
+
+
+def kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
+    """shape with each reduced axis kept as 1 (what keepdims=True gives)."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))

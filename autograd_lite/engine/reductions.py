@@ -1,0 +1,198 @@
+"""Array ops that reduce along axes: sum, mean, max, and the softmax family (stable for
+inputs of any size).
+
+Each op is a forward function and one derivative rule written with these ops (array_ops.py
+says more); an op with parameters is made by a cached factory, one `Op` per value.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .array_base import Axis, add_reduce, closed_op, data_of, kept_shape, max_reduce
+from .node import Op
+from .shape_ops import broadcast_to, reshape
+
+__all__ = ["log_softmax", "logsumexp", "logsumexp_array", "max", "mean", "softmax", "sum"]
+
+
+# -- reductions -----------------------------------------------------------------------------
+def _spread(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
+    """g, the gradient of a reduction's result, spread back over x's shape."""
+    if not keepdims:
+        g = reshape(g, kept_shape(x.shape, axis))
+    return broadcast_to(g, x.shape)
+
+
+def _reduction(name: str, reduce: Any, axis: Axis, keepdims: bool, vjp: Any, jvp: Any) -> Op:
+    """The op `reduce(x, axis=axis, keepdims=keepdims)` with its rules."""
+    return closed_op(
+        name,
+        {"axis": axis, "keepdims": keepdims or None},
+        lambda x: reduce(x, axis=axis, keepdims=keepdims),
+        vjp,
+        jvp=jvp,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _sum(axis: Axis, keepdims: bool) -> Op:
+    return _reduction(
+        "sum",
+        add_reduce,
+        axis,
+        keepdims,
+        lambda g, out, x: (_spread(g, x, axis, keepdims),),
+        lambda ts, out, x: sum(ts[0], axis, keepdims),
+    )
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The sum over `axis` (normalised: a tuple of non-negative ints, or None for all)."""
+    return _sum(axis, keepdims)(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def _mean(axis: Axis, keepdims: bool) -> Op:
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        n = np.prod([x.shape[i] for i in axis]) if axis is not None else x.size
+        return (_spread(g, x, axis, keepdims) * (1.0 / builtins.max(int(n), 1)),)
+
+    return _reduction(
+        "mean", np.mean, axis, keepdims, vjp, lambda ts, out, x: mean(ts[0], axis, keepdims)
+    )
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The mean over `axis` (normalised, as for `sum`)."""
+    return _mean(axis, keepdims)(x)
+
+
+def _max_share(x: Any, out: Any, axis: Axis) -> Any:
+    """Each element's share of max's derivative: 1 for the largest, 1/k for k equal largest
+    (a constant array of x's shape)."""
+    xd = data_of(x)
+    hit = xd == np.reshape(data_of(out), kept_shape(xd.shape, axis))
+    with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
+        share = hit / add_reduce(hit, axis=axis, keepdims=True)
+    return share.astype(xd.dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _max(axis: Axis, keepdims: bool) -> Op:
+    return _reduction(
+        "max",
+        max_reduce,
+        axis,
+        keepdims,
+        lambda g, out, x: (_spread(g, x, axis, keepdims) * _max_share(x, out, axis),),
+        lambda ts, out, x: sum(ts[0] * _max_share(x, out, axis), axis, keepdims),
+    )
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The largest element over `axis`; equal largest elements share its gradient."""
+    return _max(axis, keepdims)(x)
+
+
+# -- softmax and friends: stable for inputs of any size ---------------------------------------
+def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ...]:
+    """shape reduced along axis: kept as 1 with keepdims, else left out."""
+    return kept_shape(shape, (axis,)) if keepdims else shape[:axis] + shape[axis + 1 :]
+
+
+def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
+    if not x.shape[axis]:  # log of an empty sum: -inf (as PyTorch), where max has no start
+        return np.full(_reduced(x.shape, axis, keepdims), -np.inf, x.dtype)
+    m = max_reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
+    with np.errstate(divide="ignore"):  # log 0 = -inf for an axis of -inf only
+        out = np.log(add_reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@functools.lru_cache(maxsize=1024)
+def _logsumexp(axis: int, keepdims: bool) -> Op:
+    kept = (axis,)
+
+    def weights(out: Any, x: Any) -> Any:
+        """softmax(x) along the axis, from the result: d(out)/dx."""
+        return ops.exp(x - (out if keepdims else reshape(out, kept_shape(x.shape, kept))))
+
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        if not keepdims:
+            g = reshape(g, kept_shape(x.shape, kept))
+        return (g * weights(out, x),)
+
+    return closed_op(
+        "logsumexp",
+        {"axis": axis, "keepdims": keepdims or None},
+        lambda x: logsumexp_array(x, axis, keepdims),
+        vjp,
+        jvp=lambda ts, out, x: sum(ts[0] * weights(out, x), kept, keepdims),
+    )
+
+
+def logsumexp(x: Any, axis: int, keepdims: bool = False) -> Any:
+    """log(sum(exp(x))) along `axis`, computed without overflow."""
+    return _logsumexp(axis, keepdims)(x)
+
+
+def _log_softmax_array(x: Any, axis: int) -> Any:
+    # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): logsumexp's m + log(sum) rounds
+    # to m's precision, so for large x the difference would lose the digits of log(sum).
+    if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
+        return x.copy()
+    m = max_reduce(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
+        return shifted - np.log(add_reduce(np.exp(shifted), axis=axis, keepdims=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _log_softmax(axis: int) -> Op:
+    return closed_op(
+        "log_softmax",
+        {"axis": axis},
+        lambda x: _log_softmax_array(x, axis),
+        lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
+        jvp=lambda ts, out, x: ts[0] - sum(ops.exp(out) * ts[0], (axis,), True),
+    )
+
+
+def log_softmax(x: Any, axis: int) -> Any:
+    """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
+    return _log_softmax(axis)(x)
+
+
+def _softmax_array(x: Any, axis: int) -> Any:
+    if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
+        return x.copy()
+    m = max_reduce(x, axis=axis, keepdims=True)
+    e = np.exp(x - np.where(np.isfinite(m), m, 0))
+    return e / add_reduce(e, axis=axis, keepdims=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _softmax(axis: int) -> Op:
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        return (out * (g - sum(g * out, (axis,), True)),)
+
+    return closed_op(
+        "softmax",
+        {"axis": axis},
+        lambda x: _softmax_array(x, axis),
+        vjp,
+        jvp=lambda ts, out, x: vjp(ts[0], out, x)[0],  # its Jacobian is symmetric
+    )
+
+
+def softmax(x: Any, axis: int) -> Any:
+    """exp(x) / sum(exp(x)) along `axis`, stable for any inputs."""
+    return _softmax(axis)(x)

@@ -1,0 +1,200 @@
+"""Array ops that move elements: shapes, indexing and joining.
+
+Each op is a forward function and one derivative rule written with these ops (array_ops.py
+says more); an op with parameters is made by a cached factory, one `Op` per value.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .array_base import add_reduce, closed_op, data_of
+from .node import Op
+
+__all__ = [
+    "broadcast_to", "concatenate", "getitem", "reshape", "scatter", "stack", "sum_to", "transpose",
+]  # fmt: skip
+
+
+# -- shapes ---------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1024)
+def _reshape(shape: tuple[int, ...]) -> Op:
+    return closed_op(
+        "reshape",
+        {"shape": shape},
+        lambda x: np.reshape(x, shape),
+        lambda g, out, x: (reshape(g, x.shape),),
+        display=f"reshape{shape if len(shape) != 1 else f'({shape[0]})'}",
+        jvp=lambda ts, out, x: reshape(ts[0], shape),
+    )
+
+
+def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """x with a new shape of the same size (no -1 here: Tensor.reshape resolves it)."""
+    return _reshape(tuple(shape))(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def _transpose(axes: tuple[int, ...]) -> Op:
+    inverse = tuple(int(i) for i in np.argsort(axes))
+    return closed_op(
+        "transpose",
+        {"axes": axes},
+        lambda x: np.transpose(x, axes),
+        lambda g, out, x: (transpose(g, inverse),),
+        jvp=lambda ts, out, x: transpose(ts[0], axes),
+    )
+
+
+def transpose(x: Any, axes: tuple[int, ...]) -> Any:
+    """x with its axes permuted (np.transpose)."""
+    return _transpose(tuple(axes))(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_to(shape: tuple[int, ...]) -> Op:
+    return closed_op(
+        "broadcast_to",
+        {"shape": shape},
+        lambda x: np.broadcast_to(x, shape),
+        lambda g, out, x: (sum_to(g, x.shape),),
+        jvp=lambda ts, out, x: broadcast_to(ts[0], shape),
+    )
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x repeated along new leading axes and axes of length 1 (np.broadcast_to)."""
+    return _broadcast_to(tuple(shape))(x)
+
+
+def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    summed = add_reduce(x, axis=axes, keepdims=True) if axes else x
+    return summed.reshape(shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sum_to(shape: tuple[int, ...]) -> Op:
+    return closed_op(
+        "sum_to",
+        {"shape": shape},
+        lambda x: _sum_to_array(x, shape),
+        lambda g, out, x: (broadcast_to(g, x.shape),),
+        jvp=lambda ts, out, x: sum_to(ts[0], shape),
+    )
+
+
+def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x summed over the axes that broadcasting added or stretched, back to `shape`: the
+    gradient of an operand that was broadcast (broadcast_to's derivative)."""
+    return _sum_to(tuple(shape))(x)
+
+
+# -- indexing ---------------------------------------------------------------------------------
+def _is_basic(index: tuple[Any, ...]) -> bool:
+    """Only ints, slices, None and Ellipsis: each element is picked at most once."""
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
+
+
+def _show_index(index: tuple[Any, ...]) -> str:
+    def one(i: Any) -> str:
+        if isinstance(i, slice):
+            parts = ["" if v is None else str(v) for v in (i.start, i.stop, i.step)]
+            return ":".join(parts[:2] if i.step is None else parts)
+        if i is Ellipsis:
+            return "..."
+        if isinstance(i, np.ndarray):
+            return f"<{i.dtype} array {i.shape}>" if i.size > 4 else str(i.tolist())
+        return repr(i)
+
+    return "[" + ", ".join(one(i) for i in index) + "]"
+
+
+def _scatter_array(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:  # repeated indices add up
+        np.add.at(out, index, g)
+    return out
+
+
+def getitem(x: Any, index: tuple[Any, ...]) -> Any:
+    """x[index] for basic and integer-array (or boolean) indexing; `index` is a tuple whose
+    arrays are numpy arrays the node keeps as a parameter."""
+    op = closed_op(
+        "getitem",
+        {"index": index},
+        lambda x: x[index],
+        lambda g, out, x: (scatter(g, index, x.shape),),
+        display=_show_index(index),
+        jvp=lambda ts, out, x: getitem(ts[0], index),
+    )
+    return op(x)
+
+
+def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    """An array of `shape`, zero but for g added at `index` (repeated indices add): the
+    derivative of `getitem`."""
+    op = closed_op(
+        "scatter",
+        {"index": index, "shape": shape},
+        lambda g: _scatter_array(g, index, shape),
+        lambda gg, out, g: (getitem(gg, index),),
+        display=f"scatter{_show_index(index)}",
+        jvp=lambda ts, out, g: scatter(ts[0], index, shape),
+    )
+    return op(g)
+
+
+# -- joining ----------------------------------------------------------------------------------
+def _filled(tangents: tuple[Any, ...], xs: tuple[Any, ...]) -> list[Any]:
+    """The tangents, with zeros of its operand's shape for each None (a constant)."""
+    return [
+        np.zeros(np.shape(data_of(x)), np.result_type(data_of(x))) if t is None else t
+        for t, x in zip(tangents, xs)
+    ]
+
+
+def _shares(kind: str, axis: int, g: Any, xs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Each operand's share of g, the gradient of the joined array: its slice of the axis
+    (concatenate), or its index along the new axis (stack)."""
+    lead = (slice(None),) * axis
+    if kind == "stack":
+        return tuple(getitem(g, (*lead, i)) for i in range(len(xs)))
+    shares, start = [], 0
+    for x in xs:
+        stop = start + x.shape[axis]
+        shares.append(getitem(g, (*lead, slice(start, stop))))
+        start = stop
+    return tuple(shares)
+
+
+@functools.lru_cache(maxsize=1024)
+def _joining(kind: str, axis: int) -> Op:
+    join = np.stack if kind == "stack" else np.concatenate
+    return closed_op(
+        kind,
+        {"axis": axis},
+        lambda *xs: join(xs, axis=axis),
+        lambda g, out, *xs: _shares(kind, axis, g, xs),
+        jvp=lambda ts, out, *xs: _joining(kind, axis)(*_filled(ts, xs)),
+        emit=lambda *xs: f"np.{kind}(({', '.join(xs)},), axis={axis!r})",
+    )
+
+
+def concatenate(xs: Sequence[Any], axis: int) -> Any:
+    """The arrays joined along an existing axis (np.concatenate; `axis` non-negative)."""
+    return _joining("concatenate", axis)(*xs)
+
+
+def stack(xs: Sequence[Any], axis: int) -> Any:
+    """The arrays joined along a new axis (np.stack; `axis` non-negative)."""
+    return _joining("stack", axis)(*xs)
