@@ -77,14 +77,16 @@ class ArrayNode(ArrayMethods, Conversions, Node):
             and type(data) is np.ndarray
             and not create_graph
             and share.shape == data.shape
-            and share.dtype.kind == "f"
+            and (share.dtype == data.dtype or (where is None and share.dtype.kind == "f"))
         ):
-            # Another float dtype (float64 from a float64 constant in a float32 graph) is
-            # summed as it is and converted once, when the walk ends (`_finish_gradients`):
-            # the same rounding as generated code, which converts the total.
+            # In the walk (no `where`), another float dtype (float64 from a float64 constant
+            # in a float32 graph) is summed as it is and converted once, when the walk ends
+            # (`_finish_gradients`): the same rounding as generated code, which converts the
+            # total. Assigned to `.grad`, it is converted here.
             return share
         if (  # a numpy float scalar for a 0-d array: summed as it is, the same way
             isinstance(share, np.floating)
+            and where is None
             and type(data) is np.ndarray
             and not create_graph
             and data.ndim == 0
