@@ -140,7 +140,18 @@ class Tensor(ArrayNode):
         return self._data.copy()
 
     def __array__(self, dtype: object = None, copy: object = None) -> Array:
-        """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays."""
+        """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays; a
+        TypeError for a tensor that requires a gradient, as PyTorch refuses (numpy calls
+        this too for a Tensor inside a list, np.sum([t1, t2]), whose result would silently
+        get no gradient)."""
+        if self._carry:
+            raise TypeError(
+                "numpy converting a Tensor that requires a gradient to a plain array (np.asarray"
+                "(t), np.array(t), or a numpy function given Tensors inside a list or tuple, "
+                "np.sum([t1, t2])): its result would get no gradient. In the graph: stack "
+                "first, np.stack([t1, t2]).sum(axis=0), or use the node's methods; for the "
+                "numbers outside the graph: t.data, t.numpy() or t.detach()"
+            )
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
         data = self._data if dtype is None else self._data.astype(like)
         return data.copy() if copy else data
