@@ -110,8 +110,42 @@ class Tensor(ArrayNode):
 
     @property
     def requires_grad(self) -> bool:
-        """Whether backward computes a gradient for this tensor."""
+        """Whether backward computes a gradient for this tensor. A leaf's can be assigned
+        (True or False); a computed tensor's follows its inputs, and assigning it is an
+        error (make a new leaf with .detach()). Graphs made before a change are stale, as
+        after an assignment of `data` (their derivative rules skipped or took this tensor)."""
         return self._carry
+
+    @requires_grad.setter
+    def requires_grad(self, value: object) -> None:
+        self._set_requires_grad(value, "Tensor.requires_grad")
+
+    def requires_grad_(self, requires_grad: object = True) -> Tensor:
+        """Set `requires_grad` of this leaf in place and return it (PyTorch's habit:
+        `w = Tensor(data).requires_grad_()`). On a computed tensor only `True` where it
+        is true already is accepted; else RuntimeError (make a new leaf with .detach())."""
+        if self._a is not None and requires_grad is True and self._carry:
+            return self  # as PyTorch: asking a computed tensor for what it does is fine
+        self._set_requires_grad(requires_grad, "Tensor.requires_grad_")
+        return self
+
+    def _set_requires_grad(self, value: object, where: str) -> None:
+        requires = flag(value, where)
+        if self._a is not None:
+            raise RuntimeError(
+                f"{where}: only a leaf's requires_grad can be changed; this tensor was "
+                f"computed by {self._op.base.display!r} and requires a gradient exactly when "
+                f"its inputs do. For a copy outside the graph write t.detach() (then "
+                f".requires_grad_() on it for a new leaf)"
+            )
+        if requires != self._carry:
+            self._carry = requires
+            stamp_write(self)  # graphs made before skipped (or took) it: they are stale
+
+    def tolist(self) -> Any:
+        """The numbers as nested Python lists (a number for a 0-d tensor), outside the
+        graph: `t.data.tolist()`."""
+        return self._data.tolist()
 
     @property
     def shape(self) -> tuple[int, ...]:
