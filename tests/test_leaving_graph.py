@@ -100,7 +100,8 @@ def test_the_numbers_are_there_when_asked_for_by_name() -> None:
     assert Value(2.5).item() == 2.5 and Value(2.5).data == 2.5
     assert Tensor([[2.5]]).item() == 2.5 and type(Tensor([[2.5]]).item()) is float
     assert Dual(2.5).item() == 2.5 and Dual(np.array([2.5])).item() == 2.5
-    assert np.asarray(Tensor([1.0, 2.0])).tolist() == [1.0, 2.0]  # the explicit conversion
+    assert Tensor([1.0, 2.0]).numpy().tolist() == [1.0, 2.0]  # the explicit conversion
+    assert np.asarray(Tensor([1.0, 2.0], requires_grad=False)).tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match=r"item\(\) of a Tensor of 2 elements"):
         Tensor([1.0, 2.0]).item()
 

@@ -136,11 +136,13 @@ def test_add_refuses_a_name_the_table_has_and_remove_takes_the_row_away() -> Non
 
 def test_value_has_the_every_node_rows_and_arrays_have_all() -> None:
     """Reference: the table itself (rows(Methods) against rows(ArrayMethods)) and what a
-    scalar can do: no matmul, reductions or comparisons of data on a Value."""
+    scalar can do: no matmul, reductions or comparisons of data on a Value (its own
+    orderings, value.py, give a bool; its == stays identity)."""
     scalar, every = methods.rows(methods.Methods), methods.rows()
     assert {"__add__", "__rpow__", "exp", "relu", "sqrt", "abs"} <= scalar.keys()
+    orderings = {"__lt__", "__le__", "__gt__", "__ge__"}
     for name in every:
         assert hasattr(Tensor, name) and hasattr(Dual, name), name
         own = getattr(Value, name, None) is not getattr(object, name, None)  # not object's ==
-        assert own == (name in scalar), name
+        assert own == (name in scalar or name in orderings), name
     assert not hasattr(Value, "sum") and not hasattr(Value, "__matmul__")

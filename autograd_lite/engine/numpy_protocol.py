@@ -6,8 +6,11 @@ right: `array + t`) or `__array_function__` (np.sum(t), np.reshape(t, ...)). Eac
 says what the call becomes: an operator or method of the node, or one of the engine's
 functions, so that the graph records the same op as the node's own method would. Any other
 numpy function on a node is a TypeError that names it: computed on plain numbers, its result
-would leave the graph without a gradient. `np.asarray(t)` and `np.array(t)` are not such
-calls: they are the explicit conversion (a Tensor's `__array__`).
+would leave the graph without a gradient, as would a ufunc method (np.add.reduce), a keyword
+the entry does not take (out=, where=, dtype=: `_KEYWORDS` says what to write instead).
+`np.asarray(t)` and `np.array(t)` are not such calls but the conversion (a Tensor's
+`__array__`), which numpy also makes for Tensors inside a list (np.sum([t1, t2])): so it
+refuses a Tensor that requires a gradient (tensor.py), as PyTorch does.
 
 To support another numpy function, add an entry: `UFUNCS[np.sin] = _method("sin")` once the
 nodes have a `sin` method, or a function to `FUNCTIONS` whose parameters have numpy's names.
@@ -183,20 +186,57 @@ def _refused(name: str, node: Any) -> TypeError:
     )
 
 
+_METHODS = {
+    "reduce": "a reduction of a node is its method or numpy function: x.sum(axis), x.max(axis) "
+    "or np.sum(x, axis), np.max(x, axis)",
+    "accumulate": "running sums and products have no op: write them with indexing and sums, "
+    "or an Op of your own (docs/engine.md)",
+    "reduceat": "sums over slices are x[i:j].sum(axis) for each slice, stacked with np.stack",
+    "outer": "an outer product is broadcasting: a[:, None] * b (np.multiply(a[:, None], b))",
+    "at": "it writes into its first operand in place (a node is never changed so, and an "
+    "array written so would hold numbers outside the graph): build the new values as a new "
+    "node with np.where(mask, new, x) or indexing",
+}
+"""A ufunc method numpy can call (np.add.reduce ...) -> how to write it on nodes."""
+
+_KEYWORDS = {
+    "out": "the result is a new node, never written into an array (a = a + x, not a += x)",
+    "where": "write np.where(mask, f(x), x), which records both branches",
+    "dtype": "the result has the node's dtype (float64, or float32 for Tensor(..., "
+    "dtype=np.float32))",
+    "casting": "operands are converted by the engine's rules (numbers and arrays become "
+    "constants of the node's dtype)",
+    "order": "only numpy's default C order; F order's elements are reversed axes: "
+    "x.transpose().reshape(shape[::-1]).transpose()",
+    "subok": "the result is always a node",
+    "signature": "the loop is chosen by the node's dtype",
+    "axes": "move the axes with x.transpose(...) before np.matmul",
+    "axis": "move the axes with x.transpose(...) before np.matmul",
+    "keepdims": "reshape the result (x.reshape(...)) instead",
+    "initial": "add the starting value to the result instead",
+}
+"""A keyword of numpy ufuncs or functions the engine does not take -> what to write."""
+
+
+def _keywords(name: str, node: Any, given: list[str], takes: str) -> TypeError:
+    """The error for keywords the engine does not take, each with what to write instead."""
+    hints = "; ".join(
+        f"{k}=: {_KEYWORDS.get(k, 'numpy has it, the engine does not')}" for k in given
+    )
+    return TypeError(
+        f"{name}: {', '.join(f'{k}=' for k in given)} not taken with {_kind(node)}"
+        f" ({takes}). {hints}"
+    )
+
+
 def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """numpy's ufunc protocol: np.exp(x), np.add(a, x), array + x ... as the node's op."""
     name = f"np.{ufunc.__name__}"
     if method != "__call__":
-        raise TypeError(
-            f"{name}.{method} on {_kind(self)} is not recorded into the graph; use the node's "
-            f"methods (x.sum(axis), x.max(axis)) or np.sum / np.max, which are"
-        )
+        hint = _METHODS.get(method, "use the node's methods")
+        raise TypeError(f"{name}.{method} on {_kind(self)} is not recorded into the graph: {hint}")
     if kwargs:
-        given = ", ".join(f"{k}=" for k in kwargs)
-        raise TypeError(
-            f"{name}: {given} is not supported with {_kind(self)}: its result is a new node "
-            f"(write a = a + x, not a += x or out=)"
-        )
+        raise _keywords(name, self, list(kwargs), "a ufunc takes only its operands")
     entry = UFUNCS.get(ufunc)
     if entry is None:
         raise _refused(name, self)
@@ -243,11 +283,8 @@ def array_function(
     accepted = _parameters(entry)
     extra = [k for k in given if k not in accepted]
     if extra:
-        raise TypeError(
-            f"{name}: {', '.join(f'{k}=' for k in extra)} is not supported with "
-            f"{_kind(self)} (it takes {', '.join(f'{k}=' for k in accepted[1:])}): the result "
-            f"is a new node of the node's dtype"
-        )
+        takes = ", ".join(f"{k}=" for k in accepted[1:])
+        raise _keywords(name, self, extra, f"it takes {takes or 'no keywords'}")
     try:
         inspect.signature(entry).bind(**given)
     except TypeError as e:  # a required argument left out: np.where(t)

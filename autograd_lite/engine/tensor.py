@@ -110,8 +110,42 @@ class Tensor(ArrayNode):
 
     @property
     def requires_grad(self) -> bool:
-        """Whether backward computes a gradient for this tensor."""
+        """Whether backward computes a gradient for this tensor. A leaf's can be assigned
+        (True or False); a computed tensor's follows its inputs, and assigning it is an
+        error (make a new leaf with .detach()). Graphs made before a change are stale, as
+        after an assignment of `data` (their derivative rules skipped or took this tensor)."""
         return self._carry
+
+    @requires_grad.setter
+    def requires_grad(self, value: object) -> None:
+        self._set_requires_grad(value, "Tensor.requires_grad")
+
+    def requires_grad_(self, requires_grad: object = True) -> Tensor:
+        """Set `requires_grad` of this leaf in place and return it (PyTorch's habit:
+        `w = Tensor(data).requires_grad_()`). On a computed tensor only `True` where it
+        is true already is accepted; else RuntimeError (make a new leaf with .detach())."""
+        if self._a is not None and requires_grad is True and self._carry:
+            return self  # as PyTorch: asking a computed tensor for what it does is fine
+        self._set_requires_grad(requires_grad, "Tensor.requires_grad_")
+        return self
+
+    def _set_requires_grad(self, value: object, where: str) -> None:
+        requires = flag(value, where)
+        if self._a is not None:
+            raise RuntimeError(
+                f"{where}: only a leaf's requires_grad can be changed; this tensor was "
+                f"computed by {self._op.base.display!r} and requires a gradient exactly when "
+                f"its inputs do. For a copy outside the graph write t.detach() (then "
+                f".requires_grad_() on it for a new leaf)"
+            )
+        if requires != self._carry:
+            self._carry = requires
+            stamp_write(self)  # graphs made before skipped (or took) it: they are stale
+
+    def tolist(self) -> Any:
+        """The numbers as nested Python lists (a number for a 0-d tensor), outside the
+        graph: `t.data.tolist()`."""
+        return self._data.tolist()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -140,7 +174,18 @@ class Tensor(ArrayNode):
         return self._data.copy()
 
     def __array__(self, dtype: object = None, copy: object = None) -> Array:
-        """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays."""
+        """np.asarray(t): the data (a copy if asked), as numpy does for its own arrays; a
+        TypeError for a tensor that requires a gradient, as PyTorch refuses (numpy calls
+        this too for a Tensor inside a list, np.sum([t1, t2]), whose result would silently
+        get no gradient)."""
+        if self._carry:
+            raise TypeError(
+                "numpy converting a Tensor that requires a gradient to a plain array (np.asarray"
+                "(t), np.array(t), or a numpy function given Tensors inside a list or tuple, "
+                "np.sum([t1, t2])): its result would get no gradient. In the graph: stack "
+                "first, np.stack([t1, t2]).sum(axis=0), or use the node's methods; for the "
+                "numbers outside the graph: t.data, t.numpy() or t.detach()"
+            )
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
         data = self._data if dtype is None else self._data.astype(like)
         return data.copy() if copy else data

@@ -7,6 +7,8 @@ has, each applying one op from ops.py through the fast paths here (`_binary`, `_
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any, Union, cast
 
 import numpy as np
@@ -27,6 +29,25 @@ Operand = Union["Value", Number]
 """What an op accepts: a `Value`, or a number that becomes a constant leaf."""
 
 
+def _ordering(compare: Callable[[Any, Any], Any]) -> Callable[[Value, object], Any]:
+    """`<`, `<=`, `>` or `>=` of a Value's number with a number or a Value's: a bool outside
+    the graph (PyTorch gives a tensor; a Value's `==` is identity, so the order is all there
+    is). Any other operand is NotImplemented: Python then asks it (an array node compares
+    elementwise) or raises its TypeError."""
+
+    def method(self: Value, other: object) -> Any:
+        if isinstance(other, Value):
+            return bool(compare(self._data, other._data))
+        if isinstance(other, np.ndarray) and other.shape == () and other.dtype.kind in "biuf":
+            other = other.item()  # a numpy scalar, as numpy's ufuncs hand it over
+        if is_real(other):  # exact for ints and Fractions: Python compares them with floats so
+            return bool(compare(self._data, other))
+        return NotImplemented
+
+    method.__doc__ = f"self {compare.__name__} other on the numbers: a bool, no graph."
+    return method
+
+
 class Value(Methods, Conversions, Node[float]):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
@@ -36,8 +57,10 @@ class Value(Methods, Conversions, Node[float]):
     numbers mixed in become constant leaves. `backward()` then fills `.grad` of every node
     below with d(this)/d(node).
 
-    Values hash and compare by identity, so they can be dict keys and set members; `==` is
-    not elementwise comparison of data. The number leaves the graph only when asked for
+    Values hash and compare by identity, so they can be dict keys and set members: `==` is
+    `is`, not a comparison of the numbers. `<`, `<=`, `>`, `>=` with a number or another
+    Value compare the numbers and give a plain bool, recording nothing (so `sorted`, `max`
+    and `if loss < 1e-3:` work). The number leaves the graph only when asked for
     (`.item()`, `.data`, `f"{v:.4f}"`): `float()`, `math.*` and numpy functions without an
     op are a TypeError (conversions.py); `bool()` is the truth of the number.
 
@@ -75,6 +98,11 @@ class Value(Methods, Conversions, Node[float]):
         _backward.check_assignable(self, "Value.data")
         self._data = new
         stamp_write(self)
+
+    __lt__ = _ordering(operator.lt)
+    __le__ = _ordering(operator.le)
+    __gt__ = _ordering(operator.gt)
+    __ge__ = _ordering(operator.ge)
 
     def __repr__(self) -> str:
         label = "" if self._label is None else f", label={self._label!r}"
