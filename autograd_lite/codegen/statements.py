@@ -8,9 +8,10 @@ and a share that is not an operand's first is added as `d_x = d_x + share`, as `
 adds it. Running the code therefore repeats the engine's float operations one for one.
 
 A rule is traced once per rule and kind of operands (type, shape, dtype) and reused as a
-template for the other nodes that run it (templates.py). Nodes that depend on no input (constants, leaves
-not asked for, what is computed from them only) are written as their recorded values (copies
-taken now, so that later changes to the graph's arrays do not reach the function).
+template for the other nodes that run it (templates.py). Nodes that depend on no input
+(constants, leaves not asked for, what is computed from them only) are written as their
+recorded values (copies taken now, so that later changes to the graph's arrays do not reach
+the function).
 Statements refer to values by tokens (tokens.py); layout.py names them and lays out the text.
 User text (an op's display) reaches only comments, kept to one line by `notation.formula`;
 params reach the code as literals (literals.py).
