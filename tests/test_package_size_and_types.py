@@ -43,6 +43,4 @@ def test_type_ignore_only_at_a_named_third_party_boundary() -> None:
             above = " ".join(lines[max(0, k - 3) : k + 1])
             if BOUNDARY not in above.lower():
                 unnamed.append(f"{name}:{k + 1}: {line.strip()}")
-    assert not unnamed, "type: ignore without a named third-party boundary:\n" + "\n".join(
-        unnamed
-    )
+    assert not unnamed, "type: ignore without a named third-party boundary:\n" + "\n".join(unnamed)
