@@ -149,6 +149,22 @@ def _value_inputs(where: str, items: list[Any], finite: bool) -> FlatInputs:
     return FlatInputs(False, datas, labels, [(i, ()) for i in range(len(datas))], [], [])
 
 
+def _float64_array(where: str, x: object) -> FloatArray:
+    """One input among Tensors and arrays as a new float64 array: a Tensor's data, an array
+    of real numbers, or a number (0-d); a Value there is refused (fn gets one kind)."""
+    if isinstance(x, Value):
+        raise TypeError(
+            f"{where} is a Value among Tensors and arrays; fn is called on one kind: make "
+            f"every input a Tensor (Tensor(v.data)) or a number"
+        )
+    data = x.data if isinstance(x, Tensor) else x
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"{where} must hold real numbers, got an array of dtype {data.dtype}")
+        return data.astype(np.float64)
+    return np.array(real(data, where), dtype=np.float64)
+
+
 def _tensor_inputs(where: str, items: list[Any], constants: bool, finite: bool) -> FlatInputs:
     """Tensors, arrays and numbers (as 0-d tensors), all as float64: float32 differences
     would be too coarse to check anything."""
@@ -156,21 +172,7 @@ def _tensor_inputs(where: str, items: list[Any], constants: bool, finite: bool) 
     arrays: list[FloatArray] = []
     checked: list[bool] = []
     for i, x in enumerate(items):
-        if isinstance(x, Value):
-            raise TypeError(
-                f"{where}: inputs[{i}] is a Value among Tensors and arrays; fn is called on "
-                f"one kind: make every input a Tensor (Tensor(v.data)) or a number"
-            )
-        data = x.data if isinstance(x, Tensor) else x
-        if isinstance(data, np.ndarray):
-            if data.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"{where}: inputs[{i}] must hold real numbers, got an array of dtype "
-                    f"{data.dtype}"
-                )
-            array = data.astype(np.float64)
-        else:
-            array = np.array(real(data, f"{where}: inputs[{i}]"), dtype=np.float64)
+        array = _float64_array(f"{where}: inputs[{i}]", x)
         requires = x.requires_grad if isinstance(x, Tensor) and constants else True
         if finite and requires and not np.isfinite(array).all():
             k = int(np.flatnonzero(~np.isfinite(array))[0])

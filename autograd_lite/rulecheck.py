@@ -249,8 +249,8 @@ class _Local:
     def _shares(self, operands: list[Node]) -> tuple[Any, ...]:
         """The rule's shares with the op applied to `operands` (nodes), as a walk with
         create_graph=True applies it."""
-        out = self.base(*operands)
-        return out._op.vjp(self.u, out, *operands)  # type: ignore[no-any-return]
+        out: Node = self.base(*operands)
+        return out.rule(self.u, out, *operands)
 
 
 def _inner(share: Node, w: Any) -> Any:

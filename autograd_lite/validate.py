@@ -165,3 +165,14 @@ def sequence(x: object, where: str, accepted: str) -> list[Any]:
         else:
             return list(items)
     raise TypeError(f"{where} must be {accepted}; {why}")
+
+
+def listed_once(seen: dict[Any, int], key: object, where: str, items: str, i: int) -> None:
+    """Note that `items`[i] is `key` (a node, or an array's id); ValueError naming both
+    positions if an earlier item was: a list of distinct things (inputs, args) must not
+    repeat one."""
+    if key in seen:
+        raise ValueError(
+            f"{where}: {items}[{i}] is {items}[{seen[key]}]; list each {items[:-1]} once"
+        )
+    seen[key] = i

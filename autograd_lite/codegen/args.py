@@ -27,7 +27,7 @@ import numpy as np
 from ..engine.arrays import as_array
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
-from ..validate import describe, real, sequence
+from ..validate import describe, listed_once, real, sequence
 from .literals import CodegenError
 from .statements import Var, Writer
 
@@ -104,9 +104,7 @@ def resolve(output: Node, inputs: list[Node], args: object) -> list[Arg]:
                 f"compile_grad: {where} must be a leaf of the graph (a Value or Tensor) or an "
                 f"integer array it uses (labels, indices), got {describe(value)}"
             )
-        if key in taken:
-            raise ValueError(f"compile_grad: {where} is args[{taken[key]}]; list each arg once")
-        taken[key] = k
+        listed_once(taken, key, "compile_grad", "args", k)
         out.append(arg)
     _untracked(nodes, out, held)
     return out

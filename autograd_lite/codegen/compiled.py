@@ -16,7 +16,7 @@ import numpy as np
 
 from ..engine.backward import check_graph_args, check_unchanged, graph_nodes
 from ..engine.node import Node
-from ..validate import describe, sequence
+from ..validate import describe, listed_once, sequence
 from .args import convert, resolve
 from .emit import write
 from .forms import MODULES
@@ -53,9 +53,7 @@ def _checked(
                 f"{where}: inputs[{i}] is computed by op {x.op!r}; the function's arguments "
                 f"are leaves (the Values or Tensors an expression is built from)"
             )
-        if x in seen:
-            raise ValueError(f"{where}: inputs[{i}] is inputs[{seen[x]}]; list each input once")
-        seen[x] = i
+        listed_once(seen, x, where, "inputs", i)
     size = np.size(output.data)
     if size != 1:
         raise ValueError(

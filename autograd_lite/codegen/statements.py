@@ -8,9 +8,10 @@ and a share that is not an operand's first is added as `d_x = d_x + share`, as `
 adds it. Running the code therefore repeats the engine's float operations one for one.
 
 A rule is traced once per rule and kind of operands (type, shape, dtype) and reused as a
-template for the other nodes that run it. Nodes that depend on no input (constants, leaves
-not asked for, what is computed from them only) are written as their recorded values (copies
-taken now, so that later changes to the graph's arrays do not reach the function).
+template for the other nodes that run it (templates.py). Nodes that depend on no input
+(constants, leaves not asked for, what is computed from them only) are written as their
+recorded values (copies taken now, so that later changes to the graph's arrays do not reach
+the function).
 Statements refer to values by tokens (tokens.py); layout.py names them and lays out the text.
 User text (an op's display) reaches only comments, kept to one line by `notation.formula`;
 params reach the code as literals (literals.py).
@@ -36,7 +37,8 @@ from ..validate import describe, real
 from .forms import Forms, Helpers
 from .literals import ATOM, CONDITIONAL, SUM, CodegenError, literal
 from .names import identifier
-from .symbols import Sym, Untraceable
+from .symbols import Sym, example_of
+from .templates import Template, fill, kind_of, op_name, trace
 from .tokens import TOKEN, token
 
 __all__ = ["Stmt", "Var", "Writer", "paren"]
@@ -44,33 +46,8 @@ __all__ = ["Stmt", "Var", "Writer", "paren"]
 _SIMPLE = re.compile("\x00\\d+\x00|[\\w.]+")  # a value or a number: used as it is, not copied
 Share = tuple[str, int] | None
 """A share's source and precedence (None for an operand that takes no gradient)."""
-Template = tuple[tuple[str, ...], tuple[int, ...]]
-"""A traced share's source around the rule's arguments: texts[0], args[ks[0]], texts[1], ..."""
 SUM_TERMS = 32
 """The most shares summed in one statement of the compact form."""
-
-
-def _arg(k: int) -> str:
-    """The placeholder of a rule template's k-th argument (g, out, operands)."""
-    return f"\x01{k}\x01"
-
-
-_ARG = re.compile("\x01(\\d+)\x01")
-
-
-def _template(text: str) -> Template:
-    """A traced share's source, cut at the placeholders of the rule's arguments."""
-    parts = _ARG.split(text)
-    return tuple(parts[::2]), tuple(int(k) for k in parts[1::2])
-
-
-def _fill(template: Template, args: list[str]) -> str:
-    """The template's source with the rule's arguments put in (text is not read again)."""
-    texts, ks = template
-    out = [texts[0]]
-    for k, text in zip(ks, texts[1:]):
-        out += (args[k], text)
-    return "".join(out)
 
 
 class Var:
@@ -90,26 +67,6 @@ class Var:
 Stmt = tuple[Var | None, str, int, str | None, bool]
 """A statement: its target (None for a domain check or the return), its code, the code's
 precedence, a comment, and whether it belongs to the backward pass."""
-
-
-def _example(x: object) -> Any:
-    return x.example if isinstance(x, Sym) else x
-
-
-def _kind(x: Any) -> object:
-    """What a rule may branch on: the type, and an array's shape and dtype."""
-    t = type(x)
-    if t is float:
-        return t
-    return (t, np.shape(x), getattr(x, "dtype", None))
-
-
-def _same(a: Any, b: Any) -> bool:
-    """a and b hold the same numbers (nan equal to nan), of the same shape and dtype."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
-    return bool(a == b or (a != a and b != b))
 
 
 def paren(text: str, prec: int, least: int = ATOM) -> str:
@@ -212,7 +169,7 @@ class Writer:
     def apply(self, op: Op, operands: tuple[Any, ...]) -> Sym:
         """op called inside a derivative rule, as Op.__call__ runs it: no domain check,
         forward on floats or array_forward on arrays (Tracer)."""
-        examples = [_example(x) for x in operands]
+        examples = [example_of(x) for x in operands]
         example = op(*examples)
         array = any(isinstance(e, (np.ndarray, np.generic)) for e in examples)
         texts = []
@@ -395,7 +352,7 @@ class Writer:
     @staticmethod
     def _none(r: Node, step: BackwardStep) -> tuple[str, int]:
         raise CodegenError(
-            f"the derivative rule of op {_op_name(r)!r} gave no gradient for operand "
+            f"the derivative rule of op {op_name(r)!r} gave no gradient for operand "
             f"{step.index}, which depends on an input"
         )
 
@@ -408,52 +365,15 @@ class Writer:
             key: tuple[Any, ...] = (rule, len(operands))  # Values: the common case, quickly
         else:
             examples = [step.upstream, data, *[x.data for x in operands]]
-            key = (rule, *[_kind(e) for e in examples])
+            key = (rule, *[kind_of(e) for e in examples])
         args = [g, self.value_of[node].token, *[self.operand_text(x) for x in operands]]
         template = self.templates.get(key)
         if template is None:
             examples = examples or [step.upstream, data, *[x.data for x in operands]]
             self.watching = node.op if node in self.live else None
-            template = self.templates[key] = self._trace(node, examples, step)
+            template = self.templates[key] = trace(self, node, examples, step)
             self.watching = None
-        return [None if t is None else (_fill(t[0], args), t[1]) for t in template]
-
-    def _trace(
-        self, node: Node, examples: list[Any], step: BackwardStep
-    ) -> list[tuple[Template, int] | None]:
-        """The node's rule run on Syms for its arguments (g, out, operands), with the node's
-        values as examples; checked against what the rule gave that node."""
-        args = [Sym(self, _arg(k), ATOM, e) for k, e in enumerate(examples)]
-        name = _op_name(node)
-        try:
-            shares = node.rule(*args)
-        except Untraceable as e:
-            raise CodegenError(
-                f"the derivative rule of op {name!r} cannot be written as code: {e}. Write "
-                f"it with arithmetic and ops only (ops.step, ops.relu, ops.maximum for what "
-                f"depends on a sign)"
-            ) from None
-        except CodegenError as e:
-            raise CodegenError(f"in the derivative rule of op {name!r}: {e}") from None
-        except Exception as e:  # the rule met a Sym where it expected a number or an array
-            raise CodegenError(
-                f"the derivative rule of op {name!r} failed when run on the symbolic values "
-                f"that write code: {e!r}"
-            ) from None
-        shares = tuple(shares)
-        if not _same(_example(shares[step.index]), step.share):
-            raise CodegenError(
-                f"the derivative rule of op {name!r} gave another value when traced than "
-                f"when run; it reads values in a way generated code cannot follow"
-            )
-        out: list[tuple[Template, int] | None] = []
-        for s in shares:
-            if s is None:
-                out.append(None)
-                continue
-            text, prec = self.source(s)
-            out.append((_template(text), prec))
-        return out
+        return [None if t is None else (fill(t[0], args), t[1]) for t in template]
 
     def _sum(self, node: Node, terms: list[tuple[str, int]]) -> str:
         """The compact form's gradient of node from its shares (two or more): their sum in
@@ -536,10 +456,3 @@ class Writer:
 
 def _tuple(items: list[str]) -> str:
     return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
-
-
-def _op_name(node: Node) -> str:
-    """The name of the op that made node (a node with operands)."""
-    op = node.op
-    assert op is not None
-    return op.name

@@ -52,7 +52,7 @@ def _write(
         ta = f"({ta})"
     if pb < right_min:
         tb = f"({tb})"
-    return Sym(tracer, f"{ta} {symbol} {tb}", prec, fn(_example(a), _example(b)))
+    return Sym(tracer, f"{ta} {symbol} {tb}", prec, fn(example_of(a), example_of(b)))
 
 
 def _binary(
@@ -106,7 +106,8 @@ def _unary(symbol: str, fn: Callable[[Any], Any]) -> Callable[[Sym], Sym]:
     return method
 
 
-def _example(x: object) -> Any:
+def example_of(x: object) -> Any:
+    """The number or array x stands for: a Sym's example, or x itself (a constant)."""
     return x.example if isinstance(x, Sym) else x
 
 
@@ -169,7 +170,7 @@ class Sym(Node):
         source = self.tracer.source
         args = [source(x)[0] for x in inputs] + [f"{k}={source(v)[0]}" for k, v in kwargs.items()]
         name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-        example = getattr(ufunc, method)(*[_example(x) for x in inputs], **kwargs)
+        example = getattr(ufunc, method)(*[example_of(x) for x in inputs], **kwargs)
         return Sym(self.tracer, f"{name}({', '.join(args)})", ATOM, example)
 
     # -- numpy functions that call methods (np.reshape, np.sum on a Sym) -----------------

@@ -89,13 +89,15 @@ def _nan_term(p: Value, t: Operand) -> Value:
 
 def _elementwise(
     fn: str,
-    preds: OperandOrSeq,
-    targets: OperandOrSeq,
+    preds: object,
+    targets: object,
     reduction: str,
     term: Callable[[Value, Operand], Value],
     check_target: Callable[[float], bool] | None = None,
     target_rule: str = "",
 ) -> Value:
+    """The loss `term` per (prediction, target) pair, combined by `reduction`; preds and
+    targets are whatever the caller was given, checked here by `_as_list`."""
     choice(reduction, f"{fn}: reduction", ("mean", "sum"))
     ps = _as_list(preds, "predictions", fn)
     ts = _as_list(targets, "targets", fn)
@@ -166,7 +168,7 @@ def mse_loss(preds: object, targets: object, reduction: str = "mean") -> Value |
     def term(p: Value, t: Operand) -> Value:
         return (p - t) ** 2
 
-    return _elementwise("mse_loss", preds, targets, reduction, term)  # type: ignore[arg-type]
+    return _elementwise("mse_loss", preds, targets, reduction, term)
 
 
 def bce_with_logits(

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..engine.node import Node, stamp_write
 from ..engine.tensor import Tensor
@@ -136,14 +137,14 @@ class Module:
         optimizer skips a tensor without a gradient, as PyTorch's does)."""
         zero_grads(self.parameters())
 
-    def to(self: _M, dtype: object) -> _M:
+    def to(self: _M, dtype: DTypeLike) -> _M:
         """Convert every Tensor parameter (and its gradient) to `dtype`, np.float32 or
         np.float64, in place: the same Tensor objects, so convert before making an
         optimizer (Adam's running averages keep the dtype they started with). Float buffers
         are converted too, integer ones kept (as PyTorch). Returns the module, as PyTorch's
         `Module.to`."""
         try:
-            kind = np.dtype(dtype)  # type: ignore[call-overload]
+            kind = np.dtype(dtype)
         except TypeError:
             kind = None
         if kind not in _FLOATS:

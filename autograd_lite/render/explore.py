@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.node import Node
-from .export import _write, draw_graph
+from .export import draw_graph, write_rendered
 from .page import StepperPage
 from .step_table import BackwardSteps
 
@@ -43,7 +43,7 @@ class Explorer:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to `path` (whole or not at all) and return the path."""
         path = Path(path)
-        _write(path, self.html.encode("utf-8"))
+        write_rendered(path, self.html.encode("utf-8"))
         return path
 
     def _repr_html_(self) -> str:

@@ -66,7 +66,8 @@ def _dot_found(doing: str) -> Iterator[None]:
         raise RenderError(message, None) from None
 
 
-# graphviz ships no type information, so to mypy its Digraph is Any.
+# Third-party boundary that cannot be typed: graphviz ships no type information, so to mypy
+# its Digraph is Any, and subclassing Any needs this one ignore.
 class Drawing(graphviz.Digraph):  # type: ignore[misc]
     """The `graphviz.Digraph` that `draw_graph` returns: it says how to get `dot` if missing.
 
@@ -179,8 +180,9 @@ def draw_graph(
     return Drawing(name="autograd_lite", **parts._asdict())
 
 
-def _write(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
-    """`write_file(path, data)`, its error a RenderError; the path written."""
+def write_rendered(path: Path, data: bytes, *, keep_existing: bool = False) -> Path:
+    """`write_file(path, data)`, its error a RenderError (how every drawing and page is
+    written); the path written."""
     try:
         return write_file(path, data, keep_existing=keep_existing)
     except FileWriteError as e:
@@ -234,7 +236,7 @@ def render_graph(
         graph = draw_graph(root, **page.drawing_options(options))
     source = graph.source.encode("utf-8")
     if fmt == "dot":
-        _write(path, source)
+        write_rendered(path, source)
         return path
     if shutil.which("dot") is None:
         _missing_dot(path, source)
@@ -249,7 +251,7 @@ def render_graph(
         raise RenderError(f"could not run dot to render {path}: {e}", path) from e
     if page is not None:
         data = page.html(data.decode("utf-8")).encode("utf-8")
-    _write(path, data)
+    write_rendered(path, data)
     return path
 
 
@@ -267,7 +269,7 @@ def _missing_dot(path: Path, source: bytes) -> NoReturn:
         )
     wanted = path.with_suffix(".dot")
     try:
-        dot_path = _write(wanted, source, keep_existing=True)
+        dot_path = write_rendered(wanted, source, keep_existing=True)
     except RenderError as e:
         raise RenderError(
             f"{_NO_DOT}, so {path} could not be rendered, and the DOT text could not be "

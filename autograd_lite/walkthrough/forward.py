@@ -17,7 +17,7 @@ from ..engine.dual import Dual
 from ..engine.replay import replay
 from .compare import Comparison
 from .network import PARAMETERS
-from .report import _finite_or_null, number
+from .report import json_dump, number
 
 TRACKED = ("z1", "h", "z2", "y_hat", "L")
 """The network's nodes whose tangents a pass shows, in evaluation order."""
@@ -97,4 +97,4 @@ def with_forward(text: str, found: ForwardMode) -> str:
         "reverse_passes": 1,
         "reverse_gradients": found.reverse,
     }
-    return json.dumps(_finite_or_null(result), indent=2, allow_nan=False) + "\n"
+    return json_dump(result)

@@ -113,4 +113,9 @@ def json_text(comparison: Comparison, training: Training | None, graph: Path | N
     if training is not None:
         result["losses"] = training.losses
         result["final_parameters"] = training.parameters
+    return json_dump(result)
+
+
+def json_dump(result: dict[str, Any]) -> str:
+    """`result` as indented JSON text (inf and nan as null), with a final newline."""
     return json.dumps(_finite_or_null(result), indent=2, allow_nan=False) + "\n"
