@@ -39,16 +39,14 @@ def _cosh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _elementwise(name: str, vjp: Any) -> Op:
-    """The engine guide's recipe: one Op, its forward on floats (math) and on arrays (np),
-    its rule, and its emit form (given explicitly: deriving it from the forward is issue 20's
-    "ops written once" item, another branch's work)."""
+    """The engine guide's recipe: one Op, its forward on floats (math) and on arrays (np)
+    and its rule; generated code derives its emit form from those forwards."""
     return Op(
         name,
         getattr(math, name),
         vjp,
         array_forward=getattr(np, name),
         jvp="elementwise",
-        emit={"float": f"math.{name}({{0}})", "array": f"np.{name}({{0}})"},
     )
 
 
