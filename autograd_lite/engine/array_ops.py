@@ -12,7 +12,7 @@ Broadcasting is not handled here: a Tensor node whose operands were broadcast su
 operand's gradient back to its shape (tensor.py, one place for every op).
 
 Forward mode (dual.py) needs a rule of its own, `jvp`, for each op here whose Jacobian is not
-diagonal; it too is written with these ops. `maximum`, `where` and `pow_array` are
+diagonal; it too is written with these ops. `maximum`, `minimum`, `where` and `pow_array` are
 elementwise: their tangent comes from their one rule.
 """
 
@@ -49,6 +49,7 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "minimum",
     "pow_array",
     "reshape",
     "scatter",
@@ -68,7 +69,7 @@ def _maximum_mask(a: Any, b: Any) -> Any:
 
 
 def _maximum(a: float, b: float) -> float:
-    return a if a > b or b != b else b
+    return b if b > a or b != b else a  # nan if either is nan (a nan a fails every test)
 
 
 maximum_op = Op(
@@ -85,6 +86,27 @@ maximum_op = Op(
 def maximum(a: Any, b: Any) -> Any:
     """The larger of a and b, elementwise (numpy broadcasting); ties share the gradient."""
     return maximum_op(a, b)
+
+
+def _minimum(a: float, b: float) -> float:
+    return b if b < a or b != b else a
+
+
+# minimum(a, b) is maximum's mirror: a's share is maximum's mask with the operands swapped.
+minimum_op = Op(
+    "minimum",
+    _minimum,
+    lambda g, out, a, b: (g * _maximum_mask(b, a), g * (1.0 - _maximum_mask(b, a))),
+    array_forward=np.minimum,
+    check_returns=False,
+    jvp="elementwise",
+)
+"""The smaller of a and b, elementwise (nan if either is nan)."""
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """The smaller of a and b, elementwise (numpy broadcasting); ties share the gradient."""
+    return minimum_op(a, b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:
