@@ -25,6 +25,7 @@ from types import FunctionType
 from typing import Any, TypeVar, overload
 
 from . import array_methods, array_ops, ops
+from .axes import torch_names
 from .node import Op
 
 __all__ = [
@@ -270,8 +271,10 @@ def install(cls: type, table: type, applying: Applying) -> None:
 
 
 def _method(row: Any, applying: Applying) -> Any:
+    if isinstance(row, FunctionType):
+        return torch_names(row)  # with dim= and keepdim= for axis= and keepdims=
     if not isinstance(row, Row):
-        return row  # a function or property: installed as it is
+        return row  # a property: installed as it is
     method = row.bind(applying)
     if method is not applying.power:
         method.__name__ = method.__qualname__ = row.name

@@ -86,6 +86,12 @@ UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.tanh: _method("tanh"),
     np.sqrt: _method("sqrt"),
     np.maximum: array_ops.maximum,
+    np.sin: _method("sin"),
+    np.cos: _method("cos"),
+    np.tan: _method("tan"),
+    np.log1p: _method("log1p"),
+    np.expm1: _method("expm1"),
+    np.minimum: array_ops.minimum,
 }
 """numpy ufunc -> what it is on nodes (operands as given; NotImplemented: not for these)."""
 
@@ -145,6 +151,10 @@ def _size(a: Any, axis: Any = None) -> int:
     return int(np.size(plain(a), axis))
 
 
+def _clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    return _node_method(a, "clip", "np.clip")(a_min, a_max)
+
+
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.sum: _sum,
     np.mean: _mean,
@@ -158,6 +168,7 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.shape: _shape,  # shapes are no numbers of the graph
     np.ndim: _ndim,
     np.size: _size,
+    np.clip: _clip,
 }
 """numpy array function -> the engine's function, whose parameters are the numpy ones it
 supports, by numpy's names (any other argument is refused, naming it)."""

@@ -322,7 +322,7 @@ def _data(x: Any) -> Any:
 
 sin = _builtin("sin", _sin, lambda g, out, x: (g * cos(x),), array_forward=quiet(np.sin))
 """Sine; nan at +-inf (as numpy and PyTorch)."""
-cos = _builtin("cos", _cos, lambda g, out, x: (-g * sin(x),), array_forward=quiet(np.cos))
+cos: Op = _builtin("cos", _cos, lambda g, out, x: (-g * sin(x),), array_forward=quiet(np.cos))
 """Cosine; nan at +-inf."""
 tan = _builtin("tan", _tan, lambda g, out, x: (g * (1 + out * out),), array_forward=quiet(np.tan))
 """Tangent; derivative 1 + tan**2. Near odd multiples of pi/2 large values, no error (IEEE,

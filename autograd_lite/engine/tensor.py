@@ -282,6 +282,7 @@ def where(condition: object, a: object, b: object) -> Tensor:
     return out
 
 
+@_axes.torch_names
 def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along an existing axis (np.concatenate)."""
     items, found = _axes.joined("concatenate", tensors, axis, False)
@@ -289,6 +290,7 @@ def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     return out
 
 
+@_axes.torch_names
 def stack(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along a new axis (np.stack)."""
     items, found = _axes.joined("stack", tensors, axis, True)
