@@ -63,9 +63,11 @@ __all__ = [
 
 
 # -- elementwise, with masks ------------------------------------------------------------------
-def _maximum_mask(a: Any, b: Any) -> Any:
+def _larger_share(a: Any, b: Any) -> Any:
+    """a's share of maximum(a, b)'s gradient: 1 unless b is larger, half for a tie (as
+    PyTorch; a nan on either side passes the whole gradient to both, as PyTorch's does)."""
     ad, bd = data_of(a), data_of(b)
-    return (ad > bd) + 0.5 * (ad == bd)  # ties split the gradient, as in PyTorch
+    return 1.0 - (ad < bd) - 0.5 * (ad == bd)
 
 
 def _maximum(a: float, b: float) -> float:
@@ -75,7 +77,7 @@ def _maximum(a: float, b: float) -> float:
 maximum_op = Op(
     "maximum",
     _maximum,
-    lambda g, out, a, b: (g * _maximum_mask(a, b), g * (1.0 - _maximum_mask(a, b))),
+    lambda g, out, a, b: (g * _larger_share(a, b), g * _larger_share(b, a)),
     array_forward=np.maximum,
     check_returns=False,
     jvp="elementwise",
@@ -92,11 +94,11 @@ def _minimum(a: float, b: float) -> float:
     return b if b < a or b != b else a
 
 
-# minimum(a, b) is maximum's mirror: a's share is maximum's mask with the operands swapped.
+# minimum(a, b) is maximum's mirror: a's share is the one b would get in maximum(a, b).
 minimum_op = Op(
     "minimum",
     _minimum,
-    lambda g, out, a, b: (g * _maximum_mask(b, a), g * (1.0 - _maximum_mask(b, a))),
+    lambda g, out, a, b: (g * _larger_share(b, a), g * _larger_share(a, b)),
     array_forward=np.minimum,
     check_returns=False,
     jvp="elementwise",

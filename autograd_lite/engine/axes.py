@@ -15,7 +15,6 @@ import numpy as np
 from ..validate import describe
 from .node import Node
 
-
 TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims"}
 """PyTorch's names of numpy's arguments, which every function taking axis= accepts."""
 

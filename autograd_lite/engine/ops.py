@@ -348,7 +348,7 @@ def _leaky_relu(slope: float) -> Op:
         lambda x: x if x > 0 else x * slope,
         lambda g, out, x: (_slope_rule(g, x, slope),),
         array_forward=lambda x: np.where(x > 0, x, x * slope),
-        display=f"leaky_relu({slope:g})",
+        display=f"leaky_relu(negative_slope={slope!r})",
     )
     op.params = MappingProxyType({"negative_slope": slope})
     return op
@@ -376,7 +376,7 @@ def _softplus(beta: float, threshold: float) -> Op:
         array_forward=quiet(
             lambda x: np.where(x * beta > threshold, x, np.log1p(np.exp(x * beta)) / beta)
         ),
-        display=f"softplus({beta:g}, {threshold:g})",
+        display=f"softplus(beta={beta!r}, threshold={threshold!r})",
     )
     op.params = MappingProxyType({"beta": beta, "threshold": threshold})
     return op
@@ -408,7 +408,7 @@ gelu_tanh = _builtin(
     array_forward=quiet(
         lambda x: 0.5 * x * (1 + np.tanh((x + x * x * x * 0.044715) * 0.7978845608028654))
     ),
-    display="gelu(tanh)",
+    display="gelu(approximate='tanh')",
 )
 """GELU's tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))), as PyTorch's
 approximate="tanh"."""
@@ -442,7 +442,7 @@ def _clamp(lo: float | None, hi: float | None) -> Op:
         lambda x: high if (low if x < low else x) > high else (low if x < low else x),
         rule,
         array_forward=lambda x: np.minimum(np.maximum(x, low), high),
-        display=f"clamp({lo!r}, {hi!r})",
+        display=f"clamp(min={lo!r}, max={hi!r})",
     )
     op.params = MappingProxyType({"min": lo, "max": hi})
     return op

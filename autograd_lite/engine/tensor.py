@@ -24,7 +24,7 @@ from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, stamp_write
 
-__all__ = ["Tensor", "concatenate", "maximum", "stack", "where"]
+__all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
 
 class Tensor(ArrayNode):
@@ -273,6 +273,12 @@ class Tensor(ArrayNode):
 def maximum(a: object, b: object) -> Tensor:
     """The larger of a and b, elementwise, with numpy broadcasting; ties share the gradient."""
     out: Tensor = _aops.maximum(a, b)
+    return out
+
+
+def minimum(a: object, b: object) -> Tensor:
+    """The smaller of a and b, elementwise, with numpy broadcasting; ties share the gradient."""
+    out: Tensor = _aops.minimum(a, b)
     return out
 
 
