@@ -26,7 +26,7 @@ import numpy as np
 from .array_base import closed_op, data_of, summed_jvp
 from .node import Op
 from .ops import check_pow_array, quiet
-from .reductions import log_softmax, logsumexp, max, mean, softmax, sum
+from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
     broadcast_to,
     concatenate,
@@ -49,8 +49,11 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "min",
     "minimum",
+    "norm",
     "pow_array",
+    "prod",
     "reshape",
     "scatter",
     "softmax",

@@ -228,6 +228,17 @@ class ArrayMethods(Methods):
     sum = array_methods.sum
     mean = array_methods.mean
     max = array_methods.max
+    min = array_methods.min
+    prod = array_methods.prod
+    var = array_methods.var
+    std = array_methods.std
+    norm = array_methods.norm
+    argmax = array_methods.argmax
+    argmin = array_methods.argmin
+    flatten = array_methods.flatten
+    squeeze = array_methods.squeeze
+    unsqueeze = array_methods.unsqueeze
+    expand_dims = array_methods.expand_dims
     reshape = array_methods.reshape
     transpose = array_methods.transpose
     T = property(array_methods.T)
