@@ -193,7 +193,7 @@ def flatten(self: _N, start_dim: int = 0, end_dim: int = -1) -> _N:
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     padded = shape or (1,)
-    new = padded[:start] + (math.prod(padded[start : end + 1]),) + padded[end + 1 :]
+    new = (*padded[:start], math.prod(padded[start : end + 1]), *padded[end + 1 :])
     found: _N = array_ops.reshape(self, new)
     return found
 
