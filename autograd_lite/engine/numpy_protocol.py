@@ -155,6 +155,47 @@ def _clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     return _node_method(a, "clip", "np.clip")(a_min, a_max)
 
 
+def _min(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "min", "np.min")(axis, keepdims)
+
+
+def _prod(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "prod", "np.prod")(axis, keepdims)
+
+
+def _var(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
+    return _node_method(a, "var", "np.var")(axis, ddof, keepdims)
+
+
+def _std(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
+    return _node_method(a, "std", "np.std")(axis, ddof, keepdims)
+
+
+def _argmax(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "argmax", "np.argmax")(axis, keepdims)
+
+
+def _argmin(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "argmin", "np.argmin")(axis, keepdims)
+
+
+def _squeeze(a: Any, axis: Any = None) -> Any:
+    method = _node_method(a, "squeeze", "np.squeeze")
+    many = () if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    shape = np.shape(plain(a))
+    if any(isinstance(i, int) and -len(shape) <= i < len(shape) and shape[i] != 1 for i in many):
+        raise ValueError(f"np.squeeze: axis {axis!r} of shape {shape} has a length other than 1")
+    return method(axis)
+
+
+def _expand_dims(a: Any, axis: Any) -> Any:
+    return _node_method(a, "expand_dims", "np.expand_dims")(axis)
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(x, "norm", "np.linalg.norm")(ord, axis, keepdims)
+
+
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.sum: _sum,
     np.mean: _mean,
@@ -169,6 +210,16 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.ndim: _ndim,
     np.size: _size,
     np.clip: _clip,
+    np.min: _min,
+    np.amin: _min,
+    np.prod: _prod,
+    np.var: _var,
+    np.std: _std,
+    np.argmax: _argmax,
+    np.argmin: _argmin,
+    np.squeeze: _squeeze,
+    np.expand_dims: _expand_dims,
+    np.linalg.norm: _norm,
 }
 """numpy array function -> the engine's function, whose parameters are the numpy ones it
 supports, by numpy's names (any other argument is refused, naming it)."""
