@@ -159,13 +159,12 @@ def _norm(axis: Axis, keepdims: bool) -> Op:
         kept = out if keepdims else reshape(out, kept_shape(x.shape, axis))
         return x / broadcast_to(kept + (data_of(kept) == 0), x.shape)
 
-    return _reduction(
+    return closed_op(
         "norm",
-        _norm_array,
-        axis,
-        keepdims,
+        {"axis": axis, "keepdims": keepdims or None},
+        lambda x: _norm_array(x, axis, keepdims),
         lambda g, out, x: (_spread(g, x, axis, keepdims) * unit(out, x),),
-        lambda ts, out, x: sum(ts[0] * unit(out, x), axis, keepdims),
+        jvp=lambda ts, out, x: sum(ts[0] * unit(out, x), axis, keepdims),
     )
 
 
