@@ -227,7 +227,9 @@ supports, by numpy's names (any other argument is refused, naming it)."""
 
 def supported() -> list[str]:
     """The names of the numpy functions that work on nodes (`np.add`, `np.sum` ...)."""
-    names = {f"np.{f.__name__}" for f in UFUNCS} | {f"np.{f.__name__}" for f in FUNCTIONS}
+    names = {f"np.{f.__name__}" for f in UFUNCS} | {
+        f"np.{'linalg.' if f.__module__ == 'numpy.linalg' else ''}{f.__name__}" for f in FUNCTIONS
+    }
     return sorted(names)
 
 
