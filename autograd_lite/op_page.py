@@ -91,15 +91,12 @@ def _elementwise() -> list[str]:
             out = getattr(a, name)(b)
         else:
             out = getattr(a, name)(*_ARGS.get(name, ()))
-        names = {
-            "d_t1": "g",
-            "t1": "out",
-            "x1": "a" if out.op.name in _TWO else "x",
-            "x2": "b",
-            "c1": "c",
-        }
+        op = out.op
+        assert op is not None  # made by an op
+        two = op.name in _TWO
+        names = {"d_t1": "g", "t1": "out", "x1": "a" if two else "x", "x2": "b", "c1": "c"}
         value, rule = _lines(out, [a, b], names)
-        rows.append(f"| {name} | {_code(out.op.display)} | {_code(value)} | {_code(rule)} |")
+        rows.append(f"| {name} | {_code(op.display)} | {_code(value)} | {_code(rule)} |")
     return rows
 
 
@@ -117,7 +114,7 @@ def _arrays() -> list[str]:
         x = Tensor(np.arange(1.0, 7.0).reshape(2, 3))
         out = shown(x)
         _, rule = _lines(out.sum(), [x], {"d_t1": "g", "t1": "out", "x1": "x", "c1": "w"})
-        rows.append(f"| {name} | {_code(out.op.display)} | {_code(rule)} |")
+        rows.append(f"| {name} | {_code(out.op.display if out.op else name)} | {_code(rule)} |")
     return rows
 
 
