@@ -115,6 +115,10 @@ def test_norm_values_gradient_and_zero() -> None:
     assert n.data.tolist() == [5.0, 0.0]
     n.sum().backward()
     assert t.grad.tolist() == [[0.6, 0.8], [0.0, 0.0]]  # PyTorch: 0 at the zero vector
+    z = Tensor(np.zeros(3))
+    (gz,) = grad(z.norm(), [z], create_graph=True)
+    (hz,) = grad((gz * np.array([1.0, 2.0, 3.0])).sum(), [z])
+    assert hz.tolist() == [0.0, 0.0, 0.0]  # no second derivative at 0: 0, as relu's at its kink
     np.testing.assert_allclose(Tensor(x).norm().data, np.linalg.norm(x), rtol=1e-15)
     v = Tensor(np.array([1.0, -2.0, 2.0]))
     (g,) = grad(v.norm(), [v], create_graph=True)

@@ -155,9 +155,12 @@ def _norm_array(x: Any, axis: Axis, keepdims: bool) -> Any:
 @functools.lru_cache(maxsize=1024)
 def _norm(axis: Axis, keepdims: bool) -> Op:
     def unit(out: Any, x: Any) -> Any:
-        """x / norm, and 0 where the norm is 0 (PyTorch's gradient at the zero vector)."""
+        """x / norm, and 0 where the norm is 0 (PyTorch's gradient at the zero vector). There
+        the norm has no second derivative (PyTorch's is nan); the mask makes ours 0, as
+        relu's at its kink, rather than the 1 of x / 1."""
         kept = out if keepdims else reshape(out, kept_shape(x.shape, axis))
-        return x / broadcast_to(kept + (data_of(kept) == 0), x.shape)
+        zero = data_of(kept) == 0
+        return x / broadcast_to(kept + zero, x.shape) * (1 - zero)
 
     return closed_op(
         "norm",
