@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Dual, Tensor, backward_code, grad
+from autograd_lite import Dual, Tensor, backward_code, format_backward_steps, grad
 from tests.codegen_helpers import run_module, same
 from tests.reference import central_gradient
 
@@ -201,3 +201,21 @@ def test_generated_code_bit_for_bit(x: list[list[float]]) -> None:
     value, grads = run_module(backward_code(out, [t]))(t.data)
     assert same(value, out.data)
     assert same(list(grads), grad(out, [t]))
+
+
+def test_step_table_shows_the_reductions() -> None:
+    """Reference: the op each method records, with its axis (hand-written here)."""
+    t = Tensor(np.array([[1.0, 2.0], [3.0, 0.0]]), label="x")
+    table = format_backward_steps(t.prod(dim=1).sum() + t.min(0).sum() + t.norm(dim=1).sum())
+    for shown in ("prod(x, axis=(1,))", "min(x, axis=(0,))", "norm(x, axis=(1,))"):
+        assert shown in table, shown
+
+
+def test_var_tangent_in_forward_mode() -> None:
+    """Reference: d var = 2 (x - mean) . v / (n - ddof), worked out by hand."""
+    x, v = np.array([1.0, 4.0, -2.0, 0.5]), np.array([0.3, -1.0, 2.0, 0.25])
+    d = Dual(x.copy(), tangent=v)
+    expected = 2 * (x - x.mean()) @ v / 3
+    assert math.isclose(d.var(ddof=1).tangent, expected, rel_tol=1e-12)
+    sd = np.std(x, ddof=1)
+    assert math.isclose(d.std(correction=1).tangent, expected / (2 * sd), rel_tol=1e-12)
