@@ -16,7 +16,7 @@ from .engine.backward import grad, graph_nodes, local_derivatives, zero_grad
 from .engine.dual import Dual
 from .engine.grad_mode import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
 from .engine.node import DomainError, Node, Op, StaleDataError
-from .engine.tensor import Tensor, concatenate, maximum, stack, where
+from .engine.tensor import Tensor, concatenate, maximum, minimum, stack, where
 from .engine.value import Number, Operand, Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .render import (
@@ -74,6 +74,7 @@ __all__ = [
     "jvp",
     "local_derivatives",
     "maximum",
+    "minimum",
     "no_grad",
     "ops",
     "render_graph",

@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd_lite import Dual, Tensor, Value, concatenate, grad, maximum, stack, where
+from autograd_lite import Dual, Tensor, Value, concatenate, grad, maximum, minimum, stack, where
 from autograd_lite.engine import array_ops, shape_ops
 from tests.conftest import FUZZ
 from tests.test_properties import leaves
@@ -245,7 +245,10 @@ def case_reduce(draw: Any, name: str) -> Case:
     shape = a_shape(draw)
     axis = axes_of(draw, len(shape)) if draw(st.booleans()) else None
     keep = draw(st.booleans())
-    ref = {"sum": np.sum, "mean": np.mean, "max": np.max}[name]
+    ref = {
+        "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
+        "norm": lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+    }[name]  # fmt: skip
     return (
         arrays(draw, shape),
         lambda x: getattr(x, name)(axis=axis, keepdims=keep),
@@ -332,6 +335,7 @@ def case_elementwise(draw: Any, name: str) -> Case:
     mask = (np.arange(rows * cols).reshape(rows, cols) % 2) == 0
     refs: dict[str, tuple[Fn, Fn, list[Array]]] = {
         "maximum": (maximum, np.maximum, [a, b]),
+        "minimum": (minimum, np.minimum, [a, b]),
         "where": (lambda x, y: where(mask, x, y), lambda x, y: np.where(mask, x, y), [a, b]),
         "mul": (lambda x, y: x * y, np.multiply, [a, b]),
         "div": (lambda x, y: x / (y * y + 1), lambda x, y: x / (y * y + 1), [a, b]),
@@ -340,7 +344,7 @@ def case_elementwise(draw: Any, name: str) -> Case:
                         lambda x, y: sigmoid(x) * np.log(y * y + 1), [a, b]),
     }  # fmt: skip
     fn, ref, xs = refs[name]
-    if name == "maximum":
+    if name in ("maximum", "minimum"):
         assume(np.min(np.abs(np.subtract(a, b))) > 1e-3)  # ties: no derivative to compare
     return xs, fn, ref
 
@@ -358,7 +362,8 @@ BUILDERS: dict[str, Callable[[Any], Case]] = {
     "transpose": case_transpose,
     "broadcast_to": case_broadcast_to,
     "sum_to": case_sum_to,
-    **{name: (lambda draw, name=name: case_reduce(draw, name)) for name in ("sum", "mean", "max")},
+    **{name: (lambda draw, name=name: case_reduce(draw, name))
+       for name in ("sum", "mean", "max", "min", "prod", "norm")},
     "matmul": case_matmul,
     "linear": case_linear,
     "getitem": case_getitem,
@@ -367,7 +372,7 @@ BUILDERS: dict[str, Callable[[Any], Case]] = {
     **{n: (lambda draw, n=n: case_softmaxes(draw, n))
        for n in ("softmax", "log_softmax", "logsumexp")},
     **{n: (lambda draw, n=n: case_elementwise(draw, n))
-       for n in ("maximum", "where", "mul", "div", "pow", "sigmoid_log")},
+       for n in ("maximum", "minimum", "where", "mul", "div", "pow", "sigmoid_log")},
 }  # fmt: skip
 
 

@@ -12,11 +12,23 @@ import numpy as np
 
 from .node import Node, Op
 
-__all__ = ["Axis", "add_reduce", "closed_op", "data_of", "kept_shape", "max_reduce", "summed_jvp"]
+__all__ = [
+    "Axis",
+    "add_reduce",
+    "closed_op",
+    "data_of",
+    "kept_shape",
+    "max_reduce",
+    "min_reduce",
+    "mul_reduce",
+    "summed_jvp",
+]
 
 # The ufuncs' reduce, not np.sum / np.max: those add a Python wrapper (2 us a call).
 add_reduce: Any = np.add.reduce
 max_reduce: Any = np.maximum.reduce
+min_reduce: Any = np.minimum.reduce
+mul_reduce: Any = np.multiply.reduce
 
 Axis = tuple[int, ...] | None
 """Axes as non-negative ints, or None for all."""

@@ -7,18 +7,23 @@ They are installed from the method table (methods.py) as they are, so that `t.su
 
 from __future__ import annotations
 
+import builtins
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..validate import flag, is_real
+import numpy as np
+
+from ..validate import describe, flag, is_real
 from . import array_ops, ops
 from . import axes as _axes
 from .arrays import Array, as_array, index_of
 from .node import Node
 
 __all__ = [
-    "T", "comparison", "getitem", "log_softmax", "logsumexp", "max", "mean", "power", "reshape",
-    "softmax", "sum", "transpose",
+    "T", "argmax", "argmin", "comparison", "expand_dims", "flatten", "getitem", "log_softmax",
+    "logsumexp", "max", "mean", "min", "norm", "power", "prod", "reshape", "softmax", "squeeze",
+    "std", "sum", "transpose", "unsqueeze", "var",
 ]  # fmt: skip
 
 _N = TypeVar("_N", bound=Node)
@@ -77,6 +82,149 @@ def max(self: _N, axis: object = None, keepdims: bool = False) -> _N:
     axes = _axes.nonempty(self, axis, "max", "no numbers have no largest")
     found: _N = array_ops.max(self, axes, flag(keepdims, "max: keepdims"))
     return found
+
+
+def min(self: _N, axis: object = None, keepdims: bool = False) -> _N:
+    """The smallest element over `axis` (as for `sum`); ties share the gradient;
+    ValueError over an axis of length 0 (as numpy)."""
+    axes = _axes.nonempty(self, axis, "min", "no numbers have no smallest")
+    found: _N = array_ops.min(self, axes, flag(keepdims, "min: keepdims"))
+    return found
+
+
+def prod(self: _N, axis: object = None, keepdims: bool = False) -> _N:
+    """The product over `axis` (as for `sum`; over no elements 1, as numpy); the gradient
+    is right with zeros among the elements (one or several), to second order."""
+    axes = _axes.normal_axes(axis, len(_axes.array_shape(self, "prod")), "prod")
+    found: _N = array_ops.prod(self, axes, flag(keepdims, "prod: keepdims"))
+    return found
+
+
+def _ddof(where: str, ddof: object, correction: object) -> int:
+    """numpy's ddof or PyTorch's correction (the same number; default 0, numpy's)."""
+    if ddof is not None and correction is not None:
+        raise TypeError(f"{where}: got both ddof= (numpy's name) and correction= (PyTorch's)")
+    given = correction if ddof is None else ddof
+    if given is None:
+        return 0
+    if isinstance(given, (bool, np.bool_)) or not isinstance(given, (int, np.integer)):
+        raise TypeError(f"{where}: ddof must be an int, got {describe(given)}")
+    return int(given)
+
+
+def var(
+    self: _N,
+    axis: object = None,
+    ddof: object = None,
+    keepdims: bool = False,
+    *,
+    correction: object = None,
+) -> _N:
+    """The variance over `axis`: sum((x - mean)**2) / (n - ddof), ddof 0 by default (numpy's;
+    PyTorch's `correction=` is the same number). Where n - ddof <= 0 it is inf or nan, as
+    numpy (a division by 0)."""
+    dof = _ddof("var", ddof, correction)
+    axes = _axes.nonempty(self, axis, "var", "a variance of no numbers is 0/0")
+    keep = flag(keepdims, "var: keepdims")
+    n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
+    centred = self - array_ops.mean(self, axes, True)
+    total = array_ops.sum(centred * centred, axes, keep)
+    found: _N = total / float(n - dof) if n > dof else total * math.inf
+    return found
+
+
+def std(
+    self: _N,
+    axis: object = None,
+    ddof: object = None,
+    keepdims: bool = False,
+    *,
+    correction: object = None,
+) -> _N:
+    """The standard deviation over `axis`: sqrt of `var` (same arguments); its derivative
+    where all elements are equal is nan (0/0, as PyTorch)."""
+    found: _N = ops.sqrt(var(self, axis, ddof, keepdims, correction=correction))
+    return found
+
+
+def norm(self: _N, ord: object = None, axis: object = None, keepdims: bool = False) -> _N:
+    """The L2 norm over `axis` (all elements by default: the Frobenius norm of a matrix);
+    `ord` may be None, 2 (over one axis) or "fro". Its gradient at 0 is 0 (as PyTorch)."""
+    axes = _axes.normal_axes(axis, len(_axes.array_shape(self, "norm")), "norm")
+    over = self._data.ndim if axes is None else len(axes)
+    if not (ord is None or ord == "fro" or (is_real(ord) and ord == 2 and over <= 1)):
+        raise ValueError(
+            f"norm: only the L2 norm is supported (ord None, 'fro', or 2 over one axis), "
+            f"got ord={ord!r}"
+        )
+    found: _N = array_ops.norm(self, axes, flag(keepdims, "norm: keepdims"))
+    return found
+
+
+def _arg(name: str, pick: Any) -> Any:
+    def method(self: Node, axis: object = None, keepdims: bool = False) -> Array:
+        ndim = len(_axes.array_shape(self, name))
+        if axis is not None:
+            axis = _axes.normal_axis(axis, ndim, name)
+        _axes.nonempty(self, axis, name, f"an empty sequence has no {name}")
+        found: Array = pick(self._data, axis=axis, keepdims=flag(keepdims, f"{name}: keepdims"))
+        return found
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (
+        f"The index of the {'largest' if name == 'argmax' else 'smallest'} element over "
+        f"`axis` (None: of the flattened array) as a plain integer array: no graph, no "
+        f"gradient (the first of equal ones, as numpy and PyTorch)."
+    )
+    return method
+
+
+argmax = _arg("argmax", np.argmax)
+argmin = _arg("argmin", np.argmin)
+
+
+def flatten(self: _N, start_dim: int = 0, end_dim: int = -1) -> _N:
+    """The axes start_dim..end_dim (inclusive, negative from the end) joined into one, as
+    PyTorch; a 0-d array becomes 1-d."""
+    shape = _axes.array_shape(self, "flatten")
+    ndim = builtins.max(len(shape), 1)
+    start = _axes.normal_axis(start_dim, ndim, "flatten")
+    end = _axes.normal_axis(end_dim, ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    padded = shape or (1,)
+    new = (*padded[:start], math.prod(padded[start : end + 1]), *padded[end + 1 :])
+    found: _N = array_ops.reshape(self, new)
+    return found
+
+
+def squeeze(self: _N, axis: object = None) -> _N:
+    """The axes of length 1 left out: all of them, or those of `axis` (an int or a tuple)
+    that have length 1 (others stay, as PyTorch)."""
+    shape = _axes.array_shape(self, "squeeze")
+    axes = _axes.normal_axes(axis, len(shape), "squeeze")
+    gone = {i for i, n in enumerate(shape) if n == 1 and (axes is None or i in axes)}
+    found: _N = array_ops.reshape(self, tuple(n for i, n in enumerate(shape) if i not in gone))
+    return found
+
+
+def expand_dims(self: _N, axis: object) -> _N:
+    """New axes of length 1 at `axis` (an int or a tuple; positions in the result, negative
+    from its end), as np.expand_dims."""
+    shape = _axes.array_shape(self, "expand_dims")
+    many = axis if isinstance(axis, (tuple, list)) else (axis,)
+    new = set(_axes.normal_axes(tuple(many), len(shape) + len(many), "expand_dims") or ())
+    rest = iter(shape)
+    out = tuple(1 if i in new else next(rest) for i in range(len(shape) + len(many)))
+    found: _N = array_ops.reshape(self, out)
+    return found
+
+
+def unsqueeze(self: _N, dim: int) -> _N:
+    """A new axis of length 1 at `dim` (in the result: -1 is the last), as PyTorch."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"unsqueeze: dim must be an int, got {dim!r} (expand_dims takes tuples)")
+    return expand_dims(self, dim)
 
 
 def reshape(self: _N, *shape: Any) -> _N:

@@ -12,7 +12,7 @@ Broadcasting is not handled here: a Tensor node whose operands were broadcast su
 operand's gradient back to its shape (tensor.py, one place for every op).
 
 Forward mode (dual.py) needs a rule of its own, `jvp`, for each op here whose Jacobian is not
-diagonal; it too is written with these ops. `maximum`, `where` and `pow_array` are
+diagonal; it too is written with these ops. `maximum`, `minimum`, `where` and `pow_array` are
 elementwise: their tangent comes from their one rule.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 from .array_base import closed_op, data_of, summed_jvp
 from .node import Op
 from .ops import check_pow_array, quiet
-from .reductions import log_softmax, logsumexp, max, mean, softmax, sum
+from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
     broadcast_to,
     concatenate,
@@ -49,7 +49,11 @@ __all__ = [
     "max",
     "maximum",
     "mean",
+    "min",
+    "minimum",
+    "norm",
     "pow_array",
+    "prod",
     "reshape",
     "scatter",
     "softmax",
@@ -62,19 +66,21 @@ __all__ = [
 
 
 # -- elementwise, with masks ------------------------------------------------------------------
-def _maximum_mask(a: Any, b: Any) -> Any:
+def _larger_share(a: Any, b: Any) -> Any:
+    """a's share of maximum(a, b)'s gradient: 1 unless b is larger, half for a tie (as
+    PyTorch; a nan on either side passes the whole gradient to both, as PyTorch's does)."""
     ad, bd = data_of(a), data_of(b)
-    return (ad > bd) + 0.5 * (ad == bd)  # ties split the gradient, as in PyTorch
+    return 1.0 - (ad < bd) - 0.5 * (ad == bd)
 
 
 def _maximum(a: float, b: float) -> float:
-    return a if a > b or b != b else b
+    return b if b > a or b != b else a  # nan if either is nan (a nan a fails every test)
 
 
 maximum_op = Op(
     "maximum",
     _maximum,
-    lambda g, out, a, b: (g * _maximum_mask(a, b), g * (1.0 - _maximum_mask(a, b))),
+    lambda g, out, a, b: (g * _larger_share(a, b), g * _larger_share(b, a)),
     array_forward=np.maximum,
     check_returns=False,
     jvp="elementwise",
@@ -85,6 +91,27 @@ maximum_op = Op(
 def maximum(a: Any, b: Any) -> Any:
     """The larger of a and b, elementwise (numpy broadcasting); ties share the gradient."""
     return maximum_op(a, b)
+
+
+def _minimum(a: float, b: float) -> float:
+    return b if b < a or b != b else a
+
+
+# minimum(a, b) is maximum's mirror: a's share is the one b would get in maximum(a, b).
+minimum_op = Op(
+    "minimum",
+    _minimum,
+    lambda g, out, a, b: (g * _larger_share(b, a), g * _larger_share(a, b)),
+    array_forward=np.minimum,
+    check_returns=False,
+    jvp="elementwise",
+)
+"""The smaller of a and b, elementwise (nan if either is nan)."""
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """The smaller of a and b, elementwise (numpy broadcasting); ties share the gradient."""
+    return minimum_op(a, b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

@@ -4,14 +4,43 @@ naming the op and the offending value."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..validate import describe
 from .node import Node
+
+TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+"""PyTorch's names of numpy's arguments, which every function taking axis= accepts."""
+
+
+def torch_names(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn, also accepting PyTorch's `dim=` and `keepdim=` for its `axis=` and `keepdims=`;
+    both names of one argument is a TypeError naming both. fn itself if it has neither."""
+    params = inspect.signature(fn).parameters
+    names = {torch: numpy for torch, numpy in TORCH_NAMES.items() if numpy in params}
+    if not names:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for torch, numpy in names.items():
+                if torch in kwargs:
+                    if numpy in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}: got both {numpy}= (numpy's name) and {torch}= "
+                            f"(PyTorch's) for one argument; pass one"
+                        )
+                    kwargs[numpy] = kwargs.pop(torch)
+        return fn(*args, **kwargs)
+
+    return call
 
 
 def plain(x: object) -> Any:

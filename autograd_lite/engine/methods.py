@@ -25,10 +25,11 @@ from types import FunctionType
 from typing import Any, TypeVar, overload
 
 from . import array_methods, array_ops, ops
+from .axes import torch_names
 from .node import Op
 
 __all__ = [
-    "Applying", "ArrayMethods", "Infix", "Methods", "Power", "Reflected", "Row",
+    "Applying", "ArrayMethods", "Infix", "Made", "Methods", "Power", "Reflected", "Row",
     "Unary", "add", "install", "remove", "rows", "suggested",
 ]  # fmt: skip
 
@@ -116,6 +117,27 @@ class Unary(Row):
         return _uninstalled(self, obj, owner)
 
 
+class Made(Row):
+    """`op(self)` for the op `target(*args, **kwargs)` makes from the method's arguments
+    (`x.leaky_relu(0.2)`, `x.clamp(min=0)`): an op with parameters."""
+
+    def bind(self, applying: Applying) -> Callable[..., Any]:
+        """The method: applying.unary(target(*args, **kwargs), self)."""
+        make, unary = self.target, applying.unary
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return unary(make(*args, **kwargs), self)
+
+        return method
+
+    @overload
+    def __get__(self, obj: None, owner: type[_N]) -> Callable[..., _N]: ...
+    @overload
+    def __get__(self, obj: _N, owner: type) -> Callable[..., _N]: ...
+    def __get__(self, obj: Any, owner: type) -> Any:
+        return _uninstalled(self, obj, owner)
+
+
 class Power(Infix):
     """`self ** other`: the node type's own, since the exponent decides the op (a number is
     the parameter of `ops.pow_number`, a node an operand of `ops.pow_value`)."""
@@ -160,6 +182,33 @@ class Methods:
     )
     relu = Unary(ops.relu, "max(x, 0); its derivative at exactly 0 is 0 (PyTorch's convention).")
     sqrt = Unary(ops.sqrt, "Square root; DomainError for x < 0; derivative inf at 0.")
+    sin = Unary(ops.sin, "Sine; derivative cos x.")
+    cos = Unary(ops.cos, "Cosine; derivative -sin x.")
+    tan = Unary(ops.tan, "Tangent; derivative 1 + tan**2 (large near odd multiples of pi/2).")
+    log1p = Unary(ops.log1p, "log(1 + x), exact for small x; DomainError for x <= -1.")
+    expm1 = Unary(ops.expm1, "e**x - 1, exact for small x; derivative e**x.")
+    softplus = Made(
+        ops.softplus,
+        "softplus(beta=1, threshold=20): log(1 + e**(beta x)) / beta, x where beta x > "
+        "threshold (PyTorch's); derivative sigmoid(beta x).",
+    )
+    leaky_relu = Made(
+        ops.leaky_relu,
+        "leaky_relu(negative_slope=0.01): x for x > 0, else negative_slope * x; derivative "
+        "negative_slope at 0 (as PyTorch).",
+    )
+    gelu = Made(
+        ops.gelu,
+        'gelu(approximate="tanh"): PyTorch\'s tanh form; "none" (erf) is a ValueError.',
+    )
+    clamp = Made(
+        ops.clamp,
+        "clamp(min=None, max=None): x limited to [min, max]; the gradient passes where "
+        "min <= x <= max (as PyTorch).",
+    )
+    clip = Made(ops.clamp, "clip(min=None, max=None): clamp's other name.")
+    maximum = Infix(array_ops.maximum_op, "The larger of self and other; ties share the gradient.")
+    minimum = Infix(array_ops.minimum_op, "The smaller of self and other; ties share the gradient.")
 
 
 class ArrayMethods(Methods):
@@ -179,6 +228,17 @@ class ArrayMethods(Methods):
     sum = array_methods.sum
     mean = array_methods.mean
     max = array_methods.max
+    min = array_methods.min
+    prod = array_methods.prod
+    var = array_methods.var
+    std = array_methods.std
+    norm = array_methods.norm
+    argmax = array_methods.argmax
+    argmin = array_methods.argmin
+    flatten = array_methods.flatten
+    squeeze = array_methods.squeeze
+    unsqueeze = array_methods.unsqueeze
+    expand_dims = array_methods.expand_dims
     reshape = array_methods.reshape
     transpose = array_methods.transpose
     T = property(array_methods.T)
@@ -222,8 +282,10 @@ def install(cls: type, table: type, applying: Applying) -> None:
 
 
 def _method(row: Any, applying: Applying) -> Any:
+    if isinstance(row, FunctionType):
+        return torch_names(row)  # with dim= and keepdim= for axis= and keepdims=
     if not isinstance(row, Row):
-        return row  # a function or property: installed as it is
+        return row  # a property: installed as it is
     method = row.bind(applying)
     if method is not applying.power:
         method.__name__ = method.__qualname__ = row.name

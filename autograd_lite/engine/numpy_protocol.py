@@ -89,6 +89,12 @@ UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.tanh: _method("tanh"),
     np.sqrt: _method("sqrt"),
     np.maximum: array_ops.maximum,
+    np.sin: _method("sin"),
+    np.cos: _method("cos"),
+    np.tan: _method("tan"),
+    np.log1p: _method("log1p"),
+    np.expm1: _method("expm1"),
+    np.minimum: array_ops.minimum,
 }
 """numpy ufunc -> what it is on nodes (operands as given; NotImplemented: not for these)."""
 
@@ -148,6 +154,55 @@ def _size(a: Any, axis: Any = None) -> int:
     return int(np.size(plain(a), axis))
 
 
+def _clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    return _node_method(a, "clip", "np.clip")(a_min, a_max)
+
+
+def _min(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "min", "np.min")(axis, keepdims)
+
+
+def _prod(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "prod", "np.prod")(axis, keepdims)
+
+
+def _var(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
+    return _node_method(a, "var", "np.var")(axis, ddof, keepdims)
+
+
+def _std(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
+    return _node_method(a, "std", "np.std")(axis, ddof, keepdims)
+
+
+def _argmax(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "argmax", "np.argmax")(axis, keepdims)
+
+
+def _argmin(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(a, "argmin", "np.argmin")(axis, keepdims)
+
+
+def _squeeze(a: Any, axis: Any = None) -> Any:
+    method = _node_method(a, "squeeze", "np.squeeze")
+    many = () if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    shape = np.shape(plain(a))
+    if any(isinstance(i, int) and -len(shape) <= i < len(shape) and shape[i] != 1 for i in many):
+        raise ValueError(f"np.squeeze: axis {axis!r} of shape {shape} has a length other than 1")
+    return method(axis)
+
+
+def _expand_dims(a: Any, axis: Any) -> Any:
+    return _node_method(a, "expand_dims", "np.expand_dims")(axis)
+
+
+def _ravel(a: Any) -> Any:
+    return _node_method(a, "flatten", "np.ravel")()
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Any:
+    return _node_method(x, "norm", "np.linalg.norm")(ord, axis, keepdims)
+
+
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.sum: _sum,
     np.mean: _mean,
@@ -161,6 +216,18 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.shape: _shape,  # shapes are no numbers of the graph
     np.ndim: _ndim,
     np.size: _size,
+    np.clip: _clip,
+    np.min: _min,
+    np.amin: _min,
+    np.prod: _prod,
+    np.var: _var,
+    np.std: _std,
+    np.argmax: _argmax,
+    np.argmin: _argmin,
+    np.squeeze: _squeeze,
+    np.expand_dims: _expand_dims,
+    np.linalg.norm: _norm,
+    np.ravel: _ravel,
 }
 """numpy array function -> the engine's function, whose parameters are the numpy ones it
 supports, by numpy's names (any other argument is refused, naming it)."""
@@ -168,7 +235,9 @@ supports, by numpy's names (any other argument is refused, naming it)."""
 
 def supported() -> list[str]:
     """The names of the numpy functions that work on nodes (`np.add`, `np.sum` ...)."""
-    names = {f"np.{f.__name__}" for f in UFUNCS} | {f"np.{f.__name__}" for f in FUNCTIONS}
+    names = {f"np.{f.__name__}" for f in UFUNCS} | {
+        f"np.{'linalg.' if f.__module__ == 'numpy.linalg' else ''}{f.__name__}" for f in FUNCTIONS
+    }
     return sorted(names)
 
 

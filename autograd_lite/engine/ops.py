@@ -21,8 +21,9 @@ from ..validate import is_real, real
 from .node import DomainError, Node, Op
 
 __all__ = [
-    "abs", "add", "div", "exp", "log", "mul", "neg", "pow_number", "pow_value", "power", "relu",
-    "sigmoid", "sign", "sqrt", "step", "sub", "tanh",
+    "abs", "add", "clamp", "cos", "div", "exp", "expm1", "gelu", "gelu_tanh", "leaky_relu",
+    "log", "log1p", "mul", "neg", "pow_number", "pow_value", "power", "relu", "sigmoid", "sign",
+    "sin", "softplus", "sqrt", "step", "sub", "tan", "tanh",
 ]  # fmt: skip
 
 
@@ -281,3 +282,191 @@ def power(a: Any, b: Any) -> Any:
     if is_real(b) and not isinstance(b, Node):
         return pow_number(real(b, "**"))(a)
     return pow_value(a, b)
+
+
+# -- the functions of a course (issue 21): trigonometry, log1p/expm1, smooth relus, clamp ----
+def _sin(x: float) -> float:
+    return math.sin(x) if x - x == 0 else math.nan  # sin(+-inf) is nan (math raises)
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if x - x == 0 else math.nan
+
+
+def _tan(x: float) -> float:
+    return math.tan(x) if x - x == 0 else math.nan
+
+
+def _log1p(x: float) -> float:
+    return math.log1p(x) if x > -1 else -math.inf if x == -1 else math.nan
+
+
+def _expm1(x: float) -> float:
+    return math.expm1(x) if x < 709.0 else _exp(x) - 1.0  # above, math.expm1 overflows
+
+
+def _check_log1p(x: float) -> None:
+    if x <= -1:
+        raise DomainError(f"log1p: argument must be > -1, got {x!r}")
+
+
+def _check_log1p_array(x: Any) -> None:
+    _outside("log1p", x <= -1, x, "are <= -1 (log1p needs arguments > -1)")
+
+
+def _data(x: Any) -> Any:
+    """The data of a node, or x: masks of a rule are constants, so that their derivative is
+    0 (a kink's, as PyTorch takes it)."""
+    return x._data if isinstance(x, Node) else x
+
+
+sin = _builtin("sin", _sin, lambda g, out, x: (g * cos(x),), array_forward=quiet(np.sin))
+"""Sine; nan at +-inf (as numpy and PyTorch)."""
+cos: Op = _builtin("cos", _cos, lambda g, out, x: (-g * sin(x),), array_forward=quiet(np.cos))
+"""Cosine; nan at +-inf."""
+tan = _builtin("tan", _tan, lambda g, out, x: (g * (1 + out * out),), array_forward=quiet(np.tan))
+"""Tangent; derivative 1 + tan**2. Near odd multiples of pi/2 large values, no error (IEEE,
+as PyTorch: no float is exactly a pole)."""
+log1p = _builtin("log1p", _log1p, lambda g, out, x: (g / (1 + x),), _check_log1p,
+           array_forward=quiet(np.log1p), array_check=_check_log1p_array)  # fmt: skip
+"""log(1 + x), exact for small x; DomainError for x <= -1 (as log for x <= 0)."""
+expm1 = _builtin("expm1", _expm1, lambda g, out, x: (g * (out + 1),),
+           array_forward=quiet(np.expm1))  # fmt: skip
+"""e ** x - 1, exact for small x; derivative out + 1 (as PyTorch); overflow gives inf."""
+
+
+def _slope_rule(g: Any, x: Any, slope: float) -> Any:
+    """g times 1 where x > 0, else slope (a constant: the derivative at 0 is the slope)."""
+    up = _data(x) > 0
+    return g * (up + (1 - up) * slope)
+
+
+@functools.lru_cache(maxsize=256)
+def _leaky_relu(slope: float) -> Op:
+    op = _builtin(
+        "leaky_relu",
+        lambda x: x if x > 0 else x * slope,
+        lambda g, out, x: (_slope_rule(g, x, slope),),
+        array_forward=lambda x: np.where(x > 0, x, x * slope),
+        display=f"leaky_relu(negative_slope={slope!r})",
+    )
+    op.params = MappingProxyType({"negative_slope": slope})
+    return op
+
+
+def leaky_relu(negative_slope: object = 0.01) -> Op:
+    """The op x for x > 0, else negative_slope * x; its derivative at 0 is negative_slope
+    (as PyTorch)."""
+    return _leaky_relu(_finite(negative_slope, "leaky_relu: negative_slope"))
+
+
+def _softplus_rule(g: Any, x: Any, beta: float, threshold: float) -> Any:
+    # Above the threshold the op is x itself: derivative exactly 1 (as PyTorch), else
+    # sigmoid(beta x).
+    linear = _data(x) * beta > threshold
+    return g * (linear + (1 - linear) * sigmoid(x * beta))
+
+
+@functools.lru_cache(maxsize=256)
+def _softplus(beta: float, threshold: float) -> Op:
+    op = _builtin(
+        "softplus",
+        lambda x: x if x * beta > threshold else _log1p(_exp(x * beta)) / beta,
+        lambda g, out, x: (_softplus_rule(g, x, beta, threshold),),
+        array_forward=quiet(
+            lambda x: np.where(x * beta > threshold, x, np.log1p(np.exp(x * beta)) / beta)
+        ),
+        display=f"softplus(beta={beta!r}, threshold={threshold!r})",
+    )
+    op.params = MappingProxyType({"beta": beta, "threshold": threshold})
+    return op
+
+
+def softplus(beta: object = 1.0, threshold: object = 20.0) -> Op:
+    """The op log(1 + e**(beta x)) / beta, and x itself where beta x > threshold (PyTorch's
+    definition: stable for large |x|); derivative sigmoid(beta x), 1 above the threshold."""
+    b = _finite(beta, "softplus: beta")
+    if b <= 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta!r}")
+    return _softplus(b, _finite(threshold, "softplus: threshold"))
+
+
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def _gelu_rule(g: Any, x: Any) -> Any:
+    # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t**2) k (1 + 3c x**2), t = tanh(k (x + c x**3))
+    t = tanh((x + x * x * x * _GELU_C) * _GELU_K)
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_GELU_K * (1 + 3 * _GELU_C * x * x)))
+
+
+gelu_tanh = _builtin(
+    "gelu",
+    lambda x: 0.5 * x * (1 + math.tanh((x + x * x * x * 0.044715) * 0.7978845608028654)),
+    lambda g, out, x: (_gelu_rule(g, x),),
+    array_forward=quiet(
+        lambda x: 0.5 * x * (1 + np.tanh((x + x * x * x * 0.044715) * 0.7978845608028654))
+    ),
+    display="gelu(approximate='tanh')",
+)
+"""GELU's tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))), as PyTorch's
+approximate="tanh"."""
+gelu_tanh.params = MappingProxyType({"approximate": "tanh"})
+
+
+def gelu(approximate: object = "tanh") -> Op:
+    """GELU: only its tanh form (`gelu_tanh`); the exact form x Phi(x) needs erf, which
+    numpy lacks, so approximate="none" is a ValueError."""
+    if approximate == "none":
+        raise ValueError(
+            "gelu: approximate='none' (the exact form x * Phi(x)) needs erf, which numpy "
+            "lacks; use approximate='tanh'"
+        )
+    if approximate != "tanh":
+        raise ValueError(f"gelu: approximate must be 'tanh', got {approximate!r}")
+    return gelu_tanh
+
+
+@functools.lru_cache(maxsize=256)
+def _clamp(lo: float | None, hi: float | None) -> Op:
+    low = -math.inf if lo is None else lo
+    high = math.inf if hi is None else hi
+
+    def rule(g: Any, out: Any, x: Any) -> tuple[Any]:
+        data = _data(x)
+        return (g * ((data >= low) * (data <= high)),)
+
+    op = _builtin(
+        "clamp",
+        lambda x: high if (low if x < low else x) > high else (low if x < low else x),
+        rule,
+        array_forward=lambda x: np.minimum(np.maximum(x, low), high),
+        display=f"clamp(min={lo!r}, max={hi!r})",
+    )
+    op.params = MappingProxyType({"min": lo, "max": hi})
+    return op
+
+
+def clamp(min: object = None, max: object = None) -> Op:
+    """The op that limits x to [min, max] (either may be None; min > max gives max
+    everywhere, nan stays nan, as PyTorch); the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: give min or max (or both); both None is an error, as PyTorch")
+    lo = None if min is None else _bound(min, "clamp: min")
+    hi = None if max is None else _bound(max, "clamp: max")
+    return _clamp(lo, hi)
+
+
+def _finite(x: object, where: str) -> float:
+    found = real(x, where)
+    if not math.isfinite(found):
+        raise ValueError(f"{where} must be finite, got {x!r}")
+    return found
+
+
+def _bound(x: object, where: str) -> float:
+    found = real(x, where)
+    if found != found:
+        raise ValueError(f"{where} must not be nan, got {x!r}")
+    return found

@@ -14,11 +14,23 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .array_base import Axis, add_reduce, closed_op, data_of, kept_shape, max_reduce
+from .array_base import (
+    Axis,
+    add_reduce,
+    closed_op,
+    data_of,
+    kept_shape,
+    max_reduce,
+    min_reduce,
+    mul_reduce,
+)  # fmt: skip
 from .node import Op
 from .shape_ops import broadcast_to, reshape
 
-__all__ = ["log_softmax", "logsumexp", "logsumexp_array", "max", "mean", "softmax", "sum"]
+__all__ = [
+    "log_softmax", "logsumexp", "logsumexp_array", "max", "mean", "min", "norm", "prod", "softmax",
+    "sum",
+]  # fmt: skip
 
 
 # -- reductions -----------------------------------------------------------------------------
@@ -73,9 +85,9 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return _mean(axis, keepdims)(x)
 
 
-def _max_share(x: Any, out: Any, axis: Axis) -> Any:
-    """Each element's share of max's derivative: 1 for the largest, 1/k for k equal largest
-    (a constant array of x's shape)."""
+def _extreme_share(x: Any, out: Any, axis: Axis) -> Any:
+    """Each element's share of max's (or min's) derivative: 1 for the extreme one, 1/k for
+    k equal extremes (a constant array of x's shape)."""
     xd = data_of(x)
     hit = xd == np.reshape(data_of(out), kept_shape(xd.shape, axis))
     with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
@@ -84,20 +96,84 @@ def _max_share(x: Any, out: Any, axis: Axis) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def _max(axis: Axis, keepdims: bool) -> Op:
+def _extreme(name: str, axis: Axis, keepdims: bool) -> Op:
     return _reduction(
-        "max",
-        max_reduce,
+        name,
+        max_reduce if name == "max" else min_reduce,
         axis,
         keepdims,
-        lambda g, out, x: (_spread(g, x, axis, keepdims) * _max_share(x, out, axis),),
-        lambda ts, out, x: sum(ts[0] * _max_share(x, out, axis), axis, keepdims),
+        lambda g, out, x: (_spread(g, x, axis, keepdims) * _extreme_share(x, out, axis),),
+        lambda ts, out, x: sum(ts[0] * _extreme_share(x, out, axis), axis, keepdims),
     )
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """The largest element over `axis`; equal largest elements share its gradient."""
-    return _max(axis, keepdims)(x)
+    return _extreme("max", axis, keepdims)(x)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The smallest element over `axis`; equal smallest elements share its gradient."""
+    return _extreme("min", axis, keepdims)(x)
+
+
+def _others(x: Any, axis: Axis) -> Any:
+    """For each element of x, the product of the other elements along `axis`, written with
+    ops and right with zeros in x, to second order: P / x over the nonzero elements (P their
+    product), times what the zeros contribute: 1 where no other zero is left, the one other
+    zero itself (a node, so its derivative is right) where one is, and 0 where two or more
+    are (every derivative of that is 0 too, up to the second)."""
+    zero = data_of(x) == 0
+    left = add_reduce(zero, axis=axis, keepdims=True) - zero  # the other zeros, per element
+    safe = x + zero  # the zeros replaced by 1: exact, and P / safe is the nonzeros' rest
+    rest = broadcast_to(prod(safe, axis, True), zero.shape) / safe
+    zeros_sum = broadcast_to(sum(x * zero, axis, True), zero.shape)  # 0, with derivatives
+    return rest * ((left == 0) + (left == 1) * (zeros_sum - x * zero))
+
+
+@functools.lru_cache(maxsize=1024)
+def _prod(axis: Axis, keepdims: bool) -> Op:
+    return _reduction(
+        "prod",
+        mul_reduce,
+        axis,
+        keepdims,
+        lambda g, out, x: (_spread(g, x, axis, keepdims) * _others(x, axis),),
+        lambda ts, out, x: sum(ts[0] * _others(x, axis), axis, keepdims),
+    )
+
+
+def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The product over `axis`; its gradient is right with zeros in x (one or several)."""
+    return _prod(axis, keepdims)(x)
+
+
+def _norm_array(x: Any, axis: Axis, keepdims: bool) -> Any:
+    return np.sqrt(add_reduce(x * x, axis=axis, keepdims=keepdims))
+
+
+@functools.lru_cache(maxsize=1024)
+def _norm(axis: Axis, keepdims: bool) -> Op:
+    def unit(out: Any, x: Any) -> Any:
+        """x / norm, and 0 where the norm is 0 (PyTorch's gradient at the zero vector). There
+        the norm has no second derivative (PyTorch's is nan); the mask makes ours 0, as
+        relu's at its kink, rather than the 1 of x / 1."""
+        kept = out if keepdims else reshape(out, kept_shape(x.shape, axis))
+        zero = data_of(kept) == 0
+        return x / broadcast_to(kept + zero, x.shape) * (1 - zero)
+
+    return closed_op(
+        "norm",
+        {"axis": axis, "keepdims": keepdims or None},
+        lambda x: _norm_array(x, axis, keepdims),
+        lambda g, out, x: (_spread(g, x, axis, keepdims) * unit(out, x),),
+        jvp=lambda ts, out, x: sum(ts[0] * unit(out, x), axis, keepdims),
+    )
+
+
+def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The L2 norm over `axis` (sqrt of the sum of squares); gradient x / norm, 0 at 0."""
+    return _norm(axis, keepdims)(x)
 
 
 # -- softmax and friends: stable for inputs of any size ---------------------------------------

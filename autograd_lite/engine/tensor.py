@@ -24,7 +24,7 @@ from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, stamp_write
 
-__all__ = ["Tensor", "concatenate", "maximum", "stack", "where"]
+__all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
 
 class Tensor(ArrayNode):
@@ -321,12 +321,19 @@ def maximum(a: object, b: object) -> Tensor:
     return out
 
 
+def minimum(a: object, b: object) -> Tensor:
+    """The smaller of a and b, elementwise, with numpy broadcasting; ties share the gradient."""
+    out: Tensor = _aops.minimum(a, b)
+    return out
+
+
 def where(condition: object, a: object, b: object) -> Tensor:
     """a where `condition` (a boolean array, e.g. `t > 0`) holds, else b; broadcasting."""
     out: Tensor = _aops.where(condition, a, b)
     return out
 
 
+@_axes.torch_names
 def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along an existing axis (np.concatenate)."""
     items, found = _axes.joined("concatenate", tensors, axis, False)
@@ -334,6 +341,7 @@ def concatenate(tensors: Sequence[object], axis: int = 0) -> Tensor:
     return out
 
 
+@_axes.torch_names
 def stack(tensors: Sequence[object], axis: int = 0) -> Tensor:
     """The tensors joined along a new axis (np.stack)."""
     items, found = _axes.joined("stack", tensors, axis, True)
