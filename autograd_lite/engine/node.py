@@ -275,6 +275,14 @@ def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...
     return vjp
 
 
+def mixing_error(op: Op, kind: str, other: object) -> TypeError:
+    """The error for `op` given a `kind` node (Value, Tensor) and a node of another type."""
+    return TypeError(
+        f"{op.name}: cannot mix a {kind} with a {type(other).__name__}; convert one: "
+        f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
+    )
+
+
 class Op:
     """A differentiable operation: its forward functions, its derivative rule, its domain.
 

@@ -22,7 +22,7 @@ from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
-from .node import LEAF, Node, Op, stamp_write
+from .node import LEAF, Node, Op, mixing_error, stamp_write
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
@@ -271,10 +271,7 @@ class Tensor(ArrayNode):
             if type(x) is Tensor:
                 datas.append(x._data)
             elif isinstance(x, Node):
-                raise TypeError(
-                    f"{op.name}: cannot mix a Tensor with a {type(x).__name__}; convert one: "
-                    f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
-                )
+                raise mixing_error(op, "Tensor", x)
             else:
                 datas.append(None)
                 constants = True

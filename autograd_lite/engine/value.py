@@ -19,7 +19,7 @@ from . import ops as _ops
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, Methods, install
-from .node import CLOCK, CONSTANT, LEAF, Node, Op, stamp_write
+from .node import CLOCK, CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
 from .vspace import FLOATS
 
 Number = int | float | np.integer[Any] | np.floating[Any]
@@ -164,10 +164,7 @@ class Value(Methods, Conversions, Node[float]):
             if isinstance(x, Value):
                 datas.append(x._data)
             elif isinstance(x, Node):
-                raise TypeError(
-                    f"{op.name}: cannot mix a Value with a {type(x).__name__}; convert one: "
-                    f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
-                )
+                raise mixing_error(op, "Value", x)
             else:
                 datas.append(real(x, op.name))
         out = _forward(op, datas)
