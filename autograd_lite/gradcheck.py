@@ -17,7 +17,7 @@ wrong (rulecheck.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from .flat_inputs import FlatInputs, flat_inputs
 from .rulecheck import RuleFault, find_wrong_rule
 from .validate import tolerance
 
-__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
+__all__ = ["CheckOptions", "GradcheckError", "gradcheck", "gradgradcheck"]
 
 Function = Callable[..., Any]
 """What a check takes as fn: called on Values, it returns a scalar Value; called on Tensors,
@@ -39,6 +39,19 @@ a one-element Tensor."""
 Inputs = Iterable[Value | Tensor | Number | np.ndarray[Any, Any]]
 """What a check takes as inputs: numbers, or Values whose data and label are used; or
 Tensors (data, label, requires_grad), numpy arrays and numbers, which fn gets as Tensors."""
+
+
+class CheckOptions(TypedDict, total=False):
+    """The options of `gradcheck` and `gradgradcheck`, keyword-only (as PyTorch's): `eps`
+    (1e-6) the finite-difference step, `atol` (1e-5) and `rtol` (1e-3) the tolerances
+    (PyTorch's defaults), `modes` (None: by entries) "fwd", "rev" or both to check along
+    random directions."""
+
+    eps: float
+    atol: float
+    rtol: float
+    modes: Sequence[str] | None
+
 
 _SHOWN = 40
 """A tensor check's table lists every entry up to this many, else only the failing ones."""
@@ -83,22 +96,15 @@ def _prepare(
     )
 
 
-def gradcheck(
-    fn: Function,
-    inputs: Inputs,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    *,
-    modes: Sequence[str] | None = None,
-) -> bool:
+def gradcheck(fn: Function, inputs: Inputs, **options: Unpack[CheckOptions]) -> bool:
     """Check the engine's gradient of `fn` at `inputs` against central finite differences.
 
     `fn(*values)` must return a scalar `Value`; it is called on fresh leaf Values made from
     `inputs` (numbers, or Values whose data and label are used). The analytical gradient is
     `grad(fn(*values), values)`; the numerical one is (fn(x + eps) - fn(x - eps)) / (2 eps)
     per input, in float64, with fn evaluated under `no_grad()`. Every input must satisfy
-    |analytical - numerical| <= atol + rtol * |numerical| (PyTorch's criterion and defaults).
+    |analytical - numerical| <= atol + rtol * |numerical| (PyTorch's criterion and defaults;
+    eps, atol, rtol and modes are keyword-only, as PyTorch's: `CheckOptions`).
 
     With Tensors or numpy arrays among the inputs, fn is called on fresh float64 Tensors
     (numbers among them become 0-d Tensors; a Tensor's label and requires_grad are kept)
@@ -129,7 +135,7 @@ def gradcheck(
     >>> gradcheck(lambda a, b: a * b.exp() + a / b, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
-    return _check("gradcheck", 1, fn, inputs, eps, atol, rtol, modes)
+    return _check("gradcheck", 1, fn, inputs, options)
 
 
 def _check(
@@ -137,14 +143,16 @@ def _check(
     order: int,
     fn: Function,
     inputs: Iterable[Any],
-    eps: object,
-    atol: object,
-    rtol: object,
-    modes: Sequence[str] | None,
+    options: CheckOptions,
 ) -> bool:
     """gradcheck (order 1) and gradgradcheck (order 2): the arguments checked, then the
     check by entries or, with `modes`, along random directions. Each failure ends with the
     op at fault, or a line that says no op's rule was found at fault."""
+    for name in options:
+        if name not in CheckOptions.__annotations__:  # as Python says it for the public name
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
+    eps, atol = options.get("eps", 1e-6), options.get("atol", 1e-5)
+    rtol, modes = options.get("rtol", 1e-3), options.get("modes")
     found, eps_, atol_, rtol_ = _prepare(where, fn, inputs, eps, atol, rtol)
     chosen = ("rev",) if modes is None else modes_named(where, modes)
 
@@ -166,15 +174,7 @@ def _check(
     return True
 
 
-def gradgradcheck(
-    fn: Function,
-    inputs: Inputs,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    *,
-    modes: Sequence[str] | None = None,
-) -> bool:
+def gradgradcheck(fn: Function, inputs: Inputs, **options: Unpack[CheckOptions]) -> bool:
     """Check the engine's second derivatives of `fn` at `inputs` against finite differences.
 
     The analytical Hessian is `grad` of each `grad(..., create_graph=True)` result, so the
@@ -196,4 +196,4 @@ def gradgradcheck(
     >>> gradgradcheck(f, [0.5, 1.5]) and gradgradcheck(f, [0.5, 1.5], modes=("fwd", "rev"))
     True
     """
-    return _check("gradgradcheck", 2, fn, inputs, eps, atol, rtol, modes)
+    return _check("gradgradcheck", 2, fn, inputs, options)

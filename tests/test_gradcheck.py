@@ -265,3 +265,17 @@ def test_argument_validation(
         check(**args)
     assert words in str(info.value)
     assert check.__name__ in str(info.value)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+def test_options_are_keyword_only_and_an_unknown_one_names_the_check(check: Any) -> None:
+    # Reference: PyTorch's gradcheck(func, inputs, *, eps, atol, rtol, ...) and Python's own
+    # message for an unexpected keyword of a public function.
+    name = check.__name__
+    with pytest.raises(TypeError, match="positional argument"):
+        check(lambda x: x * x, [0.5], 1e-6)
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got an unexpected keyword argument 'tol'$"):
+        check(lambda x: x * x, [0.5], tol=1e-6)
+    # Reference: d/dx x**2 = 2x and d2/dx2 = 2, exact in the differences, so the tightest
+    # tolerances pass and the keywords reach the check.
+    assert check(lambda x: x * x, [0.5], eps=1e-3, atol=1e-9, rtol=0.0)

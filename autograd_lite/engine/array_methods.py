@@ -8,9 +8,10 @@ They are installed from the method table (methods.py) as they are, so that `t.su
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -27,6 +28,7 @@ __all__ = [
 ]  # fmt: skip
 
 _N = TypeVar("_N", bound=Node)
+_P = ParamSpec("_P")
 
 
 def power(self: _N, other: object) -> _N:
@@ -133,18 +135,25 @@ def var(
     return found
 
 
-def std(
-    self: _N,
-    axis: object = None,
-    ddof: object = None,
-    keepdims: bool = False,
-    *,
-    correction: object = None,
-) -> _N:
+def _rooted(spread: Callable[_P, _N], name: str, doc: str) -> Callable[_P, _N]:
+    """sqrt of `spread`, with its arguments (and its errors, which name it)."""
+
+    @functools.wraps(spread)
+    def method(*args: _P.args, **kwargs: _P.kwargs) -> _N:
+        found: _N = ops.sqrt(spread(*args, **kwargs))
+        return found
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
+
+
+std = _rooted(
+    var,
+    "std",
     """The standard deviation over `axis`: sqrt of `var` (same arguments); its derivative
-    where all elements are equal is nan (0/0, as PyTorch)."""
-    found: _N = ops.sqrt(var(self, axis, ddof, keepdims, correction=correction))
-    return found
+    where all elements are equal is nan (0/0, as PyTorch).""",
+)
 
 
 def norm(self: _N, ord: object = None, axis: object = None, keepdims: bool = False) -> _N:

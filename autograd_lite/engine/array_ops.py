@@ -19,6 +19,7 @@ elementwise: their tangent comes from their one rule.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,36 +78,31 @@ def _maximum(a: float, b: float) -> float:
     return b if b > a or b != b else a  # nan if either is nan (a nan a fails every test)
 
 
-maximum_op = Op(
-    "maximum",
-    _maximum,
-    lambda g, out, a, b: (g * _larger_share(a, b), g * _larger_share(b, a)),
-    array_forward=np.maximum,
-    check_returns=False,
-    jvp="elementwise",
-)
+def _minimum(a: float, b: float) -> float:
+    return b if b < a or b != b else a
+
+
+def _picking(name: str, pick: Callable[[float, float], float], array_pick: Any, larger: bool) -> Op:
+    """The op `name` that picks the larger (or, not `larger`, the smaller) of a and b
+    elementwise: minimum's gradient is maximum's mirror, a's share being the one b would get
+    in maximum(a, b)."""
+
+    def vjp(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        big, small = (a, b) if larger else (b, a)
+        return g * _larger_share(big, small), g * _larger_share(small, big)
+
+    return Op(name, pick, vjp, array_forward=array_pick, check_returns=False, jvp="elementwise")
+
+
+maximum_op = _picking("maximum", _maximum, np.maximum, True)
 """The larger of a and b, elementwise (nan if either is nan)."""
+minimum_op = _picking("minimum", _minimum, np.minimum, False)
+"""The smaller of a and b, elementwise (nan if either is nan)."""
 
 
 def maximum(a: Any, b: Any) -> Any:
     """The larger of a and b, elementwise (numpy broadcasting); ties share the gradient."""
     return maximum_op(a, b)
-
-
-def _minimum(a: float, b: float) -> float:
-    return b if b < a or b != b else a
-
-
-# minimum(a, b) is maximum's mirror: a's share is the one b would get in maximum(a, b).
-minimum_op = Op(
-    "minimum",
-    _minimum,
-    lambda g, out, a, b: (g * _larger_share(b, a), g * _larger_share(a, b)),
-    array_forward=np.minimum,
-    check_returns=False,
-    jvp="elementwise",
-)
-"""The smaller of a and b, elementwise (nan if either is nan)."""
 
 
 def minimum(a: Any, b: Any) -> Any:

@@ -109,16 +109,28 @@ def _node_method(x: Any, name: str, where: str) -> Any:
     return getattr(x, name)
 
 
-def _sum(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "sum", "np.sum")(axis, keepdims)
+def _reduction(name: str) -> Callable[..., Any]:
+    """np.<name>(a, axis, keepdims) as the node's method `name` (sum, max, argmax ...)."""
+
+    def call(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
+        return _node_method(a, name, f"np.{name}")(axis, keepdims)
+
+    return call
 
 
-def _mean(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "mean", "np.mean")(axis, keepdims)
+def _spread(name: str) -> Callable[..., Any]:
+    """np.<name>(a, axis, ddof, keepdims) as the node's method `name` (var, std)."""
+
+    def call(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
+        return _node_method(a, name, f"np.{name}")(axis, ddof, keepdims)
+
+    return call
 
 
-def _max(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "max", "np.max")(axis, keepdims)
+_sum, _mean, _max, _min, _prod, _argmax, _argmin = map(
+    _reduction, ["sum", "mean", "max", "min", "prod", "argmax", "argmin"]
+)
+_var, _std = _spread("var"), _spread("std")
 
 
 def _reshape(a: Any, shape: Any) -> Any:
@@ -156,30 +168,6 @@ def _size(a: Any, axis: Any = None) -> int:
 
 def _clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     return _node_method(a, "clip", "np.clip")(a_min, a_max)
-
-
-def _min(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "min", "np.min")(axis, keepdims)
-
-
-def _prod(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "prod", "np.prod")(axis, keepdims)
-
-
-def _var(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
-    return _node_method(a, "var", "np.var")(axis, ddof, keepdims)
-
-
-def _std(a: Any, axis: Any = None, ddof: Any = 0, keepdims: Any = False) -> Any:
-    return _node_method(a, "std", "np.std")(axis, ddof, keepdims)
-
-
-def _argmax(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "argmax", "np.argmax")(axis, keepdims)
-
-
-def _argmin(a: Any, axis: Any = None, keepdims: Any = False) -> Any:
-    return _node_method(a, "argmin", "np.argmin")(axis, keepdims)
 
 
 def _squeeze(a: Any, axis: Any = None) -> Any:
