@@ -18,7 +18,7 @@ import numpy as np
 
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
-from .node import Node, StaleDataError
+from .node import RELEASED, Node, StaleDataError
 
 _CHANGED = 1 << 62
 """The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
@@ -164,7 +164,7 @@ def _propagate(
     """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
     node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
     changes nothing."""
-    nodes, grads = _sweep(root, seed, create_graph)
+    nodes, grads, _ = _sweep(root, seed, create_graph, True)
     if keep is not None:
         nodes, grads = (
             [n for n in nodes if n in keep],
@@ -173,10 +173,15 @@ def _propagate(
     return root._finish_gradients(nodes, grads, create_graph)
 
 
-def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[Any]]:
+def _sweep(
+    root: Node, seed: Any, create_graph: bool, intermediates: bool
+) -> tuple[list[Node], list[Any], list[Node]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
     `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
+    It returns the leaves and their gradients, and the op nodes' too if `intermediates`;
+    otherwise each op node's gradient is dropped once its rule has run (memory), and the
+    third list holds those op nodes.
 
     Each rule's share is checked as it is made, so that a bad one is named with its rule
     (the rule runs once) and never reaches another rule or a sum: a share of the node type's
@@ -199,16 +204,22 @@ def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
     done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
+    released: list[Node] = []  # the op nodes whose gradient was dropped
     node = root
     try:
         while nodes:
             node = nodes.pop()
             g = grads.pop()
-            done.append(node)
-            done_grads.append(g)
             a = node._a
             if a is None:
+                done.append(node)
+                done_grads.append(g)
                 continue
+            if intermediates:
+                done.append(node)
+                done_grads.append(g)
+            else:
+                released.append(node)
             b = node._b
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
@@ -247,7 +258,7 @@ def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[
         if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
-    return done, done_grads
+    return done, done_grads, released
 
 
 def _many_shares(
@@ -315,13 +326,22 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
 
 
-def backward(root: Node, gradient: object = 1.0) -> None:
+def backward(root: Node, gradient: object = 1.0, retain_grads: bool = True) -> None:
     """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward).
 
     All gradients are computed and checked before any `.grad` is written, so an error
-    changes nothing.
+    changes nothing. With `retain_grads=False` only the leaves get their gradient; every op
+    node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
+    hold all of them until it ends.
     """
-    nodes, grads = _propagate(root, root._seed(gradient, False), False, None)
+    seed = root._seed(gradient, False)
+    if retain_grads:
+        nodes, grads = _propagate(root, seed, False, None)
+    else:
+        leaves, leaf_grads, released = _sweep(root, seed, False, False)
+        nodes, grads = root._finish_gradients(leaves, leaf_grads, False)
+        for node in released:
+            node._grad = RELEASED
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.
