@@ -11,6 +11,7 @@ graph used it (`check_unchanged`, merged into the count of uses the sweep makes 
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -205,6 +206,10 @@ def _sweep(
     done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
     released: list[Node] = []  # the op nodes whose gradient was dropped
+    # Where op nodes and their gradients go: the same lists, or the released nodes and a
+    # deque of length 0, which drops what it is given (no test per node on either path).
+    op_nodes = done if intermediates else released
+    op_grads: list[Any] | deque[Any] = done_grads if intermediates else deque(maxlen=0)
     node = root
     try:
         while nodes:
@@ -215,11 +220,8 @@ def _sweep(
                 done.append(node)
                 done_grads.append(g)
                 continue
-            if intermediates:
-                done.append(node)
-                done_grads.append(g)
-            else:
-                released.append(node)
+            op_nodes.append(node)
+            op_grads.append(g)
             b = node._b
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
