@@ -165,7 +165,7 @@ def _propagate(
     """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
     node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
     changes nothing."""
-    nodes, grads, _ = _sweep(root, seed, create_graph, True)
+    nodes, grads = _sweep(root, seed, create_graph)
     if keep is not None:
         nodes, grads = (
             [n for n in nodes if n in keep],
@@ -175,14 +175,14 @@ def _propagate(
 
 
 def _sweep(
-    root: Node, seed: Any, create_graph: bool, intermediates: bool
-) -> tuple[list[Node], list[Any], list[Node]]:
+    root: Node, seed: Any, create_graph: bool, released: list[Node] | None = None
+) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
     `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
-    It returns the leaves and their gradients, and the op nodes' too if `intermediates`;
-    otherwise each op node's gradient is dropped once its rule has run (memory), and the
-    third list holds those op nodes.
+    It returns the nodes and their gradients; given a list `released`, only the leaves':
+    each op node's gradient is then dropped once its rule has run (memory), and the op node
+    goes into `released`.
 
     Each rule's share is checked as it is made, so that a bad one is named with its rule
     (the rule runs once) and never reaches another rule or a sum: a share of the node type's
@@ -205,11 +205,10 @@ def _sweep(
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
     done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
-    released: list[Node] = []  # the op nodes whose gradient was dropped
-    # Where op nodes and their gradients go: the same lists, or the released nodes and a
-    # deque of length 0, which drops what it is given (no test per node on either path).
-    op_nodes = done if intermediates else released
-    op_grads: list[Any] | deque[Any] = done_grads if intermediates else deque(maxlen=0)
+    # Where op nodes and their gradients go: the same lists, or `released` and a deque of
+    # length 0, which drops what it is given (no test per node on either path).
+    op_nodes = done if released is None else released
+    op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
     node = root
     try:
         while nodes:
@@ -260,7 +259,7 @@ def _sweep(
         if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
-    return done, done_grads, released
+    return done, done_grads
 
 
 def _many_shares(
@@ -340,8 +339,8 @@ def backward(root: Node, gradient: object = 1.0, retain_grads: bool = True) -> N
     if retain_grads:
         nodes, grads = _propagate(root, seed, False, None)
     else:
-        leaves, leaf_grads, released = _sweep(root, seed, False, False)
-        nodes, grads = root._finish_gradients(leaves, leaf_grads, False)
+        released: list[Node] = []
+        nodes, grads = root._finish_gradients(*_sweep(root, seed, False, released), False)
         for node in released:
             node._grad = RELEASED
     for node, g in zip(nodes, grads):
