@@ -75,10 +75,13 @@ def optimizer_trainer(
     opt: Any,
     params: Callable[[], Params],
     notes: Sequence[str] = (),
+    backward_options: dict[str, Any] | None = None,
 ) -> Trainer:
     """A Trainer for an engine used as its users write a step: `opt.zero_grad()`, the loss,
-    `loss.backward()`, `opt.step()`; `loss_of()` builds the loss (its graph) from the batch."""
+    `loss.backward(**backward_options)`, `opt.step()`; `loss_of()` builds the loss (its
+    graph) from the batch."""
     last: dict[str, Any] = {}
+    options = backward_options or {}
 
     def forward(_: object) -> Any:
         opt.zero_grad()
@@ -86,7 +89,7 @@ def optimizer_trainer(
         return loss
 
     def backward(loss: Any) -> None:
-        loss.backward()
+        loss.backward(**options)
 
     def update(_: object) -> None:
         opt.step()
@@ -321,7 +324,8 @@ def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: 
     trainer.name = "autograd-lite-ops"
     trainer.notes.append(
         "autograd-lite-ops: the step in Tensor ops, no nn: relu(x @ W.T + b), "
-        "-log_softmax(z)[rows, labels].mean(), p.data -= lr * p.grad"
+        "-log_softmax(z)[rows, labels].mean(), backward(retain_grads=False), "
+        "p.data -= lr * p.grad"
     )
     return trainer
 
@@ -352,7 +356,7 @@ def _autograd_lite_ops(
         return loss
 
     def backward(loss: Any) -> None:
-        loss.backward()
+        loss.backward(retain_grads=False)  # docs/tensors.md's training loop
 
     def update(_: object) -> None:
         for p in params:
@@ -445,6 +449,8 @@ def _autograd_lite_nn(
         lambda: nn.cross_entropy(model(x), labels),
         nn.SGD(ps, lr=lr),
         lambda: [np.array(p.data, copy=True) for p in ps],
+        # The training loop docs/tensors.md documents: the layers' outputs keep no gradient.
+        backward_options={"retain_grads": False},
     )
 
 

@@ -11,6 +11,7 @@ graph used it (`check_unchanged`, merged into the count of uses the sweep makes 
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
-from .node import Node, StaleDataError
+from .node import RELEASED, Node, StaleDataError
 
 _CHANGED = 1 << 62
 """The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
@@ -173,10 +174,15 @@ def _propagate(
     return root._finish_gradients(nodes, grads, create_graph)
 
 
-def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[Any]]:
+def _sweep(
+    root: Node, seed: Any, create_graph: bool, released: list[Node] | None = None
+) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
     `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
+    It returns the nodes and their gradients; given a list `released`, only the leaves':
+    each op node's gradient is then dropped once its rule has run (memory), and the op node
+    goes into `released`.
 
     Each rule's share is checked as it is made, so that a bad one is named with its rule
     (the rule runs once) and never reaches another rule or a sum: a share of the node type's
@@ -199,16 +205,22 @@ def _sweep(root: Node, seed: Any, create_graph: bool) -> tuple[list[Node], list[
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
     done: list[Node] = []  # the nodes walked, and their gradients
     done_grads: list[Any] = []
+    # Where op nodes and their gradients go: the same lists, or `released` and a deque of
+    # length 0, which drops what it is given (no test per node on either path).
+    op_nodes = done if released is None else released
+    op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
     node = root
     try:
         while nodes:
             node = nodes.pop()
             g = grads.pop()
-            done.append(node)
-            done_grads.append(g)
             a = node._a
             if a is None:
+                done.append(node)
+                done_grads.append(g)
                 continue
+            op_nodes.append(node)
+            op_grads.append(g)
             b = node._b
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
@@ -315,13 +327,22 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
 
 
-def backward(root: Node, gradient: object = 1.0) -> None:
+def backward(root: Node, gradient: object = 1.0, retain_grads: bool = True) -> None:
     """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward).
 
     All gradients are computed and checked before any `.grad` is written, so an error
-    changes nothing.
+    changes nothing. With `retain_grads=False` only the leaves get their gradient; every op
+    node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
+    hold all of them until it ends.
     """
-    nodes, grads = _propagate(root, root._seed(gradient, False), False, None)
+    seed = root._seed(gradient, False)
+    if retain_grads:
+        nodes, grads = _propagate(root, seed, False, None)
+    else:
+        released: list[Node] = []
+        nodes, grads = root._finish_gradients(*_sweep(root, seed, False, released), False)
+        for node in released:
+            node._grad = RELEASED
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.

@@ -22,7 +22,7 @@ from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
-from .node import LEAF, Node, Op, mixing_error, stamp_write
+from .node import LEAF, RELEASED, Node, Op, ReleasedGradientError, mixing_error, stamp_write
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
@@ -98,11 +98,20 @@ class Tensor(ArrayNode):
 
     @property
     def grad(self) -> Array:
-        """d(output)/d(this tensor), an array of its shape (zeros until a backward pass)."""
-        g: Array | None = self._grad
+        """d(output)/d(this tensor), an array of its shape (zeros until a backward pass);
+        `ReleasedGradientError` for an op's result after `backward(retain_grads=False)`."""
+        g: Any = self._grad  # an array, None (not set yet) or RELEASED
         if g is None:  # kept, so that writing into it in place is not lost
             g = self._grad = np.zeros_like(self._data)
-        return g
+        elif g is RELEASED:
+            raise ReleasedGradientError(
+                f"Tensor.grad: the gradient of this intermediate tensor"
+                f"{'' if self._label is None else f' {self._label!r}'} was released by "
+                f"backward(retain_grads=False) (later passes do not bring it back): build the "
+                f"graph again and call backward(), which keeps every gradient, to read it"
+            )
+        array: Array = g
+        return array
 
     @grad.setter
     def grad(self, value: object) -> None:
@@ -205,11 +214,16 @@ class Tensor(ArrayNode):
         return f"Tensor({shown}{extra})"
 
     # -- gradients (see backward.py) ----------------------------------------------------------
-    def backward(self, gradient: object = None) -> None:
+    def backward(self, gradient: object = None, *, retain_grads: bool = True) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every tensor below this one that
         requires a gradient. A one-element tensor needs no `gradient`; otherwise pass an
-        array of this tensor's shape. Calling it again adds the same amount again."""
-        _backward.backward(self, gradient)
+        array of this tensor's shape. Calling it again adds the same amount again.
+
+        `retain_grads=False` (for training loops) gives only the leaves their gradient: the
+        intermediate tensors' (op results') `.grad` is released, and reading it raises
+        `ReleasedGradientError` (docs/tensors.md, "Memory")."""
+        keep = flag(retain_grads, "Tensor.backward: retain_grads")
+        _backward.backward(self, gradient, keep)
 
     def zero_grad(self) -> None:
         """Reset `.grad` of this tensor and every tensor below it."""
@@ -240,22 +254,35 @@ class Tensor(ArrayNode):
     ) -> tuple[list[Any], list[Any]]:
         if create_graph:  # Tensors: never changed in place
             return nodes, grads
+        # Who owns each array: one array's memory may reach several nodes (a + b hands g
+        # to both; W.T's rule hands W a transposed view of the gradient W.T keeps). A
+        # leaf's .grad must be its own, so that changing it in place changes no other
+        # .grad: a leaf whose memory another gradient being stored also holds gets a copy
+        # (the last of the holders keeps it), and a read-only array (broadcast_to's view,
+        # an op's data) is copied so that every .grad can be changed. A view of memory that
+        # nothing else stores (the walk's temporary) is the leaf's as it is, if it has the
+        # layout of the leaf's data (PyTorch's layout rule for .grad too: W.T's transposed
+        # gradient, not copied, made `p.data -= lr * p.grad` three times slower in W5's
+        # step). The leaves' data count as holders too: a rule may hand on an operand's array.
+        holders = {id(n._data): 1 for n in nodes if n._a is None}
+        for g in grads:
+            if type(g) is np.ndarray:
+                key = id(g if g.base is None else g.base)
+                holders[key] = holders.get(key, 0) + 1
         owned = []
-        seen: set[int] = set()
         for node, g in zip(nodes, grads):
-            # One array may reach several nodes (a + b hands g to both, reshape a view of
-            # it): a leaf gets a copy of its own, so changing its .grad in place cannot
-            # change another's; a read-only view (broadcast_to's) is copied, so that every
-            # .grad can be changed.
             if type(g) is not np.ndarray:  # a numpy scalar: the sum of two 0-d arrays
                 g = in_dtype_of(node, np.asarray(g))
             elif g.dtype != node._data.dtype:  # summed in another float dtype: a new array
                 g = g.astype(node._data.dtype)
-            elif not g.flags.writeable or (
-                node._a is None and (id(g) in seen or g.base is not None)
-            ):
+            elif not g.flags.writeable:
                 g = g.copy()
-            seen.add(id(g))
+            elif node._a is None:
+                key = id(g if g.base is None else g.base)
+                n = holders[key]
+                if n > 1 or (not g.flags.c_contiguous and node._data.flags.c_contiguous):
+                    holders[key] = n - 1
+                    g = g.copy()  # C order, as the data: an update mixing orders is slow
             owned.append(g)
         return nodes, owned
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
-from ..engine.node import Node
+from ..engine.node import RELEASED, Node
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe
@@ -391,6 +391,8 @@ def digraph_parts(
         grad = None
         if constant_grads or kind != "constant":
             grad = node._grad if gradients is None else gradients.get(node)
+            if grad is RELEASED:  # backward(retain_grads=False) kept no gradient here
+                grad = None
         look = LOOKS[kind]
         name = _box_name(node, names[node])
         shown = shown_name(name, bool(box))
