@@ -13,17 +13,14 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
-from .node import RELEASED, Node, StaleDataError
-
-_CHANGED = 1 << 62
-"""The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
-Tensor): later than any write, so every walk through it finds it stale."""
+from .node import RELEASED, Node
+from .stale import CHANGED, stale_error
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -70,52 +67,6 @@ def check_unchanged(root: Node) -> None:
     count_uses(root)
 
 
-def check_assignable(node: Node, where: str, changed: bool = False) -> None:
-    """Refuse, before anything is changed, to assign the data of an op node (`where` names
-    the assignment): its graph and its own derivative rule (sigmoid's uses its result) rely
-    on it. `changed` says the data was already changed in place (`t.data -= 1`): the node
-    is then marked so that every later walk through it raises too."""
-    if node._a is None:
-        return
-    if changed:
-        node._stamp = _CHANGED
-    raise StaleDataError(
-        f"{where}: {_name(node)} was computed by {node._op.base.display!r} from other "
-        f"nodes; its data cannot be assigned (its graph and derivative rule use it"
-        f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
-        f"). Assign a leaf's data, or make a new leaf with .detach()"
-    )
-
-
-def _name(node: Node) -> str:
-    """How an error names a node: its type and label, or its data if small."""
-    kind = type(node).__name__
-    if node._label is not None:
-        return f"{kind} {node._label!r}"
-    data = node._data
-    if type(data) is float:
-        return f"{'the constant' if node.is_constant else kind}({data!r})"
-    return f"{'a constant' if node.is_constant else 'a'} {kind} of shape {np.shape(data)}"
-
-
-def _stale(user: Node | None, operand: Node) -> NoReturn:
-    """The error for an operand whose data changed after `user` (None: it is the root)
-    used it."""
-    if user is None:
-        raise StaleDataError(
-            f"the data of {_name(operand)}, made by {operand._op.base.display!r}, was changed "
-            f"in place after the graph made it: run the forward pass again"
-        )
-    index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
-    made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
-    raise StaleDataError(
-        f"the data of {_name(operand)}{made} was changed after the graph used it (operand {index} "
-        f"of {user._op.base.display!r}, which made {_name(user)}): a gradient would mix old "
-        f"and new values. Run the forward pass again after changing data (an update after "
-        f"backward() is fine)"
-    )
-
-
 def count_uses(root: Node) -> dict[Node, int]:
     """For each node below root, how many operand slots of nodes below root refer to it;
     StaleDataError if a node's data changed after the graph used it.
@@ -123,8 +74,8 @@ def count_uses(root: Node) -> dict[Node, int]:
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
     comparison per slot, on the pass the sweep makes anyway.
     """
-    if root._stamp >= _CHANGED:
-        _stale(None, root)
+    if root._stamp >= CHANGED:
+        stale_error(None, root)
     uses = {root: 0}
     stack = [root]
     while stack:
@@ -137,14 +88,14 @@ def count_uses(root: Node) -> dict[Node, int]:
         if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
             for x in a:
                 if x._stamp > s:
-                    _stale(node, x)
+                    stale_error(node, x)
                 if (k := uses.get(x, 0)) == 0:
                     stack.append(x)
                 uses[x] = k + 1
             continue
         # The first two operands are written out: most nodes then build no tuple of operands.
         if a._stamp > s or (b is not None and b._stamp > s):
-            _stale(node, next(x for x in (a, b) if x is not None and x._stamp > s))
+            stale_error(node, next(x for x in (a, b) if x is not None and x._stamp > s))
         if (n := uses.get(a)) is None:
             uses[a] = 1
             stack.append(a)
@@ -319,9 +270,9 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
         return ()
     for x in operands:  # the factors are taken at the operands' data: it must be unchanged
         if x._stamp > node._stamp:
-            _stale(node, x)
-    if node._stamp >= _CHANGED:
-        _stale(None, node)
+            stale_error(node, x)
+    if node._stamp >= CHANGED:
+        stale_error(None, node)
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))

@@ -21,11 +21,11 @@ import numpy as np
 
 from ..validate import describe, is_real, real, text
 from . import array_node
-from . import backward as _backward
 from .array_node import ArrayNode, made
 from .arrays import adapted, as_array, broadcast
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op, stamp_write
+from .stale import check_assignable
 
 __all__ = ["Dual", "tangent_of"]
 
@@ -79,7 +79,7 @@ class Dual(ArrayNode):
     def data(self, value: object) -> None:
         changed = value is self._data  # `d.data -= 1`: numpy already changed it in place
         if changed:
-            _backward.check_assignable(self, "Dual.data", changed=True)
+            check_assignable(self, "Dual.data", changed=True)
             stamp_write(self)  # a leaf: every op that used it is now stale
         why = "; it was changed in place, so walks through ops that used it raise"
         raise TypeError(

@@ -23,6 +23,7 @@ from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
 from .node import LEAF, RELEASED, Node, Op, ReleasedGradientError, mixing_error, stamp_write
+from .stale import check_assignable
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
@@ -84,7 +85,7 @@ class Tensor(ArrayNode):
     @data.setter
     def data(self, value: object) -> None:
         if value is self._data:  # `t.data -= step` changed it in place: nothing to copy
-            _backward.check_assignable(self, "Tensor.data", changed=True)
+            check_assignable(self, "Tensor.data", changed=True)
             stamp_write(self)
             return
         array = as_array(value, "Tensor.data", self._data.dtype)
@@ -92,7 +93,7 @@ class Tensor(ArrayNode):
             raise ValueError(
                 f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
             )
-        _backward.check_assignable(self, "Tensor.data")
+        check_assignable(self, "Tensor.data")
         self._data = array
         stamp_write(self)
 

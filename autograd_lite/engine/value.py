@@ -20,6 +20,7 @@ from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
+from .stale import check_assignable
 from .vspace import FLOATS
 
 Number = int | float | np.integer[Any] | np.floating[Any]
@@ -95,7 +96,7 @@ class Value(Methods, Conversions, Node[float]):
     @data.setter
     def data(self, value: Number) -> None:
         new = real(value, "Value.data")
-        _backward.check_assignable(self, "Value.data")
+        check_assignable(self, "Value.data")
         self._data = new
         stamp_write(self)
 

@@ -1,0 +1,67 @@
+"""Data changed after a graph used it: the marks and the errors (`StaleDataError`).
+
+Every node carries a write stamp (engine/node.py); a walk finds an operand written after the
+op that used it (backward.count_uses) and raises the error made here. Assigning the data of a
+computed node is refused here too, before anything changes.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import numpy as np
+
+from .node import Node, StaleDataError
+
+__all__ = ["CHANGED", "check_assignable", "node_name", "stale_error"]
+
+CHANGED = 1 << 62
+"""The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
+Tensor): later than any write, so every walk through it finds it stale."""
+
+
+def check_assignable(node: Node, where: str, changed: bool = False) -> None:
+    """Refuse, before anything is changed, to assign the data of an op node (`where` names
+    the assignment): its graph and its own derivative rule (sigmoid's uses its result) rely
+    on it. `changed` says the data was already changed in place (`t.data -= 1`): the node
+    is then marked so that every later walk through it raises too."""
+    if node._a is None:
+        return
+    if changed:
+        node._stamp = CHANGED
+    raise StaleDataError(
+        f"{where}: {node_name(node)} was computed by {node._op.base.display!r} from other "
+        f"nodes; its data cannot be assigned (its graph and derivative rule use it"
+        f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
+        f"). Assign a leaf's data, or make a new leaf with .detach()"
+    )
+
+
+def node_name(node: Node) -> str:
+    """How an error names a node: its type and label, or its data if small."""
+    kind = type(node).__name__
+    if node._label is not None:
+        return f"{kind} {node._label!r}"
+    data = node._data
+    if type(data) is float:
+        return f"{'the constant' if node.is_constant else kind}({data!r})"
+    return f"{'a constant' if node.is_constant else 'a'} {kind} of shape {np.shape(data)}"
+
+
+def stale_error(user: Node | None, operand: Node) -> NoReturn:
+    """The error for an operand whose data changed after `user` (None: it is the root)
+    used it."""
+    if user is None:
+        raise StaleDataError(
+            f"the data of {node_name(operand)}, made by {operand._op.base.display!r}, was changed "
+            f"in place after the graph made it: run the forward pass again"
+        )
+    index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
+    made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
+    raise StaleDataError(
+        f"the data of {node_name(operand)}{made} was changed after the graph used it "
+        f"(operand {index} of {user._op.base.display!r}, which made {node_name(user)}): a "
+        f"gradient would mix old "
+        f"and new values. Run the forward pass again after changing data (an update after "
+        f"backward() is fine)"
+    )
