@@ -218,7 +218,7 @@ class GradientReport:
             r = s.result_name
             lines.append(f"  {r} = {self.steps.definitions[r]}: {_product(s, x)}")
         lines.append(f"  sum: grad({x}) = {_number(row.autodiff)}; yours is {_number(row.hand)}")
-        alone = [s for s in steps if s.share is not None and _close(row.hand, s.share, 1e-9, 0)]
+        alone = [s for s in steps if s.share is not None and _close(row.hand, s.share, 0, 1e-9)]
         if alone:
             lines.append(
                 f"Yours equals the share from {alone[0].result_name} alone: the other uses of "
@@ -260,7 +260,7 @@ def _difference(d: Any) -> str:
     return number_text(float(d[at]), 3) + where
 
 
-def _close(hand: Any, autodiff: Any, rtol: float, atol: float) -> bool:
+def _close(hand: Any, autodiff: Any, atol: float, rtol: float) -> bool:
     """|hand - autodiff| <= atol + rtol × |autodiff| everywhere, or equal (equal infinities)."""
     h = np.asarray(hand, dtype=np.float64)
     a = np.asarray(autodiff, dtype=np.float64)
@@ -442,7 +442,7 @@ def compare_gradients(
             autodiff = float(autodiff)
         values[node] = hand
         row = GradientRow(
-            steps.names[node], node, hand, autodiff, _close(hand, autodiff, rtol, atol)
+            steps.names[node], node, hand, autodiff, _close(hand, autodiff, atol, rtol)
         )
         rows.append((when, row))
     rows.sort(key=lambda item: item[0])

@@ -12,10 +12,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "autograd_lite"
 MOST_LINES = 500
 
-# Inside engine/, which was being reworked when this test came; the integrator splits it after
-# merging that work and then empties this set (the test fails on an entry that is gone).
-KNOWN_LONG_IN_ENGINE: set[str] = set()
-
 BOUNDARY = "third-party boundary"
 """What the comment on (or just above) an allowed `type: ignore` says."""
 
@@ -29,9 +25,7 @@ def _files() -> dict[str, list[str]]:
 
 def test_no_module_is_much_over_500_lines() -> None:
     long = {name for name, lines in _files().items() if len(lines) > MOST_LINES}
-    assert not long - KNOWN_LONG_IN_ENGINE, f"over {MOST_LINES} lines: {sorted(long)}"
-    gone = KNOWN_LONG_IN_ENGINE - long
-    assert not gone, f"now short enough, remove from KNOWN_LONG_IN_ENGINE: {sorted(gone)}"
+    assert not long, f"over {MOST_LINES} lines: {sorted(long)}"
 
 
 def test_type_ignore_only_at_a_named_third_party_boundary() -> None:

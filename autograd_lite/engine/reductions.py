@@ -183,6 +183,8 @@ def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ..
 
 
 def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
+    """log(sum(exp(x))) over `axis` of a plain array, stable for large |x| (the max taken out
+    first); -inf over an empty axis. logsumexp's forward, and cross_entropy's."""
     if not x.shape[axis]:  # log of an empty sum: -inf (as PyTorch), where max has no start
         return np.full(_reduced(x.shape, axis, keepdims), -np.inf, x.dtype)
     m = max_reduce(x, axis=axis, keepdims=True)

@@ -23,8 +23,6 @@ __all__ = ["ARRAYS", "FLOATS", "Arrays", "Floats", "space_of"]
 class Floats:
     """Gradients of a number: a float."""
 
-    kind = "number"
-
     @staticmethod
     def seed(data: float, gradient: object, scalar_fills: bool = True) -> float:
         """backward's `gradient` for an output holding the number `data`."""
@@ -45,8 +43,6 @@ class Floats:
 
 class Arrays:
     """Gradients of an array: an array of its shape and dtype."""
-
-    kind = "array"
 
     @staticmethod
     def seed(data: Array, gradient: object, scalar_fills: bool = True) -> Array:

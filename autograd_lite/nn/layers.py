@@ -53,7 +53,7 @@ from ..engine.grad_mode import is_grad_enabled, scope
 from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
-from ..validate import array_of, choice, count, describe, is_real, real, sequence
+from ..validate import array_of, choice, count, describe, flag, is_real, real, sequence
 from .arguments import operands
 from .containers import ModuleSequence
 from .module import Module
@@ -266,8 +266,7 @@ class Linear(Module):
     ) -> None:
         self.in_features = count(in_features, "Linear: in_features", minimum=1)
         self.out_features = count(out_features, "Linear: out_features", minimum=1)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"Linear: bias must be True or False, got {describe(bias)}")
+        bias = flag(bias, "Linear: bias")
         gen = _rng(rng, "Linear")
         bound = 1.0 / math.sqrt(self.in_features)
         shape = (self.out_features, self.in_features)

@@ -20,7 +20,7 @@ from ..engine.grad_mode import ScopeBlock
 from ..engine.node import RELEASED, Node
 from ..engine.tensor import Tensor
 from ..engine.value import Value
-from ..validate import describe
+from ..validate import describe, flag
 from .broadcast import Summed, summed_operands
 from .numbers import SMALL, array_lines, format_number
 from .step_table import node_names
@@ -297,8 +297,7 @@ def _check_options(precision: int, rankdir: str, max_nodes: int, **switches: boo
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {describe(max_nodes)}")
     for name, value in switches.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"draw_graph: {name} must be True or False, got {describe(value)}")
+        flag(value, f"draw_graph: {name}")
 
 
 Box = tuple[ScopeBlock, ...]

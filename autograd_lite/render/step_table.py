@@ -28,7 +28,7 @@ from ..engine.steps import backward_order
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..notation import formula, one_line
-from ..validate import describe
+from ..validate import describe, flag
 from .numbers import SMALL, number_text
 
 __all__ = [
@@ -199,10 +199,7 @@ def backward_steps(
         raise TypeError(
             f"backward_steps: output must be a Value or a Tensor, got {describe(output)}{hint}"
         )
-    if not isinstance(constants, bool):
-        raise TypeError(
-            f"backward_steps: constants must be True or False, got {describe(constants)}"
-        )
+    flag(constants, "backward_steps: constants")
     seed = _seed(output, gradient)
     nodes = graph_nodes(output)
     names = node_names(nodes)
