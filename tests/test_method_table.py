@@ -27,7 +27,7 @@ from autograd_lite import (
     format_backward_steps,
     grad,
 )
-from autograd_lite.engine import methods
+from autograd_lite.engine import methods, numpy_protocol
 
 
 def _sinh_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -88,6 +88,17 @@ def test_a_new_op_differentiates_first_and_second_order(sinh_method: None) -> No
     assert g1.data.tolist() == np.cosh(t.data).tolist()
     (g2,) = grad(g1.sum(), [t])
     assert g2.tolist() == np.sinh(t.data).tolist()
+
+
+def test_a_new_op_takes_its_numpy_ufunc_too(sinh_method: None) -> None:
+    # Reference: d/dx sinh x = cosh x. The row's op computes arrays with np.sinh, so
+    # np.sinh(t) records it, with no entry in the numpy table.
+    t = Tensor([X, -1.5])
+    out = np.sinh(t)
+    assert isinstance(out, Tensor) and out.op is SINH
+    (g,) = grad(out.sum(), [t])
+    assert g.tolist() == np.cosh([X, -1.5]).tolist()
+    assert "np.sinh" in numpy_protocol.supported()
 
 
 def test_a_new_op_carries_tangents_on_duals(sinh_method: None) -> None:

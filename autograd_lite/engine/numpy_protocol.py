@@ -12,8 +12,9 @@ the entry does not take (out=, where=, dtype=: `_KEYWORDS` says what to write in
 `__array__`), which numpy also makes for Tensors inside a list (np.sum([t1, t2])): so it
 refuses a Tensor that requires a gradient (tensor.py), as PyTorch does.
 
-To support another numpy function, add an entry: `UFUNCS[np.sin] = _method("sin")` once the
-nodes have a `sin` method, or a function to `FUNCTIONS` whose parameters have numpy's names.
+A one-operand op of the method table whose array forward is a numpy ufunc (np.exp for
+`exp`) takes that ufunc with no entry here. To support another numpy function, add an entry
+to `UFUNCS`, or a function to `FUNCTIONS` whose parameters have numpy's names.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import numpy as np
 
 from . import array_ops
 from .axes import joined, plain
-from .methods import suggested
-from .node import Node
+from .methods import Unary, rows, suggested
+from .node import Node, Op
 
 __all__ = ["FUNCTIONS", "UFUNCS", "array_function", "array_ufunc", "supported"]
 
@@ -83,20 +84,27 @@ UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.equal: _identity(True),
     np.not_equal: _identity(False),
     np.negative: _method("__neg__"),
-    np.absolute: _method("__abs__"),  # np.abs is this one
-    np.exp: _method("exp"),
-    np.log: _method("log"),
-    np.tanh: _method("tanh"),
-    np.sqrt: _method("sqrt"),
     np.maximum: array_ops.maximum,
-    np.sin: _method("sin"),
-    np.cos: _method("cos"),
-    np.tan: _method("tan"),
-    np.log1p: _method("log1p"),
-    np.expm1: _method("expm1"),
     np.minimum: array_ops.minimum,
 }
-"""numpy ufunc -> what it is on nodes (operands as given; NotImplemented: not for these)."""
+"""numpy ufunc -> what it is on nodes (operands as given; NotImplemented: not for these).
+The one-operand ufuncs of the method table's ops (np.exp, np.sin ...) are added below from
+the table itself."""
+
+
+def _table_ufuncs() -> dict[np.ufunc, Callable[..., Any]]:
+    """The one-operand ufuncs the method table has a row for: a `Unary` row whose op
+    computes arrays with that ufunc (np.exp for `exp`), rows `methods.add` put in included."""
+    found: dict[np.ufunc, Callable[..., Any]] = {}
+    for name, row in rows().items():
+        if isinstance(row, Unary) and isinstance(row.target, Op):
+            forward = inspect.unwrap(row.target.array_forward)
+            if isinstance(forward, np.ufunc) and forward.nin == 1:
+                found.setdefault(forward, _method(name))
+    return found
+
+
+UFUNCS.update({k: v for k, v in _table_ufuncs().items() if k not in UFUNCS})
 
 
 def _node_method(x: Any, name: str, where: str) -> Any:
@@ -223,7 +231,7 @@ supports, by numpy's names (any other argument is refused, naming it)."""
 
 def supported() -> list[str]:
     """The names of the numpy functions that work on nodes (`np.add`, `np.sum` ...)."""
-    names = {f"np.{f.__name__}" for f in UFUNCS} | {
+    names = {f"np.{f.__name__}" for f in {**_table_ufuncs(), **UFUNCS}} | {
         f"np.{'linalg.' if f.__module__ == 'numpy.linalg' else ''}{f.__name__}" for f in FUNCTIONS
     }
     return sorted(names)
@@ -294,7 +302,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         raise TypeError(f"{name}.{method} on {_kind(self)} is not recorded into the graph: {hint}")
     if kwargs:
         raise _keywords(name, self, list(kwargs), "a ufunc takes only its operands")
-    entry = UFUNCS.get(ufunc)
+    entry = UFUNCS.get(ufunc) or _table_ufuncs().get(ufunc)  # a row added since import
     if entry is None:
         raise _refused(name, self)
     found = entry(*inputs)
