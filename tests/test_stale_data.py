@@ -401,3 +401,38 @@ def test_copies_and_pickles_take_this_process_clock(tmp_path: Path) -> None:
     assert twin.grad.tolist() == [2.0, 4.0]
     y.backward()  # copying w did not change w
     assert w.grad.tolist() == [2.0, 4.0]
+
+
+def test_a_numpy_array_mixed_in_is_the_graphs_own_copy() -> None:
+    # Reference: d/dx sum(x * a) = a, with a as it was when the graph was built, by hand.
+    x = Tensor([1.0, 2.0], label="x")
+    a = np.array([3.0, 5.0])
+    loss = (x * a).sum()
+    f = compile_grad(loss, [x])
+    a[0] = 100.0  # the caller's array changes after the forward pass
+    loss.backward()
+    assert x.grad.tolist() == [3.0, 5.0] and loss.data == 13.0
+    value, (g,) = f(np.array([1.0, 2.0]))
+    assert value == 13.0 and g.tolist() == [3.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda d: d.__setitem__(0, 1.0),
+        lambda d: np.copyto(d, [1.0]),
+        lambda d: d.fill(1.0),
+        lambda d: np.add(d, 1.0, out=d),
+    ],
+    ids=["setitem", "copyto", "fill", "out"],
+)
+def test_compile_grad_sees_a_write_into_a_leafs_array_after_the_forward_pass(write: Any) -> None:
+    # Reference: the example; at the recorded W = 0, L = x*0 + x*e**0 = 1 and
+    # dL/dx = 1; after W.data[0] = 1 a function compiled from the graph would mix the two.
+    x, w = Tensor([1.0], label="x"), Tensor([0.0], label="W")
+    loss = (x * w + x * w.exp()).sum()
+    write(w.data)
+    with pytest.raises(StaleDataError, match=r"'\*' gives another result .* written in place"):
+        compile_grad(loss, [x])
+    with pytest.raises(StaleDataError, match="written in place"):
+        backward_code(loss, [x])

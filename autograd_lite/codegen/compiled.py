@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.backward import check_graph_args, check_unchanged, graph_nodes
+from ..engine.backward import check_graph_args, graph_nodes
 from ..engine.node import Node
+from ..engine.replay import check_recomputed
 from ..validate import describe, listed_once, sequence
 from .args import convert, resolve
 from .emit import write
@@ -39,7 +40,7 @@ def _checked(
     """The inputs, after checking every argument (nothing is written before)."""
     found = check_graph_args(where, output, inputs)
     assert isinstance(output, Node)
-    check_unchanged(output)  # code written from changed data would mix old and new values
+    check_recomputed(output)  # code written from changed data would mix old and new values
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"{where}: name must be a Python identifier, got {describe(name)}")
     if name in MODULES or hasattr(builtins, name):  # the module's code calls float(), math.*

@@ -12,12 +12,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .backward import check_unchanged, graph_nodes
 from .dual import Dual, leaf
 from .grad_mode import enable_grad
-from .node import Node
+from .node import Node, StaleDataError
 
-__all__ = ["replay"]
+__all__ = ["check_recomputed", "replay"]
+
+
+def check_recomputed(output: Node) -> None:
+    """Raise `StaleDataError` unless every op node below `output` that holds an array gets
+    its data again, bit for bit, from its operands' data now. That sees what no write stamp
+    can: a write into a leaf's array that bypassed `.data =` (`t.data[0] = 5`, `np.copyto`,
+    `.fill`) after the forward pass. It costs a forward pass, so the consumers that read the
+    recorded values once (compile_grad, backward_code) run it, not every backward. Numbers
+    (Values) cannot be written in place; their stamps see every change."""
+    check_unchanged(output)
+    for node in graph_nodes(output):
+        data = node._data
+        if node._a is None or type(data) is not np.ndarray:
+            continue
+        with np.errstate(all="ignore"):
+            again = node._op.array_forward(*[x._data for x in node.operands])
+        if not np.array_equal(np.asarray(again, dtype=data.dtype), data, equal_nan=True):
+            raise StaleDataError(
+                f"{node._op.base.display!r} gives another result from its operands' data now "
+                f"than when the graph was built: an operand's array was written in place "
+                f"(t.data[0] = ..., np.copyto, .fill) after the forward pass, which no stamp "
+                f"sees. Run the forward pass again after changing data"
+            )
 
 
 def replay(output: Node, seeds: Mapping[Node, Any]) -> dict[Node, Any]:

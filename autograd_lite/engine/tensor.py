@@ -329,7 +329,7 @@ class Tensor(ArrayNode):
                 out = out.view()
                 break
         out.setflags(False)  # read-only: the graph's (positional: the quickest way to set it)
-        nodes = [x if type(x) is Tensor else Tensor._constant(d) for x, d in zip(operands, datas)]
+        nodes = [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
         stretched = broadcast(op, datas, out.shape)
         if stretched or not all(needs):
             op = adapted(op, needs, stretched)
@@ -337,6 +337,16 @@ class Tensor(ArrayNode):
             return made(Tensor, out, op, tuple(nodes), None, True, mode.scope)
         second = nodes[1] if len(nodes) == 2 else None
         return made(Tensor, out, op, nodes[0], second, True, mode.scope)
+
+
+def _constant_of(x: object, data: Array) -> Tensor:
+    """The constant node of an operand x that is no Tensor (data: x as an array): a copy of a
+    caller's numpy array, so that changing that array later cannot change the graph's
+    numbers (the rules read them in backward)."""
+    if isinstance(x, np.ndarray) and np.may_share_memory(data, x):
+        data = data.copy()
+        data.setflags(write=False)
+    return Tensor._constant(data)
 
 
 # -- functions of several tensors ---------------------------------------------------------------
