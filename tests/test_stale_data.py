@@ -401,3 +401,20 @@ def test_copies_and_pickles_take_this_process_clock(tmp_path: Path) -> None:
     assert twin.grad.tolist() == [2.0, 4.0]
     y.backward()  # copying w did not change w
     assert w.grad.tolist() == [2.0, 4.0]
+
+
+def test_the_error_says_requires_grad_changed_when_it_did() -> None:
+    """Reference: the history written out here: requires_grad_ was the only change, so the
+    error names requires_grad, not the data (which is as it was)."""
+    w = Tensor([1.0, 2.0])
+    loss = (w * w).sum()
+    w.requires_grad_(False)
+    with pytest.raises(StaleDataError, match=r"^the requires_grad of .* changed after") as info:
+        loss.backward()
+    assert "data" not in str(info.value)
+    w2 = Tensor([1.0, 2.0])
+    loss2 = (w2 * w2).sum()
+    w2.requires_grad_(False)
+    w2.data = np.array([3.0, 4.0])  # the last change is to the data
+    with pytest.raises(StaleDataError, match=r"^the data of .* changed after"):
+        loss2.backward()

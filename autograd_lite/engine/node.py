@@ -78,11 +78,19 @@ CLOCK = [0]
 that the hot paths read it without a function call)."""
 
 
-def stamp_write(node: Node) -> None:
-    """Record that `node`'s data was just written: tick the clock and stamp the node with it,
-    so that every op node made before now that used `node` is stale (see `Node`)."""
-    CLOCK[0] = now = CLOCK[0] + 1
+def stamp_write(node: Node, requires_grad: bool = False) -> None:
+    """Record that `node`'s data (or, with `requires_grad`, its requires_grad) was just
+    written: tick the clock and stamp the node with it, so that every op node made before now
+    that used `node` is stale (see `Node`). A requires_grad write takes an odd stamp and a
+    data write an even one, so that the error can say which changed (`stamp_says_flag`)."""
+    now = CLOCK[0] + 1
+    CLOCK[0] = now = now + (now % 2 != requires_grad)
     node._stamp = now
+
+
+def stamp_says_flag(node: Node) -> bool:
+    """Whether `node`'s last write (`stamp_write`) changed its requires_grad, not its data."""
+    return node._stamp % 2 == 1
 
 
 class Node(Generic[D]):
