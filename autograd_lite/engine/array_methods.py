@@ -11,7 +11,7 @@ import builtins
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,7 +28,6 @@ __all__ = [
 ]  # fmt: skip
 
 _N = TypeVar("_N", bound=Node)
-_P = ParamSpec("_P")
 
 
 def power(self: _N, other: object) -> _N:
@@ -114,6 +113,20 @@ def _ddof(where: str, ddof: object, correction: object) -> int:
     return int(given)
 
 
+def _variance(
+    self: _N, name: str, axis: object, ddof: object, keepdims: object, correction: object
+) -> _N:
+    """`var`'s number, its argument errors naming `name` (var, or std which roots it)."""
+    dof = _ddof(name, ddof, correction)
+    axes = _axes.nonempty(self, axis, name, "a variance of no numbers is 0/0")
+    keep = flag(keepdims, f"{name}: keepdims")
+    n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
+    centred = self - array_ops.mean(self, axes, True)
+    total = array_ops.sum(centred * centred, axes, keep)
+    found: _N = total / float(n - dof) if n > dof else total * math.inf
+    return found
+
+
 def var(
     self: _N,
     axis: object = None,
@@ -125,35 +138,21 @@ def var(
     """The variance over `axis`: sum((x - mean)**2) / (n - ddof), ddof 0 by default (numpy's;
     PyTorch's `correction=` is the same number). Where n - ddof <= 0 it is inf or nan, as
     numpy (a division by 0)."""
-    dof = _ddof("var", ddof, correction)
-    axes = _axes.nonempty(self, axis, "var", "a variance of no numbers is 0/0")
-    keep = flag(keepdims, "var: keepdims")
-    n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
-    centred = self - array_ops.mean(self, axes, True)
-    total = array_ops.sum(centred * centred, axes, keep)
-    found: _N = total / float(n - dof) if n > dof else total * math.inf
-    return found
+    return _variance(self, "var", axis, ddof, keepdims, correction)
 
 
-def _rooted(spread: Callable[_P, _N], name: str, doc: str) -> Callable[_P, _N]:
-    """sqrt of `spread`, with its arguments (and its errors, which name it)."""
-
-    @functools.wraps(spread)
-    def method(*args: _P.args, **kwargs: _P.kwargs) -> _N:
-        found: _N = ops.sqrt(spread(*args, **kwargs))
-        return found
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = doc
-    return method
-
-
-std = _rooted(
-    var,
-    "std",
+def std(
+    self: _N,
+    axis: object = None,
+    ddof: object = None,
+    keepdims: bool = False,
+    *,
+    correction: object = None,
+) -> _N:
     """The standard deviation over `axis`: sqrt of `var` (same arguments); its derivative
-    where all elements are equal is nan (0/0, as PyTorch).""",
-)
+    where all elements are equal is nan (0/0, as PyTorch)."""
+    found: _N = ops.sqrt(_variance(self, "std", axis, ddof, keepdims, correction))
+    return found
 
 
 def norm(self: _N, ord: object = None, axis: object = None, keepdims: bool = False) -> _N:

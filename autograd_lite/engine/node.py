@@ -308,11 +308,19 @@ def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...
 
 
 def mixing_error(op: Op, kind: str, other: object) -> TypeError:
-    """The error for `op` given a `kind` node (Value, Tensor) and a node of another type."""
-    return TypeError(
-        f"{op.name}: cannot mix a {kind} with a {type(other).__name__}; convert one: "
-        f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
-    )
+    """The error for `op` given a `kind` node (Value, Tensor, Dual) and a node of another
+    type, with advice that fits the two types."""
+    other_kind = type(other).__name__
+    if "Dual" in (kind, other_kind):  # forward mode against reverse mode
+        advice = (
+            "forward mode (Dual) does not mix with reverse mode (Value, Tensor): make every "
+            "input a Dual (Dual(x.data)), or use x.data as a constant"
+        )
+    else:
+        advice = (
+            "convert one: Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
+        )
+    return TypeError(f"{op.name}: cannot mix a {kind} with a {other_kind}; {advice}")
 
 
 class Op:
