@@ -8,7 +8,6 @@ They are installed from the method table (methods.py) as they are, so that `t.su
 from __future__ import annotations
 
 import builtins
-import functools
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar
