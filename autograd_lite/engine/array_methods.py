@@ -112,46 +112,45 @@ def _ddof(where: str, ddof: object, correction: object) -> int:
     return int(given)
 
 
-def _variance(
-    self: _N, name: str, axis: object, ddof: object, keepdims: object, correction: object
-) -> _N:
-    """`var`'s number, its argument errors naming `name` (var, or std which roots it)."""
-    dof = _ddof(name, ddof, correction)
-    axes = _axes.nonempty(self, axis, name, "a variance of no numbers is 0/0")
-    keep = flag(keepdims, f"{name}: keepdims")
-    n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
-    centred = self - array_ops.mean(self, axes, True)
-    total = array_ops.sum(centred * centred, axes, keep)
-    found: _N = total / float(n - dof) if n > dof else total * math.inf
-    return found
+def _spread(name: str, doc: str) -> Callable[..., Any]:
+    """The method `name`: the variance ("var") or its square root ("std"), its argument
+    errors naming it."""
+
+    def method(
+        self: _N,
+        axis: object = None,
+        ddof: object = None,
+        keepdims: bool = False,
+        *,
+        correction: object = None,
+    ) -> _N:
+        dof = _ddof(name, ddof, correction)
+        axes = _axes.nonempty(self, axis, name, "a variance of no numbers is 0/0")
+        keep = flag(keepdims, f"{name}: keepdims")
+        n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
+        centred = self - array_ops.mean(self, axes, True)
+        total = array_ops.sum(centred * centred, axes, keep)
+        found: _N = total / float(n - dof) if n > dof else total * math.inf
+        if name == "std":
+            found = ops.sqrt(found)
+        return found
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
 
 
-def var(
-    self: _N,
-    axis: object = None,
-    ddof: object = None,
-    keepdims: bool = False,
-    *,
-    correction: object = None,
-) -> _N:
+var = _spread(
+    "var",
     """The variance over `axis`: sum((x - mean)**2) / (n - ddof), ddof 0 by default (numpy's;
     PyTorch's `correction=` is the same number). Where n - ddof <= 0 it is inf or nan, as
-    numpy (a division by 0)."""
-    return _variance(self, "var", axis, ddof, keepdims, correction)
-
-
-def std(
-    self: _N,
-    axis: object = None,
-    ddof: object = None,
-    keepdims: bool = False,
-    *,
-    correction: object = None,
-) -> _N:
+    numpy (a division by 0).""",
+)
+std = _spread(
+    "std",
     """The standard deviation over `axis`: sqrt of `var` (same arguments); its derivative
-    where all elements are equal is nan (0/0, as PyTorch)."""
-    found: _N = ops.sqrt(_variance(self, "std", axis, ddof, keepdims, correction))
-    return found
+    where all elements are equal is nan (0/0, as PyTorch).""",
+)
 
 
 def norm(self: _N, ord: object = None, axis: object = None, keepdims: bool = False) -> _N:

@@ -79,18 +79,11 @@ that the hot paths read it without a function call)."""
 
 
 def stamp_write(node: Node, requires_grad: bool = False) -> None:
-    """Record that `node`'s data (or, with `requires_grad`, its requires_grad) was just
-    written: tick the clock and stamp the node with it, so that every op node made before now
-    that used `node` is stale (see `Node`). A requires_grad write takes an odd stamp and a
-    data write an even one, so that the error can say which changed (`stamp_says_flag`)."""
+    """Record that `node`'s data (`requires_grad`: its requires_grad, an odd stamp) was just
+    written: tick the clock and stamp the node, so ops made before that used it are stale."""
     now = CLOCK[0] + 1
     CLOCK[0] = now = now + (now % 2 != requires_grad)
     node._stamp = now
-
-
-def stamp_says_flag(node: Node) -> bool:
-    """Whether `node`'s last write (`stamp_write`) changed its requires_grad, not its data."""
-    return node._stamp % 2 == 1
 
 
 class Node(Generic[D]):
@@ -308,19 +301,12 @@ def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...
 
 
 def mixing_error(op: Op, kind: str, other: object) -> TypeError:
-    """The error for `op` given a `kind` node (Value, Tensor, Dual) and a node of another
-    type, with advice that fits the two types."""
-    other_kind = type(other).__name__
-    if "Dual" in (kind, other_kind):  # forward mode against reverse mode
-        advice = (
-            "forward mode (Dual) does not mix with reverse mode (Value, Tensor): make every "
-            "input a Dual (Dual(x.data)), or use x.data as a constant"
-        )
-    else:
-        advice = (
-            "convert one: Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
-        )
-    return TypeError(f"{op.name}: cannot mix a {kind} with a {other_kind}; {advice}")
+    """The error for `op` given a `kind` node (Value, Tensor, Dual) and another node type."""
+    pair = f"a {kind} with a {type(other).__name__}"
+    advice = "convert one: Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
+    if "Dual" in pair:  # forward mode meets reverse mode: the advice above does not fit
+        advice = "make every input a Dual (Dual(x.data)), or use x.data as a constant"
+    return TypeError(f"{op.name}: cannot mix {pair}; {advice}")
 
 
 class Op:

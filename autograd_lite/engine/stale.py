@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from .node import Node, StaleDataError, stamp_says_flag
+from .node import Node, StaleDataError
 
 __all__ = ["CHANGED", "check_assignable", "stale_error"]
 
@@ -60,7 +60,7 @@ def stale_error(user: Node | None, operand: Node) -> NoReturn:
     made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
     what, harm = (
         ("requires_grad", "its derivative rules skipped it or took it")
-        if stamp_says_flag(operand)
+        if operand._stamp % 2  # odd: requires_grad_ wrote it (node.stamp_write)
         else ("data", "a gradient would mix old and new values")
     )
     raise StaleDataError(
