@@ -67,6 +67,21 @@ def test_min_ties_as_max() -> None:
         Tensor(np.zeros((0, 2))).min(0)
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_a_nan_extreme_sends_the_gradient_to_the_nan_elements(name: str) -> None:
+    """Reference: PyTorch's rule written out by hand: the result is nan, nan matches nan, so
+    the nan elements split the gradient evenly and the others get 0."""
+    t = Tensor([1.0, np.nan, 2.0])
+    getattr(t, name)().backward()
+    assert t.grad.tolist() == [0.0, 1.0, 0.0]
+    t2 = Tensor([[1.0, np.nan, np.nan, 2.0], [3.0, 1.0, 2.0, 0.0]])
+    getattr(t2, name)(dim=1).sum().backward()
+    row = [1.0, 0.0, 0.0, 0.0] if name == "max" else [0.0, 0.0, 0.0, 1.0]
+    assert t2.grad.tolist() == [[0.0, 0.5, 0.5, 0.0], row]
+    d = getattr(Dual(np.array([1.0, np.nan, 2.0]), np.array([1.0, 5.0, 1.0])), name)()
+    assert d.tangent == 5.0  # the nan element's tangent
+
+
 @pytest.mark.parametrize(("ddof", "axis"), [(0, None), (1, None), (0, 1), (2, 0)])
 def test_var_std_against_numpy_and_hand_gradient(ddof: int, axis: int | None) -> None:
     x = np.array([[1.0, 4.0, -2.0], [0.5, 3.0, 7.0], [2.0, 2.5, -1.0]])

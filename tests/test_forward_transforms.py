@@ -144,8 +144,8 @@ def test_a_forward_rule_of_the_wrong_shape_or_kind_is_named() -> None:
 def test_the_ops_table_derives_tangents_from_its_one_rule() -> None:
     """Reference: relu'(x) = step(x), and ops.py has no forward rules of its own (each op is
     marked elementwise: its tangent comes from its one reverse rule)."""
-    factories = {"power": None, "pow_number": (3.0,), "clamp": (0.0, 1.0), "gelu": (),
-                 "leaky_relu": (), "softplus": ()}  # fmt: skip
+    factories = {"power": None, "pow_number": (3.0,), "clamp": (0.0, 1.0), "clip": (0.0, 1.0),
+                 "gelu": (), "leaky_relu": (), "softplus": ()}  # fmt: skip
     assert all(
         getattr(ops, name).jvp == "elementwise" for name in ops.__all__ if name not in factories
     )

@@ -436,3 +436,20 @@ def test_compile_grad_sees_a_write_into_a_leafs_array_after_the_forward_pass(wri
         compile_grad(loss, [x])
     with pytest.raises(StaleDataError, match="written in place"):
         backward_code(loss, [x])
+
+
+def test_the_error_says_requires_grad_changed_when_it_did() -> None:
+    """Reference: the history written out here: requires_grad_ was the only change, so the
+    error names requires_grad, not the data (which is as it was)."""
+    w = Tensor([1.0, 2.0])
+    loss = (w * w).sum()
+    w.requires_grad_(False)
+    with pytest.raises(StaleDataError, match=r"^the requires_grad of .* changed after") as info:
+        loss.backward()
+    assert "data" not in str(info.value)
+    w2 = Tensor([1.0, 2.0])
+    loss2 = (w2 * w2).sum()
+    w2.requires_grad_(False)
+    w2.data = np.array([3.0, 4.0])  # the last change is to the data
+    with pytest.raises(StaleDataError, match=r"^the data of .* changed after"):
+        loss2.backward()

@@ -29,6 +29,7 @@ __all__ = [
     "Param",
     "array_text",
     "atomic",
+    "check_writable",
     "literal",
 ]
 
@@ -181,11 +182,17 @@ class Param:
         return literal(self.value, self.array)[0]
 
 
+def check_writable(a: np.ndarray[Any, Any]) -> None:
+    """CodegenError unless `array_text` can write a (its dtype bool, int or float): checked
+    when the array is met, so that the error can name the op that holds it."""
+    if a.dtype.kind not in "biuf":
+        raise CodegenError(f"generated code cannot write an array of dtype {a.dtype}")
+
+
 def array_text(a: np.ndarray[Any, Any]) -> str:
     """`np.array(...)` that gives a back exactly: its elements' repr, its dtype and shape."""
+    check_writable(a)
     kind = a.dtype.kind
-    if kind not in "biuf":
-        raise CodegenError(f"generated code cannot write an array of dtype {a.dtype}")
 
     def item(v: Any) -> str:
         if kind == "f":

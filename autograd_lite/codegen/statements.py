@@ -35,7 +35,7 @@ from ..engine.steps import BackwardStep, backward_order
 from ..notation import formula
 from ..validate import describe, real
 from .forms import Forms, Helpers
-from .literals import ATOM, CONDITIONAL, SUM, CodegenError, literal
+from .literals import ATOM, CONDITIONAL, SUM, CodegenError, check_writable, literal
 from .names import identifier
 from .symbols import Sym, example_of
 from .templates import Template, fill, kind_of, op_name, trace
@@ -119,6 +119,7 @@ class Writer:
             return arg.token
         found = self.constants.get(id(a))
         if found is None:
+            check_writable(a)  # here, where the op that holds it can be named
             if self.watching is not None and id(a) not in self.held:
                 raise CodegenError(
                     f"op {self.watching.name!r} holds an array given as an arg, and its code "

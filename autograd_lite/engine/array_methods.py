@@ -8,10 +8,9 @@ They are installed from the method table (methods.py) as they are, so that `t.su
 from __future__ import annotations
 
 import builtins
-import functools
 import math
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,7 +27,6 @@ __all__ = [
 ]  # fmt: skip
 
 _N = TypeVar("_N", bound=Node)
-_P = ParamSpec("_P")
 
 
 def power(self: _N, other: object) -> _N:
@@ -114,33 +112,27 @@ def _ddof(where: str, ddof: object, correction: object) -> int:
     return int(given)
 
 
-def var(
-    self: _N,
-    axis: object = None,
-    ddof: object = None,
-    keepdims: bool = False,
-    *,
-    correction: object = None,
-) -> _N:
-    """The variance over `axis`: sum((x - mean)**2) / (n - ddof), ddof 0 by default (numpy's;
-    PyTorch's `correction=` is the same number). Where n - ddof <= 0 it is inf or nan, as
-    numpy (a division by 0)."""
-    dof = _ddof("var", ddof, correction)
-    axes = _axes.nonempty(self, axis, "var", "a variance of no numbers is 0/0")
-    keep = flag(keepdims, "var: keepdims")
-    n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
-    centred = self - array_ops.mean(self, axes, True)
-    total = array_ops.sum(centred * centred, axes, keep)
-    found: _N = total / float(n - dof) if n > dof else total * math.inf
-    return found
+def _spread(name: str, doc: str) -> Callable[..., Any]:
+    """The method `name`: the variance ("var") or its square root ("std"), its argument
+    errors naming it."""
 
-
-def _rooted(spread: Callable[_P, _N], name: str, doc: str) -> Callable[_P, _N]:
-    """sqrt of `spread`, with its arguments (and its errors, which name it)."""
-
-    @functools.wraps(spread)
-    def method(*args: _P.args, **kwargs: _P.kwargs) -> _N:
-        found: _N = ops.sqrt(spread(*args, **kwargs))
+    def method(
+        self: _N,
+        axis: object = None,
+        ddof: object = None,
+        keepdims: bool = False,
+        *,
+        correction: object = None,
+    ) -> _N:
+        dof = _ddof(name, ddof, correction)
+        axes = _axes.nonempty(self, axis, name, "a variance of no numbers is 0/0")
+        keep = flag(keepdims, f"{name}: keepdims")
+        n = math.prod(self._data.shape[i] for i in (axes or range(self._data.ndim)))
+        centred = self - array_ops.mean(self, axes, True)
+        total = array_ops.sum(centred * centred, axes, keep)
+        found: _N = total / float(n - dof) if n > dof else total * math.inf
+        if name == "std":
+            found = ops.sqrt(found)
         return found
 
     method.__name__ = method.__qualname__ = name
@@ -148,8 +140,13 @@ def _rooted(spread: Callable[_P, _N], name: str, doc: str) -> Callable[_P, _N]:
     return method
 
 
-std = _rooted(
-    var,
+var = _spread(
+    "var",
+    """The variance over `axis`: sum((x - mean)**2) / (n - ddof), ddof 0 by default (numpy's;
+    PyTorch's `correction=` is the same number). Where n - ddof <= 0 it is inf or nan, as
+    numpy (a division by 0).""",
+)
+std = _spread(
     "std",
     """The standard deviation over `axis`: sqrt of `var` (same arguments); its derivative
     where all elements are equal is nan (0/0, as PyTorch).""",

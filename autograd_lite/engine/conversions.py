@@ -90,7 +90,15 @@ class Conversions:
         empty spec gives str(x)."""
         if not spec:
             return str(self)
-        return format(_one(self, f"format(x, {spec!r})"), spec)
+        where = f"format(x, {spec!r})"
+        number = _one(self, where)
+        try:
+            return format(number, spec)
+        except ValueError as error:  # float's message names float, not the node's type
+            raise ValueError(
+                f"{where} of a {type(self).__name__}: {error}; its number is a float, so the "
+                f"spec must be a float's (e.g. '.4f', 'g', 'e')"
+            ) from None
 
     def __len__(self) -> int:
         """The length of the first axis; TypeError for a node of one number (0-d)."""

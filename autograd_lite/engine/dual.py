@@ -24,7 +24,7 @@ from . import array_node
 from .array_node import ArrayNode, made
 from .arrays import adapted, as_array, broadcast
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op, stamp_write
+from .node import CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
 from .stale import check_assignable
 
 __all__ = ["Dual", "tangent_of"]
@@ -197,10 +197,7 @@ def _operands(op: Op, operands: tuple[Any, ...]) -> tuple[list[Any], tuple[Any, 
         if type(x) is Dual:
             duals.append(x)
         elif isinstance(x, Node):
-            raise TypeError(
-                f"{op.name}: cannot mix a Dual with a {type(x).__name__}; make every input a "
-                f"Dual (Dual(x.data)), or use x.data as a constant"
-            )
+            raise mixing_error(op, "Dual", x)
     scalar = [type(d._data) is float for d in duals]
     if all(scalar) and not any(isinstance(x, np.ndarray) for x in operands):
         datas = [x._data if type(x) is Dual else real(x, op.name) for x in operands]

@@ -206,7 +206,9 @@ class Methods:
         "clamp(min=None, max=None): x limited to [min, max]; the gradient passes where "
         "min <= x <= max (as PyTorch).",
     )
-    clip = Made(ops.clamp, "clip(min=None, max=None): clamp's other name.")
+    clip = Made(
+        ops.clip, "clip(a_min=None, a_max=None): clamp's other name (numpy's or PyTorch's limits)."
+    )
     maximum = Infix(array_ops.maximum_op, "The larger of self and other; ties share the gradient.")
     minimum = Infix(array_ops.minimum_op, "The smaller of self and other; ties share the gradient.")
 

@@ -78,10 +78,11 @@ CLOCK = [0]
 that the hot paths read it without a function call)."""
 
 
-def stamp_write(node: Node) -> None:
-    """Record that `node`'s data was just written: tick the clock and stamp the node with it,
-    so that every op node made before now that used `node` is stale (see `Node`)."""
-    CLOCK[0] = now = CLOCK[0] + 1
+def stamp_write(node: Node, requires_grad: bool = False) -> None:
+    """Record that `node`'s data (`requires_grad`: its requires_grad, an odd stamp) was just
+    written: tick the clock and stamp the node, so ops made before that used it are stale."""
+    now = CLOCK[0] + 1
+    CLOCK[0] = now = now + (now % 2 != requires_grad)
     node._stamp = now
 
 
@@ -300,11 +301,12 @@ def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...
 
 
 def mixing_error(op: Op, kind: str, other: object) -> TypeError:
-    """The error for `op` given a `kind` node (Value, Tensor) and a node of another type."""
-    return TypeError(
-        f"{op.name}: cannot mix a {kind} with a {type(other).__name__}; convert one: "
-        f"Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
-    )
+    """The error for `op` given a `kind` node (Value, Tensor, Dual) and another node type."""
+    pair = f"a {kind} with a {type(other).__name__}"
+    advice = "convert one: Tensor(v.data) makes a Tensor of a Value, t.item() a number of a Tensor"
+    if "Dual" in pair:  # forward mode meets reverse mode: the advice above does not fit
+        advice = "make every input a Dual (Dual(x.data)), or use x.data as a constant"
+    return TypeError(f"{op.name}: cannot mix {pair}; {advice}")
 
 
 class Op:

@@ -21,7 +21,7 @@ from ..validate import is_real, real
 from .node import DomainError, Node, Op
 
 __all__ = [
-    "abs", "add", "clamp", "cos", "div", "exp", "expm1", "gelu", "gelu_tanh", "leaky_relu",
+    "abs", "add", "clamp", "clip", "cos", "div", "exp", "expm1", "gelu", "gelu_tanh", "leaky_relu",
     "log", "log1p", "mul", "neg", "pow_number", "pow_value", "power", "relu", "sigmoid", "sign",
     "sin", "softplus", "sqrt", "step", "sub", "tan", "tanh",
 ]  # fmt: skip
@@ -451,10 +451,31 @@ def _clamp(lo: float | None, hi: float | None) -> Op:
 def clamp(min: object = None, max: object = None) -> Op:
     """The op that limits x to [min, max] (either may be None; min > max gives max
     everywhere, nan stays nan, as PyTorch); the gradient passes where min <= x <= max."""
+    return _limits("clamp", min, max)
+
+
+def clip(
+    a_min: object = None, a_max: object = None, *, min: object = None, max: object = None
+) -> Op:
+    """`clamp` under numpy's names for the limits (a_min, a_max, as np.clip) or PyTorch's
+    (min, max); its errors name clip."""
+    for numpy_name, numpy_value, torch_name, torch_value in (
+        ("a_min", a_min, "min", min),
+        ("a_max", a_max, "max", max),
+    ):
+        if numpy_value is not None and torch_value is not None:
+            raise TypeError(
+                f"clip: got both {numpy_name}= (numpy's name) and {torch_name}= (PyTorch's)"
+            )
+    return _limits("clip", min if a_min is None else a_min, max if a_max is None else a_max)
+
+
+def _limits(name: str, min: object, max: object) -> Op:
+    """The clamp op for the limits given to `name` (clamp or clip), checked."""
     if min is None and max is None:
-        raise ValueError("clamp: give min or max (or both); both None is an error, as PyTorch")
-    lo = None if min is None else _bound(min, "clamp: min")
-    hi = None if max is None else _bound(max, "clamp: max")
+        raise ValueError(f"{name}: give min or max (or both); both None is an error, as PyTorch")
+    lo = None if min is None else _bound(min, f"{name}: min")
+    hi = None if max is None else _bound(max, f"{name}: max")
     return _clamp(lo, hi)
 
 

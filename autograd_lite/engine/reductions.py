@@ -87,9 +87,11 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 def _extreme_share(x: Any, out: Any, axis: Axis) -> Any:
     """Each element's share of max's (or min's) derivative: 1 for the extreme one, 1/k for
-    k equal extremes (a constant array of x's shape)."""
+    k equal extremes, nan counted equal to nan (a constant array of x's shape)."""
     xd = data_of(x)
-    hit = xd == np.reshape(data_of(out), kept_shape(xd.shape, axis))
+    od = np.reshape(data_of(out), kept_shape(xd.shape, axis))
+    # a nan extreme is matched by the nan elements, which share the gradient, as in PyTorch
+    hit = (xd == od) | (np.isnan(xd) & np.isnan(od))
     with np.errstate(all="ignore"):  # ties share the gradient equally, as in PyTorch
         share = hit / add_reduce(hit, axis=axis, keepdims=True)
     return share.astype(xd.dtype)

@@ -58,10 +58,14 @@ def stale_error(user: Node | None, operand: Node) -> NoReturn:
         )
     index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
     made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
+    what, harm = (
+        ("requires_grad", "its derivative rules skipped it or took it")
+        if operand._stamp % 2  # odd: requires_grad_ wrote it (node.stamp_write)
+        else ("data", "a gradient would mix old and new values")
+    )
     raise StaleDataError(
-        f"the data of {_node_name(operand)}{made} was changed after the graph used it "
-        f"(operand {index} of {user._op.base.display!r}, which made {_node_name(user)}): a "
-        f"gradient would mix old "
-        f"and new values. Run the forward pass again after changing data (an update after "
+        f"the {what} of {_node_name(operand)}{made} was changed after the graph used it "
+        f"(operand {index} of {user._op.base.display!r}, which made {_node_name(user)}): "
+        f"{harm}. Run the forward pass again after changing {what} (an update after "
         f"backward() is fine)"
     )

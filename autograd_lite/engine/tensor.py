@@ -150,7 +150,7 @@ class Tensor(ArrayNode):
             )
         if requires != self._carry:
             self._carry = requires
-            stamp_write(self)  # graphs made before skipped (or took) it: they are stale
+            stamp_write(self, requires_grad=True)  # graphs made before skipped (or took) it
 
     def tolist(self) -> Any:
         """The numbers as nested Python lists (a number for a 0-d tensor), outside the
