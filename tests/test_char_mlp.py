@@ -8,27 +8,20 @@ vocabulary is read from examples/data/names.txt by the test itself.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "char_mlp.py"
-NAMES = EXAMPLE.parent / "data" / "names.txt"
+from tests.example_module import EXAMPLES, load_example
+
+NAMES = EXAMPLES / "data" / "names.txt"
 
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("char_mlp", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_example("char_mlp.py")
 
 
 def test_a_short_run_beats_the_uniform_guess_and_samples_the_vocabulary(

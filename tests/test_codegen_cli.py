@@ -7,9 +7,7 @@ training run (the compiled one must print the same losses).
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +18,7 @@ from autograd_lite import backward_code, grad
 from autograd_lite.walkthrough.cli import main
 from autograd_lite.walkthrough.network import INPUT_NAMES, build_network
 from tests.codegen_helpers import run_module, same
+from tests.example_module import load_example
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- autograd-lite --code -->"
@@ -68,13 +67,7 @@ def test_the_pages_show_exactly_what_the_command_prints(
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    path = ROOT / "examples" / "train_xor_moons.py"
-    spec = importlib.util.spec_from_file_location("train_xor_moons_codegen", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_example("train_xor_moons.py", "train_xor_moons_codegen")
 
 
 def test_the_compiled_moons_run_prints_the_same_losses(

@@ -6,7 +6,6 @@ Independent reference: the XOR truth table (accuracy is counted against it direc
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from autograd_lite import no_grad
 from autograd_lite.nn import MLP, SGD, Adam, bce_with_logits, hinge_loss, mse_loss
+from tests.example_module import load_example
 
 XOR = [([0.0, 0.0], 0), ([0.0, 1.0], 1), ([1.0, 0.0], 1), ([1.0, 1.0], 0)]
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_xor_moons.py"
@@ -65,12 +65,7 @@ def test_xor_with_sgd_momentum_and_other_losses(loss_name: str) -> None:
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("train_xor_moons", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look the module up while building the class
-    spec.loader.exec_module(mod)
-    return mod
+    return load_example("train_xor_moons.py")
 
 
 def test_example_moons_data(example: ModuleType) -> None:
