@@ -324,7 +324,7 @@ def make_autograd_lite_ops(init: Params, x: np.ndarray, labels: np.ndarray, lr: 
     trainer.name = "autograd-lite-ops"
     trainer.notes.append(
         "autograd-lite-ops: the step in Tensor ops, no nn: relu(x @ W.T + b), "
-        "-log_softmax(z)[rows, labels].mean(), backward(retain_grads=False), "
+        "-log_softmax(z)[rows, labels].mean(), backward(retain_graph=False), "
         "p.data -= lr * p.grad"
     )
     return trainer
@@ -356,7 +356,7 @@ def _autograd_lite_ops(
         return loss
 
     def backward(loss: Any) -> None:
-        loss.backward(retain_grads=False)  # docs/tensors.md's training loop
+        loss.backward(retain_graph=False)  # docs/tensors.md's training loop
 
     def update(_: object) -> None:
         for p in params:
@@ -449,8 +449,8 @@ def _autograd_lite_nn(
         lambda: nn.cross_entropy(model(x), labels),
         nn.SGD(ps, lr=lr),
         lambda: [np.array(p.data, copy=True) for p in ps],
-        # The training loop docs/tensors.md documents: the layers' outputs keep no gradient.
-        backward_options={"retain_grads": False},
+        # The training loop docs/tensors.md documents: the graph is released by backward.
+        backward_options={"retain_graph": False},
     )
 
 

@@ -83,7 +83,7 @@ def train(
         pick = rng.integers(0, len(x), batch)
         loss = cross_entropy(model(x[pick]), y[pick])
         opt.zero_grad()
-        loss.backward()
+        loss.backward(retain_graph=False)  # the loop reads only the loss and the gradients
         opt.step()
         if step % log_every == 0 or step == steps:
             logged.append(loss.item())

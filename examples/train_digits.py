@@ -126,7 +126,7 @@ def train(
                 value = compiled_step(model, steps, x, y)
             else:
                 loss = cross_entropy(model(x), y)
-                loss.backward(retain_grads=False)  # only the parameters' gradients are read
+                loss.backward(retain_graph=False)  # keeps what the loop reads: parameters and loss
                 value = loss.item()
             opt.step()
             total += value * len(batch)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import ReleasedGradientError, Tensor, draw_graph, nn
+from autograd_lite import ReleasedDataError, ReleasedGradientError, Tensor, draw_graph, nn
 
 Array = np.ndarray[Any, Any]
 
@@ -191,3 +191,165 @@ def test_the_documented_training_loop_trains_with_released_gradients() -> None:
     np.testing.assert_allclose(layer.weight.data, hand, rtol=1e-12, atol=1e-12)
     with pytest.raises(ReleasedGradientError):
         _ = out.grad
+
+
+# -- backward(retain_graph=False): the graph gives up its data too -------------------------------
+
+
+def test_retain_graph_false_keeps_the_leaves_gradients_and_the_outputs_value() -> None:
+    """Reference: hand_gradients (the chain rule in numpy) and the loss computed in numpy,
+    sum(relu(x @ W.T + b) * v); the leaves' data are the arrays they were made from."""
+    data = network(5)
+    x, w0, b0, v = data
+    loss, w, b, z = build(*data)
+    loss.backward(retain_graph=False)
+    dw, db, _ = hand_gradients(*data)
+    np.testing.assert_allclose(w.grad, dw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b.grad, db, rtol=1e-12, atol=1e-12)
+    expected = float((np.maximum(x @ w0.T + b0, 0) * v).sum())
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+    assert w.data.tolist() == w0.tolist() and b.data.tolist() == b0.tolist()
+    assert z.shape == (2, 3) and z.dtype == np.float64  # x (2, 2) @ W.T (2, 3)
+
+
+def _reads(z: Tensor, loss: Tensor, w: Tensor) -> dict[str, Any]:
+    """Every way a user reads the numbers of an op result, or walks its graph again."""
+    from autograd_lite import backward_steps, compile_grad, grad
+
+    return {
+        "data": lambda: z.data,
+        "item": lambda: z[0, 0].item(),
+        "tolist": lambda: z.tolist(),
+        "numpy": lambda: z.numpy(),
+        "detach": lambda: z.detach(),
+        "an op": lambda: z + 1.0,
+        "a numpy ufunc": lambda: np.exp(z),
+        "a method": lambda: z.sum(),
+        "indexing": lambda: z[0],
+        "backward again": lambda: loss.backward(),
+        "grad": lambda: grad(loss, [w]),
+        "draw_graph": lambda: draw_graph(loss),
+        "backward_steps": lambda: backward_steps(loss),
+        "compile_grad": lambda: compile_grad(loss, [w]),
+    }
+
+
+@pytest.mark.parametrize("how", list(_reads(*[Tensor(0.0)] * 3)))
+def test_a_released_graph_refuses_every_read_of_its_numbers(how: str) -> None:
+    """Reference: the documented rule (docs/tensors.md) -- after retain_graph=False an op
+    result's numbers are gone: each read is a ReleasedDataError naming the tensor and the
+    setting, never a number."""
+    loss, w, _, z = build(*network(6))
+    loss.backward(retain_graph=False)
+    walk = how in ("backward again", "grad", "draw_graph", "backward_steps", "compile_grad")
+    # A walk names the first released node it meets (the root's operand); a read names z.
+    named = "" if walk else "'z'.*"
+    with pytest.raises(ReleasedDataError, match=named + r"released by backward\(retain_graph"):
+        _reads(z, loss, w)[how]()
+    with pytest.raises(ReleasedGradientError):
+        _ = z.grad
+    assert "released" in repr(z)
+
+
+def test_another_graph_through_a_released_result_is_refused() -> None:
+    """Reference: the documented rule -- a graph built before the release that shares an op
+    result (z) cannot be walked: its rules would read z's numbers."""
+    loss, _, _, z = build(*network(7))
+    other = (z * 2.0).sum()
+    loss.backward(retain_graph=False)
+    with pytest.raises(ReleasedDataError, match="'z'"):
+        other.backward()
+
+
+def test_what_the_walk_did_not_pass_keeps_its_data() -> None:
+    """Reference: numpy's exp of the batch -- a computed tensor that needs no gradient (made
+    from requires_grad=False data) is not released: nothing released its data."""
+    x = np.array([0.5, -1.0])
+    c = Tensor(x, requires_grad=False).exp()
+    w = Tensor([2.0, 3.0])
+    loss = (c * w).sum()
+    loss.backward(retain_graph=False)
+    np.testing.assert_array_equal(c.data, np.exp(x))
+    np.testing.assert_array_equal(w.grad, np.exp(x))  # d sum(c * w)/dw = c
+
+
+def test_a_failing_rule_releases_nothing() -> None:
+    """Reference: the rule that an error changes nothing -- a rule that fails once leaves
+    every op result's data readable, and the next backward gives the closed form:
+    d sum(flaky(w) * 3)/dw = 3 (flaky is the identity)."""
+    from autograd_lite import Op
+
+    calls = [0]
+
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise ArithmeticError("a rule that fails once")
+        return (g,)
+
+    flaky = Op("flaky", lambda x: x, vjp, array_forward=lambda x: x.copy())
+    w = Tensor([1.0, 2.0], label="w")
+    y = flaky(w) * 3.0
+    loss = y.sum()
+    with pytest.raises(ArithmeticError):
+        loss.backward(retain_graph=False)
+    assert y.data.tolist() == [3.0, 6.0]
+    loss.backward(retain_graph=False)
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_retain_graph_is_checked() -> None:
+    """Reference: the project's rule for bad input -- a TypeError naming the option, before
+    anything is released."""
+    loss, _, _, z = build(*network())
+    bad: Any = "no"
+    with pytest.raises(TypeError, match="retain_graph"):
+        loss.backward(retain_graph=bad)
+    assert z.data.shape == (2, 3)
+
+
+def test_retain_graph_false_frees_the_graphs_arrays() -> None:
+    """Reference: byte counts. A chain of n products with a number on float64 arrays of
+    `size` elements holds n arrays of 8 * size bytes (each op's result) plus the numbers'
+    constants; after retain_graph=False the graph, still referenced by `loss`, holds none of
+    them (the leaf's data and gradient stay: 2 arrays)."""
+    n, size = 10, 100_000
+    one = 8 * size
+    tracemalloc.start()
+    try:
+        x = Tensor(np.ones(size))
+        y = x
+        for _ in range(n):
+            y = y * np.full(size, 1.5)  # an array constant of `size` elements per op
+        loss = y.sum()
+        del y
+        before = tracemalloc.get_traced_memory()[0]
+        loss.backward(retain_graph=False)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert before - after > (2 * n - 2) * one  # the results and the constants, less the grad
+    np.testing.assert_allclose(x.grad, np.full(size, 1.5**n), rtol=1e-12)
+
+
+def test_the_training_loop_with_a_released_graph_trains_as_by_hand() -> None:
+    """Reference: a two-layer network trained by SGD written out in numpy: z = x @ W1.T,
+    h = tanh(z), out = h @ W2.T, loss = mean((out - y)**2); dout = 2 (out - y) / N,
+    dW2 = dout.T @ h, dh = dout @ W2, dz = dh (1 - h**2), dW1 = dz.T @ x."""
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    w1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
+    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Tanh(), nn.Linear(4, 2, bias=False))
+    model[0].weight.data, model[2].weight.data = w1, w2
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward(retain_graph=False)
+        opt.step()
+        h = np.tanh(x @ w1.T)
+        dout = 2 * (h @ w2.T - y) / y.size
+        dz = (dout @ w2) * (1 - h**2)
+        w1, w2 = w1 - 0.1 * dz.T @ x, w2 - 0.1 * dout.T @ h
+    np.testing.assert_allclose(model[0].weight.data, w1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model[2].weight.data, w2, rtol=1e-12, atol=1e-12)

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
-from .node import RELEASED, Node
+from .node import Node
+from .release import RELEASED, release_data
 from .stale import CHANGED, stale_error
 
 
@@ -278,22 +279,27 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     return tuple(float(x._as_gradient(d, op, False)) for x, d in zip(operands, shares))
 
 
-def backward(root: Node, gradient: object = 1.0, retain_grads: bool = True) -> None:
+def backward(
+    root: Node, gradient: object = 1.0, retain_grads: bool = True, retain_graph: bool = True
+) -> None:
     """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward).
 
     All gradients are computed and checked before any `.grad` is written, so an error
     changes nothing. With `retain_grads=False` only the leaves get their gradient; every op
     node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
-    hold all of them until it ends.
+    hold all of them until it ends. `retain_graph=False` (which implies it) then releases
+    the op nodes' data too, but root's (release.py).
     """
     seed = root._seed(gradient, False)
-    if retain_grads:
+    if retain_grads and retain_graph:
         nodes, grads = _propagate(root, seed, False, None)
     else:
         released: list[Node] = []
         nodes, grads = root._finish_gradients(*_sweep(root, seed, False, released), False)
         for node in released:
             node._grad = RELEASED
+        if not retain_graph:
+            release_data(released, root)
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.

@@ -20,7 +20,7 @@ from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 
-__all__ = ["RELEASED", "DomainError", "Node", "Op", "ReleasedGradientError", "StaleDataError"]
+__all__ = ["DomainError", "Node", "Op", "StaleDataError"]
 
 if TYPE_CHECKING:  # a default (PEP 696) for type checkers: a bare `Node` is `Node[Any]`
     from typing_extensions import TypeVar as DefaultingTypeVar
@@ -38,30 +38,6 @@ class DomainError(ValueError):
 
     Raised before any node is created; the message names the op and the offending values.
     """
-
-
-class ReleasedGradientError(RuntimeError):
-    """Reading the `.grad` of an intermediate node (an op's result) whose gradient
-    `backward(retain_grads=False)` did not keep (docs/tensors.md, "Memory")."""
-
-
-class _Released:
-    """The `.grad` slot of an op node whose gradient a backward pass did not keep.
-
-    A later backward adds to it (`old + g`) and gets it back: a gradient that missed one
-    pass stays released rather than showing a partial sum."""
-
-    __slots__ = ()
-
-    def __add__(self, other: object) -> _Released:
-        return self
-
-    def __repr__(self) -> str:
-        return "RELEASED"
-
-
-RELEASED = _Released()
-"""What `_grad` holds once a backward pass released the node's gradient."""
 
 
 class StaleDataError(RuntimeError):

@@ -12,6 +12,7 @@ from typing import NoReturn
 import numpy as np
 
 from .node import Node, StaleDataError
+from .release import RELEASED_STAMP, ReleasedData
 
 __all__ = ["CHANGED", "check_assignable", "stale_error"]
 
@@ -50,7 +51,9 @@ def _node_name(node: Node) -> str:
 
 def stale_error(user: Node | None, operand: Node) -> NoReturn:
     """The error for an operand whose data changed after `user` (None: it is the root)
-    used it."""
+    used it, or was released (`backward(retain_graph=False)`)."""
+    if operand._stamp == RELEASED_STAMP and type(data := operand._data) is ReleasedData:
+        data.error("a walk through a released graph (a second backward, a drawing, ...)")
     if user is None:
         raise StaleDataError(
             f"the data of {_node_name(operand)}, made by {operand._op.base.display!r}, was changed "

@@ -22,7 +22,8 @@ from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .grad_mode import MODE
-from .node import LEAF, RELEASED, Node, Op, ReleasedGradientError, mixing_error, stamp_write
+from .node import LEAF, Node, Op, mixing_error, stamp_write
+from .release import RELEASED, ReleasedGradientError, check_kept, is_kept
 from .stale import check_assignable
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
@@ -80,7 +81,10 @@ class Tensor(ArrayNode):
         stale (a walk through them raises `StaleDataError`). `t.data -= step` counts as an
         assignment; writes into the array that bypass it (`t.data[0] = 5`) are not seen
         (docs/tensors.md)."""
-        return self._data
+        data = self._data
+        if type(data) is not np.ndarray:
+            check_kept(data, "Tensor.data")
+        return data
 
     @data.setter
     def data(self, value: object) -> None:
@@ -108,8 +112,9 @@ class Tensor(ArrayNode):
             raise ReleasedGradientError(
                 f"Tensor.grad: the gradient of this intermediate tensor"
                 f"{'' if self._label is None else f' {self._label!r}'} was released by "
-                f"backward(retain_grads=False) (later passes do not bring it back): build the "
-                f"graph again and call backward(), which keeps every gradient, to read it"
+                f"backward(retain_grads=False) or backward(retain_graph=False) (later passes "
+                f"do not bring it back): build the graph again and call backward(), which "
+                f"keeps every gradient, to read it"
             )
         array: Array = g
         return array
@@ -197,6 +202,7 @@ class Tensor(ArrayNode):
                 "numbers outside the graph: t.data, t.numpy() or t.detach()"
             )
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
+        check_kept(self._data, "numpy converting a Tensor")
         data = self._data if dtype is None else self._data.astype(like)
         return data.copy() if copy else data
 
@@ -204,8 +210,8 @@ class Tensor(ArrayNode):
         data = self._data
         shown = (
             np.array2string(data, separator=", ", threshold=12, precision=6, prefix="Tensor(")
-            if data.size <= 12
-            else f"<shape {data.shape}>"
+            if data.size <= 12 and is_kept(data)
+            else f"<{'' if is_kept(data) else 'released data, '}shape {data.shape}>"
         )
         extra = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
         if self._label is not None:
@@ -215,16 +221,23 @@ class Tensor(ArrayNode):
         return f"Tensor({shown}{extra})"
 
     # -- gradients (see backward.py) ----------------------------------------------------------
-    def backward(self, gradient: object = None, *, retain_grads: bool = True) -> None:
+    def backward(
+        self, gradient: object = None, *, retain_grads: bool = True, retain_graph: bool = True
+    ) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every tensor below this one that
         requires a gradient. A one-element tensor needs no `gradient`; otherwise pass an
         array of this tensor's shape. Calling it again adds the same amount again.
 
-        `retain_grads=False` (for training loops) gives only the leaves their gradient: the
-        intermediate tensors' (op results') `.grad` is released, and reading it raises
-        `ReleasedGradientError` (docs/tensors.md, "Memory")."""
+        For training loops (docs/tensors.md, "What a backward pass keeps"):
+        `retain_graph=False` keeps only what a training loop reads, the leaves' data and
+        gradients and this tensor's value, as PyTorch does by default: every intermediate
+        tensor's (op result's) data and gradient is released; reading them raises
+        `ReleasedDataError` / `ReleasedGradientError`, and so does a second backward or a
+        drawing of the graph. `retain_grads=False` releases only the gradients (the graph
+        can be walked again)."""
         keep = flag(retain_grads, "Tensor.backward: retain_grads")
-        _backward.backward(self, gradient, keep)
+        graph = flag(retain_graph, "Tensor.backward: retain_graph")
+        _backward.backward(self, gradient, keep, graph)
 
     def zero_grad(self) -> None:
         """Reset `.grad` of this tensor and every tensor below it."""
@@ -297,7 +310,9 @@ class Tensor(ArrayNode):
         constants = False
         for x in operands:
             if type(x) is Tensor:
-                datas.append(x._data)
+                if type(d := x._data) is not np.ndarray:
+                    check_kept(d, op.name)
+                datas.append(d)
             elif isinstance(x, Node):
                 raise mixing_error(op, "Tensor", x)
             else:

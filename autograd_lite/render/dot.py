@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 
 from ..engine.backward import graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
-from ..engine.node import RELEASED, Node
+from ..engine.node import Node
+from ..engine.release import RELEASED
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import describe, flag
