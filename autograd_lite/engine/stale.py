@@ -13,7 +13,7 @@ import numpy as np
 
 from .node import Node, StaleDataError
 
-__all__ = ["CHANGED", "check_assignable", "stale_error"]
+__all__ = ["CHANGED", "check_assignable", "node_name", "stale_error"]
 
 CHANGED = 1 << 62
 """The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
@@ -30,14 +30,14 @@ def check_assignable(node: Node, where: str, changed: bool = False) -> None:
     if changed:
         node._stamp = CHANGED
     raise StaleDataError(
-        f"{where}: {_node_name(node)} was computed by {node._op.base.display!r} from other "
+        f"{where}: {node_name(node)} was computed by {node._op.base.display!r} from other "
         f"nodes; its data cannot be assigned (its graph and derivative rule use it"
         f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
         f"). Assign a leaf's data, or make a new leaf with .detach()"
     )
 
 
-def _node_name(node: Node) -> str:
+def node_name(node: Node) -> str:
     """How an error names a node: its type and label, or its data if small."""
     kind = type(node).__name__
     if node._label is not None:
@@ -53,7 +53,7 @@ def stale_error(user: Node | None, operand: Node) -> NoReturn:
     used it."""
     if user is None:
         raise StaleDataError(
-            f"the data of {_node_name(operand)}, made by {operand._op.base.display!r}, was changed "
+            f"the data of {node_name(operand)}, made by {operand._op.base.display!r}, was changed "
             f"in place after the graph made it: run the forward pass again"
         )
     index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
@@ -64,8 +64,8 @@ def stale_error(user: Node | None, operand: Node) -> NoReturn:
         else ("data", "a gradient would mix old and new values")
     )
     raise StaleDataError(
-        f"the {what} of {_node_name(operand)}{made} was changed after the graph used it "
-        f"(operand {index} of {user._op.base.display!r}, which made {_node_name(user)}): "
+        f"the {what} of {node_name(operand)}{made} was changed after the graph used it "
+        f"(operand {index} of {user._op.base.display!r}, which made {node_name(user)}): "
         f"{harm}. Run the forward pass again after changing {what} (an update after "
         f"backward() is fine)"
     )
