@@ -88,6 +88,11 @@ def _refusal(view: np.ndarray[Any, Any], doing: str) -> ValueError:
     if node is None:  # a view numpy made of a view: the tensor is not known
         return ValueError(f"{doing}: this array is a read-only view of a tensor's data; {_FIX}")
     name = node_name(node)
+    if type(node).__name__ == "Dual":
+        return ValueError(
+            f"{doing}: the primal of {name} is read-only (its tangent, and the tangents "
+            f"computed from it, would no longer fit it): make a new Dual"
+        )
     if node._a is not None:
         return ValueError(
             f"{doing}: the data of {name} belongs to its graph (computed by "

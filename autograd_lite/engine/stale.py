@@ -16,24 +16,21 @@ from .node import Node, StaleDataError
 __all__ = ["CHANGED", "check_assignable", "node_name", "stale_error"]
 
 CHANGED = 1 << 62
-"""The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
-Tensor): later than any write, so every walk through it finds it stale."""
+"""The stamp that would mark an op node whose data was changed in place: later than any
+write, so every walk through it finds it stale. Nothing sets it any more (every node's array
+is read-only, data_view.py); backward.py's checks of it can go with it."""
 
 
-def check_assignable(node: Node, where: str, changed: bool = False) -> None:
+def check_assignable(node: Node, where: str) -> None:
     """Refuse, before anything is changed, to assign the data of an op node (`where` names
     the assignment): its graph and its own derivative rule (sigmoid's uses its result) rely
-    on it. `changed` says the data was already changed in place (`t.data -= 1`): the node
-    is then marked so that every later walk through it raises too."""
+    on it."""
     if node._a is None:
         return
-    if changed:
-        node._stamp = CHANGED
     raise StaleDataError(
         f"{where}: {node_name(node)} was computed by {node._op.base.display!r} from other "
-        f"nodes; its data cannot be assigned (its graph and derivative rule use it"
-        f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
-        f"). Assign a leaf's data, or make a new leaf with .detach()"
+        f"nodes; its data cannot be assigned (its graph and derivative rule use it). Assign "
+        f"a leaf's data, or make a new leaf with .detach()"
     )
 
 
