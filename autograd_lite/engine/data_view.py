@@ -1,24 +1,27 @@
 """`DataView`, what `Tensor.data` hands out: a read-only numpy view of a tensor's array that
 refuses writes with an error saying what to write instead, and keeps `t.data -= step` working.
 
-A Tensor's array is read-only (`array_node.fill` sets every node's array so): a write into it
-that bypassed an assignment to `.data` would go unseen by the write stamps, and a backward
-pass would mix old and new values. So the engine's only ways to change a leaf are:
+Every node's array is read-only (`array_node.fill` sets it so): a write into a leaf's array
+that bypassed the engine would go unseen by the write stamps, and a backward pass would mix
+old and new values. So a leaf Tensor's numbers change in two ways only, both stamped:
 
-- assigning `.data` (the setter copies what it is given and stamps the tensor), including
-  in-place arithmetic through the attribute: `t.data -= step` is `t.data = t.data.__isub__(
-  step)`, and `DataView.__isub__` on a read-only view returns a *new* array with numpy's
-  in-place semantics (same numbers, self's shape and dtype, casting rule "same_kind"), which
-  the setter then takes without a copy (`taken`): nobody else can write it.
-- `update_in_place`, the optimizers' step: in place for speed, then stamped.
+- assigning `.data`: the setter copies what it is given (`assign`);
+- in place, through `write_in_place`: the in-place operators (`-=`, `+=`, `*=`, `/=`, `//=`,
+  `%=`, `**=`, `@=`, the bitwise ones) on `t.data`, which run numpy's own in-place operator
+  on the tensor's array (so: numpy's numbers, casting rule and errors), and the optimizers'
+  step. Python then assigns the view back (`t.data = t.data.__isub__(step)`); the setter
+  sees its own array and has nothing left to do. No new array per step: a new array for
+  each `p.data -= lr * p.grad` made that update about twice as slow.
 
-Every other write (`t.data[0] = 5`, `.fill`, `np.copyto`, ufuncs with `out=`, `.sort()` ...)
-raises ValueError before anything changes, naming the operation, the tensor and the fix. As
-JAX's arrays, a kept array is a value: after `a = t.data; a -= 1`, `a` is a new array and `t`
-is unchanged until it is assigned (`t.data = a`). Results computed from a view (`t.data + 1`,
-`.copy()`, `.astype()`, reductions) are plain numpy arrays; views of it (`t.data[0]`, `.T`)
-stay read-only DataViews. A writeable DataView (`np.empty_like(t.data)`, fancy indexing)
-behaves as an ndarray.
+An in-place operator writes through only on a view of a leaf Tensor's whole current array,
+as `t.data` gives (kept in a variable too: after `a = t.data; a -= 1`, t has changed, as
+numpy's views do). On a part of it (`t.data[:2] -= 1`), on an array the tensor no longer
+holds (its `.data` was assigned since), on an op result's data or a Dual's primal it is
+refused, as every other write is (`t.data[0] = 5`, `.fill`, `np.copyto`, ufuncs with `out=`,
+`.sort()` ...): a ValueError before anything changes, naming the operation, the tensor and
+the fix. Results computed from a view (`t.data + 1`, `.copy()`, `.astype()`, reductions)
+are plain numpy arrays; views of it (`t.data[0]`, `.T`) stay read-only DataViews. A
+writeable DataView (`np.empty_like(t.data)`, fancy indexing) behaves as an ndarray.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy as np
 from .node import Node, stamp_write
 from .stale import node_name
 
-__all__ = ["DataView", "assign", "taken", "update_in_place", "view_of"]
+__all__ = ["DataView", "assign", "view_of", "write_in_place"]
 
 _FIX = (
     "assign a new array instead, which the engine sees: d = t.data.copy(); d[0] = 5; "
@@ -39,22 +42,14 @@ _FIX = (
 )
 
 
-def view_of(node: Node[Any]) -> DataView:
-    """A read-only DataView of `node`'s array (what `Tensor.data` returns)."""
-    view: DataView = node._data.view(DataView)
+def view_of(node: Node[Any], updatable: bool) -> DataView:
+    """A read-only DataView of `node`'s array (what `.data` returns); `updatable`: in-place
+    operators on it change the node (a leaf Tensor)."""
+    data = node._data
+    view: DataView = data.view(DataView)
     view._node = node
+    view._of = data if updatable else None
     return view
-
-
-def taken(value: object) -> np.ndarray[Any, Any] | None:
-    """The array behind `value` if it is a new array that an in-place operator on a DataView
-    made (`t.data -= step`), claimed once: no one else can write it, so the setter keeps it
-    without a copy. None for anything else (the setter copies it)."""
-    if type(value) is not DataView or not getattr(value, "_fresh", False):
-        return None
-    value._fresh = False  # a second tensor given it would share the first one's memory
-    owner: np.ndarray[Any, Any] = value.base
-    return owner
 
 
 def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
@@ -65,18 +60,22 @@ def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
     stamp_write(node)
 
 
-def update_in_place(node: Node[Any], step: np.ndarray[Any, Any]) -> None:
-    """`node.data -= step` in place in the leaf's own array, then stamp the node (graphs that
-    used it become stale): the optimizers' update, with no new array per step. The array is
-    writeable only for the subtraction. One that does not own its memory (a leaf made under
-    no_grad() from a view) is replaced by a new array instead."""
+def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: Any) -> None:
+    """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
+    in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
+    used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
+    the array and the stamp as they were."""
     data = node._data
-    if data.base is not None:
-        assign(node, data - step)
-        return
+    if data.base is not None:  # a view of other memory: the leaf's own copy first
+        data = node._data = data.copy()
     data.setflags(True)
     try:
-        data -= step
+        operator(data, _plain(other))
+    except (TypeError, ValueError):
+        raise  # refused before writing (a casting rule, shapes that do not fit)
+    except BaseException:
+        stamp_write(node)  # written, then raised (np.errstate(all="raise"))
+        raise
     finally:
         data.setflags(False)
     stamp_write(node)
@@ -92,6 +91,12 @@ def _refusal(view: np.ndarray[Any, Any], doing: str) -> ValueError:
         return ValueError(
             f"{doing}: the primal of {name} is read-only (its tangent, and the tangents "
             f"computed from it, would no longer fit it): make a new Dual"
+        )
+    of = getattr(view, "_of", None)
+    if of is not None and of is not node._data:
+        return ValueError(
+            f"{doing}: this array is no longer the data of {name} (its .data was assigned "
+            f"since it was taken), and it is read-only; take t.data again"
         )
     if node._a is not None:
         return ValueError(
@@ -133,32 +138,25 @@ _WRITERS: dict[Callable[..., Any], tuple[int, str]] = {
 }
 
 
-def _in_place(name: str, ufunc: np.ufunc) -> Callable[[DataView, Any], Any]:
-    """The in-place operator `name` (`__isub__`): in place on a writeable view, as numpy;
-    on a read-only one a new read-only array with numpy's in-place result."""
+def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
+    """The in-place operator `name` (`__isub__`, written `symbol`): numpy's on a writeable
+    view; on a read-only one, numpy's in the tensor's array (`write_in_place`) if the view
+    shows a leaf Tensor's whole current array, else refused."""
     inherited = getattr(np.ndarray, name)
-    symbol = {
-        "__iadd__": "+=", "__isub__": "-=", "__imul__": "*=", "__itruediv__": "/=",
-        "__ifloordiv__": "//=", "__imod__": "%=", "__ipow__": "**=", "__imatmul__": "@=",
-        "__iand__": "&=", "__ior__": "|=", "__ixor__": "^=", "__ilshift__": "<<=",
-        "__irshift__": ">>=",
-    }[name]  # fmt: skip
 
     def operator(self: DataView, other: Any) -> Any:
         if self.flags.writeable:
             return inherited(self, other)
-        mine = self.view(np.ndarray)
-        owner = np.empty_like(mine)
-        # numpy's `a -= b` is np.subtract(a, b, out=a): the same call into a new array
-        ufunc(mine, _plain(other), out=owner, casting="same_kind")
-        owner.setflags(False)
-        out = owner.view(DataView)
-        out._node = getattr(self, "_node", None)
-        out._fresh = True
-        return out
+        node = getattr(self, "_node", None)
+        of = getattr(self, "_of", None)
+        if node is None or of is None or of is not node._data:
+            part = of is None and node is not None and node._a is None
+            raise _refusal(self, f"t.data{'[...]' if part else ''} {symbol} ...")
+        write_in_place(node, inherited, other)
+        return self if node._data is of else view_of(node, True)
 
     operator.__name__ = name
-    operator.__doc__ = f"`{symbol}`: a new array with numpy's in-place result (see the module)."
+    operator.__doc__ = f"`{symbol}`: in place, in a leaf tensor's array (see the module)."
     return operator
 
 
@@ -181,14 +179,16 @@ class DataView(np.ndarray[Any, Any]):
     """A view of a tensor's array: read-only (writes refused with a clear error), in-place
     operators giving a new array that the tensor's `.data` setter takes (see the module)."""
 
-    __slots__ = ("_fresh", "_node")
+    __slots__ = ("_node", "_of")
 
-    _node: Node[Any] | None  # the tensor viewed (None: unknown)
-    _fresh: bool  # a new array an in-place operator made, not yet given to a tensor
+    _node: Node[Any] | None  # the node viewed (None: unknown)
+    _of: np.ndarray[Any, Any] | None  # the leaf's array this view shows whole, if updatable
 
     def __array_finalize__(self, obj: Any) -> None:
-        """A view numpy makes of a view (`t.data[0]`, `.T`) names the same tensor."""
+        """A view numpy makes of a view (`t.data[0]`, `.T`) names the same node, and is not
+        updatable (it shows a part, or another layout)."""
         self._node = getattr(obj, "_node", None)
+        self._of = None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """Ufuncs on plain arrays, so results are plain; `out=` a read-only view refused."""
@@ -265,16 +265,16 @@ class DataView(np.ndarray[Any, Any]):
     resize = _refusing("resize")
     setfield = _refusing("setfield")
 
-    __iadd__ = _in_place("__iadd__", np.add)
-    __isub__ = _in_place("__isub__", np.subtract)
-    __imul__ = _in_place("__imul__", np.multiply)
-    __itruediv__ = _in_place("__itruediv__", np.true_divide)
-    __ifloordiv__ = _in_place("__ifloordiv__", np.floor_divide)
-    __imod__ = _in_place("__imod__", np.remainder)
-    __ipow__ = _in_place("__ipow__", np.power)
-    __imatmul__ = _in_place("__imatmul__", np.matmul)
-    __iand__ = _in_place("__iand__", np.bitwise_and)
-    __ior__ = _in_place("__ior__", np.bitwise_or)
-    __ixor__ = _in_place("__ixor__", np.bitwise_xor)
-    __ilshift__ = _in_place("__ilshift__", np.left_shift)
-    __irshift__ = _in_place("__irshift__", np.right_shift)
+    __iadd__ = _in_place("__iadd__", "+=")
+    __isub__ = _in_place("__isub__", "-=")
+    __imul__ = _in_place("__imul__", "*=")
+    __itruediv__ = _in_place("__itruediv__", "/=")
+    __ifloordiv__ = _in_place("__ifloordiv__", "//=")
+    __imod__ = _in_place("__imod__", "%=")
+    __ipow__ = _in_place("__ipow__", "**=")
+    __imatmul__ = _in_place("__imatmul__", "@=")
+    __iand__ = _in_place("__iand__", "&=")
+    __ior__ = _in_place("__ior__", "|=")
+    __ixor__ = _in_place("__ixor__", "^=")
+    __ilshift__ = _in_place("__ilshift__", "<<=")
+    __irshift__ = _in_place("__irshift__", ">>=")

@@ -75,7 +75,7 @@ class Dual(ArrayNode):
         be assigned, nor written into (its tangent and the tangents computed from it would
         no longer fit it): make a new Dual."""
         data = self._data
-        return data if type(data) is float else view_of(self)
+        return data if type(data) is float else view_of(self, False)
 
     @data.setter
     def data(self, value: object) -> None:

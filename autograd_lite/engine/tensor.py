@@ -21,7 +21,7 @@ from . import axes as _axes
 from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
-from .data_view import assign, taken, view_of
+from .data_view import DataView, assign, view_of
 from .grad_mode import MODE
 from .node import LEAF, RELEASED, Node, Op, ReleasedGradientError, mixing_error, stamp_write
 from .stale import check_assignable
@@ -77,23 +77,24 @@ class Tensor(ArrayNode):
     @property
     def data(self) -> Array:
         """The numbers this tensor holds: a read-only view of its array (`DataView`), so
-        that no write goes unseen. Assigning copies the new array, converted to the tensor's
+        that no change goes unseen. Assigning copies the new array, converted to the tensor's
         dtype (same shape); only a leaf's can be assigned, and graphs made before that which
-        used it are then stale (a walk through them raises `StaleDataError`). `t.data -=
-        step` (and every in-place operator) is such an assignment, with numpy's in-place
-        arithmetic; a write into the view (`t.data[0] = 5`, `.fill`, `np.copyto`, `out=`) is
-        a ValueError that says to assign a new array (docs/tensors.md)."""
-        return view_of(self)
+        used it are then stale (a walk through them raises `StaleDataError`). The in-place
+        operators, `t.data -= step`, change a leaf's array in place with numpy's semantics
+        and are seen the same way; any other write into the view (`t.data[0] = 5`, `.fill`,
+        `np.copyto`, `out=`) is a ValueError that says to assign a new array
+        (docs/tensors.md)."""
+        return view_of(self, self._a is None)
 
     @data.setter
     def data(self, value: object) -> None:
-        array = taken(value)  # `t.data -= step`: a new array that no one else can write
-        if array is None or array.shape != self._data.shape or array.dtype != self._data.dtype:
-            array = as_array(value, "Tensor.data", self._data.dtype)  # a copy of its own
-            if array.shape != self._data.shape:
-                raise ValueError(
-                    f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
-                )
+        if type(value) is DataView and getattr(value, "_of", None) is self._data:
+            return  # `t.data -= step`: the operator changed this array and stamped it
+        array = as_array(value, "Tensor.data", self._data.dtype)  # a copy of its own
+        if array.shape != self._data.shape:
+            raise ValueError(
+                f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
+            )
         check_assignable(self, "Tensor.data")
         assign(self, array)
 

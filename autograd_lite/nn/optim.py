@@ -2,7 +2,7 @@
 
 An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
 changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
-read-only array in place, through `update_in_place`), so it records no graph; like an
+read-only array in place, through `write_in_place`), so it records no graph; like an
 assignment to `.data`, it makes a graph built before the step stale (its `backward()` raises `StaleDataError`). `zero_grad()`
 resets the gradients, which otherwise accumulate across `backward()` calls. A Tensor's
 gradient is reset to none (it reads as zeros, and costs no allocation), and `step()` skips a
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.data_view import update_in_place
+from ..engine.data_view import write_in_place
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import bounded, sequence
@@ -69,7 +69,7 @@ class Optimizer:
         """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
 
         This loop is the one place where an optimizer changes a parameter: a Tensor's array
-        in place (`update_in_place`: no new array per step), a Value's float by assignment.
+        in place (`write_in_place`: no new array per step), a Value's float by assignment.
         """
         delta = self._delta
         for i, p in enumerate(self.params):
@@ -77,7 +77,7 @@ class Optimizer:
                 g = p._grad  # the slot: `.grad` would make zeros
                 if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
                     continue
-                update_in_place(p, delta(i, g, p._data))  # stamped: graphs that used p are stale
+                write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
 
