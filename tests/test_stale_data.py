@@ -302,7 +302,7 @@ def test_a_computed_tensor_cannot_be_changed_in_place() -> None:
         lambda: t.T.data.fill(0.0),  # a view of t's array, as an op node's data
     ]
     for write in writes:
-        with pytest.raises(ValueError, match="belongs to its graph .* read-only"):
+        with pytest.raises(ValueError, match=r"belongs to its graph .* read-only"):
             write()
     with pytest.raises(StaleDataError, match="cannot be assigned"):
         s.data = np.zeros(2)
@@ -317,11 +317,11 @@ def test_a_computed_dual_cannot_be_changed_in_place() -> None:
     sum(sigmoid(x)) = s (1 - s) with s = 1/(1 + e^-x): 1/4 at 0, e^-1/(1 + e^-1)^2 at 1."""
     x = Dual(np.array([0.0, 1.0]), label="x")
     s = x.sigmoid()
-    with pytest.raises(ValueError, match="primal of a Dual .* is read-only"):
+    with pytest.raises(ValueError, match=r"primal of a Dual .* is read-only"):
         s.data -= 0.1
     with pytest.raises(ValueError, match="read-only"):
         s.data[0] = 0.0
-    with pytest.raises(TypeError, match="Dual.data"):
+    with pytest.raises(TypeError, match=r"Dual\.data"):
         s.data = np.zeros(2)
     e = math.exp(-1.0)
     assert np.allclose(grad(s.sum(), [x])[0], [0.25, e / (1 + e) ** 2], rtol=1e-15)

@@ -135,7 +135,7 @@ def fill(
     """Set every slot of `node`: the write stamp is the clock's now, the gradient unset. An
     array is made read-only: the node's, changed only by assigning `.data` (data_view.py)."""
     if type(data) is np.ndarray:
-        data.setflags(False)  # positional: the quickest way to set it
+        data.setflags(write=False)
     node._data = data
     node._stamp = CLOCK[0]
     node._grad = None

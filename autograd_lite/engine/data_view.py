@@ -26,7 +26,7 @@ writeable DataView (`np.empty_like(t.data)`, fancy indexing) behaves as an ndarr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,7 @@ def view_of(node: Node[Any], updatable: bool) -> DataView:
 def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
     """Make `array` (new, of the node's shape and dtype, held by no one else) the leaf
     `node`'s data, read-only, and stamp the node: graphs that used the old data are stale."""
-    array.setflags(False)
+    array.setflags(write=False)
     node._data = array
     stamp_write(node)
 
@@ -68,7 +68,7 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
-    data.setflags(True)
+    data.setflags(write=True)
     try:
         operator(data, _plain(other))
     except (TypeError, ValueError):
@@ -77,11 +77,11 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
     finally:
-        data.setflags(False)
+        data.setflags(write=False)
     stamp_write(node)
 
 
-def _refusal(view: np.ndarray[Any, Any], doing: str) -> ValueError:
+def _refusal(view: Any, doing: str) -> ValueError:
     """The error for a write (`doing`) into a read-only DataView."""
     node = getattr(view, "_node", None)
     if node is None:  # a view numpy made of a view: the tensor is not known
@@ -201,23 +201,22 @@ class DataView(np.ndarray[Any, Any]):
         return getattr(ufunc, method)(*_plain(inputs), **kwargs)
 
     def __array_function__(
-        self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, func: Any, types: Iterable[Any], args: Iterable[Any], kwargs: Mapping[str, Any]
     ) -> Any:
         """numpy functions on plain arrays; those that write into a read-only view refused."""
+        items, named = tuple(args), dict(kwargs)
         where = _WRITERS.get(func)
         if where is not None:
-            target = args[where[0]] if len(args) > where[0] else kwargs.get(where[1])
+            target = items[where[0]] if len(items) > where[0] else named.get(where[1])
             if _read_only(target):
                 raise _refusal(target, f"np.{func.__name__}(t.data, ...)")
-        out = kwargs.get("out")
+        out = named.get("out")
         if _read_only(out):
             raise _refusal(out, f"np.{func.__name__}(..., out=t.data)")
         plain_types = tuple(np.ndarray if t is DataView else t for t in types)
-        return super().__array_function__(func, plain_types, _plain(args), _plain(kwargs))
+        return super().__array_function__(func, plain_types, _plain(items), _plain(named))
 
-    def __array_wrap__(
-        self, array: Any, context: Any = None, return_scalar: bool = False
-    ) -> Any:
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
         """Results numpy wraps (methods computed in C) as plain arrays or scalars."""
         plain = array.view(np.ndarray) if isinstance(array, np.ndarray) else array
         return plain[()] if return_scalar else plain
@@ -232,17 +231,17 @@ class DataView(np.ndarray[Any, Any]):
         """ndarray.setflags; making a read-only view writeable is refused."""
         if write and not self.flags.writeable:
             raise _refusal(self, "t.data.setflags(write=True)")
-        np.ndarray.setflags(self, write, align, uic)
+        np.ndarray.setflags(self, write=write, align=align, uic=uic)
 
-    def copy(self, order: Any = "C") -> np.ndarray[Any, Any]:
+    def copy(self, order: Any = "C") -> Any:
         """A plain, writeable copy."""
         return self.view(np.ndarray).copy(order)
 
-    def __copy__(self) -> np.ndarray[Any, Any]:
+    def __copy__(self) -> Any:
         """copy.copy: a plain, writeable copy."""
         return self.view(np.ndarray).copy()
 
-    def __deepcopy__(self, memo: Any) -> np.ndarray[Any, Any]:
+    def __deepcopy__(self, memo: Any) -> Any:
         """copy.deepcopy: a plain, writeable copy."""
         return self.view(np.ndarray).copy()
 

@@ -23,8 +23,8 @@ from ..validate import describe, is_real, real, text
 from . import array_node
 from .array_node import ArrayNode, made
 from .arrays import adapted, as_array, broadcast
-from .grad_mode import MODE
 from .data_view import view_of
+from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op, mixing_error
 
 __all__ = ["Dual", "tangent_of"]

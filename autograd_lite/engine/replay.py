@@ -26,8 +26,9 @@ def check_recomputed(output: Node) -> None:
     """Raise `StaleDataError` unless every op node below `output` that holds an array gets
     its data again, bit for bit, from its operands' data now. That sees what no write stamp
     can: a write into a leaf's array after the forward pass that forced its read-only flag
-    (`t.data.base.setflags(write=True)`; every other write is refused, data_view.py). It costs a forward pass, so the consumers that read the
-    recorded values once (compile_grad, backward_code) run it, not every backward. Numbers
+    (`t.data.base.setflags(write=True)`; every other write is refused, data_view.py). It
+    costs a forward pass, so the consumers that read the recorded values once (compile_grad,
+    backward_code) run it, not every backward. Numbers
     (Values) cannot be written in place; their stamps see every change."""
     check_unchanged(output)
     for node in graph_nodes(output):

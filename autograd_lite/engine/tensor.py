@@ -219,7 +219,7 @@ class Tensor(ArrayNode):
 
     def _renew(self) -> None:
         super()._renew()
-        self._data.setflags(False)  # a copied or unpickled array is writeable
+        self._data.setflags(write=False)  # a copied or unpickled array is writeable
 
     # -- gradients (see backward.py) ----------------------------------------------------------
     def backward(self, gradient: object = None, *, retain_grads: bool = True) -> None:
