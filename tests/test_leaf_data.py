@@ -95,7 +95,7 @@ def test_numpys_own_read_only_error_guards_plain_views(write: Callable[[Any], ob
     """Views outside DataView's methods get numpy's own error, before any change."""
     w, loss = _leaf()
     before = np.array(w.data)
-    with pytest.raises(ValueError, match="read-only|WRITEABLE"):
+    with pytest.raises(ValueError, match=r"read-only|WRITEABLE"):
         write(w.data)
     np.testing.assert_array_equal(w.data, before)
     loss.backward()
