@@ -87,7 +87,7 @@ def _refusal(view: Any, doing: str) -> ValueError:
     if node is None:  # a view numpy made of a view: the tensor is not known
         return ValueError(f"{doing}: this array is a read-only view of a tensor's data; {_FIX}")
     name = node_name(node)
-    if type(node).__name__ == "Dual":
+    if type(node).__name__ == "Dual":  # by name: dual.py imports this module
         return ValueError(
             f"{doing}: the primal of {name} is read-only (its tangent, and the tangents "
             f"computed from it, would no longer fit it): make a new Dual"
@@ -176,8 +176,8 @@ def _refusing(name: str) -> Callable[..., Any]:
 
 
 class DataView(np.ndarray[Any, Any]):
-    """A view of a tensor's array: read-only (writes refused with a clear error), in-place
-    operators giving a new array that the tensor's `.data` setter takes (see the module)."""
+    """A read-only view of a node's array: writes refused with a clear error; in-place
+    operators on a leaf Tensor's whole array change it in place, seen (see the module)."""
 
     __slots__ = ("_node", "_of")
 
