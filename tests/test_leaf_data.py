@@ -325,6 +325,9 @@ def test_graph_data_and_dual_primals_refuse_in_place_arithmetic() -> None:
     out = d * d
     with pytest.raises(ValueError, match="primal of Dual 'd' is read-only"):
         d.data += 1.0
+    for twin in (copy.copy(d), copy.deepcopy(d), pickle.loads(pickle.dumps(d))):
+        with pytest.raises(ValueError, match="primal of Dual 'd' is read-only"):
+            twin.data[0] = 5.0
     assert out.tangent.tolist() == [4.0] and d.data.tolist() == [2.0]
 
 

@@ -46,6 +46,11 @@ class ArrayNode(ArrayMethods, Conversions, Node):
         """Whether a derivative rule must give this node a share (constants take none)."""
         return self._op is not CONSTANT
 
+    def _renew(self) -> None:
+        super()._renew()
+        if type(self._data) is np.ndarray:  # a copied or unpickled array is writeable
+            self._data.setflags(write=False)
+
     # -- the Node hooks: the kind of data says what a gradient is (vspace.py) -------------
     _scalar_fills = True
     """Whether backward's number `gradient` fills an output of several elements."""

@@ -217,10 +217,6 @@ class Tensor(ArrayNode):
             extra += ", requires_grad=False"
         return f"Tensor({shown}{extra})"
 
-    def _renew(self) -> None:
-        super()._renew()
-        self._data.setflags(write=False)  # a copied or unpickled array is writeable
-
     # -- gradients (see backward.py) ----------------------------------------------------------
     def backward(self, gradient: object = None, *, retain_grads: bool = True) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every tensor below this one that
