@@ -82,7 +82,7 @@ def summed_operands(node: Tensor) -> list[Summed | None]:
     shape (it was broadcast), or None where it does not: the gradient has its shape, or the
     operand gets none (a constant or a `requires_grad=False` tensor)."""
     operands = node.operands
-    shapes = [np.shape(x._data) for x in operands]
+    shapes = [np.shape(x.data) for x in operands]
     return [
         Summed(_summed_axes(g, s), s) if g != s and getattr(x, "requires_grad", True) else None
         for x, g, s in zip(operands, _gradient_shapes(node, shapes), shapes)

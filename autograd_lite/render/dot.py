@@ -170,7 +170,7 @@ def _value_label(node: Node, name: str, look: Look, precision: int, grad: Any) -
 
     Two short rows instead of one long one keep the boxes, and so the picture, narrow.
     """
-    data = f"data {format_number(node._data, precision)}"
+    data = f"data {format_number(node.data, precision)}"
     rows = [f"<I>{data}</I>" if look.italic else data]
     if grad is not None:  # None: not shown
         rows.append(f"grad {format_number(grad, precision)}")
@@ -194,7 +194,7 @@ def _tensor_label(node: Tensor, name: str, look: Look, precision: int, grad: Any
     heading = f"{node.shape} {node.dtype}"
     numbers: list[tuple[str, str]] = []
     if node.size <= SMALL:
-        numbers.append(("data", _array_text(node._data, precision)))
+        numbers.append(("data", _array_text(node.data, precision)))
         if grad is not None:  # None until a backward pass gives one, or not shown
             numbers.append(("grad", _array_text(getattr(grad, "data", grad), precision)))
     if look.italic:

@@ -100,15 +100,15 @@ def _forward_text(node: Node, names: dict[Node, str], precision: int) -> str:
     name = names[node]
     symbolic = formula(op.display, [names[x] for x in node.operands])
     if isinstance(node, Tensor):
-        data = node._data
+        data = node.data
         shown = (
             f"a {data.shape} {data.dtype} array"
             if data.size > SMALL
             else number_text(data, precision)
         )
         return f"{name} = {symbolic} = {shown}"
-    numbers = formula(op.display, [number_text(x._data, precision) for x in node.operands])
-    return f"{name} = {symbolic} = {numbers} = {number_text(node._data, precision)}"
+    numbers = formula(op.display, [number_text(x.data, precision) for x in node.operands])
+    return f"{name} = {symbolic} = {numbers} = {number_text(node.data, precision)}"
 
 
 def _backward_texts(row: StepRow, precision: int, uses: int, seen: int) -> tuple[str, str]:
@@ -168,8 +168,8 @@ def _summary(
         row = {"name": steps.names[node], "grad": number_text(grad, precision)}
         if lr is not None and grad is not None:
             q = max(precision, UPDATE_PRECISION)
-            row["old"] = number_text(node._data, q)
-            row["new"] = number_text(node._data - lr * grad, q)
+            row["old"] = number_text(node.data, q)
+            row["new"] = number_text(node.data - lr * grad, q)
         rows.append(row)
     text = f"The gradient of {out} with respect to each parameter, as backward() leaves it"
     note = "Each is complete: every use of the parameter has handed its share."

@@ -130,7 +130,7 @@ class BackwardSteps(Sequence[StepRow]):
 
 
 def _constant_name(node: Node) -> str:
-    data = node._data
+    data = node.data
     if isinstance(data, np.ndarray) and data.size > SMALL:
         return f"constant{data.shape}"
     return number_text(data, 6)
