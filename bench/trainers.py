@@ -360,7 +360,7 @@ def _autograd_lite_ops(
 
     def update(_: object) -> None:
         for p in params:
-            p.data -= lr * p.grad  # in place (the setter sees its own array and keeps it)
+            p.data -= lr * p.grad  # in place (the operator writes and stamps the array)
             p.grad = None
 
     return Trainer(
@@ -393,7 +393,7 @@ def make_autograd_lite_compiled(
     def update(grads: Any) -> None:
         for p, g in zip(ps, grads):
             g *= lr
-            p.data -= g  # in place (the setter sees its own array and keeps it)
+            p.data -= g  # in place (the operator writes and stamps the array)
 
     return Trainer(
         "autograd-lite-compiled",

@@ -35,9 +35,9 @@ def _issue_graph() -> tuple[Tensor, Tensor, Tensor]:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda W: W.data.__iadd__(1.0),  # in place: W.data += 1
+        lambda W: setattr(W, "data", W.data.__iadd__(1.0)),  # W.data += 1
         lambda W: setattr(W, "data", np.array([1.0])),  # the setter
-        lambda W: W.data.__setitem__(0, 5.0),  # W.data[0] = 5
+        lambda W: setattr(W, "data", np.where([True], 5.0, W.data)),  # W.data[0] = 5, as new
         lambda W: nn.SGD([W], lr=1.0).step(),  # an optimizer's step
     ],
     ids=["inplace", "setter", "item", "sgd"],

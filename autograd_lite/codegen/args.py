@@ -133,7 +133,7 @@ def _untracked(nodes: list[Node], args: list[Arg], held: Held) -> None:
                 label = f" ({node.label!r})" if node.label else ""
                 raise ValueError(
                     f"compile_grad: the graph holds a Tensor{label} of shape "
-                    f"{np.shape(node.data)} that takes no gradient and is not among args; "
+                    f"{np.shape(node._data)} that takes no gradient and is not among args; "
                     f"a tensor computed from the batch alone (X * X) is such a leaf, made "
                     f"without its op, so its numbers would stay the recorded ones. Give it as "
                     f"an arg too (computed from each batch), or mix a fixed array in as a "
@@ -241,7 +241,7 @@ def _shown(x: Node, i: int) -> str:
 
 
 def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
-    data = x.data
+    data = x._data
     where = f"compile_grad: {label}"
     if isinstance(data, float):
         return lambda v: real(v, where)

@@ -55,10 +55,10 @@ def _checked(
                 f"are leaves (the Values or Tensors an expression is built from)"
             )
         listed_once(seen, x, where, "inputs", i)
-    size = np.size(output.data)
+    size = np.size(output._data)
     if size != 1:
         raise ValueError(
-            f"{where}: the output has shape {np.shape(output.data)}, not one element; "
+            f"{where}: the output has shape {np.shape(output._data)}, not one element; "
             f"reduce it first (.sum(), .mean())"
         )
     return found
@@ -166,7 +166,7 @@ def compile_grad(
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
     taken = resolve(output, found, args)
-    tensor = not isinstance(output.data, float)
+    tensor = not isinstance(output._data, float)
     written = write(
         output,
         found,

@@ -81,7 +81,7 @@ class Writer:
         self.root = root
         self.compact = compact
         self.short = short  # names for the compiler only: numbered, from no label
-        self.tensor = not isinstance(root.data, float)
+        self.tensor = not isinstance(root._data, float)
         self.vars: list[Var] = []
         self.stmts: list[Stmt] = []
         self.forms: dict[Op, Forms] = {}
@@ -141,7 +141,7 @@ class Writer:
 
     def frozen(self, node: Node) -> tuple[str, int]:
         """The source of a node that depends on no input: its recorded value."""
-        data = node.data
+        data = node._data
         if not self.tensor:
             return literal(data, self.array)
         if data.ndim:  # (an empty array too: it is no number)
@@ -259,8 +259,8 @@ class Writer:
 
     def _cast(self, node: Node, op: Op, code: str, prec: int) -> tuple[str, int]:
         """code, cast as the engine casts a forward result of another dtype."""
-        raw = op.array_forward(*[x.data for x in node.operands])
-        dtype = node.data.dtype
+        raw = op.array_forward(*[x._data for x in node.operands])
+        dtype = node._data.dtype
         if np.asarray(raw).dtype == dtype:
             return code, prec
         return f"np.asarray({code}).astype({self.source(dtype)[0]})", ATOM
@@ -360,17 +360,17 @@ class Writer:
     def _shares(self, node: Node, g: str, step: BackwardStep) -> list[Share]:
         """The sources of the node's shares, one per operand (None for one taking none):
         the template of its rule for this kind of arguments, filled in."""
-        rule, operands, data = node.rule, node.operands, node.data
+        rule, operands, data = node.rule, node.operands, node._data
         examples: list[Any] | None = None
         if type(step.upstream) is float and type(data) is float:
             key: tuple[Any, ...] = (rule, len(operands))  # Values: the common case, quickly
         else:
-            examples = [step.upstream, data, *[x.data for x in operands]]
+            examples = [step.upstream, data, *[x._data for x in operands]]
             key = (rule, *[kind_of(e) for e in examples])
         args = [g, self.value_of[node].token, *[self.operand_text(x) for x in operands]]
         template = self.templates.get(key)
         if template is None:
-            examples = examples or [step.upstream, data, *[x.data for x in operands]]
+            examples = examples or [step.upstream, data, *[x._data for x in operands]]
             self.watching = node.op if node in self.live else None
             template = self.templates[key] = trace(self, node, examples, step)
             self.watching = None
@@ -422,7 +422,7 @@ class Writer:
 
         def value(node: Node) -> str:  # as the node's .data: a float, or an array of its own
             text = self.operand_text(node)
-            return f"np.array({text}, dtype={self.source(node.data.dtype)[0]})" if tensor else text
+            return f"np.array({text}, dtype={self.source(node._data.dtype)[0]})" if tensor else text
 
         results = []
         for x in inputs:
@@ -433,7 +433,7 @@ class Writer:
                 )
                 continue
             found = np.asarray(final)  # as backward.py's _accept_gradients reads it
-            shape = x.data.shape
+            shape = x._data.shape
             if x in grads and (found.shape != shape or found.dtype.kind != "f"):
                 raise CodegenError(
                     f"the gradient of input {x!r} comes out as {describe(final)}, not an array "
@@ -441,8 +441,8 @@ class Writer:
                     f"backward() then converts every share as it goes, which generated code "
                     f"does not; give the rule shares of each operand's shape"
                 )
-            dtype = self.source(x.data.dtype)[0]
-            if x in grads and shape and found.dtype == x.data.dtype and self._fresh(grads[x]):
+            dtype = self.source(x._data.dtype)[0]
+            if x in grads and shape and found.dtype == x._data.dtype and self._fresh(grads[x]):
                 results.append(grads[x])  # a new array of numpy's operator: its own already
             elif x in grads:  # an array of its own, of the input's dtype, as grad() gives
                 results.append(f"np.array({grads[x]}, dtype={dtype})")

@@ -46,6 +46,11 @@ class ArrayNode(ArrayMethods, Conversions, Node):
         """Whether a derivative rule must give this node a share (constants take none)."""
         return self._op is not CONSTANT
 
+    def _renew(self) -> None:
+        super()._renew()
+        if type(self._data) is np.ndarray:  # a copied or unpickled array is writeable
+            self._data.setflags(write=False)
+
     # -- the Node hooks: the kind of data says what a gradient is (vspace.py) -------------
     _scalar_fills = True
     """Whether backward's number `gradient` fills an output of several elements."""
@@ -132,7 +137,10 @@ def fill(
     scope: tuple[ScopeBlock, ...],
     label: str | None = None,
 ) -> None:
-    """Set every slot of `node`: the write stamp is the clock's now, the gradient unset."""
+    """Set every slot of `node`: the write stamp is the clock's now, the gradient unset. An
+    array is made read-only: the node's, changed only by assigning `.data` (data_view.py)."""
+    if type(data) is np.ndarray:
+        data.setflags(write=False)
     node._data = data
     node._stamp = CLOCK[0]
     node._grad = None

@@ -20,8 +20,8 @@ import numpy as np
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
 from .node import Node
-from .release import RELEASED, release_data
-from .stale import CHANGED, stale_error
+from .release import RELEASED, RELEASED_STAMP, release_data
+from .stale import stale_error
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -75,7 +75,7 @@ def count_uses(root: Node) -> dict[Node, int]:
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
     comparison per slot, on the pass the sweep makes anyway.
     """
-    if root._stamp >= CHANGED:
+    if root._stamp == RELEASED_STAMP:
         stale_error(None, root)
     uses = {root: 0}
     stack = [root]
@@ -272,7 +272,7 @@ def local_derivatives(node: Node) -> tuple[float, ...]:
     for x in operands:  # the factors are taken at the operands' data: it must be unchanged
         if x._stamp > node._stamp:
             stale_error(node, x)
-    if node._stamp >= CHANGED:
+    if node._stamp == RELEASED_STAMP:
         stale_error(None, node)
     op = node._op
     shares = op.vjp(node._seed(1.0, False), node._data, *[p._data for p in operands])

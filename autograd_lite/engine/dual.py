@@ -23,9 +23,9 @@ from ..validate import describe, is_real, real, text
 from . import array_node
 from .array_node import ArrayNode, made
 from .arrays import adapted, as_array, broadcast
+from .data_view import view_of
 from .grad_mode import MODE
-from .node import CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
-from .stale import check_assignable
+from .node import CONSTANT, LEAF, Node, Op, mixing_error
 
 __all__ = ["Dual", "tangent_of"]
 
@@ -71,20 +71,17 @@ class Dual(ArrayNode):
     # -- what it holds ----------------------------------------------------------------------
     @property
     def data(self) -> Any:
-        """The primal: a float, or a numpy array. It cannot be assigned (its tangent and
-        the tangents computed from it would no longer fit it): make a new Dual."""
-        return self._data
+        """The primal: a float, or a read-only view of its array (`DataView`). It cannot
+        be assigned, nor written into (its tangent and the tangents computed from it would
+        no longer fit it): make a new Dual."""
+        data = self._data
+        return data if type(data) is float else view_of(self, False)
 
     @data.setter
     def data(self, value: object) -> None:
-        changed = value is self._data  # `d.data -= 1`: numpy already changed it in place
-        if changed:
-            check_assignable(self, "Dual.data", changed=True)
-            stamp_write(self)  # a leaf: every op that used it is now stale
-        why = "; it was changed in place, so walks through ops that used it raise"
         raise TypeError(
-            f"Dual.data: a Dual's primal cannot be assigned (its tangent would not fit it"
-            f"{why if changed else ''}): make a new Dual, Dual(new_primal, tangent)"
+            "Dual.data: a Dual's primal cannot be assigned (its tangent would not fit it): "
+            "make a new Dual, Dual(new_primal, tangent)"
         )
 
     @property

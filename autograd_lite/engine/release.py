@@ -56,10 +56,10 @@ class _Released:
 RELEASED = _Released()
 """What `_grad` holds once a backward pass released the node's gradient."""
 
-RELEASED_STAMP = (1 << 62) + 2
-"""The write stamp of a node whose data was released: later than any write (and than
-stale.CHANGED), so every walk through it stops at the stale-data check, which tells a
-released node from a changed one by this value."""
+RELEASED_STAMP = 1 << 62
+"""The write stamp of a node whose data was released: later than any write (the clock never
+gets there), so every walk through it stops at the stale-data check, which tells a released
+node from a changed one by this value."""
 
 
 class ReleasedData:

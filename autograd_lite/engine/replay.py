@@ -25,9 +25,10 @@ __all__ = ["check_recomputed", "replay"]
 def check_recomputed(output: Node) -> None:
     """Raise `StaleDataError` unless every op node below `output` that holds an array gets
     its data again, bit for bit, from its operands' data now. That sees what no write stamp
-    can: a write into a leaf's array that bypassed `.data =` (`t.data[0] = 5`, `np.copyto`,
-    `.fill`) after the forward pass. It costs a forward pass, so the consumers that read the
-    recorded values once (compile_grad, backward_code) run it, not every backward. Numbers
+    can: a write into a leaf's array after the forward pass that forced its read-only flag
+    (`t.data.base.setflags(write=True)`; every other write is refused, data_view.py). It
+    costs a forward pass, so the consumers that read the recorded values once (compile_grad,
+    backward_code) run it, not every backward. Numbers
     (Values) cannot be written in place; their stamps see every change."""
     check_unchanged(output)
     for node in graph_nodes(output):
@@ -40,7 +41,7 @@ def check_recomputed(output: Node) -> None:
             raise StaleDataError(
                 f"{node._op.base.display!r} gives another result from its operands' data now "
                 f"than when the graph was built: an operand's array was written in place "
-                f"(t.data[0] = ..., np.copyto, .fill) after the forward pass, which no stamp "
+                f"(its read-only flag forced) after the forward pass, which no stamp "
                 f"sees. Run the forward pass again after changing data"
             )
 

@@ -14,31 +14,23 @@ import numpy as np
 from .node import Node, StaleDataError
 from .release import RELEASED_STAMP, ReleasedData
 
-__all__ = ["CHANGED", "check_assignable", "stale_error"]
-
-CHANGED = 1 << 62
-"""The stamp of an op node whose data was changed in place (`t.data -= 1` on a computed
-Tensor): later than any write, so every walk through it finds it stale."""
+__all__ = ["check_assignable", "node_name", "stale_error"]
 
 
-def check_assignable(node: Node, where: str, changed: bool = False) -> None:
+def check_assignable(node: Node, where: str) -> None:
     """Refuse, before anything is changed, to assign the data of an op node (`where` names
     the assignment): its graph and its own derivative rule (sigmoid's uses its result) rely
-    on it. `changed` says the data was already changed in place (`t.data -= 1`): the node
-    is then marked so that every later walk through it raises too."""
+    on it."""
     if node._a is None:
         return
-    if changed:
-        node._stamp = CHANGED
     raise StaleDataError(
-        f"{where}: {_node_name(node)} was computed by {node._op.base.display!r} from other "
-        f"nodes; its data cannot be assigned (its graph and derivative rule use it"
-        f"{', and it was already changed in place: walks through it now raise' if changed else ''}"
-        f"). Assign a leaf's data, or make a new leaf with .detach()"
+        f"{where}: {node_name(node)} was computed by {node._op.base.display!r} from other "
+        f"nodes; its data cannot be assigned (its graph and derivative rule use it). Assign "
+        f"a leaf's data, or make a new leaf with .detach()"
     )
 
 
-def _node_name(node: Node) -> str:
+def node_name(node: Node) -> str:
     """How an error names a node: its type and label, or its data if small."""
     kind = type(node).__name__
     if node._label is not None:
@@ -50,15 +42,11 @@ def _node_name(node: Node) -> str:
 
 
 def stale_error(user: Node | None, operand: Node) -> NoReturn:
-    """The error for an operand whose data changed after `user` (None: it is the root)
-    used it, or was released (`backward(retain_graph=False)`)."""
+    """The error for an operand whose data changed after `user` used it, or for a node
+    (`user` None: the root of a walk) whose data `backward(retain_graph=False)` released."""
     if operand._stamp == RELEASED_STAMP and type(data := operand._data) is ReleasedData:
         data.error("a walk through a released graph (a second backward, a drawing, ...)")
-    if user is None:
-        raise StaleDataError(
-            f"the data of {_node_name(operand)}, made by {operand._op.base.display!r}, was changed "
-            f"in place after the graph made it: run the forward pass again"
-        )
+    assert user is not None  # only a released node is refused as a root
     index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
     made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"
     what, harm = (
@@ -67,8 +55,8 @@ def stale_error(user: Node | None, operand: Node) -> NoReturn:
         else ("data", "a gradient would mix old and new values")
     )
     raise StaleDataError(
-        f"the {what} of {_node_name(operand)}{made} was changed after the graph used it "
-        f"(operand {index} of {user._op.base.display!r}, which made {_node_name(user)}): "
+        f"the {what} of {node_name(operand)}{made} was changed after the graph used it "
+        f"(operand {index} of {user._op.base.display!r}, which made {node_name(user)}): "
         f"{harm}. Run the forward pass again after changing {what} (an update after "
         f"backward() is fine)"
     )

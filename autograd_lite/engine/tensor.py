@@ -21,6 +21,7 @@ from . import axes as _axes
 from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
+from .data_view import DataView, assign, view_of
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, mixing_error, stamp_write
 from .release import RELEASED, ReleasedGradientError, check_kept, is_kept
@@ -76,30 +77,29 @@ class Tensor(ArrayNode):
     # -- what it holds ----------------------------------------------------------------------
     @property
     def data(self) -> Array:
-        """The array this node holds. Assigning converts to the node's dtype (same shape);
-        only a leaf's can be assigned, and graphs made before that which used it are then
-        stale (a walk through them raises `StaleDataError`). `t.data -= step` counts as an
-        assignment; writes into the array that bypass it (`t.data[0] = 5`) are not seen
+        """The numbers this tensor holds: a read-only view of its array (`DataView`), so
+        that no change goes unseen. Assigning copies the new array, converted to the tensor's
+        dtype (same shape); only a leaf's can be assigned, and graphs made before that which
+        used it are then stale (a walk through them raises `StaleDataError`). The in-place
+        operators, `t.data -= step`, change a leaf's array in place with numpy's semantics
+        and are seen the same way; any other write into the view (`t.data[0] = 5`, `.fill`,
+        `np.copyto`, `out=`) is a ValueError that says to assign a new array
         (docs/tensors.md)."""
-        data = self._data
-        if type(data) is not np.ndarray:
-            check_kept(data, "Tensor.data")
-        return data
+        if type(self._data) is not np.ndarray:
+            check_kept(self._data, "Tensor.data")
+        return view_of(self, self._a is None)
 
     @data.setter
     def data(self, value: object) -> None:
-        if value is self._data:  # `t.data -= step` changed it in place: nothing to copy
-            check_assignable(self, "Tensor.data", changed=True)
-            stamp_write(self)
-            return
-        array = as_array(value, "Tensor.data", self._data.dtype)
+        if type(value) is DataView and getattr(value, "_of", None) is self._data:
+            return  # `t.data -= step`: the operator changed this array and stamped it
+        array = as_array(value, "Tensor.data", self._data.dtype)  # a copy of its own
         if array.shape != self._data.shape:
             raise ValueError(
                 f"Tensor.data: new data has shape {array.shape}, the tensor {self._data.shape}"
             )
         check_assignable(self, "Tensor.data")
-        self._data = array
-        stamp_write(self)
+        assign(self, array)
 
     @property
     def grad(self) -> Array:
@@ -203,8 +203,10 @@ class Tensor(ArrayNode):
             )
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
         check_kept(self._data, "numpy converting a Tensor")
-        data = self._data if dtype is None else self._data.astype(like)
-        return data.copy() if copy else data
+        if dtype is not None:
+            return self._data.astype(like)
+        # a view: the array itself could be made writeable (it owns its memory)
+        return self._data.copy() if copy else self._data.view()
 
     def __repr__(self) -> str:
         data = self._data
@@ -246,8 +248,8 @@ class Tensor(ArrayNode):
     def detach(self) -> Tensor:
         """A new leaf holding a copy of this tensor's data, with no history and no gradient.
 
-        A copy, not the array itself: an in-place change to one of them (`t.data -= 1`)
-        would change the other behind its write stamp (see `StaleDataError`)."""
+        A copy, not the array itself: an optimizer's step changes a leaf's array in place,
+        which would change the other behind its write stamp (see `StaleDataError`)."""
         return made(
             Tensor, self._data.copy(), LEAF, None, None, False, MODE.get().scope, self._label
         )
@@ -343,7 +345,6 @@ class Tensor(ArrayNode):
             if out is d:  # forward returned an operand's array itself: flag a view of it
                 out = out.view()
                 break
-        out.setflags(False)  # read-only: the graph's (positional: the quickest way to set it)
         nodes = [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
         stretched = broadcast(op, datas, out.shape)
         if stretched or not all(needs):
@@ -360,7 +361,6 @@ def _constant_of(x: object, data: Array) -> Tensor:
     numbers (the rules read them in backward)."""
     if isinstance(x, np.ndarray) and np.may_share_memory(data, x):
         data = data.copy()
-        data.setflags(write=False)
     return Tensor._constant(data)
 
 

@@ -374,7 +374,7 @@ class Dropout(Module):
         """x with elements dropped and the rest scaled in training mode; x in evaluation."""
         if not self.training or self.p == 0.0:
             return x
-        data = x.data if isinstance(x, Node) else np.asarray(x)
+        data = x._data if isinstance(x, Node) else np.asarray(x)
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
             raise TypeError(f"{self!r}: expected a Tensor or a float array, got {describe(x)}")
         keep = self._rng.random(data.shape) >= self.p

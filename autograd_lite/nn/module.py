@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..engine.node import Node, stamp_write
+from ..engine.data_view import assign
+from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import array_of, flag, real
@@ -155,8 +156,7 @@ class Module:
             if isinstance(p, Tensor) and p.dtype != kind:
                 grad = p._grad
                 # The data setter keeps a tensor's dtype, so the array is swapped directly.
-                p._data = p._data.astype(kind)
-                stamp_write(p)  # graphs that used the old array are stale
+                assign(p, p._data.astype(kind))  # stamped: graphs that used the old one are stale
                 p.grad = None if grad is None else grad.astype(kind)
         for _, owner, attr in self._buffer_slots(""):
             buffer = getattr(owner, attr)

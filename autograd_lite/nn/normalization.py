@@ -194,7 +194,9 @@ class BatchNorm1d(Module):
                 )
             y, mean, var = _normalized(x, axes, self.eps)
             if self.training and self.running_mean is not None:
-                self._track(np.asarray(mean.data).reshape(-1), np.asarray(var.data).reshape(-1), n)
+                self._track(
+                    np.asarray(mean._data).reshape(-1), np.asarray(var._data).reshape(-1), n
+                )
             return _affine(y, weight, bias)
         # constants: a copy each, so a later update or load does not touch this graph
         kind = self.running_mean.dtype

@@ -2,11 +2,12 @@
 
 An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
 changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
-array in place), so it records no graph; like an assignment to `.data`, it makes a graph
-built before the step stale (its `backward()` raises `StaleDataError`). `zero_grad()`
-resets the gradients, which otherwise accumulate across `backward()` calls. A Tensor's
-gradient is reset to none (it reads as zeros, and costs no allocation), and `step()` skips a
-Tensor that has none, as PyTorch's optimizers skip a parameter whose `.grad` is None.
+read-only array in place, through `write_in_place`), so it records no graph; like an
+assignment to `.data`, it makes a graph built before the step stale (its `backward()`
+raises `StaleDataError`). `zero_grad()` resets the gradients, which otherwise accumulate
+across `backward()` calls. A Tensor's gradient is reset to none (it reads as zeros, and
+costs no allocation), and `step()` skips a Tensor that has none, as PyTorch's optimizers
+skip a parameter whose `.grad` is None.
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.nn import SGD
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.node import stamp_write
+from ..engine.data_view import write_in_place
 from ..engine.tensor import Tensor
 from ..engine.value import Value
 from ..validate import bounded, sequence
@@ -69,7 +70,7 @@ class Optimizer:
         """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
 
         This loop is the one place where an optimizer changes a parameter: a Tensor's array
-        in place (its `.data` setter would copy), a Value's float by assignment.
+        in place (`write_in_place`: no new array per step), a Value's float by assignment.
         """
         delta = self._delta
         for i, p in enumerate(self.params):
@@ -77,9 +78,7 @@ class Optimizer:
                 g = p._grad  # the slot: `.grad` would make zeros
                 if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
                     continue
-                data = p.data
-                data -= delta(i, g, data)
-                stamp_write(p)  # in place, as the setter would: graphs that used p are stale
+                write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
 

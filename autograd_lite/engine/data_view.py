@@ -1,0 +1,279 @@
+"""`DataView`, what `Tensor.data` hands out: a read-only numpy view of a tensor's array that
+refuses writes with an error saying what to write instead, and keeps `t.data -= step` working.
+
+Every node's array is read-only (`array_node.fill` sets it so): a write into a leaf's array
+that bypassed the engine would go unseen by the write stamps, and a backward pass would mix
+old and new values. So a leaf Tensor's numbers change in two ways only, both stamped:
+
+- assigning `.data`: the setter copies what it is given (`assign`);
+- in place, through `write_in_place`: the in-place operators (`-=`, `+=`, `*=`, `/=`, `//=`,
+  `%=`, `**=`, `@=`, the bitwise ones) on `t.data`, which run numpy's own in-place operator
+  on the tensor's array (so: numpy's numbers, casting rule and errors), and the optimizers'
+  step. Python then assigns the view back (`t.data = t.data.__isub__(step)`); the setter
+  sees its own array and has nothing left to do. No new array per step: a new array for
+  each `p.data -= lr * p.grad` made that update about twice as slow.
+
+An in-place operator writes through only on a view of a leaf Tensor's whole current array,
+as `t.data` gives (kept in a variable too: after `a = t.data; a -= 1`, t has changed, as
+numpy's views do). On a part of it (`t.data[:2] -= 1`), on an array the tensor no longer
+holds (its `.data` was assigned since), on an op result's data or a Dual's primal it is
+refused, as every other write is (`t.data[0] = 5`, `.fill`, `np.copyto`, ufuncs with `out=`,
+`.sort()` ...): a ValueError before anything changes, naming the operation, the tensor and
+the fix. Results computed from a view (`t.data + 1`, `.copy()`, `.astype()`, reductions)
+are plain numpy arrays; views of it (`t.data[0]`, `.T`) stay read-only DataViews. A
+writeable DataView (`np.empty_like(t.data)`, fancy indexing) behaves as an ndarray.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .node import Node, stamp_write
+from .stale import node_name
+
+__all__ = ["DataView", "assign", "view_of", "write_in_place"]
+
+_FIX = (
+    "assign a new array instead, which the engine sees: d = t.data.copy(); d[0] = 5; "
+    "t.data = d (or t.data = np.where(...), t.data -= step)"
+)
+
+
+def view_of(node: Node[Any], updatable: bool) -> DataView:
+    """A read-only DataView of `node`'s array (what `.data` returns); `updatable`: in-place
+    operators on it change the node (a leaf Tensor)."""
+    data = node._data
+    view: DataView = data.view(DataView)
+    view._node = node
+    view._of = data if updatable else None
+    return view
+
+
+def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
+    """Make `array` (new, of the node's shape and dtype, held by no one else) the leaf
+    `node`'s data, read-only, and stamp the node: graphs that used the old data are stale."""
+    array.setflags(write=False)
+    node._data = array
+    stamp_write(node)
+
+
+def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: Any) -> None:
+    """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
+    in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
+    used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
+    the array and the stamp as they were."""
+    data = node._data
+    if data.base is not None:  # a view of other memory: the leaf's own copy first
+        data = node._data = data.copy()
+    data.setflags(write=True)
+    try:
+        operator(data, _plain(other))
+    except (TypeError, ValueError):
+        raise  # refused before writing (a casting rule, shapes that do not fit)
+    except BaseException:
+        stamp_write(node)  # written, then raised (np.errstate(all="raise"))
+        raise
+    finally:
+        data.setflags(write=False)
+    stamp_write(node)
+
+
+def _refusal(view: Any, doing: str) -> ValueError:
+    """The error for a write (`doing`) into a read-only DataView."""
+    node = getattr(view, "_node", None)
+    if node is None:  # a view numpy made of a view: the tensor is not known
+        return ValueError(f"{doing}: this array is a read-only view of a tensor's data; {_FIX}")
+    name = node_name(node)
+    if type(node).__name__ == "Dual":  # by name: dual.py imports this module
+        return ValueError(
+            f"{doing}: the primal of {name} is read-only (its tangent, and the tangents "
+            f"computed from it, would no longer fit it): make a new Dual"
+        )
+    of = getattr(view, "_of", None)
+    if of is not None and of is not node._data:
+        return ValueError(
+            f"{doing}: this array is no longer the data of {name} (its .data was assigned "
+            f"since it was taken), and it is read-only; take t.data again"
+        )
+    if node._a is not None:
+        return ValueError(
+            f"{doing}: the data of {name} belongs to its graph (computed by "
+            f"{node._op.base.display!r}, whose derivative rule may read it) and is read-only. "
+            f"For numbers to change, take a copy (t.data.copy()) or a new leaf (t.detach())"
+        )
+    return ValueError(
+        f"{doing}: the data of {name} is read-only, so that every change is seen by the graphs "
+        f"that used it (a write into its array would make a gradient mix old and new "
+        f"values); {_FIX}"
+    )
+
+
+def _plain(x: Any) -> Any:
+    """x as a plain ndarray if it is a DataView (tuples and lists of them too), else x."""
+    if isinstance(x, DataView):
+        return x.view(np.ndarray)
+    if type(x) in (tuple, list):
+        return type(x)(_plain(i) for i in x)
+    if type(x) is dict:
+        return {k: _plain(v) for k, v in x.items()}
+    return x
+
+
+def _read_only(x: object) -> bool:
+    """Whether x is a DataView that may not be written."""
+    return isinstance(x, DataView) and not x.flags.writeable
+
+
+# numpy functions that write into an argument: its position and keyword
+_WRITERS: dict[Callable[..., Any], tuple[int, str]] = {
+    np.copyto: (0, "dst"),
+    np.put: (0, "a"),
+    np.place: (0, "arr"),
+    np.putmask: (0, "a"),
+    np.fill_diagonal: (0, "a"),
+    np.put_along_axis: (0, "arr"),
+}
+
+
+def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
+    """The in-place operator `name` (`__isub__`, written `symbol`): numpy's on a writeable
+    view; on a read-only one, numpy's in the tensor's array (`write_in_place`) if the view
+    shows a leaf Tensor's whole current array, else refused."""
+    inherited = getattr(np.ndarray, name)
+
+    def operator(self: DataView, other: Any) -> Any:
+        if self.flags.writeable:
+            return inherited(self, other)
+        node = getattr(self, "_node", None)
+        of = getattr(self, "_of", None)
+        if node is None or of is None or of is not node._data:
+            part = of is None and node is not None and node._a is None
+            raise _refusal(self, f"t.data{'[...]' if part else ''} {symbol} ...")
+        write_in_place(node, inherited, other)
+        return self if node._data is of else view_of(node, True)
+
+    operator.__name__ = name
+    operator.__doc__ = f"`{symbol}`: in place, in a leaf tensor's array (see the module)."
+    return operator
+
+
+def _refusing(name: str) -> Callable[..., Any]:
+    """The ndarray method `name` (one that writes into the array), refused on a read-only
+    view."""
+    inherited = getattr(np.ndarray, name)
+
+    def method(self: DataView, *args: Any, **kwargs: Any) -> Any:
+        if not self.flags.writeable:
+            raise _refusal(self, f"t.data.{name}(...)")
+        return inherited(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"ndarray.{name}; refused on a read-only view (see the module)."
+    return method
+
+
+class DataView(np.ndarray[Any, Any]):
+    """A read-only view of a node's array: writes refused with a clear error; in-place
+    operators on a leaf Tensor's whole array change it in place, seen (see the module)."""
+
+    __slots__ = ("_node", "_of")
+
+    _node: Node[Any] | None  # the node viewed (None: unknown)
+    _of: np.ndarray[Any, Any] | None  # the leaf's array this view shows whole, if updatable
+
+    def __array_finalize__(self, obj: Any) -> None:
+        """A view numpy makes of a view (`t.data[0]`, `.T`) names the same node, and is not
+        updatable (it shows a part, or another layout)."""
+        self._node = getattr(obj, "_node", None)
+        self._of = None
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Ufuncs on plain arrays, so results are plain; `out=` a read-only view refused."""
+        out = kwargs.get("out")
+        if out is not None:
+            for o in out if isinstance(out, tuple) else (out,):
+                if _read_only(o):
+                    raise _refusal(o, f"np.{ufunc.__name__}(..., out=t.data)")
+            kwargs["out"] = _plain(out)
+        return getattr(ufunc, method)(*_plain(inputs), **kwargs)
+
+    def __array_function__(
+        self, func: Any, types: Iterable[Any], args: Iterable[Any], kwargs: Mapping[str, Any]
+    ) -> Any:
+        """numpy functions on plain arrays; those that write into a read-only view refused."""
+        items, named = tuple(args), dict(kwargs)
+        where = _WRITERS.get(func)
+        if where is not None:
+            target = items[where[0]] if len(items) > where[0] else named.get(where[1])
+            if _read_only(target):
+                raise _refusal(target, f"np.{func.__name__}(t.data, ...)")
+        out = named.get("out")
+        if _read_only(out):
+            raise _refusal(out, f"np.{func.__name__}(..., out=t.data)")
+        plain_types = tuple(np.ndarray if t is DataView else t for t in types)
+        return super().__array_function__(func, plain_types, _plain(items), _plain(named))
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        """Results numpy wraps (methods computed in C) as plain arrays or scalars."""
+        plain = array.view(np.ndarray) if isinstance(array, np.ndarray) else array
+        return plain[()] if return_scalar else plain
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """`t.data[key] = value`: refused on a read-only view."""
+        if not self.flags.writeable:
+            raise _refusal(self, "t.data[...] = ...")
+        np.ndarray.__setitem__(self, key, value)
+
+    def setflags(self, write: Any = None, align: Any = None, uic: Any = None) -> None:
+        """ndarray.setflags; making a read-only view writeable is refused."""
+        if write and not self.flags.writeable:
+            raise _refusal(self, "t.data.setflags(write=True)")
+        np.ndarray.setflags(self, write=write, align=align, uic=uic)
+
+    def copy(self, order: Any = "C") -> Any:
+        """A plain, writeable copy."""
+        return self.view(np.ndarray).copy(order)
+
+    def __copy__(self) -> Any:
+        """copy.copy: a plain, writeable copy."""
+        return self.view(np.ndarray).copy()
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        """copy.deepcopy: a plain, writeable copy."""
+        return self.view(np.ndarray).copy()
+
+    def __reduce__(self) -> Any:
+        """Pickled as a plain array."""
+        return self.view(np.ndarray).__reduce__()
+
+    def astype(self, *args: Any, **kwargs: Any) -> Any:
+        """ndarray.astype, as a plain array."""
+        return self.view(np.ndarray).astype(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        """As the plain array's (`array([1., 2.])`)."""
+        return repr(self.view(np.ndarray))
+
+    fill = _refusing("fill")
+    sort = _refusing("sort")
+    partition = _refusing("partition")
+    put = _refusing("put")
+    resize = _refusing("resize")
+    setfield = _refusing("setfield")
+
+    __iadd__ = _in_place("__iadd__", "+=")
+    __isub__ = _in_place("__isub__", "-=")
+    __imul__ = _in_place("__imul__", "*=")
+    __itruediv__ = _in_place("__itruediv__", "/=")
+    __ifloordiv__ = _in_place("__ifloordiv__", "//=")
+    __imod__ = _in_place("__imod__", "%=")
+    __ipow__ = _in_place("__ipow__", "**=")
+    __imatmul__ = _in_place("__imatmul__", "@=")
+    __iand__ = _in_place("__iand__", "&=")
+    __ior__ = _in_place("__ior__", "|=")
+    __ixor__ = _in_place("__ixor__", "^=")
+    __ilshift__ = _in_place("__ilshift__", "<<=")
+    __irshift__ = _in_place("__irshift__", ">>=")
