@@ -248,6 +248,8 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
     shape, dtype = data.shape, data.dtype
 
     def array(v: Any) -> Any:
+        if type(v) is np.ndarray and v.dtype == dtype and v.shape == shape:
+            return v  # what as_array gives it: the common case, at every call, made quick
         a = as_array(v, where, dtype, copy=False)
         _same_shape(where, a.shape, shape)
         return a
@@ -265,6 +267,8 @@ def _arg_check(arg: Arg) -> Callable[[Any], Any]:
     kinds, what = ("b", "booleans") if recorded.dtype.kind == "b" else ("iu", "integers")
 
     def indices(v: Any) -> Any:
+        if picks is None and type(v) is np.ndarray and v.dtype.kind in kinds and v.shape == shape:
+            return v  # the common case, at every call, made quick
         if isinstance(v, Node):
             raise TypeError(f"{where} must be a numpy array of {what}, got a {type(v).__name__}")
         a = np.asarray(v)

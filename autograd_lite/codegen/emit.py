@@ -23,6 +23,7 @@ from .forms import MODULES
 from .layout import function_lines, module_text, named_lines, output_name
 from .literals import CodegenError
 from .names import identifier
+from .shared import share_calls
 from .statements import Var, Writer
 
 __all__ = ["Written", "write"]
@@ -71,7 +72,8 @@ def write(
     With `aux`, nodes of the graph, the function also returns their values, as a tuple.
     `args` (args.py) are parameters after the inputs that take no gradient: leaves of the
     graph, or arrays its ops hold as params.
-    `compact` writes each gradient as one sum and puts values used once into their use."""
+    `compact` writes each gradient as one sum and puts values used once into their use, and
+    computes a call written twice once (shared.py)."""
     with _no_collector():
         nodes = graph_nodes(output)
         if len(nodes) > max_nodes:
@@ -92,6 +94,8 @@ def write(
             w.forward(nodes)
             grads = w.backward(output.backward_seed()) if output in w.value_of else {}
         w.returns(output, inputs, grads, aux)
+        if compact and w.tensor:
+            share_calls(w)
         unread(w, args, arg_vars)
         for forms in w.forms.values():
             w.helpers.add_uses(forms)

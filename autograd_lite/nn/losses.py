@@ -245,6 +245,8 @@ def _labels(labels: object, n: int, classes: int, ignore_index: int) -> np.ndarr
 
 def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
     """ValueError unless every label is in [0, classes) or equal to ignore_index."""
+    if labels.min() >= 0 and labels.max() < classes:  # the common case, in two passes
+        return
     bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
     if bad.size:
         i = int(bad[0])
@@ -263,12 +265,10 @@ def _check_labels(
     _check_range(labels, z.shape[1], ignore_index)
 
 
-def _targets(
-    z: Any, labels: Any, ignore_index: int, label_smoothing: float
-) -> tuple[Any, Any, Any, Any]:
-    """For logits z: the kept rows (label != ignore_index), the class each row picks (any
-    for an ignored row), the target distribution q (rows of 0 where ignored; the derivative
-    is softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
+def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
+    """For logits z: the target distribution q (rows of 0 where ignored, label !=
+    ignore_index; the derivative is softmax - q) and the weights (1 for a counted sample, 0
+    if ignored), as a column."""
     n, classes = z.shape
     kept = labels != ignore_index
     picked = np.where(kept, labels, 0)
@@ -276,7 +276,7 @@ def _targets(
     target[np.arange(n), picked] = 1.0 - label_smoothing
     target += label_smoothing / classes
     target[~kept] = 0.0
-    return kept, picked, target, kept.astype(z.dtype).reshape(n, 1)
+    return target, kept.astype(z.dtype).reshape(n, 1)
 
 
 def _cross_entropy_forward(
@@ -285,12 +285,25 @@ def _cross_entropy_forward(
     """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
-    kept, picked, _, _ = _targets(z, labels, ignore_index, label_smoothing)
-    lse = logsumexp_array(z, 1, True)
+    return _cross_entropy_loss(
+        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+    )
+
+
+def _cross_entropy_loss(
+    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column), which
+    generated code computes once for the loss and its derivative."""
+    kept = labels != ignore_index
+    every = bool(kept.all())  # the common case: no mask to apply
+    picked = labels if every else np.where(kept, labels, 0)
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
-    losses = np.where(kept, losses, 0.0).astype(z.dtype)
+    if not every:
+        losses = np.where(kept, losses, 0.0)
+    losses = losses.astype(z.dtype, copy=False)
     if reduction == "none":
         return losses
     with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
@@ -305,8 +318,21 @@ def _cross_entropy_error(
     exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
     number of counted samples for the mean (counted from the labels here, so that
     generated code counts the labels it is given)."""
-    _, _, target, weights = _targets(z, labels, ignore_index, label_smoothing)
-    error = (np.exp(z - logsumexp_array(z, 1, True)) - target) * weights
+    return _softmax_error(
+        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+    )
+
+
+def _softmax_error(
+    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
+    error = np.exp(z - lse)
+    if label_smoothing or not (labels != ignore_index).all():
+        target, weights = _targets(z, labels, ignore_index, label_smoothing)
+        error = (error - target) * weights
+    else:  # one-hot targets, every sample counted: (e - q) * 1 is e - 1 at the label, else e
+        error[np.arange(len(labels)), labels] -= 1.0
     return _averaged(error, labels, reduction, ignore_index)
 
 
@@ -323,7 +349,7 @@ def _cross_entropy_vjp(
 ) -> tuple[Any]:
     n = len(labels)
     if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
-        _, _, target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
+        target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
         softmax_error = (array_ops.softmax(z, 1) - target) * weights
         error = _averaged(softmax_error, labels, reduction, ignore_index)
     else:  # on arrays, and on the symbolic values of generated code: one op
@@ -337,9 +363,11 @@ def _cross_entropy_vjp(
                 "ignore_index": ignore_index,
                 "label_smoothing": label_smoothing,
             },
+            # logsumexp written out: generated code computes it once for the loss too
             emit=(
-                "_cross_entropy_error({0}, labels={labels}, reduction={reduction}, "
-                "ignore_index={ignore_index}, label_smoothing={label_smoothing})"
+                "_softmax_error({0}, logsumexp_array({0}, 1, True), labels={labels}, "
+                "reduction={reduction}, ignore_index={ignore_index}, "
+                "label_smoothing={label_smoothing})"
             ),
         )(z)
     if reduction == "none":
@@ -409,7 +437,7 @@ def cross_entropy(
         display=f"cross_entropy(reduction={reduction!r})",
         array_check=_check_labels,
         emit={
-            "array": "_cross_entropy_forward({0}, " + keywords + ")",
+            "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + keywords + ")",
             "array_check": "_check_labels({0}, " + keywords + ")",
         },
     )

@@ -1,0 +1,76 @@
+"""A call written more than once in compile_grad's code for a Tensor graph, computed once.
+
+Emit forms may write the same call in several statements: cross_entropy's loss and its
+derivative both start from `logsumexp_array(z, 1, True)`. Every value of the generated code
+is assigned once, and every emitted call is a function of its operands alone (the engine
+runs the same functions on a node's data, which they must not change), so two calls with
+the same text compute the same array. `share_calls` computes such a call once, into a value
+of its own, just before the first statement that makes it; the later statements read that
+value. The float operations are the same ones, so the results stay bit for bit the
+engine's. (On arrays a call is worth sharing; Value graphs, whose calls cost little and
+whose graphs are large, are left as they are.)
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+
+from .literals import ATOM
+from .statements import Writer
+from .tokens import TOKEN
+
+__all__ = ["share_calls"]
+
+_FUNCTION = re.compile(r"[A-Za-z_][\w.]*")  # a function by its (dotted) name: np.exp, _helper
+
+
+def _calls(code: str) -> list[str]:
+    """The texts of the calls in code that read a value of the function (a token) and call a
+    function by name (`np.exp(...)`, `_helper(...)`, not a method of a value)."""
+    # A token, \x00<n>\x00, made an identifier of the same length, Q<n>Q: columns stay put.
+    tree = ast.parse(TOKEN.sub(lambda m: f"Q{m.group()[1:-1]}Q", code))
+    data = code.encode()  # ast's columns count UTF-8 bytes
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or node.end_col_offset is None:
+            continue
+        if node.lineno != 1 or node.end_lineno != 1:
+            continue
+        start = len(data[: node.col_offset].decode())
+        end = len(data[: node.end_col_offset].decode())
+        text = code[start:end]
+        name = _FUNCTION.match(text)
+        if name and text[name.end()] == "(" and "\x00" in text:
+            found.append(text)
+    return found
+
+
+def _occurrences(text: str) -> re.Pattern[str]:
+    """text where it starts a call: not the tail of a longer name (`f(x)` in `g.f(x)`)."""
+    return re.compile(r"(?<![\w.])" + re.escape(text))
+
+
+def share_calls(w: Writer) -> None:
+    """Each call written in two places or more in w's statements (checks aside, which run as
+    the engine runs them), computed once: `v = call` before its first use, then `v`."""
+    counts: Counter[str] = Counter()
+    for target, code, *_ in w.stmts:
+        if target is not None or code.startswith("return "):
+            counts.update(_calls(code.removeprefix("return ")))
+    # the longest first: a call inside a shared call is then written once, in its statement
+    for text in sorted((t for t, n in counts.items() if n > 1), key=len, reverse=True):
+        pattern = _occurrences(text)
+        uses = [
+            i
+            for i, (target, code, *_) in enumerate(w.stmts)
+            if (target is not None or code.startswith("return ")) and pattern.search(code)
+        ]
+        if sum(len(pattern.findall(w.stmts[i][1])) for i in uses) < 2:
+            continue
+        v = w.var(None, "t")
+        for i in uses:  # (a token holds no backslash: re.sub takes it as it is)
+            target, code, prec, comment, backward = w.stmts[i]
+            w.stmts[i] = (target, pattern.sub(v.token, code), prec, comment, backward)
+        w.stmts.insert(uses[0], (v, text, ATOM, None, w.stmts[uses[0]][4]))
