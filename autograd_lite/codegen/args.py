@@ -31,7 +31,7 @@ from ..validate import describe, listed_once, real, sequence
 from .literals import CodegenError
 from .statements import Var, Writer
 
-__all__ = ["Arg", "convert", "live_nodes", "resolve", "unread"]
+__all__ = ["Arg", "as_recorded", "convert", "live_nodes", "resolve", "unread"]
 
 
 @dataclass
@@ -234,6 +234,25 @@ def convert(inputs: list[Node], args: list[Arg]) -> Callable[[tuple[Any, ...]], 
         return [check(v) for check, v in zip(checks, values)]
 
     return converted
+
+
+def as_recorded(
+    inputs: list[Node], args: list[Arg], params: list[str]
+) -> tuple[str, tuple[np.dtype[Any], ...]] | None:
+    """For a Tensor function: a condition over its parameters that holds when each is already
+    what `convert` makes of it, a numpy array of the recorded shape and dtype (for labels and
+    indices, of the recorded integer dtype), and the dtypes it reads as `_dtypes[k]`; None if
+    an arg is a mask (`convert` counts what it picks). Tested in one expression at each call,
+    the common case then calls nothing."""
+    if any(a.picks is not None for a in args):
+        return None
+    datas = [x.data for x in inputs]
+    datas += [a.array if a.node is None else a.node.data for a in args]
+    tests = [
+        f"type({p}) is _ndarray and {p}.dtype is _dtypes[{k}] and {p}.shape == {a.shape!r}"
+        for k, (p, a) in enumerate(zip(params, datas))
+    ]
+    return " and ".join(tests), tuple(a.dtype for a in datas)
 
 
 def _shown(x: Node, i: int) -> str:

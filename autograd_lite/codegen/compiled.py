@@ -18,7 +18,7 @@ from ..engine.backward import check_graph_args, graph_nodes
 from ..engine.node import Node
 from ..engine.replay import check_recomputed
 from ..validate import describe, listed_once, sequence
-from .args import convert, resolve
+from .args import Arg, as_recorded, convert, resolve
 from .emit import write
 from .forms import MODULES
 from .literals import CodegenError
@@ -167,20 +167,22 @@ def compile_grad(
     extra = _aux(output, aux)
     taken = resolve(output, found, args)
     tensor = not isinstance(output.data, float)
+    recorded: dict[str, Any] = {"_ndarray": np.ndarray}  # what the prologue's test reads
     written = write(
         output,
         found,
         "compiled_grad",
         compact=True,
         standalone=False,
-        prologue=_prologue(tensor),
-        reserved=frozenset({"_inputs"}),
+        prologue=_prologue(tensor, found, taken, recorded),
+        reserved=frozenset({"_inputs", "_ndarray", "_dtypes"}),
         max_nodes=max_nodes,
         short_names=True,
         aux=extra,
         args=taken,
     )
     namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert(found, taken)}
+    namespace.update(recorded)
     namespace.update(written.helpers)
     namespace.update(written.constants)
     try:
@@ -217,19 +219,26 @@ def _aux(output: Node, aux: object) -> list[Node]:
     return found
 
 
-def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:
+def _prologue(
+    tensor: bool, inputs: list[Node], args: list[Arg], recorded: dict[str, Any]
+) -> Callable[[list[str]], list[str]]:
     """Lines converting the arguments as the engine converts data (floats; arrays of the
-    recorded shape and dtype), checked."""
+    recorded shape and dtype), checked; first a test that they are so already, the common
+    case (`recorded` gets the names the test reads)."""
 
     def lines(params: list[str]) -> list[str]:
         if not params:
             return []
         names = ", ".join(params) + ","
-        convert = [f"{names} = _inputs(({names}))"]
-        if tensor:
-            return convert
-        test = " or ".join(f"type({p}) is not float" for p in params)
-        return [f"if {test}:", "    " + convert[0]]
+        convert = f"{names} = _inputs(({names}))"
+        if not tensor:
+            test = " or ".join(f"type({p}) is not float" for p in params)
+            return [f"if {test}:", "    " + convert]
+        found = as_recorded(inputs, args, params)
+        if found is None:
+            return [convert]
+        test, recorded["_dtypes"] = found
+        return [f"if not ({test}):", "    " + convert]
 
     return lines
 

@@ -53,19 +53,22 @@ def _occurrences(text: str) -> re.Pattern[str]:
 
 
 def share_calls(w: Writer) -> None:
-    """Each call written in two places or more in w's statements (checks aside, which run as
-    the engine runs them), computed once: `v = call` before its first use, then `v`."""
+    """Each call written in two places or more in w's statements, computed once: `v = call`
+    before its first use, then `v`. Checks run as the engine runs them, and a statement that
+    is a call alone keeps it: its value may be returned as an array of its own."""
     counts: Counter[str] = Counter()
     for target, code, *_ in w.stmts:
         if target is not None or code.startswith("return "):
-            counts.update(_calls(code.removeprefix("return ")))
+            counts.update(c for c in _calls(code.removeprefix("return ")) if c != code)
     # the longest first: a call inside a shared call is then written once, in its statement
     for text in sorted((t for t, n in counts.items() if n > 1), key=len, reverse=True):
         pattern = _occurrences(text)
         uses = [
             i
             for i, (target, code, *_) in enumerate(w.stmts)
-            if (target is not None or code.startswith("return ")) and pattern.search(code)
+            if (target is not None or code.startswith("return "))
+            and code != text
+            and pattern.search(code)
         ]
         if sum(len(pattern.findall(w.stmts[i][1])) for i in uses) < 2:
             continue

@@ -295,8 +295,17 @@ def _cross_entropy_forward(
     """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
+    return _cross_entropy_loss(
+        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+    )
+
+
+def _cross_entropy_loss(
+    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column):
+    generated code computes it once for the loss and its derivative."""
     kept, picked, count = _kept(labels, ignore_index)
-    lse = logsumexp_array(z, 1, True)
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -316,7 +325,16 @@ def _cross_entropy_error(
     exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
     number of counted samples for the mean (counted from the labels here, so that
     generated code counts the labels it is given)."""
-    error = np.exp(z - logsumexp_array(z, 1, True))
+    return _softmax_error(
+        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+    )
+
+
+def _softmax_error(
+    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+) -> Any:
+    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
+    error = np.exp(z - lse)
     kept, picked, count = _kept(labels, ignore_index)
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
@@ -351,9 +369,11 @@ def _cross_entropy_vjp(
                 "ignore_index": ignore_index,
                 "label_smoothing": label_smoothing,
             },
+            # logsumexp written out: generated code computes it once for the loss too
             emit=(
-                "_cross_entropy_error({0}, labels={labels}, reduction={reduction}, "
-                "ignore_index={ignore_index}, label_smoothing={label_smoothing})"
+                "_softmax_error({0}, logsumexp_array({0}, 1, True), labels={labels}, "
+                "reduction={reduction}, ignore_index={ignore_index}, "
+                "label_smoothing={label_smoothing})"
             ),
         )(z)
     if reduction == "none":
@@ -423,7 +443,7 @@ def cross_entropy(
         display=f"cross_entropy(reduction={reduction!r})",
         array_check=_check_labels,
         emit={
-            "array": "_cross_entropy_forward({0}, " + keywords + ")",
+            "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + keywords + ")",
             "array_check": "_check_labels({0}, " + keywords + ")",
         },
     )
