@@ -461,14 +461,14 @@ class Writer:
 
 def _ufunc_call(call: ast.Call) -> bool:
     """Whether call is `np.<ufunc>(...)` or `np.<ufunc>.reduce(...)`, without `out=`."""
-    func, method = call.func, None
+    func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "reduce":
-        func, method = func.value, func.attr
+        func = func.value
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return False
     if func.value.id != "np" or any(k.arg == "out" for k in call.keywords):
         return False
-    return isinstance(getattr(np, func.attr, None), np.ufunc) and method in (None, "reduce")
+    return isinstance(getattr(np, func.attr, None), np.ufunc)
 
 
 def _tuple(items: list[str]) -> str:
