@@ -1,0 +1,100 @@
+"""compile_grad on Tensor graphs: a call written twice is computed once, and arguments
+already as recorded go straight in.
+
+Reference: the closed forms softplus(x) = log(1 + e^x), softplus'(x) = e^x / (1 + e^x) in
+numpy float64, the count of calls of the helper the code calls, and the graph built again and
+its backward() (the definition of what compile_grad computes), bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_lite import Op, Tensor, backward_code, compile_grad
+from autograd_lite.nn import cross_entropy
+from tests.codegen_helpers import same
+
+CALLS = [0]
+
+
+def _exp_counted(x: Any) -> Any:
+    """np.exp, counting its calls: generated code calls it by name."""
+    CALLS[0] += 1
+    return np.exp(x)
+
+
+# softplus written with the helper in its forward and in its derivative's op: the code
+# writes `_exp_counted(x)` three times for one value, x.
+_fraction = Op(
+    "exp_fraction",
+    lambda x: x,  # (the float form, unused here)
+    lambda g, out, x: (g * 0.0,),
+    array_forward=lambda x: _exp_counted(x) / (1.0 + _exp_counted(x)),
+)
+_softplus = Op(
+    "softplus_counted",
+    lambda x: x,
+    lambda g, out, x: (g * _fraction(x),),
+    array_forward=lambda x: np.log1p(_exp_counted(x)),
+)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_call_written_three_times_is_computed_once(dtype: Any) -> None:
+    x = Tensor([0.5, -1.0, 2.0], dtype=dtype)
+    w = Tensor([1.0, 2.0, -0.5], dtype=dtype)
+    loss = (_softplus(x) * w).sum()
+    f = compile_grad(loss, [x, w])
+    new_x, new_w = np.array([1.5, 0.0, -3.0], dtype=dtype), np.array([2.0, -1.0, 0.25], dtype)
+    CALLS[0] = 0
+    value, (dx, dw) = f(new_x, new_w)
+    assert CALLS[0] == 1  # was 3: the forward's call and the derivative's two
+    # the graph built again and its backward(), bit for bit
+    x2, w2 = Tensor(new_x, dtype=dtype), Tensor(new_w, dtype=dtype)
+    again = (_softplus(x2) * w2).sum()
+    again.backward()
+    assert same(value, again.data) and same(dx, x2.grad) and same(dw, w2.grad)
+    # the closed forms
+    e = np.exp(new_x.astype(np.float64))
+    rtol = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(dw, np.log1p(e), rtol=rtol)
+    np.testing.assert_allclose(dx, new_w * e / (1 + e), rtol=rtol)
+
+
+def test_cross_entropys_logsumexp_is_computed_once() -> None:
+    # The loss and its derivative both start from logsumexp(z): the code computes it once.
+    rng = np.random.default_rng(3)
+    w = Tensor(rng.normal(size=(3, 4)), label="W")
+    x = Tensor(rng.normal(size=(5, 4)), requires_grad=False, label="X")
+    y = np.array([0, 2, 1, 1, 0])
+    code = backward_code(cross_entropy(x @ w.T, y), [w], args=[x, y], compact=True)
+    function = code.split("\n\n\n")[-1]  # (the helpers' sources come before it)
+    assert function.count("logsumexp_array(") == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_arguments_as_recorded_or_converted_give_the_same_bits(dtype: Any) -> None:
+    # Arrays of the recorded dtype and shape pass a quick test; anything else (lists, another
+    # dtype, a subclass of ndarray, a view) is converted as before: the same results.
+    rng = np.random.default_rng(5)
+    w = Tensor(rng.normal(size=(3, 4)), dtype=dtype)
+    x = Tensor(rng.normal(size=(2, 4)), requires_grad=False, dtype=dtype)
+    y = np.array([0, 2])
+    f = compile_grad(cross_entropy(x @ w.T, y), [w], args=[x, y])
+    new_w, new_x = rng.normal(size=(3, 4)), rng.normal(size=(2, 4))
+
+    class Sub(np.ndarray):  # a subclass: not an ndarray as recorded, converted
+        pass
+
+    want = f(new_w.astype(dtype), new_x.astype(dtype), np.array([1, 1]))
+    for args in (
+        (new_w.tolist(), new_x.tolist(), [1, 1]),
+        (new_w, new_x, np.array([1, 1], dtype=np.int32)),
+        (new_w.astype(dtype).view(Sub), np.asfortranarray(new_x.astype(dtype)), np.array([1, 1])),
+    ):
+        assert same(f(*args), want)
+    with pytest.raises(ValueError, match=r"args\[0\] has shape \(3, 4\)"):
+        f(new_w.astype(dtype), np.ones((3, 4), dtype), np.array([0, 1, 2]))
