@@ -98,3 +98,31 @@ def test_arguments_as_recorded_or_converted_give_the_same_bits(dtype: Any) -> No
         assert same(f(*args), want)
     with pytest.raises(ValueError, match=r"args\[0\] has shape \(3, 4\)"):
         f(new_w.astype(dtype), np.ones((3, 4), dtype), np.array([0, 1, 2]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relus_derivative_computes_no_dtype_per_call(
+    dtype: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # step's array form, in relu's derivative, is (x > 0).astype(np.result_type(x, np.float16)):
+    # compile_grad's arguments are made the recorded dtypes, so the dtype is written as such.
+    rng = np.random.default_rng(2)
+    w = Tensor(rng.normal(size=(3, 4)), dtype=dtype)
+    x = Tensor(rng.normal(size=(5, 4)), requires_grad=False, dtype=dtype)
+    f = compile_grad((x @ w.T).relu().sum(), [w], args=[x])
+    new_w, new_x = rng.normal(size=(3, 4)), rng.normal(size=(5, 4))
+    calls = []
+    result_type = np.result_type
+    monkeypatch.setattr(np, "result_type", lambda *a: calls.append(a) or result_type(*a))
+    value, (dw,) = f(new_w, new_x)  # (converted from float64 to dtype first)
+    monkeypatch.undo()
+    assert calls == []
+    # Reference: d/dW sum(relu(x Wᵀ)) = (x Wᵀ > 0)ᵀ x, in float64; and the rebuilt graph
+    w64, x64 = new_w.astype(dtype).astype(np.float64), new_x.astype(dtype).astype(np.float64)
+    assert dw.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(dw, ((x64 @ w64.T) > 0).T @ x64, rtol=rtol)
+    w2 = Tensor(new_w, dtype=dtype)
+    again = (Tensor(new_x, requires_grad=False, dtype=dtype) @ w2.T).relu().sum()
+    again.backward()
+    assert same(value, again.data) and same(dw, w2.grad)
