@@ -126,3 +126,24 @@ def test_relus_derivative_computes_no_dtype_per_call(
     again = (Tensor(new_x, requires_grad=False, dtype=dtype) @ w2.T).relu().sum()
     again.backward()
     assert same(value, again.data) and same(dw, w2.grad)
+
+
+def _refused(x: Any) -> Any:
+    raise AssertionError("a call of the branch not taken was computed")
+
+
+def test_a_call_in_a_branch_not_taken_is_not_computed_ahead() -> None:
+    # Two statements write _refused(x) in the branch their conditional does not take: it is
+    # not shared (sharing would compute it ahead, unconditionally).
+    same_x = Op(
+        "same_x",
+        lambda x, flag: x,
+        lambda g, out, x, flag: (g,),
+        emit={"array": "({0} if {flag} else _refused({0}))"},
+        params={"flag": True},
+    )
+    x = Tensor([1.0, -2.0])
+    f = compile_grad((same_x(x) * same_x(x)).sum(), [x])
+    value, (dx,) = f(np.array([3.0, 0.5]))
+    # Reference: d/dx sum(x * x) = 2x
+    assert value == 9.25 and dx.tolist() == [6.0, 1.0]

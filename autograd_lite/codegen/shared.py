@@ -33,7 +33,7 @@ def _calls(code: str) -> list[str]:
     tree = ast.parse(TOKEN.sub(lambda m: f"Q{m.group()[1:-1]}Q", code))
     data = code.encode()  # ast's columns count UTF-8 bytes
     found = []
-    for node in ast.walk(tree):
+    for node in _always_run(tree):
         if not isinstance(node, ast.Call) or node.end_col_offset is None:
             continue
         if node.lineno != 1 or node.end_lineno != 1:
@@ -47,6 +47,24 @@ def _calls(code: str) -> list[str]:
     return found
 
 
+def _always_run(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of tree that run whenever it does: not those under a conditional
+    expression, `and`/`or`, a lambda or a comprehension, which computing a call ahead of its
+    statement would run where the code did not (or run there with another value)."""
+    found: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if not isinstance(node, _CONDITIONAL):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+_CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.comprehension, ast.ListComp,
+                ast.SetComp, ast.DictComp, ast.GeneratorExp)  # fmt: skip
+
+
 def _occurrences(text: str) -> re.Pattern[str]:
     """text where it starts a call: not the tail of a longer name (`f(x)` in `g.f(x)`)."""
     return re.compile(r"(?<![\w.])" + re.escape(text))
@@ -56,24 +74,29 @@ def share_calls(w: Writer) -> None:
     """Each call written in two places or more in w's statements, computed once: `v = call`
     before its first use, then `v`. Checks run as the engine runs them, and a statement that
     is a call alone keeps it: its value may be returned as an array of its own."""
-    counts: Counter[str] = Counter()
-    for target, code, *_ in w.stmts:
-        if target is not None or code.startswith("return "):
-            counts.update(c for c in _calls(code.removeprefix("return ")) if c != code)
+    # each statement's calls that run whenever it does (None: a check, left as it is)
+    calls = [
+        _own_calls(code) if target is not None or code.startswith("return ") else None
+        for target, code, *_ in w.stmts
+    ]
+    counts = Counter(c for found in calls if found for c in found)
     # the longest first: a call inside a shared call is then written once, in its statement
     for text in sorted((t for t, n in counts.items() if n > 1), key=len, reverse=True):
         pattern = _occurrences(text)
-        uses = [
-            i
-            for i, (target, code, *_) in enumerate(w.stmts)
-            if (target is not None or code.startswith("return "))
-            and code != text
-            and pattern.search(code)
-        ]
+        uses = [i for i, found in enumerate(calls) if found and text in found]
         if sum(len(pattern.findall(w.stmts[i][1])) for i in uses) < 2:
             continue
         v = w.var(None, "t")
         for i in uses:  # (a token holds no backslash: re.sub takes it as it is)
             target, code, prec, comment, backward = w.stmts[i]
             w.stmts[i] = (target, pattern.sub(v.token, code), prec, comment, backward)
+            calls[i] = _own_calls(w.stmts[i][1])
         w.stmts.insert(uses[0], (v, text, ATOM, None, w.stmts[uses[0]][4]))
+        calls.insert(uses[0], _own_calls(text))
+
+
+def _own_calls(code: str) -> set[str]:
+    """The calls a statement's code makes whenever it runs (`_calls`), but the code itself
+    if it is a call alone: its value may be returned as an array of its own."""
+    code = code.removeprefix("return ")
+    return {c for c in _calls(code) if c != code}
