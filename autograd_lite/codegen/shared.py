@@ -65,6 +65,10 @@ _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.comprehension, ast.ListCo
                 ast.SetComp, ast.DictComp, ast.GeneratorExp)  # fmt: skip
 
 
+_START = re.compile("(?<![\\w.])[A-Za-z_][\\w.]*\\(\x00\\d+\x00")
+"""The start of a call by name whose first argument is a value: `np.exp(<token>`."""
+
+
 def _occurrences(text: str) -> re.Pattern[str]:
     """text where it starts a call: not the tail of a longer name (`f(x)` in `g.f(x)`)."""
     return re.compile(r"(?<![\w.])" + re.escape(text))
@@ -74,10 +78,17 @@ def share_calls(w: Writer) -> None:
     """Each call written in two places or more in w's statements, computed once: `v = call`
     before its first use, then `v`. Checks run as the engine runs them, and a statement that
     is a call alone keeps it: its value may be returned as an array of its own."""
-    # each statement's calls that run whenever it does (None: a check, left as it is)
-    calls = [
-        _own_calls(code) if target is not None or code.startswith("return ") else None
+    # Each statement's calls that run whenever it does (None: a check, left as it is, or a
+    # statement without a call whose name and first argument another call has too: parsing
+    # only those keeps writing a large graph quick).
+    starts = [
+        _START.findall(code) if target is not None or code.startswith("return ") else None
         for target, code, *_ in w.stmts
+    ]
+    twice = Counter(s for found in starts if found for s in found)
+    calls = [
+        _own_calls(code) if found and any(twice[s] > 1 for s in found) else None
+        for found, (_, code, *_) in zip(starts, w.stmts)
     ]
     counts = Counter(c for found in calls if found for c in found)
     # the longest first: a call inside a shared call is then written once, in its statement
