@@ -147,3 +147,57 @@ def test_a_call_in_a_branch_not_taken_is_not_computed_ahead() -> None:
     value, (dx,) = f(np.array([3.0, 0.5]))
     # Reference: d/dx sum(x * x) = 2x
     assert value == 9.25 and dx.tolist() == [6.0, 1.0]
+
+
+def _compiled_source(loss: Any, inputs: list[Any], args: list[Any]) -> str:
+    """The source compile_grad compiles (its def alone)."""
+    from autograd_lite.codegen.args import resolve
+    from autograd_lite.codegen.emit import write
+
+    taken = resolve(loss, inputs, args)
+    return write(loss, inputs, "f", compact=True, standalone=False, max_nodes=10**6,
+                 args=taken).source  # fmt: skip
+
+
+def test_relus_derivative_multiplies_the_matmuls_array_in_place() -> None:
+    # d_h = (d_z @ W) * mask: the matmul's array is read there only, so the product is
+    # written into it, by the comparison itself (as the hand step writes d *= h > 0).
+    rng = np.random.default_rng(4)
+    w1, w2 = Tensor(rng.normal(size=(5, 4))), Tensor(rng.normal(size=(3, 5)))
+    x = Tensor(rng.normal(size=(6, 4)), requires_grad=False)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    loss = cross_entropy((x @ w1.T).relu() @ w2.T, y)
+    source = _compiled_source(loss, [w1, w2], [x, y])
+    assert "out=" in source and "np.result_type" not in source
+    assert "* (" not in source  # no product left out of place, no float mask
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_written_in_place_are_the_rebuilt_graphs_bits(dtype: Any) -> None:
+    # Products, sums, differences and quotients of fresh arrays (some broadcast against a
+    # smaller operand, some read twice and so left alone), and relu's masks.
+    rng = np.random.default_rng(6)
+
+    def loss_of(w: Tensor, b: Tensor, x: Tensor) -> Tensor:
+        h = (x @ w + b).relu()  # x @ w is fresh and read once: + b in place
+        u = (h @ w.T - x) * 0.5  # in place twice
+        v = (x @ w) / (b * b + 1.0)  # a quotient by a broadcast operand
+        t = x @ w  # read twice: no operand in place
+        loss: Tensor = (u * u).sum() + (v - t * t).sum() + (-(h * 2.0)).relu().sum()
+        return loss
+
+    w, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    x = rng.normal(size=(5, 4))
+    wt, bt = Tensor(w, dtype=dtype), Tensor(b, dtype=dtype)
+    xt = Tensor(x, requires_grad=False, dtype=dtype)
+    loss = loss_of(wt, bt, xt)
+    assert "out=" in _compiled_source(loss, [wt, bt], [xt])
+    f = compile_grad(loss, [wt, bt], args=[xt])
+    for _ in range(3):
+        w, b, x = w + rng.normal(size=w.shape), -b, rng.normal(size=x.shape)
+        value, grads = f(w, b, x)
+        w2, b2 = Tensor(w, dtype=dtype), Tensor(b, dtype=dtype)
+        again = loss_of(w2, b2, Tensor(x, requires_grad=False, dtype=dtype))
+        again.backward()
+        assert same(value, again.data) and same(grads, (w2.grad, b2.grad))
+        assert not np.shares_memory(grads[0], grads[1])

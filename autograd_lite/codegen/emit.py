@@ -21,6 +21,7 @@ from ..engine.node import Node
 from .args import Arg, live_nodes, unread
 from .dtypes import fold_dtypes
 from .forms import MODULES
+from .inplace import write_in_place
 from .layout import function_lines, module_text, named_lines, output_name
 from .literals import CodegenError
 from .names import identifier
@@ -76,7 +77,8 @@ def write(
     `compact` writes each gradient as one sum and puts values used once into their use, and
     computes a call written twice once (shared.py); code that is not `standalone`, whose
     caller converts the arguments to the recorded dtypes, has dtypes computed from values
-    written as what they are (dtypes.py)."""
+    written as what they are (dtypes.py), and an elementwise result written into an operand
+    that is a temporary nothing else reads (inplace.py)."""
     with _no_collector():
         nodes = graph_nodes(output)
         if len(nodes) > max_nodes:
@@ -101,6 +103,8 @@ def write(
             fold_dtypes(w, grads)
         if compact and w.tensor:
             share_calls(w)
+        if w.tensor and not standalone:
+            write_in_place(w, grads)
         unread(w, args, arg_vars)
         for forms in w.forms.values():
             w.helpers.add_uses(forms)

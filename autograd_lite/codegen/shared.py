@@ -19,7 +19,7 @@ from collections import Counter
 
 from .literals import ATOM
 from .statements import Writer
-from .tokens import TOKEN
+from .tokens import parsed
 
 __all__ = ["share_calls"]
 
@@ -29,18 +29,12 @@ _FUNCTION = re.compile(r"[A-Za-z_][\w.]*")  # a function by its (dotted) name: n
 def _calls(code: str) -> list[str]:
     """The texts of the calls in code that read a value of the function (a token) and call a
     function by name (`np.exp(...)`, `_helper(...)`, not a method of a value)."""
-    # A token, \x00<n>\x00, made an identifier of the same length, Q<n>Q: columns stay put.
-    tree = ast.parse(TOKEN.sub(lambda m: f"Q{m.group()[1:-1]}Q", code))
-    data = code.encode()  # ast's columns count UTF-8 bytes
+    tree, segment = parsed(code)
     found = []
     for node in _always_run(tree):
-        if not isinstance(node, ast.Call) or node.end_col_offset is None:
+        text = segment(node) if isinstance(node, ast.Call) else None
+        if text is None:
             continue
-        if node.lineno != 1 or node.end_lineno != 1:
-            continue
-        start = len(data[: node.col_offset].decode())
-        end = len(data[: node.end_col_offset].decode())
-        text = code[start:end]
         name = _FUNCTION.match(text)
         if name and text[name.end()] == "(" and "\x00" in text:
             found.append(text)

@@ -41,7 +41,7 @@ from .symbols import Sym, example_of
 from .templates import Template, fill, kind_of, op_name, trace
 from .tokens import TOKEN, token
 
-__all__ = ["Stmt", "Var", "Writer", "paren"]
+__all__ = ["Stmt", "Var", "Writer", "paren", "ufunc_call"]
 
 _SIMPLE = re.compile("\x00\\d+\x00|[\\w.]+")  # a value or a number: used as it is, not copied
 Share = tuple[str, int] | None
@@ -414,7 +414,7 @@ class Writer:
         tree = ast.parse(TOKEN.sub("_", code), mode="eval").body
         if isinstance(tree, (ast.BinOp, ast.UnaryOp)):
             return True
-        return isinstance(tree, ast.Call) and _ufunc_call(tree)
+        return isinstance(tree, ast.Call) and ufunc_call(tree)
 
     # -- the return statement ----------------------------------------------------------------
     def returns(
@@ -459,7 +459,7 @@ class Writer:
         self.emit(None, "return " + ", ".join(parts))
 
 
-def _ufunc_call(call: ast.Call) -> bool:
+def ufunc_call(call: ast.Call) -> bool:
     """Whether call is `np.<ufunc>(...)` or `np.<ufunc>.reduce(...)`, without `out=`."""
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr == "reduce":
