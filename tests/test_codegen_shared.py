@@ -96,6 +96,13 @@ def test_arguments_as_recorded_or_converted_give_the_same_bits(dtype: Any) -> No
         (new_w.astype(dtype).view(Sub), np.asfortranarray(new_x.astype(dtype)), np.array([1, 1])),
     ):
         assert same(f(*args), want)
+
+    class Watched(np.ndarray):  # as a Tensor's .data: numpy calls on it are its own
+        def __array_ufunc__(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the compiled code computed with the subclass")
+
+    watched = new_w.astype(dtype).view(Watched), new_x.astype(dtype).view(Watched)
+    assert same(f(*watched, np.array([1, 1])), want)  # made plain arrays (views) first
     with pytest.raises(ValueError, match=r"args\[0\] has shape \(3, 4\)"):
         f(new_w.astype(dtype), np.ones((3, 4), dtype), np.array([0, 1, 2]))
 

@@ -223,22 +223,19 @@ def _prologue(
     tensor: bool, inputs: list[Node], args: list[Arg], recorded: dict[str, Any]
 ) -> Callable[[list[str]], list[str]]:
     """Lines converting the arguments as the engine converts data (floats; arrays of the
-    recorded shape and dtype), checked; first a test that they are so already, the common
-    case (`recorded` gets the names the test reads)."""
+    recorded shape and dtype), checked, each by `_inputs[k]` unless it is so already, the
+    common case (`recorded` gets the names the lines read)."""
 
     def lines(params: list[str]) -> list[str]:
         if not params:
             return []
+        if tensor:
+            found, recorded["_dtypes"] = as_recorded(inputs, args, params)
+            return found
+        test = " or ".join(f"type({p}) is not float" for p in params)
         names = ", ".join(params) + ","
-        convert = f"{names} = _inputs(({names}))"
-        if not tensor:
-            test = " or ".join(f"type({p}) is not float" for p in params)
-            return [f"if {test}:", "    " + convert]
-        found = as_recorded(inputs, args, params)
-        if found is None:
-            return [convert]
-        test, recorded["_dtypes"] = found
-        return [f"if not ({test}):", "    " + convert]
+        convert = ", ".join(f"_inputs[{k}]({p})" for k, p in enumerate(params)) + ","
+        return [f"if {test}:", f"    {names} = {convert}"]
 
     return lines
 

@@ -26,7 +26,7 @@ _CALL = re.compile("np\\.result_type\\((\x00\\d+\x00), np\\.(float16|float32|flo
 def fold_dtypes(w: Writer, grads: dict[Node, str]) -> None:
     """Each `np.result_type(<value>, np.<float dtype>)` in w's statements written as the dtype
     it gives for the value's recorded dtype (`grads`: the token of each node's gradient)."""
-    dtypes: dict[str, Any] = {v.token: np.asarray(x.data).dtype for x, v in w.value_of.items()}
+    dtypes: dict[str, Any] = {v.token: np.asarray(x._data).dtype for x, v in w.value_of.items()}
     dtypes.update((g, np.asarray(w.final[x]).dtype) for x, g in grads.items() if x in w.final)
 
     def folded(m: re.Match[str]) -> str:

@@ -62,7 +62,7 @@ def write_in_place(w: Writer, grads: dict[Node, str]) -> None:
     each node's gradient, for the shapes and dtypes of gradients)."""
     kinds: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
     for x, v in w.value_of.items():
-        data = np.asarray(x.data)
+        data = np.asarray(x._data)
         kinds[v.token] = (data.shape, data.dtype)
     for x, g in grads.items():
         if x in w.final:
