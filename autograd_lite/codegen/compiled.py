@@ -165,9 +165,9 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
+    recorded: dict[str, Any] = {"_ndarray": np.ndarray}  # what the prologue's lines read
     taken = resolve(output, found, args)
     tensor = not isinstance(output.data, float)
-    recorded: dict[str, Any] = {"_ndarray": np.ndarray}  # what the prologue's test reads
     written = write(
         output,
         found,
