@@ -244,8 +244,8 @@ def test_backward_code_shows_the_args_as_parameters() -> None:
     source = backward_code(loss, params, args=[x, y])
     assert "def forward_backward(W, b, X, x1):" in source
     assert (
-        "_cross_entropy_forward(t3, labels=x1, reduction='mean', ignore_index=-100, "
-        "label_smoothing=0.0)"
+        "_cross_entropy_loss(t3, logsumexp_array(t3, 1, True), labels=x1, reduction='mean', "
+        "ignore_index=-100, label_smoothing=0.0)"
     ) in source
 
 

@@ -31,7 +31,7 @@ from ..validate import describe, listed_once, real, sequence
 from .literals import CodegenError
 from .statements import Var, Writer
 
-__all__ = ["Arg", "convert", "live_nodes", "resolve", "unread"]
+__all__ = ["Arg", "as_recorded", "convert", "live_nodes", "resolve", "unread"]
 
 
 @dataclass
@@ -223,17 +223,33 @@ def unread(w: Writer, args: Sequence[Arg], tokens: Sequence[Var]) -> None:
             )
 
 
-def convert(inputs: list[Node], args: list[Arg]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    """The function that converts and checks the compiled function's arguments: inputs as
-    the engine makes data (floats; arrays of the recorded dtype), args as recorded, each of
-    the recorded shape."""
+def convert(inputs: list[Node], args: list[Arg]) -> list[Callable[[Any], Any]]:
+    """The functions that convert and check the compiled function's arguments, one per
+    argument: inputs as the engine makes data (floats; arrays of the recorded dtype), args
+    as recorded, each of the recorded shape."""
     checks = [_input_check(x, _shown(x, i)) for i, x in enumerate(inputs)]
-    checks += [_arg_check(arg) for arg in args]
+    return checks + [_arg_check(arg) for arg in args]
 
-    def converted(values: tuple[Any, ...]) -> list[Any]:
-        return [check(v) for check, v in zip(checks, values)]
 
-    return converted
+def as_recorded(
+    inputs: list[Node], args: list[Arg], params: list[str]
+) -> tuple[list[str], tuple[np.dtype[Any], ...]]:
+    """For a Tensor function: a line per parameter that keeps an array of the recorded shape
+    and dtype as it is, as a plain ndarray (a view, for a subclass's: a Tensor's `.data`),
+    and gives anything else to `convert`'s function, `_inputs[k]`; and the dtypes the lines
+    read as `_dtypes[k]`. A mask arg always goes to its function, which counts what it
+    picks. The common case then calls nothing of ours."""
+    datas = [x._data for x in inputs]
+    datas += [a.array if a.node is None else a.node._data for a in args]
+    masks = [False] * len(inputs) + [a.picks is not None for a in args]
+    lines = [
+        f"{p} = _inputs[{k}]({p})"
+        if mask
+        else f"{p} = {p}.view(_ndarray) if isinstance({p}, _ndarray) and {p}.dtype is "
+        f"_dtypes[{k}] and {p}.shape == {a.shape!r} else _inputs[{k}]({p})"
+        for k, (p, a, mask) in enumerate(zip(params, datas, masks))
+    ]
+    return lines, tuple(a.dtype for a in datas)
 
 
 def _shown(x: Node, i: int) -> str:
@@ -248,6 +264,10 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
     shape, dtype = data.shape, data.dtype
 
     def array(v: Any) -> Any:
+        if isinstance(v, np.ndarray) and v.dtype == dtype and v.shape == shape:
+            # what as_array gives, quickly: the array, as a plain ndarray (a view of a
+            # subclass's, as np.array(v, copy=None) makes it: a Tensor's .data, say)
+            return v if type(v) is np.ndarray else v.view(np.ndarray)
         a = as_array(v, where, dtype, copy=False)
         _same_shape(where, a.shape, shape)
         return a
@@ -265,6 +285,8 @@ def _arg_check(arg: Arg) -> Callable[[Any], Any]:
     kinds, what = ("b", "booleans") if recorded.dtype.kind == "b" else ("iu", "integers")
 
     def indices(v: Any) -> Any:
+        if picks is None and type(v) is np.ndarray and v.dtype.kind in kinds and v.shape == shape:
+            return v  # the common case, at every call, made quick
         if isinstance(v, Node):
             raise TypeError(f"{where} must be a numpy array of {what}, got a {type(v).__name__}")
         a = np.asarray(v)

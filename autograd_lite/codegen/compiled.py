@@ -18,7 +18,7 @@ from ..engine.backward import check_graph_args, graph_nodes
 from ..engine.node import Node
 from ..engine.replay import check_recomputed
 from ..validate import describe, listed_once, sequence
-from .args import convert, resolve
+from .args import Arg, as_recorded, convert, resolve
 from .emit import write
 from .forms import MODULES
 from .literals import CodegenError
@@ -165,6 +165,7 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
+    recorded: dict[str, Any] = {"_ndarray": np.ndarray}  # what the prologue's lines read
     taken = resolve(output, found, args)
     tensor = not isinstance(output._data, float)
     written = write(
@@ -173,14 +174,15 @@ def compile_grad(
         "compiled_grad",
         compact=True,
         standalone=False,
-        prologue=_prologue(tensor),
-        reserved=frozenset({"_inputs"}),
+        prologue=_prologue(tensor, found, taken, recorded),
+        reserved=frozenset({"_inputs", "_ndarray", "_dtypes"}),
         max_nodes=max_nodes,
         short_names=True,
         aux=extra,
         args=taken,
     )
     namespace: dict[str, Any] = {"math": math, "np": np, "_inputs": convert(found, taken)}
+    namespace.update(recorded)
     namespace.update(written.helpers)
     namespace.update(written.constants)
     try:
@@ -217,19 +219,23 @@ def _aux(output: Node, aux: object) -> list[Node]:
     return found
 
 
-def _prologue(tensor: bool) -> Callable[[list[str]], list[str]]:
+def _prologue(
+    tensor: bool, inputs: list[Node], args: list[Arg], recorded: dict[str, Any]
+) -> Callable[[list[str]], list[str]]:
     """Lines converting the arguments as the engine converts data (floats; arrays of the
-    recorded shape and dtype), checked."""
+    recorded shape and dtype), checked, each by `_inputs[k]` unless it is so already, the
+    common case (`recorded` gets the names the lines read)."""
 
     def lines(params: list[str]) -> list[str]:
         if not params:
             return []
-        names = ", ".join(params) + ","
-        convert = [f"{names} = _inputs(({names}))"]
         if tensor:
-            return convert
+            found, recorded["_dtypes"] = as_recorded(inputs, args, params)
+            return found
         test = " or ".join(f"type({p}) is not float" for p in params)
-        return [f"if {test}:", "    " + convert[0]]
+        names = ", ".join(params) + ","
+        convert = ", ".join(f"_inputs[{k}]({p})" for k, p in enumerate(params)) + ","
+        return [f"if {test}:", f"    {names} = {convert}"]
 
     return lines
 

@@ -19,10 +19,13 @@ import numpy as np
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
 from .args import Arg, live_nodes, unread
+from .dtypes import fold_dtypes
 from .forms import MODULES
+from .inplace import write_in_place
 from .layout import function_lines, module_text, named_lines, output_name
 from .literals import CodegenError
 from .names import identifier
+from .shared import share_calls
 from .statements import Var, Writer
 
 __all__ = ["Written", "write"]
@@ -71,7 +74,11 @@ def write(
     With `aux`, nodes of the graph, the function also returns their values, as a tuple.
     `args` (args.py) are parameters after the inputs that take no gradient: leaves of the
     graph, or arrays its ops hold as params.
-    `compact` writes each gradient as one sum and puts values used once into their use."""
+    `compact` writes each gradient as one sum and puts values used once into their use, and
+    computes a call written twice once (shared.py); code that is not `standalone`, whose
+    caller converts the arguments to the recorded dtypes, has dtypes computed from values
+    written as what they are (dtypes.py), and an elementwise result written into an operand
+    that is a temporary nothing else reads (inplace.py)."""
     with _no_collector():
         nodes = graph_nodes(output)
         if len(nodes) > max_nodes:
@@ -92,6 +99,12 @@ def write(
             w.forward(nodes)
             grads = w.backward(output.backward_seed()) if output in w.value_of else {}
         w.returns(output, inputs, grads, aux)
+        if w.tensor and not standalone:  # compile_grad's: its arguments are made as recorded
+            fold_dtypes(w, grads)
+        if compact and w.tensor:
+            share_calls(w)
+        if w.tensor and not standalone:
+            write_in_place(w, grads)
         unread(w, args, arg_vars)
         for forms in w.forms.values():
             w.helpers.add_uses(forms)

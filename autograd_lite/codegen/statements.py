@@ -41,7 +41,7 @@ from .symbols import Sym, example_of
 from .templates import Template, fill, kind_of, op_name, trace
 from .tokens import TOKEN, token
 
-__all__ = ["Stmt", "Var", "Writer", "paren"]
+__all__ = ["Stmt", "Var", "Writer", "paren", "ufunc_call"]
 
 _SIMPLE = re.compile("\x00\\d+\x00|[\\w.]+")  # a value or a number: used as it is, not copied
 Share = tuple[str, int] | None
@@ -402,15 +402,19 @@ class Writer:
         return f"{self.value_of[node].token} = {formula(op.display, args)}"
 
     def _fresh(self, g: str) -> bool:
-        """Whether the gradient g (a token) is a new array made by one of Python's operators
-        (`a @ b`, `a * b + c`, `-a`): numpy makes a new array for each, so returning it
-        as it is gives an array of its own, without the copy `np.array` would make. (A
-        function or a name may return an operand, an argument or a shared array.)"""
+        """Whether the gradient g (a token), an array of at least one dimension, is a new
+        array made by one of Python's operators (`a @ b`, `a * b + c`, `-a`) or a numpy ufunc
+        (`np.exp(a)`, `np.add.reduce(a, axis=(0,))`) without `out=`: numpy makes a new array
+        for each, so returning it as it is gives an array of its own, without the copy
+        `np.array` would make. (Another function or a name may return an operand, an
+        argument or a shared array.)"""
         code = self.grad_code.get(g)
         if code is None:
             return False
-        tree = ast.parse(TOKEN.sub("_", code), mode="eval")
-        return isinstance(tree.body, (ast.BinOp, ast.UnaryOp))
+        tree = ast.parse(TOKEN.sub("_", code), mode="eval").body
+        if isinstance(tree, (ast.BinOp, ast.UnaryOp)):
+            return True
+        return isinstance(tree, ast.Call) and ufunc_call(tree)
 
     # -- the return statement ----------------------------------------------------------------
     def returns(
@@ -453,6 +457,18 @@ class Writer:
             parts.append(_tuple([value(node) for node in aux]))
         self.returned = [value(output), results, [value(node) for node in aux]]
         self.emit(None, "return " + ", ".join(parts))
+
+
+def ufunc_call(call: ast.Call) -> bool:
+    """Whether call is `np.<ufunc>(...)` or `np.<ufunc>.reduce(...)`, without `out=`."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "reduce":
+        func = func.value
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return False
+    if func.value.id != "np" or any(k.arg == "out" for k in call.keywords):
+        return False
+    return isinstance(getattr(np, func.attr, None), np.ufunc)
 
 
 def _tuple(items: list[str]) -> str:

@@ -9,10 +9,11 @@ comment goes through `notation.one_line`, which escapes them too.
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-__all__ = ["PLACEHOLDER", "TOKEN", "substitute", "token"]
+__all__ = ["PLACEHOLDER", "TOKEN", "parsed", "substitute", "token"]
 
 TOKEN = re.compile("\x00\\d+\x00")
 """A value of the generated function, not named yet."""
@@ -30,3 +31,20 @@ def substitute(text: str, table: Mapping[str, str]) -> str:
     if "\x00" not in text:
         return text
     return TOKEN.sub(lambda m: table[m.group()], text)
+
+
+def parsed(code: str) -> tuple[ast.expr, Callable[[ast.AST], str | None]]:
+    """An expression's code, tokens included, parsed (each token read as an identifier of
+    its length, `Q<n>Q`), and a function giving the source of a node of the tree as it is in
+    code (None for a node over several lines)."""
+    tree = ast.parse(TOKEN.sub(lambda m: f"Q{m.group()[1:-1]}Q", code), mode="eval").body
+    data = code.encode()  # ast's columns count UTF-8 bytes; a token's are as many as Q<n>Q's
+
+    def segment(node: ast.AST) -> str | None:
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        lines = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if start is None or end is None or lines != (1, 1):
+            return None
+        return data[start:end].decode()
+
+    return tree, segment
