@@ -52,6 +52,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from ..engine import array_ops
+from ..engine.array_base import max_reduce, min_reduce
 from ..engine.node import Node, Op
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
@@ -218,9 +219,9 @@ def _as_tensor(x: object) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x, requires_grad=False)
 
 
-def _labels(labels: object, n: int, classes: int, ignore_index: int) -> np.ndarray[Any, Any]:
-    """labels as an int array of shape (n,), each in [0, classes) or ignore_index, or a
-    clear error."""
+def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
+    """labels as an int array of shape (n,), or a clear error (their range is the op's
+    domain check, `_check_labels`)."""
     if isinstance(labels, Node):
         raise TypeError(
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
@@ -239,12 +240,13 @@ def _labels(labels: object, n: int, classes: int, ignore_index: int) -> np.ndarr
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
-    _check_range(found, classes, ignore_index)
-    return found
+    return found  # their range: the op's array_check, `_check_labels`
 
 
 def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
     """ValueError unless every label is in [0, classes) or equal to ignore_index."""
+    if labels.size and 0 <= min_reduce(labels) and max_reduce(labels) < classes:
+        return  # the common case: two reductions, without the mask below
     bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
     if bad.size:
         i = int(bad[0])
@@ -263,20 +265,28 @@ def _check_labels(
     _check_range(labels, z.shape[1], ignore_index)
 
 
-def _targets(
-    z: Any, labels: Any, ignore_index: int, label_smoothing: float
-) -> tuple[Any, Any, Any, Any]:
-    """For logits z: the kept rows (label != ignore_index), the class each row picks (any
-    for an ignored row), the target distribution q (rows of 0 where ignored; the derivative
-    is softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
-    n, classes = z.shape
+def _kept(labels: Any, ignore_index: int) -> tuple[Any, Any, int]:
+    """The kept rows (label != ignore_index; None if every row is kept), the class each row
+    picks (any for an ignored row) and the number of kept rows."""
     kept = labels != ignore_index
-    picked = np.where(kept, labels, 0)
+    count = int(np.count_nonzero(kept))
+    if count == len(labels):
+        return None, labels, count
+    return kept, np.where(kept, labels, 0), count
+
+
+def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
+    """For logits z: the target distribution q (rows of 0 where ignored; the derivative is
+    softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
+    n, classes = z.shape
+    kept, picked, _ = _kept(labels, ignore_index)
     target = np.zeros(z.shape, dtype=z.dtype)
     target[np.arange(n), picked] = 1.0 - label_smoothing
     target += label_smoothing / classes
+    if kept is None:
+        return target, np.ones((n, 1), dtype=z.dtype)
     target[~kept] = 0.0
-    return kept, picked, target, kept.astype(z.dtype).reshape(n, 1)
+    return target, kept.astype(z.dtype).reshape(n, 1)
 
 
 def _cross_entropy_forward(
@@ -285,17 +295,18 @@ def _cross_entropy_forward(
     """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
-    kept, picked, _, _ = _targets(z, labels, ignore_index, label_smoothing)
+    kept, picked, count = _kept(labels, ignore_index)
     lse = logsumexp_array(z, 1, True)
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
-    losses = np.where(kept, losses, 0.0).astype(z.dtype)
+    if kept is not None:
+        losses = np.where(kept, losses, 0.0).astype(z.dtype)
     if reduction == "none":
         return losses
     with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
         total = np.add.reduce(losses)
-        return total / np.count_nonzero(kept) if reduction == "mean" else total
+        return total / count if reduction == "mean" else total
 
 
 def _cross_entropy_error(
@@ -305,17 +316,17 @@ def _cross_entropy_error(
     exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
     number of counted samples for the mean (counted from the labels here, so that
     generated code counts the labels it is given)."""
-    _, _, target, weights = _targets(z, labels, ignore_index, label_smoothing)
-    error = (np.exp(z - logsumexp_array(z, 1, True)) - target) * weights
-    return _averaged(error, labels, reduction, ignore_index)
-
-
-def _averaged(error: Any, labels: Any, reduction: str, ignore_index: int) -> Any:
-    """error / (the number of counted samples) for the mean, else error; every row is 0
-    if all are ignored: a zero gradient then, as PyTorch's (not 0 * inf)."""
-    if reduction != "mean":
-        return error
-    return error / max(int(np.count_nonzero(labels != ignore_index)), 1)
+    error = np.exp(z - logsumexp_array(z, 1, True))
+    kept, picked, count = _kept(labels, ignore_index)
+    if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
+        error[np.arange(len(labels)), picked] -= 1.0
+    else:
+        target, weights = _targets(z, labels, ignore_index, label_smoothing)
+        error -= target
+        error *= weights
+    if reduction == "mean":  # all ignored: every row is 0, a zero gradient (as PyTorch)
+        error /= max(count, 1)
+    return error
 
 
 def _cross_entropy_vjp(
@@ -323,10 +334,13 @@ def _cross_entropy_vjp(
 ) -> tuple[Any]:
     n = len(labels)
     if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
-        _, _, target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
-        softmax_error = (array_ops.softmax(z, 1) - target) * weights
-        error = _averaged(softmax_error, labels, reduction, ignore_index)
-    else:  # on arrays, and on the symbolic values of generated code: one op
+        target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
+        error = (array_ops.softmax(z, 1) - target) * weights
+        if reduction == "mean":
+            error = error / max(_kept(labels, ignore_index)[2], 1)
+    elif type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
+        error = _cross_entropy_error(z, labels, reduction, ignore_index, label_smoothing)
+    else:  # on the symbolic values of generated code: one op
         error = Op(
             "cross_entropy_error",
             _cross_entropy_error,
@@ -389,7 +403,7 @@ def cross_entropy(
             f"got shape {x.shape}"
         )
     n, classes = x.shape
-    found = _labels(labels, n, classes, ignore)
+    found = _labels(labels, n, classes)
     params = {
         "labels": found,
         "reduction": reduction,
