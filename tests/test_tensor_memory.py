@@ -134,6 +134,23 @@ def test_each_leaf_gradient_is_its_own_array(retain: bool) -> None:
     assert q.grad.tolist() == [1.0, 1.0]  # d(sum(p + q))/dq, unchanged
 
 
+def test_a_transposed_operand_gets_its_gradient_in_its_own_layout() -> None:
+    """Reference: hand_gradients (dW = dz.T @ x, so d(W.T) is its transpose) and PyTorch's
+    rule for matmul: the gradient of an operand stored transposed (W.T, a view of W in
+    column order) is made in that order, so that W's, its transpose, is in W's row order
+    and needs no copy."""
+    x, w, b, v = network(4)
+    weight = Tensor(w)
+    view = weight.T
+    z = Tensor(x, requires_grad=False) @ view + Tensor(b)
+    (z.relu() * v).sum().backward()
+    dw, _, _ = hand_gradients(x, w, b, v)
+    assert view.data.flags.f_contiguous and view.grad.flags.f_contiguous
+    np.testing.assert_allclose(view.grad, dw.T, rtol=1e-12, atol=0)
+    assert weight.grad.flags.c_contiguous
+    np.testing.assert_allclose(weight.grad, dw, rtol=1e-12, atol=0)
+
+
 def test_retain_grads_is_checked() -> None:
     """Reference: the project's rule for bad input -- a TypeError naming the option."""
     loss, _, _, _ = build(*network())

@@ -153,6 +153,15 @@ def _swap(x: Any) -> Any:
     return transpose(x, tuple(axes))
 
 
+def _transposed(x: Any) -> bool:
+    """Whether x is a matrix stored transposed (W.T's view of W): its gradient is then made
+    in that layout too, as PyTorch's matmul does, so that the transpose's rule hands W an
+    array in W's own order (else the leaf's `.grad` would need a copy, see `Tensor`)."""
+    if type(x) is not np.ndarray or x.ndim != 2:
+        return False
+    return not x.flags.c_contiguous and bool(x.flags.f_contiguous)
+
+
 def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
     if b.ndim == 1:  # out[..., i] = a[..., i, :] . b
         return reshape(g, (*g.shape, 1)) * b
@@ -161,6 +170,8 @@ def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
             matmul(reshape(g, (*g.shape[:-1], 1, g.shape[-1])), _swap(b)),
             (*g.shape[:-1], a.shape[0]),
         )
+    if _transposed(a) and b.ndim == 2:
+        return _swap(matmul(b, _swap(g)))
     return matmul(g, _swap(b))
 
 
@@ -173,6 +184,8 @@ def _matmul_b(g: Any, out: Any, a: Any, b: Any) -> Any:
         return reshape(
             matmul(reshape(g, (*g.shape[:-1], 1, g.shape[-1])), a), (*g.shape[:-1], a.shape[-1])
         )
+    if _transposed(b) and a.ndim == 2:
+        return _swap(matmul(_swap(g), a))
     return matmul(_swap(a), g)
 
 

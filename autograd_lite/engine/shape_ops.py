@@ -143,6 +143,8 @@ def getitem(x: Any, index: tuple[Any, ...]) -> Any:
 def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
     """An array of `shape`, zero but for g added at `index` (repeated indices add): the
     derivative of `getitem`."""
+    if type(g) is np.ndarray:  # on arrays: the function itself (an op per call costs more)
+        return _scatter_array(g, index, shape)
     op = closed_op(
         "scatter",
         {"index": index, "shape": shape},
