@@ -370,3 +370,40 @@ def test_the_training_loop_with_a_released_graph_trains_as_by_hand() -> None:
         w1, w2 = w1 - 0.1 * dz.T @ x, w2 - 0.1 * dout.T @ h
     np.testing.assert_allclose(model[0].weight.data, w1, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(model[2].weight.data, w2, rtol=1e-12, atol=1e-12)
+
+
+def test_a_released_graph_lets_go_of_what_only_it_held() -> None:
+    """Reference: byte counts. A batch gathered from a data set that needs no gradient
+    (rows of a requires_grad=False tensor: 8 * rows * cols bytes) is held only by the graph;
+    after retain_graph=False the graph no longer holds it (as PyTorch drops saved tensors),
+    while a tensor the caller holds keeps its data (closed form: the gathered rows)."""
+    rows, cols = 2000, 100
+    data = np.arange(4000 * cols, dtype=np.float64).reshape(4000, cols)
+    dataset = Tensor(data, requires_grad=False)
+    w = Tensor(np.ones(cols))
+    idx = np.arange(0, 4000, 2)
+    kept = dataset[idx[:1]]  # the caller holds this one
+    tracemalloc.start()
+    try:
+        loss = (dataset[idx] * w).sum() + (kept * w).sum()
+        before = tracemalloc.get_traced_memory()[0]
+        loss.backward(retain_graph=False)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # the gathered rows and their product with w (a few small objects are made meanwhile)
+    assert before - after > 1.9 * 8 * rows * cols
+    np.testing.assert_array_equal(kept.data, data[:1])
+    np.testing.assert_array_equal(w.grad, data[idx].sum(axis=0) + data[0])
+
+
+def test_zero_grad_through_a_released_graph_is_refused_before_any_change() -> None:
+    """Reference: the rule that an error changes nothing -- a released graph no longer
+    reaches its leaves, so loss.zero_grad() cannot reset them: it raises, and w.grad is
+    still d sum(w * w)/dw = 2w."""
+    w = Tensor([1.0, -2.0], label="w")
+    loss = (w * w).sum()
+    loss.backward(retain_graph=False)
+    with pytest.raises(ReleasedDataError, match="retain_graph=False"):
+        loss.zero_grad()
+    assert w.grad.tolist() == [2.0, -4.0]

@@ -491,6 +491,9 @@ def zero_grad(root: Node | Iterable[Node]) -> None:
     for r in roots:
         if not isinstance(r, Node):
             raise TypeError(f"zero_grad: expected Values or Tensors, got {describe(r)}")
-    for r in roots:
-        for node in graph_nodes(r):
-            node._grad = node._zero(False)
+    nodes = [node for r in roots for node in graph_nodes(r)]
+    for node in nodes:  # before any change: a released graph no longer reaches its leaves
+        if node._stamp == RELEASED_STAMP:
+            stale_error(None, node)
+    for node in nodes:
+        node._grad = node._zero(False)

@@ -107,23 +107,17 @@ def check_kept(data: object, doing: str) -> None:
 
 
 def release_data(nodes: list[Node], keep: Node) -> None:
-    """Release the data of every op node in `nodes` but `keep` (the output), and of the
-    constants they used (numbers and arrays mixed into the expression: copies only the graph
-    holds, such as a batch given as a numpy array). Each keeps its shape and dtype, and is
-    stamped so that every later walk through it is refused."""
+    """Release every op node in `nodes` but `keep` (the output), as PyTorch frees a graph's
+    saved tensors: its data, and its links to its operands, so that what only the graph held
+    (the results of ops, constants mixed in such as a copied numpy batch, data that needed no
+    gradient) is freed, while whatever the caller holds stays as it is. Each keeps its shape
+    and dtype and is stamped, so that every later walk that reaches it is refused; it stays
+    an op node (not a leaf) with no operands."""
     for node in nodes:
         if node is keep:
             continue
-        for x in node.operands:
-            if x.is_constant and type(x._data) is not ReleasedData:
-                _release(
-                    x, f"a constant {type(x).__name__} (an operand of {node._op.base.display!r})"
-                )
         what = type(node).__name__
         what = f"{what} {node._label!r}" if node._label is not None else f"a {what}"
-        _release(node, f"{what} (the result of {node._op.base.display!r})")
-
-
-def _release(node: Node, what: str) -> None:
-    node._data = ReleasedData(node._data, what)
-    node._stamp = RELEASED_STAMP
+        node._data = ReleasedData(node._data, f"{what} (the result of {node._op.base.display!r})")
+        node._stamp = RELEASED_STAMP
+        node._a, node._b = (), None  # the form of an op of three or more operands: none
