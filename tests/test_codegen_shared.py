@@ -246,3 +246,23 @@ def test_relu_is_written_into_the_linear_layers_array_as_the_hand_step(dtype: An
             again = _mlp_loss(again_ps, Tensor(batch, requires_grad=False, dtype=dtype), y)
             again.backward()
         assert same(value, again.data) and same(grads, tuple(p.grad for p in again_ps))
+
+
+def test_each_gradient_is_computed_where_the_backward_pass_reaches_it() -> None:
+    # The hand step's order: W2's gradient d_z.T @ h right after d_z, before d_h = d_z @ W2
+    # and relu's mask; the return statement only names the results (main: every gradient
+    # computed inside the return, after the whole backward pass). Reference: the order of
+    # the derivation, d_z first, then what reads it; the values, the rebuilt graph's.
+    rng = np.random.default_rng(9)
+    ps = [Tensor(rng.normal(size=s)) for s in [(5, 4), (5,), (3, 5), (3,)]]
+    xt = Tensor(rng.normal(size=(6, 4)), requires_grad=False)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    lines = [
+        line.strip() for line in _compiled_source(_mlp_loss(ps, xt, y), ps, [xt, y]).splitlines()
+    ]
+    body = [line for line in lines if " = " in line and not line.startswith("v0 =")]
+    returned = next(line for line in lines if line.startswith("return "))
+    assert "@" not in returned and "reduce" not in returned
+    first_transpose = next(i for i, line in enumerate(body) if "np.transpose(" in line)
+    first_mask = next(i for i, line in enumerate(body) if "out=" in line and "> 0" in line)
+    assert first_transpose < first_mask
