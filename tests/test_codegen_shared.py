@@ -266,3 +266,30 @@ def test_each_gradient_is_computed_where_the_backward_pass_reaches_it() -> None:
     first_transpose = next(i for i, line in enumerate(body) if "np.transpose(" in line)
     first_mask = next(i for i, line in enumerate(body) if "out=" in line and "> 0" in line)
     assert first_transpose < first_mask
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropys_derivative_takes_the_output_gradient_inside(reduction: Any) -> None:
+    # The output gradient multiplies the derivative inside its helper, into the helper's own
+    # array (main: `_softmax_error(...) * np.full((), 1.0, ...)`, one more array). Reference:
+    # the graph built again on new logits and its backward(), bit for bit; float32 logits
+    # under a float64 factor (the product is float64 then, as numpy's).
+    rng = np.random.default_rng(10)
+    y = np.array([2, 0, 1, 1])
+    for dtype, factor in [(np.float32, None), (np.float64, None), (np.float32, 2.5)]:
+        z = Tensor(rng.normal(size=(4, 3)), dtype=dtype)
+
+        def loss_of(z: Tensor) -> Tensor:
+            loss = cross_entropy(z, y, reduction)
+            loss = loss if reduction != "none" else loss.sum()
+            return loss if factor is None else loss * Tensor(factor, requires_grad=False)
+
+        loss = loss_of(z)
+        assert "* np.full" not in _compiled_source(loss, [z], [])
+        f = compile_grad(loss, [z])
+        new = rng.normal(size=(4, 3)).astype(dtype) * 30
+        value, (dz,) = f(new)
+        again = Tensor(new, dtype=dtype)
+        rebuilt = loss_of(again)
+        rebuilt.backward()
+        assert same(value, rebuilt.data) and same(dz, again.grad)

@@ -334,19 +334,25 @@ def _cross_entropy_loss(
 
 
 def _cross_entropy_error(
-    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any, g: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> Any:
-    """d(loss)/d(z) for an output gradient of 1, row by row: softmax(z_i) - q_i,
-    exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
-    number of counted samples for the mean (counted from the labels here, so that
-    generated code counts the labels it is given)."""
+    """d(loss)/d(z) for an output gradient g (a column of n for reduction "none"), row by
+    row: softmax(z_i) - q_i, exp(z - logsumexp(z)) - q, for a counted sample, 0 for an
+    ignored one; divided by the number of counted samples for the mean (counted from the
+    labels here, so that generated code counts the labels it is given); times g."""
     return _softmax_error(
-        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+        z, logsumexp_array(z, 1, True), g, labels, reduction, ignore_index, label_smoothing
     )
 
 
 def _softmax_error(
-    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any,
+    lse: Any,
+    g: Any,
+    labels: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
 ) -> Any:
     """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
     error = z - lse
@@ -360,45 +366,43 @@ def _softmax_error(
         error *= weights
     if reduction == "mean":  # all ignored: every row is 0, a zero gradient (as PyTorch)
         error /= max(count, 1)
-    return error
+    if type(g) is np.ndarray and g.dtype == error.dtype:
+        # error is this call's own array: the product written into it, the same numbers
+        return np.multiply(error, g, out=error)
+    return error * g
 
 
 def _cross_entropy_vjp(
     g: Any, out: Any, z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> tuple[Any]:
-    n = len(labels)
+    scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
     if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
         target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
         error = (array_ops.softmax(z, 1) - target) * weights
         if reduction == "mean":
             error = error / max(_kept(labels, ignore_index, z.shape[1])[2], 1)
-    elif type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
-        error = _cross_entropy_error(z, labels, reduction, ignore_index, label_smoothing)
-        scale = g if reduction != "none" else np.reshape(g, (n, 1))
-        if type(scale) is np.ndarray and scale.dtype == error.dtype:
-            # error is this call's own array: the product written into it, the same numbers
-            return (np.multiply(error, scale, out=error),)
-    else:  # on the symbolic values of generated code: one op
-        error = Op(
-            "cross_entropy_error",
-            _cross_entropy_error,
-            _no_rule,
-            params={
-                "labels": labels,
-                "reduction": reduction,
-                "ignore_index": ignore_index,
-                "label_smoothing": label_smoothing,
-            },
-            # logsumexp written out: generated code computes it once for the loss too
-            emit=(
-                "_softmax_error({0}, logsumexp_array({0}, 1, True), labels={labels}, "
-                "reduction={reduction}, ignore_index={ignore_index}, "
-                "label_smoothing={label_smoothing})"
-            ),
-        )(z)
-    if reduction == "none":
-        return (error * array_ops.reshape(g, (n, 1)),)
-    return (error * g,)
+        return (error * scale,)
+    if type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
+        return (_cross_entropy_error(z, scale, labels, reduction, ignore_index, label_smoothing),)
+    # on the symbolic values of generated code: one op, the product with g inside it
+    error_op = Op(
+        "cross_entropy_error",
+        _cross_entropy_error,
+        _no_rule,
+        params={
+            "labels": labels,
+            "reduction": reduction,
+            "ignore_index": ignore_index,
+            "label_smoothing": label_smoothing,
+        },
+        # logsumexp written out: generated code computes it once for the loss too
+        emit=(
+            "_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, labels={labels}, "
+            "reduction={reduction}, ignore_index={ignore_index}, "
+            "label_smoothing={label_smoothing})"
+        ),
+    )
+    return (error_op(z, scale),)
 
 
 def _no_rule(g: Any, out: Any, z: Any, **params: Any) -> tuple[Any]:
