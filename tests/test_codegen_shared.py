@@ -279,7 +279,7 @@ def test_cross_entropys_derivative_takes_the_output_gradient_inside(reduction: A
     for dtype, factor in [(np.float32, None), (np.float64, None), (np.float32, 2.5)]:
         z = Tensor(rng.normal(size=(4, 3)), dtype=dtype)
 
-        def loss_of(z: Tensor) -> Tensor:
+        def loss_of(z: Tensor, factor: float | None = factor) -> Tensor:
             loss = cross_entropy(z, y, reduction)
             loss = loss if reduction != "none" else loss.sum()
             return loss if factor is None else loss * Tensor(factor, requires_grad=False)
