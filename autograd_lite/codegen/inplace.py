@@ -39,7 +39,7 @@ _UFUNCS = {ast.Mult: "np.multiply", ast.Add: "np.add", ast.Sub: "np.subtract",
            ast.Div: "np.true_divide"}  # fmt: skip
 
 
-_FRESH: frozenset[Callable[..., Any]] = frozenset({array_ops._linear_forward})
+_FRESH: frozenset[Callable[..., Any]] = frozenset({array_ops.linear_op.array_forward})
 """Array forwards that return a new array of their own (not an operand or a view of one)."""
 
 
