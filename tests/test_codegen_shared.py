@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Op, Tensor, backward_code, compile_grad
+from autograd_lite.engine.array_ops import linear_op
 from autograd_lite.nn import cross_entropy
 from tests.codegen_helpers import same
 
@@ -208,3 +209,87 @@ def test_results_written_in_place_are_the_rebuilt_graphs_bits(dtype: Any) -> Non
         again.backward()
         assert same(value, again.data) and same(grads, (w2.grad, b2.grad))
         assert not np.shares_memory(grads[0], grads[1])
+
+
+def _mlp_loss(ps: list[Tensor], x: Tensor, y: Any) -> Tensor:
+    """nn.Linear's op, relu, nn.Linear's op, cross_entropy."""
+    w1, b1, w2, b2 = ps
+    h = linear_op(x, w1, b1).relu()
+    return cross_entropy(linear_op(h, w2, b2), y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_is_written_into_the_linear_layers_array_as_the_hand_step(dtype: Any) -> None:
+    # relu's derivative reads its result, so nothing else reads the linear layer's fresh
+    # array: relu writes into it, np.maximum(h, 0, out=h), as the hand-written step does.
+    # Reference: the graph built again on each batch and its backward(), bit for bit, on
+    # batches with exact zeros, -0.0, infinities and nan among the hidden values.
+    rng = np.random.default_rng(8)
+    ps = [Tensor(rng.normal(size=s), dtype=dtype) for s in [(5, 4), (5,), (3, 5), (3,)]]
+    x, y = rng.normal(size=(6, 4)), np.array([0, 1, 2, 2, 1, 0])
+    xt = Tensor(x, requires_grad=False, dtype=dtype)
+    loss = _mlp_loss(ps, xt, y)
+    source = _compiled_source(loss, ps, [xt, y])
+    made = [
+        line.split(" = ")[0].strip() for line in source.splitlines() if "_linear_forward(" in line
+    ]
+    assert f"np.maximum({made[0]}, 0, out={made[0]})" in source  # main: np.maximum(t, 0)
+    f = compile_grad(loss, ps, args=[xt, y])
+    values = [p.data.copy() for p in ps]
+    batches = [rng.normal(size=(6, 4)), np.zeros((6, 4)), -np.zeros((6, 4))]
+    odd = rng.normal(size=(6, 4))
+    odd[0, 0], odd[1, 1], odd[2, 2] = np.inf, -np.inf, np.nan
+    for batch in [*batches, odd]:
+        value, grads = f(*values, batch.astype(dtype), y)
+        again_ps = [Tensor(v, dtype=dtype) for v in values]
+        with np.errstate(all="ignore"):  # (inf - inf in the batch's matmul: nan, a value)
+            again = _mlp_loss(again_ps, Tensor(batch, requires_grad=False, dtype=dtype), y)
+            again.backward()
+        assert same(value, again.data) and same(grads, tuple(p.grad for p in again_ps))
+
+
+def test_each_gradient_is_computed_where_the_backward_pass_reaches_it() -> None:
+    # The hand step's order: W2's gradient d_z.T @ h right after d_z, before d_h = d_z @ W2
+    # and relu's mask; the return statement only names the results (main: every gradient
+    # computed inside the return, after the whole backward pass). Reference: the order of
+    # the derivation, d_z first, then what reads it; the values, the rebuilt graph's.
+    rng = np.random.default_rng(9)
+    ps = [Tensor(rng.normal(size=s)) for s in [(5, 4), (5,), (3, 5), (3,)]]
+    xt = Tensor(rng.normal(size=(6, 4)), requires_grad=False)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    lines = [
+        line.strip() for line in _compiled_source(_mlp_loss(ps, xt, y), ps, [xt, y]).splitlines()
+    ]
+    body = [line for line in lines if " = " in line and not line.startswith("v0 =")]
+    returned = next(line for line in lines if line.startswith("return "))
+    assert "@" not in returned and "reduce" not in returned
+    first_transpose = next(i for i, line in enumerate(body) if "np.transpose(" in line)
+    first_mask = next(i for i, line in enumerate(body) if "out=" in line and "> 0" in line)
+    assert first_transpose < first_mask
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropys_derivative_takes_the_output_gradient_inside(reduction: Any) -> None:
+    # The output gradient multiplies the derivative inside its helper, into the helper's own
+    # array (main: `_softmax_error(...) * np.full((), 1.0, ...)`, one more array). Reference:
+    # the graph built again on new logits and its backward(), bit for bit; float32 logits
+    # under a float64 factor (the product is float64 then, as numpy's).
+    rng = np.random.default_rng(10)
+    y = np.array([2, 0, 1, 1])
+    for dtype, factor in [(np.float32, None), (np.float64, None), (np.float32, 2.5)]:
+        z = Tensor(rng.normal(size=(4, 3)), dtype=dtype)
+
+        def loss_of(z: Tensor, factor: float | None = factor) -> Tensor:
+            loss = cross_entropy(z, y, reduction)
+            loss = loss if reduction != "none" else loss.sum()
+            return loss if factor is None else loss * Tensor(factor, requires_grad=False)
+
+        loss = loss_of(z)
+        assert "* np.full" not in _compiled_source(loss, [z], [])
+        f = compile_grad(loss, [z])
+        new = rng.normal(size=(4, 3)).astype(dtype) * 30
+        value, (dz,) = f(new)
+        again = Tensor(new, dtype=dtype)
+        rebuilt = loss_of(again)
+        rebuilt.backward()
+        assert same(value, rebuilt.data) and same(dz, again.grad)

@@ -101,10 +101,10 @@ def backward_code(
         t1 = x * w
         y = (0.0 if t1 <= 0 else t1)
         # backward pass: d_v is dy/dv
-        d_y = 1.0                              # dy/dy
-        d_t1 = d_y * (1.0 if t1 > 0 else 0.0)  # y = relu(t1)
-        d_w = d_t1 * x                         # t1 = x * w
-        d_x = d_t1 * w                         # t1 = x * w
+        d_y = 1.0                             # dy/dy
+        d_t1 = d_y * (1.0 if y > 0 else 0.0)  # y = relu(t1)
+        d_w = d_t1 * x                        # t1 = x * w
+        d_x = d_t1 * w                        # t1 = x * w
         return y, (d_x, d_w)
     """
     found = _checked("backward_code", output, inputs, name, max_nodes)

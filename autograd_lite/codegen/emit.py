@@ -111,7 +111,8 @@ def write(
         helper_text = w.helpers.collect() if standalone else None
         if name in w.helpers.names():
             raise ValueError(f"backward_code: name {name!r} is the name of a helper the code calls")
-        named = named_lines(w, set(MODULES) | w.helpers.names() | {name} | set(reserved))
+        taken_names = set(MODULES) | w.helpers.names() | {name} | set(reserved)
+        named = named_lines(w, taken_names, in_order=w.tensor and not standalone)
         params = [v.name or "" for v in [w.value_of[x] for x in inputs] + arg_vars]
         what = output_name(w, output)
         text = "\n".join(function_lines(w, name, params, what, prologue, named)) + "\n"

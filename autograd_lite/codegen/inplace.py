@@ -10,6 +10,11 @@ dtype, it is written `np.multiply(a, b, out=a)`: numpy computes each element fro
 two operands with the same loop, so the bits are the same, without a new array. A boolean
 mask cast to the result's dtype, `(h > 0).astype(np.float32)`, is given to the ufunc as the
 comparison itself, which numpy casts element by element to the same 0.0 and 1.0.
+A statement that calls a ufunc, `np.maximum(a, 0)` (relu's forward, whose derivative reads
+its result, not a), is written `np.maximum(a, 0, out=a)` on the same conditions: the hand
+step's `np.maximum(h, 0, out=h)` after `h = x @ W.T; h += b`. A fresh array is one that an
+operator or a ufunc made, or a function known to return a new array (`_FRESH`: nn.Linear's
+forward, `x @ w.T` plus b in place).
 (backward_code's code stays as the derivation writes it.)
 """
 
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import array_ops
 from ..engine.node import Node
 from .literals import ATOM
 from .statements import Writer, ufunc_call
@@ -33,12 +39,38 @@ _UFUNCS = {ast.Mult: "np.multiply", ast.Add: "np.add", ast.Sub: "np.subtract",
            ast.Div: "np.true_divide"}  # fmt: skip
 
 
-def _fresh(code: str) -> bool:
-    """Whether code makes a new array: an operator's result or a ufunc's."""
+_FRESH: frozenset[Callable[..., Any]] = frozenset({array_ops.linear_op.array_forward})
+"""Array forwards that return a new array of their own (not an operand or a view of one)."""
+
+
+def _fresh(code: str, node: Node | None) -> bool:
+    """Whether code, the value of node, makes a new array: an operator's result, a ufunc's,
+    or a call of the node's op's forward if `_FRESH` holds it."""
     tree, _ = parsed(code)
     if isinstance(tree, (ast.BinOp, ast.UnaryOp)):
         return True
-    return isinstance(tree, ast.Call) and ufunc_call(tree)
+    if not isinstance(tree, ast.Call):
+        return False
+    if ufunc_call(tree):
+        return True
+    forward = getattr(node.op, "array_forward", None) if node is not None else None
+    return (
+        forward in _FRESH
+        and isinstance(tree.func, ast.Name)
+        and tree.func.id == getattr(forward, "__name__", None)
+    )
+
+
+def _ufunc_first(tree: ast.expr, segment: Callable[[ast.AST], str | None]) -> str | None:
+    """The first operand's source if tree is `np.<ufunc>(a, ...)` (positional operands
+    only, no `out=`), else None."""
+    if not (isinstance(tree, ast.Call) and ufunc_call(tree) and tree.args) or tree.keywords:
+        return None
+    if isinstance(tree.func, ast.Attribute) and tree.func.attr == "reduce":
+        return None
+    if any(isinstance(arg, ast.Starred) for arg in tree.args):
+        return None
+    return segment(tree.args[0])
 
 
 def _mask(tree: ast.expr, segment: Callable[[ast.AST], str | None], dtype: str) -> str | None:
@@ -70,17 +102,30 @@ def write_in_place(w: Writer, grads: dict[Node, str]) -> None:
             kinds.setdefault(g, (final.shape, final.dtype))
     uses = Counter(TOKEN.findall("\n".join(s[1] for s in w.stmts)))
     made = {s[0].token: s[1] for s in w.stmts if s[0] is not None}  # each value's code
+    node_of = {v.token: x for x, v in w.value_of.items()}
+
+    def writable(a: str | None, kind: tuple[tuple[int, ...], np.dtype[Any]]) -> bool:
+        """Whether a is a fresh array of the result's kind that only this statement reads."""
+        return (
+            a in made and uses[a] == 1 and kinds.get(a) == kind and _fresh(made[a], node_of.get(a))
+        )
+
     for i, (target, code, _, comment, backward) in enumerate(w.stmts):
         kind = kinds.get(target.token) if target is not None else None
         if kind is None or not kind[0]:  # (a 0-d result: numpy's scalars are no arrays)
             continue
         tree, segment = parsed(code)
+        first = _ufunc_first(tree, segment)
+        if first is not None and writable(first, kind):
+            assert target is not None and code.endswith(")")
+            w.stmts[i] = (target, f"{code[:-1]}, out={first})", ATOM, comment, backward)
+            continue
         if not (isinstance(tree, ast.BinOp) and type(tree.op) in _UFUNCS):
             continue
         a = segment(tree.left)
-        if a not in made or uses[a] != 1 or kinds.get(a) != kind or not _fresh(made[a]):
+        if not writable(a, kind):
             continue
         b = _mask(tree.right, segment, w.source(kind[1])[0]) or segment(tree.right)
-        assert target is not None and b is not None
+        assert target is not None and a is not None and b is not None
         ufunc = _UFUNCS[type(tree.op)]
         w.stmts[i] = (target, f"{ufunc}({a}, {b}, out={a})", ATOM, comment, backward)

@@ -53,11 +53,13 @@ def _weight(code: str) -> int:
 _WORD = re.compile(r"\w+")
 
 
-def named_lines(w: Writer, reserved: set[str]) -> tuple[list[Line], dict[str, str]]:
+def named_lines(
+    w: Writer, reserved: set[str], in_order: bool = False
+) -> tuple[list[Line], dict[str, str]]:
     """Each of w's statements as text, after naming every value (none of them `reserved`),
     and each token's text. In the compact form a value used once is not named: its source
     goes into the expression that uses it, unless that would weigh more than INLINE_DEPTH
-    (`_weight`, a bound on its nesting)."""
+    (`_weight`, a bound on its nesting), or, `in_order`, the use is the return statement."""
     names = Names(reserved)
     table: dict[str, str] = {}  # token -> its text
     # Names for the compiler only: v and each value's number, which nothing else takes.
@@ -73,6 +75,10 @@ def named_lines(w: Writer, reserved: set[str]) -> tuple[list[Line], dict[str, st
             table[v.token] = v.name
     uses = Counter(TOKEN.findall("\n".join(s[1] for s in w.stmts)))
     fold = w.compact
+    # in_order (compile_grad's Tensor code): each value computed where the backward pass
+    # reaches it, not inside the return statement: W3's gradient while d_z and h2 are still
+    # in the cache, as the hand step writes it (about 1% of W5's step at batch 64)
+    returned = set(TOKEN.findall(w.stmts[-1][1])) if in_order and w.stmts else set()
     out: list[Line] = []
     for target, code, prec, comment, backward in w.stmts:
         code = substitute(code, table)
@@ -80,7 +86,7 @@ def named_lines(w: Writer, reserved: set[str]) -> tuple[list[Line], dict[str, st
             out.append((code, None, backward))
             continue
         key = target.token
-        if fold and uses[key] == 1 and _weight(code) <= INLINE_DEPTH:
+        if fold and uses[key] == 1 and _weight(code) <= INLINE_DEPTH and key not in returned:
             table[key] = paren(code, prec)
             continue
         if target.name is None:  # (a gradient accumulated in place is named once)

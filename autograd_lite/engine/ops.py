@@ -219,8 +219,10 @@ sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out))
 step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step_array)
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
-relu = _builtin("relu", _relu, lambda g, out, x: (g * step(x),), array_forward=_relu_array)
-"""max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch."""
+relu = _builtin("relu", _relu, lambda g, out, x: (g * step(out),), array_forward=_relu_array)
+"""max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch. The rule reads the
+result: relu(x) > 0 exactly when x > 0 (-0.0, inf and nan included), so x's array is free to
+be written over (compile_grad writes relu into the fresh array of a linear layer)."""
 sign = _builtin("sign", _sign, lambda g, out, x: (g * 0.0,), array_forward=np.sign)
 """-1, 0 or 1 (nan stays nan): abs's derivative. Its own derivative is 0 everywhere."""
 abs = _builtin("abs", _abs, lambda g, out, x: (g * sign(x),), array_forward=np.abs)

@@ -190,10 +190,20 @@ def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
     if not x.shape[axis]:  # log of an empty sum: -inf (as PyTorch), where max has no start
         return np.full(_reduced(x.shape, axis, keepdims), -np.inf, x.dtype)
     m = max_reduce(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
+    if np.isfinite(m).all():  # each sum holds exp(0) = 1: log sees no 0, exp no overflow
+        return _log_sum_exp_shifted(x, m, axis, keepdims)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):  # log 0 = -inf for an axis of -inf only
-        out = np.log(add_reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
+        return _log_sum_exp_shifted(x, m, axis, keepdims)
+
+
+def _log_sum_exp_shifted(x: Any, m: Any, axis: int, keepdims: bool) -> Any:
+    """log(sum(exp(x - m))) + m along `axis`, m a kept-dims column; x - m and its exp in one
+    array of their own (the same numbers as new arrays for each)."""
+    shifted = x - m
+    exps = np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted)
+    out = np.log(add_reduce(exps, axis=axis, keepdims=True))
+    out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 

@@ -52,7 +52,7 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from ..engine import array_ops
-from ..engine.array_base import max_reduce, min_reduce
+from ..engine.array_base import max_reduce
 from ..engine.node import Node, Op
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
@@ -243,10 +243,19 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
     return found  # their range: the op's array_check, `_check_labels`
 
 
+def _in_range(labels: Any, classes: int) -> bool:
+    """Whether every label is in [0, classes), in one pass: read as unsigned ints of the same
+    size (a view), a negative label is at least 2**(bits - 1), above any class count."""
+    if not labels.size:
+        return False
+    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
+    return bool(max_reduce(unsigned) < classes)
+
+
 def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
     """ValueError unless every label is in [0, classes) or equal to ignore_index."""
-    if labels.size and 0 <= min_reduce(labels) and max_reduce(labels) < classes:
-        return  # the common case: two reductions, without the mask below
+    if _in_range(labels, classes):
+        return  # the common case: one reduction, without the mask below
     bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
     if bad.size:
         i = int(bad[0])
@@ -265,9 +274,11 @@ def _check_labels(
     _check_range(labels, z.shape[1], ignore_index)
 
 
-def _kept(labels: Any, ignore_index: int) -> tuple[Any, Any, int]:
+def _kept(labels: Any, ignore_index: int, classes: int) -> tuple[Any, Any, int]:
     """The kept rows (label != ignore_index; None if every row is kept), the class each row
-    picks (any for an ignored row) and the number of kept rows."""
+    picks (any for an ignored row) and the number of kept rows, for `classes` classes."""
+    if not 0 <= ignore_index < classes and _in_range(labels, classes):
+        return None, labels, len(labels)  # the common case: no label can be ignore_index
     kept = labels != ignore_index
     count = int(np.count_nonzero(kept))
     if count == len(labels):
@@ -279,7 +290,7 @@ def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> 
     """For logits z: the target distribution q (rows of 0 where ignored; the derivative is
     softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
     n, classes = z.shape
-    kept, picked, _ = _kept(labels, ignore_index)
+    kept, picked, _ = _kept(labels, ignore_index, z.shape[1])
     target = np.zeros(z.shape, dtype=z.dtype)
     target[np.arange(n), picked] = 1.0 - label_smoothing
     target += label_smoothing / classes
@@ -305,7 +316,7 @@ def _cross_entropy_loss(
 ) -> Any:
     """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column):
     generated code computes it once for the loss and its derivative."""
-    kept, picked, count = _kept(labels, ignore_index)
+    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -313,29 +324,40 @@ def _cross_entropy_loss(
         losses = np.where(kept, losses, 0.0).astype(z.dtype)
     if reduction == "none":
         return losses
-    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
-        total = np.add.reduce(losses)
-        return total / count if reduction == "mean" else total
+    total = np.add.reduce(losses)
+    if reduction == "sum":
+        return total
+    if not count:
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
+            return total / count
+    return total / count
 
 
 def _cross_entropy_error(
-    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any, g: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> Any:
-    """d(loss)/d(z) for an output gradient of 1, row by row: softmax(z_i) - q_i,
-    exp(z - logsumexp(z)) - q, for a counted sample, 0 for an ignored one; divided by the
-    number of counted samples for the mean (counted from the labels here, so that
-    generated code counts the labels it is given)."""
+    """d(loss)/d(z) for an output gradient g (a column of n for reduction "none"), row by
+    row: softmax(z_i) - q_i, exp(z - logsumexp(z)) - q, for a counted sample, 0 for an
+    ignored one; divided by the number of counted samples for the mean (counted from the
+    labels here, so that generated code counts the labels it is given); times g."""
     return _softmax_error(
-        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
+        z, logsumexp_array(z, 1, True), g, labels, reduction, ignore_index, label_smoothing
     )
 
 
 def _softmax_error(
-    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any,
+    lse: Any,
+    g: Any,
+    labels: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
 ) -> Any:
     """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
-    error = np.exp(z - lse)
-    kept, picked, count = _kept(labels, ignore_index)
+    error = z - lse
+    np.exp(error, out=error)  # into the difference's array: the same numbers, one array
+    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
     else:
@@ -344,41 +366,43 @@ def _softmax_error(
         error *= weights
     if reduction == "mean":  # all ignored: every row is 0, a zero gradient (as PyTorch)
         error /= max(count, 1)
-    return error
+    if type(g) is np.ndarray and g.dtype == error.dtype:
+        # error is this call's own array: the product written into it, the same numbers
+        return np.multiply(error, g, out=error)
+    return error * g
 
 
 def _cross_entropy_vjp(
     g: Any, out: Any, z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> tuple[Any]:
-    n = len(labels)
+    scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
     if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
         target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
         error = (array_ops.softmax(z, 1) - target) * weights
         if reduction == "mean":
-            error = error / max(_kept(labels, ignore_index)[2], 1)
-    elif type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
-        error = _cross_entropy_error(z, labels, reduction, ignore_index, label_smoothing)
-    else:  # on the symbolic values of generated code: one op
-        error = Op(
-            "cross_entropy_error",
-            _cross_entropy_error,
-            _no_rule,
-            params={
-                "labels": labels,
-                "reduction": reduction,
-                "ignore_index": ignore_index,
-                "label_smoothing": label_smoothing,
-            },
-            # logsumexp written out: generated code computes it once for the loss too
-            emit=(
-                "_softmax_error({0}, logsumexp_array({0}, 1, True), labels={labels}, "
-                "reduction={reduction}, ignore_index={ignore_index}, "
-                "label_smoothing={label_smoothing})"
-            ),
-        )(z)
-    if reduction == "none":
-        return (error * array_ops.reshape(g, (n, 1)),)
-    return (error * g,)
+            error = error / max(_kept(labels, ignore_index, z.shape[1])[2], 1)
+        return (error * scale,)
+    if type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
+        return (_cross_entropy_error(z, scale, labels, reduction, ignore_index, label_smoothing),)
+    # on the symbolic values of generated code: one op, the product with g inside it
+    error_op = Op(
+        "cross_entropy_error",
+        _cross_entropy_error,
+        _no_rule,
+        params={
+            "labels": labels,
+            "reduction": reduction,
+            "ignore_index": ignore_index,
+            "label_smoothing": label_smoothing,
+        },
+        # logsumexp written out: generated code computes it once for the loss too
+        emit=(
+            "_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, labels={labels}, "
+            "reduction={reduction}, ignore_index={ignore_index}, "
+            "label_smoothing={label_smoothing})"
+        ),
+    )
+    return (error_op(z, scale),)
 
 
 def _no_rule(g: Any, out: Any, z: Any, **params: Any) -> tuple[Any]:

@@ -1,0 +1,145 @@
+"""cross_entropy and logsumexp on arrays without passes the result does not need (issue 22):
+the labels read by one numpy call per check, no np.errstate on finite logits, the gradient
+written into the op's own array; the numbers and errors as before.
+
+Reference: numpy calls are counted by an ndarray subclass that records each ufunc and array
+function it is given (numpy's own protocol); values against logsumexp written in float64 with
+math.fsum, and PyTorch's documented results for infinite and nan logits (logsumexp of a row
+holding inf is inf, of a row of -inf only -inf, of a row holding nan nan).
+"""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_lite import Tensor, grad
+from autograd_lite.engine.reductions import logsumexp_array
+from autograd_lite.nn import cross_entropy, losses
+
+Array = np.ndarray[Any, Any]
+
+
+class Counted(np.ndarray[Any, Any]):
+    """An int array that counts the numpy calls that read it (views share the count)."""
+
+    calls: list[str]
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.calls = getattr(obj, "calls", [])
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        self.calls.append(f"{ufunc.__name__}.{method}")
+        plain = [x.view(np.ndarray) if isinstance(x, Counted) else x for x in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        self.calls.append(func.__name__)
+        plain = [x.view(np.ndarray) if isinstance(x, Counted) else x for x in args]
+        return func(*plain, **kwargs)
+
+
+def counted(values: list[int], dtype: Any = np.int64) -> Counted:
+    found: Counted = np.array(values, dtype=dtype).view(Counted)
+    found.calls = []
+    return found
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_the_range_check_reads_the_labels_once(dtype: Any) -> None:
+    labels = counted([0, 3, 9, 2], dtype)
+    losses._check_range(labels, 10, -100)
+    assert len(labels.calls) == 1, labels.calls  # main: a min and a max
+
+
+def test_the_rows_kept_are_found_in_one_call_when_no_label_can_be_ignored() -> None:
+    labels = counted([0, 3, 9, 2])
+    kept, picked, count = losses._kept(labels, -100, 10)
+    assert (kept, count) == (None, 4) and picked is labels
+    assert len(labels.calls) == 1, labels.calls  # main: != and count_nonzero
+    # an ignore_index that is a class: the mask, as before
+    labels = counted([0, 3, 9, 3])
+    kept, picked, count = losses._kept(labels, 3, 10)
+    assert count == 2 and kept.tolist() == [True, False, True, False]
+    assert picked.tolist() == [0, 0, 9, 0]
+
+
+@pytest.mark.parametrize(
+    ("values", "bad"),
+    [([0, -1, 2], "labels[1] = -1"), ([0, 1, 10], "labels[2] = 10"),
+     ([-(2**63), 0, 1], f"labels[0] = {-(2**63)}"), ([], None)],
+)  # fmt: skip
+def test_labels_out_of_range_are_still_an_error_naming_the_label(
+    values: list[int], bad: str | None
+) -> None:
+    labels = np.array(values, dtype=np.int64)
+    if bad is None:  # no labels: nothing is out of range
+        losses._check_range(labels, 10, -100)
+        return
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must be in \[0, 10\)") as e:
+        losses._check_range(labels, 10, -100)
+    assert bad in str(e.value)
+
+
+def test_logsumexp_on_finite_rows_enters_no_errstate(monkeypatch: pytest.MonkeyPatch) -> None:
+    entered: list[object] = []
+    real = np.errstate
+
+    def counting(**kwargs: Any) -> Any:
+        entered.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(np, "errstate", counting)
+    x = np.array([[0.5, -1.25, 3.0], [100.0, 99.0, -50.0]])
+    got = logsumexp_array(x, 1, False)
+    assert entered == []  # main: one np.errstate per call
+    want = [math.log(math.fsum(math.exp(v - max(row)) for v in row)) + max(row) for row in x]
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+def test_logsumexp_of_infinite_and_nan_rows_is_pytorchs() -> None:
+    inf, nan = math.inf, math.nan
+    x = np.array([[-inf, -inf], [inf, 1.0], [nan, 1.0], [-inf, 2.0]], dtype=np.float32)
+    with np.errstate(all="raise"):  # no warning either
+        got = logsumexp_array(x, 1, True)
+    assert got.dtype == np.float32 and got.shape == (4, 1)
+    assert got[0, 0] == -inf and got[1, 0] == inf and math.isnan(got[2, 0])
+    assert got[3, 0] == np.float32(2.0)
+
+
+def test_cross_entropys_gradient_is_one_array_of_the_logits_shape() -> None:
+    """The derivative exp(z - lse) - one_hot, / N, times the seed: numpy's difference, its
+    exp and the product in one array (main: three, two alive at once), the numbers those of
+    the closed form (softmax(z) - one_hot) / N."""
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((2000, 50))
+    labels = rng.integers(0, 50, 2000)
+    g = np.ones(())
+    tracemalloc.start()
+    try:
+        (error,) = losses._cross_entropy_vjp(g, None, z, labels, "mean", -100, 0.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * z.nbytes, peak / z.nbytes  # main: 2 arrays of z's size at once
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    want = (e / e.sum(axis=1, keepdims=True) - np.eye(50)[labels]) / 2000
+    np.testing.assert_allclose(error, want, rtol=1e-12, atol=1e-18)
+
+
+def test_cross_entropy_end_to_end_matches_the_closed_form() -> None:
+    """Reference: loss mean(lse_i - z_i,y_i) and gradient (softmax - one_hot) / N, float64."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 4))
+    y = np.array([3, 0, 1, 1, 2])
+    logits = Tensor(z)
+    loss = cross_entropy(logits, y)
+    (dz,) = grad(loss, [logits])
+    lse = np.log(np.exp(z).sum(axis=1))
+    assert loss.item() == pytest.approx(np.mean(lse - z[np.arange(5), y]), rel=1e-14)
+    soft = np.exp(z - lse[:, None])
+    np.testing.assert_allclose(dz, (soft - np.eye(4)[y]) / 5, rtol=1e-13, atol=1e-16)
