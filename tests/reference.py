@@ -95,3 +95,30 @@ def textbook_gradients(root: Any, seed: float = 1.0) -> dict[Any, float]:
             if users[x] == 0:
                 ready.append(x)
     return grads
+
+
+def gradient_sizes(root: Any) -> dict[Any, float]:
+    """For every node below root, the sum over its paths to root of the products of the
+    local derivatives' absolute values: the size of the terms its gradient adds up. Two
+    sweeps that add the shares in different orders agree to rounding relative to this, not
+    to the gradient itself, which a sum that cancels makes small (-1.0000000000003 + 1.0)."""
+    users: dict[Any, int] = {root: 0}
+    todo = [root]
+    while todo:
+        for x in todo.pop().operands:
+            users[x] = users.get(x, 0) + 1
+            if users[x] == 1:
+                todo.append(x)
+    sizes: dict[Any, float] = {root: 1.0}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        if not node.operands:
+            continue
+        local = node.op.vjp(1.0, node.data, *[x.data for x in node.operands])
+        for x, d in zip(node.operands, local):
+            sizes[x] = sizes.get(x, 0.0) + sizes[node] * abs(d)
+            users[x] -= 1
+            if users[x] == 0:
+                ready.append(x)
+    return sizes
