@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .node import Node
+from .node import CONSTANT, Node
 
 __all__ = [
     "RELEASED",
@@ -65,13 +65,28 @@ node from a changed one by this value."""
 class ReleasedData:
     """What `_data` holds once the data was released: the shape and dtype (a drawing or an
     error may show them), no numbers. Anything else read from it raises ReleasedDataError,
-    so that a path that missed the check gives that error, never a number."""
+    so that a path that missed the check gives that error, never a number.
 
-    __slots__ = ("dtype", "ndim", "shape", "size", "what")
+    `ReleasedData(data, node)` for an op node's data; `ReleasedData(data, x, user)` for a
+    constant x that the op node `user` used (errors name that op)."""
 
-    def __init__(self, data: np.ndarray[Any, Any], what: str) -> None:
+    __slots__ = ("_of", "dtype", "ndim", "shape", "size")
+
+    def __init__(self, data: np.ndarray[Any, Any], node: Node, user: Node | None = None) -> None:
         self.shape, self.dtype, self.ndim, self.size = data.shape, data.dtype, data.ndim, data.size
-        self.what = what
+        # What `what` names, kept as parts: a backward pass releases every node, and
+        # formatting each one's description there cost more than the rest of the release.
+        op = (node if user is None else user)._op.base
+        self._of = (type(node).__name__, node._label, op, user is not None)
+
+    @property
+    def what(self) -> str:
+        """The released node, as errors name it."""
+        kind, label, op, constant = self._of
+        if constant:
+            return f"a constant {kind} (an operand of {op.display!r})"
+        name = f"{kind} {label!r}" if label is not None else f"a {kind}"
+        return f"{name} (the result of {op.display!r})"
 
     def error(self, doing: str = "") -> NoReturn:
         """Raise the error for reading these numbers (`doing` names the operation)."""
@@ -115,15 +130,11 @@ def release_data(nodes: list[Node], keep: Node) -> None:
         if node is keep:
             continue
         for x in node.operands:
-            if x.is_constant and type(x._data) is not ReleasedData:
-                _release(
-                    x, f"a constant {type(x).__name__} (an operand of {node._op.base.display!r})"
-                )
-        what = type(node).__name__
-        what = f"{what} {node._label!r}" if node._label is not None else f"a {what}"
-        _release(node, f"{what} (the result of {node._op.base.display!r})")
+            if x._op is CONSTANT and type(x._data) is not ReleasedData:
+                _release(x, ReleasedData(x._data, x, node))
+        _release(node, ReleasedData(node._data, node))
 
 
-def _release(node: Node, what: str) -> None:
-    node._data = ReleasedData(node._data, what)
+def _release(node: Node, released: ReleasedData) -> None:
+    node._data = released
     node._stamp = RELEASED_STAMP
