@@ -215,7 +215,13 @@ def _linear_forward(x: Any, w: Any, b: Any) -> Any:
     return out
 
 
+def _linear_x(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    return g @ w  # the operator: numpy's on arrays, matmul's node on Tensors (no op call)
+
+
 def _linear_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and x.ndim == 2:  # arrays (a first-order walk): numpy itself
+        return g.T @ x
     if x.ndim == 1:
         return reshape(g, (g.shape[0], 1)) * x
     if x.ndim > 2:  # a batch of any shape: one matrix of rows
@@ -229,7 +235,7 @@ linear_op = Op(
     _linear_forward,
     None,
     parts=(
-        lambda g, out, x, w, b: matmul(g, w),
+        _linear_x,
         _linear_w,
         lambda g, out, x, w, b: sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g,
     ),

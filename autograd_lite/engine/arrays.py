@@ -104,8 +104,11 @@ def broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
         if s == shape:
             continue
         k = len(s)
-        if k > n or any(a != 1 and a != b for a, b in zip(s, shape[n - k :])):
+        if k > n:
             return False  # not elementwise: the rule shapes each gradient itself
+        for a, b in zip(s, shape[n - k :]):  # a loop, not any(): once per op made
+            if a != 1 and a != b:
+                return False
         stretched = True
     return stretched
 
@@ -152,12 +155,12 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
         if parts is not None:
 
             def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-                return tuple(p(g, out, *xs) if n else None for p, n in zip(parts, needs))
+                return tuple([p(g, out, *xs) if n else None for p, n in zip(parts, needs)])
         else:
             whole = op.vjp
 
             def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-                return tuple(s if n else None for s, n in zip(whole(g, out, *xs), needs))
+                return tuple([s if n else None for s, n in zip(whole(g, out, *xs), needs)])
 
     if not broadcast:
         return op.specialised(rule)
@@ -165,10 +168,12 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
 
     def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(
-            s
-            if s is None or getattr(s, "shape", x.shape) == x.shape
-            else array_ops.sum_to(s, x.shape)
-            for s, x in zip(inner(g, out, *xs), xs)
+            [
+                s
+                if s is None or getattr(s, "shape", x.shape) == x.shape
+                else array_ops.sum_to(s, x.shape)
+                for s, x in zip(inner(g, out, *xs), xs)
+            ]
         )
 
     return op.specialised(summed)

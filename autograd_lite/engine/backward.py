@@ -228,8 +228,8 @@ def _many_shares(
     (each checked and dropped or parked in `pending` as the sweep does); return the first
     operand and its share. The op has checked that there is one share per operand."""
     op = node._op
-    operands = node.operands
-    args = operands if create_graph else tuple(x._data for x in operands)
+    operands: tuple[Node, ...] = node._a  # three or more operands: `_a` holds them all
+    args = operands if create_graph else [x._data for x in operands]
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
         if type(share) is not plain and (share := x._as_gradient(share, op, create_graph)) is None:

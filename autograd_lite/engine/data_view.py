@@ -113,6 +113,8 @@ def _refusal(view: Any, doing: str) -> ValueError:
 
 def _plain(x: Any) -> Any:
     """x as a plain ndarray if it is a DataView (tuples and lists of them too), else x."""
+    if type(x) is np.ndarray:  # the common case (an optimizer's step), first
+        return x
     if isinstance(x, DataView):
         return x.view(np.ndarray)
     if type(x) in (tuple, list):

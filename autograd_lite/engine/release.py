@@ -67,11 +67,20 @@ class ReleasedData:
     error may show them), no numbers. Anything else read from it raises ReleasedDataError,
     so that a path that missed the check gives that error, never a number."""
 
-    __slots__ = ("dtype", "ndim", "shape", "size", "what")
+    __slots__ = ("_of", "dtype", "ndim", "shape", "size")
 
-    def __init__(self, data: np.ndarray[Any, Any], what: str) -> None:
+    def __init__(self, data: np.ndarray[Any, Any], node: Node) -> None:
         self.shape, self.dtype, self.ndim, self.size = data.shape, data.dtype, data.ndim, data.size
-        self.what = what
+        # What `what` names, kept as parts: a backward pass releases every node, and
+        # formatting each one's description there cost more than the rest of the release.
+        self._of = (type(node).__name__, node._label, node._op.base)
+
+    @property
+    def what(self) -> str:
+        """The released node, as errors name it."""
+        kind, label, op = self._of
+        name = f"{kind} {label!r}" if label is not None else f"a {kind}"
+        return f"{name} (the result of {op.display!r})"
 
     def error(self, doing: str = "") -> NoReturn:
         """Raise the error for reading these numbers (`doing` names the operation)."""
@@ -116,8 +125,6 @@ def release_data(nodes: list[Node], keep: Node) -> None:
     for node in nodes:
         if node is keep:
             continue
-        what = type(node).__name__
-        what = f"{what} {node._label!r}" if node._label is not None else f"a {what}"
-        node._data = ReleasedData(node._data, f"{what} (the result of {node._op.base.display!r})")
+        node._data = ReleasedData(node._data, node)
         node._stamp = RELEASED_STAMP
         node._a, node._b = (), None  # the form of an op of three or more operands: none

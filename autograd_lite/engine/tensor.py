@@ -308,20 +308,31 @@ class Tensor(ArrayNode):
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Tensor:
         """op on operands (Tensors, numbers, arrays) as a new node, checked first."""
+        # One pass over the operands gathers their arrays, whether each needs a gradient and
+        # whether all have one dtype (a step's every op: no np.result_type call for it).
         datas: list[Any] = []
+        needs: list[bool] = []
         constants = False
+        dtype = None
+        mixed = False
         for x in operands:
             if type(x) is Tensor:
                 if type(d := x._data) is not np.ndarray:
                     check_kept(d, op.name)
+                if dtype is None:
+                    dtype = d.dtype
+                elif d.dtype is not dtype:
+                    mixed = True
                 datas.append(d)
+                needs.append(x._carry)
             elif isinstance(x, Node):
                 raise mixing_error(op, "Tensor", x)
             else:
                 datas.append(None)
+                needs.append(False)
                 constants = True
-        arrays = [d for d in datas if d is not None]
-        dtype = arrays[0].dtype if len(arrays) == 1 else np.result_type(*arrays)
+        if mixed:
+            dtype = np.result_type(*[d for d in datas if d is not None])
         if constants:  # numbers and arrays mixed in take the tensors' dtype
             datas = [
                 as_array(x, f"{op.name}: operand", dtype, False) if d is None else d
@@ -337,18 +348,21 @@ class Tensor(ArrayNode):
         if type(out) is not np.ndarray or out.dtype != dtype:
             out = as_array(out, f"{op.name}: the result of forward", dtype, False)
         mode = MODE.get()
-        needs = tuple(type(x) is Tensor and x._carry for x in operands)
-        if not mode.grad_enabled or not any(needs):
+        if not mode.grad_enabled or True not in needs:
             # A leaf's data can be changed in place: it must not be another node's array.
             return made(Tensor, unshared(out, datas), LEAF, None, None, False, mode.scope)
         for d in datas:
             if out is d:  # forward returned an operand's array itself: flag a view of it
                 out = out.view()
                 break
-        nodes = [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
+        nodes = (
+            [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
+            if constants
+            else operands
+        )
         stretched = broadcast(op, datas, out.shape)
-        if stretched or not all(needs):
-            op = adapted(op, needs, stretched)
+        if stretched or False in needs:
+            op = adapted(op, tuple(needs), stretched)
         if len(nodes) > 2:
             return made(Tensor, out, op, tuple(nodes), None, True, mode.scope)
         second = nodes[1] if len(nodes) == 2 else None
