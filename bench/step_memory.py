@@ -174,6 +174,7 @@ def measure(engine: str, batch: int, dtype_name: str) -> dict[str, Any]:
 
     before = {name: p.now() for name, p in probes.items()}
     trainer = make_trainer(engine, init, x, labels)
+    gc.collect()  # what making left as cyclic garbage (compile_grad's) is not the trainer's
     made = {name: p.now() for name, p in probes.items()}
     for _ in range(2):
         trainer.step()
