@@ -75,26 +75,7 @@ def textbook_gradients(root: Any, seed: float = 1.0) -> dict[Any, float]:
     Count each node's users; start from the root; a node passes g * d(node)/d(operand) to each
     operand (through its op's rule, on floats) once all of its own users have passed theirs.
     """
-    users: dict[Any, int] = {root: 0}
-    todo = [root]
-    while todo:
-        for x in todo.pop().operands:
-            users[x] = users.get(x, 0) + 1
-            if users[x] == 1:
-                todo.append(x)
-    grads: dict[Any, float] = {root: seed}
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        if not node.operands:
-            continue
-        shares = node.op.vjp(grads[node], node.data, *[x.data for x in node.operands])
-        for x, share in zip(node.operands, shares):
-            grads[x] = grads.get(x, 0.0) + share
-            users[x] -= 1
-            if users[x] == 0:
-                ready.append(x)
-    return grads
+    return _kahn_sweep(root, seed, lambda node, g: node.op.vjp(g, *_datas(node)))
 
 
 def gradient_sizes(root: Any) -> dict[Any, float]:
@@ -102,6 +83,19 @@ def gradient_sizes(root: Any) -> dict[Any, float]:
     local derivatives' absolute values: the size of the terms its gradient adds up. Two
     sweeps that add the shares in different orders agree to rounding relative to this, not
     to the gradient itself, which a sum that cancels makes small (-1.0000000000003 + 1.0)."""
+    return _kahn_sweep(
+        root, 1.0, lambda node, g: [g * abs(d) for d in node.op.vjp(1.0, *_datas(node))]
+    )
+
+
+def _datas(node: Any) -> list[Any]:
+    """The node's data and its operands', as a rule takes them."""
+    return [node.data, *[x.data for x in node.operands]]
+
+
+def _kahn_sweep(root: Any, seed: float, shares: Any) -> dict[Any, float]:
+    """The sweep both of the above make: `shares(node, g)` gives what node passes to each
+    operand once its own total g is complete."""
     users: dict[Any, int] = {root: 0}
     todo = [root]
     while todo:
@@ -109,16 +103,15 @@ def gradient_sizes(root: Any) -> dict[Any, float]:
             users[x] = users.get(x, 0) + 1
             if users[x] == 1:
                 todo.append(x)
-    sizes: dict[Any, float] = {root: 1.0}
+    totals: dict[Any, float] = {root: seed}
     ready = [root]
     while ready:
         node = ready.pop()
         if not node.operands:
             continue
-        local = node.op.vjp(1.0, node.data, *[x.data for x in node.operands])
-        for x, d in zip(node.operands, local):
-            sizes[x] = sizes.get(x, 0.0) + sizes[node] * abs(d)
+        for x, share in zip(node.operands, shares(node, totals[node])):
+            totals[x] = totals.get(x, 0.0) + share
             users[x] -= 1
             if users[x] == 0:
                 ready.append(x)
-    return sizes
+    return totals
