@@ -16,7 +16,7 @@ from .engine.backward import grad, graph_nodes, local_derivatives, zero_grad
 from .engine.dual import Dual
 from .engine.grad_mode import ScopeBlock, enable_grad, is_grad_enabled, no_grad, scope
 from .engine.node import DomainError, Node, Op, StaleDataError
-from .engine.release import ReleasedDataError, ReleasedGradientError
+from .engine.release import ReleasedGradientError, ReleasedGraphError
 from .engine.tensor import Tensor, concatenate, maximum, minimum, stack, where
 from .engine.value import Number, Operand, Value
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -46,8 +46,8 @@ __all__ = [
     "Number",
     "Op",
     "Operand",
-    "ReleasedDataError",
     "ReleasedGradientError",
+    "ReleasedGraphError",
     "RenderError",
     "RuleFault",
     "ScopeBlock",

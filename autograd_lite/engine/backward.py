@@ -20,17 +20,20 @@ import numpy as np
 from ..validate import describe, flag, sequence
 from .grad_mode import enable_grad
 from .node import Node
-from .release import RELEASED, RELEASED_STAMP, release_data
+from .release import RELEASED, RELEASED_STAMP, release_graph, released_error
 from .stale import stale_error
 
 
 def graph_nodes(root: Node) -> list[Node]:
     """Every node below `root` (itself included) once, operands before their results.
 
-    Deterministic: the order depends only on the graph's structure.
+    Deterministic: the order depends only on the graph's structure. A graph that
+    `backward(retain_graph=False)` let go is refused (ReleasedGraphError): its links are gone.
     """
     if not isinstance(root, Node):
         raise TypeError(f"graph_nodes: root must be a Value or Tensor, got {describe(root)}")
+    if root._stamp == RELEASED_STAMP:
+        released_error(root, "graph_nodes (a drawing, zero_grad, ...)")
     order: list[Node] = []
     seen = {root}
     stack: list[tuple[Node, int]] = [(root, 0)]
@@ -41,6 +44,8 @@ def graph_nodes(root: Node) -> list[Node]:
             stack.append((node, i + 1))
             child = prev[i]
             if child not in seen:
+                if child._stamp == RELEASED_STAMP:
+                    released_error(child, "graph_nodes (a drawing, zero_grad, ...)")
                 seen.add(child)
                 stack.append((child, 0))
         else:
@@ -287,8 +292,8 @@ def backward(
     All gradients are computed and checked before any `.grad` is written, so an error
     changes nothing. With `retain_grads=False` only the leaves get their gradient; every op
     node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
-    hold all of them until it ends. `retain_graph=False` (which implies it) then releases
-    the op nodes' data too, but root's (release.py).
+    hold all of them until it ends. `retain_graph=False` (which implies it) then lets the
+    graph go: the op nodes lose their links (release.py), each keeping its data.
     """
     seed = root._seed(gradient, False)
     if retain_grads and retain_graph:
@@ -299,7 +304,7 @@ def backward(
         for node in released:
             node._grad = RELEASED
         if not retain_graph:
-            release_data(released, root)
+            release_graph(released)
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.
@@ -491,9 +496,7 @@ def zero_grad(root: Node | Iterable[Node]) -> None:
     for r in roots:
         if not isinstance(r, Node):
             raise TypeError(f"zero_grad: expected Values or Tensors, got {describe(r)}")
+    # All first: graph_nodes refuses a graph that was let go before anything changes.
     nodes = [node for r in roots for node in graph_nodes(r)]
-    for node in nodes:  # before any change: a released graph no longer reaches its leaves
-        if node._stamp == RELEASED_STAMP:
-            stale_error(None, node)
     for node in nodes:
         node._grad = node._zero(False)

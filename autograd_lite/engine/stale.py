@@ -12,7 +12,7 @@ from typing import NoReturn
 import numpy as np
 
 from .node import Node, StaleDataError
-from .release import RELEASED_STAMP, ReleasedData
+from .release import RELEASED_STAMP, released_error
 
 __all__ = ["check_assignable", "node_name", "stale_error"]
 
@@ -43,9 +43,9 @@ def node_name(node: Node) -> str:
 
 def stale_error(user: Node | None, operand: Node) -> NoReturn:
     """The error for an operand whose data changed after `user` used it, or for a node
-    (`user` None: the root of a walk) whose data `backward(retain_graph=False)` released."""
-    if operand._stamp == RELEASED_STAMP and type(data := operand._data) is ReleasedData:
-        data.error("a walk through a released graph (a second backward, a drawing, ...)")
+    (`user` None: the root of a walk) whose graph `backward(retain_graph=False)` let go."""
+    if operand._stamp == RELEASED_STAMP:
+        released_error(operand, "a walk through the graph (a second backward, grad, ...)")
     assert user is not None  # only a released node is refused as a root
     index = next(i for i, x in enumerate(user.operands) if x is operand) + 1
     made = "" if operand._a is None else f" (the result of {operand._op.base.display!r})"

@@ -24,7 +24,7 @@ from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .data_view import DataView, assign, view_of
 from .grad_mode import MODE
 from .node import LEAF, Node, Op, mixing_error, stamp_write
-from .release import RELEASED, ReleasedGradientError, check_kept, is_kept
+from .release import RELEASED, ReleasedGradientError
 from .stale import check_assignable
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
@@ -85,8 +85,6 @@ class Tensor(ArrayNode):
         and are seen the same way; any other write into the view (`t.data[0] = 5`, `.fill`,
         `np.copyto`, `out=`) is a ValueError that says to assign a new array
         (docs/tensors.md)."""
-        if type(self._data) is not np.ndarray:
-            check_kept(self._data, "Tensor.data")
         return view_of(self, self._a is None)
 
     @data.setter
@@ -202,7 +200,6 @@ class Tensor(ArrayNode):
                 "numbers outside the graph: t.data, t.numpy() or t.detach()"
             )
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
-        check_kept(self._data, "numpy converting a Tensor")
         if dtype is not None:
             return self._data.astype(like)
         # a view: the array itself could be made writeable (it owns its memory)
@@ -212,8 +209,8 @@ class Tensor(ArrayNode):
         data = self._data
         shown = (
             np.array2string(data, separator=", ", threshold=12, precision=6, prefix="Tensor(")
-            if data.size <= 12 and is_kept(data)
-            else f"<{'' if is_kept(data) else 'released data, '}shape {data.shape}>"
+            if data.size <= 12
+            else f"<shape {data.shape}>"
         )
         extra = "" if data.dtype == np.float64 else f", dtype={data.dtype}"
         if self._label is not None:
@@ -231,12 +228,12 @@ class Tensor(ArrayNode):
         array of this tensor's shape. Calling it again adds the same amount again.
 
         For training loops (docs/tensors.md, "What a backward pass keeps"):
-        `retain_graph=False` keeps only what a training loop reads, the leaves' data and
-        gradients and this tensor's value, as PyTorch does by default: every intermediate
-        tensor's (op result's) data and gradient is released; reading them raises
-        `ReleasedDataError` / `ReleasedGradientError`, and so does a second backward or a
-        drawing of the graph. `retain_grads=False` releases only the gradients (the graph
-        can be walked again)."""
+        `retain_graph=False` lets the graph go once the gradients are in, as PyTorch does
+        by default: the leaves get their gradients, every tensor keeps its data (what only
+        the graph held is freed), an op result's `.grad` raises `ReleasedGradientError`,
+        and a second backward, a drawing or any other walk of the graph raises
+        `ReleasedGraphError`. `retain_grads=False` releases only the op results' gradients
+        (the graph can be walked again)."""
         keep = flag(retain_grads, "Tensor.backward: retain_grads")
         graph = flag(retain_graph, "Tensor.backward: retain_graph")
         _backward.backward(self, gradient, keep, graph)
@@ -317,8 +314,7 @@ class Tensor(ArrayNode):
         mixed = False
         for x in operands:
             if type(x) is Tensor:
-                if type(d := x._data) is not np.ndarray:
-                    check_kept(d, op.name)
+                d = x._data
                 if dtype is None:
                     dtype = d.dtype
                 elif d.dtype is not dtype:
