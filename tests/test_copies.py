@@ -81,8 +81,7 @@ def test_a_dual_copies_with_its_tangent(copier: Copier) -> None:
     np.testing.assert_array_equal(ca.tangent, [0.5, 0.0])
     f = cs * cs * cs  # d/dx x³ = 3x² = 12 at x = 2
     assert (f.data, f.tangent) == (8.0, 12.0)
-    ca.tangent[0] = 7.0
-    np.testing.assert_array_equal(array.tangent, [0.5, 0.0])
+    assert not np.shares_memory(ca.tangent, array.tangent)  # a copy of its own
 
 
 @pytest.mark.parametrize("copier", COPIERS, ids=IDS)

@@ -331,10 +331,79 @@ def test_graph_data_and_dual_primals_refuse_in_place_arithmetic() -> None:
     assert out.tangent.tolist() == [4.0] and d.data.tolist() == [2.0]
 
 
-def test_a_data_tensor_converted_by_numpy_cannot_be_made_writeable() -> None:
-    """np.asarray of a tensor without a gradient is a read-only view; making it writeable
-    is refused by numpy (else a write into it would change the tensor unseen)."""
-    t = Tensor([1.0, 2.0], requires_grad=False)
-    with pytest.raises(ValueError, match="WRITEABLE"):
-        np.asarray(t).setflags(write=True)
-    assert t.data.tolist() == [1.0, 2.0]
+# -- found by a review: writes numpy lets through, and params --------------------------------
+
+
+def test_ufunc_at_into_a_tensors_data_is_refused() -> None:
+    """Reference: numpy's ufunc.at ignores an array's read-only flag; the view refuses it
+    before anything changes (the data as made)."""
+    for t in (Tensor([1.0, 2.0], label="t"), Tensor([1.0, 2.0]).exp()):
+        before = np.array(t.data)
+        with pytest.raises(ValueError, match=r"np\.add\.at\(t\.data"):
+            np.add.at(t.data, 0, 2.0)
+        np.testing.assert_array_equal(t.data, before)
+
+
+def test_numpy_conversion_of_a_tensor_is_a_copy() -> None:
+    """Reference: numpy's own copy semantics -- np.asarray(t) of a tensor that takes no
+    gradient is a copy, so numpy functions that write anyway (ufunc.at) cannot change the
+    tensor; d sum(c * w)/dw stays c = [1, 2]."""
+    c = Tensor([1.0, 2.0], requires_grad=False)
+    w = Tensor([1.0, 1.0])
+    loss = (c * w).sum()
+    plain = np.asarray(c)
+    np.add.at(plain, 0, 10.0)
+    loss.backward()
+    assert w.grad.tolist() == [1.0, 2.0] and c.data.tolist() == [1.0, 2.0]
+
+
+def test_an_ops_array_params_are_read_only_copies() -> None:
+    """Reference: cross_entropy's gradient by hand, softmax(z) - onehot(label) per row
+    divided by 2 (the mean): writing into op.params or into the caller's array changes
+    neither the params nor the gradient."""
+    z0 = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]])
+    labels = np.array([0, 1])
+    z = Tensor(z0)
+    loss = nn.cross_entropy(z, labels)
+    with pytest.raises(ValueError, match="read-only"):
+        loss.op.params["labels"][:] = 2
+    labels[:] = 2
+    loss.backward()
+    soft = np.exp(z0) / np.exp(z0).sum(axis=1, keepdims=True)
+    soft[[0, 1], [0, 1]] -= 1.0
+    np.testing.assert_allclose(z.grad, soft / 2, rtol=1e-12)
+
+
+def test_an_op_of_your_own_keeps_a_copy_of_its_array_params() -> None:
+    """Reference: d sum(x * w)/dx = w = [2, 3], whatever happens to the caller's w later."""
+    from autograd_lite import Op
+
+    w = np.array([2.0, 3.0])
+    scale = Op("scale", lambda x, *, w: x * w, lambda g, out, x, *, w: (g * w,), params={"w": w})
+    x = Tensor([1.0, 1.0])
+    loss = scale(x).sum()
+    w[0] = 100.0
+    loss.backward()
+    assert x.grad.tolist() == [2.0, 3.0]
+
+
+def test_a_duals_tangent_is_read_only() -> None:
+    """Reference: the tangent of a reshape is a view of its input's; writing into it would
+    change both. d sum(d * d) along [1, 0] at [1, 2] is 2 * 1 = 2."""
+    d = Dual(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="read-only"):
+        d.reshape(2).tangent[0] = 50.0
+    assert (d * d).sum().tangent == 2.0
+
+
+def test_a_drawing_of_a_graph_whose_data_changed_is_refused() -> None:
+    """Reference: after an SGD step W is 0.5 while W * x was computed with W = 2: the
+    drawing's numbers would not fit together, so it raises as backward would."""
+    from autograd_lite import draw_graph
+
+    w, x = Tensor([2.0], label="W"), Tensor([3.0], label="x")
+    loss = (w * x).sum()
+    loss.backward()
+    nn.SGD([w], lr=0.5).step()
+    with pytest.raises(StaleDataError, match="'W'"):
+        draw_graph(loss)

@@ -25,11 +25,9 @@ from .stale import stale_error
 
 
 def graph_nodes(root: Node) -> list[Node]:
-    """Every node below `root` (itself included) once, operands before their results.
-
-    Deterministic: the order depends only on the graph's structure. A graph that
-    `backward(retain_graph=False)` let go is refused (ReleasedGraphError): its links are gone.
-    """
+    """Every node below `root` (itself included) once, operands before their results, in an
+    order that depends only on the graph's structure. A graph that backward(retain_graph=False)
+    let go is refused (ReleasedGraphError): its links are gone."""
     if not isinstance(root, Node):
         raise TypeError(f"graph_nodes: root must be a Value or Tensor, got {describe(root)}")
     if root._stamp == RELEASED_STAMP:

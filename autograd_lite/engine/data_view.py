@@ -69,6 +69,8 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
     data.setflags(write=True)
+    if isinstance(other, Node):  # `W.data += x` with x a Tensor: x's numbers
+        other = other._data
     try:
         operator(data, _plain(other))
     except (TypeError, ValueError):
@@ -193,12 +195,17 @@ class DataView(np.ndarray[Any, Any]):
         self._of = None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """Ufuncs on plain arrays, so results are plain; `out=` a read-only view refused."""
+        """Ufuncs on plain arrays, so results are plain; `out=` a read-only view refused, and
+        so is `ufunc.at` into one (numpy's `at` ignores the read-only flag)."""
+        if method == "at" and inputs and _read_only(inputs[0]):
+            raise _refusal(inputs[0], f"np.{ufunc.__name__}.at(t.data, ...)")
         out = kwargs.get("out")
         if out is not None:
             for o in out if isinstance(out, tuple) else (out,):
                 if _read_only(o):
-                    raise _refusal(o, f"np.{ufunc.__name__}(..., out=t.data)")
+                    raise _refusal(
+                        o, f"np.{ufunc.__name__}.{method}(..., out=t.data)".replace(".__call__", "")
+                    )
             kwargs["out"] = _plain(out)
         return getattr(ufunc, method)(*_plain(inputs), **kwargs)
 

@@ -87,10 +87,14 @@ class Dual(ArrayNode):
     @property
     def tangent(self) -> Any:
         """The derivative of `data` along the input tangents (0.0 or zeros when none reach
-        it): a float, or an array of the primal's shape."""
+        it): a float, or an array of the primal's shape, read-only (the tangent of a reshape
+        or a slice is a view of its input's: a write into it would change both)."""
         t = self._carry
         if t is None:
             return 0.0 if type(self._data) is float else np.zeros_like(self._data)
+        if isinstance(t, np.ndarray):
+            t = t.view()
+            t.setflags(write=False)
         return t
 
     @property

@@ -228,6 +228,23 @@ class Node(Generic[D]):
         raise NotImplementedError
 
 
+def _frozen(value: Any) -> Any:
+    """A param as the op keeps it: arrays (also inside tuples, lists and dicts) as read-only
+    copies, so that writing into the caller's array, or into `op.params`, cannot change what
+    the op's forward and rule compute after the forward pass."""
+    if isinstance(value, np.ndarray):
+        if not value.flags.writeable and value.base is None:
+            return value  # frozen already (another op's param: the same array, as codegen expects)
+        copy = np.array(value, copy=True)
+        copy.setflags(write=False)
+        return copy
+    if type(value) in (tuple, list):
+        return type(value)(_frozen(v) for v in value)
+    if type(value) is dict:
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
+
+
 def _bind(fn: Callable[..., Any] | None, params: dict[str, Any]) -> Any:
     """fn with params passed as keyword arguments (a closure: functools.partial would copy
     its keywords on every call, which doubles the cost of a parameterised op). It names fn as
@@ -385,7 +402,7 @@ class Op:
                 f"Op {name!r}: emit must be a format string, a function or a dict of them, "
                 f"got {describe(emit)}"
             )
-        bound = dict(params or {})
+        bound = {key: _frozen(value) for key, value in (params or {}).items()}
         self.name = name
         self.base: Op = self
         """The op a node type specialised this one from (a Tensor's op that skips constants

@@ -9,7 +9,7 @@ are handled once for both (arrays.py, `adapted`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,9 @@ from . import axes as _axes
 from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
-from .data_view import DataView, assign, view_of
+from .data_view import DataView, assign, view_of, write_in_place
 from .grad_mode import MODE
+from .in_place import InPlace
 from .node import LEAF, Node, Op, mixing_error, stamp_write
 from .release import RELEASED, ReleasedGradientError
 from .stale import check_assignable
@@ -30,7 +31,7 @@ from .stale import check_assignable
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
 
 
-class Tensor(ArrayNode):
+class Tensor(InPlace, ArrayNode):
     """An array in a computation graph: its `data` (a numpy array), its `grad`, and how it
     was made.
 
@@ -98,6 +99,9 @@ class Tensor(ArrayNode):
             )
         check_assignable(self, "Tensor.data")
         assign(self, array)
+
+    def _update(self, compute: Callable[[Any, Any], Any], symbol: str, other: Any) -> None:
+        write_in_place(self, compute, other)  # numpy's in-place operator, then stamped
 
     @property
     def grad(self) -> Array:
@@ -202,8 +206,8 @@ class Tensor(ArrayNode):
         like: Any = dtype  # numpy checks it (numpy's stubs take DTypeLike, not object)
         if dtype is not None:
             return self._data.astype(like)
-        # a view: the array itself could be made writeable (it owns its memory)
-        return self._data.copy() if copy else self._data.view()
+        # A copy unless told not to: numpy's ufunc.at writes even into a read-only view.
+        return self._data.view() if copy is False else self._data.copy()
 
     def __repr__(self) -> str:
         data = self._data

@@ -18,6 +18,7 @@ from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
+from .in_place import InPlace
 from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
 from .stale import check_assignable
@@ -49,7 +50,7 @@ def _ordering(compare: Callable[[Any, Any], Any]) -> Callable[[Value, object], A
     return method
 
 
-class Value(Methods, Conversions, Node[float]):
+class Value(InPlace, Methods, Conversions, Node[float]):
     """A scalar in a computation graph: its `data`, its `grad`, and how it was made.
 
     `Value(data, label=None)`: `data` is a real number (int, float, Fraction, numpy real
@@ -99,6 +100,9 @@ class Value(Methods, Conversions, Node[float]):
         check_assignable(self, "Value.data")
         self._data = new
         stamp_write(self)
+
+    def _update(self, compute: Callable[[Any, Any], Any], symbol: str, other: Any) -> None:
+        self.data = compute(self._data, real(other, f"Value {symbol}"))  # stamped
 
     __lt__ = _ordering(operator.lt)
     __le__ = _ordering(operator.le)

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ..engine.backward import graph_nodes, local_derivatives
+from ..engine.backward import check_unchanged, graph_nodes, local_derivatives
 from ..engine.grad_mode import ScopeBlock
 from ..engine.node import Node
 from ..engine.release import RELEASED
@@ -363,6 +363,7 @@ def digraph_parts(
             f"Jacobian, not one number to write on an edge: draw it without edge_derivatives"
         )
     nodes = graph_nodes(root)
+    check_unchanged(root)  # data changed since the graph used it: the numbers would not fit
     n_values = len(nodes)
     n_drawn = n_values + sum(1 for node in nodes if node.operands)
     if n_drawn > max_nodes:
