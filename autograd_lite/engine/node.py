@@ -235,7 +235,7 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         if not value.flags.writeable and value.base is None:
             return value  # frozen already (another op's param: the same array, as codegen expects)
-        copy = np.array(value, copy=True)
+        copy = np.array(value, copy=True, subok=True)  # a subclass (np.matrix) stays one
         copy.setflags(write=False)
         return copy
     if type(value) in (tuple, list):
