@@ -16,6 +16,7 @@ from typing import Any
 
 from .grad_mode import is_grad_enabled
 from .node import Node
+from .stale import node_name
 
 __all__ = ["InPlace"]
 
@@ -28,12 +29,10 @@ def _updating(symbol: str, name: str) -> Callable[[Any, Any], Any]:
         if self._a is not None:
             return NotImplemented  # an op's result: Python computes a new node
         if is_grad_enabled() and getattr(self, "requires_grad", True):  # Values always do
-            kind = type(self).__name__
-            what = f"{kind} {self._label!r}" if self._label is not None else f"this {kind}"
             raise RuntimeError(
-                f"{kind} {symbol}: {what} is a leaf that takes a gradient, and gradients are "
-                f"being recorded: an in-place change would leave the graph wrong (PyTorch "
-                f"refuses it too). To update it, write p.data {symbol} step, or the update "
+                f"{type(self).__name__} {symbol}: {node_name(self)} is a leaf that takes a "
+                f"gradient, and gradients are being recorded: an in-place change would leave "
+                f"the graph wrong (PyTorch refuses it too). To update it, write p.data {symbol} step, or the update "
                 f"under `with no_grad(): p {symbol} step`"
             )
         self._update(compute, symbol, other._data if isinstance(other, Node) else other)
