@@ -32,8 +32,8 @@ def _updating(symbol: str, name: str) -> Callable[[Any, Any], Any]:
             raise RuntimeError(
                 f"{type(self).__name__} {symbol}: {node_name(self)} is a leaf that takes a "
                 f"gradient, and gradients are being recorded: an in-place change would leave "
-                f"the graph wrong (PyTorch refuses it too). To update it, write p.data {symbol} step, or the update "
-                f"under `with no_grad(): p {symbol} step`"
+                f"the graph wrong (PyTorch refuses it too). To update it, write "
+                f"p.data {symbol} step, or the update under `with no_grad(): p {symbol} step`"
             )
         self._update(compute, symbol, other._data if isinstance(other, Node) else other)
         return self
