@@ -275,9 +275,10 @@ def test_another_graph_through_a_released_result_is_refused() -> None:
         other.backward()
 
 
-def test_what_the_walk_did_not_pass_keeps_its_data() -> None:
+def test_a_computed_tensor_without_a_gradient_keeps_its_data_and_feeds_the_rule() -> None:
     """Reference: numpy's exp of the batch -- a computed tensor that needs no gradient (made
-    from requires_grad=False data) is not released: nothing released its data."""
+    from requires_grad=False data), held by the caller, keeps its numbers after the graph
+    is let go, and the rule that read it gave d sum(c * w)/dw = c."""
     x = np.array([0.5, -1.0])
     c = Tensor(x, requires_grad=False).exp()
     w = Tensor([2.0, 3.0])
@@ -288,8 +289,8 @@ def test_what_the_walk_did_not_pass_keeps_its_data() -> None:
 
 
 def test_a_failing_rule_releases_nothing() -> None:
-    """Reference: the rule that an error changes nothing -- a rule that fails once leaves
-    every op result's data readable, and the next backward gives the closed form:
+    """Reference: the rule that an error changes nothing -- a rule that fails once does not
+    let the graph go, so the next backward through it works and gives the closed form
     d sum(flaky(w) * 3)/dw = 3 (flaky is the identity)."""
     from autograd_lite import Op
 
