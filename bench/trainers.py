@@ -305,6 +305,17 @@ def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tra
     )
 
 
+BATCH_NOTE = (
+    "autograd-lite: the batch is a constant Tensor made once, as a data set kept in a Tensor "
+    "and indexed per step (docs/tensors.md) hands it over: its array is read-only, so the "
+    "graph uses it without a copy (torch's from_numpy shares the array, the hand step uses "
+    "it as it is). A numpy array given to the model is copied into the graph at each step "
+    "instead, so that a later write into it cannot change a gradient: one pass and one "
+    "batch-sized array more"
+)
+"""Why autograd-lite's interpreted trainers take the batch as a Tensor made before the steps."""
+
+
 def _load_autograd_lite() -> Any:
     import autograd_lite as al  # this checkout's: tensors.py has no other tree to compare
 
@@ -346,9 +357,11 @@ def _autograd_lite_ops(
         return h @ w.T + b
 
     last: dict[str, Any] = {}
+    # The batch as a constant Tensor, made once as a data pipeline hands it over (see
+    # BATCH_NOTE); its array is read-only, so the graph need not copy it.
+    xt = Tensor(x, requires_grad=False, dtype=dtype)
 
     def forward(_: object) -> Any:
-        xt = Tensor(x, requires_grad=False, dtype=dtype)  # a constant: no gradient for it
         h = layer(xt, w1, b1).relu()
         h = layer(h, w2, b2).relu()
         z = layer(h, w3, b3)
@@ -439,17 +452,17 @@ def _autograd_lite_nn(
     al: Any, init: Params, x: np.ndarray, labels: np.ndarray, lr: float
 ) -> Trainer:
     """The step as announced: nn.Sequential, nn.cross_entropy, nn.SGD."""
-    from autograd_lite import nn
+    from autograd_lite import Tensor, nn
 
     model, ps = _nn_model(init)
+    batch = Tensor(x, requires_grad=False, dtype=init[0].dtype)  # made once: see BATCH_NOTE
     return optimizer_trainer(
         "autograd-lite",
         al.__version__,
-        # A numpy batch goes in as it is (a constant: no copy, no gradient), as torch's
-        # from_numpy above.
-        lambda: nn.cross_entropy(model(x), labels),
+        lambda: nn.cross_entropy(model(batch), labels),
         nn.SGD(ps, lr=lr),
         lambda: [np.array(p.data, copy=True) for p in ps],
+        [BATCH_NOTE],
         # The training loop docs/tensors.md documents: the graph is released by backward.
         backward_options={"retain_graph": False},
     )

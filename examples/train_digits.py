@@ -113,6 +113,10 @@ def train(
     history = History()
     start = time.perf_counter()
     n = len(data.y_train)
+    # The images in a constant tensor made once: indexing it gives each batch without the
+    # copy a numpy array mixed into the graph costs (docs/tensors.md, "What a backward
+    # pass keeps").
+    images = Tensor(data.x_train, requires_grad=False, dtype=data.x_train.dtype)
     for epoch in range(1, epochs + 1):
         # cosine decay of the step size, from lr towards 0: the last epochs settle
         opt.lr = lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
@@ -125,7 +129,7 @@ def train(
             if compiled:
                 value = compiled_step(model, steps, x, y)
             else:
-                loss = cross_entropy(model(x), y)
+                loss = cross_entropy(model(images[batch]), y)
                 loss.backward(retain_graph=False)  # keeps what the loop reads: parameters and loss
                 value = loss.item()
             opt.step()
