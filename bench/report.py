@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from engines import HAND
 from measure import Result, Workload, fmt_time
+from trainers import HAND_TORCH
 
 Out = Callable[[str], None]
 
@@ -359,6 +360,21 @@ def report_step_memory(rows: list[dict[str, Any]], counter_note: str, out: Out) 
         out("  (parameters: " + ", ".join(f"{p / mb:.2f} MB in {d}" for d, p in sizes) + ")")
 
 
+def _libraries_netted(
+    res: dict[str, Result], versus: str, mine: float | None, other: float | None
+) -> str:
+    """Against torch, the ratio with each side's libraries netted out: (mine / the hand numpy
+    step) / (torch / the same step on torch's libraries, `hand-torch`); torch's BLAS (MKL)
+    is not numpy's (OpenBLAS), and no numpy code can be faster than numpy's BLAS."""
+    hand, hand_torch = res.get(HAND), res.get(HAND_TORCH)
+    if versus != "torch" or not (mine and other and hand and hand.median and hand_torch):
+        return ""
+    if not hand_torch.median:
+        return ""
+    netted = (mine / hand.median) / (other / hand_torch.median)
+    return f" (on equal libraries, x hand / torch x hand-torch: {netted:.2f}x)"
+
+
 def check_w5_targets(
     w5: dict[str, dict[str, Result]], mem: list[dict[str, Any]], out: Out
 ) -> list[dict[str, Any]]:
@@ -382,7 +398,8 @@ def check_w5_targets(
         for t in W5_TARGETS:
             mine, other = res.get(t.engine), res.get(t.versus)
             if t.applies(batch):
-                check(t, t.label(config), mine and mine.median, other and other.median)
+                a, b = mine and mine.median, other and other.median
+                check(t, t.label(config), a, b, _libraries_netted(res, t.versus, a, b))
     peaks: dict[tuple[str, int, str], tuple[int, int | None]] = {}
     for row in mem:
         f = _mem(row)

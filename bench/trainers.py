@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 
 HAND = "hand"
+HAND_TORCH = "hand-torch"
 ENGINES = (
-    "autograd-lite", "autograd-lite-ops", "autograd-lite-compiled", "torch", "hips-autograd", HAND
+    "autograd-lite", "autograd-lite-ops", "autograd-lite-compiled", "torch", HAND_TORCH,
+    "hips-autograd", HAND,
 )  # fmt: skip
 """W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
 DEFAULT_ENGINES = ENGINES
@@ -263,6 +265,61 @@ def make_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Tr
     )
 
 
+def make_hand_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """The hand step's operations, one for one, on torch tensors (torch's BLAS and kernels,
+    no autograd): against the hand numpy step it measures what torch's libraries alone make
+    of the same arithmetic, so that torch's own step can be read apart from them."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise EngineMissing(f"torch is not installed ({exc})") from None
+    torch.set_num_threads(1)
+    params = [torch.from_numpy(p.copy()) for p in init]
+    xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
+    rows = torch.arange(len(labels))
+    last: dict[str, float] = {}
+
+    def step_grads() -> list[Any]:
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = xt @ w1.T
+        h1 += b1
+        h1.clamp_(min=0)
+        h2 = h1 @ w2.T
+        h2 += b2
+        h2.clamp_(min=0)
+        z = h2 @ w3.T
+        z += b3
+        z -= z.max(dim=1, keepdim=True).values
+        dz = z.exp()
+        s = dz.sum(dim=1, keepdim=True)
+        last["loss"] = float(s.log().mean() - z[rows, lt].mean())
+        dz /= s
+        dz[rows, lt] -= 1.0
+        dz *= 1.0 / len(labels)
+        d2 = dz @ w3
+        d2 *= h2 > 0
+        d1 = d2 @ w2
+        d1 *= h1 > 0
+        return [d1.T @ xt, d1.sum(0), d2.T @ h1, d2.sum(0), dz.T @ h2, dz.sum(0)]
+
+    def update(grads: list[Any]) -> None:
+        for p, g in zip(params, grads):
+            g *= lr
+            p -= g
+
+    return Trainer(
+        HAND_TORCH,
+        f"torch {torch.__version__}",
+        [("forward+backward", lambda _: step_grads()), ("update", update)],
+        loss=lambda: last["loss"],
+        params=lambda: [p.numpy().copy() for p in params],
+        notes=[
+            "hand-torch: the hand step's operations on torch tensors (torch's BLAS, MKL, and "
+            "kernels; no autograd): hand-torch / hand is what torch's libraries alone give"
+        ],
+    )
+
+
 def make_hips(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
     """HIPS autograd: autograd.numpy forward, value_and_grad of a loss of a list of params."""
     try:
@@ -473,6 +530,7 @@ MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = 
     "autograd-lite-ops": make_autograd_lite_ops,
     "autograd-lite-compiled": make_autograd_lite_compiled,
     "torch": make_torch,
+    HAND_TORCH: make_hand_torch,
     "hips-autograd": make_hips,
     HAND: make_hand,
 }
