@@ -130,7 +130,10 @@ def positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Train, print the losses against the uniform guess, then print samples."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,  # --help shows each default
+    )
     parser.add_argument("--steps", type=positive, default=3000, help="training steps")
     parser.add_argument("--batch", type=positive, default=32, help="minibatch size")
     parser.add_argument("--block", type=positive, default=3, help="characters of context")
