@@ -304,6 +304,23 @@ def test_dropout_keeps_and_scales_in_training_and_is_the_identity_in_eval() -> N
     assert np.array_equal(a.data, b.data)  # a seed repeats the masks
 
 
+def test_a_compiled_step_with_a_batch_refuses_a_dropout_mask() -> None:
+    """compile_grad's promise with args: each call equals rebuilding the graph on the new
+    values and calling backward(). Rebuilding draws a new Dropout mask, which compiled code
+    cannot; it kept the mask drawn when the graph was built, so every call on a new batch
+    dropped the same elements, silently. Now refused, naming the mask; in eval() mode
+    (Dropout the identity) the same model compiles. Reference for the gradients: the loss
+    is the sum of x @ W.T + b over a 4x3 batch of 2s, so dW = 4 * 2 in every entry, db = 4."""
+    model = Sequential(Linear(3, 2, rng=0), Dropout(0.5, rng=1))
+    batch = Tensor(np.ones((4, 3)), requires_grad=False)
+    with pytest.raises(ValueError, match=r"'dropout mask'.*not among args"):
+        compile_grad(model(batch).sum(), model.parameters(), args=[batch])
+    model.eval()
+    step = compile_grad(model(batch).sum(), model.parameters(), args=[batch])
+    _, (g_w, g_b) = step(*[p.data for p in model.parameters()], np.full((4, 3), 2.0))
+    assert g_w.tolist() == [[8.0] * 3] * 2 and g_b.tolist() == [4.0, 4.0]
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 def test_dropout_p_is_a_probability(p: float) -> None:
     with pytest.raises(ValueError, match=r"Dropout: p is a probability, in \[0, 1\]"):

@@ -378,8 +378,12 @@ class Dropout(Module):
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
             raise TypeError(f"{self!r}: expected a Tensor or a float array, got {describe(x)}")
         keep = self._rng.random(data.shape) >= self.p
-        scale = keep / (1.0 - self.p) if self.p < 1.0 else np.zeros(data.shape)
-        return x * scale.astype(data.dtype)
+        scale = (keep / (1.0 - self.p) if self.p < 1.0 else np.zeros(data.shape)).astype(data.dtype)
+        if not isinstance(x, Node):
+            return x * scale
+        # The mask as a leaf of its own, not a constant mixed in: drawings name it, and
+        # compile_grad given a batch refuses to keep it (a rebuilt graph would draw anew).
+        return x * Tensor(scale, label="dropout mask", requires_grad=False, dtype=data.dtype)
 
     def extra_repr(self) -> str:
         """PyTorch's: `p=0.5, inplace=False` without the inplace, which this has not."""
