@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.blockwise import BLOCKS_ABOVE, Scratch, blocks_allowed, write_in_blocks
 from ..engine.data_view import write_in_place
 from ..engine.tensor import Tensor
 from ..engine.value import Value
@@ -70,17 +71,32 @@ class Optimizer:
         """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
 
         This loop is the one place where an optimizer changes a parameter: a Tensor's array
-        in place (`write_in_place`: no new array per step), a Value's float by assignment.
+        in place (no new array per step), a Value's float by assignment. A Tensor's update is
+        computed in blocks through a small scratch buffer where `_blocks` allows it
+        (engine/blockwise.py: the same numbers, without a temporary of the parameter's size),
+        else on whole arrays (`write_in_place`).
         """
         delta = self._delta
+        allowed: bool | None = None  # blocks_allowed(), asked at the first large parameter
         for i, p in enumerate(self.params):
             if isinstance(p, Tensor):
                 g = p._grad  # the slot: `.grad` would make zeros
                 if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
                     continue
+                if p._data.nbytes > BLOCKS_ABOVE:  # a temporary that would cost page faults
+                    if allowed is None:
+                        allowed = blocks_allowed()
+                    if allowed and self._blocks(i, p, g):
+                        continue
                 write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """Update Tensor parameter i in blocks (`write_in_blocks`) by the rule `_delta`
+        computes on whole arrays; False, with nothing done, where this optimizer or the arrays
+        do not allow it."""
+        return False
 
     def _delta(self, i: int, g: Any, data: Any) -> Any:
         """What to subtract from parameter i's data, given its gradient `g` (a float for a
@@ -109,6 +125,35 @@ class SGD(Optimizer):
         self.momentum = bounded(momentum, "SGD: momentum", 0.0)
         self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
         self._buf: list[Any] = [None] * len(self.params)
+        self._scratch = Scratch()
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """The rule of `_delta` in blocks, operation by operation (the same numbers)."""
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        buf = self._buf[i]
+        first = bool(momentum) and buf is None
+        if first:  # its own array (C-contiguous, as write_in_blocks needs), filled block by block
+            buf = np.empty(p._data.shape, p._data.dtype)
+        mul, add, sub = np.multiply, np.add, np.subtract
+
+        def update(parts: tuple[Any, ...], t: Any) -> None:
+            data, g = parts[0], parts[1]
+            if decay:  # g = g + weight_decay * data
+                g = add(g, mul(data, decay, t), t)
+            if momentum:
+                b = parts[2]
+                if first:  # buf = g
+                    b[...] = g
+                else:  # buf = momentum * buf + g, in place
+                    add(mul(b, momentum, b), g, b)
+                g = b
+            sub(data, mul(g, lr, t), data)  # data -= lr * g
+
+        if not write_in_blocks(p, (g, buf) if momentum else (g,), update, self._scratch):
+            return False
+        if first:
+            self._buf[i] = buf
+        return True
 
     def _delta(self, i: int, g: Any, data: Any) -> Any:
         """lr * g, g with weight decay and momentum (the class docstring's rule)."""
