@@ -10,6 +10,7 @@ rounded by numpy in the parameter's dtype, as `p -= lr * g` rounds.
 
 from __future__ import annotations
 
+import math
 import tracemalloc
 import warnings
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 
 from autograd_lite import StaleDataError, Tensor
 from autograd_lite.engine.blockwise import BLOCK_BYTES, BLOCKS_ABOVE
-from autograd_lite.nn import SGD
+from autograd_lite.nn import SGD, Adam
 
 
 def _shape(dtype: Any) -> tuple[int, int]:
@@ -109,14 +110,21 @@ def test_a_step_in_blocks_stamps_keeps_read_only_and_writes_in_place() -> None:
         w.data[0, 0] = 1.0
 
 
-def test_a_step_makes_no_temporary_of_the_parameters_size() -> None:
+@pytest.mark.parametrize("name", ["SGD", "SGD momentum", "Adam", "Adam weight_decay"])
+def test_a_step_makes_no_temporary_of_the_parameters_size(name: str) -> None:
     """The point of the blocks: the memory a step allocates is the scratch buffer (made at
-    the first step, then reused), not an array of the parameter's size (it was: `lr * g`)."""
+    the first step, with the optimizer's state, then reused), not arrays of the parameter's
+    size (it was: `lr * g`, and Adam's four temporaries)."""
     shape = _shape(np.float64)
     p = Tensor(np.ones(shape))
-    opt = SGD([p], lr=0.5)
+    opt = {
+        "SGD": lambda: SGD([p], lr=0.5),
+        "SGD momentum": lambda: SGD([p], lr=0.5, momentum=0.5),
+        "Adam": lambda: Adam([p], lr=0.5),
+        "Adam weight_decay": lambda: Adam([p], lr=0.5, weight_decay=0.1),
+    }[name]()
     p.grad = np.full(shape, 2.0)
-    opt.step()  # the scratch buffer is made here
+    opt.step()  # the scratch buffer and the optimizer's state are made here
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -126,7 +134,8 @@ def test_a_step_makes_no_temporary_of_the_parameters_size() -> None:
         tracemalloc.stop()
     assert p.data.nbytes > BLOCKS_ABOVE
     assert peak < BLOCKS_ABOVE // 4, peak
-    np.testing.assert_array_equal(p.data, np.full(shape, -1.0))  # 1 - 0.5 * 2, twice
+    if name == "SGD":
+        np.testing.assert_array_equal(p.data, np.full(shape, -1.0))  # 1 - 0.5 * 2, twice
 
 
 def test_numpy_errors_come_before_the_write_as_on_whole_arrays() -> None:
@@ -158,3 +167,57 @@ def test_numpy_errors_come_before_the_write_as_on_whole_arrays() -> None:
         want = np.ones(shape) - 10.0 * grad
     np.testing.assert_array_equal(p.data, want)
     assert np.isneginf(p.data[-1, -1])
+
+
+def _adam_closed_form(
+    p0: Any, grads: list[Any], lr: float, betas: tuple[float, float], eps: float, wd: float
+) -> Any:
+    """Adam's rule (the class docstring's) on whole numpy arrays, rounded operation by
+    operation as `Adam._delta` computes it: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g;
+    p -= (m / (sqrt(v) * (1 / sqrt(c2)) + eps)) * (lr / c1)."""
+    b1, b2 = betas
+    p, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    for t, grad in enumerate(grads, start=1):
+        g = grad + wd * p if wd else grad
+        m = m * b1 + (1.0 - b1) * g
+        v = v * b2 + (1.0 - b2) * (g * g)
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
+        p -= (m / (np.sqrt(v) * (1.0 / math.sqrt(c2)) + eps)) * (lr / c1)
+    return p
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+def test_adam_in_blocks_is_the_closed_form_bit_for_bit(dtype: Any, wd: float) -> None:
+    """Three steps (the bias corrections change each step); with weight decay the block
+    needs a second scratch array."""
+    rng = np.random.default_rng(8)
+    shape = _shape(dtype)
+    p0 = rng.standard_normal(shape).astype(dtype)
+    grads = [rng.standard_normal(shape).astype(dtype) for _ in range(3)]
+    p = Tensor(p0, dtype=dtype)
+    opt = Adam([p], lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=wd)
+    for g in grads:
+        p.grad = g
+        opt.step()
+    want = _adam_closed_form(p0, grads, 0.01, (0.8, 0.99), 1e-6, wd)
+    np.testing.assert_array_equal(p.data, want)
+    assert opt._steps == [3]
+
+
+def test_adam_counts_a_step_once_when_its_arrays_do_not_take_blocks() -> None:
+    """A Fortran-ordered parameter steps on whole arrays; its step count (the bias
+    corrections) is the same as in blocks. Reference: the closed form above."""
+    rng = np.random.default_rng(9)
+    shape = _shape(np.float64)
+    p0 = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) for _ in range(2)]
+    p = Tensor(np.asfortranarray(p0))
+    opt = Adam([p], lr=0.01)
+    for g in grads:
+        p.grad = g
+        opt.step()
+    np.testing.assert_array_equal(
+        p.data, _adam_closed_form(p0, grads, 0.01, (0.9, 0.999), 1e-8, 0.0)
+    )
+    assert opt._steps == [2]

@@ -46,9 +46,9 @@ there the whole-array ufuncs were faster than blocks (1.6x against 1.8x)."""
 
 Array = np.ndarray[Any, Any]
 Block = Callable[[tuple[Array, ...], Array], None]
-"""update((data block, blocks of the other arrays...), scratch of the block's size): writes
-the data block in place (and may write the blocks of arrays the caller owns, such as an
-optimizer's momentum)."""
+"""update((data block, blocks of the other arrays...), scratch): writes the data block in
+place (and may write the blocks of arrays the caller owns, such as an optimizer's momentum);
+scratch is a 2-D array, a row of the block's size per temporary asked for."""
 
 
 class Scratch:
@@ -59,6 +59,10 @@ class Scratch:
 
     def __init__(self) -> None:
         self._by_dtype: dict[np.dtype[Any], Array] = {}
+
+    def __reduce__(self) -> tuple[type[Scratch], tuple[()]]:
+        """Copied and pickled empty: a buffer is working memory, not state."""
+        return Scratch, ()
 
     def of(self, dtype: np.dtype[Any]) -> Array:
         """The flat scratch buffer for `dtype`."""
@@ -79,13 +83,13 @@ def blocks_allowed() -> bool:
 
 
 def write_in_blocks(
-    node: Node[Any], others: tuple[Any, ...], update: Block, scratch: Scratch
+    node: Node[Any], others: tuple[Any, ...], update: Block, scratch: Scratch, temps: int = 1
 ) -> bool:
     """Run `update` over consecutive blocks of the leaf `node`'s array and of `others`
-    (arrays of its shape and dtype, in the order given), with a block of `scratch`, writing
-    the leaf's array in place; then stamp the node (graphs that used it are stale). False,
-    with nothing done, when the arrays do not allow it (see the module): compute on whole
-    arrays then."""
+    (arrays of its shape and dtype, in the order given), with `temps` scratch arrays of the
+    block's size (`scratch`'s buffer shared among them), writing the leaf's array in place;
+    then stamp the node (graphs that used it are stale). False, with nothing done, when the
+    arrays do not allow it (see the module): compute on whole arrays then."""
     data = node._data
     dtype = data.dtype
     if dtype.kind != "f" or not data.flags.c_contiguous:
@@ -102,16 +106,18 @@ def write_in_blocks(
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
     buffer = scratch.of(dtype)
-    size, block = data.size, len(buffer)
+    size, block = data.size, len(buffer) // temps
     whole = size - size % block  # the numbers in whole blocks
     data.setflags(write=True)
     try:
         flat = [data.reshape(-1), *[other.reshape(-1) for other in others]]  # views
         if whole:  # rows of a block each, walked by zip: the least work per block
+            rows = buffer[: temps * block].reshape(temps, block)
             for parts in zip(*[f[:whole].reshape(-1, block) for f in flat]):
-                update(parts, buffer)
+                update(parts, rows)
         if whole < size:
-            update(tuple([f[whole:] for f in flat]), buffer[: size - whole])
+            rest = size - whole
+            update(tuple([f[whole:] for f in flat]), buffer[: temps * rest].reshape(temps, rest))
     finally:
         data.setflags(write=False)
         stamp_write(node)  # written (all of it, unless an update raised part way)

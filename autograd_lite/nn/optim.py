@@ -136,8 +136,8 @@ class SGD(Optimizer):
             buf = np.empty(p._data.shape, p._data.dtype)
         mul, add, sub = np.multiply, np.add, np.subtract
 
-        def update(parts: tuple[Any, ...], t: Any) -> None:
-            data, g = parts[0], parts[1]
+        def update(parts: tuple[Any, ...], scratch: Any) -> None:
+            data, g, t = parts[0], parts[1], scratch[0]
             if decay:  # g = g + weight_decay * data
                 g = add(g, mul(data, decay, t), t)
             if momentum:
@@ -210,20 +210,52 @@ class Adam(Optimizer):
         self._v: list[Any] = [0.0] * len(self.params)
         self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
         self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
+        self._scratch = Scratch()
 
     def step(self) -> None:
         """One Adam update of every parameter (see the class docstring for the rule)."""
         self.t += 1
         super().step()
 
-    def _delta(self, i: int, g: Any, data: Any) -> Any:
-        """lr * m_hat / (sqrt(v_hat) + eps), after updating parameter i's moments."""
+    def _advance(self, i: int) -> tuple[int, float, float]:
+        """Count a step of parameter i: its step count t, 1 - beta1^t and 1 - beta2^t."""
         self._steps[i] += 1
         t = self._steps[i]
-        b1, b2 = self.betas
         if self._corrections[0] != t:  # once per step for parameters at the same count
+            b1, b2 = self.betas
             self._corrections = (t, 1.0 - b1**t, 1.0 - b2**t)
-        _, c1, c2 = self._corrections
+        return self._corrections
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """The rule of `_delta` in blocks, operation by operation (the same numbers)."""
+        data = p._data
+        if self._steps[i] == 0:  # the running averages start at 0 (as in _delta)
+            self._m[i], self._v[i] = np.zeros_like(data), np.zeros_like(data)
+        _, c1, c2 = self._advance(i)
+        (b1, b2), lr, eps, decay = self.betas, self.lr, self.eps, self.weight_decay
+        root = 1.0 / math.sqrt(c2)
+        mul, add, sub, sqrt, divide = np.multiply, np.add, np.subtract, np.sqrt, np.divide
+
+        def update(parts: tuple[Any, ...], scratch: Any) -> None:
+            data, g, m, v = parts
+            t = scratch[0]
+            if decay:  # g = g + weight_decay * data
+                g = add(g, mul(data, decay, scratch[1]), scratch[1])
+            add(mul(m, b1, m), mul(g, 1.0 - b1, t), m)  # m = b1 m + (1 - b1) g
+            add(mul(v, b2, v), mul(mul(g, g, t), 1.0 - b2, t), v)  # v = b2 v + (1 - b2) g g
+            step = add(mul(sqrt(v, t), root, t), eps, t)  # sqrt(v) / sqrt(c2) + eps
+            sub(data, mul(divide(m, step, t), lr / c1, t), data)  # data -= lr m / c1 / step
+
+        others = (g, self._m[i], self._v[i])
+        if write_in_blocks(p, others, update, self._scratch, 2 if decay else 1):
+            return True
+        self._steps[i] -= 1  # not stepped: _delta counts it
+        return False
+
+    def _delta(self, i: int, g: Any, data: Any) -> Any:
+        """lr * m_hat / (sqrt(v_hat) + eps), after updating parameter i's moments."""
+        t, c1, c2 = self._advance(i)
+        b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * data
         if not isinstance(g, np.ndarray):
