@@ -2,7 +2,8 @@
 
 An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
 changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
-read-only array in place, through `write_in_place`), so it records no graph; like an
+read-only array in place, through `write_in_place`, or block by block through a small
+scratch buffer for a parameter over 1 MiB: engine/blockwise.py), so it records no graph; like an
 assignment to `.data`, it makes a graph built before the step stale (its `backward()`
 raises `StaleDataError`). `zero_grad()` resets the gradients, which otherwise accumulate
 across `backward()` calls. A Tensor's gradient is reset to none (it reads as zeros, and
