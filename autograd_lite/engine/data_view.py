@@ -68,11 +68,12 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
+    if type(other) is not np.ndarray:  # (an optimizer's step, `-= lr * g`: nothing to do)
+        # `W.data += x` with x a Tensor: x's numbers; DataViews as plain arrays
+        other = _plain(other._data if isinstance(other, Node) else other)
     data.setflags(write=True)
-    if isinstance(other, Node):  # `W.data += x` with x a Tensor: x's numbers
-        other = other._data
     try:
-        operator(data, _plain(other))
+        operator(data, other)
     except (TypeError, ValueError):
         raise  # refused before writing (a casting rule, shapes that do not fit)
     except BaseException:
@@ -151,8 +152,7 @@ def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
     def operator(self: DataView, other: Any) -> Any:
         if self.flags.writeable:
             return inherited(self, other)
-        node = getattr(self, "_node", None)
-        of = getattr(self, "_of", None)
+        node, of = self._node, self._of  # (set on every DataView by __array_finalize__)
         if node is None or of is None or of is not node._data:
             part = of is None and node is not None and node._a is None
             raise _refusal(self, f"t.data{'[...]' if part else ''} {symbol} ...")

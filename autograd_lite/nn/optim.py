@@ -2,7 +2,8 @@
 
 An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
 changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
-read-only array in place, through `write_in_place`), so it records no graph; like an
+read-only array in place, through `write_in_place`, or block by block through a small
+scratch buffer for a parameter over 1 MiB: engine/blockwise.py), so it records no graph; like an
 assignment to `.data`, it makes a graph built before the step stale (its `backward()`
 raises `StaleDataError`). `zero_grad()` resets the gradients, which otherwise accumulate
 across `backward()` calls. A Tensor's gradient is reset to none (it reads as zeros, and
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.blockwise import BLOCKS_ABOVE, Scratch, blocks_allowed, write_in_blocks
 from ..engine.data_view import write_in_place
 from ..engine.tensor import Tensor
 from ..engine.value import Value
@@ -70,17 +72,32 @@ class Optimizer:
         """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
 
         This loop is the one place where an optimizer changes a parameter: a Tensor's array
-        in place (`write_in_place`: no new array per step), a Value's float by assignment.
+        in place (no new array per step), a Value's float by assignment. A Tensor's update is
+        computed in blocks through a small scratch buffer where `_blocks` allows it
+        (engine/blockwise.py: the same numbers, without a temporary of the parameter's size),
+        else on whole arrays (`write_in_place`).
         """
         delta = self._delta
+        allowed: bool | None = None  # blocks_allowed(), asked at the first large parameter
         for i, p in enumerate(self.params):
             if isinstance(p, Tensor):
                 g = p._grad  # the slot: `.grad` would make zeros
                 if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
                     continue
+                if p._data.nbytes > BLOCKS_ABOVE:  # a temporary that would cost page faults
+                    if allowed is None:
+                        allowed = blocks_allowed()
+                    if allowed and self._blocks(i, p, g):
+                        continue
                 write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """Update Tensor parameter i in blocks (`write_in_blocks`) by the rule `_delta`
+        computes on whole arrays; False, with nothing done, where this optimizer or the arrays
+        do not allow it."""
+        return False
 
     def _delta(self, i: int, g: Any, data: Any) -> Any:
         """What to subtract from parameter i's data, given its gradient `g` (a float for a
@@ -109,6 +126,35 @@ class SGD(Optimizer):
         self.momentum = bounded(momentum, "SGD: momentum", 0.0)
         self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
         self._buf: list[Any] = [None] * len(self.params)
+        self._scratch = Scratch()
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """The rule of `_delta` in blocks, operation by operation (the same numbers)."""
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        buf = self._buf[i]
+        first = bool(momentum) and buf is None
+        if first:  # its own array (C-contiguous, as write_in_blocks needs), filled block by block
+            buf = np.empty(p._data.shape, p._data.dtype)
+        mul, add, sub = np.multiply, np.add, np.subtract
+
+        def update(parts: tuple[Any, ...], scratch: Any) -> None:
+            data, g, t = parts[0], parts[1], scratch[0]
+            if decay:  # g = g + weight_decay * data
+                g = add(g, mul(data, decay, t), t)
+            if momentum:
+                b = parts[2]
+                if first:  # buf = g
+                    b[...] = g
+                else:  # buf = momentum * buf + g, in place
+                    add(mul(b, momentum, b), g, b)
+                g = b
+            sub(data, mul(g, lr, t), data)  # data -= lr * g
+
+        if not write_in_blocks(p, (g, buf) if momentum else (g,), update, self._scratch):
+            return False
+        if first:
+            self._buf[i] = buf
+        return True
 
     def _delta(self, i: int, g: Any, data: Any) -> Any:
         """lr * g, g with weight decay and momentum (the class docstring's rule)."""
@@ -165,20 +211,52 @@ class Adam(Optimizer):
         self._v: list[Any] = [0.0] * len(self.params)
         self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
         self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
+        self._scratch = Scratch()
 
     def step(self) -> None:
         """One Adam update of every parameter (see the class docstring for the rule)."""
         self.t += 1
         super().step()
 
-    def _delta(self, i: int, g: Any, data: Any) -> Any:
-        """lr * m_hat / (sqrt(v_hat) + eps), after updating parameter i's moments."""
+    def _advance(self, i: int) -> tuple[int, float, float]:
+        """Count a step of parameter i: its step count t, 1 - beta1^t and 1 - beta2^t."""
         self._steps[i] += 1
         t = self._steps[i]
-        b1, b2 = self.betas
         if self._corrections[0] != t:  # once per step for parameters at the same count
+            b1, b2 = self.betas
             self._corrections = (t, 1.0 - b1**t, 1.0 - b2**t)
-        _, c1, c2 = self._corrections
+        return self._corrections
+
+    def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
+        """The rule of `_delta` in blocks, operation by operation (the same numbers)."""
+        data = p._data
+        if self._steps[i] == 0:  # the running averages start at 0 (as in _delta)
+            self._m[i], self._v[i] = np.zeros_like(data), np.zeros_like(data)
+        _, c1, c2 = self._advance(i)
+        (b1, b2), lr, eps, decay = self.betas, self.lr, self.eps, self.weight_decay
+        root = 1.0 / math.sqrt(c2)
+        mul, add, sub, sqrt, divide = np.multiply, np.add, np.subtract, np.sqrt, np.divide
+
+        def update(parts: tuple[Any, ...], scratch: Any) -> None:
+            data, g, m, v = parts
+            t = scratch[0]
+            if decay:  # g = g + weight_decay * data
+                g = add(g, mul(data, decay, scratch[1]), scratch[1])
+            add(mul(m, b1, m), mul(g, 1.0 - b1, t), m)  # m = b1 m + (1 - b1) g
+            add(mul(v, b2, v), mul(mul(g, g, t), 1.0 - b2, t), v)  # v = b2 v + (1 - b2) g g
+            step = add(mul(sqrt(v, t), root, t), eps, t)  # sqrt(v) / sqrt(c2) + eps
+            sub(data, mul(divide(m, step, t), lr / c1, t), data)  # data -= lr m / c1 / step
+
+        others = (g, self._m[i], self._v[i])
+        if write_in_blocks(p, others, update, self._scratch, 2 if decay else 1):
+            return True
+        self._steps[i] -= 1  # not stepped: _delta counts it
+        return False
+
+    def _delta(self, i: int, g: Any, data: Any) -> Any:
+        """lr * m_hat / (sqrt(v_hat) + eps), after updating parameter i's moments."""
+        t, c1, c2 = self._advance(i)
+        b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * data
         if not isinstance(g, np.ndarray):
