@@ -194,6 +194,8 @@ def compile_grad(
         ) from None
     exec(code, namespace)
     function: CompiledGrad = namespace["compiled_grad"]
+    if tensor:  # inf and nan are values, as in the engine (the code enters no errstate)
+        function = np.errstate(all="ignore")(function)
     return function
 
 
