@@ -101,3 +101,24 @@ def test_numpys_error_state_is_silenced_during_the_call_and_restored_after() -> 
     with pytest.raises(ValueError, match="has shape"):
         f(np.zeros((3, 2)))
     assert np.geterr() == before
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_tensor_given_for_an_argument_stands_for_its_data(dtype: Any) -> None:
+    # step(*params, x, y) is step(*[p.data for p in params], x, y), bit for bit, without the
+    # read-only views .data makes (main: a TypeError); the batch may be a Tensor too, and one
+    # of another dtype is converted as an array is. Reference: the rebuilt graph's backward().
+    rng = np.random.default_rng(11)
+    f, ps, _ = _step(rng, 6, dtype)
+    x, y = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    ref_value, ref_grads = _rebuilt([p.data.copy() for p in ps], x.astype(dtype), y, dtype)
+    for batch in [x.astype(dtype), Tensor(x, requires_grad=False, dtype=dtype), Tensor(x)]:
+        value, grads = f(*ps, batch, y)
+        assert same(value, ref_value) and same(list(grads), ref_grads)
+        assert not any(np.shares_memory(g, p.data) for g in grads for p in ps)
+    with pytest.raises(
+        ValueError, match=r"argument 0 \('0.weight'\) has shape \(5, 4\); .*\(6, 4\)"
+    ):
+        f(Tensor(np.ones((5, 4))), *ps[1:], x, y)
+    with pytest.raises(TypeError, match=r"args\[1\] must be a numpy array of integers, got a"):
+        f(*ps, x, Tensor(y.astype(float)))  # labels stay integer arrays

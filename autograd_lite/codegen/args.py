@@ -27,6 +27,7 @@ import numpy as np
 from ..engine.arrays import as_array
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
+from ..engine.tensor import Tensor
 from ..validate import describe, listed_once, real, sequence
 from .literals import CodegenError
 from .statements import Var, Writer
@@ -237,18 +238,25 @@ def as_recorded(
     """For a Tensor function: a line per parameter that keeps an array of the recorded shape
     and dtype as it is, as a plain ndarray (a view, for a subclass's: a Tensor's `.data`),
     and gives anything else to `convert`'s function, `_inputs[k]`; and the dtypes the lines
-    read as `_dtypes[k]`. A mask arg always goes to its function, which counts what it
-    picks. The common case then calls nothing of ours."""
+    read as `_dtypes[k]`. An input, or an arg that is a leaf (the batch), given as a Tensor
+    stands for its array (`_Tensor`), read as it is, without making the view `.data` makes.
+    A mask arg always goes to its function, which counts what it picks. The common case then
+    calls nothing of ours."""
     datas = [x._data for x in inputs]
     datas += [a.array if a.node is None else a.node._data for a in args]
-    masks = [False] * len(inputs) + [a.picks is not None for a in args]
-    lines = [
-        f"{p} = _inputs[{k}]({p})"
-        if mask
-        else f"{p} = {p}.view(_ndarray) if isinstance({p}, _ndarray) and {p}.dtype is "
-        f"_dtypes[{k}] and {p}.shape == {a.shape!r} else _inputs[{k}]({p})"
-        for k, (p, a, mask) in enumerate(zip(params, datas, masks))
-    ]
+    kinds = ["node"] * len(inputs)
+    kinds += ["node" if a.node is not None else "mask" if a.picks is not None else "" for a in args]
+    lines = []
+    for k, (p, a, kind) in enumerate(zip(params, datas, kinds)):
+        if kind == "mask":
+            lines.append(f"{p} = _inputs[{k}]({p})")
+            continue
+        if kind == "node":
+            lines.append(f"{p} = {p}._data if type({p}) is _Tensor else {p}")
+        lines.append(
+            f"{p} = {p}.view(_ndarray) if isinstance({p}, _ndarray) and {p}.dtype is "
+            f"_dtypes[{k}] and {p}.shape == {a.shape!r} else _inputs[{k}]({p})"
+        )
     return lines, tuple(a.dtype for a in datas)
 
 
@@ -264,6 +272,8 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
     shape, dtype = data.shape, data.dtype
 
     def array(v: Any) -> Any:
+        if isinstance(v, Tensor):  # (a subclass's: the prologue's line takes a Tensor's)
+            v = v._data
         if isinstance(v, np.ndarray) and v.dtype == dtype and v.shape == shape:
             # what as_array gives, quickly: the array, as a plain ndarray (a view of a
             # subclass's, as np.array(v, copy=None) makes it: a Tensor's .data, say)
