@@ -122,3 +122,21 @@ def test_a_tensor_given_for_an_argument_stands_for_its_data(dtype: Any) -> None:
         f(Tensor(np.ones((5, 4))), *ps[1:], x, y)
     with pytest.raises(TypeError, match=r"args\[1\] must be a numpy array of integers, got a"):
         f(*ps, x, Tensor(y.astype(float)))  # labels stay integer arrays
+
+
+def test_arguments_of_every_kind_in_one_call_are_converted_as_alone() -> None:
+    # One call mixing what the prologue keeps (a plain array, a Tensor) with what it converts
+    # (a .data view, nested lists, float64 for float32, int32 labels): the same numbers as
+    # plain arrays of the recorded dtypes; a wrong shape after a converted argument is still
+    # named. Reference: the rebuilt graph's backward() on the converted values.
+    rng = np.random.default_rng(12)
+    f, ps, _ = _step(rng, 4, np.float32)
+    x, y = rng.normal(size=(4, 4)), np.array([2, 0, 1, 1])
+    given = [ps[0].data, ps[1].data.tolist(), ps[2], ps[3].data.astype(np.float64), *ps[4:]]
+    value, grads = f(*given, x, y.astype(np.int32))
+    ref_value, ref_grads = _rebuilt(
+        [p.data.copy() for p in ps], x.astype(np.float32), y, np.float32
+    )
+    assert same(value, ref_value) and same(list(grads), ref_grads)
+    with pytest.raises(ValueError, match=r"args\[0\] has shape \(4, 3\); .*\(4, 4\)"):
+        f(*given, x[:, :3], y)
