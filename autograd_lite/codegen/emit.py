@@ -69,10 +69,10 @@ def write(
     args: Sequence[Arg] = (),
 ) -> Written:
     """The function computing output and its gradient with respect to inputs (leaves), as a
-    whole module's source (`standalone`: helpers and constants written out) or as the def
-    alone, with `prologue(params)`'s lines first (compile_grad's checks of its arguments),
-    which its caller runs under `np.errstate(all="ignore")` (a standalone module's Tensor
-    function enters it itself).
+    whole module's source (`standalone`: helpers and constants written out; a Tensor
+    function enters `np.errstate(all="ignore")` itself) or as the def alone (its caller,
+    compile_grad, runs it under that errstate), with `prologue(params)`'s lines first
+    (compile_grad's checks of its arguments).
     With `aux`, nodes of the graph, the function also returns their values, as a tuple.
     `args` (args.py) are parameters after the inputs that take no gradient: leaves of the
     graph, or arrays its ops hold as params.
