@@ -447,8 +447,9 @@ def make_autograd_lite_compiled(
     init: Params, x: np.ndarray, labels: np.ndarray, lr: float
 ) -> Trainer:
     """nn's step compiled once (compile_grad, the batch and labels as args, untimed), then
-    per step: the compiled function on the parameters, the batch and the labels, and SGD
-    written as the hand step writes it (the gradients are the call's own arrays)."""
+    per step: the compiled function on the parameters (Tensors, which stand for their data:
+    docs/codegen.md), the batch and the labels, and SGD written as the hand step writes it
+    (the gradients are the call's own arrays)."""
     al = _load_autograd_lite()
     from autograd_lite import Tensor, compile_grad, nn
 
@@ -458,7 +459,7 @@ def make_autograd_lite_compiled(
     last: dict[str, Any] = {}
 
     def forward_backward(_: object) -> Any:
-        last["loss"], grads = step(*[p.data for p in ps], x, labels)
+        last["loss"], grads = step(*ps, x, labels)
         return grads
 
     def update(grads: Any) -> None:
@@ -474,7 +475,8 @@ def make_autograd_lite_compiled(
         params=lambda: [np.array(p.data, copy=True) for p in ps],
         notes=[
             "autograd-lite-compiled: compile_grad of the nn step, batch and labels as args "
-            "(compiled once, untimed); per step the call and p.data -= lr * g in place"
+            "(compiled once, untimed); per step step(*params, x, labels) and "
+            "p.data -= lr * g in place"
         ],
     )
 

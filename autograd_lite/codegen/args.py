@@ -27,6 +27,7 @@ import numpy as np
 from ..engine.arrays import as_array
 from ..engine.backward import graph_nodes
 from ..engine.node import Node
+from ..engine.tensor import Tensor
 from ..validate import describe, listed_once, real, sequence
 from .literals import CodegenError
 from .statements import Var, Writer
@@ -234,21 +235,31 @@ def convert(inputs: list[Node], args: list[Arg]) -> list[Callable[[Any], Any]]:
 def as_recorded(
     inputs: list[Node], args: list[Arg], params: list[str]
 ) -> tuple[list[str], tuple[np.dtype[Any], ...]]:
-    """For a Tensor function: a line per parameter that keeps an array of the recorded shape
-    and dtype as it is, as a plain ndarray (a view, for a subclass's: a Tensor's `.data`),
-    and gives anything else to `convert`'s function, `_inputs[k]`; and the dtypes the lines
-    read as `_dtypes[k]`. A mask arg always goes to its function, which counts what it
-    picks. The common case then calls nothing of ours."""
+    """For a Tensor function: the prologue's lines, and the dtypes they read as `_dtypes[k]`.
+    A line per parameter keeps a plain ndarray as it is, takes a Tensor's array (`_Tensor`:
+    an input, or an arg that is a leaf, the batch, given as a Tensor stands for its data,
+    read without making the view `.data` makes) and gives anything else to `convert`'s
+    function, `_inputs[k]` (a `.data` view, nested lists); then one test of every dtype and
+    shape against the recorded ones gives them all to their functions unless each is as
+    recorded, the common case, which then calls nothing of ours. A mask arg always goes to
+    its function, which counts what it picks."""
     datas = [x._data for x in inputs]
     datas += [a.array if a.node is None else a.node._data for a in args]
-    masks = [False] * len(inputs) + [a.picks is not None for a in args]
-    lines = [
-        f"{p} = _inputs[{k}]({p})"
-        if mask
-        else f"{p} = {p}.view(_ndarray) if isinstance({p}, _ndarray) and {p}.dtype is "
-        f"_dtypes[{k}] and {p}.shape == {a.shape!r} else _inputs[{k}]({p})"
-        for k, (p, a, mask) in enumerate(zip(params, datas, masks))
-    ]
+    kinds = ["node"] * len(inputs)
+    kinds += ["node" if a.node is not None else "mask" if a.picks is not None else "" for a in args]
+    lines, tests, checked = [], [], []
+    for k, (p, a, kind) in enumerate(zip(params, datas, kinds)):
+        if kind == "mask":
+            lines.append(f"{p} = _inputs[{k}]({p})")
+            continue
+        tensor = f"{p}._data if type({p}) is _Tensor else " if kind == "node" else ""
+        lines.append(f"{p} = {tensor}{p} if type({p}) is _ndarray else _inputs[{k}]({p})")
+        tests.append(f"{p}.dtype is _dtypes[{k}] and {p}.shape == {a.shape!r}")
+        checked.append((p, k))
+    if tests:
+        names = ", ".join(p for p, _ in checked)
+        again = ", ".join(f"_inputs[{k}]({p})" for p, k in checked)
+        lines += [f"if not ({' and '.join(tests)}):", f"    {names}, = {again},"]
     return lines, tuple(a.dtype for a in datas)
 
 
@@ -264,6 +275,8 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
     shape, dtype = data.shape, data.dtype
 
     def array(v: Any) -> Any:
+        if isinstance(v, Tensor):  # (a Tensor of another dtype, or a subclass's)
+            v = v._data
         if isinstance(v, np.ndarray) and v.dtype == dtype and v.shape == shape:
             # what as_array gives, quickly: the array, as a plain ndarray (a view of a
             # subclass's, as np.array(v, copy=None) makes it: a Tensor's .data, say)

@@ -17,6 +17,7 @@ import numpy as np
 from ..engine.backward import check_graph_args, graph_nodes
 from ..engine.node import Node
 from ..engine.replay import check_recomputed
+from ..engine.tensor import Tensor
 from ..validate import describe, listed_once, sequence
 from .args import Arg, as_recorded, convert, resolve
 from .emit import write
@@ -130,9 +131,9 @@ def compile_grad(
 ) -> CompiledGrad:
     """`backward_code`'s function, compiled: `f(*values)` returns `(value, grads)` for new
     values of `inputs` (numbers for Values; for Tensors arrays of the recorded shapes, made
-    the inputs' dtype), bit for bit what building the same expression from those values and
-    calling `grad()` gives (what `backward()` adds to a zeroed `.grad`), without building a
-    node.
+    the inputs' dtype, or Tensors, which stand for their data), bit for bit what building
+    the same expression from those values and calling `grad()` gives (what `backward()` adds
+    to a zeroed `.grad`), without building a node.
 
     Ops whose result or derivative depends on a sign (relu, abs, maximum, max) are written
     as expressions evaluated at each call, so they stay right when a sign changes. It is a
@@ -165,7 +166,7 @@ def compile_grad(
     """
     found = _checked("compile_grad", output, inputs, "f", max_nodes)
     extra = _aux(output, aux)
-    recorded: dict[str, Any] = {"_ndarray": np.ndarray}  # what the prologue's lines read
+    recorded: dict[str, Any] = {"_ndarray": np.ndarray, "_Tensor": Tensor}  # the prologue's
     taken = resolve(output, found, args)
     tensor = not isinstance(output._data, float)
     written = write(
@@ -175,7 +176,7 @@ def compile_grad(
         compact=True,
         standalone=False,
         prologue=_prologue(tensor, found, taken, recorded),
-        reserved=frozenset({"_inputs", "_ndarray", "_dtypes"}),
+        reserved=frozenset({"_inputs", "_ndarray", "_dtypes", "_Tensor"}),
         max_nodes=max_nodes,
         short_names=True,
         aux=extra,
@@ -194,6 +195,8 @@ def compile_grad(
         ) from None
     exec(code, namespace)
     function: CompiledGrad = namespace["compiled_grad"]
+    if tensor:  # inf and nan are values, as in the engine (the code enters no errstate)
+        function = np.errstate(all="ignore")(function)
     return function
 
 

@@ -69,8 +69,10 @@ def write(
     args: Sequence[Arg] = (),
 ) -> Written:
     """The function computing output and its gradient with respect to inputs (leaves), as a
-    whole module's source (`standalone`: helpers and constants written out) or as the def
-    alone, with `prologue(params)`'s lines first (compile_grad's checks of its arguments).
+    whole module's source (`standalone`: helpers and constants written out; a Tensor
+    function enters `np.errstate(all="ignore")` itself) or as the def alone (its caller,
+    compile_grad, runs it under that errstate), with `prologue(params)`'s lines first
+    (compile_grad's checks of its arguments).
     With `aux`, nodes of the graph, the function also returns their values, as a tuple.
     `args` (args.py) are parameters after the inputs that take no gradient: leaves of the
     graph, or arrays its ops hold as params.
@@ -97,7 +99,8 @@ def write(
             w.live, w.held = live_nodes(nodes, args)
         with np.errstate(all="ignore"):  # inf and nan are values here, as in the engine
             w.forward(nodes)
-            grads = w.backward(output.backward_seed()) if output in w.value_of else {}
+            seed = output.backward_seed()
+            grads = w.backward(seed, held_seed=not standalone) if output in w.value_of else {}
         w.returns(output, inputs, grads, aux)
         if w.tensor and not standalone:  # compile_grad's: its arguments are made as recorded
             fold_dtypes(w, grads)
@@ -115,7 +118,8 @@ def write(
         named = named_lines(w, taken_names, in_order=w.tensor and not standalone)
         params = [v.name or "" for v in [w.value_of[x] for x in inputs] + arg_vars]
         what = output_name(w, output)
-        text = "\n".join(function_lines(w, name, params, what, prologue, named)) + "\n"
+        lines = function_lines(w, name, params, what, prologue, named, quiet=standalone)
+        text = "\n".join(lines) + "\n"
         constants = {v.name or "": copy for v, copy, _ in w.constants.values()}
         if standalone:
             assert helper_text is not None

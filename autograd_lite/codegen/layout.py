@@ -122,16 +122,19 @@ def function_lines(
     what: str,
     prologue: Callable[[list[str]], list[str]] | None,
     named: tuple[list[Line], dict[str, str]],
+    quiet: bool = True,
 ) -> list[str]:
     """The def's lines: signature, docstring, the statements (comments aligned); `named` is
-    `named_lines`' result."""
+    `named_lines`' result. `quiet`: a Tensor function's statements run under
+    `np.errstate(all="ignore")` (inf and nan are values); without it, its caller runs the
+    function so (compile_grad, as a decorator: one frame per call instead of three)."""
     rendered, table = named
     lines = [f"def {name}({', '.join(params)}):"]
     wrt = ", ".join(params) if len(params) <= 8 else f"its {len(params)} arguments"
     lines.append(f'    """{what} and its gradient with respect to {wrt or "nothing"}."""')
     lines += ["    " + line for line in (prologue(params) if prologue else [])]
     indent = "    "
-    if w.tensor:
+    if w.tensor and quiet:
         lines.append(
             '    with np.errstate(all="ignore"):  # inf and nan are values, as in the engine'
         )

@@ -266,14 +266,18 @@ class Writer:
         return f"np.asarray({code}).astype({self.source(dtype)[0]})", ATOM
 
     # -- the backward pass -------------------------------------------------------------------
-    def backward(self, seed: Any) -> dict[Node, str]:
+    def backward(self, seed: Any, held_seed: bool = False) -> dict[Node, str]:
         """The statements of the backward pass; returns each gradient's source (a name or a
-        number) by node."""
+        number) by node. `held_seed`: a Tensor seed is a module constant (a read-only copy,
+        made once) instead of an array made at each call, `np.full(shape, 1.0, dtype=...)`:
+        compile_grad's code, run in this process."""
         root = self.root
         value_of = self.value_of
         rv = value_of[root]
         grads: dict[Node, str] = {}
-        if self.tensor:
+        if self.tensor and held_seed:
+            seed_code, seed_prec = self.array(seed), ATOM
+        elif self.tensor:
             dtype = self.source(seed.dtype)[0]
             seed_code, seed_prec = f"np.full({seed.shape!r}, 1.0, dtype={dtype})", ATOM
         else:
