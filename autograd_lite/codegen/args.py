@@ -134,11 +134,12 @@ def _untracked(nodes: list[Node], args: list[Arg], held: Held) -> None:
                 label = f" ({node.label!r})" if node.label else ""
                 raise ValueError(
                     f"compile_grad: the graph holds a Tensor{label} of shape "
-                    f"{np.shape(node._data)} that takes no gradient and is not among args; "
-                    f"a tensor computed from the batch alone (X * X) is such a leaf, made "
-                    f"without its op, so its numbers would stay the recorded ones. Give it as "
-                    f"an arg too (computed from each batch), or mix a fixed array in as a "
-                    f"numpy array"
+                    f"{np.shape(node._data)} that takes no gradient and is not among args: "
+                    f"its numbers would stay the recorded ones at every call. A tensor "
+                    f"computed from the batch alone (X * X) is such a leaf, made without its "
+                    f"op: give it as an arg too (computed from each batch), or mix a fixed "
+                    f"array in as a numpy array. A Dropout mask is drawn anew by each "
+                    f"forward pass: compile in eval() mode, or train with backward()"
                 )
 
 
