@@ -157,7 +157,7 @@ def compiled_step(model: Sequential, steps: dict[int, CompiledGrad], x: Array, y
         batch = Tensor(x, requires_grad=False, dtype=x.dtype)
         loss = cross_entropy(model(batch), y)
         step = steps[len(y)] = compile_grad(loss, params, args=[batch, y])
-    value, grads = step(*[p.data for p in params], x, y)
+    value, grads = step(*params, x, y)  # a Tensor stands for its data
     for p, g in zip(params, grads):
         p.grad = g
     return float(value)
