@@ -334,6 +334,12 @@ class Op:
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
+    - `fresh`: on arrays, every share `vjp` returns is a new array of its own (not g, not
+      another share, not an array kept anywhere), so that a backward pass that keeps no
+      op node's gradient may let the next rule write into it (matmul and linear say so).
+    - `vjp_into`, optional: `vjp` allowed to write its result into g; the backward pass calls
+      it instead of `vjp` only for a gradient array it owns (`backward._sweep`), and it must
+      give the same numbers as `vjp` (relu: `g *= out > 0`, one array less).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -352,7 +358,7 @@ class Op:
 
     __slots__ = (
         "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
-        "forward", "jvp", "name", "params", "parts", "vjp",
+        "forward", "fresh", "jvp", "name", "params", "parts", "vjp", "vjp_into",
     )  # fmt: skip
 
     def __init__(
@@ -370,6 +376,8 @@ class Op:
         check_returns: bool = True,
         jvp: Callable[..., Any] | str | None = None,
         emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
+        fresh: bool = False,
+        vjp_into: Callable[..., tuple[Any, ...]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -441,6 +449,10 @@ class Op:
                 ) from None
         self.display = display
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
+        self.fresh = bool(fresh)
+        """Whether each share of `vjp` on arrays is a new array of its own (see the class)."""
+        self.vjp_into: Callable[..., tuple[Any, ...]] | None = _bind(vjp_into, bound)
+        """`vjp` writing into g, for a gradient the walk owns; None if the op has none."""
         """How generated code writes this op (None: it has no emit form)."""
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
@@ -450,6 +462,7 @@ class Op:
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
         op.vjp = vjp
+        op.vjp_into = None  # it would skip the adaptation
         op.adaptations = {}
         return op
 

@@ -219,10 +219,34 @@ sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out))
 step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step_array)
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
-relu = _builtin("relu", _relu, lambda g, out, x: (g * step(out),), array_forward=_relu_array)
+
+
+def _relu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # Times a bool, which Python and numpy take as 1.0 or 0.0: g * step(out)'s numbers (-0.0,
+    # inf and nan alike) without step's call, or its float array.
+    if type(out) is float:
+        return (g * (out > 0),)
+    if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
+        return (g * (out > 0),)
+    return (g * step(out),)  # nodes (create_graph), generated code's symbols, mixed dtypes
+
+
+def _relu_vjp_into(g: Any, out: Any, x: Any) -> tuple[Any]:
+    if (
+        type(out) is np.ndarray
+        and type(g) is np.ndarray
+        and g.dtype is out.dtype
+        and g.flags.writeable
+    ):
+        return (np.multiply(g, out > 0, out=g),)  # the same numbers, in g's own array
+    return _relu_vjp(g, out, x)
+
+
+relu = _builtin("relu", _relu, _relu_vjp, array_forward=_relu_array, vjp_into=_relu_vjp_into)
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch. The rule reads the
 result: relu(x) > 0 exactly when x > 0 (-0.0, inf and nan included), so x's array is free to
-be written over (compile_grad writes relu into the fresh array of a linear layer)."""
+be written over (compile_grad writes relu into the fresh array of a linear layer). A
+gradient array that the backward pass owns is multiplied in place (`Op`'s `vjp_into`)."""
 sign = _builtin("sign", _sign, lambda g, out, x: (g * 0.0,), array_forward=np.sign)
 """-1, 0 or 1 (nan stays nan): abs's derivative. Its own derivative is 0 everywhere."""
 abs = _builtin("abs", _abs, lambda g, out, x: (g * sign(x),), array_forward=np.abs)
