@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -227,7 +228,7 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
             f"{type(labels).__name__}, which holds floats; pass the labels' numpy array"
         )
-    # a copy: the op keeps it
+    # a copy: the op keeps it (read-only, as Op keeps an array param)
     found = array_of(labels, "cross_entropy: labels must be an integer array", copy=True)
     if found.dtype.kind not in "iu":
         raise TypeError(
@@ -240,6 +241,7 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
+    found.setflags(write=False)
     return found  # their range: the op's array_check, `_check_labels`
 
 
@@ -312,11 +314,19 @@ def _cross_entropy_forward(
 
 
 def _cross_entropy_loss(
-    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any,
+    lse: Any,
+    labels: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
+    *,
+    rows: tuple[Any, Any, int] | None = None,
 ) -> Any:
     """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column):
-    generated code computes it once for the loss and its derivative."""
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
+    generated code computes it once for the loss and its derivative. `rows`: what `_kept`
+    gives for these labels, when the caller knows it."""
+    kept, picked, count = rows or _kept(labels, ignore_index, z.shape[1])
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -353,11 +363,14 @@ def _softmax_error(
     reduction: str,
     ignore_index: int,
     label_smoothing: float,
+    *,
+    rows: tuple[Any, Any, int] | None = None,
 ) -> Any:
-    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
+    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column); `rows`
+    as for `_cross_entropy_loss`."""
     error = z - lse
     np.exp(error, out=error)  # into the difference's array: the same numbers, one array
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
+    kept, picked, count = rows or _kept(labels, ignore_index, z.shape[1])
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
     else:
@@ -448,31 +461,70 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    params = {
-        "labels": found,
-        "reduction": reduction,
-        "ignore_index": ignore,
-        "label_smoothing": smoothing,
-    }
-    keywords = (
-        "labels={labels}, reduction={reduction}, ignore_index={ignore_index}, "
-        "label_smoothing={label_smoothing}"
-    )
+    out: Tensor = _cross_entropy_op(found, classes, reduction, ignore, smoothing)(x)
+    return out
+
+
+_KEYWORDS = (
+    "labels={labels}, reduction={reduction}, ignore_index={ignore_index}, "
+    "label_smoothing={label_smoothing}"
+)
+_EMIT = {
+    "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + ")",
+    "array_check": "_check_labels({0}, " + _KEYWORDS + ")",
+}
+"""How generated code writes cross_entropy: the module's functions, given the params."""
+
+
+def _cross_entropy_op(
+    labels: Any, classes: int, reduction: str, ignore_index: int, label_smoothing: float
+) -> Op:
+    """The op of one cross_entropy call: its labels (a read-only array of their own), the
+    options and the emit forms are its params; its functions close over them (Op's params=
+    would pass them as keywords on every call), and over what one call can share: the rows
+    `_kept` finds, once, and the logsumexp of the forward pass, which the rule reuses for
+    the logits it was computed from (the same numbers as computing it again)."""
+    options = (reduction, ignore_index, label_smoothing)
+    saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
+    known: list[tuple[Any, Any, int]] = []  # _kept's rows, once the labels are checked
+
+    def check(z: Any) -> None:
+        _check_labels(z, labels, *options)
+        if not known:
+            known.append(_kept(labels, ignore_index, classes))
+
+    def forward(z: Any) -> Any:
+        lse = logsumexp_array(z, 1, True)
+        saved[:] = [(z, lse)]
+        rows = known[0] if known else None
+        return np.asarray(_cross_entropy_loss(z, lse, labels, *options, rows=rows))
+
+    def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
+        if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
+            return _cross_entropy_vjp(g, out, z, labels, *options)
+        lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
+        scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
+        rows = known[0] if known else None
+        return (_softmax_error(z, lse, scale, labels, *options, rows=rows),)
+
     op = Op(
         "cross_entropy",
-        _cross_entropy_forward,
-        _cross_entropy_vjp,
+        forward,
+        vjp,
         check_returns=False,
-        params=params,
         display=f"cross_entropy(reduction={reduction!r})",
-        array_check=_check_labels,
-        emit={
-            "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + keywords + ")",
-            "array_check": "_check_labels({0}, " + keywords + ")",
-        },
+        array_check=check,
+        emit=_EMIT,
     )
-    out: Tensor = op(x)
-    return out
+    op.params = MappingProxyType(
+        {
+            "labels": labels,
+            "reduction": reduction,
+            "ignore_index": ignore_index,
+            "label_smoothing": label_smoothing,
+        }
+    )
+    return op
 
 
 def _tensor_mse_loss(preds: object, targets: object, reduction: str = "mean") -> Tensor:
