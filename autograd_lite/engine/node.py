@@ -334,12 +334,8 @@ class Op:
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
-    - `fresh`: on arrays, every share `vjp` returns is a new array of its own (not g, not
-      another share, not an array kept anywhere), so that a backward pass that keeps no
-      op node's gradient may let the next rule write into it (matmul and linear say so).
-    - `vjp_into`, optional: `vjp` allowed to write its result into g; the backward pass calls
-      it instead of `vjp` only for a gradient array it owns (`backward._sweep`), and it must
-      give the same numbers as `vjp` (relu: `g *= out > 0`, one array less).
+    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays of their own (matmul), and
+      `vjp` writing into g, the same numbers (relu), for a g a training pass owns (backward.py).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -449,10 +445,7 @@ class Op:
                 ) from None
         self.display = display
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
-        self.fresh = bool(fresh)
-        """Whether each share of `vjp` on arrays is a new array of its own (see the class)."""
-        self.vjp_into: Callable[..., tuple[Any, ...]] | None = _bind(vjp_into, bound)
-        """`vjp` writing into g, for a gradient the walk owns; None if the op has none."""
+        self.fresh, self.vjp_into = bool(fresh), _bind(vjp_into, bound)
         """How generated code writes this op (None: it has no emit form)."""
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
@@ -461,8 +454,7 @@ class Op:
         op: Op = object.__new__(Op)
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
-        op.vjp = vjp
-        op.vjp_into = None  # it would skip the adaptation
+        op.vjp, op.vjp_into = vjp, None  # vjp_into would skip the adaptation
         op.adaptations = {}
         return op
 

@@ -302,31 +302,15 @@ def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> 
     return target, kept.astype(z.dtype).reshape(n, 1)
 
 
-def _cross_entropy_forward(
-    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+def _cross_entropy_loss(
+    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> Any:
     """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
-    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
-    return _cross_entropy_loss(
-        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
-    )
-
-
-def _cross_entropy_loss(
-    z: Any,
-    lse: Any,
-    labels: Any,
-    reduction: str,
-    ignore_index: int,
-    label_smoothing: float,
-    *,
-    rows: tuple[Any, Any, int] | None = None,
-) -> Any:
-    """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column):
-    generated code computes it once for the loss and its derivative. `rows`: what `_kept`
-    gives for these labels, when the caller knows it."""
-    kept, picked, count = rows or _kept(labels, ignore_index, z.shape[1])
+    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch), from
+    lse = logsumexp(z) along the classes (a column), which the rule reuses (so does
+    generated code)."""
+    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -363,14 +347,11 @@ def _softmax_error(
     reduction: str,
     ignore_index: int,
     label_smoothing: float,
-    *,
-    rows: tuple[Any, Any, int] | None = None,
 ) -> Any:
-    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column); `rows`
-    as for `_cross_entropy_loss`."""
+    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
     error = z - lse
     np.exp(error, out=error)  # into the difference's array: the same numbers, one array
-    kept, picked, count = rows or _kept(labels, ignore_index, z.shape[1])
+    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
     else:
@@ -402,18 +383,9 @@ def _cross_entropy_vjp(
         "cross_entropy_error",
         _cross_entropy_error,
         _no_rule,
-        params={
-            "labels": labels,
-            "reduction": reduction,
-            "ignore_index": ignore_index,
-            "label_smoothing": label_smoothing,
-        },
+        params=dict(zip(_PARAMS, (labels, reduction, ignore_index, label_smoothing))),
         # logsumexp written out: generated code computes it once for the loss too
-        emit=(
-            "_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, labels={labels}, "
-            "reduction={reduction}, ignore_index={ignore_index}, "
-            "label_smoothing={label_smoothing})"
-        ),
+        emit="_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, " + _KEYWORDS + ")",
     )
     return (error_op(z, scale),)
 
@@ -461,14 +433,12 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    out: Tensor = _cross_entropy_op(found, classes, reduction, ignore, smoothing)(x)
+    out: Tensor = _cross_entropy_op(found, reduction, ignore, smoothing)(x)
     return out
 
 
-_KEYWORDS = (
-    "labels={labels}, reduction={reduction}, ignore_index={ignore_index}, "
-    "label_smoothing={label_smoothing}"
-)
+_PARAMS = ("labels", "reduction", "ignore_index", "label_smoothing")
+_KEYWORDS = ", ".join(f"{k}={{{k}}}" for k in _PARAMS)  # "labels={labels}, ..."
 _EMIT = {
     "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + ")",
     "array_check": "_check_labels({0}, " + _KEYWORDS + ")",
@@ -476,36 +446,24 @@ _EMIT = {
 """How generated code writes cross_entropy: the module's functions, given the params."""
 
 
-def _cross_entropy_op(
-    labels: Any, classes: int, reduction: str, ignore_index: int, label_smoothing: float
-) -> Op:
-    """The op of one cross_entropy call: its labels (a read-only array of their own), the
-    options and the emit forms are its params; its functions close over them (Op's params=
-    would pass them as keywords on every call), and over what one call can share: the rows
-    `_kept` finds, once, and the logsumexp of the forward pass, which the rule reuses for
-    the logits it was computed from (the same numbers as computing it again)."""
+def _cross_entropy_op(labels: Any, reduction: str, ignore_index: int, label_smoothing: float) -> Op:
+    """The op of one cross_entropy call. Its labels (a read-only array of their own) and
+    options are its params, which its functions close over (params= would pass them as
+    keywords at every call), and the rule reuses the forward's logsumexp for the logits it
+    was computed from (the same numbers; other logits, a second backward, compute theirs)."""
     options = (reduction, ignore_index, label_smoothing)
     saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
-    known: list[tuple[Any, Any, int]] = []  # _kept's rows, once the labels are checked
-
-    def check(z: Any) -> None:
-        _check_labels(z, labels, *options)
-        if not known:
-            known.append(_kept(labels, ignore_index, classes))
 
     def forward(z: Any) -> Any:
-        lse = logsumexp_array(z, 1, True)
-        saved[:] = [(z, lse)]
-        rows = known[0] if known else None
-        return np.asarray(_cross_entropy_loss(z, lse, labels, *options, rows=rows))
+        saved[:] = [(z, logsumexp_array(z, 1, True))]
+        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options))
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
         if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
             return _cross_entropy_vjp(g, out, z, labels, *options)
         lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-        rows = known[0] if known else None
-        return (_softmax_error(z, lse, scale, labels, *options, rows=rows),)
+        return (_softmax_error(z, lse, scale, labels, *options),)
 
     op = Op(
         "cross_entropy",
@@ -513,17 +471,10 @@ def _cross_entropy_op(
         vjp,
         check_returns=False,
         display=f"cross_entropy(reduction={reduction!r})",
-        array_check=check,
+        array_check=lambda z: _check_labels(z, labels, *options),
         emit=_EMIT,
     )
-    op.params = MappingProxyType(
-        {
-            "labels": labels,
-            "reduction": reduction,
-            "ignore_index": ignore_index,
-            "label_smoothing": label_smoothing,
-        }
-    )
+    op.params = MappingProxyType(dict(zip(_PARAMS, (labels, *options))))
     return op
 
 
