@@ -145,3 +145,28 @@ def test_cross_entropy_option_errors(
 ) -> None:
     with pytest.raises(exc, match=msg):
         cross_entropy(Tensor(np.zeros((2, 3))), np.array(labels), **kwargs)
+
+
+@pytest.mark.parametrize("ignore", [-100, 1])
+def test_the_rule_on_other_logits_than_the_forward_passs(ignore: int) -> None:
+    """The rule reuses the forward pass's logsumexp for the very logits it was computed from;
+    given other logits (`loss.rule`, a second backward) it computes theirs. Reference: the
+    closed form (softmax(z) - one_hot(y)) / (number of counted rows), 0 for ignored rows."""
+    rng = np.random.default_rng(3)
+    z1, z2 = rng.normal(size=(4, 3)), 5.0 * rng.normal(size=(4, 3))
+    y = np.array([0, 1, 2, 1])
+    loss = cross_entropy(Tensor(z1), y, ignore_index=ignore)
+
+    def closed_form(z: Array) -> Array:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        q = np.eye(3)[y] * (y != ignore)[:, None]
+        return (e / e.sum(axis=1, keepdims=True) * (y != ignore)[:, None] - q) / (y != ignore).sum()
+
+    seed = np.array(1.0)
+    (other,) = loss.rule(seed, loss.data, z2)
+    np.testing.assert_allclose(other, closed_form(z2), rtol=1e-12, atol=1e-15)
+    loss.backward()
+    loss.backward()  # the second pass computes the logsumexp again
+    (dz,) = loss.rule(seed, loss.data, z1)
+    np.testing.assert_allclose(dz, closed_form(z1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(loss.operands[0].grad, 2.0 * closed_form(z1), rtol=1e-12)

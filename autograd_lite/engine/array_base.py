@@ -4,6 +4,7 @@ reductions.py and array_ops.py."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -21,8 +22,21 @@ __all__ = [
     "max_reduce",
     "min_reduce",
     "mul_reduce",
+    "quiet",
     "summed_jvp",
 ]
+
+
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A numpy forward without warnings: inf and nan are results here, as with floats."""
+
+    @functools.wraps(fn)
+    def forward(*xs: Any, **params: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*xs, **params)
+
+    return forward
+
 
 # The ufuncs' reduce, not np.sum / np.max: those add a Python wrapper (2 us a call).
 add_reduce: Any = np.add.reduce

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .array_base import closed_op, data_of, summed_jvp
+from .array_base import closed_op, data_of, quiet, summed_jvp
 from .node import Op
-from .ops import check_pow_array, quiet
+from .ops import check_pow_array
 from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
     broadcast_to,
@@ -199,6 +199,7 @@ matmul_op = Op(
     None,
     parts=(_matmul_a, _matmul_b),
     array_forward=operator.matmul,
+    fresh=True,  # each share a product (or a view of one) of its own
     jvp=summed_jvp(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
 )
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
@@ -230,15 +231,18 @@ def _linear_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     return matmul(transpose(g, (1, 0)), x)
 
 
+def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if g.ndim > 1:
+        return sum(g, tuple(range(g.ndim - 1)))
+    return g.copy() if type(g) is np.ndarray else g  # an array of its own (Op's `fresh`)
+
+
 linear_op = Op(
     "linear",
     _linear_forward,
     None,
-    parts=(
-        _linear_x,
-        _linear_w,
-        lambda g, out, x, w, b: sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g,
-    ),
+    parts=(_linear_x, _linear_w, _linear_b),
+    fresh=True,  # each share a product or a sum of its own
     jvp=summed_jvp(
         lambda t, out, x, w, b: matmul(t, transpose(w, (1, 0))),
         lambda t, out, x, w, b: matmul(x, transpose(t, (1, 0))),

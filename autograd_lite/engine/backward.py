@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import describe, flag, sequence
+from ..validate import describe, flag
+from .grad_args import check_graph_args as check_graph_args  # (compile_grad reads it here)
+from .grad_args import seed_value
 from .grad_mode import enable_grad
-from .node import Node
+from .node import Node, Op
 from .release import RELEASED, RELEASED_STAMP, release_graph, released_error
 from .stale import stale_error
 
@@ -152,7 +154,14 @@ def _sweep(
     - operands are read from Node's slots, and for the first two operands the lines that
       hand a share on are written out (a loop costs a tuple and an iterator per node);
     - a share that completes its node's gradient goes straight on, without a dict entry;
-    - the check of a share is one type comparison unless it fails (see above).
+    - the check of a share is one type comparison unless it fails (see above);
+    - given `released`, a rule may write into the gradient it is handed (`Op.vjp_into`,
+      relu's), when the walk owns that array: nothing else reads it afterwards. The walk
+      owns a node's gradient when it is the sum of two shares (made here), or a single share
+      from a rule whose op declares its shares new arrays of their own (`Op.fresh`: matmul
+      and linear); `owned` holds those nodes. Op nodes' gradients are not kept then, so
+      no `.grad` holds the array, and a fresh share is no other share, no g, no data. A
+      root's seed or any other share is never written into (add hands g to both operands).
     """
     uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
@@ -164,6 +173,8 @@ def _sweep(
     # length 0, which drops what it is given (no test per node on either path).
     op_nodes = done if released is None else released
     op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
+    owned: set[Node] | None = None if released is None else set()  # see the docstring
+    special = create_graph or owned is not None  # one-operand rules go through _one_share
     node = root
     try:
         while nodes:
@@ -185,7 +196,7 @@ def _sweep(
                 )
                 if (
                     type(sb) is not plain
-                    and (sb := b._as_gradient(sb, node._op, create_graph)) is None
+                    and (sb := _share(b, sb, node._op, create_graph, owned)) is None
                 ):
                     pass  # b takes no gradient
                 elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
@@ -196,13 +207,18 @@ def _sweep(
                     uses[b] = n - 1
             elif type(a) is not tuple:
                 (sa,) = (
-                    node._op.vjp(g, node, a)
-                    if create_graph
+                    _one_share(node, g, a, create_graph, owned)
+                    if special
                     else node._op.vjp(g, node._data, a._data)
                 )
             else:
-                a, sa = _many_shares(node, g, create_graph, plain, uses, pending, nodes, grads)
-            if type(sa) is not plain and (sa := a._as_gradient(sa, node._op, create_graph)) is None:
+                a, sa = _many_shares(
+                    node, g, create_graph, plain, uses, pending, nodes, grads, owned
+                )
+            if (
+                type(sa) is not plain
+                and (sa := _share(a, sa, node._op, create_graph, owned)) is None
+            ):
                 continue  # a takes no gradient
             if (n := uses[a]) == 1:
                 nodes.append(a)
@@ -226,16 +242,21 @@ def _many_shares(
     pending: dict[Node, Any],
     nodes: list[Node],
     grads: list[Any],
+    owned: set[Node] | None,
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked and dropped or parked in `pending` as the sweep does); return the first
-    operand and its share. The op has checked that there is one share per operand."""
+    (each checked and dropped or parked in `pending` as the sweep does, and its ownership
+    noted in `owned`); return the first operand and its share. The op has checked that
+    there is one share per operand."""
     op = node._op
     operands: tuple[Node, ...] = node._a  # three or more operands: `_a` holds them all
     args = operands if create_graph else [x._data for x in operands]
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        if type(share) is not plain and (share := x._as_gradient(share, op, create_graph)) is None:
+        if (
+            type(share) is not plain
+            and (share := _share(x, share, op, create_graph, owned)) is None
+        ):
             continue  # x takes no gradient
         if x in pending:
             share = pending.pop(x) + share
@@ -246,6 +267,32 @@ def _many_shares(
             pending[x] = share
             uses[x] -= 1
     return operands[0], shares[0]
+
+
+def _share(x: Node, share: Any, op: Op, create_graph: bool, owned: set[Node] | None) -> Any:
+    """The share `op`'s rule gave x, checked by x's `_as_gradient`; and, in a walk that tracks
+    ownership (`owned`, see `_sweep`), x noted as holding an array the walk owns if `op`
+    declares its shares fresh. Should x get several shares, its gradient is their sum, the
+    walk's own whatever the last one was."""
+    share = x._as_gradient(share, op, create_graph)
+    if owned is not None:
+        if op.fresh:
+            owned.add(x)
+        else:
+            owned.discard(x)
+    return share
+
+
+def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owned: set[Node] | None) -> Any:
+    """The shares of a one-operand node's rule, in a walk that runs rules on nodes
+    (`create_graph`) or tracks which gradients it owns (`owned`): the rule that writes into
+    g (`Op.vjp_into`) for a gradient the walk owns."""
+    op = node._op
+    if create_graph:
+        return op.vjp(g, node, a)
+    if op.vjp_into is not None and owned is not None and node in owned:
+        return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
+    return op.vjp(g, node._data, a._data)
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:
@@ -309,71 +356,6 @@ def backward(
         node._grad = g if (old := node._grad) is None else old + g
 
 
-def check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
-    """The inputs as a list, after checking output and inputs: nodes of the output's type
-    (no Values among Tensors), each taking a gradient."""
-    if not isinstance(output, Node):
-        raise TypeError(f"{where}: output must be a Value or Tensor, got {describe(output)}")
-    if isinstance(inputs, Node):
-        raise TypeError(
-            f"{where}: inputs must be a sequence of Values or Tensors, got a single "
-            f"{type(inputs).__name__} (write [x])"
-        )
-    found = sequence(inputs, f"{where}: inputs", "a sequence of Values or Tensors")
-    kind = type(output).__name__
-    for i, x in enumerate(found):
-        if not isinstance(x, Node):
-            raise TypeError(f"{where}: inputs must be Values or Tensors, got {describe(x)}")
-        if type(x) is not type(output):
-            raise TypeError(
-                f"{where}: inputs[{i}] is a {type(x).__name__} and the output a {kind}; a "
-                f"{kind} depends only on {kind}s (Tensor(v.data) makes a Tensor of a Value, "
-                f"t.item() a number of a one-element Tensor)"
-            )
-        # A node type may mark nodes that take no gradient (Tensor's requires_grad=False).
-        # Zeros would be a wrong answer, since the output may well depend on it: refuse.
-        if not getattr(x, "requires_grad", True):
-            raise ValueError(
-                f"{where}: inputs[{i}] has requires_grad=False (made so, or computed only from "
-                f"such tensors or under no_grad()), so no gradient is computed for it; "
-                f"differentiate with respect to a tensor made with requires_grad=True"
-            )
-    return found
-
-
-def _seed_value(output: Node, grad_outputs: object) -> object:
-    """What grad's walk starts from, checked: 1.0 for a one-element output, else
-    grad_outputs (numbers of the output's shape; a float for one of shape ())."""
-    shape = np.shape(output._data)
-    if grad_outputs is None:
-        if int(np.prod(shape)) != 1:
-            raise ValueError(
-                f"grad: the output has shape {shape}, not one element: pass grad_outputs=, "
-                f"an array of shape {shape} (grad then gives grad_outputs times the "
-                f"Jacobian), or reduce the output first (.sum())"
-            )
-        return 1.0
-    if isinstance(grad_outputs, Node):
-        raise TypeError(
-            f"grad: grad_outputs must be numbers or a numpy array, got a "
-            f"{type(grad_outputs).__name__} (pass its .data: grad_outputs is not differentiated)"
-        )
-    try:
-        array = np.asarray(grad_outputs)
-    except (ValueError, TypeError) as e:  # ragged nested lists
-        raise TypeError(f"grad: grad_outputs must be real numbers of one shape; {e}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"grad: grad_outputs must be real numbers, got {describe(grad_outputs)} "
-            f"(dtype {array.dtype})"
-        )
-    if array.shape != shape:
-        raise ValueError(
-            f"grad: grad_outputs has shape {array.shape}; it needs the output's shape {shape}"
-        )
-    return float(array) if not shape else array
-
-
 def grad(
     output: Node,
     inputs: Sequence[Node],
@@ -406,7 +388,7 @@ def grad(
     inputs = check_graph_args("grad", output, inputs)
     recording = enable_grad() if create_graph else contextlib.nullcontext()
     with recording:  # with create_graph, rules record, even inside no_grad()
-        start = _seed_value(output, grad_outputs)
+        start = seed_value(output, grad_outputs)
         found = {}
         if _takes(output):
             seed = output._seed(start, create_graph)

@@ -334,6 +334,8 @@ class Op:
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
+    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays of their own (matmul), and
+      `vjp` writing into g, the same numbers (relu), for a g a training pass owns (backward.py).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -352,7 +354,7 @@ class Op:
 
     __slots__ = (
         "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
-        "forward", "jvp", "name", "params", "parts", "vjp",
+        "forward", "fresh", "jvp", "name", "params", "parts", "vjp", "vjp_into",
     )  # fmt: skip
 
     def __init__(
@@ -370,6 +372,8 @@ class Op:
         check_returns: bool = True,
         jvp: Callable[..., Any] | str | None = None,
         emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
+        fresh: bool = False,
+        vjp_into: Callable[..., tuple[Any, ...]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -441,6 +445,7 @@ class Op:
                 ) from None
         self.display = display
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
+        self.fresh, self.vjp_into = bool(fresh), _bind(vjp_into, bound)
         """How generated code writes this op (None: it has no emit form)."""
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
@@ -449,7 +454,7 @@ class Op:
         op: Op = object.__new__(Op)
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
-        op.vjp = vjp
+        op.vjp, op.vjp_into = vjp, None  # vjp_into would skip the adaptation
         op.adaptations = {}
         return op
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ..validate import is_real, real
+from .array_base import quiet
 from .node import DomainError, Node, Op
 
 __all__ = [
@@ -25,17 +25,6 @@ __all__ = [
     "log", "log1p", "mul", "neg", "pow_number", "pow_value", "power", "relu", "sigmoid", "sign",
     "sin", "softplus", "sqrt", "step", "sub", "tan", "tanh",
 ]  # fmt: skip
-
-
-def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A numpy forward without warnings: inf and nan are results here, as with floats."""
-
-    @functools.wraps(fn)
-    def forward(*xs: Any, **params: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return fn(*xs, **params)
-
-    return forward
 
 
 # -- forward functions on floats: total, IEEE-style, as numpy would give ----------------------
@@ -95,6 +84,14 @@ def _relu(x: float) -> float:
 
 def _relu_array(x: Any) -> Any:
     return np.maximum(x, 0)
+
+
+def _relu_vjp(g: Any, out: Any, x: Any, into: bool = False) -> tuple[Any]:
+    # g * step(out) as g * (out > 0), the same numbers: Python and numpy take a bool as 1.0 or
+    # 0.0 (-0.0, inf and nan as step's); into g's array for `vjp_into`, if g can be written
+    if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
+        return (np.multiply(g, out > 0, out=g if into and g.flags.writeable else None),)
+    return (g * (out > 0) if type(out) is float else g * step(out),)  # nodes: step's node
 
 
 def _sign(x: float) -> float:
@@ -219,7 +216,9 @@ sigmoid = _builtin("sigmoid", _sigmoid, lambda g, out, x: (g * (out * (1 - out))
 step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step_array)
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
-relu = _builtin("relu", _relu, lambda g, out, x: (g * step(out),), array_forward=_relu_array)
+
+relu = _builtin("relu", _relu, _relu_vjp, array_forward=_relu_array,
+          vjp_into=functools.partial(_relu_vjp, into=True))  # fmt: skip
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch. The rule reads the
 result: relu(x) > 0 exactly when x > 0 (-0.0, inf and nan included), so x's array is free to
 be written over (compile_grad writes relu into the fresh array of a linear layer)."""

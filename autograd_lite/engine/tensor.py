@@ -345,7 +345,7 @@ class Tensor(InPlace, ArrayNode):
         except ValueError as e:  # shapes that do not broadcast or multiply
             shapes = " and ".join(str(d.shape) for d in datas)
             raise ValueError(f"{op.name}: operands of shapes {shapes} do not fit: {e}") from None
-        if type(out) is not np.ndarray or out.dtype != dtype:
+        if type(out) is not np.ndarray or (out.dtype is not dtype and out.dtype != dtype):
             out = as_array(out, f"{op.name}: the result of forward", dtype, False)
         mode = MODE.get()
         if not mode.grad_enabled or True not in needs:

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -227,7 +228,7 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             "cross_entropy: labels must be an integer numpy array (class indices), got a "
             f"{type(labels).__name__}, which holds floats; pass the labels' numpy array"
         )
-    # a copy: the op keeps it
+    # a copy: the op keeps it (read-only, as Op keeps an array param)
     found = array_of(labels, "cross_entropy: labels must be an integer array", copy=True)
     if found.dtype.kind not in "iu":
         raise TypeError(
@@ -240,6 +241,7 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
             f"cross_entropy: labels have shape {found.shape}; logits of shape (N, C) = "
             f"({n}, {classes}) need labels of shape ({n},)"
         )
+    found.setflags(write=False)
     return found  # their range: the op's array_check, `_check_labels`
 
 
@@ -300,22 +302,14 @@ def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> 
     return target, kept.astype(z.dtype).reshape(n, 1)
 
 
-def _cross_entropy_forward(
-    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
-) -> Any:
-    """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
-    (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
-    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch)."""
-    return _cross_entropy_loss(
-        z, logsumexp_array(z, 1, True), labels, reduction, ignore_index, label_smoothing
-    )
-
-
 def _cross_entropy_loss(
     z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> Any:
-    """`_cross_entropy_forward` from lse = logsumexp(z) along the classes (a column):
-    generated code computes it once for the loss and its derivative."""
+    """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
+    (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
+    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch), from
+    lse = logsumexp(z) along the classes (a column), which the rule reuses (so does
+    generated code)."""
     kept, picked, count = _kept(labels, ignore_index, z.shape[1])
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
@@ -389,18 +383,9 @@ def _cross_entropy_vjp(
         "cross_entropy_error",
         _cross_entropy_error,
         _no_rule,
-        params={
-            "labels": labels,
-            "reduction": reduction,
-            "ignore_index": ignore_index,
-            "label_smoothing": label_smoothing,
-        },
+        params=dict(zip(_PARAMS, (labels, reduction, ignore_index, label_smoothing))),
         # logsumexp written out: generated code computes it once for the loss too
-        emit=(
-            "_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, labels={labels}, "
-            "reduction={reduction}, ignore_index={ignore_index}, "
-            "label_smoothing={label_smoothing})"
-        ),
+        emit="_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, " + _KEYWORDS + ")",
     )
     return (error_op(z, scale),)
 
@@ -448,31 +433,49 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    params = {
-        "labels": found,
-        "reduction": reduction,
-        "ignore_index": ignore,
-        "label_smoothing": smoothing,
-    }
-    keywords = (
-        "labels={labels}, reduction={reduction}, ignore_index={ignore_index}, "
-        "label_smoothing={label_smoothing}"
-    )
+    out: Tensor = _cross_entropy_op(found, reduction, ignore, smoothing)(x)
+    return out
+
+
+_PARAMS = ("labels", "reduction", "ignore_index", "label_smoothing")
+_KEYWORDS = ", ".join(f"{k}={{{k}}}" for k in _PARAMS)  # "labels={labels}, ..."
+_EMIT = {
+    "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + ")",
+    "array_check": "_check_labels({0}, " + _KEYWORDS + ")",
+}
+"""How generated code writes cross_entropy: the module's functions, given the params."""
+
+
+def _cross_entropy_op(labels: Any, reduction: str, ignore_index: int, label_smoothing: float) -> Op:
+    """The op of one cross_entropy call. Its labels (a read-only array of their own) and
+    options are its params, which its functions close over (params= would pass them as
+    keywords at every call), and the rule reuses the forward's logsumexp for the logits it
+    was computed from (the same numbers; other logits, a second backward, compute theirs)."""
+    options = (reduction, ignore_index, label_smoothing)
+    saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
+
+    def forward(z: Any) -> Any:
+        saved[:] = [(z, logsumexp_array(z, 1, True))]
+        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options))
+
+    def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
+        if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
+            return _cross_entropy_vjp(g, out, z, labels, *options)
+        lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
+        scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
+        return (_softmax_error(z, lse, scale, labels, *options),)
+
     op = Op(
         "cross_entropy",
-        _cross_entropy_forward,
-        _cross_entropy_vjp,
+        forward,
+        vjp,
         check_returns=False,
-        params=params,
         display=f"cross_entropy(reduction={reduction!r})",
-        array_check=_check_labels,
-        emit={
-            "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + keywords + ")",
-            "array_check": "_check_labels({0}, " + keywords + ")",
-        },
+        array_check=lambda z: _check_labels(z, labels, *options),
+        emit=_EMIT,
     )
-    out: Tensor = op(x)
-    return out
+    op.params = MappingProxyType(dict(zip(_PARAMS, (labels, *options))))
+    return op
 
 
 def _tensor_mse_loss(preds: object, targets: object, reduction: str = "mean") -> Tensor:
