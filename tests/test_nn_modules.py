@@ -248,34 +248,6 @@ def test_custom_module_finds_its_parameters() -> None:
     assert repr(MLP(2, [3, 1])) == "MLP(2, [3, 1], activation='tanh', last_activation='linear')"
 
 
-def test_an_activation_kept_as_an_attribute_is_not_a_parameter() -> None:
-    """Reference: PyTorch's rule, a plain tensor attribute is no parameter; here an op's
-    result kept by forward (`self.last = h`) is not listed, saved or stepped, and the
-    optimizer, which refuses op results, takes the model's parameters. The expected names
-    and the step are written out by hand: w is 3.0, d(w * x)/dw at x = 2 is 2, so SGD with
-    lr 0.5 leaves w = 2.0."""
-    from autograd_lite import Tensor
-
-    class Scale(Module):
-        def __init__(self) -> None:
-            self.w = Tensor(np.array([3.0]))
-            self.kept = [Value(1.0) * 2.0]  # an op's result in a list: no parameter either
-
-        def forward(self, x: Tensor) -> Tensor:
-            self.last = self.w * x
-            return self.last
-
-    model = Scale()
-    out = model(Tensor(np.array([2.0]), requires_grad=False))
-    assert [n for n, _ in model.named_parameters()] == ["w"]
-    assert list(model.state_dict()) == ["w"]
-    opt = SGD(model.parameters(), lr=0.5)  # raised "only leaves can be optimized" before
-    out.sum().backward()
-    opt.step()
-    assert model.w.data.tolist() == [2.0]
-    assert "1 parameters" in repr(model)
-
-
 def test_mlp_accepts_an_iterator_of_layer_sizes() -> None:
     # Reference: the parameter count of MLP(2, [3, 1]) worked out by hand: 3*(2+1) + 1*(3+1).
     model = MLP(2, iter([3, 1]))

@@ -2,12 +2,9 @@
 
 A parameter is a `Value` (a scalar) or a `Tensor` (an array) held by a module. Parameters are
 found by looking at the module's attributes, in the order they were assigned: a `Value` or
-`Tensor` attribute that is a leaf (made, not computed by an op) is a parameter, a `Module`
-attribute is a child whose parameters are named under it, and a list, tuple or dict of these
-is named by position or key. So a subclass only assigns attributes; it registers nothing. An
-op's result held as an attribute (an activation kept to look at after a call) is not a
-parameter, as a plain tensor attribute is not one in PyTorch: it is not saved, and no
-optimizer could step it.
+`Tensor` attribute is a parameter, a `Module` attribute is a child whose parameters are named
+under it, and a list, tuple or dict of these is named by position or key. So a subclass only
+assigns attributes; it registers nothing.
 
 Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a `Layer`,
 `layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
@@ -319,8 +316,7 @@ def _exact_array(value: object, shape: tuple[int, ...], dtype: np.dtype[Any], wh
 
 def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Parameter]]:
     if isinstance(item, (Value, Tensor)):
-        if item.is_leaf:  # an op's result (an activation kept to look at) is no parameter
-            yield name, item
+        yield name, item
     elif isinstance(item, Module):
         yield from item._walk(name + ".")
     elif isinstance(item, (list, tuple)):
@@ -346,7 +342,7 @@ def _holds_parameter(item: Any) -> bool:
     """True if item is a parameter, or a list, tuple or dict holding one outside any
     sub-module."""
     if isinstance(item, (Value, Tensor)):
-        return item.is_leaf
+        return True
     if isinstance(item, (list, tuple)):
         return any(_holds_parameter(sub) for sub in item)
     if isinstance(item, Mapping):
