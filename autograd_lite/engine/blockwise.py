@@ -13,11 +13,12 @@ elementwise (numpy's ufunc on each block, with the same operands and dtypes), so
 blocks begin changes no result. The block path is taken only where that reasoning holds:
 C-contiguous float arrays of one dtype and shape that share no memory with the parameter's
 (an update that reads an array while writing one that overlaps it would see its own
-writes). Anything else is left to the caller's whole-array computation, and so is every
-step in which a floating-point problem (an overflow) could raise rather than warn
-(`blocks_allowed`): the whole-array step raises before it writes (or after it has written
-all), which a block-by-block one could not do. Where numpy only warns, a warning comes from
-the block that overflows (shown once, as numpy's warnings are by default).
+writes). Anything else is left to the caller's whole-array computation. So is every step
+in which a floating-point problem (an overflow) could raise rather than warn
+(`blocks_allowed`): a block-by-block update could stop half written, so the optimizer then
+computes its whole step aside and writes it only once all of it has computed (nn/optim.py).
+Where numpy only warns, a warning comes from the block that overflows (shown once, as
+numpy's warnings are by default).
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ class Scratch:
 def blocks_allowed() -> bool:
     """Whether a floating-point problem in numpy (overflow, invalid, ...) can at most warn:
     numpy's error state warns or ignores, and no warning filter turns a RuntimeWarning into
-    an error. Else an update must run on whole arrays, so that the error comes where numpy
-    gives it (before anything is written, or after all is)."""
+    an error. Else a step must be computed whole before anything is written, so that an
+    error leaves everything as it was."""
     if any(mode != "warn" and mode != "ignore" for mode in np.geterr().values()):
         return False
     return not any(f[0] == "error" and issubclass(RuntimeWarning, f[2]) for f in warnings.filters)

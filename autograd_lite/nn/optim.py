@@ -22,6 +22,7 @@ skip a parameter whose `.grad` is None.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +39,9 @@ from .module import Parameter, zero_grads
 
 class Optimizer:
     """Base class: holds the parameters and gives `zero_grad()`; subclasses define `step()`."""
+
+    _state: tuple[str, ...] = ()
+    """The attributes a step changes (the optimizer's state), which `_aside` puts back."""
 
     def __init__(self, params: Iterable[Parameter]) -> None:
         cls = type(self).__name__
@@ -71,27 +75,63 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient: data -= self._delta(i, grad, data).
 
-        This loop is the one place where an optimizer changes a parameter: a Tensor's array
-        in place (no new array per step), a Value's float by assignment. A Tensor's update is
-        computed in blocks through a small scratch buffer where `_blocks` allows it
-        (engine/blockwise.py: the same numbers, without a temporary of the parameter's size),
-        else on whole arrays (`write_in_place`).
+        This is the one place where an optimizer changes a parameter: a Tensor's array in
+        place (no new array per step), a Value's float by assignment. Where numpy can at most
+        warn (`blocks_allowed`), a Tensor's update is computed in blocks through a small
+        scratch buffer where `_blocks` allows it (engine/blockwise.py: the same numbers,
+        without a temporary of the parameter's size), else on whole arrays
+        (`write_in_place`). Where numpy may raise (an overflow under
+        `np.errstate(over="raise")`, a RuntimeWarning filtered into an error), the whole step
+        is computed aside first (`_aside`) and written only once all of it has computed: an
+        error leaves every parameter and the optimizer's state as they were.
         """
+        if not blocks_allowed():
+            self._aside()
+            return
+        self._start()
         delta = self._delta
-        allowed: bool | None = None  # blocks_allowed(), asked at the first large parameter
         for i, p in enumerate(self.params):
             if isinstance(p, Tensor):
                 g = p._grad  # the slot: `.grad` would make zeros
                 if g is None:  # no gradient since zero_grad: PyTorch skips such a parameter
                     continue
-                if p._data.nbytes > BLOCKS_ABOVE:  # a temporary that would cost page faults
-                    if allowed is None:
-                        allowed = blocks_allowed()
-                    if allowed and self._blocks(i, p, g):
-                        continue
+                if p._data.nbytes > BLOCKS_ABOVE and self._blocks(i, p, g):
+                    continue  # (a temporary of its size would cost page faults)
                 write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
+
+    def _aside(self) -> None:
+        """`step()` where numpy may raise part way: the optimizer's state (`_state`) saved,
+        every parameter's new data computed into new arrays, as `data -= delta` rounds
+        (the same ufunc into the parameter's dtype); on an error the state is put back and
+        nothing was written, else the new data is copied into each parameter's array. It
+        costs a copy of the state and of the parameters, in this mode only."""
+        saved = copy.deepcopy({name: getattr(self, name) for name in self._state})
+        new: list[tuple[Parameter, Any]] = []
+        try:
+            self._start()
+            for i, p in enumerate(self.params):
+                if isinstance(p, Tensor):
+                    g = p._grad
+                    if g is not None:
+                        data = p._data
+                        d = self._delta(i, g, data)
+                        new.append((p, np.subtract(data, d, out=np.empty_like(data))))
+                else:
+                    new.append((p, p.data - self._delta(i, p.grad, p.data)))
+        except BaseException:
+            for name, value in saved.items():
+                setattr(self, name, value)
+            raise
+        for p, value in new:  # copies of one dtype into another array: nothing can raise
+            if isinstance(p, Tensor):
+                write_in_place(p, np.copyto, value)
+            else:
+                p.data = value
+
+    def _start(self) -> None:
+        """What a step does before updating the parameters (Adam counts the step)."""
 
     def _blocks(self, i: int, p: Tensor, g: Any) -> bool:
         """Update Tensor parameter i in blocks (`write_in_blocks`) by the rule `_delta`
@@ -113,6 +153,8 @@ class SGD(Optimizer):
     buf = momentum * buf + g after, and g = buf; then p = p - lr * g. A Tensor is updated
     elementwise by the same rule, in place; one without a gradient is skipped.
     """
+
+    _state = ("_buf",)
 
     def __init__(
         self,
@@ -185,6 +227,8 @@ class Adam(Optimizer):
     eps must be > 0 (PyTorch also allows 0, which divides 0 by 0 for a gradient that is 0).
     """
 
+    _state = ("t", "_m", "_v", "_steps", "_corrections")
+
     def __init__(
         self,
         params: Iterable[Parameter],
@@ -213,10 +257,9 @@ class Adam(Optimizer):
         self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
         self._scratch = Scratch()
 
-    def step(self) -> None:
-        """One Adam update of every parameter (see the class docstring for the rule)."""
+    def _start(self) -> None:
+        """Count the step (`t`)."""
         self.t += 1
-        super().step()
 
     def _advance(self, i: int) -> tuple[int, float, float]:
         """Count a step of parameter i: its step count t, 1 - beta1^t and 1 - beta2^t."""
