@@ -288,10 +288,12 @@ def test_a_computed_tensor_without_a_gradient_keeps_its_data_and_feeds_the_rule(
     np.testing.assert_array_equal(w.grad, np.exp(x))  # d sum(c * w)/dw = c
 
 
-def test_a_failing_rule_releases_nothing() -> None:
-    """Reference: the rule that an error changes nothing -- a rule that fails once does not
-    let the graph go, so the next backward through it works and gives the closed form
-    d sum(flaky(w) * 3)/dw = 3 (flaky is the identity)."""
+def test_a_failing_rule_changes_no_grad_and_lets_go_of_the_part_walked() -> None:
+    """Reference: the documented rule (docs/tensors.md) -- with retain_graph=False each op
+    node is let go as the walk passes it, so a rule that fails part way leaves every .grad
+    as it was, the results above it let go (a second backward is a ReleasedGraphError, never
+    a wrong number), every held tensor's data kept; the forward pass run again gives the
+    closed form d sum(flaky(w) * 3)/dw = 3 (flaky is the identity)."""
     from autograd_lite import Op
 
     calls = [0]
@@ -304,13 +306,54 @@ def test_a_failing_rule_releases_nothing() -> None:
 
     flaky = Op("flaky", lambda x: x, vjp, array_forward=lambda x: x.copy())
     w = Tensor([1.0, 2.0], label="w")
+    w.grad = np.array([10.0, 20.0])
     y = flaky(w) * 3.0
     loss = y.sum()
     with pytest.raises(ArithmeticError):
         loss.backward(retain_graph=False)
-    assert y.data.tolist() == [3.0, 6.0]
-    loss.backward(retain_graph=False)
+    assert w.grad.tolist() == [10.0, 20.0] and y.data.tolist() == [3.0, 6.0]
+    with pytest.raises(ReleasedGraphError):
+        loss.backward(retain_graph=False)
+    w.grad = None
+    (flaky(w) * 3.0).sum().backward(retain_graph=False)
     assert w.grad.tolist() == [3.0, 3.0]
+
+
+def test_retain_graph_false_frees_each_result_as_the_walk_passes_it() -> None:
+    """Reference: byte counts. loss = sum(probe(x) * 2 * 2 ... (n products)) on float64
+    arrays of `size` elements; when the last rule runs (probe's, at the bottom), the n
+    products above it are no longer needed: with retain_graph=False they are freed by then
+    (what tracemalloc sees is x's data, probe's result and a gradient or two), as PyTorch
+    frees saved tensors during its backward; with the graph kept they are all there."""
+    from autograd_lite import Op
+
+    n, size = 20, 50_000
+    array_bytes = 8 * size
+    seen: list[int] = []
+
+    def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
+        seen.append(tracemalloc.get_traced_memory()[0])
+        return (g,)
+
+    probe = Op("probe", lambda x: x, vjp, array_forward=lambda x: x.copy())
+
+    def at_the_bottom_rule(retain_graph: bool) -> float:
+        x = Tensor(np.ones(size))
+        tracemalloc.start()
+        try:
+            y = probe(x)
+            for _ in range(n):
+                y = y * 2.0
+            loss = y.sum()
+            del y
+            base = tracemalloc.get_traced_memory()[0]
+            loss.backward(retain_graph=retain_graph)
+        finally:
+            tracemalloc.stop()
+        return (seen[-1] - base) / array_bytes  # arrays freed (-) or added (+) by then
+
+    assert at_the_bottom_rule(retain_graph=False) < -(n - 4)  # n products, less a few
+    assert at_the_bottom_rule(retain_graph=True) > 0  # every product still held
 
 
 def test_retain_graph_is_checked() -> None:

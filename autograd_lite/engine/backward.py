@@ -22,7 +22,7 @@ from .grad_args import check_graph_args as check_graph_args  # (compile_grad rea
 from .grad_args import seed_value
 from .grad_mode import enable_grad
 from .node import Node, Op
-from .release import RELEASED, RELEASED_STAMP, release_graph, released_error
+from .release import RELEASED, RELEASED_STAMP, let_go, released_error
 from .stale import stale_error
 
 
@@ -132,14 +132,21 @@ def _propagate(
 
 
 def _sweep(
-    root: Node, seed: Any, create_graph: bool, released: list[Node] | None = None
+    root: Node,
+    seed: Any,
+    create_graph: bool,
+    released: list[Node] | None = None,
+    cut: bool = False,
 ) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
     `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
     It returns the nodes and their gradients; given a list `released`, only the leaves':
     each op node's gradient is then dropped once its rule has run (memory), and the op node
-    goes into `released`.
+    goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
+    and each op node is let go (release.py's `let_go`) when its rule runs, and forgotten by
+    the sweep, so that an intermediate result nobody holds is freed before the walk goes
+    further down: a rule that fails leaves the part above it let go.
 
     Each rule's share is checked as it is made, so that a bad one is named with its rule
     (the rule runs once) and never reaches another rule or a sum: a share of the node type's
@@ -163,6 +170,8 @@ def _sweep(
       no `.grad` holds the array, and a fresh share is no other share, no g, no data. A
       root's seed or any other share is never written into (add hands g to both operands).
     """
+    if cut:
+        released = []  # never filled: op nodes go to a sink below, and are let go one by one
     uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
@@ -171,9 +180,12 @@ def _sweep(
     done_grads: list[Any] = []
     # Where op nodes and their gradients go: the same lists, or `released` and a deque of
     # length 0, which drops what it is given (no test per node on either path).
-    op_nodes = done if released is None else released
+    op_nodes: list[Node] | deque[Node] = (
+        done if released is None else deque(maxlen=0) if cut else released
+    )
     op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
-    owned: set[Node] | None = None if released is None else set()  # see the docstring
+    mine: set[Node] = set()  # the nodes whose gradient array the walk owns (docstring)
+    owned = None if released is None else mine
     special = create_graph or owned is not None  # one-operand rules go through _one_share
     node = root
     try:
@@ -188,6 +200,11 @@ def _sweep(
             op_nodes.append(node)
             op_grads.append(g)
             b = node._b
+            owns_g = owned is not None and node in owned
+            if cut:  # no walk needs node's links or count again; the locals keep a and b
+                mine.discard(node)
+                del uses[node]
+                let_go(node)
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
                     node._op.vjp(g, node, a, b)
@@ -207,13 +224,13 @@ def _sweep(
                     uses[b] = n - 1
             elif type(a) is not tuple:
                 (sa,) = (
-                    _one_share(node, g, a, create_graph, owned)
+                    _one_share(node, g, a, create_graph, owns_g)
                     if special
                     else node._op.vjp(g, node._data, a._data)
                 )
             else:
                 a, sa = _many_shares(
-                    node, g, create_graph, plain, uses, pending, nodes, grads, owned
+                    node, a, g, create_graph, plain, uses, pending, nodes, grads, owned
                 )
             if (
                 type(sa) is not plain
@@ -235,6 +252,7 @@ def _sweep(
 
 def _many_shares(
     node: Node,
+    operands: tuple[Node, ...],
     g: Any,
     create_graph: bool,
     plain: type | None,
@@ -248,8 +266,7 @@ def _many_shares(
     (each checked and dropped or parked in `pending` as the sweep does, and its ownership
     noted in `owned`); return the first operand and its share. The op has checked that
     there is one share per operand."""
-    op = node._op
-    operands: tuple[Node, ...] = node._a  # three or more operands: `_a` holds them all
+    op = node._op  # operands: node's three or more (`_a` held them, before a `cut`)
     args = operands if create_graph else [x._data for x in operands]
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
@@ -283,14 +300,14 @@ def _share(x: Node, share: Any, op: Op, create_graph: bool, owned: set[Node] | N
     return share
 
 
-def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owned: set[Node] | None) -> Any:
+def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owns_g: bool) -> Any:
     """The shares of a one-operand node's rule, in a walk that runs rules on nodes
-    (`create_graph`) or tracks which gradients it owns (`owned`): the rule that writes into
-    g (`Op.vjp_into`) for a gradient the walk owns."""
+    (`create_graph`) or tracks which gradients it owns: the rule that writes into g
+    (`Op.vjp_into`) for a gradient the walk owns (`owns_g`)."""
     op = node._op
     if create_graph:
         return op.vjp(g, node, a)
-    if op.vjp_into is not None and owned is not None and node in owned:
+    if op.vjp_into is not None and owns_g:
         return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
     return op.vjp(g, node._data, a._data)
 
@@ -335,21 +352,23 @@ def backward(
     """Add d(root)/d(node) * gradient to `.grad` of every node below root (see Value.backward).
 
     All gradients are computed and checked before any `.grad` is written, so an error
-    changes nothing. With `retain_grads=False` only the leaves get their gradient; every op
-    node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
-    hold all of them until it ends. `retain_graph=False` (which implies it) then lets the
-    graph go: the op nodes lose their links (release.py), each keeping its data.
+    changes no `.grad`. With `retain_grads=False` only the leaves get their gradient; every
+    op node's `.grad` is released (`RELEASED`: reading it raises), so that the walk need not
+    hold all of them until it ends. `retain_graph=False` (which implies it) also lets the
+    graph go as the walk passes each op node: it loses its links (release.py), keeping its
+    data, so what nobody else holds is freed before the walk goes further down (a rule that
+    fails then leaves the part of the graph above it let go).
     """
     seed = root._seed(gradient, False)
     if retain_grads and retain_graph:
         nodes, grads = _propagate(root, seed, False, None)
-    else:
+    elif retain_graph:
         released: list[Node] = []
         nodes, grads = root._finish_gradients(*_sweep(root, seed, False, released), False)
         for node in released:
             node._grad = RELEASED
-        if not retain_graph:
-            release_graph(released)
+    else:  # each op node let go as the walk passes it (memory: see release.py)
+        nodes, grads = root._finish_gradients(*_sweep(root, seed, False, cut=True), False)
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.

@@ -7,7 +7,9 @@ whatever only the graph held (intermediate results, constants, a copied batch) i
 while a tensor the caller holds keeps its data (`out.data` to compute an accuracy). No walk
 may go through such a node again (its links are gone): it carries the write stamp
 `RELEASED_STAMP`, which every walk's stale-data check (stale.py) and `graph_nodes` refuse
-with `ReleasedGraphError` (docs/tensors.md, "What a backward pass keeps").
+with `ReleasedGraphError` (docs/tensors.md, "What a backward pass keeps"). Each op node is let
+go as soon as the walk has run its rule, so an intermediate result is freed before the walk
+reaches the layers below it, as PyTorch frees saved tensors during its backward pass.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = [
     "RELEASED_STAMP",
     "ReleasedGradientError",
     "ReleasedGraphError",
-    "release_graph",
+    "let_go",
     "released_error",
 ]
 
@@ -72,10 +74,11 @@ def released_error(node: Node, doing: str) -> NoReturn:
     )
 
 
-def release_graph(nodes: list[Node]) -> None:
-    """Let go of the graph of the op nodes `nodes` (a walk's, root included): each loses its
-    links to its operands (so what only the graph held is freed) and is stamped, so that
-    every later walk that reaches it is refused; each keeps its data."""
-    for node in nodes:
-        node._stamp = RELEASED_STAMP
-        node._a, node._b = (), None  # the form of an op of three or more operands: none
+def let_go(node: Node) -> None:
+    """Let go of op node `node`'s part of the graph, once a backward pass has run its rule:
+    it loses its gradient and its links to its operands (so what only the graph held is
+    freed as the walk goes) and is stamped, so that every later walk that reaches it is
+    refused; it keeps its data."""
+    node._stamp = RELEASED_STAMP
+    node._grad = RELEASED
+    node._a, node._b = (), None  # the form of an op of three or more operands: none
