@@ -171,7 +171,7 @@ def _sweep(
       root's seed or any other share is never written into (add hands g to both operands).
     """
     if cut:
-        released = []  # never filled: op nodes go to a sink below, and are let go one by one
+        released = []  # never filled: op nodes go to a _LetGo, and are let go one by one
     uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
@@ -180,12 +180,9 @@ def _sweep(
     done_grads: list[Any] = []
     # Where op nodes and their gradients go: the same lists, or `released` and a deque of
     # length 0, which drops what it is given (no test per node on either path).
-    op_nodes: list[Node] | deque[Node] = (
-        done if released is None else deque(maxlen=0) if cut else released
-    )
+    op_nodes: list[Node] | _LetGo = done if released is None else _LetGo(uses) if cut else released
     op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
-    mine: set[Node] = set()  # the nodes whose gradient array the walk owns (docstring)
-    owned = None if released is None else mine
+    owned: set[Node] | None = None if released is None else set()  # see the docstring
     special = create_graph or owned is not None  # one-operand rules go through _one_share
     node = root
     try:
@@ -197,14 +194,9 @@ def _sweep(
                 done.append(node)
                 done_grads.append(g)
                 continue
-            op_nodes.append(node)
-            op_grads.append(g)
             b = node._b
-            owns_g = owned is not None and node in owned
-            if cut:  # no walk needs node's links or count again; the locals keep a and b
-                mine.discard(node)
-                del uses[node]
-                let_go(node)
+            op_nodes.append(node)  # with `cut`, node is let go here: a and b keep its links
+            op_grads.append(g)
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
                     node._op.vjp(g, node, a, b)
@@ -224,7 +216,7 @@ def _sweep(
                     uses[b] = n - 1
             elif type(a) is not tuple:
                 (sa,) = (
-                    _one_share(node, g, a, create_graph, owns_g)
+                    _one_share(node, g, a, create_graph, owned)
                     if special
                     else node._op.vjp(g, node._data, a._data)
                 )
@@ -248,6 +240,23 @@ def _sweep(
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
     return done, done_grads
+
+
+class _LetGo:
+    """Where a sweep with `cut` puts each op node as it reaches it: the node is let go
+    (release.py's `let_go`: links, gradient) and its use count forgotten, so that once its
+    rule has run, nothing of the sweep holds it. (A node in the ownership set is held until
+    its one-operand rule reads it; any other until the sweep ends.)"""
+
+    __slots__ = ("uses",)
+
+    def __init__(self, uses: dict[Node, int]) -> None:
+        self.uses = uses
+
+    def append(self, node: Node) -> None:
+        """Let `node` go (its rule is about to run on the operands the sweep has read)."""
+        del self.uses[node]
+        let_go(node)
 
 
 def _many_shares(
@@ -300,15 +309,17 @@ def _share(x: Node, share: Any, op: Op, create_graph: bool, owned: set[Node] | N
     return share
 
 
-def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owns_g: bool) -> Any:
+def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owned: set[Node] | None) -> Any:
     """The shares of a one-operand node's rule, in a walk that runs rules on nodes
-    (`create_graph`) or tracks which gradients it owns: the rule that writes into g
-    (`Op.vjp_into`) for a gradient the walk owns (`owns_g`)."""
+    (`create_graph`) or tracks which gradients it owns (`owned`): the rule that writes into
+    g (`Op.vjp_into`) for a gradient the walk owns."""
     op = node._op
     if create_graph:
         return op.vjp(g, node, a)
-    if op.vjp_into is not None and owns_g:
-        return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
+    if owned is not None and node in owned:
+        owned.discard(node)  # read once: the set then holds the node no longer (memory)
+        if op.vjp_into is not None:
+            return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
     return op.vjp(g, node._data, a._data)
 
 
