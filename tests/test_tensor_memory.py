@@ -159,6 +159,21 @@ def test_retain_grads_is_checked() -> None:
         loss.backward(retain_grads=bad)
 
 
+def test_retain_grads_true_with_retain_graph_false_is_refused_before_anything() -> None:
+    """Reference: the project's rule for bad input -- asking to keep every op result's
+    gradient while letting the op results go is a ValueError naming both options, raised
+    before the walk (a second backward then works: d sum(relu(z) * v)/db by hand), where
+    before the explicit retain_grads=True was silently overridden."""
+    x, w, b, v = network()
+    loss, _, bt, _ = build(x, w, b, v)
+    with pytest.raises(ValueError, match=r"retain_grads=True.*retain_graph=False"):
+        loss.backward(retain_grads=True, retain_graph=False)
+    assert bt.grad.tolist() == [0.0, 0.0, 0.0]  # untouched (zeros until a backward)
+    loss.backward(retain_graph=False)  # the graph was not touched: this walk works
+    _, db, _ = hand_gradients(x, w, b, v)
+    np.testing.assert_allclose(bt.grad, db, rtol=1e-12)
+
+
 def _backward_peak(retain: bool, n: int, size: int) -> int:
     """Bytes tracemalloc sees allocated at the peak of one backward through a chain of n
     products with a number, on float64 arrays of `size` elements (above what the graph

@@ -225,7 +225,11 @@ class Tensor(InPlace, ArrayNode):
 
     # -- gradients (see backward.py) ----------------------------------------------------------
     def backward(
-        self, gradient: object = None, *, retain_grads: bool = True, retain_graph: bool = True
+        self,
+        gradient: object = None,
+        *,
+        retain_grads: bool | None = None,
+        retain_graph: bool = True,
     ) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every tensor below this one that
         requires a gradient. A one-element tensor needs no `gradient`; otherwise pass an
@@ -237,9 +241,19 @@ class Tensor(InPlace, ArrayNode):
         the graph held is freed), an op result's `.grad` raises `ReleasedGradientError`,
         and a second backward, a drawing or any other walk of the graph raises
         `ReleasedGraphError`. `retain_grads=False` releases only the op results' gradients
-        (the graph can be walked again)."""
-        keep = flag(retain_grads, "Tensor.backward: retain_grads")
+        (the graph can be walked again); it is the default with `retain_graph=False`, and
+        `retain_grads=True` with it is a ValueError (it would keep what the other lets go)."""
         graph = flag(retain_graph, "Tensor.backward: retain_graph")
+        keep = (
+            graph if retain_grads is None else flag(retain_grads, "Tensor.backward: retain_grads")
+        )
+        if keep and not graph:
+            raise ValueError(
+                "Tensor.backward: retain_grads=True keeps every op result's gradient, and "
+                "retain_graph=False lets the op results go: pass one of them (with "
+                "retain_graph=False the leaves still get their gradients; backward() keeps "
+                "everything)"
+            )
         _backward.backward(self, gradient, keep, graph)
 
     def zero_grad(self) -> None:
