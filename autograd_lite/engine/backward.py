@@ -22,7 +22,7 @@ from .grad_args import check_graph_args as check_graph_args  # (compile_grad rea
 from .grad_args import seed_value
 from .grad_mode import enable_grad
 from .node import Node, Op
-from .release import RELEASED, RELEASED_STAMP, let_go, released_error
+from .release import RELEASED, RELEASED_STAMP, LetGo, released_error
 from .stale import stale_error
 
 
@@ -171,7 +171,7 @@ def _sweep(
       root's seed or any other share is never written into (add hands g to both operands).
     """
     if cut:
-        released = []  # never filled: op nodes go to a _LetGo, and are let go one by one
+        released = []  # never filled: op nodes go to a LetGo, and are let go one by one
     uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
@@ -180,7 +180,7 @@ def _sweep(
     done_grads: list[Any] = []
     # Where op nodes and their gradients go: the same lists, or `released` and a deque of
     # length 0, which drops what it is given (no test per node on either path).
-    op_nodes: list[Node] | _LetGo = done if released is None else _LetGo(uses) if cut else released
+    op_nodes: list[Node] | LetGo = done if released is None else LetGo(uses) if cut else released
     op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
     owned: set[Node] | None = None if released is None else set()  # see the docstring
     special = create_graph or owned is not None  # one-operand rules go through _one_share
@@ -240,23 +240,6 @@ def _sweep(
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
         raise
     return done, done_grads
-
-
-class _LetGo:
-    """Where a sweep with `cut` puts each op node as it reaches it: the node is let go
-    (release.py's `let_go`: links, gradient) and its use count forgotten, so that once its
-    rule has run, nothing of the sweep holds it. (A node in the ownership set is held until
-    its one-operand rule reads it; any other until the sweep ends.)"""
-
-    __slots__ = ("uses",)
-
-    def __init__(self, uses: dict[Node, int]) -> None:
-        self.uses = uses
-
-    def append(self, node: Node) -> None:
-        """Let `node` go (its rule is about to run on the operands the sweep has read)."""
-        del self.uses[node]
-        let_go(node)
 
 
 def _many_shares(

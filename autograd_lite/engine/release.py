@@ -21,6 +21,7 @@ from .node import Node
 __all__ = [
     "RELEASED",
     "RELEASED_STAMP",
+    "LetGo",
     "ReleasedGradientError",
     "ReleasedGraphError",
     "let_go",
@@ -82,3 +83,21 @@ def let_go(node: Node) -> None:
     node._stamp = RELEASED_STAMP
     node._grad = RELEASED
     node._a, node._b = (), None  # the form of an op of three or more operands: none
+
+
+class LetGo:
+    """Where backward's sweep with `cut` (retain_graph=False) puts each op node as it
+    reaches it: the node is let go (`let_go`: links, gradient) and its use count forgotten,
+    so that once its rule has run, nothing of the sweep holds it. (A node in the sweep's
+    ownership set is held until its one-operand rule reads it; any other until the sweep
+    ends.)"""
+
+    __slots__ = ("uses",)
+
+    def __init__(self, uses: dict[Node, int]) -> None:
+        self.uses = uses
+
+    def append(self, node: Node) -> None:
+        """Let `node` go (its rule is about to run on the operands the sweep has read)."""
+        del self.uses[node]
+        let_go(node)
