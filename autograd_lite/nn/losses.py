@@ -245,13 +245,25 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
     return found  # their range: the op's array_check, `_check_labels`
 
 
+_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilqp"}
+"""Each signed integer dtype of the machine's byte order, and the unsigned one of its size."""
+
+
 def _in_range(labels: Any, classes: int) -> bool:
     """Whether every label is in [0, classes), in one pass: read as unsigned ints of the same
-    size (a view), a negative label is at least 2**(bits - 1), above any class count."""
+    size (a view), a negative label is at least 2**(bits - 1), above any class count. False
+    (the caller's exact path decides) for labels of the other byte order, whose bytes an
+    unsigned view of this machine's order would misread."""
     if not labels.size:
         return False
-    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
-    return bool(max_reduce(unsigned) < classes)
+    if labels.dtype.kind == "i":
+        unsigned = _UNSIGNED.get(labels.dtype)
+        if unsigned is None:
+            return False
+        labels = labels.view(unsigned)
+    elif not labels.dtype.isnative:
+        return False
+    return bool(max_reduce(labels) < classes)
 
 
 def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
@@ -276,10 +288,17 @@ def _check_labels(
     _check_range(labels, z.shape[1], ignore_index)
 
 
-def _kept(labels: Any, ignore_index: int, classes: int) -> tuple[Any, Any, int]:
+Kept = tuple[Any, Any, int]
+"""What `_kept` finds: the kept rows (None for all), the class each row picks, their count."""
+
+
+def _kept(labels: Any, ignore_index: int, classes: int, in_range: bool | None = None) -> Kept:
     """The kept rows (label != ignore_index; None if every row is kept), the class each row
-    picks (any for an ignored row) and the number of kept rows, for `classes` classes."""
-    if not 0 <= ignore_index < classes and _in_range(labels, classes):
+    picks (any for an ignored row) and the number of kept rows, for `classes` classes
+    (`in_range`: `_in_range` of the labels, if known)."""
+    if in_range is None and not 0 <= ignore_index < classes:
+        in_range = _in_range(labels, classes)
+    if not 0 <= ignore_index < classes and in_range:
         return None, labels, len(labels)  # the common case: no label can be ignore_index
     kept = labels != ignore_index
     count = int(np.count_nonzero(kept))
@@ -303,14 +322,20 @@ def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> 
 
 
 def _cross_entropy_loss(
-    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
+    z: Any,
+    lse: Any,
+    labels: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
+    known: Kept | None = None,
 ) -> Any:
     """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
     (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch), from
     lse = logsumexp(z) along the classes (a column), which the rule reuses (so does
-    generated code)."""
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
+    generated code); `known`: what `_kept` finds, if known."""
+    kept, picked, count = known or _kept(labels, ignore_index, z.shape[1])
     losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
@@ -347,11 +372,13 @@ def _softmax_error(
     reduction: str,
     ignore_index: int,
     label_smoothing: float,
+    known: Kept | None = None,
 ) -> Any:
-    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
+    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column); `known`:
+    what `_kept` finds, if known."""
     error = z - lse
     np.exp(error, out=error)  # into the difference's array: the same numbers, one array
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
+    kept, picked, count = known or _kept(labels, ignore_index, z.shape[1])
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
     else:
@@ -433,7 +460,7 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    out: Tensor = _cross_entropy_op(found, reduction, ignore, smoothing)(x)
+    out: Tensor = _cross_entropy_op(found, classes, reduction, ignore, smoothing)(x)
     return out
 
 
@@ -446,36 +473,66 @@ _EMIT = {
 """How generated code writes cross_entropy: the module's functions, given the params."""
 
 
-def _cross_entropy_op(labels: Any, reduction: str, ignore_index: int, label_smoothing: float) -> Op:
-    """The op of one cross_entropy call. Its labels (a read-only array of their own) and
-    options are its params, which its functions close over (params= would pass them as
-    keywords at every call), and the rule reuses the forward's logsumexp for the logits it
-    was computed from (the same numbers; other logits, a second backward, compute theirs)."""
+def _cross_entropy_op(
+    labels: Any, classes: int, reduction: str, ignore_index: int, label_smoothing: float
+) -> Op:
+    """The op of one cross_entropy call, for logits of `classes` classes. Its labels (a
+    read-only array of their own) and options are its params, which its functions close over
+    (params= would pass them as keywords at every call), and the rule reuses the forward's
+    logsumexp for the logits it was computed from (the same numbers; other logits, a second
+    backward, compute theirs). The labels are read once here: whether all are in range (the
+    domain check then has nothing to do) and which rows are kept, for the forward and the
+    rule; logits of another class count (the op applied anew) are checked and read anew."""
     options = (reduction, ignore_index, label_smoothing)
     saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
+    in_range = _in_range(labels, classes)
+    rows = _kept(labels, ignore_index, classes, in_range)
+
+    def known(z: Any) -> Kept | None:
+        return rows if z.shape[1] == classes else None
+
+    def check(z: Any) -> None:
+        if not (in_range and z.shape[1] == classes):
+            _check_labels(z, labels, *options)
 
     def forward(z: Any) -> Any:
         saved[:] = [(z, logsumexp_array(z, 1, True))]
-        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options))
+        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options, known(z)))
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
         if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
             return _cross_entropy_vjp(g, out, z, labels, *options)
         lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-        return (_softmax_error(z, lse, scale, labels, *options),)
+        return (_softmax_error(z, lse, scale, labels, *options, known(z)),)
 
-    op = Op(
+    return _CROSS_ENTROPY[reduction].remade(
+        forward=forward,
+        array_forward=forward,
+        vjp=vjp,
+        array_check=check,
+        params=MappingProxyType(dict(zip(_PARAMS, (labels, *options)))),
+    )
+
+
+def _unset(*args: Any) -> Any:
+    raise AssertionError("cross_entropy's op template is never applied")
+
+
+_CROSS_ENTROPY = {
+    reduction: Op(
         "cross_entropy",
-        forward,
-        vjp,
+        _unset,
+        _unset,
         check_returns=False,
         display=f"cross_entropy(reduction={reduction!r})",
-        array_check=lambda z: _check_labels(z, labels, *options),
+        array_check=_unset,
         emit=_EMIT,
     )
-    op.params = MappingProxyType(dict(zip(_PARAMS, (labels, *options))))
-    return op
+    for reduction in _REDUCTIONS
+}
+"""cross_entropy's op for each reduction, checked once: each call's op is one of them
+`remade` with that call's functions and params (Op.__init__'s checks were half its cost)."""
 
 
 def _tensor_mse_loss(preds: object, targets: object, reduction: str = "mean") -> Tensor:
