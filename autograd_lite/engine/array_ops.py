@@ -207,6 +207,10 @@ matmul_op = Op(
 
 def matmul(a: Any, b: Any) -> Any:
     """a @ b (np.matmul semantics)."""
+    if (
+        type(a) is np.ndarray and type(b) is np.ndarray
+    ):  # a rule on arrays: the op's forward, without the op's call
+        return a @ b
     return matmul_op(a, b)
 
 
