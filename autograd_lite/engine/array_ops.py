@@ -148,6 +148,8 @@ def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
 # -- matmul -----------------------------------------------------------------------------------
 def _swap(x: Any) -> Any:
     """x with its last two axes swapped."""
+    if type(x) is np.ndarray:  # a rule on arrays: the transpose's view, without the op
+        return x.swapaxes(-1, -2)
     axes = list(range(x.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
     return transpose(x, tuple(axes))

@@ -36,7 +36,7 @@ def _reshape(shape: tuple[int, ...]) -> Op:
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """x with a new shape of the same size (no -1 here: Tensor.reshape resolves it)."""
     if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
-        return np.reshape(x, shape)
+        return x.reshape(shape)  # (what np.reshape calls)
     return _reshape(tuple(shape))(x)
 
 
@@ -55,7 +55,7 @@ def _transpose(axes: tuple[int, ...]) -> Op:
 def transpose(x: Any, axes: tuple[int, ...]) -> Any:
     """x with its axes permuted (np.transpose)."""
     if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
-        return np.transpose(x, axes)
+        return x.transpose(axes)  # (what np.transpose calls)
     return _transpose(tuple(axes))(x)
 
 
