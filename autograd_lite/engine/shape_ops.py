@@ -111,6 +111,12 @@ def _is_basic(index: tuple[Any, ...]) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
 
 
+@functools.lru_cache(maxsize=64)
+def _dtype_text(dtype: np.dtype[Any]) -> str:
+    """str(dtype), kept: numpy formats a dtype in Python, a few µs for each getitem made."""
+    return str(dtype)
+
+
 def _show_index(index: tuple[Any, ...]) -> str:
     def one(i: Any) -> str:
         if isinstance(i, slice):
@@ -119,7 +125,7 @@ def _show_index(index: tuple[Any, ...]) -> str:
         if i is Ellipsis:
             return "..."
         if isinstance(i, np.ndarray):
-            return f"<{i.dtype} array {i.shape}>" if i.size > 4 else str(i.tolist())
+            return f"<{_dtype_text(i.dtype)} array {i.shape}>" if i.size > 4 else str(i.tolist())
         return repr(i)
 
     return "[" + ", ".join(one(i) for i in index) + "]"
