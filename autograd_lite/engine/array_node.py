@@ -151,20 +151,11 @@ def fill(
     node._scope = scope
 
 
-def made(
-    cls: type[_A],
-    data: Any,
-    op: Op,
-    a: Any,
-    b: Any,
-    carry: Any,
-    scope: tuple[ScopeBlock, ...],
-    label: str | None = None,
-) -> _A:
-    """A new node of `cls` whose slots `fill` sets from the fields (ops have checked every
-    one); named, not packed as *fields, which cost a tuple per node made."""
+def made(cls: type[_A], *fields: Any) -> _A:
+    """A new node of `cls` whose slots `fill` sets from `fields` (data, op, a, b, carry,
+    scope and optionally label: ops have checked every one)."""
     node: _A = object.__new__(cls)
-    fill(node, data, op, a, b, carry, scope, label)
+    fill(node, *fields)
     return node
 
 
