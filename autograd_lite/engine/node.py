@@ -458,19 +458,6 @@ class Op:
         op.adaptations = {}
         return op
 
-    def remade(self, **slots: Any) -> Op:
-        """A new op like this one (its own `base`, no adaptations yet) with the slots named
-        replaced by values of the same kinds (an array_forward, a vjp as `vjp` holds it ...),
-        without __init__'s checks, which cost more than the rest of an op made at every call
-        from one checked once (cross_entropy's, whose functions close over a call's labels)."""
-        if not slots.keys() <= _OP_SLOTS:
-            raise TypeError(f"Op.remade: no slot {sorted(slots.keys() - _OP_SLOTS)}")
-        op: Op = object.__new__(Op)
-        for slot in Op.__slots__:
-            setattr(op, slot, slots[slot] if slot in slots else getattr(self, slot))
-        op.base, op.adaptations = op, {}
-        return op
-
     def __repr__(self) -> str:
         return f"Op({self.display!r})"
 
@@ -506,9 +493,6 @@ class Op:
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])
 
-
-_OP_SLOTS = frozenset(Op.__slots__) - {"base", "adaptations"}
-"""The slots `Op.remade` may replace (base and adaptations are the new op's own)."""
 
 LEAF = Op("leaf", lambda: float("nan"), lambda g, out: ())
 """Marks inputs and parameters (they read `.op is None`)."""
