@@ -207,3 +207,25 @@ def test_the_op_applied_to_logits_of_other_classes_checks_its_labels_anew(ignore
         op(Tensor(z[:, :3]))
     wide = np.random.default_rng(7).normal(size=(3, 8))
     assert_close(op(Tensor(wide)).data, reference(wide, y, "mean", ignore, 0.0))
+
+
+def test_each_calls_op_is_its_own() -> None:
+    """Every call's op is made from one template per reduction (`remade`): each holds its
+    own labels and options and is its own base, and a first layer that needs no gradient
+    (an adapted rule, kept on the op) does not leak into another call's op. Reference:
+    `closed_form_gradient` (numpy), summed over the two losses."""
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(3, 4))
+    logits = Tensor(z)
+    y1, y2 = np.array([0, 3, 1]), np.array([2, 2, 0])
+    first = cross_entropy(logits, y1)
+    second = cross_entropy(logits * 1.0, y2, reduction="sum", ignore_index=2)
+    assert first.op is not second.op and first.op.base is first.op
+    assert second.op.base is second.op and str(second.op) == "cross_entropy(reduction='sum')"
+    assert (
+        second.op.params["labels"].tolist() == [2, 2, 0] and second.op.params["ignore_index"] == 2
+    )
+    (first + second).backward()
+    want = closed_form_gradient(z, y1, "mean", -100, 0.0)
+    want += closed_form_gradient(z, y2, "sum", 2, 0.0)
+    assert_close(logits.grad, want)

@@ -1,4 +1,4 @@
-"""cross_entropy's op (nn.losses' `cross_entropy` makes one per call, `per_call`): the
+"""cross_entropy's op (nn.losses' `cross_entropy` makes one per call, `op_of_call`): the
 numpy functions it runs (the range of the labels, the rows kept, the loss from logsumexp,
 its derivative softmax - target), which generated code calls too (`compile_grad`'s labels,
 given anew at each call, are checked by `_check_labels`), and its rule on nodes."""
@@ -202,7 +202,7 @@ _EMIT = {
 """How generated code writes cross_entropy: the module's functions, given the params."""
 
 
-def per_call(
+def op_of_call(
     labels: Any, classes: int, reduction: str, ignore_index: int, label_smoothing: float
 ) -> Op:
     """The op of one cross_entropy call, for logits of `classes` classes. Its labels (a

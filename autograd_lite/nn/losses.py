@@ -55,8 +55,8 @@ from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
 from ..validate import array_of, choice, describe, is_real, real
-from . import cross_entropy_op
 from .arguments import SEQUENCE, operand, operands
+from .cross_entropy_op import op_of_call
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -281,7 +281,7 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    out: Tensor = cross_entropy_op.per_call(found, classes, reduction, ignore, smoothing)(x)
+    out: Tensor = op_of_call(found, classes, reduction, ignore, smoothing)(x)
     return out
 
 
