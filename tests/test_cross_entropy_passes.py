@@ -19,7 +19,7 @@ import pytest
 
 from autograd_lite import Tensor, grad
 from autograd_lite.engine.reductions import logsumexp_array
-from autograd_lite.nn import cross_entropy, losses
+from autograd_lite.nn import cross_entropy, cross_entropy_op
 
 Array = np.ndarray[Any, Any]
 
@@ -52,18 +52,18 @@ def counted(values: list[int], dtype: Any = np.int64) -> Counted:
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
 def test_the_range_check_reads_the_labels_once(dtype: Any) -> None:
     labels = counted([0, 3, 9, 2], dtype)
-    losses._check_range(labels, 10, -100)
+    cross_entropy_op._check_range(labels, 10, -100)
     assert len(labels.calls) == 1, labels.calls  # main: a min and a max
 
 
 def test_the_rows_kept_are_found_in_one_call_when_no_label_can_be_ignored() -> None:
     labels = counted([0, 3, 9, 2])
-    kept, picked, count = losses._kept(labels, -100, 10)
+    kept, picked, count = cross_entropy_op._kept(labels, -100, 10)
     assert (kept, count) == (None, 4) and picked is labels
     assert len(labels.calls) == 1, labels.calls  # main: != and count_nonzero
     # an ignore_index that is a class: the mask, as before
     labels = counted([0, 3, 9, 3])
-    kept, picked, count = losses._kept(labels, 3, 10)
+    kept, picked, count = cross_entropy_op._kept(labels, 3, 10)
     assert count == 2 and kept.tolist() == [True, False, True, False]
     assert picked.tolist() == [0, 0, 9, 0]
 
@@ -78,10 +78,10 @@ def test_labels_out_of_range_are_still_an_error_naming_the_label(
 ) -> None:
     labels = np.array(values, dtype=np.int64)
     if bad is None:  # no labels: nothing is out of range
-        losses._check_range(labels, 10, -100)
+        cross_entropy_op._check_range(labels, 10, -100)
         return
     with pytest.raises(ValueError, match=r"cross_entropy: labels must be in \[0, 10\)") as e:
-        losses._check_range(labels, 10, -100)
+        cross_entropy_op._check_range(labels, 10, -100)
     assert bad in str(e.value)
 
 
@@ -121,7 +121,7 @@ def test_cross_entropys_gradient_is_one_array_of_the_logits_shape() -> None:
     g = np.ones(())
     tracemalloc.start()
     try:
-        (error,) = losses._cross_entropy_vjp(g, None, z, labels, "mean", -100, 0.0)
+        (error,) = cross_entropy_op._cross_entropy_vjp(g, None, z, labels, "mean", -100, 0.0)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

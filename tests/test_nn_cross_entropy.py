@@ -170,3 +170,62 @@ def test_the_rule_on_other_logits_than_the_forward_passs(ignore: int) -> None:
     (dz,) = loss.rule(seed, loss.data, z1)
     np.testing.assert_allclose(dz, closed_form(z1), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(loss.operands[0].grad, 2.0 * closed_form(z1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [">i8", "<i8", ">i4", "<i2", ">u8", "<u4"])
+def test_labels_of_either_byte_order(dtype: str) -> None:
+    """Labels whose bytes are not in the machine's order are read as the numbers they hold:
+    in range they give PyTorch's loss and gradient (Reference: `reference` and
+    `closed_form_gradient`, numpy), and a label out of range is cross_entropy's ValueError
+    naming it. 2**56 as big-endian int64 bytes, misread in the other order, is 1 (so are
+    2**24 as int32 and 2**8 as int16): a range check on such a misreading let it through to
+    numpy's IndexError."""
+    z = np.random.default_rng(5).normal(size=(3, 4))
+    y = np.array([3, 0, 2], dtype=dtype)
+    logits = Tensor(z)
+    loss = cross_entropy(logits, y)
+    loss.backward()
+    plain = y.astype(np.int64)
+    assert_close(loss.data, reference(z, plain, "mean", -100, 0.0))
+    assert_close(logits.grad, closed_form_gradient(z, plain, "mean", -100, 0.0))
+    big = 2 ** (8 * np.dtype(dtype).itemsize - 8)
+    bad = np.array([0, big, 0], dtype=dtype)  # 0 reads as 0 in either order
+    with pytest.raises(ValueError, match=rf"labels\[1\] = {big} \(only ignore_index=-100"):
+        cross_entropy(Tensor(z), bad)
+
+
+@pytest.mark.parametrize("ignore", [-100, 1])
+def test_the_op_applied_to_logits_of_other_classes_checks_its_labels_anew(ignore: int) -> None:
+    """A call's op reads its labels once, for the logits' class count; applied to logits of
+    another count (`loss.op(other)`) it checks and reads them anew: labels out of range for
+    those are the ValueError naming the first, and in range give the loss of those logits
+    (Reference: `reference`, numpy)."""
+    z = np.random.default_rng(6).normal(size=(3, 5))
+    y = np.array([4, 0, 2])
+    op = cross_entropy(Tensor(z), y, ignore_index=ignore).op
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\).*labels\[0\] = 4"):
+        op(Tensor(z[:, :3]))
+    wide = np.random.default_rng(7).normal(size=(3, 8))
+    assert_close(op(Tensor(wide)).data, reference(wide, y, "mean", ignore, 0.0))
+
+
+def test_each_calls_op_is_its_own() -> None:
+    """Every call's op is made from one template per reduction (`remade`): each holds its
+    own labels and options and is its own base, and a first layer that needs no gradient
+    (an adapted rule, kept on the op) does not leak into another call's op. Reference:
+    `closed_form_gradient` (numpy), summed over the two losses."""
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(3, 4))
+    logits = Tensor(z)
+    y1, y2 = np.array([0, 3, 1]), np.array([2, 2, 0])
+    first = cross_entropy(logits, y1)
+    second = cross_entropy(logits * 1.0, y2, reduction="sum", ignore_index=2)
+    assert first.op is not second.op and first.op.base is first.op
+    assert second.op.base is second.op and str(second.op) == "cross_entropy(reduction='sum')"
+    assert (
+        second.op.params["labels"].tolist() == [2, 2, 0] and second.op.params["ignore_index"] == 2
+    )
+    (first + second).backward()
+    want = closed_form_gradient(z, y1, "mean", -100, 0.0)
+    want += closed_form_gradient(z, y2, "sum", 2, 0.0)
+    assert_close(logits.grad, want)

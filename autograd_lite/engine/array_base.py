@@ -23,6 +23,7 @@ __all__ = [
     "min_reduce",
     "mul_reduce",
     "quiet",
+    "remade",
     "summed_jvp",
 ]
 
@@ -71,6 +72,20 @@ def closed_op(
     )  # fmt: skip
     op.params = MappingProxyType(params)
     return op
+
+
+def remade(op: Op, **slots: Any) -> Op:
+    """A new op like `op` (its own `base`, no adaptations yet) with the slots named replaced
+    by values of the same kinds (an array_forward, a vjp as `vjp` holds it ...), without
+    Op's checks, which cost more than the rest of an op made at every call from one checked
+    once (cross_entropy's, whose functions close over a call's labels)."""
+    new: Op = object.__new__(Op)
+    for slot in Op.__slots__:
+        setattr(new, slot, slots.pop(slot) if slot in slots else getattr(op, slot))
+    if slots:
+        raise TypeError(f"remade: Op has no slot {sorted(slots)}")
+    new.base, new.adaptations = new, {}
+    return new
 
 
 def data_of(x: Any) -> Any:

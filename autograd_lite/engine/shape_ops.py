@@ -35,6 +35,8 @@ def _reshape(shape: tuple[int, ...]) -> Op:
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """x with a new shape of the same size (no -1 here: Tensor.reshape resolves it)."""
+    if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
+        return x.reshape(shape)  # (what np.reshape calls)
     return _reshape(tuple(shape))(x)
 
 
@@ -52,6 +54,8 @@ def _transpose(axes: tuple[int, ...]) -> Op:
 
 def transpose(x: Any, axes: tuple[int, ...]) -> Any:
     """x with its axes permuted (np.transpose)."""
+    if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
+        return x.transpose(axes)  # (what np.transpose calls)
     return _transpose(tuple(axes))(x)
 
 
@@ -68,6 +72,8 @@ def _broadcast_to(shape: tuple[int, ...]) -> Op:
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x repeated along new leading axes and axes of length 1 (np.broadcast_to)."""
+    if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
+        return np.broadcast_to(x, shape)
     return _broadcast_to(tuple(shape))(x)
 
 
@@ -94,6 +100,8 @@ def _sum_to(shape: tuple[int, ...]) -> Op:
 def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x summed over the axes that broadcasting added or stretched, back to `shape`: the
     gradient of an operand that was broadcast (broadcast_to's derivative)."""
+    if type(x) is np.ndarray:  # a rule on arrays: the op's forward, without the op's call
+        return _sum_to_array(x, tuple(shape))
     return _sum_to(tuple(shape))(x)
 
 
@@ -101,6 +109,12 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 def _is_basic(index: tuple[Any, ...]) -> bool:
     """Only ints, slices, None and Ellipsis: each element is picked at most once."""
     return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype_text(dtype: np.dtype[Any]) -> str:
+    """str(dtype), kept: numpy formats a dtype in Python, a few µs for each getitem made."""
+    return str(dtype)
 
 
 def _show_index(index: tuple[Any, ...]) -> str:
@@ -111,7 +125,7 @@ def _show_index(index: tuple[Any, ...]) -> str:
         if i is Ellipsis:
             return "..."
         if isinstance(i, np.ndarray):
-            return f"<{i.dtype} array {i.shape}>" if i.size > 4 else str(i.tolist())
+            return f"<{_dtype_text(i.dtype)} array {i.shape}>" if i.size > 4 else str(i.tolist())
         return repr(i)
 
     return "[" + ", ".join(one(i) for i in index) + "]"

@@ -123,6 +123,9 @@ class Tensor(InPlace, ArrayNode):
 
     @grad.setter
     def grad(self, value: object) -> None:
+        if value is None:  # `p.grad = None`, a training loop's reset: what _as_gradient gives
+            self._grad = None
+            return
         self._grad = self._as_gradient(value, None, False, "Tensor.grad")
 
     @property

@@ -47,19 +47,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import Any, Literal, overload
 
 import numpy as np
 
-from ..engine import array_ops
-from ..engine.array_base import max_reduce
-from ..engine.node import Node, Op
-from ..engine.reductions import logsumexp_array
+from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
 from ..validate import array_of, choice, describe, is_real, real
 from .arguments import SEQUENCE, operand, operands
+from .cross_entropy_op import op_of_call
 
 Reduction = Literal["mean", "sum"]
 """How per-element losses are combined: their mean or their sum."""
@@ -245,155 +242,6 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray[Any, Any]:
     return found  # their range: the op's array_check, `_check_labels`
 
 
-def _in_range(labels: Any, classes: int) -> bool:
-    """Whether every label is in [0, classes), in one pass: read as unsigned ints of the same
-    size (a view), a negative label is at least 2**(bits - 1), above any class count."""
-    if not labels.size:
-        return False
-    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
-    return bool(max_reduce(unsigned) < classes)
-
-
-def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
-    """ValueError unless every label is in [0, classes) or equal to ignore_index."""
-    if _in_range(labels, classes):
-        return  # the common case: one reduction, without the mask below
-    bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"cross_entropy: labels must be in [0, {classes}) for {classes} classes; {bad.size} "
-            f"are not, the first is labels[{i}] = {labels[i]} (only ignore_index={ignore_index} "
-            f"may be outside)"
-        )
-
-
-def _check_labels(
-    z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
-) -> None:
-    """The op's domain check: generated code runs it on labels given anew at each call
-    (compile_grad's args)."""
-    _check_range(labels, z.shape[1], ignore_index)
-
-
-def _kept(labels: Any, ignore_index: int, classes: int) -> tuple[Any, Any, int]:
-    """The kept rows (label != ignore_index; None if every row is kept), the class each row
-    picks (any for an ignored row) and the number of kept rows, for `classes` classes."""
-    if not 0 <= ignore_index < classes and _in_range(labels, classes):
-        return None, labels, len(labels)  # the common case: no label can be ignore_index
-    kept = labels != ignore_index
-    count = int(np.count_nonzero(kept))
-    if count == len(labels):
-        return None, labels, count
-    return kept, np.where(kept, labels, 0), count
-
-
-def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
-    """For logits z: the target distribution q (rows of 0 where ignored; the derivative is
-    softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
-    n, classes = z.shape
-    kept, picked, _ = _kept(labels, ignore_index, z.shape[1])
-    target = np.zeros(z.shape, dtype=z.dtype)
-    target[np.arange(n), picked] = 1.0 - label_smoothing
-    target += label_smoothing / classes
-    if kept is None:
-        return target, np.ones((n, 1), dtype=z.dtype)
-    target[~kept] = 0.0
-    return target, kept.astype(z.dtype).reshape(n, 1)
-
-
-def _cross_entropy_loss(
-    z: Any, lse: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
-) -> Any:
-    """The losses logsumexp(z[i]) - z[i, labels[i]] (with label smoothing, PyTorch's
-    (1 - e) * that + e * (logsumexp(z[i]) - mean(z[i]))), 0 for an ignored sample, reduced
-    (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch), from
-    lse = logsumexp(z) along the classes (a column), which the rule reuses (so does
-    generated code)."""
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
-    losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
-    if label_smoothing:
-        losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
-    if kept is not None:
-        losses = np.where(kept, losses, 0.0).astype(z.dtype)
-    if reduction == "none":
-        return losses
-    total = np.add.reduce(losses)
-    if reduction == "sum":
-        return total
-    if not count:
-        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan
-            return total / count
-    return total / count
-
-
-def _cross_entropy_error(
-    z: Any, g: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
-) -> Any:
-    """d(loss)/d(z) for an output gradient g (a column of n for reduction "none"), row by
-    row: softmax(z_i) - q_i, exp(z - logsumexp(z)) - q, for a counted sample, 0 for an
-    ignored one; divided by the number of counted samples for the mean (counted from the
-    labels here, so that generated code counts the labels it is given); times g."""
-    return _softmax_error(
-        z, logsumexp_array(z, 1, True), g, labels, reduction, ignore_index, label_smoothing
-    )
-
-
-def _softmax_error(
-    z: Any,
-    lse: Any,
-    g: Any,
-    labels: Any,
-    reduction: str,
-    ignore_index: int,
-    label_smoothing: float,
-) -> Any:
-    """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column)."""
-    error = z - lse
-    np.exp(error, out=error)  # into the difference's array: the same numbers, one array
-    kept, picked, count = _kept(labels, ignore_index, z.shape[1])
-    if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
-        error[np.arange(len(labels)), picked] -= 1.0
-    else:
-        target, weights = _targets(z, labels, ignore_index, label_smoothing)
-        error -= target
-        error *= weights
-    if reduction == "mean":  # all ignored: every row is 0, a zero gradient (as PyTorch)
-        error /= max(count, 1)
-    if type(g) is np.ndarray and g.dtype == error.dtype:
-        # error is this call's own array: the product written into it, the same numbers
-        return np.multiply(error, g, out=error)
-    return error * g
-
-
-def _cross_entropy_vjp(
-    g: Any, out: Any, z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
-) -> tuple[Any]:
-    scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-    if isinstance(z, Tensor):  # with create_graph: the softmax op, whose derivative is known
-        target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
-        error = (array_ops.softmax(z, 1) - target) * weights
-        if reduction == "mean":
-            error = error / max(_kept(labels, ignore_index, z.shape[1])[2], 1)
-        return (error * scale,)
-    if type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
-        return (_cross_entropy_error(z, scale, labels, reduction, ignore_index, label_smoothing),)
-    # on the symbolic values of generated code: one op, the product with g inside it
-    error_op = Op(
-        "cross_entropy_error",
-        _cross_entropy_error,
-        _no_rule,
-        params=dict(zip(_PARAMS, (labels, reduction, ignore_index, label_smoothing))),
-        # logsumexp written out: generated code computes it once for the loss too
-        emit="_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, " + _KEYWORDS + ")",
-    )
-    return (error_op(z, scale),)
-
-
-def _no_rule(g: Any, out: Any, z: Any, **params: Any) -> tuple[Any]:
-    raise TypeError("cross_entropy_error is the derivative of cross_entropy on arrays only")
-
-
 def cross_entropy(
     logits: object,
     labels: object,
@@ -433,49 +281,8 @@ def cross_entropy(
         )
     n, classes = x.shape
     found = _labels(labels, n, classes)
-    out: Tensor = _cross_entropy_op(found, reduction, ignore, smoothing)(x)
+    out: Tensor = op_of_call(found, classes, reduction, ignore, smoothing)(x)
     return out
-
-
-_PARAMS = ("labels", "reduction", "ignore_index", "label_smoothing")
-_KEYWORDS = ", ".join(f"{k}={{{k}}}" for k in _PARAMS)  # "labels={labels}, ..."
-_EMIT = {
-    "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + ")",
-    "array_check": "_check_labels({0}, " + _KEYWORDS + ")",
-}
-"""How generated code writes cross_entropy: the module's functions, given the params."""
-
-
-def _cross_entropy_op(labels: Any, reduction: str, ignore_index: int, label_smoothing: float) -> Op:
-    """The op of one cross_entropy call. Its labels (a read-only array of their own) and
-    options are its params, which its functions close over (params= would pass them as
-    keywords at every call), and the rule reuses the forward's logsumexp for the logits it
-    was computed from (the same numbers; other logits, a second backward, compute theirs)."""
-    options = (reduction, ignore_index, label_smoothing)
-    saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
-
-    def forward(z: Any) -> Any:
-        saved[:] = [(z, logsumexp_array(z, 1, True))]
-        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options))
-
-    def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
-        if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
-            return _cross_entropy_vjp(g, out, z, labels, *options)
-        lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
-        scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-        return (_softmax_error(z, lse, scale, labels, *options),)
-
-    op = Op(
-        "cross_entropy",
-        forward,
-        vjp,
-        check_returns=False,
-        display=f"cross_entropy(reduction={reduction!r})",
-        array_check=lambda z: _check_labels(z, labels, *options),
-        emit=_EMIT,
-    )
-    op.params = MappingProxyType(dict(zip(_PARAMS, (labels, *options))))
-    return op
 
 
 def _tensor_mse_loss(preds: object, targets: object, reduction: str = "mean") -> Tensor:
