@@ -278,7 +278,14 @@ def _input_check(x: Node, label: str) -> Callable[[Any], Any]:
     def array(v: Any) -> Any:
         if isinstance(v, Tensor):  # (a Tensor of another dtype, or a subclass's)
             v = v._data
-        if isinstance(v, np.ndarray) and v.dtype == dtype and v.shape == shape:
+        if (
+            isinstance(v, np.ndarray)
+            and v.dtype == dtype
+            and v.shape == shape
+            and not (
+                isinstance(v, np.ma.MaskedArray)  # (as_array refuses it: its mask would be dropped)
+            )
+        ):
             # what as_array gives, quickly: the array, as a plain ndarray (a view of a
             # subclass's, as np.array(v, copy=None) makes it: a Tensor's .data, say)
             return v if type(v) is np.ndarray else v.view(np.ndarray)

@@ -12,7 +12,7 @@ shaped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .node import Node, Op
 
 __all__ = [
     "Array", "adapted", "as_array", "broadcast", "dtype_of", "gradient_array", "index_of",
-    "unshared",
+    "masked_error", "unshared",
 ]  # fmt: skip
 
 Array = np.ndarray[Any, Any]
@@ -53,6 +53,8 @@ def as_array(
             f"{where}: got a {type(data).__name__}; a Tensor is made from numbers, not nodes "
             f"(use .data for the number(s), or .detach())"
         )
+    if isinstance(data, np.ma.MaskedArray):
+        masked_error(where, data)
     try:
         array = np.array(data, copy=copy or None)
     except (ValueError, TypeError) as e:  # ragged nested lists
@@ -67,6 +69,17 @@ def as_array(
             f"{where}: data must be {accepted}, got {describe(data)} (dtype {array.dtype})"
         )
     return array.astype(dtype or np.float64, copy=False)
+
+
+def masked_error(where: str, data: np.ma.MaskedArray[Any, Any]) -> NoReturn:
+    """The TypeError for a numpy masked array given as numbers: reading it as an array
+    would use the masked-out numbers as they are, silently."""
+    hidden = int(np.count_nonzero(data.mask))
+    raise TypeError(
+        f"{where}: got a numpy masked array ({hidden} of its {data.size} numbers masked); "
+        f"read as an array it would use the masked numbers as they are. Pass "
+        f"np.ma.filled(x, value) for the numbers you mean, or x.data for all of them"
+    )
 
 
 def unshared(out: Array, datas: list[Array]) -> Array:

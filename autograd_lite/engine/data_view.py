@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import masked_error
 from .node import Node, stamp_write
 from .stale import node_name
 
@@ -69,6 +70,8 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
     if type(other) is not np.ndarray:  # (an optimizer's step, `-= lr * g`: nothing to do)
+        if isinstance(other, np.ma.MaskedArray):  # numpy would use its masked numbers
+            masked_error("an in-place operator on t.data", other)
         # `W.data += x` with x a Tensor: x's numbers; DataViews as plain arrays
         other = _plain(other._data if isinstance(other, Node) else other)
     data.setflags(write=True)
