@@ -229,3 +229,20 @@ def test_each_calls_op_is_its_own() -> None:
     want = closed_form_gradient(z, y1, "mean", -100, 0.0)
     want += closed_form_gradient(z, y2, "sum", 2, 0.0)
     assert_close(logits.grad, want)
+
+
+@pytest.mark.parametrize("labels", [[3, -100], [3, -57]])
+def test_small_signed_labels_with_more_classes_than_their_positive_range(labels: Any) -> None:
+    """int8 labels with 200 classes: a negative label viewed as uint8 (-100 -> 156, -57 -> 199)
+    is below the class count, so the one-pass range check took it as in range: -100 (the
+    ignore_index) was picked as column 100 and -57 as column 143, silently. Reference: numpy
+    logsumexp of row 0 by hand (row 1 ignored), and the int64 labels' range error."""
+    z = np.random.default_rng(0).normal(size=(2, 200))
+    small = np.array(labels, dtype=np.int8)
+    if labels[1] == -100:
+        m = z[0].max()
+        expected = m + np.log(np.exp(z[0] - m).sum()) - z[0, 3]
+        assert cross_entropy(Tensor(z), small).item() == pytest.approx(expected, rel=1e-12)
+    else:
+        with pytest.raises(ValueError, match="labels must be in"):
+            cross_entropy(Tensor(z), small)

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, compile_grad, grad, nn
+from autograd_lite.engine.array_ops import linear
 from autograd_lite.nn import (
     BatchNorm1d,
     Dropout,
@@ -463,3 +464,37 @@ def test_the_layers_compile_to_code_that_gives_backwards_numbers() -> None:
     assert np.array_equal(value, loss.data)
     for p, g in zip(inputs, grads):
         assert np.array_equal(g, p.grad), p.label
+
+
+def test_linear_refuses_a_weight_that_is_not_a_matrix() -> None:
+    """A Linear whose weight was replaced by a vector: x @ w.T still runs (a matrix times a
+    vector), but linear's rules are a matrix weight's, so x.grad came out as g @ w (a number
+    spread over x) instead of the closed form outer(g, w). Now a ValueError before any node."""
+    rng = np.random.default_rng(0)
+    layer = nn.Linear(3, 1)
+    layer.weight = Tensor(rng.normal(size=3), requires_grad=True)
+    x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    with pytest.raises(
+        ValueError, match=r"linear: the weight must be a matrix \(out, in\), got shape \(3,\)"
+    ):
+        layer(x)
+
+
+@pytest.mark.parametrize("bias_shape", [(), (1,), (4, 1), (1, 2), (4, 2)])
+def test_linear_with_a_bias_broadcast_otherwise(bias_shape: tuple[int, ...]) -> None:
+    """linear's bias rule summed over the leading axes only, so a bias of another shape that
+    broadcasts (a number, a column) failed in backward, after the forward pass had run.
+    Reference: central finite differences of numpy's x @ w.T + relu(b), the relu of the bias
+    also checking that the rule's share (a view of g where nothing is summed) is its own."""
+    rng = np.random.default_rng(1)
+    arrays = [rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=bias_shape)]
+    x, w, b = (Tensor(a, requires_grad=True) for a in arrays)
+    out = linear(x, w, b.relu())
+    g = rng.normal(size=out.shape)
+    out.backward(g, retain_graph=False)
+
+    def f(x: Any, w: Any, b: Any) -> Any:
+        return x @ w.T + np.maximum(b, 0)
+
+    for leaf, expected in zip((x, w, b), numeric_gradients(f, arrays, g)):
+        assert_close(leaf.grad, expected)

@@ -238,6 +238,9 @@ def _linear_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if b.shape != g.shape[-1:]:  # a bias broadcast otherwise (a number, a column): summed back
+        s = sum_to(g, b.shape)  # (a view of g where nothing is summed: copied, Op's `fresh`)
+        return s.copy() if type(s) is np.ndarray and np.may_share_memory(s, g) else s
     if g.ndim > 1:
         return sum(g, tuple(range(g.ndim - 1)))
     return g.copy() if type(g) is np.ndarray else g  # an array of its own (Op's `fresh`)
@@ -261,4 +264,7 @@ node instead of three, whose weight gradient g.T @ x is made in w's layout."""
 
 def linear(x: Any, w: Any, b: Any) -> Any:
     """x @ w.T + b (PyTorch's `F.linear`): a fully connected layer in one op."""
+    shape = np.shape(data_of(w))
+    if len(shape) != 2:  # a vector w: x @ w.T runs, but the rules are a matrix's (wrong x.grad)
+        raise ValueError(f"linear: the weight must be a matrix (out, in), got shape {shape}")
     return linear_op(x, w, b)

@@ -30,8 +30,8 @@ def _in_range(labels: Any, classes: int) -> bool:
         return False
     if labels.dtype.kind == "i":
         unsigned = _UNSIGNED.get(labels.dtype)
-        if unsigned is None:
-            return False
+        if unsigned is None or classes > np.iinfo(labels.dtype).max + 1:
+            return False  # negatives viewed unsigned start at 2**(bits - 1): not above classes
         labels = labels.view(unsigned)
     elif not labels.dtype.isnative:
         return False
