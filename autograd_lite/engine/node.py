@@ -334,8 +334,10 @@ class Op:
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
-    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays of their own (matmul), and
-      `vjp` writing into g, the same numbers (relu), for a g a training pass owns (backward.py).
+    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays of their own (matmul): no
+      share is g, an operand's data or another share, since a training pass may then write
+      into it; and `vjp` writing into g, the same numbers (relu), for a g a training pass
+      owns (backward.py).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -444,8 +446,8 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
-        self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         self.fresh, self.vjp_into = bool(fresh), _bind(vjp_into, bound)
+        self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         """How generated code writes this op (None: it has no emit form)."""
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
