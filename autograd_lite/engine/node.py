@@ -334,10 +334,8 @@ class Op:
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
-    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays of their own (matmul): no
-      share is g, an operand's data or another share, since a training pass may then write
-      into it; and `vjp` writing into g, the same numbers (relu), for a g a training pass
-      owns (backward.py).
+    - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
+      share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
