@@ -26,12 +26,25 @@ __all__ = [
     "ReleasedGraphError",
     "let_go",
     "released_error",
+    "released_gradient",
 ]
 
 
 class ReleasedGradientError(RuntimeError):
     """Reading the `.grad` of an intermediate node (an op's result) whose gradient
     `backward(retain_grads=False)` did not keep (docs/tensors.md, "Memory")."""
+
+
+def released_gradient(node: Node) -> ReleasedGradientError:
+    """The error for reading the `.grad` of op result `node`, which a backward pass released."""
+    kind = type(node).__name__
+    label = "" if node._label is None else f" {node._label!r}"
+    return ReleasedGradientError(
+        f"{kind}.grad: the gradient of this intermediate {kind.lower()}{label} was released "
+        f"by backward(retain_grads=False) or backward(retain_graph=False) (later passes do "
+        f"not bring it back): build the graph again and call backward(), which keeps every "
+        f"gradient, to read it"
+    )
 
 
 class _Released:
