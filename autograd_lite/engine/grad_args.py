@@ -81,6 +81,8 @@ def backward_modes(where: str, retain_grads: object, retain_graph: object) -> tu
     keeps"), checked, as (keep the op results' gradients, keep the graph): retain_grads
     None follows retain_graph, and retain_grads=True with retain_graph=False is a ValueError
     (it would keep what the other lets go)."""
+    if retain_grads is None and type(retain_graph) is bool:  # the common calls: no text made
+        return retain_graph, retain_graph
     graph = flag(retain_graph, f"{where}: retain_graph")
     keep = graph if retain_grads is None else flag(retain_grads, f"{where}: retain_grads")
     if keep and not graph:

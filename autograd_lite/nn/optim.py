@@ -92,7 +92,7 @@ class Optimizer:
                     f"{cls} has no setting {name!r} (an assignment would change nothing); its "
                     f"settings are {', '.join(self._settings)}"
                 )
-            if name == "params" and "params" in self.__dict__:
+            if name == "params" and hasattr(self, "params"):  # (self.__dict__ would slow reads)
                 raise AttributeError(
                     f"{cls}: params are fixed when the optimizer is made (its state, such as "
                     f"momentum buffers, follows them in order): make a new optimizer"
