@@ -26,8 +26,6 @@ writeable DataView (`np.empty_like(t.data)`, fancy indexing) behaves as an ndarr
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -35,6 +33,7 @@ import numpy as np
 
 from .arrays import masked_error
 from .node import Node, stamp_write
+from .numpy_protocol import positional_parameters
 from .stale import node_name
 
 __all__ = ["DataView", "assign", "view_of", "write_in_place"]
@@ -148,22 +147,6 @@ _WRITERS: dict[Callable[..., Any], tuple[int, str]] = {
 }
 
 
-@functools.cache
-def _out_position(func: Callable[..., Any]) -> int | None:
-    """The position of numpy function `func`'s parameter `out`, if it can be given by
-    position (np.dot(a, b, out), np.sum(a, axis, dtype, out)), read once from its signature."""
-    try:
-        found = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):  # no signature: out, if any, is given by keyword
-        return None
-    for i, parameter in enumerate(found):
-        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            return None  # *args or keyword-only from here: out cannot come by position
-        if parameter.name == "out":
-            return i
-    return None
-
-
 def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
     """The in-place operator `name` (`__isub__`, written `symbol`): numpy's on a writeable
     view; on a read-only one, numpy's in the tensor's array (`write_in_place`) if the view
@@ -241,8 +224,9 @@ class DataView(np.ndarray[Any, Any]):
             if _read_only(target):
                 raise _refusal(target, f"np.{func.__name__}(t.data, ...)")
         out = named.get("out")
-        if out is None and (at := _out_position(func)) is not None and len(items) > at:
-            out = items[at]  # out given by position: np.dot(a, b, t.data)
+        if out is None and "out" in (names := positional_parameters(func)):
+            at = names.index("out")  # out given by position: np.dot(a, b, t.data)
+            out = items[at] if len(items) > at else None
         if _read_only(out):
             raise _refusal(out, f"np.{func.__name__}(..., out=t.data)")
         plain_types = tuple(np.ndarray if t is DataView else t for t in types)

@@ -31,7 +31,14 @@ from .axes import joined, plain
 from .methods import Unary, rows, suggested
 from .node import Node, Op
 
-__all__ = ["FUNCTIONS", "UFUNCS", "array_function", "array_ufunc", "supported"]
+__all__ = [
+    "FUNCTIONS",
+    "UFUNCS",
+    "array_function",
+    "array_ufunc",
+    "positional_parameters",
+    "supported",
+]
 
 
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
@@ -340,7 +347,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
 
 
 @functools.cache
-def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+def positional_parameters(func: Callable[..., Any]) -> tuple[str, ...]:
     """The names of func's parameters that can be passed by position, in order."""
     try:
         found = inspect.signature(func).parameters.values()
@@ -363,12 +370,12 @@ def array_function(
     entry = FUNCTIONS.get(func)
     if entry is None:
         raise _refused(name, self)
-    names = _parameters(func)
+    names = positional_parameters(func)
     if len(args) > len(names):
         raise TypeError(f"{name}: takes at most {len(names)} positional arguments")
     given = dict(zip(names, args))
     given.update(kwargs)
-    accepted = _parameters(entry)
+    accepted = positional_parameters(entry)
     extra = [k for k in given if k not in accepted]
     if extra:
         takes = ", ".join(f"{k}=" for k in accepted[1:])

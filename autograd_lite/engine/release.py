@@ -73,10 +73,8 @@ def let_go(node: Node) -> None:
     refused; it keeps its data."""
     node._stamp = RELEASED_STAMP
     node._grad = RELEASED
-    node._a, node._b = (
-        (),
-        None,
-    )  # the form of an op of three or more operands: none (Node.operands refuses it)
+    # The form of an op of three or more operands, with none: Node.operands refuses it.
+    node._a, node._b = (), None
 
 
 class LetGo:
