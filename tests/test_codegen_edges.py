@@ -160,3 +160,33 @@ def test_a_long_sum_of_shares_compiles() -> None:
         out = out + x * float(k)
     value, (dx,) = compile_grad(out, [x])(1.0)
     assert dx == 4501500.0 and value == 4501500.0 and math.isfinite(value)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 1, 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_output_that_is_its_own_input_has_gradient_one(shape: Any, dtype: Any) -> None:
+    """Reference: closed form -- d W/d W = 1 (ones of W's shape and dtype) and d W/d V = 0
+    for another input V, for a one-element W of any number of dimensions; the result is
+    each call's own array (changing it changes the next call's nothing)."""
+    w = Tensor(np.full(shape, 3.0, dtype=dtype), dtype=dtype, label="W")
+    v = Tensor(np.full(shape, 2.0, dtype=dtype), dtype=dtype, label="V")
+    f = compile_grad(w, [w, v])
+    x = np.full(shape, 5.0, dtype=dtype)
+    out, (dw, dv) = f(x, x)
+    for got, want in ((out, 5.0), (dw, 1.0), (dv, 0.0)):
+        assert (
+            got.shape == shape
+            and got.dtype == dtype
+            and got.tolist() == np.full(shape, want).tolist()
+        )
+    dw[...] = 7.0
+    assert f(x, x)[1][0].tolist() == np.ones(shape).tolist()
+    written = run_module(backward_code(w, [w, v]))
+    assert written(x, x)[1][0].tolist() == np.ones(shape).tolist()
+
+
+def test_a_value_output_that_is_its_own_input_has_gradient_one() -> None:
+    """Reference: closed form -- d v/d v = 1.0 and d v/d u = 0.0 for a Value v."""
+    v, u = Value(3.0, "v"), Value(1.0, "u")
+    assert compile_grad(v, [v, u])(4.0, 2.0) == (4.0, (1.0, 0.0))
+    assert run_module(backward_code(v, [v, u]))(4.0, 2.0) == (4.0, (1.0, 0.0))

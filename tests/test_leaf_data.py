@@ -64,6 +64,19 @@ WRITES: dict[str, tuple[Callable[[Any], object], str]] = {
     "matmul out": (lambda d: np.matmul(np.eye(2), np.eye(2), out=d), r"np\.matmul"),
     "dot out": (lambda d: np.dot(np.eye(2), np.eye(2), out=d), r"np\.dot"),
     "clip out": (lambda d: np.clip(d, 0.0, 1.0, out=d), r"np\.(clip|minimum|maximum)"),
+    # out given by position, as numpy's signatures allow: the same refusal as out=
+    "ufunc out by position": (lambda d: np.add(d, 1.0, d), r"np\.add\(\.\.\., out=t\.data\)"),
+    "dot out by position": (lambda d: np.dot(np.eye(2), np.eye(2), d), r"np\.dot\(\.\.\., out="),
+    "sum out by position": (lambda d: np.sum(np.ones((3, 2, 2)), 0, None, d), r"np\.sum\("),
+    "mean out by position": (lambda d: np.mean(np.ones((3, 2, 2)), 0, None, d), r"np\.mean\("),
+    "clip out by position": (lambda d: np.clip(d, 0.0, 1.0, d), r"np\.clip\(\.\.\., out="),
+    "cumsum out by position": (lambda d: np.cumsum(np.ones((2, 2)), 0, None, d), r"np\.cumsum"),
+    "round out by position": (lambda d: np.round(d, 0, d), r"np\.round\(\.\.\., out="),
+    "take out by position": (lambda d: np.take(np.ones(4), [[0, 1], [2, 3]], None, d), r"np\.take"),
+    "concatenate out by position": (
+        lambda d: np.concatenate([np.ones((1, 2))] * 2, 0, d),
+        r"np\.concatenate\(\.\.\., out=",
+    ),
 }
 
 

@@ -160,3 +160,99 @@ def test_hyper_parameter_errors_name_the_optimizer_and_the_argument() -> None:
         with pytest.raises(exc, match=msg) as info:
             make()
         assert "0000000000" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value", "error", "words"),
+    [
+        (
+            lambda p: SGD(p, lr=0.1),
+            "lr",
+            -1,
+            ValueError,
+            "SGD: lr must be a finite number > 0, got -1",
+        ),
+        (lambda p: SGD(p, lr=0.1), "lr", "x", TypeError, "SGD: lr: expected a real number.*'x'"),
+        (lambda p: SGD(p, lr=0.1), "lr", math.nan, ValueError, "SGD: lr must be .*nan"),
+        (lambda p: SGD(p, lr=0.1), "momentum", -0.5, ValueError, "SGD: momentum must .*-0.5"),
+        (lambda p: SGD(p, lr=0.1), "weight_decay", math.inf, ValueError, "SGD: weight_decay .*inf"),
+        (lambda p: Adam(p), "lr", 0, ValueError, "Adam: lr must be a finite number > 0, got 0"),
+        (lambda p: Adam(p), "betas", (0.9, 1.0), ValueError, r"Adam: betas\[1\] must .*< 1, got 1"),
+        (lambda p: Adam(p), "betas", (0.9,), ValueError, "Adam: betas must be a pair"),
+        (lambda p: Adam(p), "betas", "ab", TypeError, "Adam: betas must be a pair"),
+        (lambda p: Adam(p), "eps", 0.0, ValueError, "Adam: eps must be a finite number > 0, got 0"),
+        (lambda p: Adam(p), "weight_decay", -1, ValueError, "Adam: weight_decay must .*-1"),
+        (
+            lambda p: SGD(p, lr=0.1),
+            "betas",
+            (0.5, 0.5),
+            AttributeError,
+            "SGD has no setting 'betas'",
+        ),
+        (lambda p: Adam(p), "momentum", 0.9, AttributeError, "Adam has no setting 'momentum'"),
+        (lambda p: SGD(p, lr=0.1), "learning_rate", 0.01, AttributeError, "lr, momentum, weight"),
+        (lambda p: SGD(p, lr=0.1), "params", [Value(0.0)], AttributeError, "SGD: params are fixed"),
+    ],
+)
+def test_a_setting_assigned_after_construction_is_checked_before_anything_changes(
+    make: Callable[[list[Value]], SGD | Adam],
+    field: str,
+    value: object,
+    error: type[Exception],
+    words: str,
+) -> None:
+    """Reference: the constructor's rules (test_validation) and the project's rule for bad
+    input -- `opt.lr = -1` after construction is the same error, naming the optimizer, the
+    setting and the value; a name the optimizer does not have (another optimizer's setting,
+    a misspelling) would change nothing, so it is refused too. Nothing changes: the next
+    steps follow the hand-computed path of the settings given to the constructor."""
+    ps = [Value(p) for p in P0]
+    opt = make(ps)
+    before = {k: getattr(opt, k, None) for k in ("lr", "momentum", "weight_decay", "betas", "eps")}
+    with pytest.raises(error, match=words):
+        setattr(opt, field, value)
+    assert {k: getattr(opt, k, None) for k in before} == before
+    assert opt.params == tuple(ps)
+
+
+def test_a_valid_setting_assigned_after_construction_takes_effect() -> None:
+    """Reference: PyTorch's SGD rule by hand (p -= lr g, momentum buffer buf = m buf + g),
+    with lr and momentum changed between steps as a schedule does; the new numbers are
+    converted by the package's number rule (Fraction(1, 4) is 0.25)."""
+    ps = [Value(p) for p in P0]
+    opt = SGD(ps, lr=0.1)
+    quadratic(ps).backward()
+    opt.step()
+    want = [p - 0.1 * g for p, g in zip(P0, hand_grad(P0))]
+    opt.lr, opt.momentum = Fraction(1, 4), np.float32(0.5)
+    assert (opt.lr, opt.momentum) == (0.25, 0.5) and type(opt.lr) is float
+    opt.zero_grad()
+    quadratic(ps).backward()
+    opt.step()  # the first step with momentum: buf = g
+    want = [p - 0.25 * g for p, g in zip(want, hand_grad(want))]
+    assert [p.data for p in ps] == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def test_adams_new_betas_reach_a_parameter_that_skipped_steps() -> None:
+    """Reference: Adam's rule by hand (Kingma and Ba; bias corrections 1 - beta^t at the
+    parameter's own step count t). b steps at t = 1 with betas (0.9, 0.999), skips a step
+    (no gradient) while a takes its second, then the betas change to (0.5, 0.6): b's second
+    step must use the new betas' corrections, 1 - 0.5**2 and 1 - 0.6**2, not the ones a's
+    second step used under the old betas."""
+    from autograd_lite import Tensor
+
+    a, b = Tensor([1.0]), Tensor([2.0])
+    opt = Adam([a, b], lr=0.1)
+    a.grad, b.grad = np.array([0.5]), np.array([0.25])
+    opt.step()
+    a.grad, b.grad = np.array([0.5]), None
+    opt.step()
+    opt.betas = (0.5, 0.6)
+    a.grad, b.grad = None, np.array([1.0])
+    opt.step()
+    g1, g2, eps = 0.25, 1.0, 1e-8
+    m, v = 0.1 * g1, 0.001 * g1 * g1
+    p = 2.0 - 0.1 * (m / 0.1) / (math.sqrt(v / 0.001) + eps)
+    m, v = 0.5 * m + 0.5 * g2, 0.6 * v + 0.4 * g2 * g2
+    p -= 0.1 * (m / (1 - 0.5**2)) / (math.sqrt(v / (1 - 0.6**2)) + eps)
+    assert b.data.tolist() == pytest.approx([p], rel=1e-12)

@@ -205,3 +205,30 @@ def test_a_list_of_tensors_stacked_first_records_into_the_graph() -> None:
     t = Tensor(X)
     (g,) = grad(np.stack([t, 2 * t]).sum(), [t])
     np.testing.assert_array_equal(g, 3 * ONE)
+
+
+@pytest.mark.parametrize(
+    ("call", "written"),
+    [
+        (lambda v: v ** np.array(2.0), "Value ** ndarray"),
+        (lambda v: np.array(2.0) ** v, "ndarray ** Value"),
+        (lambda v: v * np.array([2.0]), "Value * ndarray"),
+        (lambda v: np.ones(2) / v, "ndarray / Value"),
+        (lambda v: v @ np.ones(1), "Value @ ndarray"),
+        (lambda v: v // np.array(2.0), "Value // ndarray"),
+        (lambda v: divmod(v, np.array(2.0)), "divmod(Value, ndarray)"),
+    ],
+    ids=["v ** a", "a ** v", "v * a", "a / v", "v @ a", "v // a", "divmod"],
+)
+def test_an_operator_between_a_value_and_an_array_names_the_operator(
+    call: Callable[[Value], object], written: str
+) -> None:
+    """Reference: the project's rule for errors -- they name what the user wrote: an
+    operator between a Value and an array reaches numpy's ufunc (np.power for **), and
+    the TypeError names the operator and the operand types with the ufunc, and for an op
+    a Value has, how to make a number of the array (a.item())."""
+    with pytest.raises(TypeError) as info:
+        call(Value(3.0))
+    message = str(info.value)
+    assert f"({written})" in message, message
+    assert "a.item()" in message or "not one of the numpy functions" in message, message

@@ -250,8 +250,17 @@ def test_retain_graph_false_keeps_the_leaves_gradients_and_every_held_value() ->
 
 
 def _walks(z: Tensor, loss: Tensor, w: Tensor) -> dict[str, Any]:
-    """Every way a user walks a graph again."""
-    from autograd_lite import backward_steps, compile_grad, grad, graph_nodes
+    """Every way a user walks a graph again, or reads the links an op result had."""
+    from autograd_lite import (
+        backward_code,
+        backward_steps,
+        compile_grad,
+        explore,
+        find_wrong_rule,
+        grad,
+        graph_nodes,
+        hessian,
+    )
 
     return {
         "backward again": lambda: loss.backward(),
@@ -263,6 +272,12 @@ def _walks(z: Tensor, loss: Tensor, w: Tensor) -> dict[str, Any]:
         "draw_graph of a held result": lambda: draw_graph(z),
         "backward_steps": lambda: backward_steps(loss),
         "compile_grad": lambda: compile_grad(loss, [w]),
+        "backward_code": lambda: backward_code(loss, [w]),
+        "explore": lambda: explore(loss),
+        "find_wrong_rule": lambda: find_wrong_rule(loss),
+        "hessian": lambda: hessian(loss, [w]),
+        "operands of the output": lambda: loss.operands,
+        "operands of a held result": lambda: z.operands,
     }
 
 
@@ -278,6 +293,24 @@ def test_a_graph_let_go_refuses_every_walk_before_any_change(how: str) -> None:
     with pytest.raises(ReleasedGraphError, match=r"retain_graph=False"):
         _walks(z, loss, w)[how]()
     np.testing.assert_allclose(w.grad, hand_gradients(*data)[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("arity", [1, 2, 3])
+def test_a_let_go_result_names_its_op_and_refuses_its_operands(arity: int) -> None:
+    """Reference: the documented rule (docs/tensors.md) -- a let-go op result of one, two or
+    three operands (exp, *, where) is still no leaf and still names the op that made it;
+    its operands, whose links are gone, are a ReleasedGraphError naming it, never ()."""
+    from autograd_lite import where
+
+    a, b = Tensor([1.0, -2.0], label="a"), Tensor([3.0, 4.0], label="b")
+    made = {1: lambda: a.exp(), 2: lambda: a * b, 3: lambda: where(np.array([True, False]), a, b)}
+    y = made[arity]()
+    y.label = "y"
+    name = y.op.name
+    y.sum().backward(retain_graph=False)
+    assert not y.is_leaf and y.op is not None and y.op.name == name
+    with pytest.raises(ReleasedGraphError, match=r"Tensor.operands: .*'y'.*retain_graph=False"):
+        _ = y.operands
 
 
 def test_another_graph_through_a_released_result_is_refused() -> None:

@@ -275,6 +275,7 @@ class Writer:
         value_of = self.value_of
         rv = value_of[root]
         grads: dict[Node, str] = {}
+        self.final[root] = seed  # the root's gradient (it may be an input: compile_grad(W, [W]))
         if self.tensor and held_seed:
             seed_code, seed_prec = self.array(seed), ATOM
         elif self.tensor:

@@ -33,6 +33,7 @@ import numpy as np
 
 from .arrays import masked_error
 from .node import Node, stamp_write
+from .numpy_protocol import positional_parameters
 from .stale import node_name
 
 __all__ = ["DataView", "assign", "view_of", "write_in_place"]
@@ -223,6 +224,9 @@ class DataView(np.ndarray[Any, Any]):
             if _read_only(target):
                 raise _refusal(target, f"np.{func.__name__}(t.data, ...)")
         out = named.get("out")
+        if out is None and "out" in (names := positional_parameters(func)):
+            at = names.index("out")  # out given by position: np.dot(a, b, t.data)
+            out = items[at] if len(items) > at else None
         if _read_only(out):
             raise _refusal(out, f"np.{func.__name__}(..., out=t.data)")
         plain_types = tuple(np.ndarray if t is DataView else t for t in types)

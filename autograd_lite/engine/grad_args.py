@@ -1,14 +1,14 @@
 """The arguments of `grad` and `hessian` (and of compile_grad), checked before any walk:
-the output and inputs, and the seed `grad_outputs` gives."""
+the output and inputs, and the seed `grad_outputs` gives; and what `backward` keeps."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..validate import describe, sequence
+from ..validate import describe, flag, sequence
 from .node import Node
 
-__all__ = ["check_graph_args", "seed_value"]
+__all__ = ["backward_modes", "check_graph_args", "seed_value"]
 
 
 def check_graph_args(where: str, output: object, inputs: object) -> list[Node]:
@@ -74,3 +74,22 @@ def seed_value(output: Node, grad_outputs: object) -> object:
             f"grad: grad_outputs has shape {array.shape}; it needs the output's shape {shape}"
         )
     return float(array) if not shape else array
+
+
+def backward_modes(where: str, retain_grads: object, retain_graph: object) -> tuple[bool, bool]:
+    """`backward`'s retain_grads and retain_graph (docs/tensors.md, "What a backward pass
+    keeps"), checked, as (keep the op results' gradients, keep the graph): retain_grads
+    None follows retain_graph, and retain_grads=True with retain_graph=False is a ValueError
+    (it would keep what the other lets go)."""
+    if retain_grads is None and type(retain_graph) is bool:  # the common calls: no text made
+        return retain_graph, retain_graph
+    graph = flag(retain_graph, f"{where}: retain_graph")
+    keep = graph if retain_grads is None else flag(retain_grads, f"{where}: retain_grads")
+    if keep and not graph:
+        raise ValueError(
+            f"{where}: retain_grads=True keeps every op result's gradient, and "
+            f"retain_graph=False lets the op results go: pass one of them (with "
+            f"retain_graph=False the leaves still get their gradients; backward() keeps "
+            f"everything)"
+        )
+    return keep, graph

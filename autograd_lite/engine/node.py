@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, SupportsIndex, TypeVar
 
 import numpy as np
 
 from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
+from .op_params import bind, frozen
 
-__all__ = ["DomainError", "Node", "Op", "StaleDataError"]
+__all__ = ["DomainError", "Node", "Op", "ReleasedGraphError", "StaleDataError"]
 
 if TYPE_CHECKING:  # a default (PEP 696) for type checkers: a bare `Node` is `Node[Any]`
     from typing_extensions import TypeVar as DefaultingTypeVar
@@ -46,6 +47,31 @@ class StaleDataError(RuntimeError):
     forward-mode replay, the step table and page, generated code) before it computes
     anything; the message names the node and the op that used it.
     """
+
+
+class ReleasedGraphError(RuntimeError):
+    """Walking a graph again (a second backward, grad, a drawing, compile_grad ...) or
+    reading an op node's `.operands` after `backward(retain_graph=False)` let it go
+    (release.py; docs/tensors.md, "Memory")."""
+
+
+RELEASED_STAMP = 1 << 62
+"""The write stamp of an op node whose graph was let go (release.py): later than any write
+(the clock never gets there), so every walk that reaches it stops at the stale-data check,
+which tells it from a changed node by this value."""
+
+
+def released_error(node: Node, doing: str) -> NoReturn:
+    """The error for `doing` (a walk, or reading `.operands`) at `node`, which
+    `backward(retain_graph=False)` let go: its links to its operands are gone."""
+    kind = type(node).__name__
+    name = f"{kind} {node._label!r}" if node._label is not None else f"a {kind}"
+    raise ReleasedGraphError(
+        f"{doing}: the graph of {name} (the result of {node._op.base.display!r}) was let go "
+        f"by backward(retain_graph=False), which keeps each {kind}'s data but not the links "
+        f"between them: run the forward pass again (or call backward(), which keeps the graph, "
+        f"where it is walked again)"
+    )
 
 
 CLOCK = [0]
@@ -108,7 +134,8 @@ class Node(Generic[D]):
 
     @property
     def operands(self) -> tuple[Node, ...]:
-        """The nodes this one was computed from, in operand order; () for leaves."""
+        """The nodes this one was computed from, in operand order; () for leaves;
+        `ReleasedGraphError` once `backward(retain_graph=False)` let this op node go."""
         a, b = self._a, self._b
         if a is None:
             return ()
@@ -116,6 +143,8 @@ class Node(Generic[D]):
             return (a, b)
         if type(a) is tuple:
             many: tuple[Node, ...] = a
+            if not many:  # an op has operands: () is a let-go node's (release.let_go)
+                released_error(self, f"{type(self).__name__}.operands")
             return many
         return (a,)
 
@@ -226,38 +255,6 @@ class Node(Generic[D]):
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Node:
         """op applied to operands (nodes of this type and numbers) as a new node."""
         raise NotImplementedError
-
-
-def _frozen(value: Any) -> Any:
-    """A param as the op keeps it: arrays (also inside tuples, lists and dicts) as read-only
-    copies, so that writing into the caller's array, or into `op.params`, cannot change what
-    the op's forward and rule compute after the forward pass."""
-    if isinstance(value, np.ndarray):
-        if not value.flags.writeable and value.base is None:
-            return value  # frozen already (another op's param: the same array, as codegen expects)
-        copy = np.array(value, copy=True, subok=True)  # a subclass (np.matrix) stays one
-        copy.setflags(write=False)
-        return copy
-    if type(value) in (tuple, list):
-        return type(value)(_frozen(v) for v in value)
-    if type(value) is dict:
-        return {k: _frozen(v) for k, v in value.items()}
-    return value
-
-
-def _bind(fn: Callable[..., Any] | None, params: dict[str, Any]) -> Any:
-    """fn with params passed as keyword arguments (a closure: functools.partial would copy
-    its keywords on every call, which doubles the cost of a parameterised op). It names fn as
-    its `__wrapped__`, for codegen to write the function it calls (only that: functools.wraps'
-    copies were half the cost of an op made per call, as cross_entropy's)."""
-    if fn is None or not params:
-        return fn
-
-    def bound(*xs: Any) -> Any:
-        return fn(*xs, **params)
-
-    bound.__dict__["__wrapped__"] = fn  # what update_wrapper would set, at a fifth the cost
-    return bound
 
 
 def _checked(vjp: Callable[..., Any], op: Op) -> Callable[..., tuple[Any, ...]]:
@@ -406,7 +403,7 @@ class Op:
                 f"Op {name!r}: emit must be a format string, a function or a dict of them, "
                 f"got {describe(emit)}"
             )
-        bound = {key: _frozen(value) for key, value in (params or {}).items()}
+        bound = {key: frozen(value) for key, value in (params or {}).items()}
         self.name = name
         self.base: Op = self
         """The op a node type specialised this one from (a Tensor's op that skips constants
@@ -415,22 +412,22 @@ class Op:
         """The node types' specialised copies of this op, made once each (they live and die
         with it)."""
         self.params: Mapping[str, Any] = MappingProxyType(bound)
-        self.forward: Callable[..., Any] = _bind(forward, bound)
+        self.forward: Callable[..., Any] = bind(forward, bound)
         self.array_forward: Callable[..., Any] = (
-            self.forward if array_forward is None else _bind(array_forward, bound)
+            self.forward if array_forward is None else bind(array_forward, bound)
         )
         self.parts: tuple[Callable[..., Any], ...] | None = (
-            None if parts is None else tuple(_bind(p, bound) for p in parts)
+            None if parts is None else tuple(bind(p, bound) for p in parts)
         )
         if vjp is None:
             vjp = _joined(self.parts or ())
             check_returns = False
-        self.vjp: Callable[..., tuple[Any, ...]] = _bind(vjp, bound) if parts is None else vjp
+        self.vjp: Callable[..., tuple[Any, ...]] = bind(vjp, bound) if parts is None else vjp
         if check_returns:
             self.vjp = _checked(self.vjp, self)
-        self.check: Callable[..., None] | None = _bind(check, bound)
-        self.array_check: Callable[..., None] | None = _bind(array_check, bound)
-        self.jvp: Callable[..., Any] | str | None = _bind(jvp, bound) if callable(jvp) else jvp
+        self.check: Callable[..., None] | None = bind(check, bound)
+        self.array_check: Callable[..., None] | None = bind(array_check, bound)
+        self.jvp: Callable[..., Any] | str | None = bind(jvp, bound) if callable(jvp) else jvp
         """The forward-mode rule, "elementwise", or None (see the class docstring)."""
         if display is None:
             args = ", ".join(f"{k}={v!r}" for k, v in bound.items())
@@ -444,7 +441,7 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
-        self.fresh, self.vjp_into = bool(fresh), _bind(vjp_into, bound)
+        self.fresh, self.vjp_into = bool(fresh), bind(vjp_into, bound)
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         """How generated code writes this op (None: it has no emit form)."""
 

@@ -31,7 +31,14 @@ from .axes import joined, plain
 from .methods import Unary, rows, suggested
 from .node import Node, Op
 
-__all__ = ["FUNCTIONS", "UFUNCS", "array_function", "array_ufunc", "supported"]
+__all__ = [
+    "FUNCTIONS",
+    "UFUNCS",
+    "array_function",
+    "array_ufunc",
+    "positional_parameters",
+    "supported",
+]
 
 
 def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
@@ -294,6 +301,29 @@ def _keywords(name: str, node: Any, given: list[str], takes: str) -> TypeError:
     )
 
 
+_SYMBOLS = {
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", np.power: "**",
+    np.matmul: "@", np.floor_divide: "//", np.remainder: "%", np.divmod: "divmod",
+    np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
+    np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",
+    np.left_shift: "<<", np.right_shift: ">>",
+}  # fmt: skip
+"""The two-operand ufuncs that numpy's operators call (`array ** v` is np.power(array, v),
+and so is `v ** array` once the node's own operator declined the array)."""
+
+
+def _named(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> str:
+    """How an error names a call of `ufunc` on `inputs` (no keywords: `a += t` gives out=):
+    `np.exp`, and for one an operator makes, the operator too, `np.power (Value ** ndarray)`,
+    since it is what the user wrote."""
+    name = f"np.{ufunc.__name__}"
+    symbol = _SYMBOLS.get(ufunc)
+    if symbol is None or len(inputs) != 2:
+        return name
+    a, b = (type(x).__name__ for x in inputs)
+    return f"{name} ({symbol}({a}, {b}))" if symbol == "divmod" else f"{name} ({a} {symbol} {b})"
+
+
 def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """numpy's ufunc protocol: np.exp(x), np.add(a, x), array + x ... as the node's op."""
     name = f"np.{ufunc.__name__}"
@@ -304,20 +334,20 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         raise _keywords(name, self, list(kwargs), "a ufunc takes only its operands")
     entry = UFUNCS.get(ufunc) or _table_ufuncs().get(ufunc)  # a row added since import
     if entry is None:
-        raise _refused(name, self)
+        raise _refused(_named(ufunc, inputs), self)
     found = entry(*inputs)
     if found is NotImplemented:
         kinds = " and ".join(type(x).__name__ for x in inputs)
         raise TypeError(
-            f"{name}: no op of the engine takes operands of types {kinds} (a Value goes with "
-            f"numbers, a Tensor with numbers and arrays: Tensor(v.data) makes a Tensor of a "
-            f"Value)"
+            f"{_named(ufunc, inputs)}: no op of the engine takes operands of types {kinds} (a "
+            f"Value goes with numbers, a Tensor with numbers and arrays: Tensor(v.data) makes a "
+            f"Tensor of a Value, a.item() a number of a one-element array a)"
         )
     return found
 
 
 @functools.cache
-def _parameters(func: Callable[..., Any]) -> tuple[str, ...]:
+def positional_parameters(func: Callable[..., Any]) -> tuple[str, ...]:
     """The names of func's parameters that can be passed by position, in order."""
     try:
         found = inspect.signature(func).parameters.values()
@@ -340,12 +370,12 @@ def array_function(
     entry = FUNCTIONS.get(func)
     if entry is None:
         raise _refused(name, self)
-    names = _parameters(func)
+    names = positional_parameters(func)
     if len(args) > len(names):
         raise TypeError(f"{name}: takes at most {len(names)} positional arguments")
     given = dict(zip(names, args))
     given.update(kwargs)
-    accepted = _parameters(entry)
+    accepted = positional_parameters(entry)
     extra = [k for k in given if k not in accepted]
     if extra:
         takes = ", ".join(f"{k}=" for k in accepted[1:])

@@ -10,13 +10,13 @@ may go through such a node again (its links are gone): it carries the write stam
 with `ReleasedGraphError` (docs/tensors.md, "What a backward pass keeps"). Each op node is let
 go as soon as the walk has run its rule, so an intermediate result is freed before the walk
 reaches the layers below it, as PyTorch frees saved tensors during its backward pass.
+`ReleasedGraphError`, `released_error` and `RELEASED_STAMP` are node.py's (imported here),
+so that `Node.operands` refuses a let-go node too.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from .node import Node
+from .node import RELEASED_STAMP, Node, ReleasedGraphError, released_error
 
 __all__ = [
     "RELEASED",
@@ -26,6 +26,7 @@ __all__ = [
     "ReleasedGraphError",
     "let_go",
     "released_error",
+    "released_gradient",
 ]
 
 
@@ -34,9 +35,16 @@ class ReleasedGradientError(RuntimeError):
     `backward(retain_grads=False)` did not keep (docs/tensors.md, "Memory")."""
 
 
-class ReleasedGraphError(RuntimeError):
-    """Walking a graph again (a second backward, grad, a drawing, compile_grad ...) after
-    `backward(retain_graph=False)` let it go (docs/tensors.md, "Memory")."""
+def released_gradient(node: Node) -> ReleasedGradientError:
+    """The error for reading the `.grad` of op result `node`, which a backward pass released."""
+    kind = type(node).__name__
+    label = "" if node._label is None else f" {node._label!r}"
+    return ReleasedGradientError(
+        f"{kind}.grad: the gradient of this intermediate {kind.lower()}{label} was released "
+        f"by backward(retain_grads=False) or backward(retain_graph=False) (later passes do "
+        f"not bring it back): build the graph again and call backward(), which keeps every "
+        f"gradient, to read it"
+    )
 
 
 class _Released:
@@ -57,23 +65,6 @@ class _Released:
 RELEASED = _Released()
 """What `_grad` holds once a backward pass released the node's gradient."""
 
-RELEASED_STAMP = 1 << 62
-"""The write stamp of an op node whose graph was let go: later than any write (the clock
-never gets there), so every walk that reaches it stops at the stale-data check, which tells
-it from a changed node by this value."""
-
-
-def released_error(node: Node, doing: str) -> NoReturn:
-    """The error for a walk (`doing`) that reached `node`, whose graph was let go."""
-    kind = type(node).__name__
-    name = f"{kind} {node._label!r}" if node._label is not None else f"a {kind}"
-    raise ReleasedGraphError(
-        f"{doing}: the graph of {name} (the result of {node._op.base.display!r}) was let go "
-        f"by backward(retain_graph=False), which keeps each tensor's data but not the links "
-        f"between them: run the forward pass again (or call backward(), which keeps the graph, "
-        f"where it is walked again)"
-    )
-
 
 def let_go(node: Node) -> None:
     """Let go of op node `node`'s part of the graph, once a backward pass has run its rule:
@@ -82,7 +73,8 @@ def let_go(node: Node) -> None:
     refused; it keeps its data."""
     node._stamp = RELEASED_STAMP
     node._grad = RELEASED
-    node._a, node._b = (), None  # the form of an op of three or more operands: none
+    # The form of an op of three or more operands, with none: Node.operands refuses it.
+    node._a, node._b = (), None
 
 
 class LetGo:

@@ -22,10 +22,11 @@ from . import backward as _backward
 from .array_node import ArrayNode, in_dtype_of, made
 from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .data_view import DataView, assign, view_of, write_in_place
+from .grad_args import backward_modes
 from .grad_mode import MODE
 from .in_place import InPlace
 from .node import LEAF, Node, Op, mixing_error, stamp_write
-from .release import RELEASED, ReleasedGradientError
+from .release import RELEASED, released_gradient
 from .stale import check_assignable
 
 __all__ = ["Tensor", "concatenate", "maximum", "minimum", "stack", "where"]
@@ -111,13 +112,7 @@ class Tensor(InPlace, ArrayNode):
         if g is None:  # kept, so that writing into it in place is not lost
             g = self._grad = np.zeros_like(self._data)
         elif g is RELEASED:
-            raise ReleasedGradientError(
-                f"Tensor.grad: the gradient of this intermediate tensor"
-                f"{'' if self._label is None else f' {self._label!r}'} was released by "
-                f"backward(retain_grads=False) or backward(retain_graph=False) (later passes "
-                f"do not bring it back): build the graph again and call backward(), which "
-                f"keeps every gradient, to read it"
-            )
+            raise released_gradient(self)
         array: Array = g
         return array
 
@@ -246,17 +241,7 @@ class Tensor(InPlace, ArrayNode):
         `ReleasedGraphError`. `retain_grads=False` releases only the op results' gradients
         (the graph can be walked again); it is the default with `retain_graph=False`, and
         `retain_grads=True` with it is a ValueError (it would keep what the other lets go)."""
-        graph = flag(retain_graph, "Tensor.backward: retain_graph")
-        keep = (
-            graph if retain_grads is None else flag(retain_grads, "Tensor.backward: retain_grads")
-        )
-        if keep and not graph:
-            raise ValueError(
-                "Tensor.backward: retain_grads=True keeps every op result's gradient, and "
-                "retain_graph=False lets the op results go: pass one of them (with "
-                "retain_graph=False the leaves still get their gradients; backward() keeps "
-                "everything)"
-            )
+        keep, graph = backward_modes("Tensor.backward", retain_grads, retain_graph)
         _backward.backward(self, gradient, keep, graph)
 
     def zero_grad(self) -> None:

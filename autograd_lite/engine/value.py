@@ -17,10 +17,12 @@ from ..validate import describe, is_real, real, text
 from . import backward as _backward
 from . import ops as _ops
 from .conversions import Conversions
+from .grad_args import backward_modes
 from .grad_mode import MODE, ScopeBlock
 from .in_place import InPlace
 from .methods import Applying, Methods, install
 from .node import CLOCK, CONSTANT, LEAF, Node, Op, mixing_error, stamp_write
+from .release import RELEASED, released_gradient
 from .stale import check_assignable
 from .vspace import FLOATS
 
@@ -117,13 +119,39 @@ class Value(InPlace, Methods, Conversions, Node[float]):
     # installed below with the fast paths `_binary` and `_unary`.
 
     # -- gradients (see backward.py) --------------------------------------------------------
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(
+        self,
+        gradient: float = 1.0,
+        retain_graph: bool = True,
+        retain_grads: bool | None = None,
+    ) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node below this one.
 
         Intermediate nodes get their gradient too. Calling it again adds the same amount again
         (gradients accumulate, as in PyTorch); use `zero_grad()` to reset them.
+        `retain_graph=False` and `retain_grads=False` keep what they keep for a Tensor
+        (docs/engine.md, "backward"): the leaves' gradients, and every node's data.
+        (Not keyword-only, as PyTorch's retain_graph: a keyword-only default costs each call
+        more than the whole check below, on a path that runs once per backward.)
         """
-        _backward.backward(self, gradient)
+        if retain_grads is None and retain_graph is True:  # the default: nothing to check
+            _backward.backward(self, gradient)
+        else:
+            keep, graph = backward_modes("Value.backward", retain_grads, retain_graph)
+            _backward.backward(self, gradient, keep, graph)
+
+    @property
+    def grad(self) -> float:
+        """The accumulated gradient d(output)/d(this node) (0.0 until a backward pass);
+        `ReleasedGradientError` for an op's result after `backward(retain_grads=False)`."""
+        g = self._grad
+        if g is RELEASED:
+            raise released_gradient(self)
+        return cast(float, g)
+
+    @grad.setter
+    def grad(self, value: object) -> None:
+        self._grad = self._as_gradient(value, None, False, "Value.grad")
 
     def zero_grad(self) -> None:
         """Set `.grad` to 0.0 on this node and every node below it."""

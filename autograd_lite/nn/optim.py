@@ -1,6 +1,7 @@
 """Optimizers: `SGD` and `Adam`, with PyTorch's published update rules.
 
-An optimizer holds a list of parameters (`Value`s, `Tensor`s, or both: leaves). `step()`
+An optimizer holds a tuple of parameters (`Value`s, `Tensor`s, or both: leaves), fixed when
+it is made, and its settings (`lr`, ...), checked whenever they are assigned. `step()`
 changes their `.data` from their `.grad` in plain float or numpy arithmetic (a Tensor's
 read-only array in place, through `write_in_place`, or block by block through a small
 scratch buffer for a parameter over 1 MiB: engine/blockwise.py), so it records no graph; like an
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,12 +37,71 @@ from ..engine.value import Value
 from ..validate import bounded, sequence
 from .module import Parameter, zero_grads
 
+Check = Callable[[object, str], object]
+"""A setting's check: `check(value, where)` gives the value to keep, or raises naming `where`."""
+
+
+def _positive(value: object, where: str) -> float:
+    """A learning rate or eps: a finite number > 0."""
+    return bounded(value, where, 0.0, above=True)
+
+
+def _nonnegative(value: object, where: str) -> float:
+    """A momentum or weight decay: a finite number >= 0."""
+    return bounded(value, where, 0.0)
+
+
+def _betas(value: object, where: str) -> tuple[float, float]:
+    """Adam's (beta1, beta2): each a finite number >= 0 and < 1."""
+    pair = sequence(value, where, "a pair (beta1, beta2)")
+    if len(pair) != 2:
+        raise ValueError(f"{where} must be a pair (beta1, beta2), got {len(pair)} numbers")
+    return (bounded(pair[0], f"{where}[0]", 0.0, 1.0), bounded(pair[1], f"{where}[1]", 0.0, 1.0))
+
 
 class Optimizer:
-    """Base class: holds the parameters and gives `zero_grad()`; subclasses define `step()`."""
+    """Base class: holds the parameters (a tuple) and gives `zero_grad()`; subclasses define
+    `_delta` (what `step()` subtracts), their settings (`_settings`, each with its check) and
+    their other public attributes (`_fields`)."""
 
     _state: tuple[str, ...] = ()
     """The attributes a step changes (the optimizer's state), which `_aside` puts back."""
+
+    _settings: ClassVar[Mapping[str, Check]] = {}
+    """Each setting's check (`Check`): run by every assignment, in the constructor and after
+    it (`opt.lr = ...`), before anything changes; a step then needs no check."""
+
+    params: tuple[Parameter, ...]
+
+    _fields: ClassVar[tuple[str, ...]] = ("params",)
+    """The public attributes other than settings (a subclass adds its own)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Assign an attribute: a setting (`_settings`) checked first, the parameters only
+        by the constructor (the optimizer's state follows their order), and a public name
+        that is neither refused (a misspelt or another optimizer's setting would do nothing)."""
+        check = self._settings.get(name)
+        if check is not None:
+            object.__setattr__(self, name, check(value, f"{type(self).__name__}: {name}"))
+            self._assigned(name)
+            return
+        if not name.startswith("_"):
+            cls = type(self).__name__
+            if name not in self._fields:
+                raise AttributeError(
+                    f"{cls} has no setting {name!r} (an assignment would change nothing); its "
+                    f"settings are {', '.join(self._settings)}"
+                )
+            if name == "params" and hasattr(self, "params"):  # (self.__dict__ would slow reads)
+                raise AttributeError(
+                    f"{cls}: params are fixed when the optimizer is made (its state, such as "
+                    f"momentum buffers, follows them in order): make a new optimizer"
+                )
+        object.__setattr__(self, name, value)
+
+    def _assigned(self, setting: str) -> None:
+        """Called once `setting` was assigned (checked): forget what was computed from its
+        old value."""
 
     def __init__(self, params: Iterable[Parameter]) -> None:
         cls = type(self).__name__
@@ -51,10 +111,10 @@ class Optimizer:
                 f"{cls}: params must be {accepted}; got one {type(params).__name__}: put it in "
                 f"a list"
             )
-        self.params: list[Parameter] = sequence(params, f"{cls}: params", accepted)
-        if not self.params:
+        found: list[Parameter] = sequence(params, f"{cls}: params", accepted)
+        if not found:
             raise ValueError(f"{cls}: got an empty parameter list")
-        for i, p in enumerate(self.params):
+        for i, p in enumerate(found):
             if not isinstance(p, (Value, Tensor)):
                 raise TypeError(
                     f"{cls}: params[{i}] must be a Value or a Tensor, got {type(p).__name__}"
@@ -64,8 +124,9 @@ class Optimizer:
                     f"{cls}: params[{i}] was computed by {p._op.base.display!r}; only leaves "
                     f"(inputs and parameters) can be optimized: pass the leaves it came from"
                 )
-        if len(set(self.params)) != len(self.params):
+        if len(set(found)) != len(found):
             raise ValueError(f"{cls}: a parameter appears more than once (it would step twice)")
+        self.params = tuple(found)  # a tuple: the state's lists follow its order
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient: a Value's `.grad` to 0.0, a Tensor's to none
@@ -155,6 +216,11 @@ class SGD(Optimizer):
     """
 
     _state = ("_buf",)
+    _settings: ClassVar[Mapping[str, Check]] = {
+        "lr": _positive,
+        "momentum": _nonnegative,
+        "weight_decay": _nonnegative,
+    }
 
     def __init__(
         self,
@@ -164,9 +230,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = bounded(lr, "SGD: lr", 0.0, above=True)
-        self.momentum = bounded(momentum, "SGD: momentum", 0.0)
-        self.weight_decay = bounded(weight_decay, "SGD: weight_decay", 0.0)
+        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay  # checked
         self._buf: list[Any] = [None] * len(self.params)
         self._scratch = Scratch()
 
@@ -228,6 +292,10 @@ class Adam(Optimizer):
     """
 
     _state = ("t", "_m", "_v", "_steps", "_corrections")
+    _fields = ("params", "t")
+    _settings: ClassVar[Mapping[str, Check]] = {
+        "lr": _positive, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -238,24 +306,21 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params)
-        self.lr = bounded(lr, "Adam: lr", 0.0, above=True)
-        pair = sequence(betas, "Adam: betas", "a pair (beta1, beta2)")
-        if len(pair) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {len(pair)} numbers")
-        self.betas = (
-            bounded(pair[0], "Adam: betas[0]", 0.0, 1.0),
-            bounded(pair[1], "Adam: betas[1]", 0.0, 1.0),
-        )
         # eps > 0 (PyTorch allows 0): with 0, a parameter whose gradient has always been 0
         # would divide 0 by 0 in the middle of a step.
-        self.eps = bounded(eps, "Adam: eps", 0.0, above=True)
-        self.weight_decay = bounded(weight_decay, "Adam: weight_decay", 0.0)
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay  # checked
         self.t = 0
         self._m: list[Any] = [0.0] * len(self.params)  # a float, or an array for a Tensor
         self._v: list[Any] = [0.0] * len(self.params)
         self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
         self._corrections = (0, 0.0, 0.0)  # (t, 1 - beta1^t, 1 - beta2^t), the last t used
         self._scratch = Scratch()
+
+    def _assigned(self, setting: str) -> None:
+        """New betas: the bias corrections `_advance` keeps for a step count are forgotten
+        (a parameter that skipped steps would otherwise get the old betas' at its count)."""
+        if setting == "betas":
+            self._corrections = (0, 0.0, 0.0)
 
     def _start(self) -> None:
         """Count the step (`t`)."""
