@@ -245,7 +245,7 @@ def test_backward_code_shows_the_args_as_parameters() -> None:
     assert "def forward_backward(W, b, X, x1):" in source
     assert (
         "_cross_entropy_loss(t3, logsumexp_array(t3, 1, True), labels=x1, reduction='mean', "
-        "ignore_index=-100, label_smoothing=0.0)"
+        "ignore_index=-100, label_smoothing=0.0, known=_checked_kept(t3, x1, -100))"
     ) in source
 
 
