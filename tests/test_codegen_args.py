@@ -249,6 +249,24 @@ def test_backward_code_shows_the_args_as_parameters() -> None:
     ) in source
 
 
+def test_a_dtype_among_a_helpers_constants_is_written_as_that_dtype() -> None:
+    # backward_code's module copies cross_entropy's helpers and their constants; _UNSIGNED's
+    # keys are dtypes, looked up by labels.dtype (main: written np.int8, the scalar type,
+    # which == the dtype but hashes apart, so every lookup missed and the labels took the
+    # slow path at every call). Reference: numpy's built-in dtypes are single objects; the
+    # engine's own _UNSIGNED and _in_range (labels in [0, 3): True).
+    from autograd_lite.nn.cross_entropy_op import _UNSIGNED
+
+    loss, params, x, y = _small()
+    module: dict[str, Any] = {}
+    exec(backward_code(loss, params, args=[x, y]), module)
+    assert module["_UNSIGNED"] == _UNSIGNED
+    assert all(k is np.dtype(k.name) for k in module["_UNSIGNED"])
+    assert module["_in_range"](np.array([0, 2, 1]), 3) is True
+    source = backward_code(loss, params, args=[x, y])
+    assert "np.array(d_x1, dtype=np.float64)" in source  # a dtype= argument: numpy's name
+
+
 def test_a_tensor_computed_from_the_batch_alone_must_be_an_arg_too() -> None:
     # The engine records no op for X * X (X takes no gradient): a leaf holding the recorded
     # batch's squares. Given only X, the code would keep them: refused, never a wrong number.
