@@ -245,8 +245,26 @@ def test_backward_code_shows_the_args_as_parameters() -> None:
     assert "def forward_backward(W, b, X, x1):" in source
     assert (
         "_cross_entropy_loss(t3, logsumexp_array(t3, 1, True), labels=x1, reduction='mean', "
-        "ignore_index=-100, label_smoothing=0.0)"
+        "ignore_index=-100, label_smoothing=0.0, known=_checked_kept(t3, x1, -100))"
     ) in source
+
+
+def test_a_dtype_among_a_helpers_constants_is_written_as_that_dtype() -> None:
+    # backward_code's module copies cross_entropy's helpers and their constants; _UNSIGNED's
+    # keys are dtypes, looked up by labels.dtype (main: written np.int8, the scalar type,
+    # which == the dtype but hashes apart, so every lookup missed and the labels took the
+    # slow path at every call). Reference: numpy's built-in dtypes are single objects; the
+    # engine's own _UNSIGNED and _in_range (labels in [0, 3): True).
+    from autograd_lite.nn.cross_entropy_op import _UNSIGNED
+
+    loss, params, x, y = _small()
+    module: dict[str, Any] = {}
+    exec(backward_code(loss, params, args=[x, y]), module)
+    assert module["_UNSIGNED"] == _UNSIGNED
+    assert all(k is np.dtype(k.name) for k in module["_UNSIGNED"])
+    assert module["_in_range"](np.array([0, 2, 1]), 3) is True
+    source = backward_code(loss, params, args=[x, y])
+    assert "np.array(d_x1, dtype=np.float64)" in source  # a dtype= argument: numpy's name
 
 
 def test_a_tensor_computed_from_the_batch_alone_must_be_an_arg_too() -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "array_text",
     "atomic",
     "check_writable",
+    "dtype_text",
     "literal",
 ]
 
@@ -117,8 +118,9 @@ def literal(
         return repr(x), ATOM
     if isinstance(x, str):
         return str.__repr__(x), ATOM
-    if isinstance(x, np.dtype):
-        return dtype_text(x), ATOM
+    if isinstance(x, np.dtype):  # the dtype itself: `np.int64` is its type, which == it
+        text = dtype_text(x)  # but hashes apart (a dict's key) and is not it (`is`)
+        return (text if text.startswith("np.dtype(") else f"np.dtype({text})"), ATOM
     if depth >= LITERAL_DEPTH:
         raise CodegenError(
             f"generated code cannot write {describe(x)}: containers nested more than "

@@ -35,7 +35,7 @@ from ..engine.steps import BackwardStep, backward_order
 from ..notation import formula
 from ..validate import describe, real
 from .forms import Forms, Helpers
-from .literals import ATOM, CONDITIONAL, SUM, CodegenError, check_writable, literal
+from .literals import ATOM, CONDITIONAL, SUM, CodegenError, check_writable, dtype_text, literal
 from .names import identifier
 from .symbols import Sym, example_of
 from .templates import Template, fill, kind_of, op_name, trace
@@ -263,7 +263,7 @@ class Writer:
         dtype = node._data.dtype
         if np.asarray(raw).dtype == dtype:
             return code, prec
-        return f"np.asarray({code}).astype({self.source(dtype)[0]})", ATOM
+        return f"np.asarray({code}).astype({dtype_text(dtype)})", ATOM
 
     # -- the backward pass -------------------------------------------------------------------
     def backward(self, seed: Any, held_seed: bool = False) -> dict[Node, str]:
@@ -279,7 +279,7 @@ class Writer:
         if self.tensor and held_seed:
             seed_code, seed_prec = self.array(seed), ATOM
         elif self.tensor:
-            dtype = self.source(seed.dtype)[0]
+            dtype = dtype_text(seed.dtype)
             seed_code, seed_prec = f"np.full({seed.shape!r}, 1.0, dtype={dtype})", ATOM
         else:
             seed_code, seed_prec = literal(seed, self.array)
@@ -431,7 +431,7 @@ class Writer:
 
         def value(node: Node) -> str:  # as the node's .data: a float, or an array of its own
             text = self.operand_text(node)
-            return f"np.array({text}, dtype={self.source(node._data.dtype)[0]})" if tensor else text
+            return f"np.array({text}, dtype={dtype_text(node._data.dtype)})" if tensor else text
 
         results = []
         for x in inputs:
@@ -450,7 +450,7 @@ class Writer:
                     f"backward() then converts every share as it goes, which generated code "
                     f"does not; give the rule shares of each operand's shape"
                 )
-            dtype = self.source(x._data.dtype)[0]
+            dtype = dtype_text(x._data.dtype)
             if x in grads and shape and found.dtype == x._data.dtype and self._fresh(grads[x]):
                 results.append(grads[x])  # a new array of numpy's operator: its own already
             elif x in grads:  # an array of its own, of the input's dtype, as grad() gives

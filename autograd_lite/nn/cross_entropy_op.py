@@ -1,7 +1,7 @@
 """cross_entropy's op (nn.losses' `cross_entropy` makes one per call, `op_of_call`): the
 numpy functions it runs (the range of the labels, the rows kept, the loss from logsumexp,
 its derivative softmax - target), which generated code calls too (`compile_grad`'s labels,
-given anew at each call, are checked by `_check_labels`), and its rule on nodes."""
+given anew at each call, are checked by `_checked_kept`), and its rule on nodes."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from ..engine.node import Op
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
 
-_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilqp"}
-"""Each signed integer dtype of the machine's byte order, and the unsigned one of its size."""
+_UNSIGNED = {np.dtype(c): (np.dtype(c.upper()), np.iinfo(c).max + 1) for c in "bhilqp"}
+"""Each signed integer dtype of the machine's byte order: the unsigned one of its size, and
+the first class count a label of it cannot reach (read once: np.iinfo is slow per call)."""
 
 
 def _in_range(labels: Any, classes: int) -> bool:
@@ -29,10 +30,10 @@ def _in_range(labels: Any, classes: int) -> bool:
     if not labels.size:
         return False
     if labels.dtype.kind == "i":
-        unsigned = _UNSIGNED.get(labels.dtype)
-        if unsigned is None or classes > np.iinfo(labels.dtype).max + 1:
+        found = _UNSIGNED.get(labels.dtype)
+        if found is None or classes > found[1]:
             return False  # negatives viewed unsigned start at 2**(bits - 1): not above classes
-        labels = labels.view(unsigned)
+        labels = labels.view(found[0])
     elif not labels.dtype.isnative:
         return False
     return bool(max_reduce(labels) < classes)
@@ -77,6 +78,16 @@ def _kept(labels: Any, ignore_index: int, classes: int, in_range: bool | None = 
     if count == len(labels):
         return None, labels, count
     return kept, np.where(kept, labels, 0), count
+
+
+def _checked_kept(z: Any, labels: Any, ignore_index: int) -> Kept:
+    """`_check_labels` and then `_kept` for logits z, the labels' range read once: generated
+    code computes it once per call (a shared call) for the loss and its derivative."""
+    classes = z.shape[1]
+    in_range = _in_range(labels, classes)
+    if not in_range:
+        _check_range(labels, classes, ignore_index)
+    return _kept(labels, ignore_index, classes, in_range)
 
 
 def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
@@ -184,7 +195,7 @@ def _cross_entropy_vjp(
         _no_rule,
         params=dict(zip(_PARAMS, (labels, reduction, ignore_index, label_smoothing))),
         # logsumexp written out: generated code computes it once for the loss too
-        emit="_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, " + _KEYWORDS + ")",
+        emit="_softmax_error({0}, logsumexp_array({0}, 1, True), {1}, " + _KEYWORDS + _KNOWN,
     )
     return (error_op(z, scale),)
 
@@ -195,9 +206,12 @@ def _no_rule(g: Any, out: Any, z: Any, **params: Any) -> tuple[Any]:
 
 _PARAMS = ("labels", "reduction", "ignore_index", "label_smoothing")
 _KEYWORDS = ", ".join(f"{k}={{{k}}}" for k in _PARAMS)  # "labels={labels}, ..."
+_KNOWN = ", known=_checked_kept({0}, {labels}, {ignore_index}))"
+"""The labels' check and their kept rows, written alike in the loss and its derivative, so
+that compile_grad's code reads the labels once per call (its check: no statement before)."""
 _EMIT = {
-    "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + ")",
-    "array_check": "_check_labels({0}, " + _KEYWORDS + ")",
+    "array": "_cross_entropy_loss({0}, logsumexp_array({0}, 1, True), " + _KEYWORDS + _KNOWN,
+    "array_check": None,
 }
 """How generated code writes cross_entropy: the module's functions, given the params."""
 
