@@ -256,3 +256,49 @@ def test_adams_new_betas_reach_a_parameter_that_skipped_steps() -> None:
     m, v = 0.5 * m + 0.5 * g2, 0.6 * v + 0.4 * g2 * g2
     p -= 0.1 * (m / (1 - 0.5**2)) / (math.sqrt(v / (1 - 0.6**2)) + eps)
     assert b.data.tolist() == pytest.approx([p], rel=1e-12)
+
+
+def test_an_optimizer_of_your_own_keeps_its_own_attributes() -> None:
+    """Reference: plain Python classes, and PyTorch, where a custom optimizer assigns what
+    it needs in its own __init__ and step: a subclass of `Optimizer` (a hand-written
+    sign-SGD) and of `SGD` (gradient clipping) may assign their own public attributes, as
+    any class may; the settings they inherit are still checked (`opt.lr = -1`). The numbers
+    are sign-SGD's and clipped SGD's rules by hand: p -= lr * sign(g), p -= lr * clip(g)."""
+    from autograd_lite.nn import Optimizer
+
+    class SignSGD(Optimizer):
+        def __init__(self, params: list[Value], lr: float) -> None:
+            super().__init__(params)
+            self.lr = lr
+            self.steps_taken = 0
+
+        def _delta(self, i: int, g: float, data: float) -> float:
+            self.steps_taken += 1
+            return self.lr * math.copysign(1.0, g)
+
+    class ClippedSGD(SGD):
+        def __init__(self, params: list[Value], lr: float, clip: float) -> None:
+            self.clip = clip
+            super().__init__(params, lr=lr)
+
+        def _delta(self, i: int, g: float, data: float) -> float:
+            return self.lr * max(-self.clip, min(self.clip, g))
+
+    ps = [Value(p) for p in P0]
+    sign = SignSGD(ps, lr=0.5)
+    quadratic(ps).backward()
+    sign.step()
+    assert [p.data for p in ps] == [
+        p - 0.5 * math.copysign(1.0, g) for p, g in zip(P0, hand_grad(P0))
+    ]
+    assert sign.steps_taken == len(P0)
+
+    qs = [Value(p) for p in P0]
+    clipped = ClippedSGD(qs, lr=0.1, clip=0.05)
+    quadratic(qs).backward()
+    clipped.step()
+    want = [p - 0.1 * max(-0.05, min(0.05, g)) for p, g in zip(P0, hand_grad(P0))]
+    assert [q.data for q in qs] == pytest.approx(want, rel=1e-15)
+    with pytest.raises(ValueError, match="ClippedSGD: lr must be a finite number > 0, got -1"):
+        clipped.lr = -1
+    assert clipped.lr == 0.1
