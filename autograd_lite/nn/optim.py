@@ -42,12 +42,13 @@ Check = Callable[[object, str], object]
 
 
 def _positive(value: object, where: str) -> float:
-    """A learning rate or eps: a finite number > 0."""
+    """Adam's eps: a finite number > 0."""
     return bounded(value, where, 0.0, above=True)
 
 
 def _nonnegative(value: object, where: str) -> float:
-    """A momentum or weight decay: a finite number >= 0."""
+    """A learning rate, momentum or weight decay: a finite number >= 0 (PyTorch's rule for
+    lr: a schedule's warmup from 0, or its annealing to 0, takes steps that change nothing)."""
     return bounded(value, where, 0.0)
 
 
@@ -228,7 +229,7 @@ class SGD(Optimizer):
     _state = ("_buf",)
     _fields = ("params",)
     _settings: ClassVar[Mapping[str, Check]] = {
-        "lr": _positive,
+        "lr": _nonnegative,
         "momentum": _nonnegative,
         "weight_decay": _nonnegative,
     }
@@ -305,7 +306,7 @@ class Adam(Optimizer):
     _state = ("t", "_m", "_v", "_steps", "_corrections")
     _fields = ("params", "t")
     _settings: ClassVar[Mapping[str, Check]] = {
-        "lr": _positive, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
+        "lr": _nonnegative, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
     }  # fmt: skip
 
     def __init__(
