@@ -107,12 +107,11 @@ def test_step_updates_data_only_and_zero_grad_resets() -> None:
 def test_validation() -> None:
     p = [Value(1.0)]
     bad: list[tuple[object, str]] = [
-        (lambda: SGD(p, lr=0), "lr must be a finite number > 0"),
-        (lambda: SGD(p, lr=-0.1), "lr must be"),
+        (lambda: SGD(p, lr=-0.1), "lr must be a finite number >= 0"),
         (lambda: SGD(p, lr=math.nan), "lr must be"),
         (lambda: SGD(p, lr=0.1, momentum=-0.5), "momentum must be a finite number >= 0"),
         (lambda: SGD(p, lr=0.1, weight_decay=-1), "weight_decay"),
-        (lambda: Adam(p, lr=0), "lr must be"),
+        (lambda: Adam(p, lr=-1), "lr must be"),
         (lambda: Adam(p, betas=(0.9, 1.0)), "betas\\[1\\] must be a finite number >= 0 and < 1"),
         (lambda: Adam(p, betas=(-0.1, 0.9)), "betas\\[0\\]"),
         (lambda: Adam(p, betas=(0.9,)), "pair"),  # type: ignore[arg-type]
@@ -152,7 +151,7 @@ def test_hyper_parameter_errors_name_the_optimizer_and_the_argument() -> None:
         (lambda: SGD(p, lr=10**400), OverflowError, r"SGD: lr: int of about 10\*\*400 is too"),
         (lambda: Adam(p, betas={0.9, 0.99}), TypeError, "Adam: betas must be a pair.*no order"),
         (lambda: Adam(p, betas=(0.9, 0.99, 0.9)), ValueError, "betas must be a pair.*got 3"),
-        (lambda: SGD(p, lr=math.inf), ValueError, "SGD: lr must be a finite number > 0, got inf"),
+        (lambda: SGD(p, lr=math.inf), ValueError, "SGD: lr must be a finite number >= 0, got inf"),
         (lambda: SGD(set(p), lr=0.1), TypeError, "SGD: params must be .*a set is not accepted"),
         (lambda: SGD({"w": p[0]}, lr=0.1), TypeError, "SGD: params .*a dict is not accepted"),
     ]
@@ -170,13 +169,13 @@ def test_hyper_parameter_errors_name_the_optimizer_and_the_argument() -> None:
             "lr",
             -1,
             ValueError,
-            "SGD: lr must be a finite number > 0, got -1",
+            "SGD: lr must be a finite number >= 0, got -1",
         ),
         (lambda p: SGD(p, lr=0.1), "lr", "x", TypeError, "SGD: lr: expected a real number.*'x'"),
         (lambda p: SGD(p, lr=0.1), "lr", math.nan, ValueError, "SGD: lr must be .*nan"),
         (lambda p: SGD(p, lr=0.1), "momentum", -0.5, ValueError, "SGD: momentum must .*-0.5"),
         (lambda p: SGD(p, lr=0.1), "weight_decay", math.inf, ValueError, "SGD: weight_decay .*inf"),
-        (lambda p: Adam(p), "lr", 0, ValueError, "Adam: lr must be a finite number > 0, got 0"),
+        (lambda p: Adam(p), "lr", -2, ValueError, "Adam: lr must be a finite number >= 0, got -2"),
         (lambda p: Adam(p), "betas", (0.9, 1.0), ValueError, r"Adam: betas\[1\] must .*< 1, got 1"),
         (lambda p: Adam(p), "betas", (0.9,), ValueError, "Adam: betas must be a pair"),
         (lambda p: Adam(p), "betas", "ab", TypeError, "Adam: betas must be a pair"),
@@ -256,3 +255,83 @@ def test_adams_new_betas_reach_a_parameter_that_skipped_steps() -> None:
     m, v = 0.5 * m + 0.5 * g2, 0.6 * v + 0.4 * g2 * g2
     p -= 0.1 * (m / (1 - 0.5**2)) / (math.sqrt(v / (1 - 0.6**2)) + eps)
     assert b.data.tolist() == pytest.approx([p], rel=1e-12)
+
+
+def test_an_optimizer_of_your_own_keeps_its_own_attributes() -> None:
+    """Reference: plain Python classes, and PyTorch, where a custom optimizer assigns what
+    it needs in its own __init__ and step: a subclass of `Optimizer` (a hand-written
+    sign-SGD) and of `SGD` (gradient clipping) may assign their own public attributes, as
+    any class may; the settings they inherit are still checked (`opt.lr = -1`). The numbers
+    are sign-SGD's and clipped SGD's rules by hand: p -= lr * sign(g), p -= lr * clip(g)."""
+    from autograd_lite.nn import Optimizer
+
+    class SignSGD(Optimizer):
+        def __init__(self, params: list[Value], lr: float) -> None:
+            super().__init__(params)
+            self.lr = lr
+            self.steps_taken = 0
+
+        def _delta(self, i: int, g: float, data: float) -> float:
+            self.steps_taken += 1
+            return self.lr * math.copysign(1.0, g)
+
+    class ClippedSGD(SGD):
+        def __init__(self, params: list[Value], lr: float, clip: float) -> None:
+            self.clip = clip
+            super().__init__(params, lr=lr)
+
+        def _delta(self, i: int, g: float, data: float) -> float:
+            return self.lr * max(-self.clip, min(self.clip, g))
+
+    ps = [Value(p) for p in P0]
+    sign = SignSGD(ps, lr=0.5)
+    quadratic(ps).backward()
+    sign.step()
+    assert [p.data for p in ps] == [
+        p - 0.5 * math.copysign(1.0, g) for p, g in zip(P0, hand_grad(P0))
+    ]
+    assert sign.steps_taken == len(P0)
+
+    qs = [Value(p) for p in P0]
+    clipped = ClippedSGD(qs, lr=0.1, clip=0.05)
+    quadratic(qs).backward()
+    clipped.step()
+    want = [p - 0.1 * max(-0.05, min(0.05, g)) for p, g in zip(P0, hand_grad(P0))]
+    assert [q.data for q in qs] == pytest.approx(want, rel=1e-15)
+    with pytest.raises(ValueError, match="ClippedSGD: lr must be a finite number >= 0, got -1"):
+        clipped.lr = -1
+    assert clipped.lr == 0.1
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.0, momentum=0.5), lambda ps: Adam(ps, lr=0)]
+)
+def test_a_schedule_through_lr_0_steps_by_the_rule(
+    make: Callable[[list[Value]], SGD | Adam],
+) -> None:
+    """Reference: PyTorch's rule, lr >= 0, and SGD's and Adam's rules by hand: a warmup
+    schedule's first step (lr = base * 0 / warmup) and an annealing schedule's last
+    (0.5 base (1 + cos(pi))) are lr = 0.0, a step that leaves every parameter as it was
+    (p - 0 * step = p) while the optimizer's state advances (SGD's momentum buffer g, Adam's
+    moments); the next step, at lr 0.1, is then the rule's second step: for SGD
+    p - 0.1 (0.5 g1 + g2) with g1 = g2 = g(P0), and for Adam
+    p - 0.1 m2 / (1 - 0.9^2) / (sqrt(v2 / (1 - 0.999^2)) + 1e-8)."""
+    ps = [Value(p) for p in P0]
+    opt = make(ps)
+    quadratic(ps).backward()
+    opt.lr = 0.5 * 0.1 * (1.0 + math.cos(math.pi))  # 0.0 exactly: cos(pi) is -1.0
+    opt.step()
+    assert [p.data for p in ps] == P0
+    opt.lr = 0.1
+    opt.step()  # the same gradients, still accumulated once
+    g = hand_grad(P0)
+    if isinstance(opt, SGD):
+        want = [p - 0.1 * (0.5 * gi + gi) for p, gi in zip(P0, g)]
+    else:
+        m2 = [0.9 * 0.1 * gi + 0.1 * gi for gi in g]
+        v2 = [0.999 * 0.001 * gi * gi + 0.001 * gi * gi for gi in g]
+        want = [
+            p - 0.1 * (m / (1 - 0.9**2)) / (math.sqrt(v / (1 - 0.999**2)) + 1e-8)
+            for p, m, v in zip(P0, m2, v2)
+        ]
+    assert [p.data for p in ps] == pytest.approx(want, rel=1e-12)

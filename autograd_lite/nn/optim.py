@@ -42,12 +42,13 @@ Check = Callable[[object, str], object]
 
 
 def _positive(value: object, where: str) -> float:
-    """A learning rate or eps: a finite number > 0."""
+    """Adam's eps: a finite number > 0."""
     return bounded(value, where, 0.0, above=True)
 
 
 def _nonnegative(value: object, where: str) -> float:
-    """A momentum or weight decay: a finite number >= 0."""
+    """A learning rate, momentum or weight decay: a finite number >= 0 (PyTorch's rule for
+    lr: a schedule's warmup from 0, or its annealing to 0, takes steps that change nothing)."""
     return bounded(value, where, 0.0)
 
 
@@ -62,7 +63,7 @@ def _betas(value: object, where: str) -> tuple[float, float]:
 class Optimizer:
     """Base class: holds the parameters (a tuple) and gives `zero_grad()`; subclasses define
     `_delta` (what `step()` subtracts), their settings (`_settings`, each with its check) and
-    their other public attributes (`_fields`)."""
+    may list their other public attributes (`_fields`; a subclass that does not takes any)."""
 
     _state: tuple[str, ...] = ()
     """The attributes a step changes (the optimizer's state), which `_aside` puts back."""
@@ -73,8 +74,18 @@ class Optimizer:
 
     params: tuple[Parameter, ...]
 
-    _fields: ClassVar[tuple[str, ...]] = ("params",)
-    """The public attributes other than settings (a subclass adds its own)."""
+    _fields: ClassVar[tuple[str, ...] | None] = ("params",)
+    """The public attributes other than settings; another public name is refused (a misspelt
+    setting would change nothing). None, for a subclass that does not list its own (a user's
+    optimizer): any name, as in a plain class."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass lists its public attributes (`_fields`) in its own body, as SGD and Adam
+        do, or takes any: an optimizer of one's own that assigns `self.clip` in its
+        `__init__` (or `self.lr` to a subclass of `Optimizer`) works as any class does."""
+        super().__init_subclass__(**kwargs)
+        if "_fields" not in cls.__dict__:
+            cls._fields = None
 
     def __setattr__(self, name: str, value: object) -> None:
         """Assign an attribute: a setting (`_settings`) checked first, the parameters only
@@ -86,8 +97,8 @@ class Optimizer:
             self._assigned(name)
             return
         if not name.startswith("_"):
-            cls = type(self).__name__
-            if name not in self._fields:
+            cls, fields = type(self).__name__, self._fields
+            if fields is not None and name not in fields:
                 raise AttributeError(
                     f"{cls} has no setting {name!r} (an assignment would change nothing); its "
                     f"settings are {', '.join(self._settings)}"
@@ -216,8 +227,9 @@ class SGD(Optimizer):
     """
 
     _state = ("_buf",)
+    _fields = ("params",)
     _settings: ClassVar[Mapping[str, Check]] = {
-        "lr": _positive,
+        "lr": _nonnegative,
         "momentum": _nonnegative,
         "weight_decay": _nonnegative,
     }
@@ -294,7 +306,7 @@ class Adam(Optimizer):
     _state = ("t", "_m", "_v", "_steps", "_corrections")
     _fields = ("params", "t")
     _settings: ClassVar[Mapping[str, Check]] = {
-        "lr": _positive, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
+        "lr": _nonnegative, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
     }  # fmt: skip
 
     def __init__(
