@@ -140,7 +140,7 @@ def fill(
     """Set every slot of `node`: the write stamp is the clock's now, the gradient unset. An
     array is made read-only: the node's, changed only by assigning `.data` (data_view.py)."""
     if type(data) is np.ndarray:
-        data.setflags(write=False)
+        data.setflags(False)  # write=False, passed by position (numpy parses keywords slowly)
     node._data = data
     node._stamp = CLOCK[0]
     node._grad = None
@@ -151,11 +151,20 @@ def fill(
     node._scope = scope
 
 
-def made(cls: type[_A], *fields: Any) -> _A:
-    """A new node of `cls` whose slots `fill` sets from `fields` (data, op, a, b, carry,
-    scope and optionally label: ops have checked every one)."""
+def made(
+    cls: type[_A],
+    data: Any,
+    op: Op,
+    a: Any,
+    b: Any,
+    carry: Any,
+    scope: tuple[ScopeBlock, ...],
+    label: str | None = None,
+) -> _A:
+    """A new node of `cls` whose slots `fill` sets from the fields (ops have checked every
+    one). The fields by name, not `*fields`: no tuple packed and unpacked per node."""
     node: _A = object.__new__(cls)
-    fill(node, *fields)
+    fill(node, data, op, a, b, carry, scope, label)
     return node
 
 

@@ -17,8 +17,9 @@ from ..engine.node import Op
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
 
-_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilqp"}
-"""Each signed integer dtype of the machine's byte order, and the unsigned one of its size."""
+_UNSIGNED = {np.dtype(c): (np.dtype(c.upper()), int(np.iinfo(c).max) + 1) for c in "bhilqp"}
+"""Each signed integer dtype of the machine's byte order: the unsigned one of its size, and
+the number of its non-negative values (np.iinfo costs more than the rest of a check)."""
 
 
 def _in_range(labels: Any, classes: int) -> bool:
@@ -29,10 +30,10 @@ def _in_range(labels: Any, classes: int) -> bool:
     if not labels.size:
         return False
     if labels.dtype.kind == "i":
-        unsigned = _UNSIGNED.get(labels.dtype)
-        if unsigned is None or classes > np.iinfo(labels.dtype).max + 1:
+        found = _UNSIGNED.get(labels.dtype)
+        if found is None or classes > found[1]:
             return False  # negatives viewed unsigned start at 2**(bits - 1): not above classes
-        labels = labels.view(unsigned)
+        labels = labels.view(found[0])
     elif not labels.dtype.isnative:
         return False
     return bool(max_reduce(labels) < classes)
