@@ -127,6 +127,11 @@ def in_dtype_of(node: Node, g: Any) -> Any:
     return g.astype(dtype)
 
 
+_setflags: Any = np.ndarray.setflags
+"""ndarray.setflags, called with write= by position: numpy parses keywords slowly (a third of
+the call), and numpy's stubs take them by keyword only."""
+
+
 def fill(
     node: ArrayNode,
     data: Any,
@@ -140,7 +145,7 @@ def fill(
     """Set every slot of `node`: the write stamp is the clock's now, the gradient unset. An
     array is made read-only: the node's, changed only by assigning `.data` (data_view.py)."""
     if type(data) is np.ndarray:
-        data.setflags(write=False)
+        _setflags(data, False)  # write=False
     node._data = data
     node._stamp = CLOCK[0]
     node._grad = None
@@ -151,17 +156,33 @@ def fill(
     node._scope = scope
 
 
-def made(cls: type[_A], *fields: Any) -> _A:
-    """A new node of `cls` whose slots `fill` sets from `fields` (data, op, a, b, carry,
-    scope and optionally label: ops have checked every one)."""
+def made(
+    cls: type[_A],
+    data: Any,
+    op: Op,
+    a: Any,
+    b: Any,
+    carry: Any,
+    scope: tuple[ScopeBlock, ...],
+    label: str | None = None,
+) -> _A:
+    """A new node of `cls` whose slots `fill` sets from the fields (ops have checked every
+    one). The fields by name, not `*fields`: no tuple packed and unpacked per node."""
     node: _A = object.__new__(cls)
-    fill(node, *fields)
+    fill(node, data, op, a, b, carry, scope, label)
     return node
 
 
-install(
-    ArrayNode,
-    ArrayMethods,
-    # Op.__call__ finds the node among the operands and calls its type's _apply.
-    Applying(binary=Op.__call__, unary=Op.__call__, power=array_methods.power),
-)
+def _binary(op: Op, a: Any, b: Any) -> Any:
+    """op(a, b) for an operator of the node a or b (self, on either side): that node's type
+    applies it, without Op.__call__'s search for a node among the operands."""
+    node = a if isinstance(a, Node) else b
+    return node._apply(op, (a, b))
+
+
+def _unary(op: Op, x: Any) -> Any:
+    """op(x) for a method of the node x: x's type applies it."""
+    return x._apply(op, (x,))
+
+
+install(ArrayNode, ArrayMethods, Applying(binary=_binary, unary=_unary, power=array_methods.power))

@@ -264,7 +264,8 @@ node instead of three, whose weight gradient g.T @ x is made in w's layout."""
 
 def linear(x: Any, w: Any, b: Any) -> Any:
     """x @ w.T + b (PyTorch's `F.linear`): a fully connected layer in one op."""
-    shape = np.shape(data_of(w))
+    data = data_of(w)
+    shape = data.shape if type(data) is np.ndarray else np.shape(data)  # np.shape: a Python call
     if len(shape) != 2:  # a vector w: x @ w.T runs, but the rules are a matrix's (wrong x.grad)
         raise ValueError(f"linear: the weight must be a matrix (out, in), got shape {shape}")
     return linear_op(x, w, b)

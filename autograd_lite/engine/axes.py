@@ -69,8 +69,9 @@ def normal_axis(axis: object, ndim: int, where: str) -> int:
     """One axis (an int, negative counting from the end) as a non-negative int."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{where}: axis must be an int, got {describe(axis)}")
-    (found,) = normal_axes(axis, ndim, where) or (0,)
-    return found
+    if not -ndim <= axis < ndim:  # normal_axes's error, without its tuple of axes
+        raise ValueError(f"{where}: axis {axis} is out of range for {ndim} dimension(s)")
+    return int(axis) % ndim
 
 
 def axis_order(axes: Sequence[Any], ndim: int) -> tuple[int, ...]:

@@ -186,15 +186,21 @@ def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ..
     return kept_shape(shape, (axis,)) if keepdims else shape[:axis] + shape[axis + 1 :]
 
 
+_all_true: Any = np.logical_and.reduce
+
+
+def _all_finite(m: Any) -> bool:
+    """Whether every element of the array m is finite (ndarray.all would add a Python layer)."""
+    return bool(_all_true(np.isfinite(m), axis=None))
+
+
 def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
     """log(sum(exp(x))) over `axis` of a plain array, stable for large |x| (the max taken out
     first); -inf over an empty axis. logsumexp's forward, and cross_entropy's."""
     if not x.shape[axis]:  # log of an empty sum: -inf (as PyTorch), where max has no start
         return np.full(_reduced(x.shape, axis, keepdims), -np.inf, x.dtype)
     m = max_reduce(x, axis=axis, keepdims=True)
-    # All finite: each sum holds exp(0) = 1, so log sees no 0 and exp no overflow. (The
-    # ufunc's reduce: .all() goes through numpy's Python wrapper, a third of a small call.)
-    if np.logical_and.reduce(np.isfinite(m), axis=None):
+    if _all_finite(m):  # each sum holds exp(0) = 1: log sees no 0, exp no overflow
         return _log_sum_exp_shifted(x, m, axis, keepdims)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along the axis: no shift
     with np.errstate(divide="ignore"):  # log 0 = -inf for an axis of -inf only
@@ -244,9 +250,15 @@ def _log_softmax_array(x: Any, axis: int) -> Any:
     if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
         return x.copy()
     m = max_reduce(x, axis=axis, keepdims=True)
-    shifted = x - np.where(np.isfinite(m), m, 0)
+    if _all_finite(m):  # each sum holds exp(0) = 1: log sees no 0, no warning to silence
+        return _log_softmax_shifted(x - m, axis)
     with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
-        return shifted - np.log(add_reduce(np.exp(shifted), axis=axis, keepdims=True))
+        return _log_softmax_shifted(x - np.where(np.isfinite(m), m, 0), axis)
+
+
+def _log_softmax_shifted(shifted: Any, axis: int) -> Any:
+    """shifted - log(sum(exp(shifted))) along `axis`."""
+    return shifted - np.log(add_reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 @functools.lru_cache(maxsize=1024)

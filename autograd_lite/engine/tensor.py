@@ -362,7 +362,10 @@ class Tensor(InPlace, ArrayNode):
             if constants
             else operands
         )
-        stretched = broadcast(op, datas, out.shape)
+        # One operand of the result's shape (relu, neg ...) is stretched by nothing: no call.
+        stretched = (len(datas) > 1 or datas[0].shape != out.shape) and broadcast(
+            op, datas, out.shape
+        )
         if stretched or False in needs:
             op = adapted(op, tuple(needs), stretched)
         if len(nodes) > 2:

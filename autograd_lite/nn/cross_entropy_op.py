@@ -17,9 +17,9 @@ from ..engine.node import Op
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
 
-_UNSIGNED = {np.dtype(c): (np.dtype(c.upper()), np.iinfo(c).max + 1) for c in "bhilqp"}
+_UNSIGNED = {np.dtype(c): (np.dtype(c.upper()), int(np.iinfo(c).max) + 1) for c in "bhilqp"}
 """Each signed integer dtype of the machine's byte order: the unsigned one of its size, and
-the first class count a label of it cannot reach (read once: np.iinfo is slow per call)."""
+the number of its non-negative values (np.iinfo costs more than the rest of a check)."""
 
 
 def _in_range(labels: Any, classes: int) -> bool:

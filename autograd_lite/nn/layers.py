@@ -279,7 +279,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """x @ weight.T + bias for x of shape (..., in_features): one `linear` node."""
-        shape = x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
+        shape = x._data.shape if type(x) is Tensor else np.shape(x)
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r}: the input has shape {tuple(shape)}; its last axis must have "
