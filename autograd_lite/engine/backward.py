@@ -145,7 +145,7 @@ def _sweep(
     It returns the nodes and their gradients; given a list `released`, only the leaves':
     each op node's gradient is then dropped once its rule has run (memory), and the op node
     goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
-    and each op node is let go (release.py's `let_go`) when its rule runs, and forgotten by
+    and each op node is let go (release.py's `LetGo`) when its rule runs, and forgotten by
     the sweep, so that an intermediate result nobody holds is freed before the walk goes
     further down: a rule that fails leaves the part above it let go.
 
