@@ -127,3 +127,35 @@ def test_a_step_computed_aside_writes_in_place_and_stamps() -> None:
     np.testing.assert_array_equal(kept, p.data)
     with pytest.raises(StaleDataError, match="Tensor 'W'"):
         loss.backward()
+
+
+def test_each_step_reads_numpy_error_state_anew() -> None:
+    """The step keeps the last numpy error state it read (to skip np.geterr while it is
+    unchanged), so a state changed between steps, by np.seterr or np.errstate, inside or
+    after a block, must still be seen: a step whose subtraction overflows (-1.5e308 - 1e308,
+    after lr g computed) writes nothing where numpy raises, and writes numpy's -inf where it
+    only warns. Reference: p - lr g in numpy."""
+    p0 = np.full(SMALL, -1.5e308)
+    p = Tensor(p0)
+    opt = SGD([p], lr=10.0)
+    p.grad = np.ones(SMALL)
+    opt.step()  # under the default state: read, and kept
+    after_one = p0 - 10.0
+    p.grad = np.full(SMALL, 1e307)
+    old = np.seterr(over="raise")
+    try:
+        with pytest.raises(FloatingPointError, match="overflow"):
+            opt.step()
+    finally:
+        np.seterr(**old)
+    _same_as([p], [after_one])
+    with np.errstate(over="warn"):
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
+            opt.step()
+        _same_as([p], [after_one])
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            opt.step()  # the outer block's state again: it warns, and the step is written
+    with np.errstate(over="ignore"):
+        want = after_one - 10.0 * np.full(SMALL, 1e307)
+    _same_as([p], [want])
+    assert np.all(np.isneginf(want))

@@ -65,7 +65,7 @@ class ArrayNode(ArrayMethods, Conversions, Node):
 
     @staticmethod
     def _finish_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
+        nodes: list[Any], grads: list[Any], create_graph: bool, owned: set[Any] | None = None
     ) -> tuple[list[Any], list[Any]]:
         """The gradients in each node's own dtype (a total summed in another float dtype is
         converted once, here)."""
@@ -97,10 +97,10 @@ class ArrayNode(ArrayMethods, Conversions, Node):
             and data.ndim == 0
         ):
             return share
-        rule = where or f"the derivative rule of {op!r}"
+        if share is None and (where is not None or not self._takes_gradient()):
+            return None  # .grad = None resets it; constants get no share
+        rule = where or f"the derivative rule of {op!r}"  # (for an error only: repr costs)
         if share is None:
-            if where is not None or not self._takes_gradient():
-                return None  # .grad = None resets it; constants get no share
             raise TypeError(f"{rule} returned None for an operand that needs a gradient")
         kind = type(self).__name__
         if type(share) is type(self):

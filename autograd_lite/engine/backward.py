@@ -137,6 +137,7 @@ def _sweep(
     create_graph: bool,
     released: list[Node] | None = None,
     cut: bool = False,
+    owned: set[Node] | None = None,
 ) -> tuple[list[Node], list[Any]]:
     """One reverse topological sweep: a node's rule runs once every result that uses it has
     passed its share down (Kahn's order), so each gradient is complete when it is read.
@@ -144,7 +145,7 @@ def _sweep(
     It returns the nodes and their gradients; given a list `released`, only the leaves':
     each op node's gradient is then dropped once its rule has run (memory), and the op node
     goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
-    and each op node is let go (release.py's `let_go`) when its rule runs, and forgotten by
+    and each op node is let go (release.py's `LetGo`) when its rule runs, and forgotten by
     the sweep, so that an intermediate result nobody holds is freed before the walk goes
     further down: a rule that fails leaves the part above it let go.
 
@@ -169,6 +170,8 @@ def _sweep(
       and linear); `owned` holds those nodes. Op nodes' gradients are not kept then, so
       no `.grad` holds the array, and a fresh share is no other share, no g, no data. A
       root's seed or any other share is never written into (add hands g to both operands).
+      The set `owned` the caller may pass ends holding the leaves so owned, whose arrays
+      `_finish_gradients` then need not compare with every other gradient's.
     """
     if cut:
         released = []  # never filled: op nodes go to a LetGo, and are let go one by one
@@ -182,7 +185,7 @@ def _sweep(
     # length 0, which drops what it is given (no test per node on either path).
     op_nodes: list[Node] | LetGo = done if released is None else LetGo(uses) if cut else released
     op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
-    owned: set[Node] | None = None if released is None else set()  # see the docstring
+    owned = None if released is None else set() if owned is None else owned  # see above
     special = create_graph or owned is not None  # one-operand rules go through _one_share
     node = root
     try:
@@ -356,13 +359,14 @@ def backward(
     seed = root._seed(gradient, False)
     if retain_grads and retain_graph:
         nodes, grads = _propagate(root, seed, False, None)
-    elif retain_graph:
+    else:  # without retain_graph, each op node let go as the walk passes it (release.py)
         released: list[Node] = []
-        nodes, grads = root._finish_gradients(*_sweep(root, seed, False, released), False)
+        owned: set[Node] = set()  # the leaves whose gradient is an array the walk made
+        cut = not retain_graph
+        found = _sweep(root, seed, False, None if cut else released, cut, owned)
+        nodes, grads = root._finish_gradients(*found, False, owned)
         for node in released:
             node._grad = RELEASED
-    else:  # each op node let go as the walk passes it (memory: see release.py)
-        nodes, grads = root._finish_gradients(*_sweep(root, seed, False, cut=True), False)
     for node, g in zip(nodes, grads):
         # None: no gradient yet (a Tensor's, until its first backward); never added in
         # place, since one array may be several nodes' gradient.

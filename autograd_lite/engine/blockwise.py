@@ -23,6 +23,7 @@ numpy's warnings are by default).
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -73,14 +74,41 @@ class Scratch:
         return buffer
 
 
+_QUIET = frozenset(("warn", "ignore"))
+"""numpy's error modes that cannot raise."""
+
+try:  # numpy >= 2: a ContextVar whose value is a new object at every seterr and errstate
+    _ERROR_STATE: Any = importlib.import_module("numpy._core._multiarray_umath")._extobj_contextvar
+except (ImportError, AttributeError):  # numpy 1.x keeps it otherwise: geterr at every step
+    _ERROR_STATE = None
+_LAST_STATE: list[tuple[Any, bool]] = [(None, False)]
+"""The last error state read and whether it is quiet: np.geterr builds a dict each time
+(9.5k instructions, more than the rest of an SGD step's checks on W5), so a step under an
+unchanged state skips it. A tuple in one cell: threads read and replace it whole."""
+
+
+def _numpy_quiet() -> bool:
+    """Whether numpy's error state can at most warn (every mode in `_QUIET`)."""
+    state = None if _ERROR_STATE is None else _ERROR_STATE.get()
+    last = _LAST_STATE[0]
+    if state is not None and last[0] is state:  # (the cell holds it: its id is not reused)
+        return last[1]
+    quiet = _QUIET.issuperset(np.geterr().values())
+    _LAST_STATE[0] = (state, quiet)
+    return quiet
+
+
 def blocks_allowed() -> bool:
     """Whether a floating-point problem in numpy (overflow, invalid, ...) can at most warn:
     numpy's error state warns or ignores, and no warning filter turns a RuntimeWarning into
     an error. Else a step must be computed whole before anything is written, so that an
     error leaves everything as it was."""
-    if any(mode != "warn" and mode != "ignore" for mode in np.geterr().values()):
+    if not _numpy_quiet():
         return False
-    return not any(f[0] == "error" and issubclass(RuntimeWarning, f[2]) for f in warnings.filters)
+    for f in warnings.filters:  # a loop, not any() over a generator: a third of the cost
+        if f[0] == "error" and issubclass(RuntimeWarning, f[2]):
+            return False
+    return True
 
 
 def write_in_blocks(

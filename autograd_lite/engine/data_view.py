@@ -75,7 +75,7 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
             masked_error("an in-place operator on t.data", other)
         # `W.data += x` with x a Tensor: x's numbers; DataViews as plain arrays
         other = _plain(other._data if isinstance(other, Node) else other)
-    data.setflags(write=True)
+    data.setflags(True)  # write=True, given positionally: numpy parses a keyword slowly
     try:
         operator(data, other)
     except (TypeError, ValueError):
@@ -84,7 +84,7 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
     finally:
-        data.setflags(write=False)
+        data.setflags(False)
     stamp_write(node)
 
 

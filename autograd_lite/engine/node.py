@@ -143,7 +143,7 @@ class Node(Generic[D]):
             return (a, b)
         if type(a) is tuple:
             many: tuple[Node, ...] = a
-            if not many:  # an op has operands: () is a let-go node's (release.let_go)
+            if not many:  # an op has operands: () is a let-go node's (release.LetGo)
                 released_error(self, f"{type(self).__name__}.operands")
             return many
         return (a,)
@@ -237,11 +237,11 @@ class Node(Generic[D]):
 
     @staticmethod
     def _finish_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
+        nodes: list[Any], grads: list[Any], create_graph: bool, owned: set[Any] | None = None
     ) -> tuple[list[Any], list[Any]]:
         """The walk's gradients (each share checked by `_as_gradient`) as `.grad` and
-        `grad()` take them: without those of nodes that take none (a None gradient), and
-        with a copy of an array that a node must own. Here: as they are."""
+        `grad()` take them, with a copy of an array a node must own (`owned`: nodes whose
+        array the walk made, held nowhere else; see backward.py). Here: as they are."""
         return nodes, grads
 
     def _as_gradient(

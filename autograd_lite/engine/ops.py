@@ -89,8 +89,9 @@ def _relu_array(x: Any) -> Any:
 def _relu_vjp(g: Any, out: Any, x: Any, into: bool = False) -> tuple[Any]:
     # g * step(out) as g * (out > 0), the same numbers: Python and numpy take a bool as 1.0 or
     # 0.0 (-0.0, inf and nan as step's); into g's array for `vjp_into`, if g can be written
+    # (given positionally: numpy parses an out= keyword slowly)
     if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
-        return (np.multiply(g, out > 0, out=g if into and g.flags.writeable else None),)
+        return (np.multiply(g, out > 0, g if into and g.flags.writeable else None),)
     return (g * (out > 0) if type(out) is float else g * step(out),)  # nodes: step's node
 
 

@@ -24,7 +24,6 @@ __all__ = [
     "LetGo",
     "ReleasedGradientError",
     "ReleasedGraphError",
-    "let_go",
     "released_error",
     "released_gradient",
 ]
@@ -66,23 +65,11 @@ RELEASED = _Released()
 """What `_grad` holds once a backward pass released the node's gradient."""
 
 
-def let_go(node: Node) -> None:
-    """Let go of op node `node`'s part of the graph, once a backward pass has run its rule:
-    it loses its gradient and its links to its operands (so what only the graph held is
-    freed as the walk goes) and is stamped, so that every later walk that reaches it is
-    refused; it keeps its data."""
-    node._stamp = RELEASED_STAMP
-    node._grad = RELEASED
-    # The form of an op of three or more operands, with none: Node.operands refuses it.
-    node._a, node._b = (), None
-
-
 class LetGo:
     """Where backward's sweep with `cut` (retain_graph=False) puts each op node as it
-    reaches it: the node is let go (`let_go`: links, gradient) and its use count forgotten,
-    so that once its rule has run, nothing of the sweep holds it. (A node in the sweep's
-    ownership set is held until its one-operand rule reads it; any other until the sweep
-    ends.)"""
+    reaches it: the node is let go and its use count forgotten, so that once its rule has
+    run, nothing of the sweep holds it. (A node in the sweep's ownership set is held until
+    its one-operand rule reads it; any other until the sweep ends.)"""
 
     __slots__ = ("uses",)
 
@@ -90,6 +77,11 @@ class LetGo:
         self.uses = uses
 
     def append(self, node: Node) -> None:
-        """Let `node` go (its rule is about to run on the operands the sweep has read)."""
+        """Let op node `node`'s part of the graph go (its rule is about to run on the
+        operands the sweep has read): it loses its gradient and its links to its operands
+        (so what only the graph held is freed as the walk goes) and is stamped, so that
+        every later walk that reaches it is refused; it keeps its data."""
         del self.uses[node]
-        let_go(node)
+        node._stamp = RELEASED_STAMP
+        node._grad = RELEASED
+        node._a, node._b = (), None  # the form of an op of three or more operands: none

@@ -269,7 +269,7 @@ class Tensor(InPlace, ArrayNode):
 
     @staticmethod
     def _finish_gradients(
-        nodes: list[Any], grads: list[Any], create_graph: bool
+        nodes: list[Any], grads: list[Any], create_graph: bool, owned: set[Any] | None = None
     ) -> tuple[list[Any], list[Any]]:
         if create_graph:  # Tensors: never changed in place
             return nodes, grads
@@ -283,27 +283,30 @@ class Tensor(InPlace, ArrayNode):
         # layout of the leaf's data (PyTorch's layout rule for .grad too: W.T's transposed
         # gradient, not copied, made `p.data -= lr * p.grad` three times slower in W5's
         # step). The leaves' data count as holders too: a rule may hand on an operand's array.
-        holders = {id(n._data): 1 for n in nodes if n._a is None}
-        for g in grads:
-            if type(g) is np.ndarray:
-                key = id(g if g.base is None else g.base)
-                holders[key] = holders.get(key, 0) + 1
-        owned = []
+        # The holders are counted only if a leaf not in `owned` needs them: in a training
+        # pass, every leaf's gradient is often a fresh product or sum that the walk made.
+        holders: dict[int, int] | None = None
+        kept = []
         for node, g in zip(nodes, grads):
+            dtype = node._data.dtype
             if type(g) is not np.ndarray:  # a numpy scalar: the sum of two 0-d arrays
                 g = in_dtype_of(node, np.asarray(g))
-            elif g.dtype != node._data.dtype:  # summed in another float dtype: a new array
-                g = g.astype(node._data.dtype)
-            elif not g.flags.writeable:
+            elif g.dtype is not dtype and g.dtype != dtype:  # summed in another float dtype
+                g = g.astype(dtype)  # (a new array)
+            elif not (flags := g.flags).writeable:
                 g = g.copy()
             elif node._a is None:
-                key = id(g if g.base is None else g.base)
-                n = holders[key]
-                if n > 1 or (not g.flags.c_contiguous and node._data.flags.c_contiguous):
-                    holders[key] = n - 1
+                n = 1  # in `owned`: the walk's own array, whose memory no other node holds
+                if owned is None or node not in owned:
+                    if holders is None:
+                        holders = _holders(nodes, grads)
+                    key = id(g if g.base is None else g.base)
+                    n = holders[key]
+                    holders[key] = n - 1  # (the last of the holders keeps it)
+                if n > 1 or (not flags.c_contiguous and node._data.flags.c_contiguous):
                     g = g.copy()  # C order, as the data: an update mixing orders is slow
-            owned.append(g)
-        return nodes, owned
+            kept.append(g)
+        return nodes, kept
 
     def _takes_gradient(self) -> bool:
         return self._carry
@@ -372,6 +375,17 @@ class Tensor(InPlace, ArrayNode):
             return made(Tensor, out, op, tuple(nodes), None, True, mode.scope)
         second = nodes[1] if len(nodes) == 2 else None
         return made(Tensor, out, op, nodes[0], second, True, mode.scope)
+
+
+def _holders(nodes: list[Any], grads: list[Any]) -> dict[int, int]:
+    """For each block of memory (an array's base, or the array), how many of the gradients
+    being stored and of the leaves' data hold it (`Tensor._finish_gradients`)."""
+    holders = {id(n._data): 1 for n in nodes if n._a is None}
+    for g in grads:
+        if type(g) is np.ndarray:
+            key = id(g if g.base is None else g.base)
+            holders[key] = holders.get(key, 0) + 1
+    return holders
 
 
 def _constant_of(x: object, data: Array) -> Tensor:

@@ -56,6 +56,8 @@ class Arrays:
                     f"gradient=, an array of shape {data.shape}, or reduce it first (.sum())"
                 )
             number = 1.0 if gradient is None else real(gradient, "backward: gradient")
+            if data.ndim == 0:  # a loss: np.array is numpy's C, np.full a Python wrapper
+                return np.array(number, dtype=data.dtype)
             return np.full(data.shape, number, dtype=data.dtype)
         return gradient_array(gradient, data)
 

@@ -160,7 +160,7 @@ def _softmax_error(
     """`_cross_entropy_error` from lse = logsumexp(z) along the classes (a column); `known`:
     what `_kept` finds, if known."""
     error = z - lse
-    np.exp(error, out=error)  # into the difference's array: the same numbers, one array
+    np.exp(error, error)  # into the difference's array (out positional: a keyword costs)
     kept, picked, count = known or _kept(labels, ignore_index, z.shape[1])
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
         error[np.arange(len(labels)), picked] -= 1.0
@@ -172,7 +172,7 @@ def _softmax_error(
         error /= max(count, 1)
     if type(g) is np.ndarray and g.dtype == error.dtype:
         # error is this call's own array: the product written into it, the same numbers
-        return np.multiply(error, g, out=error)
+        return np.multiply(error, g, error)
     return error * g
 
 
