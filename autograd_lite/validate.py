@@ -11,7 +11,7 @@ import math
 import numbers
 import reprlib
 from collections.abc import Iterable, Mapping, Set
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import numpy as np
 
@@ -76,6 +76,8 @@ def array_of(
     for what numpy cannot make one array of (ragged lists, a torch tensor that requires
     grad), with numpy's reason; with `kinds` (dtype kinds, "biuf" for real numbers), also
     for an array of another kind (strings, objects), with the value and its dtype."""
+    if isinstance(x, np.ma.MaskedArray):
+        masked_error(refusal, x)
     try:
         array = np.array(x) if copy else np.asarray(x)
     except (TypeError, ValueError, RuntimeError) as e:
@@ -83,6 +85,17 @@ def array_of(
     if kinds and array.dtype.kind not in kinds:
         raise TypeError(f"{refusal}, got {describe(x)} (dtype {array.dtype})")
     return array
+
+
+def masked_error(where: str, data: np.ma.MaskedArray[Any, Any]) -> NoReturn:
+    """The TypeError for a numpy masked array given as numbers: reading it as an array
+    would use the masked-out numbers as they are, silently."""
+    hidden = int(np.count_nonzero(data.mask))
+    raise TypeError(
+        f"{where}: got a numpy masked array ({hidden} of its {data.size} numbers masked); "
+        f"read as an array it would use the masked numbers as they are. Pass "
+        f"np.ma.filled(x, value) for the numbers you mean, or x.data for all of them"
+    )
 
 
 def flag(x: object, where: str) -> bool:

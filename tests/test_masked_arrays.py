@@ -61,3 +61,27 @@ def test_a_compiled_function_refuses_a_masked_batch_and_a_masked_input() -> None
     # of x @ w.T + b has d/dw = the column sums of x (2 each), d/db = 2.
     _, (g_w, g_b) = step(*layer.parameters(), np.ma.filled(masked_batch, 1.0))
     assert g_w.tolist() == [[2.0, 2.0, 2.0]] and g_b.tolist() == [2.0]
+
+
+MASKED_CLASSES = np.ma.array([0, 2, 1], mask=[False, True, False])
+"""Integer arrays given as labels or indices: read as arrays, row 1's masked-out 2 would count."""
+
+INTEGER_PATHS: list[tuple[str, Callable[[Tensor], Any]]] = [
+    ("cross_entropy: labels", lambda z: nn.cross_entropy(z, MASKED_CLASSES)),
+    ("getitem: an index", lambda z: z[np.arange(3), MASKED_CLASSES]),
+    ("getitem: an index", lambda z: z[MASKED_CLASSES]),
+    (r"Embedding\(3, 2\): indices", lambda z: nn.Embedding(3, 2)(MASKED_CLASSES)),
+]
+"""Each path masked labels or indices could enter by, and how its error begins."""
+
+
+@pytest.mark.parametrize(
+    ("where", "path"), INTEGER_PATHS, ids=[str(i) for i in range(len(INTEGER_PATHS))]
+)
+def test_masked_labels_and_indices_are_refused(where: str, path: Callable[[Tensor], Any]) -> None:
+    """Reference: the rule above, for integer arrays: before, cross_entropy scored row 1 as
+    class 2 and indexing picked element 2 of it, the masked-out number, without an error."""
+    z = Tensor(np.arange(9.0).reshape(3, 3))
+    with pytest.raises(TypeError, match=rf"^{where}.*got a numpy masked array \(1 of its 3"):
+        path(z)
+    assert z.data.tolist() == np.arange(9.0).reshape(3, 3).tolist() and not z.grad.any()

@@ -12,11 +12,11 @@ shaped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from ..validate import describe, reals
+from ..validate import describe, masked_error, reals
 from . import array_ops
 from .node import Node, Op
 
@@ -71,17 +71,6 @@ def as_array(
     return array.astype(dtype or np.float64, copy=False)
 
 
-def masked_error(where: str, data: np.ma.MaskedArray[Any, Any]) -> NoReturn:
-    """The TypeError for a numpy masked array given as numbers: reading it as an array
-    would use the masked-out numbers as they are, silently."""
-    hidden = int(np.count_nonzero(data.mask))
-    raise TypeError(
-        f"{where}: got a numpy masked array ({hidden} of its {data.size} numbers masked); "
-        f"read as an array it would use the masked numbers as they are. Pass "
-        f"np.ma.filled(x, value) for the numbers you mean, or x.data for all of them"
-    )
-
-
 def unshared(out: Array, datas: list[Array]) -> Array:
     """out, or a copy of it if it shares memory with an operand's array (a transpose or a
     slice made under no_grad(), or an operand returned as it is): a leaf's data must not
@@ -134,6 +123,8 @@ def index_of(index: object) -> tuple[Any, ...]:
         if isinstance(i, Node):
             i = i._data
         if isinstance(i, (list, np.ndarray)):
+            if isinstance(i, np.ma.MaskedArray):  # numpy would index by its masked numbers
+                masked_error("getitem: an index", i)
             i = np.array(i)
             if i.dtype.kind not in "biu":
                 raise IndexError(
