@@ -2,9 +2,11 @@
 
 Each engine is a `Trainer`: a list of named phases that together make one step on a fixed
 batch, and a way to read its parameters back as numpy arrays for the correctness check. The
-engines are the hand-written numpy step (the baseline: the limit for numpy code), PyTorch,
-HIPS autograd (PyPI `autograd`) and autograd-lite's Tensor, each written the way its users
-write a training step. Every engine starts from the same seeded weights, in PyTorch's
+engines are the hand-written numpy step (the baseline: the plain step a course writes, in
+place only where an engine can be too, as issue 22 defines it), the same step also in place
+where no engine that keeps its nodes' data can be (`hand-inplace`: the limit for numpy code),
+PyTorch, HIPS autograd (PyPI `autograd`) and autograd-lite's Tensor, each written the way its
+users write a training step. Every engine starts from the same seeded weights, in PyTorch's
 (out, in) layout, and sees the same batch.
 
 This module imports no other module of bench/, and imports torch, autograd and autograd-lite
@@ -24,9 +26,10 @@ import numpy as np
 
 HAND = "hand"
 HAND_TORCH = "hand-torch"
+HAND_IN_PLACE = "hand-inplace"
 ENGINES = (
     "autograd-lite", "autograd-lite-ops", "autograd-lite-compiled", "torch", HAND_TORCH,
-    "hips-autograd", HAND,
+    "hips-autograd", HAND_IN_PLACE, HAND,
 )  # fmt: skip
 """W5's engines in the order of the tables; the hand baseline comes last, as in bench.py."""
 DEFAULT_ENGINES = ENGINES
@@ -41,6 +44,12 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 Params = list[np.ndarray]
 """An MLP's parameters as numpy arrays: [W1, b1, W2, b2, W3, b3], each W of shape (out, in)."""
+
+IN_PLACE_NOTE = (
+    "hand-inplace: the hand step that also writes ReLU over the pre-activation, the "
+    "log-softmax shift over the logits and lr * g over the gradient: the limit for numpy "
+    "code, past what issue 22's baseline allows (no in-place trick the engine could not use)"
+)
 
 Phase = tuple[str, Callable[[Any], Any]]
 """A named part of a step; it gets the previous phase's result (None for the first)."""
@@ -161,18 +170,26 @@ def w5_batch(batch: int, dtype: np.dtype[Any], seed: int = SEED) -> tuple[np.nda
 # ----------------------------------------------------------------------------------------------
 # The hand-written numpy step: the baseline
 # ----------------------------------------------------------------------------------------------
-def hand_forward(params: Params, x: np.ndarray, labels: np.ndarray) -> tuple[Any, ...]:
-    """Forward pass and mean cross-entropy; returns what the backward pass needs, loss last."""
+def hand_forward(
+    params: Params, x: np.ndarray, labels: np.ndarray, in_place: bool = False
+) -> tuple[Any, ...]:
+    """Forward pass and mean cross-entropy; returns what the backward pass needs, loss last.
+
+    The course's step (`in_place=False`, the baseline: issue 22 asks for no in-place trick an
+    engine could not also use) adds the bias into the product's own array, as nn.Linear does,
+    and makes ReLU's output and the shifted logits new arrays. `in_place=True` also writes
+    ReLU over the pre-activation and the shift over the logits: one array per layer, which
+    no engine that keeps each node's data (for drawings, or a second backward) can do."""
     w1, b1, w2, b2, w3, b3 = params
     h1 = x @ w1.T
     h1 += b1
-    np.maximum(h1, 0, out=h1)  # ReLU in place: the mask h1 > 0 is the same as z1 > 0
+    h1 = np.maximum(h1, 0, out=h1 if in_place else None)
     h2 = h1 @ w2.T
     h2 += b2
-    np.maximum(h2, 0, out=h2)
+    h2 = np.maximum(h2, 0, out=h2 if in_place else None)
     z = h2 @ w3.T
     z += b3
-    z -= z.max(axis=1, keepdims=True)  # log-softmax, shifted for stability
+    z = np.subtract(z, z.max(axis=1, keepdims=True), out=z if in_place else None)  # stable
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)
     rows = np.arange(len(labels))
@@ -183,7 +200,9 @@ def hand_forward(params: Params, x: np.ndarray, labels: np.ndarray) -> tuple[Any
 def hand_backward(
     params: Params, x: np.ndarray, labels: np.ndarray, fwd: tuple[Any, ...]
 ) -> Params:
-    """Gradients of the mean cross-entropy, written out; in the order of `params`."""
+    """Gradients of the mean cross-entropy, written out; in the order of `params`. In place
+    only on the arrays it makes (softmax from exp, ReLU's mask on a product), as the
+    engine's rules do."""
     _, _, w2, _, w3, _ = params
     h1, h2, e, s, rows, _ = fwd
     dz = e
@@ -200,35 +219,49 @@ def hand_backward(
     return [g_w1, g_b1, g_w2, g_b2, g_w3, g_b3]
 
 
-def hand_update(params: Params, grads: Params, lr: float) -> None:
-    """SGD in place: p -= lr * g (scaling g in place saves a temporary)."""
+def hand_update(params: Params, grads: Params, lr: float, in_place: bool = False) -> None:
+    """SGD in place: p -= lr * g, a new array lr * g as an engine's optimizer makes (it must
+    not scale the user's .grad); `in_place=True` scales g itself, saving that temporary."""
     for p, g in zip(params, grads):
-        g *= lr
-        p -= g
+        if in_place:
+            g *= lr
+            p -= g
+        else:
+            p -= lr * g
 
 
-def make_hand(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
-    """The hand-written numpy step: forward, backward and update written out."""
+def make_hand(
+    init: Params, x: np.ndarray, labels: np.ndarray, lr: float, in_place: bool = False
+) -> Trainer:
+    """The hand-written numpy step: forward, backward and update written out (the course's
+    step, or with `in_place` the one that also overwrites what no engine can: see
+    `hand_forward`)."""
     params = [p.copy() for p in init]
     last: dict[str, float] = {}
 
     def forward(_: object) -> tuple[Any, ...]:
-        return hand_forward(params, x, labels)
+        return hand_forward(params, x, labels, in_place)
 
     def backward(fwd: tuple[Any, ...]) -> Params:
         last["loss"] = fwd[-1]
         return hand_backward(params, x, labels, fwd)
 
     def update(grads: Params) -> None:
-        hand_update(params, grads, lr)
+        hand_update(params, grads, lr, in_place)
 
     return Trainer(
-        HAND,
+        HAND_IN_PLACE if in_place else HAND,
         f"numpy {np.__version__}",
         [("forward", forward), ("backward", backward), ("update", update)],
         loss=lambda: float(last["loss"]),
         params=lambda: [p.copy() for p in params],
+        notes=[IN_PLACE_NOTE] if in_place else [],
     )
+
+
+def make_hand_in_place(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> Trainer:
+    """The hand step with ReLU, the log-softmax shift and SGD's scaling in place."""
+    return make_hand(init, x, labels, lr, in_place=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,13 +316,13 @@ def make_hand_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) 
         w1, b1, w2, b2, w3, b3 = params
         h1 = xt @ w1.T
         h1 += b1
-        h1.clamp_(min=0)
+        h1 = h1.clamp(min=0)
         h2 = h1 @ w2.T
         h2 += b2
-        h2.clamp_(min=0)
+        h2 = h2.clamp(min=0)
         z = h2 @ w3.T
         z += b3
-        z -= z.max(dim=1, keepdim=True).values
+        z = z - z.max(dim=1, keepdim=True).values
         dz = z.exp()
         s = dz.sum(dim=1, keepdim=True)
         last["loss"] = float(s.log().mean() - z[rows, lt].mean())
@@ -304,8 +337,7 @@ def make_hand_torch(init: Params, x: np.ndarray, labels: np.ndarray, lr: float) 
 
     def update(grads: list[Any]) -> None:
         for p, g in zip(params, grads):
-            g *= lr
-            p -= g
+            p -= lr * g
 
     return Trainer(
         HAND_TORCH,
@@ -534,6 +566,7 @@ MAKERS: dict[str, Callable[[Params, np.ndarray, np.ndarray, float], Trainer]] = 
     "torch": make_torch,
     HAND_TORCH: make_hand_torch,
     "hips-autograd": make_hips,
+    HAND_IN_PLACE: make_hand_in_place,
     HAND: make_hand,
 }
 
