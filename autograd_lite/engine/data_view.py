@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import masked_error
-from .node import Node, stamp_write
+from .node import CLOCK, Node, stamp_write
 from .numpy_protocol import positional_parameters
 from .stale import node_name
 
@@ -46,12 +46,33 @@ _FIX = (
 
 def view_of(node: Node[Any], updatable: bool) -> DataView:
     """A read-only DataView of `node`'s array (what `.data` returns); `updatable`: in-place
-    operators on it change the node (a leaf Tensor)."""
+    operators on it change the node (a leaf Tensor). The only place a view gets its slots."""
     data = node._data
     view: DataView = data.view(DataView)
     view._node = node
     view._of = data if updatable else None
     return view
+
+
+def _slots(view: Any) -> tuple[Node[Any] | None, np.ndarray[Any, Any] | None]:
+    """A DataView's (node, updatable array): (None, None) for a view numpy made (`t.data[0]`,
+    `.T`, an array numpy allocated), whose slots are not set."""
+    try:
+        return view._node, view._of
+    except AttributeError:
+        return None, None
+
+
+def _viewed(view: Any) -> Node[Any] | None:
+    """The node whose data `view` shows, for an error message: its own, or, for a view numpy
+    made of a view (`t.data[0]`), the one of the view it was made from (its `.base`: numpy
+    collapses a chain of views of one type to the first)."""
+    while isinstance(view, DataView):
+        node = _slots(view)[0]
+        if node is not None:
+            return node
+        view = view.base
+    return None
 
 
 def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
@@ -85,13 +106,13 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
         raise
     finally:
         data.setflags(False)
-    stamp_write(node)
+    CLOCK[0] = node._stamp = (CLOCK[0] | 1) + 1  # stamp_write(node), inline: the next even tick
 
 
 def _refusal(view: Any, doing: str) -> ValueError:
     """The error for a write (`doing`) into a read-only DataView."""
-    node = getattr(view, "_node", None)
-    if node is None:  # a view numpy made of a view: the tensor is not known
+    node, of = _viewed(view), _slots(view)[1]
+    if node is None:  # an array numpy made otherwise: the tensor is not known
         return ValueError(f"{doing}: this array is a read-only view of a tensor's data; {_FIX}")
     name = node_name(node)
     if type(node).__name__ == "Dual":  # by name: dual.py imports this module
@@ -99,7 +120,6 @@ def _refusal(view: Any, doing: str) -> ValueError:
             f"{doing}: the primal of {name} is read-only (its tangent, and the tangents "
             f"computed from it, would no longer fit it): make a new Dual"
         )
-    of = getattr(view, "_of", None)
     if of is not None and of is not node._data:
         return ValueError(
             f"{doing}: this array is no longer the data of {name} (its .data was assigned "
@@ -154,14 +174,17 @@ def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
     inherited = getattr(np.ndarray, name)
 
     def operator(self: DataView, other: Any) -> Any:
+        try:
+            node, of = self._node, self._of
+        except AttributeError:  # a view numpy made: not a whole leaf's array
+            node = of = None
+        if of is not None and node is not None and of is node._data:  # a leaf's, whole
+            write_in_place(node, inherited, other)
+            return self if node._data is of else view_of(node, True)
         if self.flags.writeable:
             return inherited(self, other)
-        node, of = self._node, self._of  # (set on every DataView by __array_finalize__)
-        if node is None or of is None or of is not node._data:
-            part = of is None and node is not None and node._a is None
-            raise _refusal(self, f"t.data{'[...]' if part else ''} {symbol} ...")
-        write_in_place(node, inherited, other)
-        return self if node._data is of else view_of(node, True)
+        part = node is None  # a view numpy made of `t.data`: `t.data[:2]`, `.T`
+        raise _refusal(self, f"t.data{'[...]' if part else ''} {symbol} ...")
 
     operator.__name__ = name
     operator.__doc__ = f"`{symbol}`: in place, in a leaf tensor's array (see the module)."
@@ -187,16 +210,14 @@ class DataView(np.ndarray[Any, Any]):
     """A read-only view of a node's array: writes refused with a clear error; in-place
     operators on a leaf Tensor's whole array change it in place, seen (see the module)."""
 
+    # Set by `view_of` only (read through `_slots`): a view numpy makes (`t.data[0]`, `.T`)
+    # has neither, so it is not updatable (it shows a part, or another layout), and it names
+    # its tensor through its `.base` (`_viewed`). No `__array_finalize__`: numpy would call it
+    # in Python for every view, `t.data` included.
     __slots__ = ("_node", "_of")
 
-    _node: Node[Any] | None  # the node viewed (None: unknown)
+    _node: Node[Any] | None  # the node viewed
     _of: np.ndarray[Any, Any] | None  # the leaf's array this view shows whole, if updatable
-
-    def __array_finalize__(self, obj: Any) -> None:
-        """A view numpy makes of a view (`t.data[0]`, `.T`) names the same node, and is not
-        updatable (it shows a part, or another layout)."""
-        self._node = getattr(obj, "_node", None)
-        self._of = None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """Ufuncs on plain arrays, so results are plain; `out=` a read-only view refused, and

@@ -161,7 +161,7 @@ class Optimizer:
             self._aside()
             return
         self._start()
-        delta = self._delta
+        delta, isub = self._delta, np.ndarray.__isub__
         for i, p in enumerate(self.params):
             if isinstance(p, Tensor):
                 g = p._grad  # the slot: `.grad` would make zeros
@@ -169,7 +169,7 @@ class Optimizer:
                     continue
                 if p._data.nbytes > BLOCKS_ABOVE and self._blocks(i, p, g):
                     continue  # (a temporary of its size would cost page faults)
-                write_in_place(p, np.ndarray.__isub__, delta(i, g, p._data))  # stamped
+                write_in_place(p, isub, delta(i, g, p._data))  # stamped
             else:
                 p.data -= delta(i, p.grad, p.data)
 
