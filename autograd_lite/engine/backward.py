@@ -11,7 +11,6 @@ graph used it (`check_unchanged`, merged into the count of uses the sweep makes 
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -21,8 +20,8 @@ from ..validate import describe, flag
 from .grad_args import check_graph_args as check_graph_args  # (compile_grad reads it here)
 from .grad_args import seed_value
 from .grad_mode import enable_grad
-from .node import Node, Op
-from .release import RELEASED, RELEASED_STAMP, LetGo, released_error
+from .node import Node
+from .release import RELEASED, RELEASED_STAMP, released_error
 from .stale import stale_error
 
 
@@ -145,48 +144,49 @@ def _sweep(
     It returns the nodes and their gradients; given a list `released`, only the leaves':
     each op node's gradient is then dropped once its rule has run (memory), and the op node
     goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
-    and each op node is let go (release.py's `LetGo`) when its rule runs, and forgotten by
-    the sweep, so that an intermediate result nobody holds is freed before the walk goes
-    further down: a rule that fails leaves the part above it let go.
+    and each op node is let go when its rule runs (release.py: it loses its links, gradient
+    and use count, and is stamped `RELEASED_STAMP`), so that an intermediate result nobody
+    holds is freed before the walk goes further down: a rule that fails leaves the part
+    above it let go.
 
     Each rule's share is checked as it is made, so that a bad one is named with its rule
     (the rule runs once) and never reaches another rule or a sum: a share of the node type's
-    plain gradient type (`_plain_gradient`: a float for Values) passes as it is; any other
-    goes through the operand's `_as_gradient`, which converts it, raises a TypeError naming
-    the rule, or gives None for an operand that takes no gradient (Tensor's constants): that
-    share is dropped, and the nodes below it are not walked. An error inside a rule gets a
-    note naming the rule.
+    plain gradient type (`_plain_gradient`: a float for Values) passes as it is, and so does,
+    in a first-order walk, a share of an op whose rules make every share right by
+    construction (`Op.trusted`: the built-in ops); any other goes through the operand's
+    `_as_gradient`, which converts it, raises a TypeError naming the rule, or gives None for
+    an operand that takes no gradient (Tensor's constants; a trusted op gives None itself):
+    that share is dropped, and the nodes below it are not walked. An error inside a rule
+    gets a note naming the rule.
 
     tests/reference.py holds the same sweep written plainly. This one runs once per node,
     and its optimisations are these, all here:
     - operands are read from Node's slots, and for the first two operands the lines that
       hand a share on are written out (a loop costs a tuple and an iterator per node);
     - a share that completes its node's gradient goes straight on, without a dict entry;
-    - the check of a share is one type comparison unless it fails (see above);
-    - given `released`, a rule may write into the gradient it is handed (`Op.vjp_into`,
-      relu's), when the walk owns that array: nothing else reads it afterwards. The walk
-      owns a node's gradient when it is the sum of two shares (made here), or a single share
-      from a rule whose op declares its shares new arrays of their own (`Op.fresh`: matmul
-      and linear); `owned` holds those nodes. Op nodes' gradients are not kept then, so
-      no `.grad` holds the array, and a fresh share is no other share, no g, no data. A
-      root's seed or any other share is never written into (add hands g to both operands).
-      The set `owned` the caller may pass ends holding the leaves so owned, whose arrays
-      `_finish_gradients` then need not compare with every other gradient's.
+    - the check of a share is one or two comparisons unless it fails (see above);
+    - given `released` or `cut`, a rule may write into the gradient it is handed
+      (`Op.vjp_into`, relu's), when the walk owns that array: nothing else reads it
+      afterwards. The walk owns a node's gradient when it is the sum of two shares (made
+      here), or a share from a rule whose op declares its shares new arrays of their own
+      (`Op.fresh`: matmul and linear); `owned` holds such nodes among the leaves and the
+      nodes with a `vjp_into` (a node is read once from it, then forgotten). Op nodes'
+      gradients are not kept then, so no `.grad` holds the array, and a fresh share is no
+      other share, no g, no data. A root's seed or any other share is never written into
+      (add hands g to both operands). The set `owned` the caller may pass ends holding the
+      leaves so owned, whose arrays `_finish_gradients` then need not compare with every
+      other gradient's.
     """
-    if cut:
-        released = []  # never filled: op nodes go to a LetGo, and are let go one by one
     uses = count_uses(root)  # also the stale-data check: before any rule runs
     plain = root._plain_gradient(create_graph)
+    trusting = None if create_graph else True  # `op.trusted is not trusting`: check its shares
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
     nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    done: list[Node] = []  # the nodes walked, and their gradients
-    done_grads: list[Any] = []
-    # Where op nodes and their gradients go: the same lists, or `released` and a deque of
-    # length 0, which drops what it is given (no test per node on either path).
-    op_nodes: list[Node] | LetGo = done if released is None else LetGo(uses) if cut else released
-    op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
-    owned = None if released is None else set() if owned is None else owned  # see above
-    special = create_graph or owned is not None  # one-operand rules go through _one_share
+    done: list[Node] = []  # the nodes walked (the leaves only, with `released` or `cut`)
+    done_grads: list[Any] = []  # and their gradients
+    owning = released is not None or cut  # else every op node's gradient is kept: none is
+    own: set[Node] = set() if owned is None else owned  # the walk's to write into
+    gone: list[Node] = [] if released is None else released
     node = root
     try:
         while nodes:
@@ -198,41 +198,66 @@ def _sweep(
                 done_grads.append(g)
                 continue
             b = node._b
-            op_nodes.append(node)  # with `cut`, node is let go here: a and b keep its links
-            op_grads.append(g)
+            op = node._op
+            if cut:  # let go (release.py); a and b keep its operands for the rule
+                del uses[node]
+                node._stamp = RELEASED_STAMP
+                node._grad = RELEASED
+                node._a, node._b = (), None  # the form of an op of three or more operands
+            elif owning:
+                gone.append(node)
+            else:
+                done.append(node)
+                done_grads.append(g)
+            checked = op.trusted is not trusting
+            fresh = op.fresh and owning
             if b is not None:  # two operands, the most common case, first
                 sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
-                    node._op.vjp(g, node, a, b)
+                    op.vjp(g, node, a, b)
                     if create_graph
-                    else node._op.vjp(g, node._data, a._data, b._data)
+                    else op.vjp(g, node._data, a._data, b._data)
                 )
-                if (
-                    type(sb) is not plain
-                    and (sb := _share(b, sb, node._op, create_graph, owned)) is None
-                ):
+                if checked and type(sb) is not plain:
+                    sb = b._as_gradient(sb, op, create_graph)
+                if sb is None:
                     pass  # b takes no gradient
                 elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
+                    if fresh and (b._a is None or b._op.vjp_into is not None):
+                        own.add(b)
                     nodes.append(b)
                     grads.append(pending.pop(b) + sb if b in pending else sb)
                 else:
                     pending[b] = sb if (old := pending.get(b)) is None else old + sb
                     uses[b] = n - 1
             elif type(a) is not tuple:
-                (sa,) = (
-                    _one_share(node, g, a, create_graph, owned)
-                    if special
-                    else node._op.vjp(g, node._data, a._data)
-                )
+                if create_graph:
+                    (sa,) = op.vjp(g, node, a)
+                elif op.vjp_into is not None and node in own:
+                    own.discard(node)  # read once: the set holds the node no longer
+                    (sa,) = op.vjp_into(g, node._data, a._data)  # g is the walk's own
+                else:
+                    (sa,) = op.vjp(g, node._data, a._data)
             else:
                 a, sa = _many_shares(
-                    node, a, g, create_graph, plain, uses, pending, nodes, grads, owned
+                    node,
+                    a,
+                    g,
+                    create_graph,
+                    plain,
+                    checked,
+                    uses,
+                    pending,
+                    nodes,
+                    grads,
+                    own if fresh else None,
                 )
-            if (
-                type(sa) is not plain
-                and (sa := _share(a, sa, node._op, create_graph, owned)) is None
-            ):
+            if checked and type(sa) is not plain:
+                sa = a._as_gradient(sa, op, create_graph)
+            if sa is None:
                 continue  # a takes no gradient
             if (n := uses[a]) == 1:
+                if fresh and (a._a is None or a._op.vjp_into is not None):
+                    own.add(a)
                 nodes.append(a)
                 grads.append(pending.pop(a) + sa if a in pending else sa)
             else:
@@ -251,6 +276,7 @@ def _many_shares(
     g: Any,
     create_graph: bool,
     plain: type | None,
+    checked: bool,
     uses: dict[Node, int],
     pending: dict[Node, Any],
     nodes: list[Node],
@@ -258,55 +284,29 @@ def _many_shares(
     owned: set[Node] | None,
 ) -> tuple[Node, Any]:
     """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked and dropped or parked in `pending` as the sweep does, and its ownership
-    noted in `owned`); return the first operand and its share. The op has checked that
-    there is one share per operand."""
+    (each checked if `checked`, and dropped or parked in `pending` as the sweep does; given
+    `owned`, the op's shares are fresh and the walk's own: noted there as the sweep does);
+    return the first operand and its share, unchecked. The op has checked that there is one
+    share per operand."""
     op = node._op  # operands: node's three or more (`_a` held them, before a `cut`)
     args = operands if create_graph else [x._data for x in operands]
     shares = op.vjp(g, node if create_graph else node._data, *args)
     for x, share in zip(operands[1:], shares[1:]):
-        if (
-            type(share) is not plain
-            and (share := _share(x, share, op, create_graph, owned)) is None
-        ):
+        if checked and type(share) is not plain:
+            share = x._as_gradient(share, op, create_graph)
+        if share is None:
             continue  # x takes no gradient
         if x in pending:
             share = pending.pop(x) + share
         if uses[x] == 1:
+            if owned is not None and (x._a is None or x._op.vjp_into is not None):
+                owned.add(x)
             nodes.append(x)
             grads.append(share)
         else:
             pending[x] = share
             uses[x] -= 1
     return operands[0], shares[0]
-
-
-def _share(x: Node, share: Any, op: Op, create_graph: bool, owned: set[Node] | None) -> Any:
-    """The share `op`'s rule gave x, checked by x's `_as_gradient`; and, in a walk that tracks
-    ownership (`owned`, see `_sweep`), x noted as holding an array the walk owns if `op`
-    declares its shares fresh. Should x get several shares, its gradient is their sum, the
-    walk's own whatever the last one was."""
-    share = x._as_gradient(share, op, create_graph)
-    if owned is not None:
-        if op.fresh:
-            owned.add(x)
-        else:
-            owned.discard(x)
-    return share
-
-
-def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owned: set[Node] | None) -> Any:
-    """The shares of a one-operand node's rule, in a walk that runs rules on nodes
-    (`create_graph`) or tracks which gradients it owns (`owned`): the rule that writes into
-    g (`Op.vjp_into`) for a gradient the walk owns."""
-    op = node._op
-    if create_graph:
-        return op.vjp(g, node, a)
-    if owned is not None and node in owned:
-        owned.discard(node)  # read once: the set then holds the node no longer (memory)
-        if op.vjp_into is not None:
-            return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
-    return op.vjp(g, node._data, a._data)
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:

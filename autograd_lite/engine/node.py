@@ -143,7 +143,7 @@ class Node(Generic[D]):
             return (a, b)
         if type(a) is tuple:
             many: tuple[Node, ...] = a
-            if not many:  # an op has operands: () is a let-go node's (release.LetGo)
+            if not many:  # an op has operands: () is a let-go node's (release.py)
                 released_error(self, f"{type(self).__name__}.operands")
             return many
         return (a,)
@@ -333,6 +333,8 @@ class Op:
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
     - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
       share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
+    - `trusted`: each share is by construction of its operand's shape and kind (a float dtype),
+      or None for one taking no gradient: a first-order walk takes it unchecked (built-in ops).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -351,7 +353,7 @@ class Op:
 
     __slots__ = (
         "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
-        "forward", "fresh", "jvp", "name", "params", "parts", "vjp", "vjp_into",
+        "forward", "fresh", "jvp", "name", "params", "parts", "trusted", "vjp", "vjp_into",
     )  # fmt: skip
 
     def __init__(
@@ -371,6 +373,7 @@ class Op:
         emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
         fresh: bool = False,
         vjp_into: Callable[..., tuple[Any, ...]] | None = None,
+        trusted: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -441,7 +444,7 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
-        self.fresh, self.vjp_into = bool(fresh), bind(vjp_into, bound)
+        self.fresh, self.vjp_into, self.trusted = bool(fresh), bind(vjp_into, bound), bool(trusted)
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         """How generated code writes this op (None: it has no emit form)."""
 

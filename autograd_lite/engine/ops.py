@@ -190,7 +190,7 @@ def _check_pow_value(a: float, b: float) -> None:
 # All are elementwise: forward mode derives their tangents from these rules (dual.py).
 # Generated code writes each forward and check from the function itself (no emit form is
 # given): the same helper, or the same expression, so it computes the same floats.
-_builtin = functools.partial(Op, check_returns=False, jvp="elementwise")
+_builtin = functools.partial(Op, check_returns=False, jvp="elementwise", trusted=True)
 
 add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
 """a + b."""
