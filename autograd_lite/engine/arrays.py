@@ -152,23 +152,52 @@ def adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
 
 
 def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
-    """What _adapted returns, made anew."""
+    """What _adapted returns, made anew. Two operands, the common case, are written out: a
+    comprehension costs a call and an iterator more at every rule run."""
     rule: Callable[..., tuple[Any, ...]] = op.vjp
     parts = op.parts
     if not all(needs):
-        if parts is not None:
+        if parts is not None and len(parts) == 2:
+            (first, second), (a_needs, b_needs) = parts, needs
 
-            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+            def two_parts(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+                return (
+                    first(g, out, a, b) if a_needs else None,
+                    second(g, out, a, b) if b_needs else None,
+                )
+
+            rule = two_parts
+        elif parts is not None:
+
+            def some_parts(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
                 return tuple([p(g, out, *xs) if n else None for p, n in zip(parts, needs)])
+
+            rule = some_parts
         else:
             whole = op.vjp
 
-            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+            def some_shares(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
                 return tuple([s if n else None for s, n in zip(whole(g, out, *xs), needs)])
+
+            rule = some_shares
 
     if not broadcast:
         return op.specialised(rule)
     inner = rule
+    if len(needs) == 2:
+
+        def summed_two(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+            sa, sb = inner(g, out, a, b)
+            return (
+                sa
+                if sa is None or getattr(sa, "shape", a.shape) == a.shape
+                else array_ops.sum_to(sa, a.shape),
+                sb
+                if sb is None or getattr(sb, "shape", b.shape) == b.shape
+                else array_ops.sum_to(sb, b.shape),
+            )
+
+        return op.specialised(summed_two)
 
     def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(
