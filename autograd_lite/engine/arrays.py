@@ -19,6 +19,7 @@ import numpy as np
 from ..validate import describe, masked_error, reals
 from . import array_ops
 from .node import Node, Op
+from .op_rules import joined
 
 __all__ = [
     "Array", "adapted", "as_array", "broadcast", "dtype_of", "gradient_array", "index_of",
@@ -151,28 +152,19 @@ def adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     return found
 
 
+def _no_share(g: Any, out: Any, *xs: Any) -> None:
+    """The part of an operand that needs no share: none."""
+
+
 def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
-    """What _adapted returns, made anew. Two operands, the common case, are written out: a
-    comprehension costs a call and an iterator more at every rule run."""
+    """What _adapted returns, made anew. The rules of two operands, the common case, are
+    written out (and of three, with parts: `joined`): a comprehension costs a call and an
+    iterator more at every rule run."""
     rule: Callable[..., tuple[Any, ...]] = op.vjp
     parts = op.parts
     if not all(needs):
-        if parts is not None and len(parts) == 2:
-            (first, second), (a_needs, b_needs) = parts, needs
-
-            def two_parts(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
-                return (
-                    first(g, out, a, b) if a_needs else None,
-                    second(g, out, a, b) if b_needs else None,
-                )
-
-            rule = two_parts
-        elif parts is not None:
-
-            def some_parts(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-                return tuple([p(g, out, *xs) if n else None for p, n in zip(parts, needs)])
-
-            rule = some_parts
+        if parts is not None:  # only the parts of the operands that need a share run
+            rule = joined([p if n else _no_share for p, n in zip(parts, needs)])
         else:
             whole = op.vjp
 
