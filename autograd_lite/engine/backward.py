@@ -6,6 +6,7 @@ reads only what `Node` declares, and the node type makes the seed and checks eac
 Every walk is iterative (an explicit stack), so graph depth is limited only by memory.
 Every walk that uses recorded values first checks that no node's data changed since the
 graph used it (`check_unchanged`, merged into the count of uses the sweep makes anyway).
+The sweep of backward and grad, written for speed, is sweep.py's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .grad_mode import enable_grad
 from .node import Node
 from .release import RELEASED, RELEASED_STAMP, released_error
 from .stale import stale_error
+from .sweep import count_uses, sweep
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -72,241 +74,19 @@ def check_unchanged(root: Node) -> None:
     count_uses(root)
 
 
-def count_uses(root: Node) -> dict[Node, int]:
-    """For each node below root, how many operand slots of nodes below root refer to it;
-    StaleDataError if a node's data changed after the graph used it.
-
-    It checks every operand slot's write stamp on the way (see `check_unchanged`): one
-    comparison per slot, on the pass the sweep makes anyway.
-    """
-    if root._stamp == RELEASED_STAMP:
-        stale_error(None, root)
-    uses = {root: 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        a = node._a
-        if a is None:
-            continue
-        b = node._b
-        s = node._stamp
-        if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
-            for x in a:
-                if x._stamp > s:
-                    stale_error(node, x)
-                if (k := uses.get(x, 0)) == 0:
-                    stack.append(x)
-                uses[x] = k + 1
-            continue
-        # The first two operands are written out: most nodes then build no tuple of operands.
-        if a._stamp > s or (b is not None and b._stamp > s):
-            stale_error(node, next(x for x in (a, b) if x is not None and x._stamp > s))
-        if (n := uses.get(a)) is None:
-            uses[a] = 1
-            stack.append(a)
-        else:
-            uses[a] = n + 1
-        if b is not None:
-            if (n := uses.get(b)) is None:
-                uses[b] = 1
-                stack.append(b)
-            else:
-                uses[b] = n + 1
-    return uses
-
-
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
     """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
     node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
     changes nothing."""
-    nodes, grads = _sweep(root, seed, create_graph)
+    nodes, grads = sweep(root, seed, create_graph)
     if keep is not None:
         nodes, grads = (
             [n for n in nodes if n in keep],
             [g for n, g in zip(nodes, grads) if n in keep],
         )
     return root._finish_gradients(nodes, grads, create_graph)
-
-
-def _sweep(
-    root: Node,
-    seed: Any,
-    create_graph: bool,
-    released: list[Node] | None = None,
-    cut: bool = False,
-    owned: set[Node] | None = None,
-) -> tuple[list[Node], list[Any]]:
-    """One reverse topological sweep: a node's rule runs once every result that uses it has
-    passed its share down (Kahn's order), so each gradient is complete when it is read.
-    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
-    It returns the nodes and their gradients; given a list `released`, only the leaves':
-    each op node's gradient is then dropped once its rule has run (memory), and the op node
-    goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
-    and each op node is let go when its rule runs (release.py: it loses its links, gradient
-    and use count, and is stamped `RELEASED_STAMP`), so that an intermediate result nobody
-    holds is freed before the walk goes further down: a rule that fails leaves the part
-    above it let go.
-
-    Each rule's share is checked as it is made, so that a bad one is named with its rule
-    (the rule runs once) and never reaches another rule or a sum: a share of the node type's
-    plain gradient type (`_plain_gradient`: a float for Values) passes as it is, and so does,
-    in a first-order walk, a share of an op whose rules make every share right by
-    construction (`Op.trusted`: the built-in ops); any other goes through the operand's
-    `_as_gradient`, which converts it, raises a TypeError naming the rule, or gives None for
-    an operand that takes no gradient (Tensor's constants; a trusted op gives None itself):
-    that share is dropped, and the nodes below it are not walked. An error inside a rule
-    gets a note naming the rule.
-
-    tests/reference.py holds the same sweep written plainly. This one runs once per node,
-    and its optimisations are these, all here:
-    - operands are read from Node's slots, and for the first two operands the lines that
-      hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share that completes its node's gradient goes straight on, without a dict entry;
-    - the check of a share is one or two comparisons unless it fails (see above);
-    - given `released` or `cut`, a rule may write into the gradient it is handed
-      (`Op.vjp_into`, relu's), when the walk owns that array: nothing else reads it
-      afterwards. The walk owns a node's gradient when it is the sum of two shares (made
-      here), or a share from a rule whose op declares its shares new arrays of their own
-      (`Op.fresh`: matmul and linear); `owned` holds such nodes among the leaves and the
-      nodes with a `vjp_into` (a node is read once from it, then forgotten). Op nodes'
-      gradients are not kept then, so no `.grad` holds the array, and a fresh share is no
-      other share, no g, no data. A root's seed or any other share is never written into
-      (add hands g to both operands). The set `owned` the caller may pass ends holding the
-      leaves so owned, whose arrays `_finish_gradients` then need not compare with every
-      other gradient's.
-    """
-    uses = count_uses(root)  # also the stale-data check: before any rule runs
-    plain = root._plain_gradient(create_graph)
-    trusting = None if create_graph else True  # `op.trusted is not trusting`: check its shares
-    pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
-    nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    done: list[Node] = []  # the nodes walked (the leaves only, with `released` or `cut`)
-    done_grads: list[Any] = []  # and their gradients
-    owning = released is not None or cut  # else every op node's gradient is kept: none is
-    own: set[Node] = set() if owned is None else owned  # the walk's to write into
-    gone: list[Node] = [] if released is None else released
-    node = root
-    try:
-        while nodes:
-            node = nodes.pop()
-            g = grads.pop()
-            a = node._a
-            if a is None:
-                done.append(node)
-                done_grads.append(g)
-                continue
-            b = node._b
-            op = node._op
-            if cut:  # let go (release.py); a and b keep its operands for the rule
-                del uses[node]
-                node._stamp = RELEASED_STAMP
-                node._grad = RELEASED
-                node._a, node._b = (), None  # the form of an op of three or more operands
-            elif owning:
-                gone.append(node)
-            else:
-                done.append(node)
-                done_grads.append(g)
-            checked = op.trusted is not trusting
-            fresh = op.fresh and owning
-            if b is not None:  # two operands, the most common case, first
-                sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
-                    op.vjp(g, node, a, b)
-                    if create_graph
-                    else op.vjp(g, node._data, a._data, b._data)
-                )
-                if checked and type(sb) is not plain:
-                    sb = b._as_gradient(sb, op, create_graph)
-                if sb is None:
-                    pass  # b takes no gradient
-                elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
-                    if fresh and (b._a is None or b._op.vjp_into is not None):
-                        own.add(b)
-                    nodes.append(b)
-                    grads.append(pending.pop(b) + sb if b in pending else sb)
-                else:
-                    pending[b] = sb if (old := pending.get(b)) is None else old + sb
-                    uses[b] = n - 1
-            elif type(a) is not tuple:
-                if create_graph:
-                    (sa,) = op.vjp(g, node, a)
-                elif op.vjp_into is not None and node in own:
-                    own.discard(node)  # read once: the set holds the node no longer
-                    (sa,) = op.vjp_into(g, node._data, a._data)  # g is the walk's own
-                else:
-                    (sa,) = op.vjp(g, node._data, a._data)
-            else:
-                a, sa = _many_shares(
-                    node,
-                    a,
-                    g,
-                    create_graph,
-                    plain,
-                    checked,
-                    uses,
-                    pending,
-                    nodes,
-                    grads,
-                    own if fresh else None,
-                )
-            if checked and type(sa) is not plain:
-                sa = a._as_gradient(sa, op, create_graph)
-            if sa is None:
-                continue  # a takes no gradient
-            if (n := uses[a]) == 1:
-                if fresh and (a._a is None or a._op.vjp_into is not None):
-                    own.add(a)
-                nodes.append(a)
-                grads.append(pending.pop(a) + sa if a in pending else sa)
-            else:
-                pending[a] = sa if (old := pending.get(a)) is None else old + sa
-                uses[a] = n - 1
-    except Exception as exc:
-        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
-            exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
-        raise
-    return done, done_grads
-
-
-def _many_shares(
-    node: Node,
-    operands: tuple[Node, ...],
-    g: Any,
-    create_graph: bool,
-    plain: type | None,
-    checked: bool,
-    uses: dict[Node, int],
-    pending: dict[Node, Any],
-    nodes: list[Node],
-    grads: list[Any],
-    owned: set[Node] | None,
-) -> tuple[Node, Any]:
-    """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked if `checked`, and dropped or parked in `pending` as the sweep does; given
-    `owned`, the op's shares are fresh and the walk's own: noted there as the sweep does);
-    return the first operand and its share, unchecked. The op has checked that there is one
-    share per operand."""
-    op = node._op  # operands: node's three or more (`_a` held them, before a `cut`)
-    args = operands if create_graph else [x._data for x in operands]
-    shares = op.vjp(g, node if create_graph else node._data, *args)
-    for x, share in zip(operands[1:], shares[1:]):
-        if checked and type(share) is not plain:
-            share = x._as_gradient(share, op, create_graph)
-        if share is None:
-            continue  # x takes no gradient
-        if x in pending:
-            share = pending.pop(x) + share
-        if uses[x] == 1:
-            if owned is not None and (x._a is None or x._op.vjp_into is not None):
-                owned.add(x)
-            nodes.append(x)
-            grads.append(share)
-        else:
-            pending[x] = share
-            uses[x] -= 1
-    return operands[0], shares[0]
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:
@@ -363,7 +143,7 @@ def backward(
         released: list[Node] = []
         owned: set[Node] = set()  # the leaves whose gradient is an array the walk made
         cut = not retain_graph
-        found = _sweep(root, seed, False, None if cut else released, cut, owned)
+        found = sweep(root, seed, False, None if cut else released, cut, owned)
         nodes, grads = root._finish_gradients(*found, False, owned)
         for node in released:
             node._grad = RELEASED

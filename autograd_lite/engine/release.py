@@ -8,7 +8,7 @@ while a tensor the caller holds keeps its data (`out.data` to compute an accurac
 may go through such a node again (its links are gone): it carries the write stamp
 `RELEASED_STAMP`, which every walk's stale-data check (stale.py) and `graph_nodes` refuse
 with `ReleasedGraphError` (docs/tensors.md, "What a backward pass keeps"). Each op node is let
-go as the walk reaches it (backward.py's `_sweep`, which has read its operands for its rule:
+go as the walk reaches it (sweep.py's `sweep`, which has read its operands for its rule:
 it loses its gradient, `RELEASED`, and its links, and is stamped), so an intermediate result
 is freed before the walk reaches the layers below it, as PyTorch frees saved tensors during
 its backward pass.
