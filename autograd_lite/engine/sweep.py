@@ -20,43 +20,54 @@ def count_uses(root: Node) -> dict[Node, int]:
     StaleDataError if a node's data changed after the graph used it.
 
     It checks every operand slot's write stamp on the way (see `check_unchanged`): one
-    comparison per slot, on the pass the sweep makes anyway. Only op nodes go on its stack:
-    a leaf has nothing below it to count.
+    comparison per slot, on the pass the sweep makes anyway. Only op nodes go on its stack
+    (a leaf has nothing below it to count), and one seen first is counted next without it.
     """
     if root._stamp == RELEASED_STAMP:
         stale_error(None, root)
     uses = {root: 0}
-    stack = [] if root._a is None else [root]
-    while stack:
-        node = stack.pop()
+    if root._a is None:
+        return uses
+    stack: list[Node] = []
+    node = root
+    while True:
         a = node._a
         b = node._b
         s = node._stamp
+        nxt = None  # the node counted next: an operand seen first here (as if pushed, popped)
         if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
             for x in a:
                 if x._stamp > s:
                     stale_error(node, x)
-                if (k := uses.get(x, 0)) == 0 and x._a is not None:
-                    stack.append(x)
-                uses[x] = k + 1
-            continue
-        # The first two operands are written out: most nodes then build no tuple of operands.
-        if a._stamp > s or (b is not None and b._stamp > s):
-            stale_error(node, next(x for x in (a, b) if x is not None and x._stamp > s))
-        if (n := uses.get(a)) is None:
-            uses[a] = 1
-            if a._a is not None:
-                stack.append(a)
-        else:
-            uses[a] = n + 1
-        if b is not None:
-            if (n := uses.get(b)) is None:
-                uses[b] = 1
-                if b._a is not None:
-                    stack.append(b)
+                if x in uses:
+                    uses[x] += 1
+                else:
+                    uses[x] = 1
+                    if x._a is not None:
+                        stack.append(x)
+        else:  # the first two operands written out: most nodes then build no tuple
+            if a._stamp > s or (b is not None and b._stamp > s):
+                stale_error(node, next(x for x in (a, b) if x is not None and x._stamp > s))
+            if a in uses:
+                uses[a] += 1
             else:
-                uses[b] = n + 1
-    return uses
+                uses[a] = 1
+                if a._a is not None:
+                    nxt = a
+            if b is not None:
+                if b in uses:
+                    uses[b] += 1
+                else:
+                    uses[b] = 1
+                    if b._a is not None:
+                        if nxt is not None:
+                            stack.append(nxt)
+                        nxt = b
+        if nxt is None:
+            if not stack:
+                return uses
+            nxt = stack.pop()
+        node = nxt
 
 
 def sweep(
@@ -92,7 +103,9 @@ def sweep(
     and its optimisations are these, all here:
     - operands are read from Node's slots, and for the first two operands the lines that
       hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share that completes its node's gradient goes straight on, without a dict entry;
+    - a share that completes its node's gradient goes straight on, without a dict entry:
+      a leaf's to the done lists, the first operand's rule runs next (as the stack would
+      have it), any other goes on the stack;
     - the check of a share is one or two comparisons unless it fails (see above);
     - given `released` or `cut`, a rule may write into the gradient it is handed
       (`Op.vjp_into`, relu's), when the walk owns that array: nothing else reads it
@@ -110,22 +123,21 @@ def sweep(
     plain = root._plain_gradient(create_graph)
     trusting = None if create_graph else True  # `op.trusted is not trusting`: check its shares
     pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
-    nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
+    nodes: list[Node] = []  # op nodes whose gradient is complete, whose rule is to run
+    grads: list[Any] = []  # and those gradients
     done: list[Node] = []  # the nodes walked (the leaves only, with `released` or `cut`)
     done_grads: list[Any] = []  # and their gradients
     owning = released is not None or cut  # else every op node's gradient is kept: none is
     own: set[Node] = set() if owned is None else owned  # the walk's to write into
     gone: list[Node] = [] if released is None else released
-    node = root
+    node, g = root, seed
     try:
-        while nodes:
-            node = nodes.pop()
-            g = grads.pop()
+        while True:
             a = node._a
-            if a is None:
+            if a is None:  # a root that is a leaf (a leaf below is done once complete)
                 done.append(node)
                 done_grads.append(g)
-                continue
+                break
             b = node._b
             op = node._op
             if cut:  # let go (release.py); a and b keep its operands for the rule
@@ -151,7 +163,7 @@ def sweep(
                 if sb is None:
                     pass  # b takes no gradient
                 elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
-                    if b in pending:
+                    if pending and b in pending:
                         sb = pending.pop(b) + sb
                     if b._a is None:  # a leaf: done
                         if fresh:
@@ -182,23 +194,26 @@ def sweep(
             if checked and type(sa) is not plain:
                 sa = a._as_gradient(sa, op, create_graph)
             if sa is None:
-                continue  # a takes no gradient
-            if (n := uses[a]) == 1:
-                if a in pending:
+                pass  # a takes no gradient
+            elif (n := uses[a]) == 1:
+                if pending and a in pending:
                     sa = pending.pop(a) + sa
-                if a._a is None:  # a leaf: done
-                    if fresh:
-                        own.add(a)
-                    done.append(a)
-                    done_grads.append(sa)
-                else:
+                if a._a is not None:  # an op node: its rule runs next, as if pushed and popped
                     if fresh and a._op.vjp_into is not None:
                         own.add(a)
-                    nodes.append(a)
-                    grads.append(sa)
+                    node, g = a, sa
+                    continue
+                if fresh:
+                    own.add(a)
+                done.append(a)
+                done_grads.append(sa)
             else:
                 pending[a] = sa if (old := pending.get(a)) is None else old + sa
                 uses[a] = n - 1
+            if not nodes:
+                break
+            node = nodes.pop()
+            g = grads.pop()
     except Exception as exc:
         if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
             exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
@@ -226,20 +241,30 @@ def _many_shares(
     share per operand."""
     op = node._op  # operands: node's three or more (`_a` held them, before a `cut`)
     nodes, grads, done, done_grads = lists
-    args = operands if create_graph else [x._data for x in operands]
-    shares = op.vjp(g, node if create_graph else node._data, *args)
-    for x, share in zip(operands[1:], shares[1:]):
+    if create_graph:
+        shares = op.vjp(g, node, *operands)
+    elif len(operands) == 3:  # (linear's): no list of the data
+        x, y, z = operands
+        shares = op.vjp(g, node._data, x._data, y._data, z._data)
+    else:
+        shares = op.vjp(g, node._data, *[x._data for x in operands])
+    for i in range(1, len(operands)):
+        x, share = operands[i], shares[i]
         if checked and type(share) is not plain:
             share = x._as_gradient(share, op, create_graph)
         if share is None:
             continue  # x takes no gradient
-        if x in pending:
+        if pending and x in pending:
             share = pending.pop(x) + share
         if uses[x] == 1:
             if owned is not None and (x._a is None or x._op.vjp_into is not None):
                 owned.add(x)
-            (done if x._a is None else nodes).append(x)  # a leaf is done
-            (done_grads if x._a is None else grads).append(share)
+            if x._a is None:  # a leaf is done
+                done.append(x)
+                done_grads.append(share)
+            else:
+                nodes.append(x)
+                grads.append(share)
         else:
             pending[x] = share
             uses[x] -= 1
