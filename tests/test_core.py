@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_lite import Op, Value, grad, graph_nodes, ops
-from autograd_lite.engine.backward import _sweep
+from autograd_lite.engine.sweep import sweep
 from tests.reference import central_gradient, gradient_sizes, textbook_gradients
 
 # Each built-in one-operand op: its value and its rule's derivative in closed form (numpy).
@@ -165,7 +165,7 @@ def test_the_fast_sweep_equals_the_textbook_sweep(seed: int, n_leaves: int, n_op
         tolerance = 1e-12 * size[node] + 1e-300
         assert node.grad == pytest.approx(expected[node], rel=1e-12, abs=tolerance)
     # The sweep's own output (before .grad accumulates it) gives the same.
-    nodes, grads = _sweep(root, 1.0, False)
+    nodes, grads = sweep(root, 1.0, False)
     for node, g in zip(nodes, grads):
         tolerance = 1e-12 * size[node] + 1e-300
         assert g == pytest.approx(expected[node], rel=1e-12, abs=tolerance)

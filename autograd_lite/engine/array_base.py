@@ -68,7 +68,7 @@ def closed_op(
         display = f"{name}({shown})" if shown else name
     op = Op(
         name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp,
-        emit=emit, array_check=array_check,
+        emit=emit, array_check=array_check, trusted=True,
     )  # fmt: skip
     op.params = MappingProxyType(params)
     return op

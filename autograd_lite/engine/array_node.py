@@ -56,7 +56,10 @@ class ArrayNode(ArrayMethods, Conversions, Node):
     """Whether backward's number `gradient` fills an output of several elements."""
 
     def _seed(self, gradient: object, create_graph: bool) -> Any:
-        g = space_of(self._data).seed(self._data, gradient, self._scalar_fills)
+        data = self._data
+        if gradient is None and not create_graph and type(data) is np.ndarray and not data.ndim:
+            return np.array(1.0, dtype=data.dtype)  # a loss's, as Arrays.seed makes it
+        g = space_of(data).seed(data, gradient, self._scalar_fills)
         return self._constant(g) if create_graph else g
 
     def _zero(self, create_graph: bool) -> Any:

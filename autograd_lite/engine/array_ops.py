@@ -91,7 +91,10 @@ def _picking(name: str, pick: Callable[[float, float], float], array_pick: Any, 
         big, small = (a, b) if larger else (b, a)
         return g * _larger_share(big, small), g * _larger_share(small, big)
 
-    return Op(name, pick, vjp, array_forward=array_pick, check_returns=False, jvp="elementwise")
+    return Op(
+        name, pick, vjp, array_forward=array_pick, check_returns=False, jvp="elementwise",
+        trusted=True,
+    )  # fmt: skip
 
 
 maximum_op = _picking("maximum", _maximum, np.maximum, True)
@@ -202,6 +205,7 @@ matmul_op = Op(
     parts=(_matmul_a, _matmul_b),
     array_forward=operator.matmul,
     fresh=True,  # each share a product (or a view of one) of its own
+    trusted=True,
     jvp=summed_jvp(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
 )
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
@@ -252,6 +256,7 @@ linear_op = Op(
     None,
     parts=(_linear_x, _linear_w, _linear_b),
     fresh=True,  # each share a product or a sum of its own
+    trusted=True,
     jvp=summed_jvp(
         lambda t, out, x, w, b: matmul(t, transpose(w, (1, 0))),
         lambda t, out, x, w, b: matmul(x, transpose(t, (1, 0))),

@@ -19,6 +19,7 @@ import numpy as np
 from ..validate import describe, masked_error, reals
 from . import array_ops
 from .node import Node, Op
+from .op_rules import joined
 
 __all__ = [
     "Array", "adapted", "as_array", "broadcast", "dtype_of", "gradient_array", "index_of",
@@ -151,24 +152,44 @@ def adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     return found
 
 
+def _no_share(g: Any, out: Any, *xs: Any) -> None:
+    """The part of an operand that needs no share: none."""
+
+
 def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
-    """What _adapted returns, made anew."""
+    """What _adapted returns, made anew. The rules of two operands, the common case, are
+    written out (and of three, with parts: `joined`): a comprehension costs a call and an
+    iterator more at every rule run."""
     rule: Callable[..., tuple[Any, ...]] = op.vjp
     parts = op.parts
     if not all(needs):
-        if parts is not None:
-
-            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-                return tuple([p(g, out, *xs) if n else None for p, n in zip(parts, needs)])
+        if parts is not None:  # only the parts of the operands that need a share run
+            rule = joined([p if n else _no_share for p, n in zip(parts, needs)])
         else:
             whole = op.vjp
 
-            def rule(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+            def some_shares(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
                 return tuple([s if n else None for s, n in zip(whole(g, out, *xs), needs)])
+
+            rule = some_shares
 
     if not broadcast:
         return op.specialised(rule)
     inner = rule
+    if len(needs) == 2:
+
+        def summed_two(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+            sa, sb = inner(g, out, a, b)
+            return (
+                sa
+                if sa is None or getattr(sa, "shape", a.shape) == a.shape
+                else array_ops.sum_to(sa, a.shape),
+                sb
+                if sb is None or getattr(sb, "shape", b.shape) == b.shape
+                else array_ops.sum_to(sb, b.shape),
+            )
+
+        return op.specialised(summed_two)
 
     def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(

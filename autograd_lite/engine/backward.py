@@ -6,12 +6,12 @@ reads only what `Node` declares, and the node type makes the seed and checks eac
 Every walk is iterative (an explicit stack), so graph depth is limited only by memory.
 Every walk that uses recorded values first checks that no node's data changed since the
 graph used it (`check_unchanged`, merged into the count of uses the sweep makes anyway).
+The sweep of backward and grad, written for speed, is sweep.py's.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -21,9 +21,10 @@ from ..validate import describe, flag
 from .grad_args import check_graph_args as check_graph_args  # (compile_grad reads it here)
 from .grad_args import seed_value
 from .grad_mode import enable_grad
-from .node import Node, Op
-from .release import RELEASED, RELEASED_STAMP, LetGo, released_error
+from .node import Node
+from .release import RELEASED, RELEASED_STAMP, released_error
 from .stale import stale_error
+from .sweep import count_uses, sweep
 
 
 def graph_nodes(root: Node) -> list[Node]:
@@ -73,240 +74,19 @@ def check_unchanged(root: Node) -> None:
     count_uses(root)
 
 
-def count_uses(root: Node) -> dict[Node, int]:
-    """For each node below root, how many operand slots of nodes below root refer to it;
-    StaleDataError if a node's data changed after the graph used it.
-
-    It checks every operand slot's write stamp on the way (see `check_unchanged`): one
-    comparison per slot, on the pass the sweep makes anyway.
-    """
-    if root._stamp == RELEASED_STAMP:
-        stale_error(None, root)
-    uses = {root: 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        a = node._a
-        if a is None:
-            continue
-        b = node._b
-        s = node._stamp
-        if b is None and type(a) is tuple:  # an op of three or more operands: a holds them
-            for x in a:
-                if x._stamp > s:
-                    stale_error(node, x)
-                if (k := uses.get(x, 0)) == 0:
-                    stack.append(x)
-                uses[x] = k + 1
-            continue
-        # The first two operands are written out: most nodes then build no tuple of operands.
-        if a._stamp > s or (b is not None and b._stamp > s):
-            stale_error(node, next(x for x in (a, b) if x is not None and x._stamp > s))
-        if (n := uses.get(a)) is None:
-            uses[a] = 1
-            stack.append(a)
-        else:
-            uses[a] = n + 1
-        if b is not None:
-            if (n := uses.get(b)) is None:
-                uses[b] = 1
-                stack.append(b)
-            else:
-                uses[b] = n + 1
-    return uses
-
-
 def _propagate(
     root: Node, seed: Any, create_graph: bool, keep: set[Node] | None
 ) -> tuple[list[Node], list[Any]]:
     """d(root)/d(node) * seed for every node below root (all, or those in `keep`), as the
     node type hands them out (`_finish_gradients`). Nothing is written, so a failing rule
     changes nothing."""
-    nodes, grads = _sweep(root, seed, create_graph)
+    nodes, grads = sweep(root, seed, create_graph)
     if keep is not None:
         nodes, grads = (
             [n for n in nodes if n in keep],
             [g for n, g in zip(nodes, grads) if n in keep],
         )
     return root._finish_gradients(nodes, grads, create_graph)
-
-
-def _sweep(
-    root: Node,
-    seed: Any,
-    create_graph: bool,
-    released: list[Node] | None = None,
-    cut: bool = False,
-    owned: set[Node] | None = None,
-) -> tuple[list[Node], list[Any]]:
-    """One reverse topological sweep: a node's rule runs once every result that uses it has
-    passed its share down (Kahn's order), so each gradient is complete when it is read.
-    `create_graph` runs the rules on nodes, so the gradients are differentiable themselves.
-    It returns the nodes and their gradients; given a list `released`, only the leaves':
-    each op node's gradient is then dropped once its rule has run (memory), and the op node
-    goes into `released`. With `cut` (backward's retain_graph=False), only the leaves' too,
-    and each op node is let go (release.py's `LetGo`) when its rule runs, and forgotten by
-    the sweep, so that an intermediate result nobody holds is freed before the walk goes
-    further down: a rule that fails leaves the part above it let go.
-
-    Each rule's share is checked as it is made, so that a bad one is named with its rule
-    (the rule runs once) and never reaches another rule or a sum: a share of the node type's
-    plain gradient type (`_plain_gradient`: a float for Values) passes as it is; any other
-    goes through the operand's `_as_gradient`, which converts it, raises a TypeError naming
-    the rule, or gives None for an operand that takes no gradient (Tensor's constants): that
-    share is dropped, and the nodes below it are not walked. An error inside a rule gets a
-    note naming the rule.
-
-    tests/reference.py holds the same sweep written plainly. This one runs once per node,
-    and its optimisations are these, all here:
-    - operands are read from Node's slots, and for the first two operands the lines that
-      hand a share on are written out (a loop costs a tuple and an iterator per node);
-    - a share that completes its node's gradient goes straight on, without a dict entry;
-    - the check of a share is one type comparison unless it fails (see above);
-    - given `released`, a rule may write into the gradient it is handed (`Op.vjp_into`,
-      relu's), when the walk owns that array: nothing else reads it afterwards. The walk
-      owns a node's gradient when it is the sum of two shares (made here), or a single share
-      from a rule whose op declares its shares new arrays of their own (`Op.fresh`: matmul
-      and linear); `owned` holds those nodes. Op nodes' gradients are not kept then, so
-      no `.grad` holds the array, and a fresh share is no other share, no g, no data. A
-      root's seed or any other share is never written into (add hands g to both operands).
-      The set `owned` the caller may pass ends holding the leaves so owned, whose arrays
-      `_finish_gradients` then need not compare with every other gradient's.
-    """
-    if cut:
-        released = []  # never filled: op nodes go to a LetGo, and are let go one by one
-    uses = count_uses(root)  # also the stale-data check: before any rule runs
-    plain = root._plain_gradient(create_graph)
-    pending: dict[Node, Any] = {}  # partial gradients of nodes still awaiting other users
-    nodes, grads = [root], [seed]  # nodes whose gradient is complete, and those gradients
-    done: list[Node] = []  # the nodes walked, and their gradients
-    done_grads: list[Any] = []
-    # Where op nodes and their gradients go: the same lists, or `released` and a deque of
-    # length 0, which drops what it is given (no test per node on either path).
-    op_nodes: list[Node] | LetGo = done if released is None else LetGo(uses) if cut else released
-    op_grads: list[Any] | deque[Any] = done_grads if released is None else deque(maxlen=0)
-    owned = None if released is None else set() if owned is None else owned  # see above
-    special = create_graph or owned is not None  # one-operand rules go through _one_share
-    node = root
-    try:
-        while nodes:
-            node = nodes.pop()
-            g = grads.pop()
-            a = node._a
-            if a is None:
-                done.append(node)
-                done_grads.append(g)
-                continue
-            b = node._b
-            op_nodes.append(node)  # with `cut`, node is let go here: a and b keep its links
-            op_grads.append(g)
-            if b is not None:  # two operands, the most common case, first
-                sa, sb = (  # their count and kind checked by the op (see Op's check_returns)
-                    node._op.vjp(g, node, a, b)
-                    if create_graph
-                    else node._op.vjp(g, node._data, a._data, b._data)
-                )
-                if (
-                    type(sb) is not plain
-                    and (sb := _share(b, sb, node._op, create_graph, owned)) is None
-                ):
-                    pass  # b takes no gradient
-                elif (n := uses[b]) == 1:  # b's last user (often its only one): b is complete
-                    nodes.append(b)
-                    grads.append(pending.pop(b) + sb if b in pending else sb)
-                else:
-                    pending[b] = sb if (old := pending.get(b)) is None else old + sb
-                    uses[b] = n - 1
-            elif type(a) is not tuple:
-                (sa,) = (
-                    _one_share(node, g, a, create_graph, owned)
-                    if special
-                    else node._op.vjp(g, node._data, a._data)
-                )
-            else:
-                a, sa = _many_shares(
-                    node, a, g, create_graph, plain, uses, pending, nodes, grads, owned
-                )
-            if (
-                type(sa) is not plain
-                and (sa := _share(a, sa, node._op, create_graph, owned)) is None
-            ):
-                continue  # a takes no gradient
-            if (n := uses[a]) == 1:
-                nodes.append(a)
-                grads.append(pending.pop(a) + sa if a in pending else sa)
-            else:
-                pending[a] = sa if (old := pending.get(a)) is None else old + sa
-                uses[a] = n - 1
-    except Exception as exc:
-        if hasattr(exc, "add_note"):  # Python >= 3.11: say whose rule failed
-            exc.add_note(f"while applying the derivative rule of {node._op!r} in backward")
-        raise
-    return done, done_grads
-
-
-def _many_shares(
-    node: Node,
-    operands: tuple[Node, ...],
-    g: Any,
-    create_graph: bool,
-    plain: type | None,
-    uses: dict[Node, int],
-    pending: dict[Node, Any],
-    nodes: list[Node],
-    grads: list[Any],
-    owned: set[Node] | None,
-) -> tuple[Node, Any]:
-    """For an op of three or more operands: hand on the shares of all operands but the first
-    (each checked and dropped or parked in `pending` as the sweep does, and its ownership
-    noted in `owned`); return the first operand and its share. The op has checked that
-    there is one share per operand."""
-    op = node._op  # operands: node's three or more (`_a` held them, before a `cut`)
-    args = operands if create_graph else [x._data for x in operands]
-    shares = op.vjp(g, node if create_graph else node._data, *args)
-    for x, share in zip(operands[1:], shares[1:]):
-        if (
-            type(share) is not plain
-            and (share := _share(x, share, op, create_graph, owned)) is None
-        ):
-            continue  # x takes no gradient
-        if x in pending:
-            share = pending.pop(x) + share
-        if uses[x] == 1:
-            nodes.append(x)
-            grads.append(share)
-        else:
-            pending[x] = share
-            uses[x] -= 1
-    return operands[0], shares[0]
-
-
-def _share(x: Node, share: Any, op: Op, create_graph: bool, owned: set[Node] | None) -> Any:
-    """The share `op`'s rule gave x, checked by x's `_as_gradient`; and, in a walk that tracks
-    ownership (`owned`, see `_sweep`), x noted as holding an array the walk owns if `op`
-    declares its shares fresh. Should x get several shares, its gradient is their sum, the
-    walk's own whatever the last one was."""
-    share = x._as_gradient(share, op, create_graph)
-    if owned is not None:
-        if op.fresh:
-            owned.add(x)
-        else:
-            owned.discard(x)
-    return share
-
-
-def _one_share(node: Node, g: Any, a: Node, create_graph: bool, owned: set[Node] | None) -> Any:
-    """The shares of a one-operand node's rule, in a walk that runs rules on nodes
-    (`create_graph`) or tracks which gradients it owns (`owned`): the rule that writes into
-    g (`Op.vjp_into`) for a gradient the walk owns."""
-    op = node._op
-    if create_graph:
-        return op.vjp(g, node, a)
-    if owned is not None and node in owned:
-        owned.discard(node)  # read once: the set then holds the node no longer (memory)
-        if op.vjp_into is not None:
-            return op.vjp_into(g, node._data, a._data)  # g is the walk's: no one else reads it
-    return op.vjp(g, node._data, a._data)
 
 
 def local_derivatives(node: Node) -> tuple[float, ...]:
@@ -363,7 +143,7 @@ def backward(
         released: list[Node] = []
         owned: set[Node] = set()  # the leaves whose gradient is an array the walk made
         cut = not retain_graph
-        found = _sweep(root, seed, False, None if cut else released, cut, owned)
+        found = sweep(root, seed, False, None if cut else released, cut, owned)
         nodes, grads = root._finish_gradients(*found, False, owned)
         for node in released:
             node._grad = RELEASED

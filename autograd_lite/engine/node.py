@@ -19,6 +19,7 @@ from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 from .op_params import bind, frozen
+from .op_rules import checked, joined
 
 __all__ = ["DomainError", "Node", "Op", "ReleasedGraphError", "StaleDataError"]
 
@@ -143,7 +144,7 @@ class Node(Generic[D]):
             return (a, b)
         if type(a) is tuple:
             many: tuple[Node, ...] = a
-            if not many:  # an op has operands: () is a let-go node's (release.LetGo)
+            if not many:  # an op has operands: () is a let-go node's (release.py)
                 released_error(self, f"{type(self).__name__}.operands")
             return many
         return (a,)
@@ -257,39 +258,6 @@ class Node(Generic[D]):
         raise NotImplementedError
 
 
-def _checked(vjp: Callable[..., Any], op: Op) -> Callable[..., tuple[Any, ...]]:
-    """vjp, with what it returns checked: one gradient per operand, in a tuple or a list."""
-
-    def checked(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        shares = vjp(g, out, *xs)
-        if type(shares) is not tuple:
-            if type(shares) is not list:  # a dict or str would unpack into keys or characters
-                raise _bad_rule(op, len(xs), shares)
-            shares = tuple(shares)
-        if len(shares) != len(xs):
-            raise _bad_rule(op, len(xs), shares)
-        return shares
-
-    return checked
-
-
-def _bad_rule(op: Op | None, n: int, shares: object) -> TypeError:
-    """The error for a derivative rule that did not return one gradient per operand."""
-    return TypeError(
-        f"the derivative rule of {op!r} must return a tuple of {n} gradient"
-        f"{'s' if n > 1 else ''} (one per operand), got {describe(shares)}"
-    )
-
-
-def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...]]:
-    """One rule giving every operand's share, from one rule per operand."""
-
-    def vjp(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        return tuple([part(g, out, *xs) for part in parts])  # a list is faster than a generator
-
-    return vjp
-
-
 def mixing_error(op: Op, kind: str, other: object) -> TypeError:
     """The error for `op` given a `kind` node (Value, Tensor, Dual) and another node type."""
     pair = f"a {kind} with a {type(other).__name__}"
@@ -333,6 +301,8 @@ class Op:
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
     - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
       share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
+    - `trusted`: each share is by construction of its operand's shape and kind (a float dtype),
+      or None for one taking no gradient: a first-order walk takes it unchecked (built-in ops).
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -351,7 +321,7 @@ class Op:
 
     __slots__ = (
         "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
-        "forward", "fresh", "jvp", "name", "params", "parts", "vjp", "vjp_into",
+        "forward", "fresh", "jvp", "name", "params", "parts", "trusted", "vjp", "vjp_into",
     )  # fmt: skip
 
     def __init__(
@@ -371,6 +341,7 @@ class Op:
         emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
         fresh: bool = False,
         vjp_into: Callable[..., tuple[Any, ...]] | None = None,
+        trusted: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -420,11 +391,11 @@ class Op:
             None if parts is None else tuple(bind(p, bound) for p in parts)
         )
         if vjp is None:
-            vjp = _joined(self.parts or ())
+            vjp = joined(self.parts or ())
             check_returns = False
         self.vjp: Callable[..., tuple[Any, ...]] = bind(vjp, bound) if parts is None else vjp
         if check_returns:
-            self.vjp = _checked(self.vjp, self)
+            self.vjp = checked(self.vjp, self)
         self.check: Callable[..., None] | None = bind(check, bound)
         self.array_check: Callable[..., None] | None = bind(array_check, bound)
         self.jvp: Callable[..., Any] | str | None = bind(jvp, bound) if callable(jvp) else jvp
@@ -441,7 +412,7 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
-        self.fresh, self.vjp_into = bool(fresh), bind(vjp_into, bound)
+        self.fresh, self.vjp_into, self.trusted = bool(fresh), bind(vjp_into, bound), bool(trusted)
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         """How generated code writes this op (None: it has no emit form)."""
 

@@ -95,6 +95,12 @@ def _relu_vjp(g: Any, out: Any, x: Any, into: bool = False) -> tuple[Any]:
     return (g * (out > 0) if type(out) is float else g * step(out),)  # nodes: step's node
 
 
+def _relu_vjp_into(g: Any, out: Any, x: Any) -> tuple[Any]:
+    # relu's `vjp_into`: a function, not functools.partial(_relu_vjp, into=True), which copies
+    # its keywords at every call
+    return _relu_vjp(g, out, x, True)
+
+
 def _sign(x: float) -> float:
     return 0.0 if x == 0 else math.copysign(1.0, x) if x == x else x
 
@@ -190,7 +196,7 @@ def _check_pow_value(a: float, b: float) -> None:
 # All are elementwise: forward mode derives their tangents from these rules (dual.py).
 # Generated code writes each forward and check from the function itself (no emit form is
 # given): the same helper, or the same expression, so it computes the same floats.
-_builtin = functools.partial(Op, check_returns=False, jvp="elementwise")
+_builtin = functools.partial(Op, check_returns=False, jvp="elementwise", trusted=True)
 
 add = _builtin("+", operator.add, lambda g, out, a, b: (g, g))
 """a + b."""
@@ -218,8 +224,7 @@ step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
 
-relu = _builtin("relu", _relu, _relu_vjp, array_forward=_relu_array,
-          vjp_into=functools.partial(_relu_vjp, into=True))  # fmt: skip
+relu = _builtin("relu", _relu, _relu_vjp, array_forward=_relu_array, vjp_into=_relu_vjp_into)
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch. The rule reads the
 result: relu(x) > 0 exactly when x > 0 (-0.0, inf and nan included), so x's array is free to
 be written over (compile_grad writes relu into the fresh array of a linear layer)."""

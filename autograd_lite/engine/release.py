@@ -8,8 +8,10 @@ while a tensor the caller holds keeps its data (`out.data` to compute an accurac
 may go through such a node again (its links are gone): it carries the write stamp
 `RELEASED_STAMP`, which every walk's stale-data check (stale.py) and `graph_nodes` refuse
 with `ReleasedGraphError` (docs/tensors.md, "What a backward pass keeps"). Each op node is let
-go as soon as the walk has run its rule, so an intermediate result is freed before the walk
-reaches the layers below it, as PyTorch frees saved tensors during its backward pass.
+go as the walk reaches it (sweep.py's `sweep`, which has read its operands for its rule:
+it loses its gradient, `RELEASED`, and its links, and is stamped), so an intermediate result
+is freed before the walk reaches the layers below it, as PyTorch frees saved tensors during
+its backward pass.
 `ReleasedGraphError`, `released_error` and `RELEASED_STAMP` are node.py's (imported here),
 so that `Node.operands` refuses a let-go node too.
 """
@@ -21,7 +23,6 @@ from .node import RELEASED_STAMP, Node, ReleasedGraphError, released_error
 __all__ = [
     "RELEASED",
     "RELEASED_STAMP",
-    "LetGo",
     "ReleasedGradientError",
     "ReleasedGraphError",
     "released_error",
@@ -63,25 +64,3 @@ class _Released:
 
 RELEASED = _Released()
 """What `_grad` holds once a backward pass released the node's gradient."""
-
-
-class LetGo:
-    """Where backward's sweep with `cut` (retain_graph=False) puts each op node as it
-    reaches it: the node is let go and its use count forgotten, so that once its rule has
-    run, nothing of the sweep holds it. (A node in the sweep's ownership set is held until
-    its one-operand rule reads it; any other until the sweep ends.)"""
-
-    __slots__ = ("uses",)
-
-    def __init__(self, uses: dict[Node, int]) -> None:
-        self.uses = uses
-
-    def append(self, node: Node) -> None:
-        """Let op node `node`'s part of the graph go (its rule is about to run on the
-        operands the sweep has read): it loses its gradient and its links to its operands
-        (so what only the graph held is freed as the walk goes) and is stamped, so that
-        every later walk that reaches it is refused; it keeps its data."""
-        del self.uses[node]
-        node._stamp = RELEASED_STAMP
-        node._grad = RELEASED
-        node._a, node._b = (), None  # the form of an op of three or more operands: none

@@ -79,6 +79,8 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     lead = x.ndim - len(shape)
+    if lead and shape and x.shape[lead:] == shape:  # only leading axes (a bias): no search
+        return add_reduce(x, axis=0 if lead == 1 else tuple(range(lead)))  # (the same sums)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )

@@ -1,7 +1,7 @@
 """Data changed after a graph used it: the marks and the errors (`StaleDataError`).
 
 Every node carries a write stamp (engine/node.py); a walk finds an operand written after the
-op that used it (backward.count_uses) and raises the error made here. Assigning the data of a
+op that used it (sweep.count_uses) and raises the error made here. Assigning the data of a
 computed node is refused here too, before anything changes.
 """
 

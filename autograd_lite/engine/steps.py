@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validate import describe
-from .backward import count_uses
 from .node import Node
+from .sweep import count_uses
 
 __all__ = ["BackwardStep", "backward_order"]
 

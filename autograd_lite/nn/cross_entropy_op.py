@@ -272,6 +272,7 @@ def _template(reduction: str) -> Op:
         _unset,
         _unset,
         check_returns=False,
+        trusted=True,
         display=f"cross_entropy(reduction={reduction!r})",
         array_check=_unset,
         emit=_EMIT,
