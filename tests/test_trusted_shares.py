@@ -160,3 +160,12 @@ def test_a_custom_op_is_not_trusted_and_its_bad_share_is_named(bad: str, keep: b
     good = Op("custom", lambda x: 3.0 * x, lambda g, out, x: (3.0 * g,))
     (good(x * 1.0) + 1.0).relu().sum().backward(retain_graph=keep)
     assert x.grad.tolist() == [3.0, 3.0, 3.0]  # Reference: d(sum(3x + 1))/dx = 3 (all > 0)
+
+
+def test_no_option_makes_a_users_op_trusted() -> None:
+    """Exemption from the check is the engine's own (its rules are checked above): an op
+    made by a user with a wrong rule and trusted=True asked for is refused at construction,
+    not let through to a sum. Reference: Op's documented options (docs/derivatives.md)."""
+    with pytest.raises(TypeError, match="trusted"):
+        asked: dict[str, Any] = {"trusted": True}
+        Op("custom", lambda x: 3.0 * x, BAD_RULES["wrong shape"], **asked)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .node import Node, Op
+from .node import Node, Op, trusted
 
 __all__ = [
     "Axis",
@@ -68,8 +68,9 @@ def closed_op(
         display = f"{name}({shown})" if shown else name
     op = Op(
         name, forward, vjp, parts=parts, check_returns=False, display=display, jvp=jvp,
-        emit=emit, array_check=array_check, trusted=True,
+        emit=emit, array_check=array_check,
     )  # fmt: skip
+    trusted(op)
     op.params = MappingProxyType(params)
     return op
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .array_base import closed_op, data_of, quiet, summed_jvp
-from .node import Op
+from .node import Op, trusted
 from .ops import check_pow_array
 from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
@@ -91,10 +91,9 @@ def _picking(name: str, pick: Callable[[float, float], float], array_pick: Any, 
         big, small = (a, b) if larger else (b, a)
         return g * _larger_share(big, small), g * _larger_share(small, big)
 
-    return Op(
-        name, pick, vjp, array_forward=array_pick, check_returns=False, jvp="elementwise",
-        trusted=True,
-    )  # fmt: skip
+    return trusted(
+        Op(name, pick, vjp, array_forward=array_pick, check_returns=False, jvp="elementwise")
+    )
 
 
 maximum_op = _picking("maximum", _maximum, np.maximum, True)
@@ -205,10 +204,10 @@ matmul_op = Op(
     parts=(_matmul_a, _matmul_b),
     array_forward=operator.matmul,
     fresh=True,  # each share a product (or a view of one) of its own
-    trusted=True,
     jvp=summed_jvp(lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
 )
 """a @ b with np.matmul's rules: 1-D operands, 2-D, and batches of matrices."""
+trusted(matmul_op)
 
 
 def matmul(a: Any, b: Any) -> Any:
@@ -256,7 +255,6 @@ linear_op = Op(
     None,
     parts=(_linear_x, _linear_w, _linear_b),
     fresh=True,  # each share a product or a sum of its own
-    trusted=True,
     jvp=summed_jvp(
         lambda t, out, x, w, b: matmul(t, transpose(w, (1, 0))),
         lambda t, out, x, w, b: matmul(x, transpose(t, (1, 0))),
@@ -265,6 +263,7 @@ linear_op = Op(
 )
 """x @ w.T + b for x of shape (..., in), w (out, in), b (out,): PyTorch's `F.linear`, one
 node instead of three, whose weight gradient g.T @ x is made in w's layout."""
+trusted(linear_op)
 
 
 def linear(x: Any, w: Any, b: Any) -> Any:

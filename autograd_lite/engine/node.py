@@ -301,8 +301,10 @@ class Op:
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
     - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
       share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
-    - `trusted`: each share is by construction of its operand's shape and kind (a float dtype),
-      or None for one taking no gradient: a first-order walk takes it unchecked (built-in ops).
+    - `trusted` (no option: set by `trusted()` on the engine's own ops only): each share is
+      by construction of its operand's shape and kind (a float dtype), or None for one
+      taking no gradient, so a first-order walk takes it unchecked. A user's op is always
+      checked: a share its rule got wrong would otherwise reach a sum unseen.
 
     Calling an op on nodes (numbers mixed in become constant leaves) checks the domain and
     records a node. Calling it on plain numbers or arrays only returns `forward`'s result:
@@ -341,7 +343,6 @@ class Op:
         emit: str | Callable[..., str] | Mapping[str, Any] | None = None,
         fresh: bool = False,
         vjp_into: Callable[..., tuple[Any, ...]] | None = None,
-        trusted: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Op: name must be a non-empty str, got {describe(name)}")
@@ -412,7 +413,8 @@ class Op:
                     f"{sorted(bound)}: {e!r}"
                 ) from None
         self.display = display
-        self.fresh, self.vjp_into, self.trusted = bool(fresh), bind(vjp_into, bound), bool(trusted)
+        self.fresh, self.vjp_into = bool(fresh), bind(vjp_into, bound)
+        self.trusted = False  # (`trusted`: the engine's own ops only)
         self.emit: str | Callable[..., str] | Mapping[str, Any] | None = emit
         """How generated code writes this op (None: it has no emit form)."""
 
@@ -466,3 +468,12 @@ LEAF = Op("leaf", lambda: float("nan"), lambda g, out: ())
 """Marks inputs and parameters (they read `.op is None`)."""
 CONSTANT = Op("const", lambda: float("nan"), lambda g, out: ())
 """Marks leaves made from numbers mixed into an expression (they read `.op is None`)."""
+
+
+def trusted(op: Op) -> Op:
+    """op, marked as one of the engine's own: its rules give each operand a share of the
+    operand's shape and a float dtype, or None for one that takes no gradient, by
+    construction (tests/test_trusted_shares.py checks every built-in op), so a first-order
+    backward takes its shares unchecked. Not for users' ops, whose shares are checked."""
+    op.trusted = True
+    return op

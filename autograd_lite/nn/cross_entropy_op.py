@@ -13,7 +13,7 @@ import numpy as np
 
 from ..engine import array_ops
 from ..engine.array_base import max_reduce, remade
-from ..engine.node import Op
+from ..engine.node import Op, trusted
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
 
@@ -267,13 +267,13 @@ def _unset(*args: Any) -> Any:
 def _template(reduction: str) -> Op:
     """cross_entropy's op for `reduction`, checked once: each call's op is it `remade` with
     that call's functions and params (Op's checks were half the cost of making it)."""
-    return Op(
+    op = Op(
         "cross_entropy",
         _unset,
         _unset,
         check_returns=False,
-        trusted=True,
         display=f"cross_entropy(reduction={reduction!r})",
         array_check=_unset,
         emit=_EMIT,
     )
+    return trusted(op)
