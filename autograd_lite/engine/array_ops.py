@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .array_base import closed_op, data_of, quiet, summed_jvp
-from .node import Op
+from .node import Node, Op
 from .ops import check_pow_array
 from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
@@ -264,8 +264,9 @@ node instead of three, whose weight gradient g.T @ x is made in w's layout."""
 
 def linear(x: Any, w: Any, b: Any) -> Any:
     """x @ w.T + b (PyTorch's `F.linear`): a fully connected layer in one op."""
-    data = data_of(w)
+    data = w._data if isinstance(w, Node) else w
     shape = data.shape if type(data) is np.ndarray else np.shape(data)  # np.shape: a Python call
     if len(shape) != 2:  # a vector w: x @ w.T runs, but the rules are a matrix's (wrong x.grad)
         raise ValueError(f"linear: the weight must be a matrix (out, in), got shape {shape}")
-    return linear_op(x, w, b)
+    # A node x: its type applies the op, as the op's call would (it looks at x first).
+    return x._apply(linear_op, (x, w, b)) if isinstance(x, Node) else linear_op(x, w, b)
