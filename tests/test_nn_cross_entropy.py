@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, grad
-from autograd_lite.nn import TensorReduction, cross_entropy
+from autograd_lite import Op, Tensor, grad
+from autograd_lite.nn import TensorReduction, cross_entropy, cross_entropy_op
 
 from .array_reference import assert_close, numeric_gradients
 
@@ -229,6 +229,24 @@ def test_each_calls_op_is_its_own() -> None:
     want = closed_form_gradient(z, y1, "mean", -100, 0.0)
     want += closed_form_gradient(z, y2, "sum", 2, 0.0)
     assert_close(logits.grad, want)
+
+
+def test_a_calls_op_holds_every_slot_of_an_op() -> None:
+    """`remade` writes each of Op's slots out, not in a loop over them: a slot added to Op
+    must be added there too. Reference: `Op.__slots__`, what an op holds; a call's op has
+    its own functions, params, base and adaptations, no parts or vjp_into (its vjp is the
+    whole rule), and the template's name, display, emit and the rest."""
+    op = cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 2])).op
+    assert op is not None
+    template = cross_entropy_op._template("mean")
+    own = {"forward", "array_forward", "vjp", "array_check", "params", "base", "adaptations"}
+    for slot in Op.__slots__:
+        value = getattr(op, slot)  # AttributeError for a slot left unset
+        if slot in ("parts", "vjp_into"):
+            assert value is None, slot
+        elif slot not in own:
+            assert value is getattr(template, slot), slot
+    assert op.forward is op.array_forward and op.base is op and op.adaptations == {}
 
 
 @pytest.mark.parametrize("labels", [[3, -100], [3, -57]])

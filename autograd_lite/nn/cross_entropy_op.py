@@ -249,14 +249,16 @@ def op_of_call(
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
         return (_softmax_error(z, lse, scale, labels, *options, known(z)),)
 
+    params = {
+        "labels": labels,
+        "reduction": reduction,
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+    }  # _PARAMS's names
     return remade(
-        _template(reduction),
-        forward=forward,
-        array_forward=forward,
-        vjp=vjp,
-        array_check=check,
-        params=MappingProxyType(dict(zip(_PARAMS, (labels, *options)))),
-    )
+        _template(reduction), forward=forward, vjp=vjp, array_check=check,
+        params=MappingProxyType(params),
+    )  # fmt: skip
 
 
 def _unset(*args: Any) -> Any:
