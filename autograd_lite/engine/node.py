@@ -19,6 +19,7 @@ from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 from .op_params import bind, frozen
+from .op_rules import checked, joined
 
 __all__ = ["DomainError", "Node", "Op", "ReleasedGraphError", "StaleDataError"]
 
@@ -257,39 +258,6 @@ class Node(Generic[D]):
         raise NotImplementedError
 
 
-def _checked(vjp: Callable[..., Any], op: Op) -> Callable[..., tuple[Any, ...]]:
-    """vjp, with what it returns checked: one gradient per operand, in a tuple or a list."""
-
-    def checked(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        shares = vjp(g, out, *xs)
-        if type(shares) is not tuple:
-            if type(shares) is not list:  # a dict or str would unpack into keys or characters
-                raise _bad_rule(op, len(xs), shares)
-            shares = tuple(shares)
-        if len(shares) != len(xs):
-            raise _bad_rule(op, len(xs), shares)
-        return shares
-
-    return checked
-
-
-def _bad_rule(op: Op | None, n: int, shares: object) -> TypeError:
-    """The error for a derivative rule that did not return one gradient per operand."""
-    return TypeError(
-        f"the derivative rule of {op!r} must return a tuple of {n} gradient"
-        f"{'s' if n > 1 else ''} (one per operand), got {describe(shares)}"
-    )
-
-
-def _joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...]]:
-    """One rule giving every operand's share, from one rule per operand."""
-
-    def vjp(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        return tuple([part(g, out, *xs) for part in parts])  # a list is faster than a generator
-
-    return vjp
-
-
 def mixing_error(op: Op, kind: str, other: object) -> TypeError:
     """The error for `op` given a `kind` node (Value, Tensor, Dual) and another node type."""
     pair = f"a {kind} with a {type(other).__name__}"
@@ -420,11 +388,11 @@ class Op:
             None if parts is None else tuple(bind(p, bound) for p in parts)
         )
         if vjp is None:
-            vjp = _joined(self.parts or ())
+            vjp = joined(self.parts or ())
             check_returns = False
         self.vjp: Callable[..., tuple[Any, ...]] = bind(vjp, bound) if parts is None else vjp
         if check_returns:
-            self.vjp = _checked(self.vjp, self)
+            self.vjp = checked(self.vjp, self)
         self.check: Callable[..., None] | None = bind(check, bound)
         self.array_check: Callable[..., None] | None = bind(array_check, bound)
         self.jvp: Callable[..., Any] | str | None = bind(jvp, bound) if callable(jvp) else jvp
