@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .array_base import closed_op, data_of, quiet, summed_jvp
+from .array_base import add_reduce, closed_op, data_of, quiet, summed_jvp
 from .node import Node, Op
 from .ops import check_pow_array
 from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
@@ -242,7 +242,10 @@ def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
         s = sum_to(g, b.shape)  # (a view of g where nothing is summed: copied, Op's `fresh`)
         return s.copy() if type(s) is np.ndarray and np.may_share_memory(s, g) else s
     if g.ndim > 1:
-        return sum(g, tuple(range(g.ndim - 1)))
+        axes = (0,) if g.ndim == 2 else tuple(range(g.ndim - 1))
+        # arrays (a first-order walk): numpy's sum itself, its axes by position (numpy
+        # parses keywords slowly); nodes: the sum op
+        return add_reduce(g, axes) if type(g) is np.ndarray else sum(g, axes)
     return g.copy() if type(g) is np.ndarray else g  # an array of its own (Op's `fresh`)
 
 

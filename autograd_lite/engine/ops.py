@@ -218,8 +218,9 @@ step = _builtin("step", _step, lambda g, out, x: (g * 0.0,), array_forward=_step
 """1 for x > 0, else 0 (nan too): relu's derivative. Its own derivative is 0 everywhere, so a
 graph of relu's backward pass stays right on both sides of 0."""
 
+# vjp_into: a lambda, which is quicker to call than a partial given a keyword
 relu = _builtin("relu", _relu, _relu_vjp, array_forward=_relu_array,
-          vjp_into=functools.partial(_relu_vjp, into=True))  # fmt: skip
+          vjp_into=lambda g, out, x: _relu_vjp(g, out, x, True))  # fmt: skip
 """max(x, 0) (nan stays nan); derivative 0 at x == 0, as in PyTorch. The rule reads the
 result: relu(x) > 0 exactly when x > 0 (-0.0, inf and nan included), so x's array is free to
 be written over (compile_grad writes relu into the fresh array of a linear layer)."""
