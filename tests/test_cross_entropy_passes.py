@@ -57,15 +57,17 @@ def test_the_range_check_reads_the_labels_once(dtype: Any) -> None:
 
 
 def test_the_rows_kept_are_found_in_one_call_when_no_label_can_be_ignored() -> None:
+    """Reference: the positions row * 10 + label of (4, 10) logits, written out."""
     labels = counted([0, 3, 9, 2])
-    kept, picked, count = cross_entropy_op._kept(labels, -100, 10)
-    assert (kept, count) == (None, 4) and picked is labels
-    assert len(labels.calls) == 1, labels.calls  # main: != and count_nonzero
-    # an ignore_index that is a class: the mask, as before
+    kept, picks, count = cross_entropy_op._kept(labels, -100, (4, 10))
+    assert (kept, count) == (None, 4) and picks.tolist() == [0, 13, 29, 32]
+    # main: != and count_nonzero; now the range's one reduction and the positions' add
+    assert labels.calls == ["maximum.reduce", "add.__call__"], labels.calls
+    # an ignore_index that is a class: the mask, as before (an ignored row: its first logit)
     labels = counted([0, 3, 9, 3])
-    kept, picked, count = cross_entropy_op._kept(labels, 3, 10)
+    kept, picks, count = cross_entropy_op._kept(labels, 3, (4, 10))
     assert count == 2 and kept.tolist() == [True, False, True, False]
-    assert picked.tolist() == [0, 0, 9, 0]
+    assert picks.tolist() == [0, 10, 29, 30]
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, grad
-from autograd_lite.nn import TensorReduction, cross_entropy
+from autograd_lite import Op, Tensor, grad
+from autograd_lite.nn import TensorReduction, cross_entropy, cross_entropy_op
 
 from .array_reference import assert_close, numeric_gradients
 
@@ -209,6 +209,39 @@ def test_the_op_applied_to_logits_of_other_classes_checks_its_labels_anew(ignore
     assert_close(op(Tensor(wide)).data, reference(wide, y, "mean", ignore, 0.0))
 
 
+@pytest.mark.parametrize("rows", [1, 2, 6])
+def test_the_op_applied_to_logits_of_another_row_count_is_an_error(rows: int) -> None:
+    """A call's op applied to logits whose rows are not one per label: a ValueError naming
+    both, on nodes (the op's domain check) and on arrays (its forward); main gave a number
+    for one row (each label picked from it) or for one label (the mean over one of several
+    rows' losses), and numpy's IndexError otherwise. Reference: the shapes."""
+    z = np.random.default_rng(9).normal(size=(6, 5))
+    loss = cross_entropy(Tensor(z[:3]), np.array([1, 2, 3]))
+    single = cross_entropy(Tensor(z[:1]), np.array([4]))
+    for op, n in [(loss.op, 3), (single.op, 1)]:
+        assert op is not None
+        if rows == n:
+            continue
+        for logits in [Tensor(z[:rows]), z[:rows]]:
+            with pytest.raises(ValueError, match=rf"shape \({rows}, 5\) for {n} labels"):
+                op(logits)
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.uint32, np.int8, np.dtype(">i8")])
+def test_labels_of_every_integer_dtype_pick_the_same_logits(dtype: Any) -> None:
+    """Each row's logit is picked at row * C + label of the flattened logits: labels of
+    uint64 (whose sum with numpy's int64 positions would be a float), other sizes and the
+    other byte order pick what int64 labels pick. Reference: `reference` (numpy), and the
+    closed-form gradient."""
+    z = np.random.default_rng(10).normal(size=(4, 6))
+    y = np.array([5, 0, 3, 3])
+    logits = Tensor(z)
+    loss = cross_entropy(logits, y.astype(dtype))
+    assert_close(loss.data, reference(z, y, "mean", -100, 0.0))
+    loss.backward()
+    assert_close(logits.grad, closed_form_gradient(z, y, "mean", -100, 0.0))
+
+
 def test_each_calls_op_is_its_own() -> None:
     """Every call's op is made from one template per reduction (`remade`): each holds its
     own labels and options and is its own base, and a first layer that needs no gradient
@@ -229,6 +262,24 @@ def test_each_calls_op_is_its_own() -> None:
     want = closed_form_gradient(z, y1, "mean", -100, 0.0)
     want += closed_form_gradient(z, y2, "sum", 2, 0.0)
     assert_close(logits.grad, want)
+
+
+def test_a_calls_op_holds_every_slot_of_an_op() -> None:
+    """`remade` writes each of Op's slots out, not in a loop over them: a slot added to Op
+    must be added there too. Reference: `Op.__slots__`, what an op holds; a call's op has
+    its own functions, params, base and adaptations, no parts or vjp_into (its vjp is the
+    whole rule), and the template's name, display, emit and the rest."""
+    op = cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 2])).op
+    assert op is not None
+    template = cross_entropy_op._template("mean")
+    own = {"forward", "array_forward", "vjp", "array_check", "params", "base", "adaptations"}
+    for slot in Op.__slots__:
+        value = getattr(op, slot)  # AttributeError for a slot left unset
+        if slot in ("parts", "vjp_into"):
+            assert value is None, slot
+        elif slot not in own:
+            assert value is getattr(template, slot), slot
+    assert op.forward is op.array_forward and op.base is op and op.adaptations == {}
 
 
 @pytest.mark.parametrize("labels", [[3, -100], [3, -57]])

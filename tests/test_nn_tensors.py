@@ -235,6 +235,25 @@ def test_sequential_forward_is_the_composition() -> None:
     assert Sequential()(x) is x  # empty: the identity, as in PyTorch
 
 
+def test_sequential_calls_a_module_through_its_own_call_or_its_forward() -> None:
+    """Sequential calls forward itself for a module whose class keeps Module's __call__, and
+    the module (its __call__) otherwise; a forward set on one module (a patched instance)
+    is the one called. Reference: the numbers each step gives, written out."""
+
+    class Doubled(Module):  # a __call__ of its own, which forward alone would skip
+        def __call__(self, x: Any) -> Any:
+            return self.forward(x) * 2.0
+
+        def forward(self, x: Any) -> Any:
+            return x + 1.0
+
+    patched = Tanh()
+    vars(patched)["forward"] = lambda x: x * 10.0
+    x = Tensor([[0.5, -1.0]])
+    out = Sequential(Doubled(), patched, ReLU())(x)
+    np.testing.assert_array_equal(out.data, [[30.0, 0.0]])  # (x + 1) * 2 * 10, then relu
+
+
 def test_activations_elementwise() -> None:
     x = Tensor([[-2.0, 0.0, 3.0]])
     np.testing.assert_array_equal(ReLU()(x).data, [[0.0, 0.0, 3.0]])

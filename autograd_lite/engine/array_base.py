@@ -5,7 +5,7 @@ reductions.py and array_ops.py."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -75,16 +75,27 @@ def closed_op(
     return op
 
 
-def remade(op: Op, **slots: Any) -> Op:
-    """A new op like `op` (its own `base`, no adaptations yet) with the slots named replaced
-    by values of the same kinds (an array_forward, a vjp as `vjp` holds it ...), without
-    Op's checks, which cost more than the rest of an op made at every call from one checked
-    once (cross_entropy's, whose functions close over a call's labels)."""
+def remade(
+    op: Op,
+    *,
+    forward: Callable[..., Any],
+    vjp: Callable[..., tuple[Any, ...]],
+    array_check: Callable[..., None] | None,
+    params: Mapping[str, Any],
+) -> Op:
+    """A new op like `op` (its own `base`, no adaptations yet) whose forward (on numbers and
+    arrays alike), whole rule (as `vjp` holds it: no parts, no vjp_into), domain check on
+    arrays and params are these, made without Op's checks, which cost more than the rest of
+    an op made at every call from one checked once (cross_entropy's, whose functions close
+    over a call's labels). Every slot is written out: a loop of getattr and setattr over
+    `Op.__slots__` cost twenty times as much (tests/test_nn_cross_entropy.py checks that
+    none is left out)."""
     new: Op = object.__new__(Op)
-    for slot in Op.__slots__:
-        setattr(new, slot, slots.pop(slot) if slot in slots else getattr(op, slot))
-    if slots:
-        raise TypeError(f"remade: Op has no slot {sorted(slots)}")
+    new.name, new.display, new.emit, new.jvp = op.name, op.display, op.emit, op.jvp
+    new.forward = new.array_forward = forward
+    new.vjp, new.parts, new.vjp_into, new.fresh = vjp, None, None, op.fresh  # `vjp`: the rule
+    new.check, new.array_check, new.params = op.check, array_check, params
+    new.trusted = op.trusted
     new.base, new.adaptations = new, {}
     return new
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .array_base import closed_op, data_of, quiet, summed_jvp
-from .node import Op, trusted
+from .array_base import add_reduce, closed_op, data_of, quiet, summed_jvp
+from .node import Node, Op, trusted
 from .ops import check_pow_array
 from .reductions import log_softmax, logsumexp, max, mean, min, norm, prod, softmax, sum
 from .shape_ops import (
@@ -245,7 +245,10 @@ def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
         s = sum_to(g, b.shape)  # (a view of g where nothing is summed: copied, Op's `fresh`)
         return s.copy() if type(s) is np.ndarray and np.may_share_memory(s, g) else s
     if g.ndim > 1:
-        return sum(g, tuple(range(g.ndim - 1)))
+        axes = (0,) if g.ndim == 2 else tuple(range(g.ndim - 1))
+        # arrays (a first-order walk): numpy's sum itself, its axes by position (numpy
+        # parses keywords slowly); nodes: the sum op
+        return add_reduce(g, axes) if type(g) is np.ndarray else sum(g, axes)
     return g.copy() if type(g) is np.ndarray else g  # an array of its own (Op's `fresh`)
 
 
@@ -268,8 +271,9 @@ trusted(linear_op)
 
 def linear(x: Any, w: Any, b: Any) -> Any:
     """x @ w.T + b (PyTorch's `F.linear`): a fully connected layer in one op."""
-    data = data_of(w)
+    data = w._data if isinstance(w, Node) else w
     shape = data.shape if type(data) is np.ndarray else np.shape(data)  # np.shape: a Python call
     if len(shape) != 2:  # a vector w: x @ w.T runs, but the rules are a matrix's (wrong x.grad)
         raise ValueError(f"linear: the weight must be a matrix (out, in), got shape {shape}")
-    return linear_op(x, w, b)
+    # A node x: its type applies the op, as the op's call would (it looks at x first).
+    return x._apply(linear_op, (x, w, b)) if isinstance(x, Node) else linear_op(x, w, b)

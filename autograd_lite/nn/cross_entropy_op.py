@@ -39,9 +39,12 @@ def _in_range(labels: Any, classes: int) -> bool:
     return bool(max_reduce(labels) < classes)
 
 
-def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
-    """ValueError unless every label is in [0, classes) or equal to ignore_index."""
-    if _in_range(labels, classes):
+def _check_range(
+    labels: Any, classes: int, ignore_index: int, in_range: bool | None = None
+) -> None:
+    """ValueError unless every label is in [0, classes) or equal to ignore_index (`in_range`:
+    `_in_range` of the labels, if known)."""
+    if _in_range(labels, classes) if in_range is None else in_range:
         return  # the common case: one reduction, without the mask below
     bad = np.flatnonzero(((labels < 0) | (labels >= classes)) & (labels != ignore_index))
     if bad.size:
@@ -53,50 +56,69 @@ def _check_range(labels: Any, classes: int, ignore_index: int) -> None:
         )
 
 
+def _check_rows(shape: tuple[int, ...], labels: Any) -> None:
+    """ValueError unless logits of this shape have one row of classes per label."""
+    if len(shape) != 2 or shape[0] != len(labels):
+        raise ValueError(
+            f"cross_entropy: logits of shape {shape} for {len(labels)} labels; they need shape "
+            f"({len(labels)}, C): a row of C classes per label"
+        )
+
+
 def _check_labels(
     z: Any, labels: Any, reduction: str, ignore_index: int, label_smoothing: float
 ) -> None:
-    """The op's domain check: generated code runs it on labels given anew at each call
-    (compile_grad's args)."""
+    """The op's domain check, for logits z: a row per label, each label a class of z's or
+    ignore_index."""
+    _check_rows(z.shape, labels)
     _check_range(labels, z.shape[1], ignore_index)
 
 
 Kept = tuple[Any, Any, int]
-"""What `_kept` finds: the kept rows (None for all), the class each row picks, their count."""
+"""What `_kept` finds: the kept rows (None for all), where each row's pick is in the
+flattened logits (`_positions`), the number of kept rows."""
 
 
-def _kept(labels: Any, ignore_index: int, classes: int, in_range: bool | None = None) -> Kept:
-    """The kept rows (label != ignore_index; None if every row is kept), the class each row
-    picks (any for an ignored row) and the number of kept rows, for `classes` classes
-    (`in_range`: `_in_range` of the labels, if known)."""
-    if in_range is None and not 0 <= ignore_index < classes:
-        in_range = _in_range(labels, classes)
-    if not 0 <= ignore_index < classes and in_range:
-        return None, labels, len(labels)  # the common case: no label can be ignore_index
+def _kept(labels: Any, ignore_index: int, shape: tuple[int, ...]) -> Kept:
+    """For logits of `shape`, (N, classes): the kept rows (label != ignore_index; None if
+    every row is kept), the position of each row's class in the flattened logits (its row's
+    first for an ignored row) and the number of kept rows. Labels that do not fit the shape
+    are `_check_labels`' errors, raised here: their positions would pick other logits."""
+    _check_rows(shape, labels)
+    classes = shape[1]
+    in_range = _in_range(labels, classes)  # the labels' range, read once
+    if in_range and not 0 <= ignore_index < classes:
+        return None, _positions(labels, classes), len(labels)  # no label can be ignore_index
+    _check_range(labels, classes, ignore_index, in_range)
     kept = labels != ignore_index
     count = int(np.count_nonzero(kept))
     if count == len(labels):
-        return None, labels, count
-    return kept, np.where(kept, labels, 0), count
+        return None, _positions(labels, classes), count
+    return kept, _positions(np.where(kept, labels, 0), classes), count
+
+
+def _positions(picked: Any, classes: int) -> Any:
+    """row * classes + picked[row] for each row: where each row's class is in the flattened
+    (N, classes) logits, for `take` and `put`, which cost half a 2-D fancy index."""
+    if picked.dtype.kind == "u" and picked.dtype.itemsize >= 8:  # numpy: + int64 is a float
+        picked = picked.astype(np.intp)  # (an exact copy: every label is below classes)
+    return np.arange(0, len(picked) * classes, classes) + picked
 
 
 def _checked_kept(z: Any, labels: Any, ignore_index: int) -> Kept:
-    """`_check_labels` and then `_kept` for logits z, the labels' range read once: generated
-    code computes it once per call (a shared call) for the loss and its derivative."""
-    classes = z.shape[1]
-    in_range = _in_range(labels, classes)
-    if not in_range:
-        _check_range(labels, classes, ignore_index)
-    return _kept(labels, ignore_index, classes, in_range)
+    """`_kept` for logits z, which checks the labels (a row each, in range), reading their
+    range once: generated code computes it once per call (a shared call) for the loss and
+    its derivative."""
+    return _kept(labels, ignore_index, z.shape)
 
 
 def _targets(z: Any, labels: Any, ignore_index: int, label_smoothing: float) -> tuple[Any, Any]:
     """For logits z: the target distribution q (rows of 0 where ignored; the derivative is
     softmax - q) and the weights (1 for a counted sample, 0 if ignored), as a column."""
     n, classes = z.shape
-    kept, picked, _ = _kept(labels, ignore_index, z.shape[1])
+    kept, picks, _ = _kept(labels, ignore_index, z.shape)
     target = np.zeros(z.shape, dtype=z.dtype)
-    target[np.arange(n), picked] = 1.0 - label_smoothing
+    target.put(picks, 1.0 - label_smoothing)
     target += label_smoothing / classes
     if kept is None:
         return target, np.ones((n, 1), dtype=z.dtype)
@@ -118,8 +140,8 @@ def _cross_entropy_loss(
     (the mean over the counted samples: 0/0, nan, if every one is ignored, as PyTorch), from
     lse = logsumexp(z) along the classes (a column), which the rule reuses (so does
     generated code); `known`: what `_kept` finds, if known."""
-    kept, picked, count = known or _kept(labels, ignore_index, z.shape[1])
-    losses = lse[:, 0] - z[np.arange(z.shape[0]), picked]
+    kept, picks, count = known or _kept(labels, ignore_index, z.shape)
+    losses = lse[:, 0] - z.take(picks)
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses + label_smoothing * (lse[:, 0] - z.mean(axis=1))
     if kept is not None:
@@ -161,9 +183,9 @@ def _softmax_error(
     what `_kept` finds, if known."""
     error = z - lse
     np.exp(error, error)  # into the difference's array (out positional: a keyword costs)
-    kept, picked, count = known or _kept(labels, ignore_index, z.shape[1])
+    kept, picks, count = known or _kept(labels, ignore_index, z.shape)
     if kept is None and not label_smoothing:  # q is one-hot: subtract its ones, not q
-        error[np.arange(len(labels)), picked] -= 1.0
+        error.put(picks, error.take(picks) - 1.0)
     else:
         target, weights = _targets(z, labels, ignore_index, label_smoothing)
         error -= target
@@ -184,7 +206,7 @@ def _cross_entropy_vjp(
         target, weights = _targets(z.data, labels, ignore_index, label_smoothing)
         error = (array_ops.softmax(z, 1) - target) * weights
         if reduction == "mean":
-            error = error / max(_kept(labels, ignore_index, z.shape[1])[2], 1)
+            error = error / max(_kept(labels, ignore_index, z.shape)[2], 1)
         return (error * scale,)
     if type(z) is np.ndarray:  # on arrays: the function itself (an op would cost more)
         return (_cross_entropy_error(z, scale, labels, reduction, ignore_index, label_smoothing),)
@@ -223,19 +245,20 @@ def op_of_call(
     read-only array of their own) and options are its params, which its functions close over
     (params= would pass them as keywords at every call), and the rule reuses the forward's
     logsumexp for the logits it was computed from (the same numbers; other logits, a second
-    backward, compute theirs). The labels are read once here: whether all are in range (the
-    domain check then has nothing to do) and which rows are kept, for the forward and the
-    rule; logits of another class count (the op applied anew) are checked and read anew."""
+    backward, compute theirs). The labels are checked and read once here (`_kept`): the
+    rows kept and the positions picked, for the forward and the rule, so that the domain
+    check has nothing to do; logits of another shape (the op applied anew) are checked and
+    read anew."""
     options = (reduction, ignore_index, label_smoothing)
     saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
-    in_range = _in_range(labels, classes)
-    rows = _kept(labels, ignore_index, classes, in_range)
+    shape = (len(labels), classes)
+    rows = _kept(labels, ignore_index, shape)
 
     def known(z: Any) -> Kept | None:
-        return rows if z.shape[1] == classes else None
+        return rows if z.shape == shape else None
 
     def check(z: Any) -> None:
-        if not (in_range and z.shape[1] == classes):
+        if z.shape != shape:
             _check_labels(z, labels, *options)
 
     def forward(z: Any) -> Any:
@@ -249,14 +272,16 @@ def op_of_call(
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
         return (_softmax_error(z, lse, scale, labels, *options, known(z)),)
 
+    params = {
+        "labels": labels,
+        "reduction": reduction,
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+    }  # _PARAMS's names
     return remade(
-        _template(reduction),
-        forward=forward,
-        array_forward=forward,
-        vjp=vjp,
-        array_check=check,
-        params=MappingProxyType(dict(zip(_PARAMS, (labels, *options)))),
-    )
+        _template(reduction), forward=forward, vjp=vjp, array_check=check,
+        params=MappingProxyType(params),
+    )  # fmt: skip
 
 
 def _unset(*args: Any) -> Any:

@@ -74,6 +74,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 Inputs = Sequence[Operand] | np.ndarray[Any, Any]
 """A network's input: a sequence (or 1-d numpy array) of floats or Values."""
 
+_MODULE_CALL = Module.__call__
+"""Module's `__call__`, which calls `forward` (Sequential calls forward itself then)."""
+
 RngLike = np.random.Generator | int | None
 """A numpy Generator, a seed for one (a whole number >= 0), or None for fresh OS entropy
 (runs do not repeat)."""
@@ -304,7 +307,8 @@ class _Activation(Module):
 
     def forward(self, x: Any) -> Any:
         """The function applied to every element of x."""
-        return self._op(x)
+        op = self._op  # a node x: its type applies the op, as the op's call would
+        return x._apply(op, (x,)) if isinstance(x, Node) else op(x)
 
     def extra_repr(self) -> str:
         """Nothing: `ReLU()`, as PyTorch prints it."""
@@ -348,7 +352,8 @@ class Sequential(ModuleSequence):
     def forward(self, x: Any) -> Any:
         """x through every module in order."""
         for m in self._layers:
-            x = m(x)
+            # m(x) is m.forward(x) unless m's class has a __call__ of its own: a call fewer
+            x = m.forward(x) if type(m).__call__ is _MODULE_CALL else m(x)
         return x
 
 

@@ -266,20 +266,27 @@ def cross_entropy(
     ignore_index and label_smoothing are the op's params (`compile_grad` can take new
     labels as args).
     """
-    choice(reduction, "cross_entropy: reduction", _REDUCTIONS)
-    if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
-        raise TypeError(f"cross_entropy: ignore_index must be an int, got {describe(ignore_index)}")
-    ignore = int(ignore_index)
-    smoothing = real(label_smoothing, "cross_entropy: label_smoothing")
+    # Each check's common case first, without a call (a training step makes one loss).
+    if type(reduction) is not str or reduction not in _REDUCTIONS:
+        choice(reduction, "cross_entropy: reduction", _REDUCTIONS)
+    ignore = ignore_index
+    if type(ignore) is not int:
+        if not isinstance(ignore, (int, np.integer)) or isinstance(ignore, bool):
+            raise TypeError(f"cross_entropy: ignore_index must be an int, got {describe(ignore)}")
+        ignore = int(ignore)
+    smoothing = label_smoothing
+    if type(smoothing) is not float:
+        smoothing = real(smoothing, "cross_entropy: label_smoothing")
     if not 0.0 <= smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing!r}")
-    x = _as_tensor(logits)
-    if x.ndim != 2 or 0 in x.shape:
+    x = logits if type(logits) is Tensor else _as_tensor(logits)
+    shape = x._data.shape
+    if len(shape) != 2 or 0 in shape:
         raise ValueError(
             f"cross_entropy: logits must have shape (N, C), N >= 1 samples by C classes, "
-            f"got shape {x.shape}"
+            f"got shape {shape}"
         )
-    n, classes = x.shape
+    n, classes = shape
     found = _labels(labels, n, classes)
     out: Tensor = op_of_call(found, classes, reduction, ignore, smoothing)(x)
     return out
