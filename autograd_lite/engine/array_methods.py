@@ -256,21 +256,20 @@ def transpose(self: _N, *axes: Any) -> _N:
 
 def T(self: _N) -> _N:
     """The axes reversed (the transpose of a matrix)."""
-    return transpose(self)
+    ndim = len(_axes.array_shape(self, "transpose"))  # (transpose's checks: none to make)
+    found: _N = array_ops.transpose(self, tuple(range(ndim - 1, -1, -1)))
+    return found
 
 
 def getitem(self: _N, index: object) -> _N:
     """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
     rules). With repeated indices the gradient adds up."""
     found = index_of(index)
-    _axes.array_shape(self, "getitem")
-    try:
-        self._data[found]
-    except (IndexError, TypeError, ValueError) as e:
-        raise IndexError(
-            f"getitem: index {index!r} does not fit shape {self._data.shape}: {e}"
-        ) from None
-    item: _N = array_ops.getitem(self, found)
+    shape = _axes.array_shape(self, "getitem")
+    try:  # the op's forward raises numpy's indexing errors as IndexError, before any node
+        item: _N = array_ops.getitem(self, found)
+    except IndexError as e:
+        raise IndexError(f"getitem: index {index!r} does not fit shape {shape}: {e}") from None
     return item
 
 
