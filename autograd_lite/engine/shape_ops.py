@@ -80,6 +80,8 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     lead = x.ndim - len(shape)
+    if lead == 1 and shape and x.shape[1:] == shape:  # a bias's gradient: one sum, no reshape
+        return add_reduce(x, axis=0)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
