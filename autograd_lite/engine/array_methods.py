@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from . import array_ops, ops
 from . import axes as _axes
 from .arrays import Array, as_array, index_of
 from .node import Node
+from .shape_ops import transpose_op
 
 __all__ = [
     "T", "argmax", "argmin", "comparison", "expand_dims", "flatten", "getitem", "log_softmax",
@@ -257,8 +258,14 @@ def transpose(self: _N, *axes: Any) -> _N:
 def T(self: _N) -> _N:
     """The axes reversed (the transpose of a matrix)."""
     ndim = len(_axes.array_shape(self, "transpose"))  # (transpose's checks: none to make)
+    if ndim == 2:  # a matrix, the common case: its op applied, without the op's call
+        return cast(_N, self._apply(_MATRIX_T, (self,)))  # (_apply is typed Node)
     found: _N = array_ops.transpose(self, tuple(range(ndim - 1, -1, -1)))
     return found
+
+
+_MATRIX_T = transpose_op((1, 0))
+"""The op of a matrix's transpose (the one array_ops.transpose applies to a matrix)."""
 
 
 def getitem(self: _N, index: object) -> _N:

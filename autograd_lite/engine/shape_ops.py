@@ -18,6 +18,7 @@ from .node import Op
 
 __all__ = [
     "broadcast_to", "concatenate", "getitem", "reshape", "scatter", "stack", "sum_to", "transpose",
+    "transpose_op",
 ]  # fmt: skip
 
 
@@ -51,6 +52,11 @@ def _transpose(axes: tuple[int, ...]) -> Op:
         lambda g, out, x: (transpose(g, inverse),),
         jvp=lambda ts, out, x: transpose(ts[0], axes),
     )
+
+
+def transpose_op(axes: tuple[int, ...]) -> Op:
+    """The op that permutes the axes so (one per order, kept)."""
+    return _transpose(tuple(axes))
 
 
 def transpose(x: Any, axes: tuple[int, ...]) -> Any:
