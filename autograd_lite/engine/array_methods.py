@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from . import array_ops, ops
 from . import axes as _axes
 from .arrays import Array, as_array, index_of
 from .node import Node
+from .shape_ops import transpose_op
 
 __all__ = [
     "T", "argmax", "argmin", "comparison", "expand_dims", "flatten", "getitem", "log_softmax",
@@ -256,21 +257,26 @@ def transpose(self: _N, *axes: Any) -> _N:
 
 def T(self: _N) -> _N:
     """The axes reversed (the transpose of a matrix)."""
-    return transpose(self)
+    ndim = len(_axes.array_shape(self, "transpose"))  # (transpose's checks: none to make)
+    if ndim == 2:  # a matrix, the common case: its op applied, without the op's call
+        return cast(_N, self._apply(_MATRIX_T, (self,)))  # (_apply is typed Node)
+    found: _N = array_ops.transpose(self, tuple(range(ndim - 1, -1, -1)))
+    return found
+
+
+_MATRIX_T = transpose_op((1, 0))
+"""The op of a matrix's transpose (the one array_ops.transpose applies to a matrix)."""
 
 
 def getitem(self: _N, index: object) -> _N:
     """self[index]: ints, slices, None, ..., and integer or boolean arrays (numpy's
     rules). With repeated indices the gradient adds up."""
     found = index_of(index)
-    _axes.array_shape(self, "getitem")
-    try:
-        self._data[found]
-    except (IndexError, TypeError, ValueError) as e:
-        raise IndexError(
-            f"getitem: index {index!r} does not fit shape {self._data.shape}: {e}"
-        ) from None
-    item: _N = array_ops.getitem(self, found)
+    shape = _axes.array_shape(self, "getitem")
+    try:  # the op's forward raises numpy's indexing errors as IndexError, before any node
+        item: _N = array_ops.getitem(self, found)
+    except IndexError as e:
+        raise IndexError(f"getitem: index {index!r} does not fit shape {shape}: {e}") from None
     return item
 
 

@@ -121,18 +121,21 @@ def index_of(index: object) -> tuple[Any, ...]:
     many = index if isinstance(index, tuple) else (index,)
     out: list[Any] = []
     for i in many:
-        if isinstance(i, Node):
-            i = i._data
-        if isinstance(i, (list, np.ndarray)):
-            if isinstance(i, np.ma.MaskedArray):  # numpy would index by its masked numbers
-                masked_error("getitem: an index", i)
-            i = np.array(i)
-            if i.dtype.kind not in "biu":
-                raise IndexError(
-                    f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
-                )
-        elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
-            raise IndexError(f"getitem: cannot index with {describe(i)}")
+        if type(i) is np.ndarray:  # the common case first: a plain array (no masked array)
+            i = i.copy()
+        else:
+            if isinstance(i, Node):
+                i = i._data
+            if isinstance(i, (list, np.ndarray)):
+                if isinstance(i, np.ma.MaskedArray):  # numpy would index by its masked numbers
+                    masked_error("getitem: an index", i)
+                i = np.array(i)
+            elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
+                raise IndexError(f"getitem: cannot index with {describe(i)}")
+        if type(i) is np.ndarray and i.dtype.kind not in "biu":
+            raise IndexError(
+                f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
+            )
         out.append(i)
     return tuple(out)
 

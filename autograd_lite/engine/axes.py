@@ -97,7 +97,7 @@ def nonempty(node: Any, axis: object, where: str, why: str) -> tuple[int, ...] |
     """axis normalised, for a reduction that needs at least one element along it (`why`)."""
     shape = array_shape(node, where)
     axes = normal_axes(axis, len(shape), where)
-    if any(shape[i] == 0 for i in (range(len(shape)) if axes is None else axes)):
+    if 0 in (shape if axes is None else [shape[i] for i in axes]):
         raise ValueError(f"{where}: shape {shape} has no elements along axis {axis!r}, and {why}")
     return axes
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -41,14 +42,18 @@ def _spread(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
     return broadcast_to(g, x.shape)
 
 
-def _reduction(name: str, reduce: Any, axis: Axis, keepdims: bool, vjp: Any, jvp: Any) -> Op:
-    """The op `reduce(x, axis=axis, keepdims=keepdims)` with its rules."""
+def _reduction(
+    name: str, reduce: Any, axis: Axis, keepdims: bool, vjp: Any, jvp: Any, emit: Any = None
+) -> Op:
+    """The op `reduce(x, axis=axis, keepdims=keepdims)` with its rules (generated code writes
+    the call, unless `emit` says otherwise)."""
     return closed_op(
         name,
         {"axis": axis, "keepdims": keepdims or None},
         lambda x: reduce(x, axis=axis, keepdims=keepdims),
         vjp,
         jvp=jvp,
+        emit=emit,
     )
 
 
@@ -71,14 +76,47 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return _sum(axis, keepdims)(x)
 
 
+def _count(shape: tuple[int, ...], axis: Axis) -> int:
+    """How many elements of an array of `shape` each result of a reduction over `axis` holds."""
+    return math.prod(shape) if axis is None else math.prod([shape[i] for i in axis])
+
+
+def _mean_array(x: Any, axis: Axis, keepdims: bool) -> Any:
+    """np.mean(x, axis, keepdims=keepdims) without its Python layer, the same numbers (a 0-d
+    result a 0-d array, not a scalar). numpy divides its sum by the count as an intp, in
+    float64, and rounds the quotient to x's dtype; dividing by the count in x's dtype gives
+    the same bits when the count is exact in it (<= 2**24 for float32): a float64 quotient
+    of float32 numbers rounds to the float32 quotient (53 >= 2 * 24 + 2 bits)."""
+    n = _count(x.shape, axis)
+    if not 0 < n <= _EXACT_COUNT or x.dtype.char not in "fd":  # (no elements: its warning)
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    quotient = add_reduce(x, axis=axis, keepdims=keepdims) / x.dtype.type(n)
+    return quotient if type(quotient) is np.ndarray else np.asarray(quotient)
+
+
+_EXACT_COUNT = 2**24
+"""Up to this count a float32 holds every count exactly (a float64 more)."""
+
+
 @functools.lru_cache(maxsize=1024)
 def _mean(axis: Axis, keepdims: bool) -> Op:
     def vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
-        n = np.prod([x.shape[i] for i in axis]) if axis is not None else x.size
-        return (_spread(g, x, axis, keepdims) * (1.0 / builtins.max(int(n), 1)),)
+        scale = 1.0 / builtins.max(_count(x.shape, axis), 1)  # (a Python float: g's dtype)
+        if type(x) is np.ndarray and isinstance(g, (np.ndarray, np.generic)):
+            # on arrays: g * scale written into a new array of x's shape, the broadcast
+            # below without its calls (the same products)
+            kept = g if keepdims or axis is None else g.reshape(kept_shape(x.shape, axis))
+            return (np.multiply(kept, scale, out=np.empty(x.shape, g.dtype)),)
+        return (_spread(g, x, axis, keepdims) * scale,)
 
     return _reduction(
-        "mean", np.mean, axis, keepdims, vjp, lambda ts, out, x: mean(ts[0], axis, keepdims)
+        "mean",
+        _mean_array,
+        axis,
+        keepdims,
+        vjp,
+        lambda ts, out, x: mean(ts[0], axis, keepdims),
+        lambda x: f"np.mean({x}, axis={axis!r}, keepdims={keepdims!r})",  # the same numbers
     )
 
 
@@ -267,9 +305,18 @@ def _log_softmax(axis: int) -> Op:
         "log_softmax",
         {"axis": axis},
         lambda x: _log_softmax_array(x, axis),
-        lambda g, out, x: (g - ops.exp(out) * sum(g, (axis,), True),),
+        lambda g, out, x: (_log_softmax_vjp(g, out, axis),),
         jvp=lambda ts, out, x: ts[0] - sum(ops.exp(out) * ts[0], (axis,), True),
     )
+
+
+def _log_softmax_vjp(g: Any, out: Any, axis: int) -> Any:
+    """log_softmax's derivative: g - softmax * (g summed along `axis`), softmax = exp(out)."""
+    if type(g) is np.ndarray and type(out) is np.ndarray:
+        # on arrays: np.exp itself, not ops.exp's quiet call (its errstate costs more than the
+        # rest): out <= 0, so exp can at most underflow, as the forward's own exp does
+        return g - np.exp(out) * add_reduce(g, axis=(axis,), keepdims=True)
+    return g - ops.exp(out) * sum(g, (axis,), True)
 
 
 def log_softmax(x: Any, axis: int) -> Any:

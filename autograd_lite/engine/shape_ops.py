@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from .node import Op
 
 __all__ = [
     "broadcast_to", "concatenate", "getitem", "reshape", "scatter", "stack", "sum_to", "transpose",
+    "transpose_op",
 ]  # fmt: skip
 
 
@@ -50,6 +52,11 @@ def _transpose(axes: tuple[int, ...]) -> Op:
         lambda g, out, x: (transpose(g, inverse),),
         jvp=lambda ts, out, x: transpose(ts[0], axes),
     )
+
+
+def transpose_op(axes: tuple[int, ...]) -> Op:
+    """The op that permutes the axes so (one per order, kept)."""
+    return _transpose(tuple(axes))
 
 
 def transpose(x: Any, axes: tuple[int, ...]) -> Any:
@@ -110,7 +117,12 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 # -- indexing ---------------------------------------------------------------------------------
 def _is_basic(index: tuple[Any, ...]) -> bool:
     """Only ints, slices, None and Ellipsis: each element is picked at most once."""
-    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in index)
+    for i in index:  # a loop, not all() over a generator: a getitem's every call
+        if type(i) is np.ndarray or not (
+            i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+        ):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=64)
@@ -133,25 +145,69 @@ def _show_index(index: tuple[Any, ...]) -> str:
     return "[" + ", ".join(one(i) for i in index) + "]"
 
 
-def _scatter_array(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+def _scatter_array(
+    g: Any, index: tuple[Any, ...], shape: tuple[int, ...], basic: bool | None = None
+) -> Any:
+    """scatter on an array g (`basic`: whether the index is, found here if not given)."""
     out = np.zeros(shape, dtype=g.dtype)
-    if _is_basic(index):
+    if _is_basic(index) if basic is None else basic:
         out[index] = g
     else:  # repeated indices add up
         np.add.at(out, index, g)
     return out
 
 
+class _IndexOp(Op):
+    """The op of one index (getitem's or scatter's), made at each call: without Op's checks
+    (its functions are the ones below), its display written only when something reads it (a
+    drawing, an error message), as closed_op would have written it."""
+
+    __slots__ = ("_shown",)
+    _shown: str | None
+
+    @property
+    def display(self) -> str:
+        """`[index]` for getitem, `scatter[index]` for scatter."""
+        if self._shown is None:
+            shown = _show_index(self.params["index"])
+            self._shown = shown if self.name == "getitem" else f"{self.name}{shown}"
+        return self._shown
+
+    @display.setter
+    def display(self, text: str) -> None:
+        self._shown = text
+
+
+def _index_op(name: str, params: dict[str, Any], forward: Any, vjp: Any, jvp: Any) -> Op:
+    """The _IndexOp `name` with these parameters and functions (their rules close over them)."""
+    op = object.__new__(_IndexOp)
+    op.name, op.base, op.adaptations, op.params = name, op, {}, MappingProxyType(params)
+    op.forward = op.array_forward = forward
+    op.vjp, op.jvp, op.fresh, op._shown = vjp, jvp, False, None
+    op.parts = op.check = op.array_check = op.emit = op.vjp_into = None
+    op.trusted = True  # the engine's own rules (node.trusted)
+    return op
+
+
+def _picked(x: Any, index: tuple[Any, ...]) -> Any:
+    """x[index], any error numpy raises for the index an IndexError (a slice step of 0 is a
+    ValueError in numpy), which Tensor.__getitem__ words with the index and the shape."""
+    try:
+        return x[index]
+    except (TypeError, ValueError) as e:
+        raise IndexError(str(e)) from None
+
+
 def getitem(x: Any, index: tuple[Any, ...]) -> Any:
     """x[index] for basic and integer-array (or boolean) indexing; `index` is a tuple whose
     arrays are numpy arrays the node keeps as a parameter."""
-    op = closed_op(
+    basic = _is_basic(index)
+    op = _index_op(
         "getitem",
         {"index": index},
-        lambda x: x[index],
-        lambda g, out, x: (scatter(g, index, x.shape),),
-        display=_show_index(index),
-        jvp=lambda ts, out, x: getitem(ts[0], index),
+        lambda x: _picked(x, index),
+        lambda g, out, x: (_scatter(g, index, x.shape, basic),),
+        lambda ts, out, x: getitem(ts[0], index),
     )
     return op(x)
 
@@ -159,15 +215,19 @@ def getitem(x: Any, index: tuple[Any, ...]) -> Any:
 def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
     """An array of `shape`, zero but for g added at `index` (repeated indices add): the
     derivative of `getitem`."""
+    return _scatter(g, index, shape, _is_basic(index))
+
+
+def _scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
+    """scatter, told whether the index is basic (each element picked at most once)."""
     if type(g) is np.ndarray:  # on arrays: the function itself (an op per call costs more)
-        return _scatter_array(g, index, shape)
-    op = closed_op(
+        return _scatter_array(g, index, shape, basic)
+    op = _index_op(
         "scatter",
         {"index": index, "shape": shape},
-        lambda g: _scatter_array(g, index, shape),
+        lambda g: _scatter_array(g, index, shape),  # (generated code writes this call)
         lambda gg, out, g: (getitem(gg, index),),
-        display=f"scatter{_show_index(index)}",
-        jvp=lambda ts, out, g: scatter(ts[0], index, shape),
+        lambda ts, out, g: _scatter(ts[0], index, shape, basic),
     )
     return op(g)
 

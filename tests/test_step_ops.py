@@ -1,0 +1,162 @@
+"""The ops a training step written in Tensor ops uses besides matmul, + and relu (indexing
+with integer arrays, mean, log_softmax): made without the Python layers they do not need
+(numpy's np.mean wrapper, an index's display written before anyone reads it), with the
+same numbers, bit for bit, and the same errors.
+
+References: np.mean itself; a count of picks made by hand for the gradient of an index
+with repeats; log-softmax and its gradient written out with numpy here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograd_lite import Tensor
+from autograd_lite.engine import array_ops, shape_ops
+
+DTYPES = (np.float32, np.float64)
+
+
+def _arrays(dtype: Any) -> Iterator[np.ndarray[Any, Any]]:
+    """Arrays of several shapes (0-d, odd lengths, more than numpy's pairwise block of 128)
+    and layouts (transposed, strided)."""
+    rng = np.random.default_rng(7)
+    for shape in [(), (5,), (4, 8), (3, 5, 7), (129, 3), (1000, 37)]:
+        x = (rng.standard_normal(shape) * 1e3 + 0.1).astype(dtype)
+        yield x
+        if x.ndim > 1:
+            yield x.T
+            yield x[::2]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mean_is_numpys_mean_bit_for_bit(dtype: Any) -> None:
+    """Reference: np.mean (numpy's sum divided by the count in float64, rounded to the
+    dtype), over every axis, pairs of axes, and all, with and without keepdims."""
+    for x in _arrays(dtype):
+        t = Tensor(x, dtype=dtype)  # (its data a contiguous copy of x)
+        for axis in [None, *range(x.ndim)] + ([(0, x.ndim - 1)] if x.ndim > 1 else []):
+            normal = None if axis is None else tuple(np.atleast_1d(axis).tolist())
+            for keepdims in (False, True):
+                for data, got in (
+                    (t.data, t.mean(axis=axis, keepdims=keepdims).data),
+                    (x, np.asarray(array_ops.mean(x, normal, keepdims))),  # x as laid out
+                ):
+                    want = np.asarray(np.mean(data, axis=normal, keepdims=keepdims))
+                    assert (got.dtype, got.shape) == (want.dtype, want.shape)
+                    assert got.tobytes() == want.tobytes(), (x.shape, axis, keepdims)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_step_in_tensor_ops_enters_no_python_layer_of_numpy(dtype: Any) -> None:
+    """README's step in Tensor ops (relu(x @ W.T + b), -log_softmax(z)[rows, labels].mean(),
+    backward) calls numpy's ufuncs and array methods only, none of its Python functions
+    (np.mean, np.broadcast_to, np.reshape, np.errstate: each costs more than the arithmetic
+    on small arrays). Reference: mean's gradient by hand, -1 / 4 at each label."""
+    rng = np.random.default_rng(0)
+    shapes = [(8, 8), (8,), (8, 8), (8,), (4, 8), (4,)]
+    params = [Tensor(rng.standard_normal(s).astype(dtype), dtype=dtype) for s in shapes]
+    x = Tensor(rng.standard_normal((4, 8)).astype(dtype), requires_grad=False, dtype=dtype)
+    labels = np.array([3, 0, 0, 2])
+    entered: list[str] = []
+
+    def profile(frame: Any, event: str, arg: object) -> None:
+        if event == "call" and f"{os.sep}numpy{os.sep}" in frame.f_code.co_filename:
+            entered.append(frame.f_code.co_name)
+
+    def step() -> Tensor:
+        h = x
+        for i in range(3):
+            h = h @ params[2 * i].T + params[2 * i + 1]
+            h = h.relu() if i < 2 else h
+        loss = -h.log_softmax(axis=1)[np.arange(4), labels].mean()
+        loss.backward(retain_graph=False)
+        return h
+
+    step()  # the first makes the ops cached per axis (transpose's inverse: np.argsort)
+    for p in params:
+        p.grad = None
+    sys.setprofile(profile)
+    try:
+        h = step()
+    finally:
+        sys.setprofile(None)
+    assert entered == []
+    assert params[5].grad is not None and params[5].grad.dtype == dtype
+    softmax = np.exp(h.data - np.log(np.exp(h.data).sum(axis=1, keepdims=True)))
+    picked = np.zeros((4, 4))
+    picked[np.arange(4), labels] = 1.0
+    want = ((softmax - picked) / 4).sum(axis=0)
+    assert np.allclose(params[5].grad, want, atol=1e-6)
+
+
+def test_an_index_op_writes_its_display_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An op is made for each index; its display (drawings, error messages) is written when
+    read, not at every step. Reference: the picks counted by hand (a repeated index adds
+    its gradient), the display as closed_op wrote it."""
+    shown: list[object] = []
+    original = shape_ops._show_index
+
+    def counted(index: tuple[Any, ...]) -> str:
+        shown.append(index)
+        return original(index)
+
+    monkeypatch.setattr(shape_ops, "_show_index", counted)
+    x = Tensor(np.arange(12.0).reshape(3, 4))
+    picked = x[np.array([0, 2, 2]), np.array([1, 3, 3])]
+    picked.sum().backward()
+    assert shown == []
+    expected = np.zeros((3, 4))
+    expected[0, 1], expected[2, 3] = 1.0, 2.0  # (2, 3) picked twice
+    assert x.grad is not None and (x.grad == expected).all()
+    assert (picked.data == [1.0, 11.0, 11.0]).all()
+    assert picked.op is not None and str(picked.op) == "[[0, 2, 2], [1, 3, 3]]"
+    assert len(shown) == 1
+
+
+@pytest.mark.parametrize(
+    "index, words",
+    [
+        ((slice(None, None, 0),), ["getitem", "(2, 3)", "slice step cannot be zero"]),
+        ((np.array([0, 1]), np.array([0, 1, 2])), ["getitem", "(2, 3)", "shape mismatch"]),
+        ((np.array([True, False, True]),), ["getitem", "(2, 3)", "boolean index"]),
+        ([0, 2], ["getitem", "[0, 2]", "(2, 3)", "out of bounds"]),
+    ],
+)
+def test_an_index_that_does_not_fit_is_an_index_error_naming_it(
+    index: Any, words: list[str]
+) -> None:
+    """The index is tried by the op's forward only (no trial pick before it): numpy's error
+    (a ValueError for a slice step of 0) still comes as getitem's IndexError, with the index
+    and the shape, and no node is made. Reference: numpy's own messages."""
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(IndexError) as caught:
+        x[index]
+    for word in words:
+        assert word in str(caught.value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_where_the_maxima_sum_beyond_the_largest_float(dtype: Any) -> None:
+    """The maxima's finiteness is read from their sum; a sum of finite maxima that overflows
+    takes the other path, with the same numbers. Reference: log-softmax written out in
+    float64 (x - max - log(sum(exp(x - max)))), and its rule g - softmax * sum(g)."""
+    big = float(np.finfo(dtype).max) * 0.75
+    x = np.array([[big, big], [big, 0.0], [1.0, 2.0]], dtype)
+    t = Tensor(x, dtype=dtype)
+    out = t.log_softmax(axis=1)
+    w = x.astype(np.float64)
+    shifted = w - w.max(axis=1, keepdims=True)
+    want = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert np.allclose(out.data, want, rtol=1e-6)
+    g = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    out.backward(g)
+    softmax = np.exp(want)
+    assert t.grad is not None
+    assert np.allclose(t.grad, g - softmax * g.sum(axis=1, keepdims=True), atol=1e-6)
