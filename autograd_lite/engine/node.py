@@ -420,12 +420,14 @@ class Op:
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
         """This op with another rule (same name, forwards, params, display; `base` is the
-        original): how a node type adapts an op's rule to one node."""
+        original): how a node type adapts an op's rule to one node. Not trusted (see
+        `trusted`): the engine marks its own adaptations of a built-in op's rule again."""
         op: Op = object.__new__(Op)
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
         op.vjp, op.vjp_into = vjp, None  # vjp_into would skip the adaptation
         op.adaptations = {}
+        op.trusted = False  # a rule given here is no built-in one: its shares are checked
         return op
 
     def __repr__(self) -> str:
