@@ -132,10 +132,12 @@ def index_of(index: object) -> tuple[Any, ...]:
                 i = np.array(i)
             elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
                 raise IndexError(f"getitem: cannot index with {describe(i)}")
-        if type(i) is np.ndarray and i.dtype.kind not in "biu":
-            raise IndexError(
-                f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
-            )
+        if type(i) is np.ndarray:
+            if i.dtype.kind not in "biu":
+                raise IndexError(
+                    f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
+                )
+            i.setflags(write=False)  # the node's own copy, read-only as Op's params are
         out.append(i)
     return tuple(out)
 
