@@ -762,6 +762,49 @@ def test_a_requires_grad_false_input_gets_no_gradient_and_its_rule_never_runs() 
     assert calls == ["w", "w"]
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_an_op_of_parts_applied_to_another_count_of_operands_is_refused(count: int) -> None:
+    """An op of two parts (one rule per operand) applied to three operands gave the third
+    no gradient, silently (x.grad 0 instead of 1); to one, an unclear error in backward.
+    Now a TypeError naming the op and both counts, where it is applied: no node made.
+    Reference: d(a + b + c)/dc = 1 by hand, and the two rules it was given."""
+    one = lambda g, out, *xs: g  # noqa: E731 (each operand's share of a sum)
+    two = Op("two", lambda *xs: sum(xs), None, parts=(one, one))
+    for make in (lambda: Tensor(np.ones(2)), lambda: Value(1.0)):
+        xs = [make() for _ in range(count)]
+        with pytest.raises(TypeError, match=f"two: applied to {count} operand.*has 2 parts"):
+            two(*xs)
+    a, b = Tensor(np.ones(2)), Tensor(np.ones(2))
+    two(a, b).sum().backward()
+    assert a.grad.tolist() == b.grad.tolist() == [1.0, 1.0]
+
+
+def test_the_arrays_an_op_keeps_as_params_are_read_only() -> None:
+    """getitem's index, where's mask and pow's array exponent, readable as `node.op.params`
+    (docs/codegen.md names one), were writeable: a write there changed the gradient without
+    an error (x[[0, 0]]'s went [2, 0, 0] -> [1, 0, 1]). Now refused, as a user op's params
+    are. Reference: by hand, d(sum(x[[0, 0]]))/dx = [2, 0, 0], d(sum(where(m, x, 0)))/dx = m,
+    d(sum(x ** e))/dx = e x ** (e - 1) = [1, 4] at x = 1, 2 for e = [1, 2]."""
+    x = Tensor([1.0, 2.0, 3.0])
+    picked = x[np.array([0, 0])]
+    masked = where(np.array([True, False, True]), x, 0.0)
+    y = Tensor([1.0, 2.0])
+    powered = y ** np.array([1.0, 2.0])
+    for node in (picked, masked, powered):
+        (array,) = [v for v in node.op.params.values() if isinstance(v, np.ndarray)] or [
+            node.op.params["index"][0]
+        ]
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[-1] if array.dtype != bool else False
+    picked.sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 0.0]
+    x.grad = None
+    masked.sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0]
+    powered.sum().backward()
+    assert y.grad.tolist() == [1.0, 4.0]
+
+
 def test_the_built_in_matmul_gives_a_requires_grad_false_input_no_gradient() -> None:
     w = Tensor([[1.0, 2.0]])
     x = Tensor([[3.0], [4.0]], requires_grad=False)

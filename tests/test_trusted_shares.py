@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Op, Tensor, Value, graph_nodes, nn, stack
+from autograd_lite.engine import ops
 from autograd_lite.engine.array_ops import linear
 from autograd_lite.engine.methods import ArrayMethods, rows
 from autograd_lite.engine.tensor import concatenate, maximum, minimum, where
@@ -169,3 +170,20 @@ def test_no_option_makes_a_users_op_trusted() -> None:
     with pytest.raises(TypeError, match="trusted"):
         asked: dict[str, Any] = {"trusted": True}
         Op("custom", lambda x: 3.0 * x, BAD_RULES["wrong shape"], **asked)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_built_in_op_given_another_rule_is_not_trusted(keep: bool) -> None:
+    """`Op.specialised` (public) puts a user's rule on a built-in op: that rule's shares are
+    checked, not taken unchecked as the built-in rule's would be (was: x.grad of shape (1,)
+    for x of shape (3,), no error). The engine's own adaptations stay trusted.
+    Reference: the shapes the test gives; d(sum(exp(x)))/dx = exp(x) by hand."""
+    wrong = ops.exp.specialised(BAD_RULES["wrong shape"])
+    assert not wrong.trusted
+    x = Tensor(np.zeros(3), label="x")
+    with pytest.raises(ValueError, match=r"derivative rule of Op\('exp'\) gave a gradient"):
+        wrong(x * 1.0).sum().backward(retain_graph=keep)
+    assert x._grad is None  # nothing written
+    (x * 1.0).exp().sum().backward(retain_graph=keep)
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]  # exp(0) = 1
+    assert all(node._op.trusted for node in graph_nodes(x.exp() + 1.0) if not node.is_leaf)

@@ -71,6 +71,9 @@ def closed_op(
         emit=emit, array_check=array_check,
     )  # fmt: skip
     trusted(op)
+    for value in params.values():  # its callers' own copies (where's mask, pow's exponent):
+        if type(value) is np.ndarray:  # read-only, as Op's params are (op_params.frozen), so
+            value.setflags(write=False)  # that `op.params[...][0] = 1` cannot change a rule
     op.params = MappingProxyType(params)
     return op
 

@@ -132,10 +132,12 @@ def index_of(index: object) -> tuple[Any, ...]:
                 i = np.array(i)
             elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
                 raise IndexError(f"getitem: cannot index with {describe(i)}")
-        if type(i) is np.ndarray and i.dtype.kind not in "biu":
-            raise IndexError(
-                f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
-            )
+        if type(i) is np.ndarray:
+            if i.dtype.kind not in "biu":
+                raise IndexError(
+                    f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
+                )
+            i.setflags(write=False)  # the node's own copy, read-only as Op's params are
         out.append(i)
     return tuple(out)
 
@@ -159,6 +161,13 @@ def _no_share(g: Any, out: Any, *xs: Any) -> None:
     """The part of an operand that needs no share: none."""
 
 
+def _specialised(op: Op, rule: Callable[..., tuple[Any, ...]]) -> Op:
+    """op with `rule`, the engine's adaptation of op's own rule: trusted if op is."""
+    new = op.specialised(rule)
+    new.trusted = op.trusted
+    return new
+
+
 def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     """What _adapted returns, made anew. The rules of two operands, the common case, are
     written out (and of three, with parts: `joined`): a comprehension costs a call and an
@@ -177,7 +186,7 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
             rule = some_shares
 
     if not broadcast:
-        return op.specialised(rule)
+        return _specialised(op, rule)
     inner = rule
     if len(needs) == 2:
 
@@ -192,7 +201,7 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
                 else array_ops.sum_to(sb, b.shape),
             )
 
-        return op.specialised(summed_two)
+        return _specialised(op, summed_two)
 
     def summed(g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return tuple(
@@ -204,4 +213,4 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
             ]
         )
 
-    return op.specialised(summed)
+    return _specialised(op, summed)

@@ -19,7 +19,7 @@ from ..validate import describe, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 from .op_params import bind, frozen
-from .op_rules import checked, joined
+from .op_rules import checked, counted, joined
 
 __all__ = ["DomainError", "Node", "Op", "ReleasedGraphError", "StaleDataError"]
 
@@ -295,7 +295,8 @@ class Op:
       arrays when `jvp="elementwise"` says so (the ops of ops.py are). See docs/forward.md.
     - `check_returns`: what `vjp` returns is checked (a tuple or list of one gradient per
       operand, else a TypeError naming the op). The built-in ops, whose rules are known to
-      return such tuples, pass False: the check costs a few percent of a backward pass.
+      return such tuples, pass False: the check costs a few percent of a backward pass. With
+      `parts`, the operands are counted instead, where the op is applied.
     - `emit`, optional: how generated code (`backward_code`, `compile_grad`) writes the op: a
       format string over the operands' source, `"math.sin({0})"`, a function of their
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
@@ -393,6 +394,9 @@ class Op:
         )
         if vjp is None:
             vjp = joined(self.parts or ())
+            if check_returns:  # a user's parts: as many operands, or an error where applied
+                self.forward = counted(self.forward, name, len(self.parts or ()))
+                self.array_forward = counted(self.array_forward, name, len(self.parts or ()))
             check_returns = False
         self.vjp: Callable[..., tuple[Any, ...]] = bind(vjp, bound) if parts is None else vjp
         if check_returns:
@@ -420,12 +424,14 @@ class Op:
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
         """This op with another rule (same name, forwards, params, display; `base` is the
-        original): how a node type adapts an op's rule to one node."""
+        original): how a node type adapts an op's rule to one node. Not trusted (see
+        `trusted`): the engine marks its own adaptations of a built-in op's rule again."""
         op: Op = object.__new__(Op)
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
         op.vjp, op.vjp_into = vjp, None  # vjp_into would skip the adaptation
         op.adaptations = {}
+        op.trusted = False  # a rule given here is no built-in one: its shares are checked
         return op
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..validate import describe
 
-__all__ = ["checked", "joined"]
+__all__ = ["checked", "counted", "joined"]
 
 
 def checked(vjp: Callable[..., Any], op: object) -> Callable[..., tuple[Any, ...]]:
@@ -58,3 +58,18 @@ def joined(parts: Sequence[Callable[..., Any]]) -> Callable[..., tuple[Any, ...]
         return tuple([part(g, out, *xs) for part in parts])  # a list is faster than a generator
 
     return vjp
+
+
+def counted(forward: Callable[..., Any], name: str, n: int) -> Callable[..., Any]:
+    """forward, refusing a call on other than `n` operands: an op given `n` parts (one rule
+    per operand) applied to more would give the others no gradient, to fewer no rule."""
+
+    def counted_forward(*xs: Any) -> Any:
+        if len(xs) != n:
+            raise TypeError(
+                f"{name}: applied to {len(xs)} operand{'s' if len(xs) != 1 else ''}, but the "
+                f"op has {n} parts (one derivative rule per operand): give one per operand"
+            )
+        return forward(*xs)
+
+    return counted_forward
