@@ -335,3 +335,26 @@ def test_a_schedule_through_lr_0_steps_by_the_rule(
             for p, m, v in zip(P0, m2, v2)
         ]
     assert [p.data for p in ps] == pytest.approx(want, rel=1e-12)
+
+
+def test_adams_step_count_is_read_only() -> None:
+    """`opt.t = 0` (to restart Adam's bias corrections, say) changed nothing: the update
+    follows each parameter's own step count. It is refused now, naming Adam and t, and the
+    next step is Adam's second. Reference: Adam's rule by hand (Kingma and Ba), two steps
+    from p = 0.3 with g = 2 * 1.5 * (p - 2) (the quadratic's first term), lr 0.1."""
+    ps = [Value(0.3)]
+    opt = Adam(ps, lr=0.1)
+    (1.5 * (ps[0] - 2.0) ** 2).backward()
+    opt.step()
+    with pytest.raises(AttributeError, match=r"Adam: t counts the steps taken and is read-only"):
+        opt.t = 0
+    assert opt.t == 1
+    opt.zero_grad()
+    (1.5 * (ps[0] - 2.0) ** 2).backward()
+    opt.step()
+    b1, b2, eps, p, m, v = 0.9, 0.999, 1e-8, 0.3, 0.0, 0.0
+    for t in (1, 2):
+        g = 3.0 * (p - 2.0)
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        p -= 0.1 * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+    assert ps[0].data == pytest.approx(p, abs=1e-12, rel=0)

@@ -79,6 +79,9 @@ class Optimizer:
     setting would change nothing). None, for a subclass that does not list its own (a user's
     optimizer): any name, as in a plain class."""
 
+    _counters: ClassVar[tuple[str, ...]] = ()
+    """Public attributes the optimizer counts itself (Adam's `t`): read-only to users."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A subclass lists its public attributes (`_fields`) in its own body, as SGD and Adam
         do, or takes any: an optimizer of one's own that assigns `self.clip` in its
@@ -98,6 +101,12 @@ class Optimizer:
             return
         if not name.startswith("_"):
             cls, fields = type(self).__name__, self._fields
+            if name in self._counters:
+                raise AttributeError(
+                    f"{cls}: {name} counts the steps taken and is read-only (the update "
+                    f"follows each parameter's own count of steps, which it would not change); "
+                    f"make a new {cls} to start again"
+                )
             if fields is not None and name not in fields:
                 raise AttributeError(
                     f"{cls} has no setting {name!r} (an assignment would change nothing); its "
@@ -194,7 +203,7 @@ class Optimizer:
                     new.append((p, p.data - self._delta(i, p.grad, p.data)))
         except BaseException:
             for name, value in saved.items():
-                setattr(self, name, value)
+                object.__setattr__(self, name, value)  # (the counters too)
             raise
         for p, value in new:  # copies of one dtype into another array: nothing can raise
             if isinstance(p, Tensor):
@@ -304,7 +313,10 @@ class Adam(Optimizer):
     """
 
     _state = ("t", "_m", "_v", "_steps", "_corrections")
-    _fields = ("params", "t")
+    _fields = ("params",)
+    _counters = ("t",)
+    t: int
+    """The steps taken (read-only: each parameter's own count drives its update)."""
     _settings: ClassVar[Mapping[str, Check]] = {
         "lr": _nonnegative, "betas": _betas, "eps": _positive, "weight_decay": _nonnegative
     }  # fmt: skip
@@ -321,7 +333,7 @@ class Adam(Optimizer):
         # eps > 0 (PyTorch allows 0): with 0, a parameter whose gradient has always been 0
         # would divide 0 by 0 in the middle of a step.
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay  # checked
-        self.t = 0
+        object.__setattr__(self, "t", 0)  # (read-only to users: `_counters`)
         self._m: list[Any] = [0.0] * len(self.params)  # a float, or an array for a Tensor
         self._v: list[Any] = [0.0] * len(self.params)
         self._steps = [0] * len(self.params)  # per parameter: its steps with a gradient
@@ -336,7 +348,7 @@ class Adam(Optimizer):
 
     def _start(self) -> None:
         """Count the step (`t`)."""
-        self.t += 1
+        object.__setattr__(self, "t", self.t + 1)
 
     def _advance(self, i: int) -> tuple[int, float, float]:
         """Count a step of parameter i: its step count t, 1 - beta1^t and 1 - beta2^t."""
