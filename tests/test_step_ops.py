@@ -160,3 +160,20 @@ def test_log_softmax_where_the_maxima_sum_beyond_the_largest_float(dtype: Any) -
     softmax = np.exp(want)
     assert t.grad is not None
     assert np.allclose(t.grad, g - softmax * g.sum(axis=1, keepdims=True), atol=1e-6)
+
+
+def test_an_index_op_holds_every_slot_of_an_op() -> None:
+    """An index op is made per call by writing each of Op's slots out (shape_ops._index_op),
+    not through Op's constructor: a slot added to Op must be set there too. Reference:
+    `Op.__slots__`, what an op holds; an index op is the engine's own (trusted), its own
+    base, with no parts, check, emit or vjp_into, and shows its index."""
+    from autograd_lite import Op
+
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    op = x[np.array([1, 0]), np.array([2, 2])].op
+    assert op is not None
+    for slot in Op.__slots__:
+        getattr(op, slot)  # AttributeError for a slot left unset
+    assert op.trusted and op.base is op and op.fresh is False
+    assert (op.parts, op.check, op.array_check, op.emit, op.vjp_into) == (None,) * 5
+    assert "[" in op.display and op.forward is op.array_forward
