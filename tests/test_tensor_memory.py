@@ -87,8 +87,8 @@ def test_a_second_backward_after_release_adds_to_the_leaves_and_keeps_the_error(
 
 def test_by_default_every_intermediate_keeps_its_gradient_and_the_drawing_shows_it() -> None:
     """Reference: hand_gradients' dz for the intermediate z; the drawing's grad row of z
-    (as tests/test_render_tensors.py reads it) is present after a default backward and
-    absent, rather than wrong, after retain_grads=False."""
+    (as tests/test_render_tensors.py reads it) is present after a default backward and says
+    "released", rather than a wrong number or nothing, after retain_grads=False."""
     data = network(2)
     loss, _, _, z = build(*data)
     loss.backward()
@@ -97,8 +97,10 @@ def test_by_default_every_intermediate_keeps_its_gradient_and_the_drawing_shows_
     released, _, _, _ = build(*data)
     released.backward(retain_grads=False)
     source = draw_graph(released).source
-    assert _grad_rows(source, "z") == 0
+    assert _grad_rows(source, "z") == 1
+    assert ">released</TD>" in _line_of(source, "z")
     assert _grad_rows(source, "W") == 1  # the leaves keep theirs
+    assert "released" not in _line_of(source, "W")
     assert ">data</TD>" in _line_of(source, "z")  # and every node its data
 
 

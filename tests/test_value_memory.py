@@ -97,6 +97,18 @@ def test_an_op_results_gradient_is_released(retain: dict[str, bool]) -> None:
     assert a.grad == EXPECTED[0]
 
 
+def test_a_drawing_after_retain_grads_false_says_released() -> None:
+    """Reference: `build`'s closed form for the leaf a (grad -6.25) and the documented rule
+    that a released gradient is said so in a drawing, not left out or shown as a number."""
+    loss, _, _, _, _ = build()
+    loss.backward(retain_grads=False)
+    lines = draw_graph(loss).source.splitlines()
+    (m_line,) = [ln for ln in lines if "<B>m</B>" in ln]
+    (a_line,) = [ln for ln in lines if "<B>a</B>" in ln]
+    assert "data -2.75" in m_line and "grad released" in m_line
+    assert "grad -6.25" in a_line and "released" not in a_line
+
+
 def test_retain_grads_false_keeps_the_graph_for_another_pass() -> None:
     """Reference: closed form -- the graph is kept, so a second pass adds the same
     gradients again (2 x `build`'s), and the operands are still the leaves."""

@@ -174,7 +174,9 @@ def _value_label(node: Node, name: str, look: Look, precision: int, grad: Any) -
     data = f"data {format_number(node.data, precision)}"
     rows = [f"<I>{data}</I>" if look.italic else data]
     if grad is not None:  # None: not shown
-        rows.append(f"grad {format_number(grad, precision)}")
+        rows.append(
+            "grad released" if grad is RELEASED else f"grad {format_number(grad, precision)}"
+        )
     name = _name_cell(name, len(rows))
     cells = "</TR><TR>".join(f'<TD ALIGN="LEFT">{row}</TD>' for row in rows)
     return f"{_table(look)}<TR>{name}{cells}</TR></TABLE>"
@@ -196,7 +198,9 @@ def _tensor_label(node: Tensor, name: str, look: Look, precision: int, grad: Any
     numbers: list[tuple[str, str]] = []
     if node.size <= SMALL:
         numbers.append(("data", _array_text(node.data, precision)))
-        if grad is not None:  # None until a backward pass gives one, or not shown
+        if grad is RELEASED:  # backward(retain_grads=False) kept none: said, not left out
+            numbers.append(("grad", "released"))
+        elif grad is not None:  # None until a backward pass gives one, or not shown
             numbers.append(("grad", _array_text(getattr(grad, "data", grad), precision)))
     if look.italic:
         heading = f"<I>{heading}</I>"
@@ -392,8 +396,6 @@ def digraph_parts(
         grad = None
         if constant_grads or kind != "constant":
             grad = node._grad if gradients is None else gradients.get(node)
-            if grad is RELEASED:  # backward(retain_grads=False) kept no gradient here
-                grad = None
         look = LOOKS[kind]
         name = _box_name(node, names[node])
         shown = shown_name(name, bool(box))
