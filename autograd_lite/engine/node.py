@@ -302,6 +302,8 @@ class Op:
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
     - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
       share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
+      A user's op cannot break the promise: each array its rule returns is copied when the
+      walk takes it (a writeable one: `_as_gradient`), so a wrong promise costs no number.
     - `trusted` (no option: set by `trusted()` on the engine's own ops only): each share is
       by construction of its operand's shape and kind (a float dtype), or None for one
       taking no gradient, so a first-order walk takes it unchecked. A user's op is always
