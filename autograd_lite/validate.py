@@ -24,8 +24,9 @@ _SHORT.maxother = 40
 
 
 def describe(x: object) -> str:
-    """`type: short repr` of x, safe for values whose full repr is huge or fails."""
-    name = type(x).__name__
+    """`type: short repr` of x, safe for values whose full repr is huge or fails. A type
+    may name itself in a user's words (`_described`: a Tensor's `.data` view)."""
+    name = getattr(type(x), "_described", None) or type(x).__name__
     if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 10**30:
         return f"{name} of about 10**{int(abs(x).bit_length() * math.log10(2))}"
     try:

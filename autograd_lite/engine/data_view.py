@@ -83,11 +83,17 @@ def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
     stamp_write(node)
 
 
-def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: Any) -> None:
+def write_in_place(
+    node: Node[Any],
+    operator: Callable[[Any, Any], Any],
+    other: Any,
+    doing: str = "an in-place update of t.data",
+) -> None:
     """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
     in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
     used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
-    the array and the stamp as they were."""
+    the array and the stamp as they were, and is raised naming the operation (`doing`, as
+    the user wrote it: `t.data -= x`) and the tensor."""
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
@@ -99,14 +105,25 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     data.setflags(True)  # write=True, given positionally: numpy parses a keyword slowly
     try:
         operator(data, other)
-    except (TypeError, ValueError):
-        raise  # refused before writing (a casting rule, shapes that do not fit)
+    except (TypeError, ValueError) as e:  # refused before writing (casting, shapes)
+        raise _unwritten(node, doing, other, e) from None
     except BaseException:
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
     finally:
         data.setflags(False)
     CLOCK[0] = node._stamp = (CLOCK[0] | 1) + 1  # stamp_write(node), inline: the next even tick
+
+
+def _unwritten(node: Node[Any], doing: str, other: Any, error: Exception) -> Exception:
+    """numpy's refusal of an in-place write (`error`, a TypeError or ValueError) with the
+    operation, the tensor and the operand named: nothing was written."""
+    kind = getattr(other, "dtype", type(other).__name__)
+    text = (
+        f"{doing} with x of shape {np.shape(other)}, {kind}: refused, {node_name(node)} "
+        f"({node._data.dtype}) is unchanged: {error}"
+    )
+    return TypeError(text) if isinstance(error, TypeError) else ValueError(text)
 
 
 def _refusal(view: Any, doing: str) -> ValueError:
@@ -179,7 +196,7 @@ def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
         except AttributeError:  # a view numpy made: not a whole leaf's array
             node = of = None
         if of is not None and node is not None and of is node._data:  # a leaf's, whole
-            write_in_place(node, inherited, other)
+            write_in_place(node, inherited, other, f"t.data {symbol} x")
             return self if node._data is of else view_of(node, True)
         if self.flags.writeable:
             return inherited(self, other)
@@ -215,6 +232,9 @@ class DataView(np.ndarray[Any, Any]):
     # its tensor through its `.base` (`_viewed`). No `__array_finalize__`: numpy would call it
     # in Python for every view, `t.data` included.
     __slots__ = ("_node", "_of")
+
+    _described = "numpy array (a .data view)"
+    """How error messages name it (`validate.describe`): the user holds a numpy array."""
 
     _node: Node[Any] | None  # the node viewed
     _of: np.ndarray[Any, Any] | None  # the leaf's array this view shows whole, if updatable
