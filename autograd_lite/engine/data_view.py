@@ -87,13 +87,14 @@ def write_in_place(
     node: Node[Any],
     operator: Callable[[Any, Any], Any],
     other: Any,
-    doing: str = "an in-place update of t.data",
+    symbol: str = "in place:",
+    on: str = "t.data",
 ) -> None:
     """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
     in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
     used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
-    the array and the stamp as they were, and is raised naming the operation (`doing`, as
-    the user wrote it: `t.data -= x`) and the tensor."""
+    the array and the stamp as they were, and is raised naming the operation (as the user
+    wrote it, `on symbol x`: `t.data -= x`) and the tensor."""
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
@@ -106,7 +107,7 @@ def write_in_place(
     try:
         operator(data, other)
     except (TypeError, ValueError) as e:  # refused before writing (casting, shapes)
-        raise _unwritten(node, doing, other, e) from None
+        raise _unwritten(node, f"{on} {symbol} x", other, e) from None
     except BaseException:
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
@@ -196,7 +197,7 @@ def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
         except AttributeError:  # a view numpy made: not a whole leaf's array
             node = of = None
         if of is not None and node is not None and of is node._data:  # a leaf's, whole
-            write_in_place(node, inherited, other, f"t.data {symbol} x")
+            write_in_place(node, inherited, other, symbol)
             return self if node._data is of else view_of(node, True)
         if self.flags.writeable:
             return inherited(self, other)
