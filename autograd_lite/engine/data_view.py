@@ -87,14 +87,12 @@ def write_in_place(
     node: Node[Any],
     operator: Callable[[Any, Any], Any],
     other: Any,
-    symbol: str = "in place:",
-    on: str = "t.data",
 ) -> None:
     """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
     in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
     used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
     the array and the stamp as they were, and is raised naming the operation (as the user
-    wrote it, `on symbol x`: `t.data -= x`) and the tensor."""
+    wrote it: `t.data -= x`) and the tensor."""
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
@@ -107,7 +105,7 @@ def write_in_place(
     try:
         operator(data, other)
     except (TypeError, ValueError) as e:  # refused before writing (casting, shapes)
-        raise _unwritten(node, f"{on} {symbol} x", other, e) from None
+        raise _unwritten(node, operator, other, e) from None
     except BaseException:
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
@@ -116,9 +114,24 @@ def write_in_place(
     CLOCK[0] = node._stamp = (CLOCK[0] | 1) + 1  # stamp_write(node), inline: the next even tick
 
 
-def _unwritten(node: Node[Any], doing: str, other: Any, error: Exception) -> Exception:
+_SYMBOLS = {
+    "iadd": "+=", "isub": "-=", "imul": "*=", "itruediv": "/=", "ifloordiv": "//=",
+    "imod": "%=", "ipow": "**=", "imatmul": "@=", "iand": "&=", "ior": "|=", "ixor": "^=",
+    "ilshift": "<<=", "irshift": ">>=",
+}  # fmt: skip
+"""The in-place operators' symbols by name (`ndarray.__isub__`, `operator.isub`): read on
+an error only, so that an update passes nothing more than its operator."""
+
+
+def _unwritten(
+    node: Node[Any], operator: Callable[..., Any], other: Any, error: Exception
+) -> Exception:
     """numpy's refusal of an in-place write (`error`, a TypeError or ValueError) with the
-    operation, the tensor and the operand named: nothing was written."""
+    operation (`t.data -= x` for ndarray's operator, `t -= x` for the tensor's own, under
+    no_grad), the tensor and the operand named: nothing was written."""
+    name = getattr(operator, "__name__", "")
+    on = "t.data" if name.startswith("__") else "t"
+    doing = f"{on} {_SYMBOLS[name.strip('_')]} x" if name.strip("_") in _SYMBOLS else name
     kind = getattr(other, "dtype", type(other).__name__)
     text = (
         f"{doing} with x of shape {np.shape(other)}, {kind}: refused, {node_name(node)} "
@@ -197,7 +210,7 @@ def _in_place(name: str, symbol: str) -> Callable[[DataView, Any], Any]:
         except AttributeError:  # a view numpy made: not a whole leaf's array
             node = of = None
         if of is not None and node is not None and of is node._data:  # a leaf's, whole
-            write_in_place(node, inherited, other, symbol)
+            write_in_place(node, inherited, other)
             return self if node._data is of else view_of(node, True)
         if self.flags.writeable:
             return inherited(self, other)

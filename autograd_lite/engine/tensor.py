@@ -102,7 +102,7 @@ class Tensor(InPlace, ArrayNode):
         assign(self, array)
 
     def _update(self, compute: Callable[[Any, Any], Any], symbol: str, other: Any) -> None:
-        write_in_place(self, compute, other, symbol, "t")  # numpy's operator, then stamped
+        write_in_place(self, compute, other)  # numpy's in-place operator, then stamped
 
     @property
     def grad(self) -> Array:
