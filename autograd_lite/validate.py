@@ -99,6 +99,15 @@ def masked_error(where: str, data: np.ma.MaskedArray[Any, Any]) -> NoReturn:
     )
 
 
+def plain_array(x: object, where: str) -> object:
+    """x, or a numpy array subclass's numbers as a plain array (a view of them: a Tensor's
+    `.data`, a matrix, whose `*` would multiply matrices); a masked array is refused
+    (`masked_error`)."""
+    if isinstance(x, np.ma.MaskedArray):
+        masked_error(where, x)
+    return np.asarray(x) if isinstance(x, np.ndarray) else x
+
+
 def flag(x: object, where: str) -> bool:
     """True or False (a bool or numpy bool) as a bool; else TypeError naming `where`. Other
     values are refused, not taken by their truth: "no" and [0] are true in Python."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, SupportsIndex, TypeVar
 
 import numpy as np
 
-from ..validate import describe, masked_error, real, text
+from ..validate import describe, plain_array, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 from .op_params import bind, frozen
@@ -468,19 +468,10 @@ class Op:
             elif isinstance(x, np.generic):  # what numpy gives for 0-d results
                 arrays = True
             elif isinstance(x, np.ndarray):  # a subclass (t.data's view, a matrix): plain
-                return self(*[_plain(y, self.name) for y in operands])
+                return self(*[plain_array(y, self.name) for y in operands])
         if arrays:
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])
-
-
-def _plain(x: object, where: str) -> object:
-    """x, or a numpy array subclass's numbers as a plain array (a view of them): an op on
-    arrays follows numpy's plain arrays (a matrix's `*` would multiply matrices). A masked
-    array is refused (its masked numbers would be used as they are)."""
-    if isinstance(x, np.ma.MaskedArray):
-        masked_error(where, x)
-    return np.asarray(x) if isinstance(x, np.ndarray) else x
 
 
 LEAF = Op("leaf", lambda: float("nan"), lambda g, out: ())
