@@ -24,8 +24,9 @@ _SHORT.maxother = 40
 
 
 def describe(x: object) -> str:
-    """`type: short repr` of x, safe for values whose full repr is huge or fails."""
-    name = type(x).__name__
+    """`type: short repr` of x, safe for values whose full repr is huge or fails. A type
+    may name itself in a user's words (`_described`: a Tensor's `.data` view)."""
+    name = getattr(type(x), "_described", None) or type(x).__name__
     if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 10**30:
         return f"{name} of about 10**{int(abs(x).bit_length() * math.log10(2))}"
     try:
@@ -96,6 +97,15 @@ def masked_error(where: str, data: np.ma.MaskedArray[Any, Any]) -> NoReturn:
         f"read as an array it would use the masked numbers as they are. Pass "
         f"np.ma.filled(x, value) for the numbers you mean, or x.data for all of them"
     )
+
+
+def plain_array(x: object, where: str) -> object:
+    """x, or a numpy array subclass's numbers as a plain array (a view of them: a Tensor's
+    `.data`, a matrix, whose `*` would multiply matrices); a masked array is refused
+    (`masked_error`)."""
+    if isinstance(x, np.ma.MaskedArray):
+        masked_error(where, x)
+    return np.asarray(x) if isinstance(x, np.ndarray) else x
 
 
 def flag(x: object, where: str) -> bool:

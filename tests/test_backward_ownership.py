@@ -31,25 +31,63 @@ def slope(z: Array) -> Array:
     return (z > 0).astype(z.dtype)
 
 
-def test_a_fresh_share_is_written_into_by_relu_in_a_pass_that_keeps_no_op_gradients() -> None:
-    """A rule of an op made with fresh=True hands relu an array the test kept a handle on:
-    after backward(retain_graph=False) it holds g * slope (the walk owned it); after a
-    backward that keeps gradients it is unchanged (it is relu's .grad). Reference: the
-    chain rule, y = relu(x) and out = 3 * y, so dx = 3 * slope(x)."""
+@pytest.mark.parametrize("fresh", [True, False])
+@pytest.mark.parametrize("keep", [True, False])
+def test_an_array_a_users_rule_returns_is_never_written_into(fresh: bool, keep: bool) -> None:
+    """A rule of a user's op hands relu an array the test kept a handle on, an op declared
+    fresh=True or not: relu's in-place rule may write into the engine's copy, never into it.
+    Reference: the chain rule, y = relu(x) and out = 3 * y, so dx = 3 * slope(x), and the
+    array as the rule made it (3 everywhere)."""
     made: list[Array] = []
 
     def rule(g: Any, out: Any, y: Any) -> tuple[Any]:
-        made.append(g * 3.0)  # a new array of its own, as fresh=True promises
+        made.append(g * 3.0)  # a new array, as fresh=True promises, which the test keeps
         return (made[-1],)
 
-    triple = Op("triple", lambda y: 3.0 * y, rule, fresh=True)
-    for keep in (True, False):
-        made.clear()
-        x = Tensor(X)
-        triple(x.relu()).sum().backward(retain_graph=keep)
-        np.testing.assert_array_equal(x.grad, 3.0 * slope(X))
-        want = np.full(X.shape, 3.0) if keep else 3.0 * slope(X)
-        np.testing.assert_array_equal(made[0], want)
+    triple = Op("triple", lambda y: 3.0 * y, rule, fresh=fresh)
+    x = Tensor(X)
+    triple(x.relu()).sum().backward(retain_graph=keep)
+    np.testing.assert_array_equal(x.grad, 3.0 * slope(X))
+    np.testing.assert_array_equal(made[0], np.full(X.shape, 3.0))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_wrong_fresh_promise_gives_no_wrong_number(keep: bool) -> None:
+    """ident promises fresh shares but returns its g, which add also handed to w: relu must
+    not write into it (w's gradient would lose relu's zeros). Likewise a rule returning its
+    operand's array. Reference: loss = sum(2 (relu(x) + w)): dw = 2, dx = 2 slope(x)."""
+    ident = Op("ident", lambda y: y * 1.0, lambda g, out, y: (g,), fresh=True)
+    x, w = Tensor(X), Tensor(np.zeros(X.shape))
+    ((ident(x.relu()) + w) * 2.0).sum().backward(retain_graph=keep)
+    np.testing.assert_array_equal(w.grad, np.full(X.shape, 2.0))
+    np.testing.assert_array_equal(x.grad, 2.0 * slope(X))
+
+
+def test_a_grad_is_never_an_array_a_users_rule_keeps() -> None:
+    """A rule returning an array it keeps (a constant K) for a leaf: x.grad is a copy, so an
+    in-place change of x.grad (an optimizer's, a reset) leaves K, and the next pass, right.
+    Reference: d(sum(keeper(x)))/dx = K, as the rule says, for each of two passes."""
+    kept = RNG.normal(size=X.shape)
+    before = kept.copy()
+    keeper = Op("keeper", lambda y: y * 1.0, lambda g, out, y: (kept,))
+    x = Tensor(X)
+    for _ in range(2):
+        keeper(x).sum().backward()
+        np.testing.assert_array_equal(x.grad, before)
+        x.grad *= 0.0
+    np.testing.assert_array_equal(kept, before)
+
+
+def test_an_array_assigned_to_grad_is_copied() -> None:
+    """`a.grad = g; b.grad = g`: each .grad its own array, as `t.data = new` copies.
+    Reference: the numbers the test assigned."""
+    g = np.ones(3)
+    a, b = Tensor(np.zeros(3)), Tensor(np.zeros(3))
+    a.grad = g
+    b.grad = g
+    a.grad *= 5.0
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    np.testing.assert_array_equal(g, np.ones(3))
 
 
 def test_a_share_of_a_rule_not_declared_fresh_is_never_written_into() -> None:
@@ -157,3 +195,49 @@ def test_create_graph_through_relu_and_a_released_pass_over_that_graph() -> None
     np.testing.assert_array_equal(dx.data, 2.0 * np.maximum(xs, 0))
     dx.sum().backward(retain_graph=False)
     np.testing.assert_array_equal(x.grad, 2.0 * slope(xs))
+
+
+VIEWS = {  # ops whose rule may hand its operand a view of its own gradient, or g itself
+    "reshape": lambda t: t.reshape(6),
+    "T": lambda t: t.T,
+    "flatten": lambda t: t.flatten(),
+    "None index": lambda t: t[None],
+    "unsqueeze": lambda t: t.unsqueeze(0),
+    "+ constant": lambda t: t + 1.0,
+    "- constant": lambda t: t - 1.0,
+}
+
+
+@pytest.mark.parametrize("second", sorted(VIEWS))
+@pytest.mark.parametrize("first", sorted(VIEWS))
+def test_every_kept_grad_is_an_array_of_its_own(first: str, second: str) -> None:
+    """x -> s = x + c -> u = first(s) -> v = second(u), loss = sum(v * M) (M a constant of
+    v's shape): with every op result's gradient kept (the default backward), a write into
+    one node's .grad in place (an optimizer's, `t.grad *= 0`) changes no other node's.
+    Reference: each op here only moves or shifts numbers, so every node's gradient is M
+    brought back to that node's shape by numpy's own reshape, transpose and indexing."""
+    x = Tensor(X[:2])  # (2, 3)
+    s = x + Tensor(np.ones((2, 3)), requires_grad=False)
+    u = VIEWS[first](s)
+    v = VIEWS[second](u)
+    m = RNG.normal(size=v.shape)
+    (v * m).sum().backward()
+    back = {  # numpy's inverse of each op, on a gradient of the result's shape
+        "reshape": lambda g, shape: g.reshape(shape),
+        "T": lambda g, shape: g.T,
+        "flatten": lambda g, shape: g.reshape(shape),
+        "None index": lambda g, shape: g[0],
+        "unsqueeze": lambda g, shape: g[0],
+        "+ constant": lambda g, shape: g,
+        "- constant": lambda g, shape: g,
+    }
+    du = back[second](m, u.shape)
+    want = {v: m, u: du, s: back[first](du, s.shape)}
+    want[x] = want[s]
+    nodes = [x, s, u, v]
+    for node in nodes:
+        node.grad *= 0.0
+        for other in nodes:
+            if other is not node:
+                np.testing.assert_array_equal(other.grad, want[other])
+        node.grad += want[node]  # as it was, for the next one

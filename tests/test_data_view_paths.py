@@ -105,3 +105,40 @@ def test_views_kept_from_before_write_the_leaf_while_they_show_it() -> None:
     np.testing.assert_array_equal(w.data, [10.0, 12.0, 14.0])
     (w * w).sum().backward()
     np.testing.assert_array_equal(w.grad, [20.0, 24.0, 28.0])  # 2w
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # numpy's, on np.matrix
+@pytest.mark.parametrize(
+    "make",
+    [lambda a: Tensor(a).data, lambda a: Tensor(a).data.T.T, np.asmatrix],
+    ids=["t.data", "a view of t.data", "np.matrix"],
+)
+def test_an_op_on_a_numpy_array_subclass_is_the_op_on_its_numbers(make: Any) -> None:
+    """`nn.ReLU()(t.data)` (t.data a DataView), `ops.tanh(np.matrix)`: ops on arrays of a
+    numpy subclass compute as on the plain array (a matrix's `*` would multiply matrices),
+    as `nn.ReLU()(array)` does; a masked array is refused by name. Reference: numpy's
+    maximum, tanh and square on the plain numbers."""
+    from autograd_lite import nn
+    from autograd_lite.engine import ops
+
+    a = np.array([[1.0, -2.0], [0.5, 3.0]])
+    for found, want in (
+        (nn.ReLU()(make(a)), np.maximum(a, 0.0)),
+        (nn.Tanh()(make(a)), np.tanh(a)),
+        (ops.mul(make(a), make(a)), a * a),  # elementwise, a matrix's too
+    ):
+        assert type(found) is np.ndarray
+        np.testing.assert_array_equal(found, want)
+    np.testing.assert_array_equal(ops.add(make(a), Tensor(a)).data, a + a)
+    with pytest.raises(TypeError, match="relu: got a numpy masked array"):
+        nn.ReLU()(np.ma.masked_array(a, mask=a < 0))
+
+
+def test_an_error_names_a_data_view_as_the_numpy_array_the_user_holds() -> None:
+    """A `.data` view where a number is expected: the error says numpy array, not the
+    engine's class name. Reference: the text a user reads."""
+    from autograd_lite import Value
+
+    with pytest.raises(TypeError, match=r"got numpy array \(a \.data view\)") as found:
+        Value(Tensor([1.0, 2.0]).data)
+    assert "DataView" not in str(found.value)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_lite import Dual, StaleDataError, Tensor, nn
+from autograd_lite import Dual, StaleDataError, Tensor, nn, no_grad
 from autograd_lite.nn import SGD, Adam
 
 FIX = r"t\.data = d"  # every refusal says to assign a new array
@@ -209,8 +209,9 @@ def test_in_place_operators_give_numpys_numbers_and_dtype(
 
 def test_in_place_matmul_and_refused_casts_are_numpys() -> None:
     """`@=` gives np.matmul's numbers; a complex step into a float tensor, or a bitwise
-    operator on floats, raise numpy's own error for a plain copy, and nothing changes (the
-    graph is not stale). Reference: numpy on plain arrays; d/dm sum(m * m) = 2m."""
+    operator on floats, raise numpy's own error for a plain copy (its kind and text, with
+    the operation and the tensor named), and nothing changes (the graph is not stale).
+    Reference: numpy on plain arrays; d/dm sum(m * m) = 2m."""
     m = Tensor([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32, label="m")
     rotate = np.array([[0.0, 1.0], [1.0, 0.0]])
     m.data @= rotate
@@ -220,18 +221,25 @@ def test_in_place_matmul_and_refused_casts_are_numpys() -> None:
         m.data[0, 0] = 0.0
     loss = (m * m).sum()
     before = np.array(m.data)
-    for write in (
-        lambda d: operator.isub(d, np.array([1j, 0.0])),
-        lambda d: operator.ior(d, 1),
-        lambda d: operator.iadd(d, np.ones(3)),  # shapes that do not broadcast
+    for symbol, write in (
+        ("-=", lambda d: operator.isub(d, np.array([1j, 0.0]))),
+        ("|=", lambda d: operator.ior(d, 1)),
+        ("+=", lambda d: operator.iadd(d, np.ones(3))),  # shapes that do not broadcast
+        ("+=", lambda d: operator.iadd(d, np.ones((2, 2, 2)))),
     ):
         plain = np.array(before)
         with pytest.raises((TypeError, ValueError)) as expected:
             write(plain)
-        with pytest.raises(type(expected.value)) as found:
+        kind = TypeError if isinstance(expected.value, TypeError) else ValueError
+        with pytest.raises(kind) as found:
             m.data = write(m.data)
-        assert str(found.value) == str(expected.value)
+        assert str(expected.value) in str(found.value)
+        assert str(found.value).startswith(f"t.data {symbol} x with x of shape")
+        assert "Tensor 'm' (float32) is unchanged" in str(found.value)
         np.testing.assert_array_equal(m.data, before)
+    with no_grad(), pytest.raises(ValueError, match=r"^t \+= x with x of shape \(3,\).*'m'"):
+        m += np.ones(3)
+    np.testing.assert_array_equal(m.data, before)
     loss.backward()
     np.testing.assert_array_equal(m.grad, 2.0 * before)
 

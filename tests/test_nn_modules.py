@@ -248,6 +248,42 @@ def test_custom_module_finds_its_parameters() -> None:
     assert repr(MLP(2, [3, 1])) == "MLP(2, [3, 1], activation='tanh', last_activation='linear')"
 
 
+@pytest.mark.parametrize("optimizer_after_forward", [False, True])
+def test_a_result_kept_by_forward_is_no_parameter(optimizer_after_forward: bool) -> None:
+    """forward keeps its activations on the module (`self.last = h`, in a list and a dict
+    too): they are no parameters, so the optimizer sees the leaves only, before or after a
+    forward pass, and the state dict keeps its keys. Reference: y = relu(w x + b) with
+    w = 2, b = -1, x = 3: y = 5, dy/dw = x = 3, dy/db = 1, so SGD(lr=0.1) gives w = 1.7,
+    b = -1.1; a relu'd Tensor likewise (d sum(relu(W x)) / dW = outer(slope, x))."""
+    from autograd_lite import Tensor
+
+    class Unit(Module):
+        def __init__(self) -> None:
+            self.w, self.b = Value(2.0), Value(-1.0)
+            self.W = Tensor([[1.0, -1.0]])
+
+        def forward(self, x: float) -> tuple[Value, Tensor]:
+            y = (self.w * x + self.b).relu()
+            h = (self.W @ np.array([x, 1.0])).relu()
+            self.last, self.kept, self.seen = y, [y, h], {"h": h}
+            return y, h.sum()
+
+    unit = Unit()
+    names = ["w", "b", "W"]
+    opt = None if optimizer_after_forward else SGD(unit.parameters(), lr=0.1)
+    y, h = unit(3.0)
+    assert [n for n, _ in unit.named_parameters()] == names
+    assert list(unit.state_dict()) == names
+    assert "3 parameters" in repr(unit)
+    opt = opt or SGD(unit.parameters(), lr=0.1)
+    y.backward()
+    h.backward()
+    opt.step()
+    assert (unit.w.data, unit.b.data) == (pytest.approx(1.7), pytest.approx(-1.1))
+    assert unit.W.data.tolist() == [[pytest.approx(0.7), pytest.approx(-1.1)]]
+    Unit().load_state_dict(unit.state_dict())  # a model before its first forward pass
+
+
 def test_mlp_accepts_an_iterator_of_layer_sizes() -> None:
     # Reference: the parameter count of MLP(2, [3, 1]) worked out by hand: 3*(2+1) + 1*(3+1).
     model = MLP(2, iter([3, 1]))

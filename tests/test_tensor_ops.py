@@ -533,6 +533,17 @@ def test_basic_indexing_against_differences(data: Any, shape: tuple[int, ...]) -
     engine_matches_differences(lambda t: t[index] * 3, lambda v: v[index] * 3, [x])
 
 
+@pytest.mark.parametrize(
+    "index", [True, np.True_, False, np.False_, (0, np.True_), (np.True_, 1), (Ellipsis, np.False_)]
+)
+def test_a_boolean_scalar_indexes_as_numpy_does(index: Any) -> None:
+    """numpy takes Python's and its own boolean scalars alike (a new axis of length 1 or 0).
+    Reference: numpy's indexing of the same array, and central differences."""
+    x = np.arange(6.0).reshape(2, 3)
+    assert_close(Tensor(x)[index].data, x[index], rtol=0, atol=0)
+    engine_matches_differences(lambda t: t[index] * 3, lambda v: v[index] * 3, [x])
+
+
 def test_repeated_and_mixed_indices_by_hand() -> None:
     # Reference: worked by hand (index 0 is read three times, so its gradient is 3 g).
     t = Tensor([10.0, 20.0, 30.0])

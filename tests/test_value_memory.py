@@ -139,3 +139,20 @@ def test_bad_options_are_refused_before_anything_changes(
     assert [a.grad, b.grad, c.grad] == [0.0, 0.0, 0.0]
     loss.backward()
     assert [a.grad, b.grad, c.grad] == EXPECTED
+
+
+def test_the_options_are_keyword_only_as_a_tensors() -> None:
+    """`y.backward(1.0, False)` does not say which option it sets: a TypeError, as for a
+    Tensor, before anything changes; the keywords work. Reference: d(x * x + x)/dx = 2x + 1
+    = 7 at x = 3."""
+    from autograd_lite import Tensor
+
+    x = Value(3.0)
+    y = x * x + x
+    for node, seed in ((y, 1.0), ((Tensor([3.0]) * 2.0).sum(), None)):
+        backward: Any = node.backward  # a call the type checker would refuse
+        with pytest.raises(TypeError, match="positional"):
+            backward(seed, False)
+    assert x.grad == 0.0
+    y.backward(1.0, retain_grads=False, retain_graph=True)
+    assert x.grad == 7.0

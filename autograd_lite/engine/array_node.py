@@ -90,8 +90,13 @@ class ArrayNode(ArrayMethods, Conversions, Node):
             # In the walk (no `where`), another float dtype (float64 from a float64 constant
             # in a float32 graph) is summed as it is and converted once, when the walk ends
             # (`_finish_gradients`): the same rounding as generated code, which converts the
-            # total. Assigned to `.grad`, it is converted here.
-            return share
+            # total. Assigned to `.grad`, it is converted here. The array is copied unless a
+            # rule's share is read-only: an array a rule returns (a buffer it keeps) or a
+            # caller assigns may be held elsewhere, and every `.grad` is an array of its own
+            # (a write into one changes no other array), which a walk may write into (relu's
+            # `vjp_into`). The engine's own ops (`trusted`) never come here in a first-order
+            # walk, so a training step pays nothing.
+            return share if where is None and not share.flags.writeable else share.copy()
         if (  # a numpy float scalar for a 0-d array: summed as it is, the same way
             isinstance(share, np.floating)
             and where is None
@@ -119,6 +124,12 @@ class ArrayNode(ArrayMethods, Conversions, Node):
         if isinstance(share, Node):
             raise TypeError(f"{rule} returned a {type(share).__name__} for a {kind} operand")
         g = space_of(data).share(data, share, rule, where is not None)
+        if (
+            isinstance(g, np.ndarray)
+            and isinstance(share, np.ndarray)
+            and np.may_share_memory(g, share)
+        ):
+            g = g.copy()  # the caller's memory (see above)
         return self._constant(g) if create_graph else g
 
 

@@ -130,6 +130,8 @@ def index_of(index: object) -> tuple[Any, ...]:
                 if isinstance(i, np.ma.MaskedArray):  # numpy would index by its masked numbers
                     masked_error("getitem: an index", i)
                 i = np.array(i)
+            elif isinstance(i, np.bool_):  # numpy's True indexes as Python's (a new axis)
+                i = bool(i)
             elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
                 raise IndexError(f"getitem: cannot index with {describe(i)}")
         if type(i) is np.ndarray:

@@ -83,11 +83,16 @@ def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
     stamp_write(node)
 
 
-def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: Any) -> None:
+def write_in_place(
+    node: Node[Any],
+    operator: Callable[[Any, Any], Any],
+    other: Any,
+) -> None:
     """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
     in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
     used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves
-    the array and the stamp as they were."""
+    the array and the stamp as they were, and is raised naming the operation (as the user
+    wrote it: `t.data -= x`) and the tensor."""
     data = node._data
     if data.base is not None:  # a view of other memory: the leaf's own copy first
         data = node._data = data.copy()
@@ -99,14 +104,40 @@ def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: 
     data.setflags(True)  # write=True, given positionally: numpy parses a keyword slowly
     try:
         operator(data, other)
-    except (TypeError, ValueError):
-        raise  # refused before writing (a casting rule, shapes that do not fit)
+    except (TypeError, ValueError) as e:  # refused before writing (casting, shapes)
+        raise _unwritten(node, operator, other, e) from None
     except BaseException:
         stamp_write(node)  # written, then raised (np.errstate(all="raise"))
         raise
     finally:
         data.setflags(False)
     CLOCK[0] = node._stamp = (CLOCK[0] | 1) + 1  # stamp_write(node), inline: the next even tick
+
+
+_SYMBOLS = {
+    "iadd": "+=", "isub": "-=", "imul": "*=", "itruediv": "/=", "ifloordiv": "//=",
+    "imod": "%=", "ipow": "**=", "imatmul": "@=", "iand": "&=", "ior": "|=", "ixor": "^=",
+    "ilshift": "<<=", "irshift": ">>=",
+}  # fmt: skip
+"""The in-place operators' symbols by name (`ndarray.__isub__`, `operator.isub`): read on
+an error only, so that an update passes nothing more than its operator."""
+
+
+def _unwritten(
+    node: Node[Any], operator: Callable[..., Any], other: Any, error: Exception
+) -> Exception:
+    """numpy's refusal of an in-place write (`error`, a TypeError or ValueError) with the
+    operation (`t.data -= x` for ndarray's operator, `t -= x` for the tensor's own, under
+    no_grad), the tensor and the operand named: nothing was written."""
+    name = getattr(operator, "__name__", "")
+    on = "t.data" if name.startswith("__") else "t"
+    doing = f"{on} {_SYMBOLS[name.strip('_')]} x" if name.strip("_") in _SYMBOLS else name
+    kind = getattr(other, "dtype", type(other).__name__)
+    text = (
+        f"{doing} with x of shape {np.shape(other)}, {kind}: refused, {node_name(node)} "
+        f"({node._data.dtype}) is unchanged: {error}"
+    )
+    return TypeError(text) if isinstance(error, TypeError) else ValueError(text)
 
 
 def _refusal(view: Any, doing: str) -> ValueError:
@@ -215,6 +246,9 @@ class DataView(np.ndarray[Any, Any]):
     # its tensor through its `.base` (`_viewed`). No `__array_finalize__`: numpy would call it
     # in Python for every view, `t.data` included.
     __slots__ = ("_node", "_of")
+
+    _described = "numpy array (a .data view)"
+    """How error messages name it (`validate.describe`): the user holds a numpy array."""
 
     _node: Node[Any] | None  # the node viewed
     _of: np.ndarray[Any, Any] | None  # the leaf's array this view shows whole, if updatable

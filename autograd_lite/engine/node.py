@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, SupportsIndex, TypeVar
 
 import numpy as np
 
-from ..validate import describe, real, text
+from ..validate import describe, plain_array, real, text
 from . import copying as _copying
 from .grad_mode import ScopeBlock
 from .op_params import bind, frozen
@@ -302,6 +302,8 @@ class Op:
       source texts, or a dict of those per kind of data and domain check (docs/codegen.md).
     - `fresh`, `vjp_into`: `vjp`'s shares on arrays are new arrays, none g, data or another
       share (matmul); `vjp` writing into g (relu), for a g a training pass owns (backward.py).
+      A user's op cannot break the promise: each array its rule returns is copied when the
+      walk takes it (a writeable one: `_as_gradient`), so a wrong promise costs no number.
     - `trusted` (no option: set by `trusted()` on the engine's own ops only): each share is
       by construction of its operand's shape and kind (a float dtype), or None for one
       taking no gradient, so a first-order walk takes it unchecked. A user's op is always
@@ -465,6 +467,8 @@ class Op:
                 return x._apply(self, operands)
             elif isinstance(x, np.generic):  # what numpy gives for 0-d results
                 arrays = True
+            elif isinstance(x, np.ndarray):  # a subclass (t.data's view, a matrix): plain
+                return self(*[plain_array(y, self.name) for y in operands])
         if arrays:
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])

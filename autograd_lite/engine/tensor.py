@@ -274,17 +274,18 @@ class Tensor(InPlace, ArrayNode):
         if create_graph:  # Tensors: never changed in place
             return nodes, grads
         # Who owns each array: one array's memory may reach several nodes (a + b hands g
-        # to both; W.T's rule hands W a transposed view of the gradient W.T keeps). A
-        # leaf's .grad must be its own, so that changing it in place changes no other
-        # .grad: a leaf whose memory another gradient being stored also holds gets a copy
-        # (the last of the holders keeps it), and a read-only array (broadcast_to's view,
-        # an op's data) is copied so that every .grad can be changed. A view of memory that
-        # nothing else stores (the walk's temporary) is the leaf's as it is, if it has the
-        # layout of the leaf's data (PyTorch's layout rule for .grad too: W.T's transposed
+        # to both; W.T's rule hands W a transposed view of the gradient W.T keeps; reshape's
+        # rule hands its operand a view of its own). Every .grad kept, a leaf's or (with
+        # retain_grads) an op result's, must be its own, so that changing it in place changes
+        # no other .grad: a node whose memory another gradient being stored also holds gets
+        # a copy (the last of the holders keeps it), and a read-only array (broadcast_to's
+        # view, an op's data) is copied so that every .grad can be changed. A view of memory
+        # that nothing else stores (the walk's temporary) is the node's as it is, if it has
+        # the layout of the node's data (PyTorch's layout rule for .grad too: W.T's transposed
         # gradient, not copied, made `p.data -= lr * p.grad` three times slower in W5's
         # step). The leaves' data count as holders too: a rule may hand on an operand's array.
-        # The holders are counted only if a leaf not in `owned` needs them: in a training
-        # pass, every leaf's gradient is often a fresh product or sum that the walk made.
+        # The holders are counted only if a node not in `owned` needs them: in a training
+        # pass, only leaves are stored, each often a fresh product or sum the walk made.
         holders: dict[int, int] | None = None
         kept = []
         for node, g in zip(nodes, grads):
@@ -295,7 +296,7 @@ class Tensor(InPlace, ArrayNode):
                 g = g.astype(dtype)  # (a new array)
             elif not (flags := g.flags).writeable:
                 g = g.copy()
-            elif node._a is None:
+            else:
                 n = 1  # in `owned`: the walk's own array, whose memory no other node holds
                 if owned is None or node not in owned:
                     if holders is None:
@@ -303,8 +304,10 @@ class Tensor(InPlace, ArrayNode):
                     key = id(g if g.base is None else g.base)
                     n = holders[key]
                     holders[key] = n - 1  # (the last of the holders keeps it)
-                if n > 1 or (not flags.c_contiguous and node._data.flags.c_contiguous):
+                if not flags.c_contiguous and node._data.flags.c_contiguous:
                     g = g.copy()  # C order, as the data: an update mixing orders is slow
+                elif n > 1:
+                    g = g.copy("K")  # in its layout (W.T's gradient, as W.T's data: F order)
             kept.append(g)
         return nodes, kept
 

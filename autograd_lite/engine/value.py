@@ -122,17 +122,17 @@ class Value(InPlace, Methods, Conversions, Node[float]):
     def backward(
         self,
         gradient: float = 1.0,
-        retain_graph: bool = True,
+        *,
         retain_grads: bool | None = None,
+        retain_graph: bool = True,
     ) -> None:
         """Add d(self)/d(node) * gradient to `.grad` of every node below this one.
 
         Intermediate nodes get their gradient too. Calling it again adds the same amount again
         (gradients accumulate, as in PyTorch); use `zero_grad()` to reset them.
         `retain_graph=False` and `retain_grads=False` keep what they keep for a Tensor
-        (docs/engine.md, "backward"): the leaves' gradients, and every node's data.
-        (Not keyword-only, as PyTorch's retain_graph: a keyword-only default costs each call
-        more than the whole check below, on a path that runs once per backward.)
+        (docs/engine.md, "backward"): the leaves' gradients, and every node's data. Both are
+        keyword-only, as Tensor.backward's: `y.backward(1.0, False)` would not say which.
         """
         if retain_grads is None and retain_graph is True:  # the default: nothing to check
             _backward.backward(self, gradient)

@@ -2,7 +2,10 @@
 
 A parameter is a `Value` (a scalar) or a `Tensor` (an array) held by a module. Parameters are
 found by looking at the module's attributes, in the order they were assigned: a `Value` or
-`Tensor` attribute is a parameter, a `Module` attribute is a child whose parameters are named
+`Tensor` attribute that is a leaf is a parameter (a computed one, such as an activation that
+forward keeps, `self.last = h`, is not: an optimizer cannot step it, and a state dict that
+held it would not load into a model before its first forward pass), a `Module` attribute is
+a child whose parameters are named
 under it, and a list, tuple or dict of these is named by position or key. So a subclass only
 assigns attributes; it registers nothing.
 
@@ -314,8 +317,13 @@ def _exact_array(value: object, shape: tuple[int, ...], dtype: np.dtype[Any], wh
     return converted
 
 
+def _is_parameter(item: Any) -> bool:
+    """True for a Value or Tensor that is a leaf: not computed from other nodes."""
+    return isinstance(item, (Value, Tensor)) and item.is_leaf
+
+
 def _walk_item(name: str, item: Any) -> Iterator[tuple[str, Parameter]]:
-    if isinstance(item, (Value, Tensor)):
+    if _is_parameter(item):
         yield name, item
     elif isinstance(item, Module):
         yield from item._walk(name + ".")
@@ -341,7 +349,7 @@ def _children(name: str, item: Any) -> Iterator[tuple[str, Module]]:
 def _holds_parameter(item: Any) -> bool:
     """True if item is a parameter, or a list, tuple or dict holding one outside any
     sub-module."""
-    if isinstance(item, (Value, Tensor)):
+    if _is_parameter(item):
         return True
     if isinstance(item, (list, tuple)):
         return any(_holds_parameter(sub) for sub in item)
