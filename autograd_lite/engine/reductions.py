@@ -224,12 +224,13 @@ def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ..
     return kept_shape(shape, (axis,)) if keepdims else shape[:axis] + shape[axis + 1 :]
 
 
-_all_true: Any = np.logical_and.reduce
+_count_true: Any = np.count_nonzero
 
 
 def _all_finite(m: Any) -> bool:
-    """Whether every element of the array m is finite (ndarray.all would add a Python layer)."""
-    return bool(_all_true(np.isfinite(m), axis=None))
+    """Whether every element of the array m is finite: a count of the finite ones, which costs
+    half a reduction (ndarray.all would add a Python layer)."""
+    return bool(_count_true(np.isfinite(m)) == m.size)
 
 
 def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
@@ -249,8 +250,9 @@ def _log_sum_exp_shifted(x: Any, m: Any, axis: int, keepdims: bool) -> Any:
     """log(sum(exp(x - m))) + m along `axis`, m a kept-dims column; x - m and its exp in one
     array of their own (the same numbers as new arrays for each)."""
     shifted = x - m
-    exps = np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted)
-    out = np.log(add_reduce(exps, axis=axis, keepdims=True))
+    exps = np.exp(shifted, shifted) if shifted.dtype.kind == "f" else np.exp(shifted)
+    out = add_reduce(exps, axis=axis, keepdims=True)
+    np.log(out, out)  # (out positional: a keyword costs)
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
