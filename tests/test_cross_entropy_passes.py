@@ -203,3 +203,32 @@ def test_logsumexps_finite_check_sees_each_non_finite_row(bad: float) -> None:
                 m = max(x[i])
                 want = math.log(math.fsum(math.exp(v - m) for v in x[i])) + m
                 assert got[i] == pytest.approx(want, rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_seeds_product_is_not_computed_and_the_numbers_stay(
+    dtype: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the derivative written out in numpy in the logits' dtype, exp(z - lse),
+    1 off each label's, / N (times g = 2 by hand): bit for bit. backward's seed 1 multiplies
+    nothing (main: one product of the logits' size); another g still does."""
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((6, 5)).astype(dtype)
+    labels = np.array([4, 0, 2, 2, 1, 3])
+    lse = logsumexp_array(z, 1, True)
+    want = np.exp(z - lse)
+    want[np.arange(6), labels] -= dtype(1.0)
+    want /= dtype(6)
+    products: list[object] = []
+    real = np.multiply
+
+    def counting(*args: Any) -> Any:
+        products.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(np, "multiply", counting)
+    for g, scale in [(np.array(1.0, dtype), 1.0), (np.array(2.0, dtype), 2.0)]:
+        got = cross_entropy_op._softmax_error(z, lse, g, labels, "mean", -100, 0.0)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want * dtype(scale))
+    assert len(products) == 1 and products[0].item() == 2.0  # the seed's product left out
