@@ -232,3 +232,21 @@ def test_the_seeds_product_is_not_computed_and_the_numbers_stay(
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, want * dtype(scale))
     assert len(products) == 1 and products[0].item() == 2.0  # the seed's product left out
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
+def test_the_finite_check_reads_every_element_in_any_layout(dtype: Any) -> None:
+    """Reference: math.isfinite (cmath's for complex) of each element, in Python."""
+    from autograd_lite.engine.reductions import _all_finite
+
+    def finite(a: Any) -> bool:
+        return all(math.isfinite(abs(v)) if v == v else False for v in a.ravel().tolist())
+
+    base = np.arange(24, dtype=dtype).reshape(4, 6)
+    for bad in (None, math.inf, -math.inf, math.nan):
+        for at in [(0, 0), (3, 5), (2, 3)]:
+            a = base.copy()
+            if bad is not None:
+                a[at] = bad
+            for view in (a, a.T, a[::2, 1::2], a[:0], a[1:2, 5:6]):
+                assert _all_finite(view) == finite(view), (bad, at, view.shape)
