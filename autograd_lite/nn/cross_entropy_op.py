@@ -261,25 +261,25 @@ def op_of_call(
     options = (reduction, ignore_index, label_smoothing)
     saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
     shape = (len(labels), classes)
-    rows = _kept(labels, ignore_index, shape)
-
-    def known(z: Any) -> Kept | None:
-        return rows if z.shape == shape else None
+    rows = _kept(labels, ignore_index, shape)  # for logits of `shape` (others: None, read anew)
 
     def check(z: Any) -> None:
         if z.shape != shape:
             _check_labels(z, labels, *options)
 
     def forward(z: Any) -> Any:
-        saved[:] = [(z, logsumexp_array(z, 1, True))]
-        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options, known(z)))
+        lse = logsumexp_array(z, 1, True)
+        saved[:] = [(z, lse)]
+        known = rows if z.shape == shape else None
+        return np.asarray(_cross_entropy_loss(z, lse, labels, *options, known))
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
         if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
             return _cross_entropy_vjp(g, out, z, labels, *options)
         lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-        return (_softmax_error(z, lse, scale, labels, *options, known(z)),)
+        known = rows if z.shape == shape else None
+        return (_softmax_error(z, lse, scale, labels, *options, known),)
 
     params = {
         "labels": labels,
