@@ -250,3 +250,23 @@ def test_the_finite_check_reads_every_element_in_any_layout(dtype: Any) -> None:
                 a[at] = bad
             for view in (a, a.T, a[::2, 1::2], a[:0], a[1:2, 5:6]):
                 assert _all_finite(view) == finite(view), (bad, at, view.shape)
+
+
+def test_a_batch_size_seen_before_makes_no_new_row_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows 0..N-1 that place each label are made once per batch size, read-only (main:
+    an np.arange per call). Reference: the loss mean(lse_i - z_i,y_i) written out in float64,
+    for labels that differ between calls of one size."""
+    rng = np.random.default_rng(21)
+    z = rng.standard_normal((7, 3))
+    cross_entropy(Tensor(z), np.zeros(7, dtype=np.int64))  # this size seen once
+    made: list[object] = []
+    real = np.arange
+    monkeypatch.setattr(np, "arange", lambda *a, **k: made.append(a) or real(*a, **k))
+    for _ in range(3):
+        y = rng.integers(0, 3, 7)
+        loss = cross_entropy(Tensor(z), y)
+        lse = np.log(np.exp(z).sum(axis=1))
+        assert loss.item() == pytest.approx(np.mean(lse - z[real(7), y]), rel=1e-14)
+    assert made == []
+    rows = cross_entropy_op._rows(7)
+    assert rows.tolist() == list(range(7)) and not rows.flags.writeable
