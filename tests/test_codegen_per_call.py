@@ -146,7 +146,8 @@ def test_arguments_of_every_kind_in_one_call_are_converted_as_alone() -> None:
 def test_the_labels_are_read_once_per_call(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # The labels' range check and the rows the loss keeps are computed once per call for the
     # loss and its derivative (main: three passes over the labels, each with an np.iinfo).
-    # Reference: the calls of cross_entropy_op._in_range counted; the values, the rebuilt
+    # Reference: the calls of cross_entropy_op._ravel (ravel_multi_index, which checks the
+    # range and places the labels in one call) counted; the values, the rebuilt
     # graph's backward(), with labels in range, labels equal to ignore_index (-100, rows
     # dropped) and of other integer dtypes; a label out of range is cross_entropy's error.
     from autograd_lite.nn import cross_entropy_op
@@ -156,8 +157,8 @@ def test_the_labels_are_read_once_per_call(dtype: Any, monkeypatch: pytest.Monke
     values = [p.data.copy() for p in ps]
     x = rng.normal(size=(5, 4)).astype(dtype)
     read = []
-    original = cross_entropy_op._in_range
-    monkeypatch.setattr(cross_entropy_op, "_in_range", lambda *a: read.append(1) or original(*a))
+    original = cross_entropy_op._ravel
+    monkeypatch.setattr(cross_entropy_op, "_ravel", lambda *a: read.append(1) or original(*a))
     for y in [
         np.array([2, 0, 1, 1, 0]),
         np.array([2, -100, 1, -100, 0]),
@@ -165,7 +166,7 @@ def test_the_labels_are_read_once_per_call(dtype: Any, monkeypatch: pytest.Monke
     ]:
         read.clear()
         value, grads = f(*values, x, y)
-        assert len(read) == 1 or -100 in y  # (ignored rows: the exact path reads them again)
+        assert len(read) == 1 or -100 in y  # (ignored rows: the targets read them again)
         ref_value, ref_grads = _rebuilt(values, x, y, dtype)
         assert same(value, ref_value) and same(list(grads), ref_grads)
     for bad in [np.array([2, 0, 3, 1, 0]), np.array([2, 0, -1, 1, 0], np.int8)]:

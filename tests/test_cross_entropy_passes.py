@@ -39,8 +39,14 @@ class Counted(np.ndarray[Any, Any]):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         self.calls.append(func.__name__)
-        plain = [x.view(np.ndarray) if isinstance(x, Counted) else x for x in args]
-        return func(*plain, **kwargs)
+        return func(*[_plain(x) for x in args], **kwargs)
+
+
+def _plain(x: Any) -> Any:
+    """x, or the tuple x, with Counted arrays as plain ones (ravel_multi_index takes a tuple)."""
+    if isinstance(x, tuple):
+        return tuple(_plain(i) for i in x)
+    return x.view(np.ndarray) if isinstance(x, Counted) else x
 
 
 def counted(values: list[int], dtype: Any = np.int64) -> Counted:
@@ -61,8 +67,8 @@ def test_the_rows_kept_are_found_in_one_call_when_no_label_can_be_ignored() -> N
     labels = counted([0, 3, 9, 2])
     kept, picks, count = cross_entropy_op._kept(labels, -100, (4, 10))
     assert (kept, count) == (None, 4) and picks.tolist() == [0, 13, 29, 32]
-    # main: != and count_nonzero; now the range's one reduction and the positions' add
-    assert labels.calls == ["maximum.reduce", "add.__call__"], labels.calls
+    # main: the range's reduction and the positions' add; now one call checks and places them
+    assert labels.calls == ["ravel_multi_index"], labels.calls
     # an ignore_index that is a class: the mask, as before (an ignored row: its first logit)
     labels = counted([0, 3, 9, 3])
     kept, picks, count = cross_entropy_op._kept(labels, 3, (4, 10))
@@ -145,3 +151,122 @@ def test_cross_entropy_end_to_end_matches_the_closed_form() -> None:
     assert loss.item() == pytest.approx(np.mean(lse - z[np.arange(5), y]), rel=1e-14)
     soft = np.exp(z - lse[:, None])
     np.testing.assert_allclose(dz, (soft - np.eye(4)[y]) / 5, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("dtype", ["i1", "<i2", ">i2", "i4", ">i8", "u1", ">u4", "u8", "<i8"])
+def test_the_positions_and_the_range_come_right_for_every_integer_dtype(dtype: str) -> None:
+    """Reference: the positions row * 5 + label, written out; a label outside [0, 5) named
+    by its index, whatever its dtype or byte order (a negative one is not read as a row
+    before, nor a huge unsigned one as a small one)."""
+    labels = np.array([4, 0, 3], dtype=dtype)
+    kept, picks, count = cross_entropy_op._kept(labels, -100, (3, 5))
+    assert (kept, count) == (None, 3) and picks.tolist() == [4, 5, 13]
+    bad = np.array([1, 5, 0], dtype=dtype)  # 5: one past the classes (row 1's would be 10)
+    with pytest.raises(ValueError, match=r"the first is labels\[1\] = 5"):
+        cross_entropy_op._kept(bad, -100, (3, 5))
+    if np.dtype(dtype).kind == "i":
+        negative = np.array([1, 2, -1], dtype=dtype)  # -1: row 2's position 9 at row 1's
+        with pytest.raises(ValueError, match=r"the first is labels\[2\] = -1"):
+            cross_entropy_op._kept(negative, -100, (3, 5))
+    else:
+        huge = np.array([1, np.iinfo(dtype).max, 0], dtype=dtype)
+        with pytest.raises(ValueError, match=r"the first is labels\[1\] = "):
+            cross_entropy_op._kept(huge, -100, (3, 5))
+
+
+@pytest.mark.parametrize("ignore", [-100, -1, 2, 7])
+def test_ignored_labels_outside_the_classes_are_kept_apart(ignore: int) -> None:
+    """Reference: the kept rows and positions written out (an ignored row's pick is its
+    first logit); an ignore_index among the labels is skipped, any other label outside
+    [0, 4) an error."""
+    labels = np.array([1, ignore, 3, ignore])
+    kept, picks, count = cross_entropy_op._kept(labels, ignore, (4, 4))
+    assert count == 2 and kept.tolist() == [True, False, True, False]
+    assert picks.tolist() == [1, 4, 11, 12]
+    if not 0 <= ignore < 4:  # not a class: the same labels with another ignore_index
+        with pytest.raises(ValueError, match=rf"labels\[1\] = {ignore}"):
+            cross_entropy_op._kept(labels, ignore + 1000, (4, 4))
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_logsumexps_finite_check_sees_each_non_finite_row(bad: float) -> None:
+    """Reference: PyTorch's logsumexp of a row holding inf (inf), of -inf only (-inf) and of
+    nan (nan); the finite rows as math.fsum in float64 gives them, in any row position."""
+    for row in range(3):
+        x = np.array([[0.5, -1.0], [2.0, 1.0], [-3.0, 0.25]])
+        x[row] = [bad, bad] if bad < 0 else [bad, 1.0]
+        got = logsumexp_array(x, 1, False)
+        for i in range(3):
+            if i == row:
+                assert got[i] == bad or (math.isnan(bad) and math.isnan(got[i]))
+            else:
+                m = max(x[i])
+                want = math.log(math.fsum(math.exp(v - m) for v in x[i])) + m
+                assert got[i] == pytest.approx(want, rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_seeds_product_is_not_computed_and_the_numbers_stay(
+    dtype: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reference: the derivative written out in numpy in the logits' dtype, exp(z - lse),
+    1 off each label's, / N (times g = 2 by hand): bit for bit. backward's seed 1 multiplies
+    nothing (main: one product of the logits' size); another g still does."""
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((6, 5)).astype(dtype)
+    labels = np.array([4, 0, 2, 2, 1, 3])
+    lse = logsumexp_array(z, 1, True)
+    want = np.exp(z - lse)
+    want[np.arange(6), labels] -= dtype(1.0)
+    want /= dtype(6)
+    products: list[object] = []
+    real = np.multiply
+
+    def counting(*args: Any) -> Any:
+        products.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(np, "multiply", counting)
+    for g, scale in [(np.array(1.0, dtype), 1.0), (np.array(2.0, dtype), 2.0)]:
+        got = cross_entropy_op._softmax_error(z, lse, g, labels, "mean", -100, 0.0)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want * dtype(scale))
+    assert len(products) == 1 and products[0].item() == 2.0  # the seed's product left out
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex128])
+def test_the_finite_check_reads_every_element_in_any_layout(dtype: Any) -> None:
+    """Reference: math.isfinite (cmath's for complex) of each element, in Python."""
+    from autograd_lite.engine.reductions import _all_finite
+
+    def finite(a: Any) -> bool:
+        return all(math.isfinite(abs(v)) if v == v else False for v in a.ravel().tolist())
+
+    base = np.arange(24, dtype=dtype).reshape(4, 6)
+    for bad in (None, math.inf, -math.inf, math.nan):
+        for at in [(0, 0), (3, 5), (2, 3)]:
+            a = base.copy()
+            if bad is not None:
+                a[at] = bad
+            for view in (a, a.T, a[::2, 1::2], a[:0], a[1:2, 5:6]):
+                assert _all_finite(view) == finite(view), (bad, at, view.shape)
+
+
+def test_a_batch_size_seen_before_makes_no_new_row_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows 0..N-1 that place each label are made once per batch size, read-only (main:
+    an np.arange per call). Reference: the loss mean(lse_i - z_i,y_i) written out in float64,
+    for labels that differ between calls of one size."""
+    rng = np.random.default_rng(21)
+    z = rng.standard_normal((7, 3))
+    cross_entropy(Tensor(z), np.zeros(7, dtype=np.int64))  # this size seen once
+    made: list[object] = []
+    real = np.arange
+    monkeypatch.setattr(np, "arange", lambda *a, **k: made.append(a) or real(*a, **k))
+    for _ in range(3):
+        y = rng.integers(0, 3, 7)
+        loss = cross_entropy(Tensor(z), y)
+        lse = np.log(np.exp(z).sum(axis=1))
+        assert loss.item() == pytest.approx(np.mean(lse - z[real(7), y]), rel=1e-14)
+    assert made == []
+    rows = cross_entropy_op._rows(7)
+    assert rows.tolist() == list(range(7)) and not rows.flags.writeable

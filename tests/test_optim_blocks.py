@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import StaleDataError, Tensor
-from autograd_lite.engine.blockwise import BLOCK_BYTES, BLOCKS_ABOVE
+from autograd_lite.engine.blockwise import BLOCK_BYTES, BLOCKS_ABOVE, blocks_allowed
 from autograd_lite.nn import SGD, Adam
 
 
@@ -221,3 +221,25 @@ def test_adam_counts_a_step_once_when_its_arrays_do_not_take_blocks() -> None:
         p.data, _adam_closed_form(p0, grads, 0.01, (0.9, 0.999), 1e-8, 0.0)
     )
     assert opt._steps == [2]
+
+
+@pytest.mark.parametrize(
+    ("category", "allowed"),
+    [(None, True), (DeprecationWarning, True), (RuntimeWarning, False), (Warning, False)],
+)
+def test_blocks_are_refused_exactly_when_a_filter_makes_runtimewarnings_errors(
+    category: type[Warning] | None, allowed: bool
+) -> None:
+    """Reference: the rule itself, written out: an "error" filter whose category is
+    RuntimeWarning or one of its bases (Warning) turns numpy's warnings into errors; one for
+    another category does not. The filter is put into the list directly too, as a user may."""
+    for direct in (False, True):
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            if category is not None:
+                if direct:
+                    warnings.filters.insert(0, ("error", None, category, None, 0))
+                else:
+                    warnings.simplefilter("error", category)
+            warnings.simplefilter("ignore", UserWarning)  # another action, before it
+            assert blocks_allowed() is allowed, (category, direct)

@@ -224,12 +224,10 @@ def _reduced(shape: tuple[int, ...], axis: int, keepdims: bool) -> tuple[int, ..
     return kept_shape(shape, (axis,)) if keepdims else shape[:axis] + shape[axis + 1 :]
 
 
-_all_true: Any = np.logical_and.reduce
-
-
 def _all_finite(m: Any) -> bool:
-    """Whether every element of the array m is finite (ndarray.all would add a Python layer)."""
-    return bool(_all_true(np.isfinite(m), axis=None))
+    """Whether every element of the array m is finite: no 0 byte among isfinite's bools (a
+    tenth of a reduction's cost; ndarray.all and np.count_nonzero add Python layers)."""
+    return 0 not in np.isfinite(m).tobytes()
 
 
 def logsumexp_array(x: Any, axis: int, keepdims: bool) -> Any:
@@ -249,8 +247,9 @@ def _log_sum_exp_shifted(x: Any, m: Any, axis: int, keepdims: bool) -> Any:
     """log(sum(exp(x - m))) + m along `axis`, m a kept-dims column; x - m and its exp in one
     array of their own (the same numbers as new arrays for each)."""
     shifted = x - m
-    exps = np.exp(shifted, out=shifted) if shifted.dtype.kind == "f" else np.exp(shifted)
-    out = np.log(add_reduce(exps, axis=axis, keepdims=True))
+    exps = np.exp(shifted, shifted) if shifted.dtype.kind == "f" else np.exp(shifted)
+    out = add_reduce(exps, axis=axis, keepdims=True)
+    np.log(out, out)  # (out positional: a keyword costs)
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 

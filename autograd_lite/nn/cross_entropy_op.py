@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import array_ops
-from ..engine.array_base import max_reduce, remade
+from ..engine.array_base import add_reduce, max_reduce, remade
 from ..engine.node import Op, trusted
 from ..engine.reductions import logsumexp_array
 from ..engine.tensor import Tensor
@@ -79,22 +79,39 @@ Kept = tuple[Any, Any, int]
 flattened logits (`_positions`), the number of kept rows."""
 
 
-def _kept(labels: Any, ignore_index: int, shape: tuple[int, ...]) -> Kept:
+def _kept(labels: Any, ignore_index: int, shape: tuple[int, ...], rows: Any = None) -> Kept:
     """For logits of `shape`, (N, classes): the kept rows (label != ignore_index; None if
     every row is kept), the position of each row's class in the flattened logits (its row's
     first for an ignored row) and the number of kept rows. Labels that do not fit the shape
-    are `_check_labels`' errors, raised here: their positions would pick other logits."""
+    are `_check_labels`' errors, raised here: their positions would pick other logits.
+    `rows`: 0, 1, ..., N - 1 if the caller has them (`_rows`)."""
     _check_rows(shape, labels)
     classes = shape[1]
-    in_range = _in_range(labels, classes)  # the labels' range, read once
-    if in_range and not 0 <= ignore_index < classes:
-        return None, _positions(labels, classes), len(labels)  # no label can be ignore_index
-    _check_range(labels, classes, ignore_index, in_range)
+    picks = None
+    try:  # the range check and the positions in one call (half the cost of the two apart)
+        picks = _ravel((np.arange(len(labels)) if rows is None else rows, labels), shape)
+    except (ValueError, TypeError):  # a label outside [0, classes): named, or ignore_index
+        _check_range(labels, classes, ignore_index, False)
+    else:
+        if not 0 <= ignore_index < classes:
+            return None, picks, len(labels)  # no label can be ignore_index
     kept = labels != ignore_index
     count = int(np.count_nonzero(kept))
     if count == len(labels):
-        return None, _positions(labels, classes), count
+        return None, _positions(labels, classes) if picks is None else picks, count
     return kept, _positions(np.where(kept, labels, 0), classes), count
+
+
+_ravel: Any = np.ravel_multi_index
+
+
+@functools.lru_cache(maxsize=16)
+def _rows(n: int) -> Any:
+    """0, 1, ..., n - 1, read-only: each label's row, made once per batch size for the ops
+    of cross_entropy's calls (generated code, which copies `_kept`, makes its own)."""
+    rows = np.arange(n)
+    rows.setflags(write=False)
+    return rows
 
 
 def _positions(picked: Any, classes: int) -> Any:
@@ -148,7 +165,7 @@ def _cross_entropy_loss(
         losses = np.where(kept, losses, 0.0).astype(z.dtype)
     if reduction == "none":
         return losses
-    total = np.add.reduce(losses)
+    total = add_reduce(losses)
     if reduction == "sum":
         return total
     if not count:
@@ -193,6 +210,8 @@ def _softmax_error(
     if reduction == "mean":  # all ignored: every row is 0, a zero gradient (as PyTorch)
         error /= max(count, 1)
     if type(g) is np.ndarray and g.dtype == error.dtype:
+        if not g.ndim and g.item() == 1.0:  # backward's seed (exact in any dtype): x * 1 is x
+            return error
         # error is this call's own array: the product written into it, the same numbers
         return np.multiply(error, g, error)
     return error * g
@@ -252,25 +271,25 @@ def op_of_call(
     options = (reduction, ignore_index, label_smoothing)
     saved: list[tuple[Any, Any]] = []  # (logits, their logsumexp) until the rule reads it
     shape = (len(labels), classes)
-    rows = _kept(labels, ignore_index, shape)
-
-    def known(z: Any) -> Kept | None:
-        return rows if z.shape == shape else None
+    kept = _kept(labels, ignore_index, shape, _rows(shape[0]))  # (other shapes: read anew)
 
     def check(z: Any) -> None:
         if z.shape != shape:
             _check_labels(z, labels, *options)
 
     def forward(z: Any) -> Any:
-        saved[:] = [(z, logsumexp_array(z, 1, True))]
-        return np.asarray(_cross_entropy_loss(z, saved[0][1], labels, *options, known(z)))
+        lse = logsumexp_array(z, 1, True)
+        saved[:] = [(z, lse)]
+        known = kept if z.shape == shape else None
+        return np.asarray(_cross_entropy_loss(z, lse, labels, *options, known))
 
     def vjp(g: Any, out: Any, z: Any) -> tuple[Any]:
         if type(z) is not np.ndarray:  # nodes, generated code's symbols: the general rule
             return _cross_entropy_vjp(g, out, z, labels, *options)
         lse = saved.pop()[1] if saved and saved[0][0] is z else logsumexp_array(z, 1, True)
         scale = g if reduction != "none" else array_ops.reshape(g, (len(labels), 1))
-        return (_softmax_error(z, lse, scale, labels, *options, known(z)),)
+        known = kept if z.shape == shape else None
+        return (_softmax_error(z, lse, scale, labels, *options, known),)
 
     params = {
         "labels": labels,

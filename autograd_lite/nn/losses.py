@@ -288,8 +288,8 @@ def cross_entropy(
         )
     n, classes = shape
     found = _labels(labels, n, classes)
-    out: Tensor = op_of_call(found, classes, reduction, ignore, smoothing)(x)
-    return out
+    # x's type applies the op, as the op's call would (a call fewer)
+    return x._apply(op_of_call(found, classes, reduction, ignore, smoothing), (x,))
 
 
 def _tensor_mse_loss(preds: object, targets: object, reduction: str = "mean") -> Tensor:
