@@ -19,7 +19,7 @@ from .engine.dual import leaf
 from .engine.node import Node
 from .engine.tensor import Tensor
 from .engine.value import Value
-from .validate import real, sequence
+from .validate import plain_array, real, sequence
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -157,7 +157,9 @@ def _float64_array(where: str, x: object) -> FloatArray:
             f"{where} is a Value among Tensors and arrays; fn is called on one kind: make "
             f"every input a Tensor (Tensor(v.data)) or a number"
         )
-    data = x.data if isinstance(x, Tensor) else x
+    # A subclass's numbers as a plain array (a matrix's rows would be matrices); a masked
+    # array refused (its masked numbers would be differentiated by, as nan)
+    data = plain_array(x.data if isinstance(x, Tensor) else x, where)
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"{where} must hold real numbers, got an array of dtype {data.dtype}")

@@ -25,7 +25,7 @@ from .engine.replay import replay
 from .engine.tensor import Tensor
 from .engine.value import Value
 from .flat_inputs import FlatInputs, flat_inputs
-from .validate import choice, describe, real, sequence
+from .validate import choice, describe, plain_array, real, sequence
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vjp"]
 
@@ -58,7 +58,7 @@ def _tangents(where: str, found: FlatInputs, tangents: object, name: str) -> lis
         if not found.tensors:
             flat.append(real(t, f"{where}: {name}[{i}]"))
             continue
-        array = np.asarray(t)
+        array = np.asarray(plain_array(t, f"{where}: {name}[{i}]"))
         shape = found.arrays[i].shape
         if array.dtype.kind not in "biuf" or array.shape != shape:
             raise ValueError(
@@ -206,7 +206,7 @@ def _cotangents(items: list[Any], many: bool, cotangent: object) -> list[Any]:
         raise TypeError(f"{where}: must be numbers or an array, got a {type(cotangent).__name__}")
     if not _array(items[0]):
         return [real(cotangent, where)]
-    array = np.asarray(cotangent)
+    array = np.asarray(plain_array(cotangent, where))
     if array.dtype.kind not in "biuf" or array.shape != shape:
         raise ValueError(
             f"{where}: must be real numbers of the output's shape {shape}, got "

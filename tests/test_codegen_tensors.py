@@ -279,3 +279,17 @@ def test_an_array_exponent_checks_its_domain_as_the_engine_does() -> None:
         run_module(backward_code(out, [a]))(np.array([1.0, -4.0]))
     value, (da,) = compile_grad(out, [a])(np.array([3.0, 9.0]))  # 3² + √9, (2·3, 1/(2√9))
     assert value == 12.0 and da == pytest.approx([6.0, 1 / 6], rel=1e-15)
+
+
+def test_compiled_gradients_are_arrays_of_their_own_when_one_array_reaches_two_inputs() -> None:
+    """`a + b` hands one gradient array to both operands: the compiled function returned
+    that one array for both, so scaling one result in place (clipping by hand) scaled the
+    other too (docs/codegen.md: results are arrays of their own, as grad() returns them).
+    Reference: d/da sum((a + b) * x) = d/db = x, worked out by hand; after halving the
+    first result in place, the second is still x."""
+    a, b = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
+    x = Tensor([1.0, 1.0], requires_grad=False)
+    f = compile_grad(((a + b) * x).sum(), [a, b], args=[x])
+    _, (ga, gb) = f(a, b, np.array([2.0, 3.0]))
+    ga *= 0.5
+    assert ga.tolist() == [1.0, 1.5] and gb.tolist() == [2.0, 3.0]

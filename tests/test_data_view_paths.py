@@ -142,3 +142,28 @@ def test_an_error_names_a_data_view_as_the_numpy_array_the_user_holds() -> None:
     with pytest.raises(TypeError, match=r"got numpy array \(a \.data view\)") as found:
         Value(Tensor([1.0, 2.0]).data)
     assert "DataView" not in str(found.value)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # numpy's, on np.matrix
+@pytest.mark.parametrize(
+    "make", [lambda a: Tensor(a).data, np.asmatrix], ids=["t.data", "np.matrix"]
+)
+def test_dropout_and_the_transforms_read_a_numpy_subclass_as_its_numbers(make: Any) -> None:
+    """Dropout on an array and the transforms' inputs read a subclass's numbers as a plain
+    array, as the ops do. Before, Dropout multiplied a matrix by its mask as matrices (a
+    wrong number for a square one, an error otherwise) and jacobian/jvp of a matrix input
+    failed inside with numpy's words. Reference: the mask drawn here by numpy's Generator
+    with the same seed (kept where the draw is >= p, scaled by 1/(1-p)); d(x*x)/dx = 2x
+    elementwise, so the Jacobian is diag(2x) and the tangent along v is 2xv."""
+    from autograd_lite import jacobian, jvp, nn
+
+    a = np.array([[1.0, -2.0], [0.5, 3.0]])
+    keep = np.random.default_rng(0).random(a.shape) >= 0.5
+    found = nn.Dropout(0.5, rng=0)(make(a))
+    assert type(found) is np.ndarray
+    np.testing.assert_array_equal(found, a * keep / 0.5)
+    np.testing.assert_array_equal(jacobian(lambda x: x * x, [make(a)]), np.diag(2 * a.ravel()))
+    _, tangent = jvp(lambda x: x * x, [make(a)], [make(a)])
+    np.testing.assert_array_equal(tangent, 2 * a * a)
+    with pytest.raises(TypeError, match=r"^Dropout\(p=0.5\): got a numpy masked array"):
+        nn.Dropout(0.5, rng=0)(np.ma.masked_array(a, mask=a < 0))

@@ -74,3 +74,33 @@ def test_on_an_op_result_it_makes_a_new_node() -> None:
     assert old.data.tolist() == [2.0, 4.0] and h.data.tolist() == [3.0, 5.0]
     h.sum().backward()
     assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_matmul_in_place_updates_the_parameter_the_module_holds() -> None:
+    """`@=` is an in-place operator like `-=`: under no_grad() `layer.weight @= r` changes
+    the weight the module (and an optimizer) holds; while recording it is refused. Before,
+    Python's fallback rebound the attribute to a new tensor: the parameter never changed
+    (and, while recording, the module silently lost its weight from parameters()).
+    Reference: numpy's `@=` on a plain copy, [[1, 2], [3, 4]] @ [[0, 1], [1, 0]] swaps the
+    columns: [[2, 1], [4, 3]]."""
+    lin = nn.Linear(2, 2, bias=False)
+    lin.weight.data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    kept = lin.weight
+    swap = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(RuntimeError, match=r"'weight'.*p\.data @= step"):
+        lin.weight @= swap
+    assert lin.weight is kept and kept.data.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with no_grad():
+        lin.weight @= swap
+    assert lin.weight is kept and lin.parameters() == [kept]
+    assert kept.data.tolist() == [[2.0, 1.0], [4.0, 3.0]]
+    with no_grad(), pytest.raises(ValueError, match=r"t @= x.*'weight'"):
+        lin.weight @= np.ones((2, 3))  # numpy refuses a result of another shape
+    assert lin.weight is kept and kept.data.tolist() == [[2.0, 1.0], [4.0, 3.0]]
+    h = kept * 1.0
+    old = h
+    h @= swap  # an op's result: a new node, as for `+=`
+    assert old.data.tolist() == [[2.0, 1.0], [4.0, 3.0]] and h.data.tolist() == [
+        [1.0, 2.0],
+        [3.0, 4.0],
+    ]

@@ -428,3 +428,28 @@ def test_a_drawing_of_a_graph_whose_data_changed_is_refused() -> None:
     nn.SGD([w], lr=0.5).step()
     with pytest.raises(StaleDataError, match="'W'"):
         draw_graph(loss)
+
+
+def test_a_refused_in_place_write_of_a_ragged_list_names_the_operation() -> None:
+    """An operand numpy cannot shape (a ragged nested list) is refused as any other: the
+    error names the operation and the tensor before numpy's words, and nothing changes (the
+    numbers, the write stamp, the array read-only). Before, numpy's bare ValueError came
+    out: describing the operand's shape raised again. Reference: numpy's own error for a
+    plain copy, and the numbers set here."""
+    t = Tensor([1.0, 2.0], label="w")
+    stamp = t._stamp
+    ragged = [[1.0, 2.0], [3.0]]
+    plain = np.array([1.0, 2.0])
+    with pytest.raises(ValueError) as expected:
+        operator.iadd(plain, ragged)
+    for write, doing in (
+        ("t.data += ragged", "t.data += x"),
+        ("with no_grad():\n    t += ragged", "t += x"),
+    ):
+        with pytest.raises(ValueError) as found:
+            exec(write, {"t": t, "ragged": ragged, "no_grad": no_grad})
+        assert str(found.value).startswith(f"{doing} with x of no one shape, list: refused")
+        assert "Tensor 'w' (float64) is unchanged" in str(found.value)
+        assert str(expected.value) in str(found.value)
+        assert t.data.tolist() == [1.0, 2.0] and t._stamp == stamp
+        assert not t._data.flags.writeable

@@ -2,8 +2,9 @@
 
 Read as an array, a masked array gives all its numbers, the masked ones included, so
 `Tensor(m)`, `t * m`, `t.data = m`, a gradient, a compiled function's argument ... would
-compute with numbers the user had masked out: a wrong result without an error. Reference:
-the project's rule (exact or an error) -- each path raises a TypeError that names it, and
+compute with numbers the user had masked out: a wrong result without an error (before, so
+did grad's grad_outputs, where's condition, the transforms' tangents, cotangent and inputs).
+Reference: the project's rule (exact or an error) -- each path raises a TypeError that names it, and
 nothing changed (the tensor's data and gradient compared with the numbers set before).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd_lite import Tensor, compile_grad, nn
+from autograd_lite import Tensor, compile_grad, grad, gradcheck, hvp, jacobian, jvp, nn, vjp, where
 
 MASKED = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
 
@@ -32,6 +33,13 @@ PATHS: list[tuple[str, Callable[[Tensor], Any]]] = [
     ("Tensor.grad", lambda t: setattr(t, "grad", MASKED)),
     ("backward: gradient", lambda t: (t * 2.0).backward(MASKED)),
     ("an in-place operator on t.data", _in_place),
+    ("grad: grad_outputs", lambda t: grad(t * 2.0, [t], grad_outputs=MASKED)),
+    ("where: condition", lambda t: where(MASKED > 2.0, t, 0.0)),
+    (r"jvp: tangents\[0\]", lambda t: jvp(lambda x: x * x, [t], [MASKED])),
+    (r"hvp: v\[0\]", lambda t: hvp(lambda x: (x * x).sum(), [t], [MASKED])),
+    ("pullback: cotangent", lambda t: vjp(lambda x: x * 2.0, [t])[1](MASKED)),
+    (r"jacobian: inputs\[0\]", lambda t: jacobian(lambda x: x * x, [MASKED])),
+    (r"gradcheck: inputs\[0\]", lambda t: gradcheck(lambda x: (x * x).sum(), [MASKED])),
 ]
 """Each path a masked array could enter by, and how its error begins."""
 

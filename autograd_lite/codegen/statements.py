@@ -434,6 +434,7 @@ class Writer:
             return f"np.array({text}, dtype={dtype_text(node._data.dtype)})" if tensor else text
 
         results = []
+        handed: set[str] = set()  # fresh gradients returned as they are, each once
         for x in inputs:
             final = self.final.get(x, 0.0)
             if not tensor:  # grad() makes a float of what a custom rule gave as another number
@@ -451,8 +452,12 @@ class Writer:
                     f"does not; give the rule shares of each operand's shape"
                 )
             dtype = dtype_text(x._data.dtype)
-            if x in grads and shape and found.dtype == x._data.dtype and self._fresh(grads[x]):
-                results.append(grads[x])  # a new array of numpy's operator: its own already
+            fresh = x in grads and shape and found.dtype == x._data.dtype
+            if fresh and grads[x] not in handed and self._fresh(grads[x]):
+                # a new array of numpy's operator: its own already, unless another input's
+                # gradient is that array too (a + b, an input listed twice): that one copies
+                handed.add(grads[x])
+                results.append(grads[x])
             elif x in grads:  # an array of its own, of the input's dtype, as grad() gives
                 results.append(f"np.array({grads[x]}, dtype={dtype})")
             else:

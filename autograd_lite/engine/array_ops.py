@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..validate import plain_array
 from .array_base import add_reduce, closed_op, data_of, quiet, summed_jvp
 from .node import Node, Op, trusted
 from .ops import check_pow_array
@@ -114,7 +115,7 @@ def minimum(a: Any, b: Any) -> Any:
 
 def where(condition: Any, a: Any, b: Any) -> Any:
     """a where `condition` (a boolean array) holds, else b (np.where, broadcasting)."""
-    cond = np.asarray(data_of(condition))
+    cond = np.asarray(plain_array(data_of(condition), "where: condition"))
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a boolean array, got dtype {cond.dtype}")
     cond = cond.copy()  # a parameter of the node: later changes to the caller's array must not

@@ -133,8 +133,12 @@ def _unwritten(
     on = "t.data" if name.startswith("__") else "t"
     doing = f"{on} {_SYMBOLS[name.strip('_')]} x" if name.strip("_") in _SYMBOLS else name
     kind = getattr(other, "dtype", type(other).__name__)
+    try:
+        shape = f"of shape {np.shape(other)}"
+    except (TypeError, ValueError):  # ragged nested lists: numpy's words below say so
+        shape = "of no one shape"
     text = (
-        f"{doing} with x of shape {np.shape(other)}, {kind}: refused, {node_name(node)} "
+        f"{doing} with x {shape}, {kind}: refused, {node_name(node)} "
         f"({node._data.dtype}) is unchanged: {error}"
     )
     return TypeError(text) if isinstance(error, TypeError) else ValueError(text)

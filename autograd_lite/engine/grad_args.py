@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validate import describe, flag, sequence
+from ..validate import describe, flag, plain_array, sequence
 from .node import Node
 
 __all__ = ["backward_modes", "check_graph_args", "seed_value"]
@@ -60,8 +60,9 @@ def seed_value(output: Node, grad_outputs: object) -> object:
             f"grad: grad_outputs must be numbers or a numpy array, got a "
             f"{type(grad_outputs).__name__} (pass its .data: grad_outputs is not differentiated)"
         )
+    plain = plain_array(grad_outputs, "grad: grad_outputs")  # a masked array refused
     try:
-        array = np.asarray(grad_outputs)
+        array = np.asarray(plain)
     except (ValueError, TypeError) as e:  # ragged nested lists
         raise TypeError(f"grad: grad_outputs must be real numbers of one shape; {e}") from None
     if array.dtype.kind not in "biuf":

@@ -59,3 +59,8 @@ class InPlace:
     __imul__ = _updating("*=", "imul")
     __itruediv__ = _updating("/=", "itruediv")
     __ipow__ = _updating("**=", "ipow")
+
+
+imatmul = _updating("@=", "imatmul")
+"""`@=` for a node type that has `@` (Tensor): without it, `layer.weight @= r` rebinds the
+attribute to a new tensor, silently (a Value has no `@`: its `@=` stays a TypeError)."""

@@ -24,7 +24,7 @@ from .arrays import Array, adapted, as_array, broadcast, dtype_of, unshared
 from .data_view import DataView, assign, view_of, write_in_place
 from .grad_args import backward_modes
 from .grad_mode import MODE
-from .in_place import InPlace
+from .in_place import InPlace, imatmul
 from .node import LEAF, Node, Op, mixing_error, stamp_write
 from .release import RELEASED, released_gradient
 from .stale import check_assignable
@@ -62,6 +62,7 @@ class Tensor(InPlace, ArrayNode):
     _carry: bool  # requires_grad
     _constant_carry = False
     _scalar_fills = False  # a number as `gradient` only for a one-element output
+    __imatmul__ = imatmul  # (in_place.py: an update of a leaf, or an error, as `-=`)
 
     def __init__(
         self,

@@ -53,7 +53,17 @@ from ..engine.grad_mode import is_grad_enabled, scope
 from ..engine.node import Node
 from ..engine.tensor import Tensor
 from ..engine.value import Operand, Value
-from ..validate import array_of, choice, count, describe, flag, is_real, real, sequence
+from ..validate import (
+    array_of,
+    choice,
+    count,
+    describe,
+    flag,
+    is_real,
+    plain_array,
+    real,
+    sequence,
+)
 from .arguments import operands
 from .containers import ModuleSequence
 from .module import Module
@@ -379,13 +389,14 @@ class Dropout(Module):
         """x with elements dropped and the rest scaled in training mode; x in evaluation."""
         if not self.training or self.p == 0.0:
             return x
-        data = x._data if isinstance(x, Node) else np.asarray(x)
+        # A numpy subclass as a plain array: a matrix's `*` would multiply matrices
+        data = x._data if isinstance(x, Node) else np.asarray(plain_array(x, f"{self!r}"))
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
             raise TypeError(f"{self!r}: expected a Tensor or a float array, got {describe(x)}")
         keep = self._rng.random(data.shape) >= self.p
         scale = (keep / (1.0 - self.p) if self.p < 1.0 else np.zeros(data.shape)).astype(data.dtype)
         if not isinstance(x, Node):
-            return x * scale
+            return data * scale
         # The mask as a leaf of its own, not a constant mixed in: drawings name it, and
         # compile_grad given a batch refuses to keep it (a rebuilt graph would draw anew).
         return x * Tensor(scale, label="dropout mask", requires_grad=False, dtype=data.dtype)
