@@ -163,10 +163,14 @@ def _transposed(x: Any) -> bool:
     array in W's own order (else the leaf's `.grad` would need a copy, see `Tensor`)."""
     if type(x) is not np.ndarray or x.ndim != 2:
         return False
-    return not x.flags.c_contiguous and bool(x.flags.f_contiguous)
+    flags = x.flags  # (read once: each read makes a new object)
+    return not flags.c_contiguous and bool(flags.f_contiguous)
 
 
 def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and a.ndim == 2 == b.ndim:  # arrays, matrices: numpy itself
+        flags = a.flags  # (read once: each read makes an object; `_transposed` inlined)
+        return g @ b.T if flags.c_contiguous or not flags.f_contiguous else (b @ g.T).T
     if b.ndim == 1:  # out[..., i] = a[..., i, :] . b
         return reshape(g, (*g.shape, 1)) * b
     if a.ndim == 1:  # out[..., j] = a . b[..., :, j]; summed over the batch by the caller
@@ -180,6 +184,9 @@ def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and a.ndim == 2 == b.ndim:  # as _matmul_a's
+        flags = b.flags
+        return a.T @ g if flags.c_contiguous or not flags.f_contiguous else (g.T @ a).T
     if a.ndim == 1 and b.ndim == 1:
         return g * a
     if a.ndim == 1:  # the outer product of a and g, per batch
