@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, grad
+from autograd_lite.engine.array_ops import linear
 
 
 def _layout(a: np.ndarray, order: str) -> Any:
@@ -65,3 +66,26 @@ def test_log_softmax_of_float32_given_a_float64_gradient_keeps_its_digits() -> N
     expected = w - soft * w.sum(axis=1, keepdims=True)  # in float64
     assert gx.dtype == np.float32
     np.testing.assert_array_equal(gx, expected.astype(np.float32))
+
+
+def test_linear_of_a_batch_of_rows_gives_the_closed_form() -> None:
+    rng = np.random.default_rng(6)
+    x, w, b = (Tensor(rng.standard_normal(s)) for s in ((5, 3), (2, 3), (2,)))
+    g = rng.standard_normal((5, 2))
+    gx, gw, gb = grad(linear(x, w, b), [x, w, b], grad_outputs=g)
+    np.testing.assert_allclose(gx, np.einsum("kj,ji->ki", g, w.data), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(gw, np.einsum("kj,ki->ji", g, x.data), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(gb, [g[:, 0].sum(), g[:, 1].sum()], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(4,), (1, 4), (3, 1), (1, 1), ()])
+def test_a_broadcast_operand_of_add_gets_the_sum_over_what_was_stretched(shape: Any) -> None:
+    rng = np.random.default_rng(7)
+    a = Tensor(rng.standard_normal((3, 4)))
+    b = Tensor(rng.standard_normal(shape))
+    g = rng.standard_normal((3, 4))
+    ga, gb = grad(a + b, [a, b], grad_outputs=g)
+    np.testing.assert_array_equal(ga, g)
+    stretched = tuple(i for i in range(2) if len(shape) < 2 - i or shape[i - 2 + len(shape)] == 1)
+    expected = g.sum(axis=stretched, keepdims=True).reshape(shape)  # summed by hand's axes
+    np.testing.assert_allclose(gb, expected, rtol=1e-13, atol=1e-13)

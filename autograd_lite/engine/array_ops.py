@@ -249,6 +249,8 @@ def _linear_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and g.ndim == 2 and b.shape == g.shape[1:]:  # arrays, rows
+        return add_reduce(g, 0)  # numpy's sum itself, its axis by position (as below)
     if b.shape != g.shape[-1:]:  # a bias broadcast otherwise (a number, a column): summed back
         s = sum_to(g, b.shape)  # (a view of g where nothing is summed: copied, Op's `fresh`)
         return s.copy() if type(s) is np.ndarray and np.may_share_memory(s, g) else s
