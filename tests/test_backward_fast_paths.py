@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, grad
-from autograd_lite.engine.array_ops import linear
+from autograd_lite.engine.array_ops import linear, matmul_op
 
 
 def _layout(a: np.ndarray, order: str) -> Any:
@@ -89,3 +89,17 @@ def test_a_broadcast_operand_of_add_gets_the_sum_over_what_was_stretched(shape: 
     stretched = tuple(i for i in range(2) if len(shape) < 2 - i or shape[i - 2 + len(shape)] == 1)
     expected = g.sum(axis=stretched, keepdims=True).reshape(shape)  # summed by hand's axes
     np.testing.assert_allclose(gb, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_matmul_parts_given_an_array_gradient_and_tensor_operands() -> None:
+    # find_wrong_rule runs rules on an array g with nodes as operands: the parts take nodes'
+    # path then (bdd6e9b: an AttributeError, a Tensor has no .flags)
+    rng = np.random.default_rng(8)
+    a0, b0, g = (
+        rng.standard_normal((2, 3)),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal((2, 2)),
+    )
+    sa, sb = matmul_op.vjp(g, None, Tensor(a0), Tensor(np.ascontiguousarray(b0.T).T))
+    np.testing.assert_allclose(sa.data, np.einsum("ij,kj->ik", g, b0), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(sb.data, np.einsum("ki,kj->ij", a0, g), rtol=1e-13, atol=1e-13)

@@ -168,7 +168,8 @@ def _transposed(x: Any) -> bool:
 
 
 def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
-    if type(g) is np.ndarray and a.ndim == 2 == b.ndim:  # arrays, matrices: numpy itself
+    # arrays (a first-order walk; a rule check may mix in nodes), matrices: numpy itself
+    if type(g) is type(a) is type(b) is np.ndarray and a.ndim == 2 == b.ndim:
         flags = a.flags  # (read once: each read makes an object; `_transposed` inlined)
         return g @ b.T if flags.c_contiguous or not flags.f_contiguous else (b @ g.T).T
     if b.ndim == 1:  # out[..., i] = a[..., i, :] . b
@@ -184,7 +185,7 @@ def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_b(g: Any, out: Any, a: Any, b: Any) -> Any:
-    if type(g) is np.ndarray and a.ndim == 2 == b.ndim:  # as _matmul_a's
+    if type(g) is type(a) is type(b) is np.ndarray and a.ndim == 2 == b.ndim:  # as _matmul_a's
         flags = b.flags
         return a.T @ g if flags.c_contiguous or not flags.f_contiguous else (g.T @ a).T
     if a.ndim == 1 and b.ndim == 1:
