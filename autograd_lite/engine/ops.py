@@ -95,9 +95,7 @@ def _relu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
 
 
 def _relu_vjp_into(g: Any, out: Any, x: Any) -> tuple[Any]:
-    # relu's `vjp_into`: _relu_vjp's product written into g's array, if g can be written (out
-    # given positionally: numpy parses an out= keyword slowly); its test written out, not a
-    # call of _relu_vjp with a flag (a call more at every relu of a training pass)
+    # _relu_vjp's product into g's array if writable (out by position: faster than out=)
     if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
         return (np.multiply(g, out > 0, g if g.flags.writeable else None),)
     return _relu_vjp(g, out, x)
