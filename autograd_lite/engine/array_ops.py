@@ -164,10 +164,15 @@ def _transposed(x: Any) -> bool:
     array in W's own order (else the leaf's `.grad` would need a copy, see `Tensor`)."""
     if type(x) is not np.ndarray or x.ndim != 2:
         return False
-    return not x.flags.c_contiguous and bool(x.flags.f_contiguous)
+    flags = x.flags  # (read once: each read makes a new object)
+    return not flags.c_contiguous and bool(flags.f_contiguous)
 
 
 def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    # arrays (a first-order walk; a rule check may mix in nodes), matrices: numpy itself
+    if type(g) is type(a) is type(b) is np.ndarray and a.ndim == 2 == b.ndim:
+        flags = a.flags  # (read once: each read makes an object; `_transposed` inlined)
+        return g @ b.T if flags.c_contiguous or not flags.f_contiguous else (b @ g.T).T
     if b.ndim == 1:  # out[..., i] = a[..., i, :] . b
         return reshape(g, (*g.shape, 1)) * b
     if a.ndim == 1:  # out[..., j] = a . b[..., :, j]; summed over the batch by the caller
@@ -181,6 +186,9 @@ def _matmul_a(g: Any, out: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if type(g) is type(a) is type(b) is np.ndarray and a.ndim == 2 == b.ndim:  # as _matmul_a's
+        flags = b.flags
+        return a.T @ g if flags.c_contiguous or not flags.f_contiguous else (g.T @ a).T
     if a.ndim == 1 and b.ndim == 1:
         return g * a
     if a.ndim == 1:  # the outer product of a and g, per batch
@@ -243,6 +251,8 @@ def _linear_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _linear_b(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and g.ndim == 2 and b.shape == g.shape[1:]:  # arrays, rows
+        return add_reduce(g, 0)  # numpy's sum itself, its axis by position (as below)
     if b.shape != g.shape[-1:]:  # a bias broadcast otherwise (a number, a column): summed back
         s = sum_to(g, b.shape)  # (a view of g where nothing is summed: copied, Op's `fresh`)
         return s.copy() if type(s) is np.ndarray and np.may_share_memory(s, g) else s

@@ -194,14 +194,12 @@ def _adapt(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
 
         def summed_two(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
             sa, sb = inner(g, out, a, b)
-            return (
-                sa
-                if sa is None or getattr(sa, "shape", a.shape) == a.shape
-                else array_ops.sum_to(sa, a.shape),
-                sb
-                if sb is None or getattr(sb, "shape", b.shape) == b.shape
-                else array_ops.sum_to(sb, b.shape),
-            )
+            # each operand's shape read once (an array's .shape makes a new tuple)
+            if sa is not None and getattr(sa, "shape", shape := a.shape) != shape:
+                sa = array_ops.sum_to(sa, shape)
+            if sb is not None and getattr(sb, "shape", shape := b.shape) != shape:
+                sb = array_ops.sum_to(sb, shape)
+            return sa, sb
 
         return _specialised(op, summed_two)
 

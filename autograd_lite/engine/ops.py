@@ -86,19 +86,19 @@ def _relu_array(x: Any) -> Any:
     return np.maximum(x, 0)
 
 
-def _relu_vjp(g: Any, out: Any, x: Any, into: bool = False) -> tuple[Any]:
+def _relu_vjp(g: Any, out: Any, x: Any) -> tuple[Any]:
     # g * step(out) as g * (out > 0), the same numbers: Python and numpy take a bool as 1.0 or
-    # 0.0 (-0.0, inf and nan as step's); into g's array for `vjp_into`, if g can be written
-    # (given positionally: numpy parses an out= keyword slowly)
+    # 0.0 (-0.0, inf and nan as step's)
     if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
-        return (np.multiply(g, out > 0, g if into and g.flags.writeable else None),)
+        return (np.multiply(g, out > 0),)
     return (g * (out > 0) if type(out) is float else g * step(out),)  # nodes: step's node
 
 
 def _relu_vjp_into(g: Any, out: Any, x: Any) -> tuple[Any]:
-    # relu's `vjp_into`: a function, not functools.partial(_relu_vjp, into=True), which copies
-    # its keywords at every call
-    return _relu_vjp(g, out, x, True)
+    # _relu_vjp's product into g's array if writable (out by position: faster than out=)
+    if type(out) is np.ndarray and type(g) is np.ndarray and g.dtype is out.dtype:
+        return (np.multiply(g, out > 0, g if g.flags.writeable else None),)
+    return _relu_vjp(g, out, x)
 
 
 def _sign(x: float) -> float:

@@ -106,7 +106,7 @@ def _mean(axis: Axis, keepdims: bool) -> Op:
             # on arrays: g * scale written into a new array of x's shape, the broadcast
             # below without its calls (the same products)
             kept = g if keepdims or axis is None else g.reshape(kept_shape(x.shape, axis))
-            return (np.multiply(kept, scale, out=np.empty(x.shape, g.dtype)),)
+            return (np.multiply(kept, scale, np.empty(x.shape, g.dtype)),)  # (out positional)
         return (_spread(g, x, axis, keepdims) * scale,)
 
     return _reduction(
@@ -311,10 +311,15 @@ def _log_softmax(axis: int) -> Op:
 
 def _log_softmax_vjp(g: Any, out: Any, axis: int) -> Any:
     """log_softmax's derivative: g - softmax * (g summed along `axis`), softmax = exp(out)."""
-    if type(g) is np.ndarray and type(out) is np.ndarray:
+    if type(g) is np.ndarray and type(out) is np.ndarray and g.dtype is out.dtype:
         # on arrays: np.exp itself, not ops.exp's quiet call (its errstate costs more than the
-        # rest): out <= 0, so exp can at most underflow, as the forward's own exp does
-        return g - np.exp(out) * add_reduce(g, axis=(axis,), keepdims=True)
+        # rest): out <= 0, so exp can at most underflow, as the forward's own exp does. The
+        # reduction's arguments by position (numpy parses keywords slowly); exp's array is
+        # the rule's own, so the product and the difference are written into it (one dtype:
+        # else a product in g's wider dtype would be rounded to out's)
+        shares = np.exp(out)
+        shares *= add_reduce(g, axis, None, None, True)
+        return np.subtract(g, shares, shares)
     return g - ops.exp(out) * sum(g, (axis,), True)
 
 

@@ -87,11 +87,12 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     lead = x.ndim - len(shape)
     if lead and shape and x.shape[lead:] == shape:  # only leading axes (a bias): no search
-        return add_reduce(x, axis=0 if lead == 1 else tuple(range(lead)))  # (the same sums)
+        # (the same sums; the axes by position: numpy parses keywords slowly)
+        return add_reduce(x, 0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    summed = add_reduce(x, axis=axes, keepdims=True) if axes else x
+    summed = add_reduce(x, axes, None, None, True) if axes else x  # (keepdims=True)
     return summed.reshape(shape)
 
 
