@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import array_methods
+from .arrays import setflags as _setflags
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, ArrayMethods, install
@@ -128,11 +129,6 @@ def in_dtype_of(node: Node, g: Any) -> Any:
     if dtype is None or type(g) is not np.ndarray or g.dtype == dtype:
         return g
     return g.astype(dtype)
-
-
-_setflags: Any = np.ndarray.setflags
-"""ndarray.setflags, called with write= by position: numpy parses keywords slowly (a third of
-the call), and numpy's stubs take them by keyword only."""
 
 
 def fill(

@@ -23,11 +23,14 @@ from .op_rules import joined
 
 __all__ = [
     "Array", "adapted", "as_array", "broadcast", "dtype_of", "gradient_array", "index_of",
-    "masked_error", "unshared",
+    "masked_error", "setflags", "unshared",
 ]  # fmt: skip
 
 Array = np.ndarray[Any, Any]
 """A numpy array of any shape and dtype."""
+setflags: Any = np.ndarray.setflags
+"""ndarray.setflags, called with write= by position: numpy parses keywords slowly (a third of
+the call), and numpy's stubs take them by keyword only."""
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -141,7 +144,7 @@ def index_of(index: object) -> tuple[Any, ...]:
                 raise IndexError(
                     f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
                 )
-            i.setflags(write=False)  # the node's own copy, read-only as Op's params are
+            setflags(i, False)  # the node's own copy, read-only as Op's params are
         out.append(i)
     return tuple(out)
 
