@@ -184,4 +184,8 @@ def _unary(op: Op, x: Any) -> Any:
     return x._apply(op, (x,))
 
 
-install(ArrayNode, ArrayMethods, Applying(binary=_binary, unary=_unary, power=array_methods.power))
+install(
+    ArrayNode,
+    ArrayMethods,
+    Applying(binary=_binary, unary=_unary, power=array_methods.power, direct=True),
+)
