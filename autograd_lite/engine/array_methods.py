@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -257,9 +257,12 @@ def transpose(self: _N, *axes: Any) -> _N:
 
 def T(self: _N) -> _N:
     """The axes reversed (the transpose of a matrix)."""
+    data = self._data
+    if type(data) is np.ndarray and data.ndim == 2:  # a matrix, the common case: its op
+        apply: Any = self._apply  # applied without the op's call (and typed Any: not Node)
+        matrix: _N = apply(_MATRIX_T, (self,))
+        return matrix
     ndim = len(_axes.array_shape(self, "transpose"))  # (transpose's checks: none to make)
-    if ndim == 2:  # a matrix, the common case: its op applied, without the op's call
-        return cast(_N, self._apply(_MATRIX_T, (self,)))  # (_apply is typed Node)
     found: _N = array_ops.transpose(self, tuple(range(ndim - 1, -1, -1)))
     return found
 

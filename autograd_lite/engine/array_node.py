@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import array_methods
+from .arrays import setflags as _setflags
 from .conversions import Conversions
 from .grad_mode import MODE, ScopeBlock
 from .methods import Applying, ArrayMethods, install
@@ -141,11 +142,6 @@ def in_dtype_of(node: Node, g: Any) -> Any:
     return g.astype(dtype)
 
 
-_setflags: Any = np.ndarray.setflags
-"""ndarray.setflags, called with write= by position: numpy parses keywords slowly (a third of
-the call), and numpy's stubs take them by keyword only."""
-
-
 def fill(
     node: ArrayNode,
     data: Any,
@@ -199,4 +195,8 @@ def _unary(op: Op, x: Any) -> Any:
     return x._apply(op, (x,))
 
 
-install(ArrayNode, ArrayMethods, Applying(binary=_binary, unary=_unary, power=array_methods.power))
+install(
+    ArrayNode,
+    ArrayMethods,
+    Applying(binary=_binary, unary=_unary, power=array_methods.power, direct=True),
+)

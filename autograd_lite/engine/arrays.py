@@ -11,7 +11,7 @@ shaped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,11 +23,14 @@ from .op_rules import joined
 
 __all__ = [
     "Array", "adapted", "as_array", "broadcast", "dtype_of", "gradient_array", "index_of",
-    "masked_error", "unshared",
+    "masked_error", "setflags", "unshared",
 ]  # fmt: skip
 
 Array = np.ndarray[Any, Any]
 """A numpy array of any shape and dtype."""
+setflags: Any = np.ndarray.setflags
+"""ndarray.setflags, called with write= by position: numpy parses keywords slowly (a third of
+the call), and numpy's stubs take them by keyword only."""
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -72,7 +75,7 @@ def as_array(
     return array.astype(dtype or np.float64, copy=False)
 
 
-def unshared(out: Array, datas: list[Array]) -> Array:
+def unshared(out: Array, datas: Sequence[Array]) -> Array:
     """out, or a copy of it if it shares memory with an operand's array (a transpose or a
     slice made under no_grad(), or an operand returned as it is): a leaf's data must not
     change when another node's does."""
@@ -93,13 +96,16 @@ def gradient_array(gradient: object, data: Array) -> Array:
     return g
 
 
-def broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
+def broadcast(op: Op, datas: Sequence[Array], shape: tuple[int, ...]) -> bool:
     """Whether numpy's broadcasting stretched an operand, so that its gradient must be summed
     back: an elementwise op whose operands all broadcast to the result's shape and do not all
     have it, or a matmul (whose batch axes broadcast). Other ops' rules give each operand a
     gradient of its own shape (and were the guess wrong, summing back would change nothing)."""
     if op.base is array_ops.matmul_op:
-        return any(d.ndim > 2 for d in datas)
+        for d in datas:  # a loop, not any(): once per op made
+            if d.ndim > 2:
+                return True
+        return False
     n = len(shape)
     stretched = False
     for d in datas:
@@ -109,9 +115,10 @@ def broadcast(op: Op, datas: list[Array], shape: tuple[int, ...]) -> bool:
         k = len(s)
         if k > n:
             return False  # not elementwise: the rule shapes each gradient itself
-        for a, b in zip(s, shape[n - k :]):  # a loop, not any(): once per op made
-            if a != 1 and a != b:
-                return False
+        if s != shape[n - k :]:  # (the last axes of the result, a bias's: stretched as it is)
+            for a, b in zip(s, shape[n - k :]):  # a loop, not any(): once per op made
+                if a != 1 and a != b:
+                    return False
         stretched = True
     return stretched
 
@@ -139,7 +146,7 @@ def index_of(index: object) -> tuple[Any, ...]:
                 raise IndexError(
                     f"getitem: array indices must be integers or booleans, got dtype {i.dtype}"
                 )
-            i.setflags(write=False)  # the node's own copy, read-only as Op's params are
+            setflags(i, False)  # the node's own copy, read-only as Op's params are
         out.append(i)
     return tuple(out)
 

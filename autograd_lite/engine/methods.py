@@ -38,11 +38,14 @@ _N = TypeVar("_N")
 
 @dataclass(frozen=True)
 class Applying:
-    """How a node type applies an op: `binary(op, a, b)`, `unary(op, x)` and its `**`."""
+    """How a node type applies an op: `binary(op, a, b)`, `unary(op, x)` and its `**`. With
+    `direct`, `binary(op, self, other)` and `unary(op, self)` are `self._apply(op, operands)`,
+    which the methods then call themselves (a call fewer per op)."""
 
     binary: Callable[[Op, Any, Any], Any]
     unary: Callable[[Op, Any], Any]
     power: Callable[[Any, Any], Any]
+    direct: bool = False
 
 
 class Row:
@@ -76,6 +79,10 @@ class Infix(Row):
 
             def method(self: Any, other: Any) -> Any:
                 return binary(op, other, self)
+        elif applying.direct:
+
+            def method(self: Any, other: Any) -> Any:
+                return self._apply(op, (self, other))
         else:
 
             def method(self: Any, other: Any) -> Any:
@@ -103,6 +110,12 @@ class Unary(Row):
     def bind(self, applying: Applying) -> Callable[..., Any]:
         """The method: applying.unary(op, self)."""
         op, unary = self.target, applying.unary
+        if applying.direct:
+
+            def direct(self: Any) -> Any:
+                return self._apply(op, (self,))
+
+            return direct
 
         def method(self: Any) -> Any:
             return unary(op, self)

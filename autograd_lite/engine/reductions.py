@@ -25,7 +25,7 @@ from .array_base import (
     min_reduce,
     mul_reduce,
 )  # fmt: skip
-from .node import Op
+from .node import Node, Op
 from .shape_ops import broadcast_to, reshape
 
 __all__ = [
@@ -87,10 +87,11 @@ def _mean_array(x: Any, axis: Axis, keepdims: bool) -> Any:
     float64, and rounds the quotient to x's dtype; dividing by the count in x's dtype gives
     the same bits when the count is exact in it (<= 2**24 for float32): a float64 quotient
     of float32 numbers rounds to the float32 quotient (53 >= 2 * 24 + 2 bits)."""
-    n = _count(x.shape, axis)
+    n = x.size if axis is None else _count(x.shape, axis)
     if not 0 < n <= _EXACT_COUNT or x.dtype.char not in "fd":  # (no elements: its warning)
         return np.mean(x, axis=axis, keepdims=keepdims)
-    quotient = add_reduce(x, axis=axis, keepdims=keepdims) / x.dtype.type(n)
+    # (reduce's arguments by position: axis, dtype, out, keepdims; numpy parses keywords slowly)
+    quotient = add_reduce(x, axis, None, None, keepdims) / x.dtype.type(n)
     return quotient if type(quotient) is np.ndarray else np.asarray(quotient)
 
 
@@ -122,7 +123,8 @@ def _mean(axis: Axis, keepdims: bool) -> Op:
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """The mean over `axis` (normalised, as for `sum`)."""
-    return _mean(axis, keepdims)(x)
+    op = _mean(axis, keepdims)
+    return x._apply(op, (x,)) if isinstance(x, Node) else op(x)  # a node applies it: no search
 
 
 def _extreme_share(x: Any, out: Any, axis: Axis) -> Any:
@@ -286,7 +288,7 @@ def _log_softmax_array(x: Any, axis: int) -> Any:
     # to m's precision, so for large x the difference would lose the digits of log(sum).
     if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
         return x.copy()
-    m = max_reduce(x, axis=axis, keepdims=True)
+    m = max_reduce(x, axis, None, None, True)  # (keepdims: by position, as _mean_array's)
     if _all_finite(m):  # each sum holds exp(0) = 1: log sees no 0, no warning to silence
         return _log_softmax_shifted(x - m, axis)
     with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
@@ -295,7 +297,7 @@ def _log_softmax_array(x: Any, axis: int) -> Any:
 
 def _log_softmax_shifted(shifted: Any, axis: int) -> Any:
     """shifted - log(sum(exp(shifted))) along `axis`."""
-    return shifted - np.log(add_reduce(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - np.log(add_reduce(np.exp(shifted), axis, None, None, True))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -325,7 +327,8 @@ def _log_softmax_vjp(g: Any, out: Any, axis: int) -> Any:
 
 def log_softmax(x: Any, axis: int) -> Any:
     """x - logsumexp(x) along `axis`: log-probabilities, stable for any inputs."""
-    return _log_softmax(axis)(x)
+    op = _log_softmax(axis)
+    return x._apply(op, (x,)) if isinstance(x, Node) else op(x)  # a node applies it: no search
 
 
 def _softmax_array(x: Any, axis: int) -> Any:

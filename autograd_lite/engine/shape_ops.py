@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .array_base import add_reduce, closed_op, data_of
-from .node import Op
+from .node import Node, Op
 
 __all__ = [
     "broadcast_to", "concatenate", "getitem", "reshape", "scatter", "stack", "sum_to", "transpose",
@@ -210,7 +210,7 @@ def getitem(x: Any, index: tuple[Any, ...]) -> Any:
         lambda g, out, x: (_scatter(g, index, x.shape, basic),),
         lambda ts, out, x: getitem(ts[0], index),
     )
-    return op(x)
+    return x._apply(op, (x,)) if isinstance(x, Node) else op(x)  # a node applies it: no search
 
 
 def scatter(g: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:

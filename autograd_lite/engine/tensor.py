@@ -318,35 +318,33 @@ class Tensor(InPlace, ArrayNode):
     @classmethod
     def _apply(cls, op: Op, operands: tuple[Any, ...]) -> Tensor:
         """op on operands (Tensors, numbers, arrays) as a new node, checked first."""
-        # One pass over the operands gathers their arrays, whether each needs a gradient and
-        # whether all have one dtype (a step's every op: no np.result_type call for it).
-        datas: list[Any] = []
-        needs: list[bool] = []
-        constants = False
-        dtype = None
-        mixed = False
-        for x in operands:
-            if type(x) is Tensor:
-                d = x._data
-                if dtype is None:
-                    dtype = d.dtype
-                elif d.dtype is not dtype:
-                    mixed = True
-                datas.append(d)
-                needs.append(x._carry)
-            elif isinstance(x, Node):
-                raise mixing_error(op, "Tensor", x)
-            else:
-                datas.append(None)
-                needs.append(False)
-                constants = True
-        if mixed:
-            dtype = np.result_type(*[d for d in datas if d is not None])
-        if constants:  # numbers and arrays mixed in take the tensors' dtype
-            datas = [
-                as_array(x, f"{op.name}: operand", dtype, False) if d is None else d
-                for x, d in zip(operands, datas)
-            ]
+        # The common case without a loop or a list: one, two or three Tensors of one dtype
+        # (every op of a training step); anything else is gathered by `_gathered`.
+        n = len(operands)
+        a = operands[0] if n else None
+        nodes: tuple[Any, ...] | None = operands
+        if n == 1 and type(a) is Tensor:
+            datas: tuple[Any, ...] = (a._data,)
+            needs: tuple[bool, ...] = (a._carry,)
+            dtype = a._data.dtype
+        elif (
+            n == 2
+            and type(a) is Tensor
+            and type(b := operands[1]) is Tensor
+            and b._data.dtype is (dtype := a._data.dtype)
+        ):
+            datas, needs = (a._data, b._data), (a._carry, b._carry)
+        elif (  # a linear layer's x, w and b
+            n == 3
+            and type(a) is Tensor
+            and type(b := operands[1]) is Tensor
+            and type(c := operands[2]) is Tensor
+            and b._data.dtype is (dtype := a._data.dtype)
+            and c._data.dtype is dtype
+        ):
+            datas, needs = (a._data, b._data, c._data), (a._carry, b._carry, c._carry)
+        else:
+            datas, needs, dtype, nodes = _gathered(op, operands)
         if op.array_check is not None:
             op.array_check(*datas)
         try:
@@ -360,25 +358,63 @@ class Tensor(InPlace, ArrayNode):
         if not mode.grad_enabled or True not in needs:
             # A leaf's data can be changed in place: it must not be another node's array.
             return made(Tensor, unshared(out, datas), LEAF, None, None, False, mode.scope)
+        shape = out.shape
+        stretched = False
         for d in datas:
             if out is d:  # forward returned an operand's array itself: flag a view of it
                 out = out.view()
-                break
-        nodes = (
-            [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
-            if constants
-            else operands
-        )
-        # One operand of the result's shape (relu, neg ...) is stretched by nothing: no call.
-        stretched = (len(datas) > 1 or datas[0].shape != out.shape) and broadcast(
-            op, datas, out.shape
-        )
+            if d.shape != shape:  # operands of the result's shape (relu, neg): no call
+                stretched = True
+        if stretched:
+            stretched = broadcast(op, datas, shape)
         if stretched or False in needs:
-            op = adapted(op, tuple(needs), stretched)
-        if len(nodes) > 2:
-            return made(Tensor, out, op, tuple(nodes), None, True, mode.scope)
-        second = nodes[1] if len(nodes) == 2 else None
-        return made(Tensor, out, op, nodes[0], second, True, mode.scope)
+            op = adapted(op, needs, stretched)
+        if nodes is None:  # numbers and arrays mixed in: constants, made only now
+            nodes = tuple(
+                [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
+            )
+        if n > 2:
+            return made(Tensor, out, op, nodes, None, True, mode.scope)
+        return made(Tensor, out, op, nodes[0], nodes[1] if n == 2 else None, True, mode.scope)
+
+
+def _gathered(
+    op: Op, operands: tuple[Any, ...]
+) -> tuple[tuple[Any, ...], tuple[bool, ...], Any, tuple[Any, ...] | None]:
+    """`Tensor._apply`'s operands of any kind: their arrays (numbers and arrays mixed in as
+    arrays of the tensors' dtype, Tensors of several dtypes in their common one), whether
+    each needs a gradient, that dtype, and the operands themselves if all are Tensors (None:
+    the caller makes the others constants, once the op is checked)."""
+    datas: list[Any] = []
+    needs: list[bool] = []
+    constants = False
+    dtype = None
+    mixed = False
+    for x in operands:
+        if type(x) is Tensor:
+            d = x._data
+            if dtype is None:
+                dtype = d.dtype
+            elif d.dtype is not dtype:
+                mixed = True
+            datas.append(d)
+            needs.append(x._carry)
+        elif isinstance(x, Node):
+            raise mixing_error(op, "Tensor", x)
+        else:
+            datas.append(None)
+            needs.append(False)
+            constants = True
+    if mixed:
+        dtype = np.result_type(*[d for d in datas if d is not None])
+    if not constants:
+        return tuple(datas), tuple(needs), dtype, operands
+    # numbers and arrays mixed in take the tensors' dtype
+    datas = [
+        as_array(x, f"{op.name}: operand", dtype, False) if d is None else d
+        for x, d in zip(operands, datas)
+    ]
+    return tuple(datas), tuple(needs), dtype, None
 
 
 def _holders(nodes: list[Any], grads: list[Any]) -> dict[int, int]:
