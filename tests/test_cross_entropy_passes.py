@@ -270,3 +270,13 @@ def test_a_batch_size_seen_before_makes_no_new_row_numbers(monkeypatch: pytest.M
     assert made == []
     rows = cross_entropy_op._rows(7)
     assert rows.tolist() == list(range(7)) and not rows.flags.writeable
+
+
+def test_the_rows_cached_per_batch_size_cannot_be_made_writeable() -> None:
+    """Reference: numpy's rule that a view of a read-only array cannot be made writeable: the
+    rows 0..N-1 shared by every call of one batch size (`_rows`) stay 0..N-1, so no write
+    can move a later call's labels to other rows."""
+    rows = cross_entropy_op._rows(7)
+    with pytest.raises(ValueError):
+        rows.setflags(write=True)
+    assert rows.tolist() == list(range(7))

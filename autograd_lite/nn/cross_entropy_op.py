@@ -111,7 +111,7 @@ def _rows(n: int) -> Any:
     of cross_entropy's calls (generated code, which copies `_kept`, makes its own)."""
     rows = np.arange(n)
     rows.setflags(write=False)
-    return rows
+    return rows[:]  # a view of a read-only array: numpy refuses to make it writeable again
 
 
 def _positions(picked: Any, classes: int) -> Any:
