@@ -544,7 +544,9 @@ def test_a_boolean_scalar_indexes_as_numpy_does(index: Any) -> None:
     engine_matches_differences(lambda t: t[index] * 3, lambda v: v[index] * 3, [x])
 
 
-@pytest.mark.parametrize("index", [[], [[]], ([], slice(None)), (0, []), (0, (2, 0, 2)), ((1, 0), (0, 2))])
+@pytest.mark.parametrize(
+    "index", [[], [[]], ([], slice(None)), (0, []), (0, (2, 0, 2)), ((1, 0), (0, 2))]
+)
 def test_empty_lists_and_inner_tuples_index_as_numpy_does(index: Any) -> None:
     """numpy takes an empty list as an empty integer index (np.array([]) alone is float),
     and a tuple inside the index as a list; getitem raised for both.
