@@ -10,6 +10,7 @@ applied to a plain copy of the numbers.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import operator
 import pickle
@@ -406,6 +407,39 @@ def test_an_op_of_your_own_keeps_a_copy_of_its_array_params() -> None:
     w[0] = 100.0
     loss.backward()
     assert x.grad.tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("picked", [lambda a: a, lambda a: a[::-1]], ids=["itself", "a view"])
+def test_an_op_returning_a_callers_array_keeps_its_own_numbers(picked: Any) -> None:
+    """An op whose forward returns its constant operand (a caller's array), or a view of it:
+    the result's data followed later writes into the caller's array (a wrong number, no
+    error), and a Dual made the caller's array read-only. Reference: the numbers of the
+    caller's array when the op ran, written out (and d sum(first(c, t) * t)/dt = c)."""
+    from autograd_lite import Op
+
+    first = Op(
+        "first",
+        lambda a, b: picked(a),
+        lambda g, out, a, b: (None, picked(g) * 0.0),
+        jvp=lambda ts, out, a, b: ts[1] * 0.0,
+    )
+    c = np.array([1.0, 2.0, 3.0])
+    t = Tensor([5.0, 6.0, 7.0])
+    out = first(c, t)
+    loss = (out * t).sum()
+    c[0] = 100.0
+    assert out.data.tolist() == picked(np.array([1.0, 2.0, 3.0])).tolist()
+    loss.backward()
+    assert t.grad.tolist() == picked(np.array([1.0, 2.0, 3.0])).tolist()
+    for grad_mode in (True, False):
+        mine = np.array([1.0, 2.0, 3.0])
+        with no_grad() if not grad_mode else contextlib.nullcontext():
+            d = Dual(np.array([5.0, 6.0, 7.0]), np.ones(3))
+            sums = [d + mine, first(mine, d)]
+        assert mine.flags.writeable  # still the caller's to change
+        mine[0] = 100.0
+        assert sums[0].data.tolist() == [6.0, 8.0, 10.0]
+        assert sums[1].data.tolist() == picked(np.array([1.0, 2.0, 3.0])).tolist()
 
 
 def test_a_duals_tangent_is_read_only() -> None:

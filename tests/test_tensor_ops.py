@@ -544,6 +544,25 @@ def test_a_boolean_scalar_indexes_as_numpy_does(index: Any) -> None:
     engine_matches_differences(lambda t: t[index] * 3, lambda v: v[index] * 3, [x])
 
 
+@pytest.mark.parametrize(
+    "index", [[], [[]], ([], slice(None)), (0, []), (0, (2, 0, 2)), ((1, 0), (0, 2))]
+)
+def test_empty_lists_and_inner_tuples_index_as_numpy_does(index: Any) -> None:
+    """numpy takes an empty list as an empty integer index (np.array([]) alone is float),
+    and a tuple inside the index as a list; getitem raised for both.
+    Reference: numpy's indexing of the same array; the gradient by np.add.at of g."""
+    x = np.arange(6.0).reshape(2, 3)
+    t = Tensor(x)
+    out = t[index]
+    assert out.shape == x[index].shape
+    assert_close(out.data, x[index], rtol=0, atol=0)
+    g = np.linspace(1, 2, out.size).reshape(out.shape)
+    out.backward(g)
+    want = np.zeros_like(x)
+    np.add.at(want, index, g)
+    assert_close(t.grad, want, rtol=0, atol=0)
+
+
 def test_repeated_and_mixed_indices_by_hand() -> None:
     # Reference: worked by hand (index 0 is read three times, so its gradient is 3 g).
     t = Tensor([10.0, 20.0, 30.0])

@@ -40,6 +40,15 @@ class ArrayNode(ArrayMethods, Conversions, Node):
         tangent)."""
         return made(cls, data, CONSTANT, None, None, cls._constant_carry, MODE.get().scope)
 
+    @classmethod
+    def _constant_of(cls: type[_A], x: object, data: Any) -> _A:
+        """The constant of an operand x that is no node (data: x as an array): a copy of a
+        caller's numpy array, so that changing that array later cannot change the graph's
+        numbers (the rules read them in backward), and the array is not made read-only."""
+        if isinstance(x, np.ndarray) and np.may_share_memory(data, x):
+            data = data.copy()
+        return cls._constant(data)
+
     _constant_carry: Any = None
     """What a constant of the node type carries."""
 

@@ -133,10 +133,13 @@ def index_of(index: object) -> tuple[Any, ...]:
         else:
             if isinstance(i, Node):
                 i = i._data
-            if isinstance(i, (list, np.ndarray)):
+            if isinstance(i, (list, tuple, np.ndarray)):  # (a tuple within: a sequence)
                 if isinstance(i, np.ma.MaskedArray):  # numpy would index by its masked numbers
                     masked_error("getitem: an index", i)
+                sequence = not isinstance(i, np.ndarray)
                 i = np.array(i)
+                if sequence and not i.size:  # [] and [[]]: numpy's empty integer index
+                    i = i.astype(np.intp)
             elif isinstance(i, np.bool_):  # numpy's True indexes as Python's (a new axis)
                 i = bool(i)
             elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):

@@ -22,7 +22,7 @@ import numpy as np
 from ..validate import describe, is_real, real, text
 from . import array_node
 from .array_node import ArrayNode, made
-from .arrays import adapted, as_array, broadcast
+from .arrays import adapted, as_array, broadcast, unshared
 from .data_view import view_of
 from .grad_mode import MODE
 from .node import CONSTANT, LEAF, Node, Op, mixing_error
@@ -150,13 +150,15 @@ class Dual(ArrayNode):
             dtype = datas[0].dtype
             if type(out) is not np.ndarray or out.dtype != dtype:
                 out = as_array(out, f"{op.name}: the result of forward", dtype, False)
+            if not all(type(x) is Dual for x in operands):  # a caller's array returned (or a
+                out = unshared(out, datas)  # view of it): a copy, as for a Tensor
         elif type(out) is not float:
             out = real(out, f"{op.name}: the result of forward")
         tangent = tangent_of(op, tangents, out, datas)
         mode = MODE.get()
         if not mode.grad_enabled:
             return made(Dual, out, LEAF, None, None, tangent, mode.scope)
-        nodes = [x if type(x) is Dual else Dual._constant(d) for x, d in zip(operands, datas)]
+        nodes = [x if type(x) is Dual else Dual._constant_of(x, d) for x, d in zip(operands, datas)]
         needs = tuple(type(x) is Dual and x._op is not CONSTANT for x in operands)
         stretched = arrays and broadcast(op, datas, out.shape)
         if stretched or not all(needs):  # as a Tensor: shares summed back, none for constants

@@ -370,8 +370,12 @@ class Tensor(InPlace, ArrayNode):
         if stretched or False in needs:
             op = adapted(op, needs, stretched)
         if nodes is None:  # numbers and arrays mixed in: constants, made only now
+            out = unshared(out, datas)  # (a caller's array returned, or a view of it: copied)
             nodes = tuple(
-                [x if type(x) is Tensor else _constant_of(x, d) for x, d in zip(operands, datas)]
+                [
+                    x if type(x) is Tensor else Tensor._constant_of(x, d)
+                    for x, d in zip(operands, datas)
+                ]
             )
         if n > 2:
             return made(Tensor, out, op, nodes, None, True, mode.scope)
@@ -426,15 +430,6 @@ def _holders(nodes: list[Any], grads: list[Any]) -> dict[int, int]:
             key = id(g if g.base is None else g.base)
             holders[key] = holders.get(key, 0) + 1
     return holders
-
-
-def _constant_of(x: object, data: Array) -> Tensor:
-    """The constant node of an operand x that is no Tensor (data: x as an array): a copy of a
-    caller's numpy array, so that changing that array later cannot change the graph's
-    numbers (the rules read them in backward)."""
-    if isinstance(x, np.ndarray) and np.may_share_memory(data, x):
-        data = data.copy()
-    return Tensor._constant(data)
 
 
 # -- functions of several tensors ---------------------------------------------------------------
