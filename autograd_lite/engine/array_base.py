@@ -99,7 +99,7 @@ def remade(
     new.vjp, new.parts, new.vjp_into, new.fresh = vjp, None, None, op.fresh  # `vjp`: the rule
     new.check, new.array_check, new.params = op.check, array_check, params
     new.trusted = op.trusted
-    new.base, new.adaptations = new, {}
+    new.adaptations = {}
     return new
 
 
