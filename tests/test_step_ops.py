@@ -207,3 +207,26 @@ def test_an_op_made_per_call_is_no_reference_cycle() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_mean_of_all_checks_what_a_mean_over_axes_checks() -> None:
+    """Tensor.mean() (axis=None, keepdims=False) takes a short path: every check of the
+    others still holds there (keepdims a bool, elements to average, axes to average over).
+    Reference: the closed form 1/n for each element's gradient; np.mean for the number."""
+    from autograd_lite import Dual
+
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    numpys_false: Any = np.bool_(False)
+    y = x.mean(keepdims=numpys_false)
+    assert y.shape == () and y.item() == 2.5
+    y.backward()
+    assert x.grad is not None and np.array_equal(x.grad, np.full((2, 3), 1 / 6))
+    bad: Any
+    for bad in (0, "no", None):
+        with pytest.raises(TypeError, match="mean: keepdims"):
+            x.mean(keepdims=bad)
+    with pytest.raises(ValueError, match=r"mean: shape \(0, 3\) has no elements"):
+        Tensor(np.zeros((0, 3))).mean()
+    with pytest.raises(TypeError, match="mean: a scalar Dual has no axes"):
+        Dual(2.0, 1.0).mean()
+    assert Tensor(np.array(4.0)).mean().item() == 4.0  # 0-d: one element
