@@ -180,13 +180,15 @@ def test_an_index_op_holds_every_slot_of_an_op() -> None:
 
 
 def test_an_op_made_per_call_is_no_reference_cycle() -> None:
-    """An op made at each call (getitem's, cross_entropy's, pow's with an array exponent) is
-    its own `base` without holding itself: a step leaves nothing for the cyclic garbage
-    collector, which before found each such op (and what its functions hold) only when it
-    ran. Reference: gc.collect's count of unreachable objects, 0 when every object went with
-    its last reference; the numbers by hand (0 * 2 + 2 * 3 picked; 0 + 1 + 8 + ... powers)."""
+    """An op made at each call (getitem's, cross_entropy's, pow's with an array exponent,
+    where's) is its own `base` without holding itself, and keeps no adapted copy (which
+    names it as `base`): a step leaves nothing for the cyclic garbage collector, which
+    before found each such op (and what its functions hold) only when it ran. Reference:
+    gc.collect's count of unreachable objects, 0 when every object went with its last
+    reference; the numbers by hand (0 * 2 + 5 * 2 picked; 0 + 1 + 8 + ... powers)."""
     import gc
 
+    from autograd_lite import where
     from autograd_lite.nn import cross_entropy
 
     enabled = gc.isenabled()
@@ -198,11 +200,16 @@ def test_an_op_made_per_call_is_no_reference_cycle() -> None:
             x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
             picked = x[np.array([0, 1]), np.array([0, 2])]
             powers = x ** np.array([1.0, 2.0, 3.0])
-            (cross_entropy(x, np.array([0, 2])) + picked.sum() + powers.sum()).backward()
+            kept = where(np.array([True, False, True]), x, 1.0)  # 1.0 takes no share: adapted
+            (
+                cross_entropy(x, np.array([0, 2])) + picked.sum() + powers.sum() + kept.sum()
+            ).backward()
             assert picked.op is not None and picked.op.base is picked.op
+            assert kept._op.base is kept.op is not kept._op
             assert (picked * 2).sum().item() == 0 * 2 + 5 * 2
             assert powers.sum().item() == 0 + 1 + 8 + 3 + 16 + 125
-            del x, picked, powers
+            assert kept.sum().item() == 0 + 1 + 2 + 3 + 1 + 5
+            del x, picked, powers, kept
         assert gc.collect() == 0
     finally:
         if enabled:
