@@ -237,3 +237,30 @@ def test_a_mean_of_all_checks_what_a_mean_over_axes_checks() -> None:
     with pytest.raises(TypeError, match="mean: a scalar Dual has no axes"):
         Dual(2.0, 1.0).mean()
     assert Tensor(np.array(4.0)).mean().item() == 4.0  # 0-d: one element
+
+
+def test_a_log_softmax_along_an_int_axis_checks_what_the_others_check() -> None:
+    """Tensor.log_softmax(axis) with an int axis in range takes a short path: every check
+    still holds (an int axis, in range, of an array), and a negative axis counts from the
+    end. Reference: log-softmax written out with numpy here (x - max - log(sum(exp)))."""
+    from autograd_lite import Dual
+
+    x = np.random.default_rng(3).normal(size=(3, 4))
+    axis: Any
+    for axis in (1, -1, 0, -2, np.int64(1)):
+        shifted = x - x.max(axis=int(axis), keepdims=True)
+        want = shifted - np.log(np.exp(shifted).sum(axis=int(axis), keepdims=True))
+        assert np.allclose(Tensor(x).log_softmax(axis).data, want, rtol=0, atol=1e-15)
+    bad: Any
+    for bad, error, words in (
+        (2, ValueError, "axis 2 is out of range"),
+        (-3, ValueError, "axis -3 is out of range"),
+        (True, TypeError, "axis must be an int"),
+        (1.0, TypeError, "axis must be an int"),
+    ):
+        with pytest.raises(error, match=f"log_softmax: {words}"):
+            Tensor(x).log_softmax(bad)
+    with pytest.raises(ValueError, match="out of range for 0 dimension"):
+        Tensor(np.array(1.0)).log_softmax(0)
+    with pytest.raises(TypeError, match="log_softmax: a scalar Dual has no axes"):
+        Dual(2.0, 1.0).log_softmax(0)
