@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -466,16 +467,20 @@ def test_the_layers_compile_to_code_that_gives_backwards_numbers() -> None:
         assert np.array_equal(g, p.grad), p.label
 
 
-def test_linear_refuses_a_weight_that_is_not_a_matrix() -> None:
+@pytest.mark.parametrize("shape", [(3,), (1, 1, 3), ()])
+def test_linear_refuses_a_weight_that_is_not_a_matrix(shape: tuple[int, ...]) -> None:
     """A Linear whose weight was replaced by a vector: x @ w.T still runs (a matrix times a
     vector), but linear's rules are a matrix weight's, so x.grad came out as g @ w (a number
-    spread over x) instead of the closed form outer(g, w). Now a ValueError before any node."""
+    spread over x) instead of the closed form outer(g, w). Now a ValueError before any node,
+    for a weight of any shape but a matrix's (Linear.forward's own path checks it too)."""
     rng = np.random.default_rng(0)
     layer = nn.Linear(3, 1)
-    layer.weight = Tensor(rng.normal(size=3), requires_grad=True)
+    layer.weight = Tensor(rng.normal(size=shape), requires_grad=True)
     x = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     with pytest.raises(
-        ValueError, match=r"linear: the weight must be a matrix \(out, in\), got shape \(3,\)"
+        ValueError,
+        match=r"linear: the weight must be a matrix \(out, in\), got shape "
+        + re.escape(str(shape)),
     ):
         layer(x)
 

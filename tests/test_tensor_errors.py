@@ -26,19 +26,21 @@ ACCEPTED = "real numbers: bool, int or float"
 @contextlib.contextmanager
 def counting_tensors() -> Iterator[list[int]]:
     """Count the Tensors made inside the block: every one, made by an op (its result and its
-    constants) or by Tensor(...), has its slots set by array_node.fill."""
+    constants) or by Tensor(...), has its slots set by array_node.made, which makes its
+    array read-only (array_node._setflags) first, once per node (a Tensor's data is always
+    an array; no other node type is made here)."""
     made = [0]
-    fill = _array_node.fill
+    setflags = _array_node._setflags
 
-    def counted_fill(node: Any, *args: Any) -> None:
-        made[0] += type(node) is Tensor
-        fill(node, *args)
+    def counted_setflags(data: Any, write: bool) -> None:
+        made[0] += 1
+        setflags(data, write)
 
-    _array_node.fill = counted_fill
+    _array_node._setflags = counted_setflags
     try:
         yield made
     finally:
-        _array_node.fill = fill
+        _array_node._setflags = setflags
 
 
 def raises_before_any_node(

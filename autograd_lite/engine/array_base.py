@@ -14,6 +14,7 @@ import numpy as np
 from .node import Node, Op, trusted
 
 __all__ = [
+    "UNKEPT",
     "Axis",
     "add_reduce",
     "closed_op",
@@ -49,6 +50,20 @@ Axis = tuple[int, ...] | None
 """Axes as non-negative ints, or None for all."""
 
 
+class _Unkept(dict[Any, Op]):
+    """Where an op made for one call keeps its adaptations: nowhere (an assignment keeps
+    nothing), so that `arrays.adapted` makes one each time the op is applied (once, but for
+    a replay). A copy kept would name the op as its `base`: a reference cycle, which only
+    the cyclic garbage collector would free, with everything the op's functions hold."""
+
+    def __setitem__(self, key: Any, value: Op) -> None:
+        pass
+
+
+UNKEPT: dict[Any, Op] = _Unkept()
+"""The `adaptations` of every op made for one call (cross_entropy's, getitem's, where's)."""
+
+
 def closed_op(
     name: str,
     params: dict[str, Any],
@@ -60,9 +75,11 @@ def closed_op(
     jvp: Callable[..., Any] | str | None = None,
     emit: Callable[..., str] | None = None,
     array_check: Callable[..., None] | None = None,
+    once: bool = False,
 ) -> Op:
     """An op whose functions close over its parameters (faster than Op's params=, which
-    passes them as keywords on every call), with the parameters kept as data."""
+    passes them as keywords on every call), with the parameters kept as data; `once`: made
+    for one call, its adaptations not kept (`UNKEPT`)."""
     if display is None:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
         display = f"{name}({shown})" if shown else name
@@ -75,6 +92,8 @@ def closed_op(
         if type(value) is np.ndarray:  # read-only, as Op's params are (op_params.frozen), so
             value.setflags(write=False)  # that `op.params[...][0] = 1` cannot change a rule
     op.params = MappingProxyType(params)
+    if once:
+        op.adaptations = UNKEPT
     return op
 
 
@@ -86,7 +105,7 @@ def remade(
     array_check: Callable[..., None] | None,
     params: Mapping[str, Any],
 ) -> Op:
-    """A new op like `op` (its own `base`, no adaptations yet) whose forward (on numbers and
+    """A new op like `op` (its own `base`, its adaptations `UNKEPT`) whose forward (on numbers and
     arrays alike), whole rule (as `vjp` holds it: no parts, no vjp_into), domain check on
     arrays and params are these, made without Op's checks, which cost more than the rest of
     an op made at every call from one checked once (cross_entropy's, whose functions close
@@ -99,7 +118,7 @@ def remade(
     new.vjp, new.parts, new.vjp_into, new.fresh = vjp, None, None, op.fresh  # `vjp`: the rule
     new.check, new.array_check, new.params = op.check, array_check, params
     new.trusted = op.trusted
-    new.base, new.adaptations = new, {}
+    new.adaptations = UNKEPT
     return new
 
 

@@ -1,5 +1,5 @@
-"""`ArrayNode`, what the array node types share: the method table's array rows, and `fill`,
-the one place that sets every slot of a node an op or a constant makes.
+"""`ArrayNode`, what the array node types share: the method table's array rows, and `made`,
+the one place that sets every slot of a node.
 
 `Tensor` and `Dual` differ by what they carry besides their data (`_carry`): a Tensor
 whether it requires a gradient, a Dual its tangent.
@@ -19,7 +19,7 @@ from .methods import Applying, ArrayMethods, install
 from .node import CLOCK, CONSTANT, Node, Op
 from .vspace import space_of
 
-__all__ = ["ArrayNode", "fill", "made"]
+__all__ = ["ArrayNode", "made"]
 
 _A = TypeVar("_A", bound="ArrayNode")
 
@@ -151,8 +151,8 @@ def in_dtype_of(node: Node, g: Any) -> Any:
     return g.astype(dtype)
 
 
-def fill(
-    node: ArrayNode,
+def made(
+    cls: type[_A],
     data: Any,
     op: Op,
     a: Any,
@@ -160,9 +160,14 @@ def fill(
     carry: Any,
     scope: tuple[ScopeBlock, ...],
     label: str | None = None,
-) -> None:
-    """Set every slot of `node`: the write stamp is the clock's now, the gradient unset. An
-    array is made read-only: the node's, changed only by assigning `.data` (data_view.py)."""
+    into: _A | None = None,
+) -> _A:
+    """A new node of `cls` (or `into`, a node being initialised, of that class) with every
+    slot set from the fields, which ops have checked: the write stamp is the clock's now,
+    the gradient unset. An array is made read-only: the node's, changed only by assigning
+    `.data` (data_view.py). The one place that sets a node's slots, and one call per op
+    node (the fields by name, not `*fields`: no tuple packed and unpacked per node)."""
+    node: _A = object.__new__(cls) if into is None else into
     if type(data) is np.ndarray:
         _setflags(data, False)  # write=False
     node._data = data
@@ -173,22 +178,6 @@ def fill(
     node._a, node._b = a, b
     node._carry = carry
     node._scope = scope
-
-
-def made(
-    cls: type[_A],
-    data: Any,
-    op: Op,
-    a: Any,
-    b: Any,
-    carry: Any,
-    scope: tuple[ScopeBlock, ...],
-    label: str | None = None,
-) -> _A:
-    """A new node of `cls` whose slots `fill` sets from the fields (ops have checked every
-    one). The fields by name, not `*fields`: no tuple packed and unpacked per node."""
-    node: _A = object.__new__(cls)
-    fill(node, data, op, a, b, carry, scope, label)
     return node
 
 

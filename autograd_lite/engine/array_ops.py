@@ -126,6 +126,7 @@ def where(condition: Any, a: Any, b: Any) -> Any:
         lambda g, out, a, b: (g * cond, g * ~cond),
         display=f"where{cond.shape}",
         jvp="elementwise",
+        once=True,
     )
     return op(a, b)
 
@@ -144,6 +145,7 @@ def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
         display="**" + (str(e.tolist()) if e.size <= 4 else f"<array {e.shape}>"),
         jvp="elementwise",
         array_check=(lambda x: check_pow_array(x, e)) if checked else None,
+        once=True,
     )
     return op(x)
 

@@ -158,15 +158,15 @@ def adapted(op: Op, needs: tuple[bool, ...], broadcast: bool) -> Op:
     """op's rule for one node: shares only for operands that need them (None for others),
     each summed back to its operand's shape if broadcasting stretched it.
 
-    Made once per op and kind of node, and kept on the op itself (`op.adaptations`), so that
-    an op made for one call (where's mask, an index array) takes its copies, and the arrays
-    they hold, with it when it goes.
+    Made once per op and kind of node, and kept on the op itself (`op.adaptations`); an op
+    made for one call (where's mask, an index array) keeps none (`array_base.UNKEPT`): a
+    copy naming it as `base` would make the two a reference cycle.
     """
-    key = (needs, broadcast)
-    found = op.adaptations.get(key)
-    if found is None:
-        found = op.adaptations[key] = _adapt(op, needs, broadcast)
-    return found
+    try:  # (a subscript, not .get: no method call on the path taken at every node after one)
+        return op.adaptations[needs, broadcast]
+    except KeyError:
+        found = op.adaptations[needs, broadcast] = _adapt(op, needs, broadcast)
+        return found
 
 
 def _no_share(g: Any, out: Any, *xs: Any) -> None:

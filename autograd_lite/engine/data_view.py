@@ -1,7 +1,7 @@
 """`DataView`, what `Tensor.data` hands out: a read-only numpy view of a tensor's array that
 refuses writes with an error saying what to write instead, and keeps `t.data -= step` working.
 
-Every node's array is read-only (`array_node.fill` sets it so): a write into a leaf's array
+Every node's array is read-only (`array_node.made` sets it so): a write into a leaf's array
 that bypassed the engine would go unseen by the write stamps, and a backward pass would mix
 old and new values. So a leaf Tensor's numbers change in two ways only, both stamped:
 

@@ -66,7 +66,7 @@ class Dual(ArrayNode):
             data = as_array(primal, "Dual", kind if kind == np.float32 else None)
         label = label if label is None else text(label, "Dual: label", optional=True)
         carry = _tangent_like(tangent, data, "Dual: tangent")
-        array_node.fill(self, data, LEAF, None, None, carry, MODE.get().scope, label)
+        array_node.made(type(self), data, LEAF, None, None, carry, MODE.get().scope, label, self)
 
     # -- what it holds ----------------------------------------------------------------------
     @property

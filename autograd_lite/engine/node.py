@@ -325,8 +325,8 @@ class Op:
     """
 
     __slots__ = (
-        "adaptations", "array_check", "array_forward", "base", "check", "display", "emit",
-        "forward", "fresh", "jvp", "name", "params", "parts", "trusted", "vjp", "vjp_into",
+        "adaptations", "array_check", "array_forward", "check", "display", "emit", "forward",
+        "fresh", "jvp", "name", "params", "parts", "trusted", "vjp", "vjp_into",
     )  # fmt: skip
 
     def __init__(
@@ -380,9 +380,6 @@ class Op:
             )
         bound = {key: frozen(value) for key, value in (params or {}).items()}
         self.name = name
-        self.base: Op = self
-        """The op a node type specialised this one from (a Tensor's op that skips constants
-        or sums broadcast gradients); itself for an op made here."""
         self.adaptations: dict[Any, Op] = {}
         """The node types' specialised copies of this op, made once each (they live and die
         with it)."""
@@ -426,15 +423,22 @@ class Op:
 
     def specialised(self, vjp: Callable[..., tuple[Any, ...]]) -> Op:
         """This op with another rule (same name, forwards, params, display; `base` is the
-        original): how a node type adapts an op's rule to one node. Not trusted (see
-        `trusted`): the engine marks its own adaptations of a built-in op's rule again."""
-        op: Op = object.__new__(Op)
+        original): how a node type adapts an op's rule to one node. Not trusted (`trusted`)."""
+        op = object.__new__(_Specialised)
         for slot in Op.__slots__:
             setattr(op, slot, getattr(self, slot))
+        op.base = self.base
         op.vjp, op.vjp_into = vjp, None  # vjp_into would skip the adaptation
         op.adaptations = {}
         op.trusted = False  # a rule given here is no built-in one: its shares are checked
         return op
+
+    @property
+    def base(self) -> Op:
+        """The op a node type specialised this one from (a Tensor's op that skips constants
+        or sums broadcast gradients); itself for an op made here, by a property: an op made
+        per call (getitem's, where's) holding itself would be a cycle, for the cyclic GC."""
+        return self
 
     def __repr__(self) -> str:
         return f"Op({self.display!r})"
@@ -472,6 +476,13 @@ class Op:
         if arrays:
             return self.array_forward(*operands)
         return self.forward(*[real(x, self.name) for x in operands])
+
+
+class _Specialised(Op):
+    """An op `Op.specialised` made: its `base` (a slot) is the op it was made from."""
+
+    __slots__ = ("base",)
+    base: Op
 
 
 LEAF = Op("leaf", lambda: float("nan"), lambda g, out: ())

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .array_base import add_reduce, closed_op, data_of
+from .array_base import UNKEPT, add_reduce, closed_op, data_of
 from .node import Node, Op
 
 __all__ = [
@@ -182,7 +182,7 @@ class _IndexOp(Op):
 def _index_op(name: str, params: dict[str, Any], forward: Any, vjp: Any, jvp: Any) -> Op:
     """The _IndexOp `name` with these parameters and functions (their rules close over them)."""
     op = object.__new__(_IndexOp)
-    op.name, op.base, op.adaptations, op.params = name, op, {}, MappingProxyType(params)
+    op.name, op.adaptations, op.params = name, UNKEPT, MappingProxyType(params)
     op.forward = op.array_forward = forward
     op.vjp, op.jvp, op.fresh, op._shown = vjp, jvp, False, None
     op.parts = op.check = op.array_check = op.emit = op.vjp_into = None

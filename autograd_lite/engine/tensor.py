@@ -75,7 +75,9 @@ class Tensor(InPlace, ArrayNode):
         requires = flag(requires_grad, "Tensor: requires_grad")
         label = label if label is None else text(label, "Tensor: label", optional=True)
         array = as_array(data, "Tensor", kind)
-        array_node.fill(self, array, LEAF, None, None, requires, MODE.get().scope, label)
+        array_node.made(
+            type(self), array, LEAF, None, None, requires, MODE.get().scope, label, self
+        )
 
     # -- what it holds ----------------------------------------------------------------------
     @property

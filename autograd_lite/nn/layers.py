@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import ops
-from ..engine.array_ops import linear
+from ..engine.array_ops import linear, linear_op
 from ..engine.grad_mode import is_grad_enabled, scope
 from ..engine.node import Node
 from ..engine.tensor import Tensor
@@ -299,7 +299,12 @@ class Linear(Module):
                 f"in_features={self.in_features} elements"
             )
         # Without a bias, a constant 0 stands in: it takes no gradient and keeps one node.
-        out: Tensor = linear(x, self.weight, 0.0 if self.bias is None else self.bias)
+        w, b = self.weight, (0.0 if self.bias is None else self.bias)
+        if type(x) is Tensor and type(w) is Tensor and w._data.ndim == 2:
+            # `linear` itself, its one check (a matrix weight) made here: the layer's own
+            # weight, unless one of another shape was assigned to it (which `linear` words)
+            return x._apply(linear_op, (x, w, b))
+        out: Tensor = linear(x, w, b)
         return out
 
     def extra_repr(self) -> str:
