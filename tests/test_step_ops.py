@@ -264,3 +264,18 @@ def test_a_log_softmax_along_an_int_axis_checks_what_the_others_check() -> None:
         Tensor(np.array(1.0)).log_softmax(0)
     with pytest.raises(TypeError, match="log_softmax: a scalar Dual has no axes"):
         Dual(2.0, 1.0).log_softmax(0)
+
+
+def test_the_adaptations_shared_by_ops_made_per_call_keep_nothing_by_any_route() -> None:
+    """Reference: the documented rule that every op made for one call shares one `UNKEPT`
+    mapping that keeps nothing: were an entry kept by any dict route, another call's op
+    (other labels, another index) would find this one's adapted copy and use its numbers."""
+    from autograd_lite import Op
+    from autograd_lite.engine.array_base import UNKEPT
+
+    op = Op("probe", lambda x: x, lambda g, out, x: (g,))
+    UNKEPT[("k",)] = op
+    UNKEPT.setdefault(("s",), op)
+    UNKEPT.update({("u",): op})
+    UNKEPT.update(v=op)
+    assert len(UNKEPT) == 0 and ("k",) not in UNKEPT

@@ -59,6 +59,12 @@ class _Unkept(dict[Any, Op]):
     def __setitem__(self, key: Any, value: Op) -> None:
         pass
 
+    def setdefault(self, key: Any, default: Op) -> Op:
+        return default  # (shared by every such op: nothing may be kept by any route)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
 
 UNKEPT: dict[Any, Op] = _Unkept()
 """The `adaptations` of every op made for one call (cross_entropy's, getitem's, where's)."""
