@@ -288,7 +288,7 @@ def _log_softmax_array(x: Any, axis: int) -> Any:
     # to m's precision, so for large x the difference would lose the digits of log(sum).
     if not x.shape[axis]:  # an empty axis: an empty result (as PyTorch)
         return x.copy()
-    m = max_reduce(x, axis, None, None, True)  # (keepdims: by position, as _mean_array's)
+    m = max_reduce(x, axis, None, None, True)  # keepdims by position (keywords cost)
     if _all_finite(m):  # each sum holds exp(0) = 1: log sees no 0, no warning to silence
         return _log_softmax_shifted(x - m, axis)
     with np.errstate(divide="ignore", invalid="ignore"):  # an axis of -inf only: nan, as before
