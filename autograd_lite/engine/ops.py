@@ -173,13 +173,6 @@ def check_pow_array(a: Any, exponent: Any) -> None:
     """DomainError for a ** exponent with a constant array exponent (numpy broadcasting): 0 to
     a negative power, or a negative base to a non-integer one, as for a number exponent."""
     e = np.asarray(exponent)
-    shape = np.shape(a)
-    try:  # before the masks below broadcast them: numpy's error would not name the op
-        np.broadcast_shapes(shape, e.shape)
-    except ValueError:
-        raise ValueError(
-            f"**: a base of shape {shape} and an exponent of shape {e.shape} do not broadcast"
-        ) from None
     _outside("**", (a == 0) & (e < 0), a, "are 0 with a negative exponent")
     _outside("**", (a < 0) & (e != np.floor(e)), a, "are < 0 with a non-integer exponent")
 
