@@ -278,4 +278,9 @@ def test_the_adaptations_shared_by_ops_made_per_call_keep_nothing_by_any_route()
     UNKEPT.setdefault(("s",), op)
     UNKEPT.update({("u",): op})
     UNKEPT.update(v=op)
+    kept = UNKEPT
+    kept |= {("i",): op}  # dict's |= merges in C, past __setitem__ and update
+    with pytest.raises(KeyError):  # the lookup `arrays.adapted` makes
+        UNKEPT[("i",)]
+    dict.clear(kept)
     assert len(UNKEPT) == 0 and ("k",) not in UNKEPT

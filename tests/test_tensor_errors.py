@@ -111,6 +111,8 @@ SHAPES: list[tuple[str, Callable[[], object], list[str]]] = [
     ("/", lambda: P / Q, ["/", "(2, 3)", "(4,)"]),
     ("**", lambda: P**Q, ["**", "(2, 3)", "(4,)"]),
     ("* an array", lambda: P * np.ones((3, 2)), ["*", "(2, 3)", "(3, 2)"]),
+    # an array exponent is a parameter, checked before the op: numpy's words named no op
+    ("** an array", lambda: P ** np.ones(4), ["**", "(2, 3)", "(4,)"]),
     ("+ a list", lambda: np.ones(2).tolist() + P, ["+", "(2,)", "(2, 3)"]),
     ("maximum", lambda: maximum(P, Q), ["maximum", "(2, 3)", "(4,)"]),
     ("where", lambda: where(np.ones(4, dtype=bool), P, 0.0), ["where", "(2, 3)", "(4,)"]),

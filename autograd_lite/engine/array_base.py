@@ -65,6 +65,9 @@ class _Unkept(dict[Any, Op]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         pass
 
+    def __getitem__(self, key: Any) -> Op:
+        raise KeyError(key)  # whatever a route past the above kept (dict's |=) is never found
+
 
 UNKEPT: dict[Any, Op] = _Unkept()
 """The `adaptations` of every op made for one call (cross_entropy's, getitem's, where's)."""

@@ -137,6 +137,14 @@ def pow_array(x: Any, exponent: Any, checked: bool = True) -> Any:
     base is allowed where the exponent is an integer. The rule's x ** (exponent - 1) is
     unchecked, as pow_number's is (inf at 0 for 0 < exponent < 1)."""
     e = np.array(exponent)  # a copy: later changes to the caller's array must not reach the node
+    if checked:  # before check_pow_array's masks broadcast them: numpy's error names no op
+        shape = np.shape(data_of(x))
+        try:
+            np.broadcast_shapes(shape, e.shape)
+        except ValueError:
+            raise ValueError(
+                f"**: a base of shape {shape} and an exponent of shape {e.shape} do not broadcast"
+            ) from None
     op = closed_op(
         "**",
         {"exponent": e},
