@@ -284,6 +284,34 @@ def test_a_result_kept_by_forward_is_no_parameter(optimizer_after_forward: bool)
     Unit().load_state_dict(unit.state_dict())  # a model before its first forward pass
 
 
+def test_replacing_a_parameter_by_a_computed_node_is_an_error() -> None:
+    """Reference: PyTorch's rule (assigning a non-parameter tensor to a parameter's name is a
+    TypeError), and the closed form of SGD on the kept parameter: `self.w = self.w * 2` would
+    drop w from parameters() (a computed node is none), so the model would train without it
+    and an optimizer made before would step the old w; refused, w stays 2.0 and is the one
+    SGD(lr=0.1) steps by dL/dw = x = 3 to 1.7. A leaf, or a result under no_grad, replaces it."""
+
+    class Unit(Module):
+        def __init__(self) -> None:
+            self.w = Value(2.0)
+
+        def forward(self, x: float) -> Value:
+            self.last = self.w * x  # an activation, kept again at every call: allowed
+            return self.last
+
+    unit = Unit()
+    opt = SGD(unit.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"Unit\.w: cannot replace the parameter .* '\*'"):
+        unit.w = unit.w * 2
+    unit(3.0)
+    unit(3.0).backward()
+    opt.step()
+    assert unit.w.data == pytest.approx(1.7) and [n for n, _ in unit.named_parameters()] == ["w"]
+    with no_grad():
+        unit.w = unit.w * 2  # a leaf: the new parameter
+    assert unit.w.data == pytest.approx(3.4) and unit.parameters() == [unit.w]
+
+
 def test_mlp_accepts_an_iterator_of_layer_sizes() -> None:
     # Reference: the parameter count of MLP(2, [3, 1]) worked out by hand: 3*(2+1) + 1*(3+1).
     model = MLP(2, iter([3, 1]))

@@ -67,6 +67,20 @@ class Module:
         """The module's output: `self.forward(*args, **kwargs)`."""
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute; replacing a parameter by a computed Value or Tensor (`self.w =
+        self.w * 2`) is a TypeError, as in PyTorch: the result would not be a parameter, so
+        the model would silently lose it, and an optimizer would go on stepping the old one."""
+        old = self.__dict__.get(name)
+        if isinstance(value, (Value, Tensor)) and not value.is_leaf and _is_parameter(old):
+            raise TypeError(
+                f"{type(self).__name__}.{name}: cannot replace the parameter by a "
+                f"{type(value).__name__} computed by {value._op.base.display!r}: assign a "
+                f"leaf (a new Tensor, or x.detach()), or change its data in place "
+                f"(`with no_grad(): ...`, or assign `.data`)"
+            )
+        object.__setattr__(self, name, value)
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """What calling the module computes; a subclass defines it."""
         raise NotImplementedError(
