@@ -83,11 +83,7 @@ def assign(node: Node[Any], array: np.ndarray[Any, Any]) -> None:
     stamp_write(node)
 
 
-def write_in_place(
-    node: Node[Any],
-    operator: Callable[[Any, Any], Any],
-    other: Any,
-) -> None:
+def write_in_place(node: Node[Any], operator: Callable[[Any, Any], Any], other: Any) -> None:
     """`operator(node's array, other)`, an ndarray in-place operator (`np.ndarray.__isub__`),
     in the leaf's own array, writeable only for it; then stamp the node, so that graphs that
     used it are stale. numpy checks dtypes and shapes before it writes: an error there leaves

@@ -3,11 +3,10 @@
 A parameter is a `Value` (a scalar) or a `Tensor` (an array) held by a module. Parameters are
 found by looking at the module's attributes, in the order they were assigned: a `Value` or
 `Tensor` attribute that is a leaf is a parameter (a computed one, such as an activation that
-forward keeps, `self.last = h`, is not: an optimizer cannot step it, and a state dict that
-held it would not load into a model before its first forward pass), a `Module` attribute is
-a child whose parameters are named
-under it, and a list, tuple or dict of these is named by position or key. So a subclass only
-assigns attributes; it registers nothing.
+forward keeps, `self.last = h`, is not: an optimizer cannot step it, and a state dict that held
+it would not load into a model before its first forward pass), a `Module` attribute is a child
+whose parameters are named under it, and a list, tuple or dict of these is named by position or
+key. So a subclass only assigns attributes; it registers nothing.
 
 Names join the path with dots: `w.0` and `b` in a `Neuron`, `neurons.2.w.0` in a `Layer`,
 `layers.1.neurons.2.w.0` in an `MLP`; `weight` and `bias` in a `Linear`, `0.weight` in a
